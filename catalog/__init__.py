@@ -152,7 +152,7 @@ def _week(raw: Any, path: str, number: int, drills: set[str]) -> TemplateWeek:
     if not names:
         raise InputError(f"{path}.drills", names, "at least one plyometric drill")
     for name in names:
-        if name not in drills:
+        if not isinstance(name, str) or name not in drills:
             raise InputError(f"{path}.drills", name, "one of " + ", ".join(sorted(drills)))
     return TemplateWeek(number=number, phase=take_choice(raw, "phase", path, PHASES),
                         plyo_sessions=take_int(raw, "plyo_sessions", path, 0, 3),
