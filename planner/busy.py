@@ -1,0 +1,135 @@
+"""The user's existing calendars (.ics exports or downloaded feeds) read as busy time.
+
+Recurrences are expanded by ``recurring_ical_events`` over the planning range only; its ``of()``
+first applies ``x_wr_timezone.to_standard``, so a calendar's X-WR-TIMEZONE (Google) gives its UTC
+and floating times their zone. Floating times left after that are read in the profile's zone, as
+the expander compares them against range bounds in that zone. Intervals are computed in UTC, so
+that buffers and merging stay right across daylight-saving changes, and handed back in the
+profile's zone.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from planner.errors import InputError
+
+if TYPE_CHECKING:
+    from icalendar import Event
+
+MAX_BUSY_BYTES = 5_000_000
+DEFAULT_BUFFER = timedelta(minutes=15)
+_TOO_BIG = f"files up to {MAX_BUSY_BYTES // 1_000_000} MB are read"
+
+_Span = tuple[datetime, datetime, str]  # start and end in UTC, summary
+
+
+@dataclass(frozen=True)
+class BusyInterval:
+    """Time the user is not free: [start, end) in the profile's zone, and what blocks it."""
+
+    start: datetime
+    end: datetime
+    summary: str
+
+
+def read_busy_file(path: Path, tz: ZoneInfo, first_day: date, last_day: date,
+                   buffer: timedelta = DEFAULT_BUFFER) -> list[BusyInterval]:
+    """Busy intervals from one .ics file that touch the local days first_day..last_day (inclusive),
+    widened by ``buffer`` on each side (timed events only), sorted by start then end, merged where
+    they overlap or touch."""
+    source = str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError("busy", source, "the file does not exist") from None
+    except OSError as exc:
+        raise InputError("busy", source, f"the file cannot be read ({exc.strerror})") from None
+    if path.is_dir():
+        raise InputError("busy", source, "give an .ics file, not a folder")
+    if size > MAX_BUSY_BYTES:
+        raise InputError("busy", source, _TOO_BIG)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError("busy", source, f"the file cannot be read ({exc.strerror})") from None
+    return read_busy_text(data, source, tz, first_day, last_day, buffer)
+
+
+def read_busy_text(data: bytes, source: str, tz: ZoneInfo, first_day: date, last_day: date,
+                   buffer: timedelta = DEFAULT_BUFFER) -> list[BusyInterval]:
+    """Same as :func:`read_busy_file`, from bytes already read; ``source`` (a path or a URL) names
+    the origin in errors."""
+    if last_day < first_day or buffer < timedelta(0):
+        raise ValueError("need first_day <= last_day and a buffer of zero or more")
+    if len(data) > MAX_BUSY_BYTES:
+        raise InputError("busy", source, _TOO_BIG)
+    text = data.removeprefix(b"\xef\xbb\xbf").strip()
+    if not text:
+        raise InputError("busy", source, "the file is empty")
+    if text[:15].upper() != b"BEGIN:VCALENDAR":
+        raise InputError("busy", source,
+                         "an iCalendar (.ics) file is expected: no BEGIN:VCALENDAR found")
+    range_start = datetime.combine(first_day, time(), tz)
+    range_end = datetime.combine(last_day + timedelta(days=1), time(), tz)
+    try:
+        events = _occurrences(data, range_start - buffer, range_end + buffer)
+    except Exception as exc:  # the parsing libraries raise many kinds; none may become a traceback
+        raise InputError("busy", source,
+                         f"a valid iCalendar file is expected (the reader said: {exc})") from None
+    spans = [_span(event, tz, buffer) for event in events if _blocks(event)]
+    touching = [(start, end, summary) for start, end, summary in spans
+                if start < end and start < range_end and end > range_start]
+    return _merge(touching, tz)
+
+
+def _occurrences(data: bytes, start: datetime, end: datetime) -> list[Event]:
+    """Every occurrence of every event in the file that overlaps [start, end)."""
+    import icalendar
+    import recurring_ical_events
+
+    with warnings.catch_warnings():  # e.g. a guessed vendor TZID: nothing the user can act on
+        warnings.simplefilter("ignore")
+        calendar = icalendar.Calendar.from_ical(data)
+        return list(recurring_ical_events.of(calendar).between(start, end))
+
+
+def _blocks(event: Event) -> bool:
+    """Whether an occurrence takes the user's time (not cancelled, not marked free)."""
+    status = str(event.get("STATUS", "")).upper()
+    transparency = str(event.get("TRANSP", "")).upper()
+    return status != "CANCELLED" and transparency != "TRANSPARENT"
+
+
+def _span(event: Event, tz: ZoneInfo, buffer: timedelta) -> _Span:
+    """An occurrence as a UTC span: whole local days for all-day events, else widened by buffer."""
+    start, end = event.start, event.end
+    summary = str(event.get("SUMMARY", ""))
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return _utc(start, tz) - buffer, _utc(end, tz) + buffer, summary
+    first = datetime.combine(start, time(), tz).astimezone(UTC)
+    return first, datetime.combine(end, time(), tz).astimezone(UTC), summary
+
+
+def _utc(moment: datetime, tz: ZoneInfo) -> datetime:
+    """An aware or floating (read in ``tz``) datetime in UTC."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC)
+
+
+def _merge(spans: list[_Span], tz: ZoneInfo) -> list[BusyInterval]:
+    """Sort spans and merge those that overlap or touch, joining their distinct summaries."""
+    merged: list[tuple[datetime, datetime, list[str]]] = []
+    for start, end, summary in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            first, last, summaries = merged[-1]
+            merged[-1] = (first, max(last, end), [*summaries, summary])
+        else:
+            merged.append((start, end, [summary]))
+    return [BusyInterval(start.astimezone(tz), end.astimezone(tz),
+                         " / ".join(dict.fromkeys(name for name in summaries if name)))
+            for start, end, summaries in merged]
