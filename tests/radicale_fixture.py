@@ -1,0 +1,114 @@
+"""pytest plugin: a real Radicale CalDAV server on 127.0.0.1, started once per test session.
+
+Any user name logs in (no passwords). Every user may read and write their own calendars, except
+``READONLY_USER``, who may only read theirs: that is how a refused calendar creation is tested.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+READONLY_USER = "readonly"
+START_DEADLINE_S = 10.0
+
+_RIGHTS = f"""\
+[readonly-principal]
+user: {READONLY_USER}
+collection: {READONLY_USER}
+permissions: RrW
+
+[readonly-calendars]
+user: {READONLY_USER}
+collection: {READONLY_USER}/.*
+permissions: Rr
+
+[owner]
+user: .+
+collection: {{user}}(/.*)?
+permissions: RrWw
+
+[root]
+user: .+
+collection:
+permissions: R
+"""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except urllib.error.HTTPError:
+        return True                      # any HTTP status means the server is up
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def radicale_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL (``http://127.0.0.1:PORT/``) of a Radicale server with a fresh storage folder."""
+    if importlib.util.find_spec("radicale") is None:
+        pytest.skip("radicale is not installed")
+    home = tmp_path_factory.mktemp("radicale")
+    rights = home / "rights"
+    rights.write_text(_RIGHTS, encoding="utf-8")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log_path = home / "radicale.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "radicale", "--config", "",
+             "--server-hosts", f"127.0.0.1:{port}",
+             "--auth-type", "none", "--auth-delay", "0",
+             "--rights-type", "from_file", "--rights-file", str(rights),
+             "--storage-filesystem-folder", str(home / "storage"),
+             "--logging-level", "warning"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_up(process, url, log_path)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + START_DEADLINE_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"radicale exited with code {process.returncode} before answering:\n"
+                        + log_path.read_text(encoding="utf-8", errors="replace"))
+        if _answers(url):
+            return
+        time.sleep(0.05)
+    pytest.fail(f"radicale did not answer on {url} within {START_DEADLINE_S} s:\n"
+                + log_path.read_text(encoding="utf-8", errors="replace"))
+
+
+@pytest.fixture
+def caldav_calendar_name(request: pytest.FixtureRequest) -> str:
+    """A calendar display name no other test uses."""
+    return f"periodize test {request.node.name} {uuid.uuid4().hex[:8]}"

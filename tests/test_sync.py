@@ -1,0 +1,325 @@
+"""sync_calendar against a real Radicale server (see radicale_fixture.py) and a few fake ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import socket
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import niquests
+import pytest
+from icalendar import Calendar, Component, Event
+from radicale_fixture import READONLY_USER, free_port
+
+from planner import sync
+from planner.errors import InputError, RemoteError
+from planner.sync import SyncReport, sync_calendar
+
+BERLIN = ZoneInfo("Europe/Berlin")
+STAMP = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC)
+PASSWORD = "s3cret-Pa55word"
+USER = "athlete"
+PLAN = "plan-2026-spring"
+CHANGING = {"PUT", "DELETE", "POST", "MKCALENDAR", "MKCOL", "PROPPATCH", "MOVE", "COPY"}
+
+
+def resource(uid: str, start: dt.datetime, *, sequence: int = 0, plan: str | None = PLAN,
+             summary: str = "Knee strength") -> bytes:
+    """One plan event as the exporter writes it: one VEVENT and its VTIMEZONE."""
+    event = Event.new(uid=uid, stamp=STAMP, start=start, end=start + dt.timedelta(minutes=45),
+                      summary=summary, sequence=sequence, description="3 x 8 split squats",
+                      categories=["knee", "strength"])
+    if plan is not None:
+        event.add("X-PERIODIZE-PLAN", plan)
+    cal = Calendar.new(prodid="-//periodize tests//EN", subcomponents=[event])
+    cal.add_missing_timezones()
+    data: bytes = cal.to_ical()
+    return data
+
+
+def plan(count: int = 3, *, sequence: int = 4, plan_id: str = PLAN,
+         prefix: str = "session") -> dict[str, bytes]:
+    return {f"{prefix}-{i}@periodize": resource(
+        f"{prefix}-{i}@periodize", dt.datetime(2026, 3, 2 + i, 18, 30, tzinfo=BERLIN),
+        sequence=sequence, plan=plan_id) for i in range(count)}
+
+
+def push(url: str, name: str, resources: Mapping[str, bytes], plan_id: str = PLAN,
+         user: str = USER) -> SyncReport:
+    return sync_calendar(resources, url=url, user=user, password=PASSWORD, calendar_name=name,
+                         plan_id=plan_id)
+
+
+# --- reading the server back with caldav -------------------------------------------------------
+
+def open_calendar(url: str, name: str, *, create: bool = False) -> Any:
+    from caldav.davclient import DAVClient
+
+    principal = DAVClient(url=url, username=USER, password=PASSWORD).get_principal()
+    for calendar in cast(list[Any], principal.get_calendars()):
+        if calendar.get_display_name() == name:
+            return calendar
+    assert create, f"no calendar named {name!r} on the server"
+    return principal.make_calendar(name=name)
+
+
+def server_events(url: str, name: str) -> dict[str, list[tuple[str, str, Component]]]:
+    """UID -> [(resource URL, ETag, VEVENT)], one entry per resource holding that UID."""
+    found: dict[str, list[tuple[str, str, Component]]] = {}
+    for obj in open_calendar(url, name).get_events():
+        for event in Calendar.from_ical(obj.raw_data).walk("VEVENT"):
+            found.setdefault(str(event["UID"]), []).append((str(obj.url), obj.etag, event))
+    return found
+
+
+def single(events: dict[str, list[tuple[str, str, Component]]], uid: str) -> Event:
+    assert len(events[uid]) == 1, f"{uid} is stored {len(events[uid])} times"
+    return cast(Event, events[uid][0][2])
+
+
+def tzid(event: Event) -> str:
+    dtstart: Any = event["DTSTART"]
+    return str(dtstart.params["TZID"])
+
+
+@pytest.fixture
+def wire(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every HTTP method sent by any niquests session (what caldav sends with), in order."""
+    methods: list[str] = []
+    original = niquests.Session.request
+
+    def recording(self: niquests.Session, method: str, *args: Any, **kwargs: Any) -> Any:
+        methods.append(method.upper())
+        return original(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(niquests.Session, "request", recording)
+    return methods
+
+
+# --- against Radicale --------------------------------------------------------------------------
+
+@pytest.mark.caldav
+def test_first_sync_creates_every_resource(radicale_url: str, caldav_calendar_name: str,
+                                           wire: list[str]) -> None:
+    resources = plan(3, sequence=4)
+    report = push(radicale_url, caldav_calendar_name, resources)
+
+    assert report == SyncReport(created=tuple(sorted(resources)), updated=(), deleted=(),
+                                unchanged=())
+    assert wire.count("PUT") == 3 and wire.count("MKCALENDAR") == 1
+    events = server_events(radicale_url, caldav_calendar_name)
+    assert set(events) == set(resources)
+    for i, uid in enumerate(sorted(resources)):
+        event = single(events, uid)
+        assert tzid(event) == "Europe/Berlin"
+        assert event.start == dt.datetime(2026, 3, 2 + i, 18, 30, tzinfo=BERLIN)
+        assert event.sequence == 4                         # not bumped by the library
+        assert str(event["X-PERIODIZE-PLAN"]) == PLAN
+
+
+@pytest.mark.caldav
+def test_changed_dropped_and_kept_events(radicale_url: str, caldav_calendar_name: str) -> None:
+    first = plan(4, sequence=1)
+    push(radicale_url, caldav_calendar_name, first)
+    before = server_events(radicale_url, caldav_calendar_name)
+    moved, dropped, *kept = sorted(first)
+
+    second = dict(first)
+    new_start = dt.datetime(2026, 3, 2, 7, 15, tzinfo=BERLIN)
+    second[moved] = resource(moved, new_start, sequence=2)
+    del second[dropped]
+    report = push(radicale_url, caldav_calendar_name, second)
+
+    assert report == SyncReport(created=(), updated=(moved,), deleted=(dropped,),
+                                unchanged=tuple(kept))
+    after = server_events(radicale_url, caldav_calendar_name)
+    assert set(after) == set(second)
+    event = single(after, moved)
+    assert event.start == new_start and event.sequence == 2
+    assert after[moved][0][0] == before[moved][0][0]       # same resource, written over
+    for uid in kept:
+        assert after[uid][0][1] == before[uid][0][1]       # ETag untouched
+
+
+@pytest.mark.caldav
+def test_second_identical_sync_sends_no_changing_request(
+        radicale_url: str, caldav_calendar_name: str, wire: list[str]) -> None:
+    resources = plan(3)
+    push(radicale_url, caldav_calendar_name, resources)
+    assert "PUT" in wire                                   # the recorder does see writes
+    etags = {uid: [(u, e) for u, e, _ in found]
+             for uid, found in server_events(radicale_url, caldav_calendar_name).items()}
+    wire.clear()
+
+    # The exporter writes a fresh VCALENDAR UID each time (icalendar's Calendar.new): bytes
+    # differ, the events do not.
+    again = plan(3)
+    assert again != resources
+    report = push(radicale_url, caldav_calendar_name, again)
+
+    assert report == SyncReport(created=(), updated=(), deleted=(),
+                                unchanged=tuple(sorted(resources)))
+    assert "REPORT" in wire                                # it did read the calendar
+    assert not CHANGING & set(wire), wire
+    after = {uid: [(u, e) for u, e, _ in found]
+             for uid, found in server_events(radicale_url, caldav_calendar_name).items()}
+    assert after == etags
+
+
+@pytest.mark.caldav
+def test_each_compared_property_counts_as_a_change(radicale_url: str,
+                                                   caldav_calendar_name: str) -> None:
+    uid = "one@periodize"
+    start = dt.datetime(2026, 3, 2, 18, 30, tzinfo=BERLIN)
+    push(radicale_url, caldav_calendar_name, {uid: resource(uid, start, sequence=1)})
+    variants = {
+        "summary": resource(uid, start, sequence=1, summary="Plyometrics"),
+        "sequence": resource(uid, start, sequence=2),
+        "timezone": resource(uid, start.replace(tzinfo=ZoneInfo("Europe/London")), sequence=2),
+    }
+    for what, data in variants.items():
+        report = push(radicale_url, caldav_calendar_name, {uid: data})
+        assert report.updated == (uid,), what
+        assert push(radicale_url, caldav_calendar_name, {uid: data}).unchanged == (uid,), what
+    stored = single(server_events(radicale_url, caldav_calendar_name), uid)
+    assert tzid(stored) == "Europe/London"
+
+
+@pytest.mark.caldav
+def test_users_own_event_survives_and_an_older_plan_is_replaced(
+        radicale_url: str, caldav_calendar_name: str) -> None:
+    calendar = open_calendar(radicale_url, caldav_calendar_name, create=True)
+    mine = "dentist@example.org"
+    calendar.add_event(resource(mine, dt.datetime(2026, 3, 3, 9, 0, tzinfo=BERLIN), plan=None,
+                                summary="Dentist"))
+    old = plan(2, plan_id="plan-2025-winter", prefix="old")
+    assert push(radicale_url, caldav_calendar_name, old, plan_id="plan-2025-winter").created
+
+    new = plan(2, prefix="new")
+    report = push(radicale_url, caldav_calendar_name, new)
+    assert report.created == tuple(sorted(new))
+    assert report.deleted == tuple(sorted(old))
+    assert push(radicale_url, caldav_calendar_name, {}).deleted == tuple(sorted(new))
+
+    events = server_events(radicale_url, caldav_calendar_name)
+    assert set(events) == {mine}
+    assert str(single(events, mine)["SUMMARY"]) == "Dentist"
+
+
+@pytest.mark.caldav
+def test_plan_uid_held_by_a_users_event_is_not_overwritten(
+        radicale_url: str, caldav_calendar_name: str) -> None:
+    calendar = open_calendar(radicale_url, caldav_calendar_name, create=True)
+    uid = "session-0@periodize"
+    calendar.add_event(resource(uid, dt.datetime(2026, 3, 3, 9, 0, tzinfo=BERLIN), plan=None,
+                                summary="Mine"))
+    with pytest.raises(RemoteError, match="did not write"):
+        push(radicale_url, caldav_calendar_name, plan(1))
+    assert str(single(server_events(radicale_url, caldav_calendar_name), uid)["SUMMARY"]) == "Mine"
+
+
+@pytest.mark.caldav
+def test_refused_calendar_creation_is_a_remote_error(radicale_url: str,
+                                                     caldav_calendar_name: str) -> None:
+    with pytest.raises(RemoteError, match="refused to create the calendar") as caught:
+        push(radicale_url, caldav_calendar_name, plan(1), user=READONLY_USER)
+    assert caught.value.exit_code == 3
+    assert PASSWORD not in str(caught.value)
+
+
+def test_a_resource_that_is_not_one_plan_event_is_refused() -> None:
+    data = resource("a@periodize", dt.datetime(2026, 3, 2, 18, 0, tzinfo=BERLIN))
+    for resources, plan_id in (({"b@periodize": data}, PLAN), ({"a@periodize": data}, "other")):
+        with pytest.raises(ValueError, match="resource"):
+            sync_calendar(resources, url="http://127.0.0.1:9/", user=USER, password=PASSWORD,
+                          calendar_name="x", plan_id=plan_id)
+
+
+# --- failures without Radicale -----------------------------------------------------------------
+
+def test_server_down_is_a_remote_error_naming_the_url() -> None:
+    url = f"http://127.0.0.1:{free_port()}/dav/"
+    with pytest.raises(RemoteError) as caught:
+        push(url, "Training", plan(1))
+    message = str(caught.value)
+    assert url in message and "connection refused" in message
+    assert PASSWORD not in message and "\n" not in message
+    assert caught.value.exit_code == 3
+
+
+def test_password_in_the_url_is_not_shown() -> None:
+    port = free_port()
+    with pytest.raises(RemoteError) as caught:
+        push(f"http://someone:{PASSWORD}@127.0.0.1:{port}/", "Training", plan(1))
+    assert f"127.0.0.1:{port}" in str(caught.value)
+    assert PASSWORD not in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/cal/", "example.org/cal", "file:///tmp/x",
+                                 "http://", "http://[::1/", "https://example.org:port/"])
+def test_bad_url_is_an_input_error(url: str) -> None:
+    with pytest.raises(InputError) as caught:
+        push(url, "Training", plan(1))
+    assert caught.value.field == "--url"
+
+
+class _Fake(http.server.BaseHTTPRequestHandler):
+    """401 to everything (``server.mode == "401"``) or a plain web page (``"web"``)."""
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if getattr(self.server, "mode", "") == "401":
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="calendar"')
+            body = b""
+        else:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            body = b"<html><body>Welcome</body></html>"
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PUT = do_OPTIONS = do_PROPFIND = do_REPORT = do_MKCALENDAR = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(params=["401", "web"])
+def fake_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Fake)
+    server.mode = request.param  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield request.param, f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_refused_login_and_non_caldav_server(fake_server: tuple[str, str]) -> None:
+    mode, url = fake_server
+    with pytest.raises(RemoteError) as caught:
+        push(url, "Training", plan(1))
+    expected = "refused the user name or password" if mode == "401" else "not a CalDAV server"
+    assert expected in str(caught.value) and url in str(caught.value)
+    assert PASSWORD not in str(caught.value)
+
+
+def test_silent_server_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "TIMEOUT_S", 0.3)
+    with socket.socket() as listener:                      # accepts connections, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        started = time.monotonic()
+        with pytest.raises(RemoteError, match=r"did not answer within 0\.3 s"):
+            push(url, "Training", plan(1))
+        assert time.monotonic() - started < 5
