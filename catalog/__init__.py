@@ -190,7 +190,8 @@ def load_catalog(directory: Path = HERE) -> Catalog:
         raise InputError("exercises.id", sorted(duplicates)[0], "each id once")
     for kind in KINDS:
         if not any(e.kind == kind for e in exercises):
-            raise InputError("exercises.kind", kind, "the catalogue needs at least one of each kind")
+            raise InputError("exercises.kind", kind,
+                             "the catalogue needs at least one of each kind")
 
     tpl_raw = read_toml(tpl_path, "template")
     reject_unknown(tpl_raw, ("schema", "levels", "weeks"), "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from planner.errors import InputError, closest
 
@@ -55,7 +55,8 @@ def take(table: Mapping[str, Any], key: str, kind: type[T], path: str, default: 
     where = f"{path}.{key}" if path else key
     if key not in table:
         if default is ...:
-            raise InputError(where, "(missing)", f"{_TYPE_WORDS.get(kind, kind.__name__)} is required")
+            wanted = _TYPE_WORDS.get(kind, kind.__name__)
+            raise InputError(where, "(missing)", f"{wanted} is required")
         return default  # type: ignore[no-any-return]
     value = table[key]
     ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
@@ -63,7 +64,7 @@ def take(table: Mapping[str, Any], key: str, kind: type[T], path: str, default: 
         return float(value)  # type: ignore[return-value]
     if not ok:
         raise InputError(where, value, f"{_TYPE_WORDS.get(kind, kind.__name__)} is expected")
-    return value
+    return cast(T, value)
 
 
 def take_int(table: Mapping[str, Any], key: str, path: str, low: int, high: int,

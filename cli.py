@@ -1,0 +1,164 @@
+"""periodize: a thin click layer over ``planner``. Each command parses its options, calls one
+library function, prints the result; errors become one line and an exit code, once, in
+``handle_errors``. Heavy libraries (ortools, pandas, icalendar) load only in the commands that use them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from planner import __version__
+from planner.errors import PeriodizeError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(command: F) -> F:
+    """Print a PeriodizeError as one line on stderr and exit with its code; no traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PeriodizeError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: nothing was changed.", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _db(ctx: click.Context) -> Path:
+    db: Path | None = ctx.obj
+    if db is not None:
+        return db
+    from planner.store import default_path
+
+    return default_path()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="periodize")
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), envvar="PERIODIZE_DB",
+              help="Plan store (SQLite). Default: PERIODIZE_DB, else your user data folder.")
+@click.pass_context
+def main(ctx: click.Context, db: Path | None) -> None:
+    """Turn your week into a periodized knee, quad and plyometric plan, in your calendar.
+
+    \b
+    Example:
+      periodize generate examples/athlete.toml -o plan.ics
+    """
+    ctx.obj = db
+
+
+@main.command()
+@click.argument("profile", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("plan.ics"),
+              show_default=True, help="Where to write the calendar (.ics).")
+@click.option("--busy", type=click.Path(path_type=Path), multiple=True,
+              help="Another .ics calendar whose events block time (repeatable).")
+@click.pass_context
+@handle_errors
+def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, ...]) -> None:
+    """Solve a plan for PROFILE, store it and write its calendar.
+
+    \b
+    Example:
+      periodize generate examples/athlete.toml -o plan.ics
+    """
+    from planner import actions
+    from planner.text import week_summary
+
+    result = actions.generate(profile, _db(ctx), output, _now(), busy)
+    click.echo(week_summary(result.plan))
+    stats = result.stats
+    click.echo(f"\n{len(result.plan.sessions)} sessions; solved {stats.status.lower()} in "
+               f"{stats.seconds:.2f} s. Calendar: {output} (import it into a calendar of its own,"
+               f" named \"{result.plan.calendar_name}\").")
+
+
+@main.command()
+@click.option("--week", type=int, help="Only this week (1-based).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.pass_context
+@handle_errors
+def show(ctx: click.Context, week: int | None, fmt: str) -> None:
+    """Show the current plan.
+
+    \b
+    Example:
+      periodize show --week 3
+      periodize show --format json
+    """
+    from planner import actions
+
+    click.echo(actions.show(_db(ctx), week, fmt), nl=fmt == "table")
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="File to write (atomically); standard output when left out.")
+@click.option("--format", "fmt", type=click.Choice(["ics", "json", "csv"]), default="ics",
+              show_default=True)
+@click.pass_context
+@handle_errors
+def export(ctx: click.Context, output: Path | None, fmt: str) -> None:
+    """Export the current plan as iCalendar, JSON or CSV.
+
+    \b
+    Example:
+      periodize export -o plan.ics
+      periodize export --format csv > plan.csv
+    """
+    from planner import actions
+
+    data = actions.export(_db(ctx), output, fmt)
+    if output is None:
+        stdout: Any = click.get_binary_stream("stdout")
+        stdout.write(data)
+    else:
+        click.echo(f"Wrote {output}")
+
+
+@main.command()
+@click.argument("name", required=False)
+@handle_errors
+def catalog(name: str | None) -> None:
+    """List the exercises, or show one with its levels.
+
+    \b
+    Example:
+      periodize catalog
+      periodize catalog step-down
+    """
+    from catalog import default_catalog
+    from planner.errors import InputError, closest
+    from planner.text import catalog_list, exercise_detail
+
+    cat = default_catalog()
+    if name is None:
+        click.echo(catalog_list(cat))
+        return
+    exercise = cat.find(name)
+    if exercise is None:
+        raise InputError("NAME", name, "an exercise id or name from `periodize catalog`"
+                         + closest(name, [e.id for e in cat.exercises]))
+    click.echo(exercise_detail(exercise))
+
+
+if __name__ == "__main__":
+    main()

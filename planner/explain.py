@@ -1,0 +1,82 @@
+"""Turn a clash of named rules into a sentence the athlete understands: which week, which days
+have room, and which rule needs more than that."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from planner.profile import DAY_NAMES
+from planner.program import TYPES
+
+if TYPE_CHECKING:
+    from planner.model import ModelInput, Rule
+
+_NEEDS = {
+    "plyo_volume": ("plyometrics", "the plyometric block needs {plyo} sessions a week at least "
+                    "48 h apart", "lower [plyometrics] sessions_per_week"),
+    "plyo_recovery": ("plyometrics", "plyometric sessions need at least 48 h between them",
+                      "lower [plyometrics] sessions_per_week"),
+    "strength_volume": ("strength", "strength work needs {strength} sessions a week, never on "
+                        "consecutive days", "lower [strength] sessions_per_week"),
+    "strength_recovery": ("strength", "strength sessions never fall on consecutive days",
+                          "lower [strength] sessions_per_week"),
+    "stretching_weekly": ("stretching", "stretching needs at least one session every week", ""),
+}
+_ROOM = {"plyometrics": "a jump session", "strength": "a strength session",
+         "stretching": "any session"}
+
+
+def _names(days: Sequence[str]) -> str:
+    return days[0] if len(days) == 1 else ", ".join(days[:-1]) + " and " + days[-1]
+
+
+def room(data: ModelInput, week: int, kind: str) -> str:
+    """'only Thursday has room for a jump session (50 min)' for one week."""
+    fitting = [c for c in data.candidates if c.week == week and kind in TYPES[c.type_key].kinds
+               and c.day >= data.first_free_day]
+    shortest = min(m for t, m in data.durations.items() if kind in TYPES[t].kinds)
+    days = sorted({c.day for c in fitting})
+    what = f"{_ROOM[kind]} ({shortest} min)"
+    if not days:
+        return f"no day has a free window long enough for {what}"
+    names = [DAY_NAMES[(data.start + dt.timedelta(days=d)).weekday()] for d in days]
+    verb = "has" if len(days) == 1 else "have"
+    return f"{'only ' if len(days) <= 3 else ''}{_names(names)} {verb} room for {what}"
+
+
+def _week_label(data: ModelInput, week: int) -> str:
+    first = data.start + dt.timedelta(days=7 * (week - 1))
+    last = first + dt.timedelta(days=6)
+    return f"week {week} ({first:%a %-d %b} – {last:%a %-d %b %Y})"
+
+
+def describe_conflict(rules: Sequence[Rule], data: ModelInput) -> str:
+    """One line: where and why the week cannot hold the program, and what would help."""
+    if not rules:
+        return ("no plan fits these windows and the sessions already done; "
+                "add availability or shorten the plan")
+    demand = {d.week: d for d in data.demands}
+    parts, hints = [], []
+    for week in sorted({r.week for r in rules}):
+        kinds = []
+        needs = []
+        for rule in (r for r in rules if r.week == week):
+            kind, text, hint = _NEEDS[rule.name]
+            d = demand[week]
+            needs.append(text.format(plyo=d.plyo[0], strength=d.strength[0]))
+            if kind not in kinds:
+                kinds.append(kind)
+            if hint and hint not in hints:
+                hints.append(hint)
+        rooms = "; ".join(room(data, week, k) for k in kinds)
+        weeks = {d.week for d in data.demands if d.week >= data.first_free_day // 7 + 1}
+        every = len(weeks) > 1 and all(
+            "; ".join(room(data, w, k) for k in kinds) == rooms for w in weeks)
+        label = "every week" if every else _week_label(data, week)
+        parts.append(f"{label}: {rooms}, but {' and '.join(needs)}")
+        if every:
+            break
+    advice = "add a window on another day" + (f", or {' or '.join(hints)}" if hints else "")
+    return "no plan possible. " + "; ".join(parts) + f". To fix it: {advice}."

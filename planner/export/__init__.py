@@ -1,0 +1,1 @@
+"""Writers for the plan: iCalendar (``ics``), JSON and CSV (``tables``), atomic files."""

@@ -1,0 +1,80 @@
+"""The plan as iCalendar (RFC 5545), built with icalendar: one VEVENT per session with TZID and
+VTIMEZONE, stable UIDs, DTSTAMP and SEQUENCE from the store (never from a clock here),
+METHOD:PUBLISH (Outlook and Apple refuse REQUEST with several events), no RRULE, no VALARM."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from planner import __version__
+from planner.plan import Dose, Plan, Session
+from planner.program import TYPES
+
+if TYPE_CHECKING:
+    from icalendar import Calendar, Event
+
+PRODID = f"-//periodize//periodize {__version__}//EN"
+PLAN_PROPERTY = "X-PERIODIZE-PLAN"
+_HEADINGS = {"warmup": "Warm-up", "plyometrics": "Plyometrics", "strength": "Strength",
+             "stretching": "Stretching"}
+
+
+def summary(session: Session) -> str:
+    """'Plyometrics + stretch · week 3', prefixed with Missed or Done once known."""
+    text = f"{TYPES[session.session_type].label} · week {session.week}"
+    prefix = {"missed": "Missed: ", "done": "Done: "}.get(session.status, "")
+    return prefix + text
+
+
+def _line(dose: Dose) -> str:
+    return f"- {dose.name}: {dose.describe()}. {dose.cue}"
+
+
+def description(plan: Plan, session: Session, safety_note: str) -> str:
+    """Every exercise with its dose and cue, by block in the order done, then the safety note."""
+    lines = [f"Week {session.week} of {plan.weeks} · {session.minutes} min · "
+             f"effort {session.rpe}/10"]
+    for kind in ("warmup", "plyometrics", "strength", "stretching"):
+        doses = [d for d in session.exercises if d.kind == kind]
+        if doses:
+            extra = f" ({session.foot_contacts} foot contacts)" if kind == "plyometrics" else ""
+            lines += ["", _HEADINGS[kind] + extra, *(_line(d) for d in doses)]
+    lines += ["", f"Safety: {safety_note}"]
+    return "\n".join(lines)
+
+
+def session_event(plan: Plan, session: Session, safety_note: str) -> Event:
+    from icalendar import Event
+    from icalendar.enums import STATUS
+
+    event = Event.new(
+        uid=session.uid, stamp=session.stamp, start=session.start, end=session.end,
+        summary=summary(session), description=description(plan, session, safety_note),
+        categories=[_HEADINGS[k] for k in session.kinds], sequence=session.sequence,
+        status=STATUS.CANCELLED if session.status == "missed" else STATUS.CONFIRMED)
+    event.add(PLAN_PROPERTY, plan.plan_id)
+    return event
+
+
+def _calendar(plan: Plan, events: list[Event]) -> Calendar:
+    from icalendar import Calendar
+
+    calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=plan.calendar_name,
+                            uid=plan.plan_id, subcomponents=events)
+    # Only the transitions around the plan: small files, and every client gets the right offsets.
+    first = plan.start - dt.timedelta(days=31)
+    calendar.add_missing_timezones(first, plan.start + dt.timedelta(days=7 * plan.weeks + 366))
+    return calendar
+
+
+def plan_calendar(plan: Plan, safety_note: str) -> bytes:
+    """The whole plan as one .ics file for import or subscription."""
+    events = [session_event(plan, s, safety_note) for s in plan.sessions]
+    return bytes(_calendar(plan, events).to_ical())
+
+
+def session_resources(plan: Plan, safety_note: str) -> dict[str, bytes]:
+    """One calendar object per session, keyed by UID, for CalDAV (one UID per resource)."""
+    return {s.uid: bytes(_calendar(plan, [session_event(plan, s, safety_note)]).to_ical())
+            for s in plan.sessions}

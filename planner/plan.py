@@ -1,0 +1,135 @@
+"""A plan as data: sessions with their times and doses. ``to_dict`` is the JSON contract that
+``export --format json`` writes and the store keeps; ``plan_from_dict`` reads it back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any
+
+STATUSES = ("planned", "done", "missed")
+
+
+@dataclass(frozen=True)
+class Dose:
+    """One exercise as prescribed in one session."""
+
+    name: str
+    kind: str                     # warmup | plyometrics | strength | stretching
+    sets: int
+    reps: int | None
+    hold_seconds: int | None
+    foot_contacts: int | None     # plyometrics only
+    level: int
+    cue: str
+    per_side: bool = False
+
+    def describe(self) -> str:
+        """'4 × 10 (40 foot contacts)', '2 × 30 s each side'."""
+        amount = f"{self.reps}" if self.reps is not None else f"{self.hold_seconds} s"
+        text = f"{self.sets} × {amount}" + (" each side" if self.per_side else "")
+        if self.foot_contacts is not None:
+            text += f" ({self.foot_contacts} foot contacts)"
+        return text
+
+
+@dataclass(frozen=True)
+class Session:
+    uid: str
+    start: dt.datetime            # aware, in the plan's zone
+    end: dt.datetime
+    week: int                     # calendar week of the plan, 1-based
+    program_week: int             # the block week whose doses it carries (differs after a break)
+    session_type: str             # jumps | strength | combined | stretch
+    kinds: tuple[str, ...]
+    status: str
+    sequence: int
+    stamp: dt.datetime            # UTC time of the last change (DTSTAMP)
+    rpe: int
+    exercises: tuple[Dose, ...]
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+    @property
+    def load(self) -> int:
+        """Session RPE × minutes (Foster's session load)."""
+        return self.rpe * self.minutes
+
+    @property
+    def foot_contacts(self) -> int:
+        return sum(d.foot_contacts or 0 for d in self.exercises)
+
+    def with_status(self, status: str) -> Session:
+        return replace(self, status=status)
+
+
+@dataclass(frozen=True)
+class Plan:
+    plan_id: str
+    name: str
+    timezone: str
+    start: dt.date
+    weeks: int
+    level: str
+    revision: int
+    created: dt.datetime          # UTC time this revision was made
+    sessions: tuple[Session, ...]
+
+    @property
+    def calendar_name(self) -> str:
+        """The calendar's display name; carries the revision so a re-import is recognisable."""
+        return f"periodize · {self.name} · rev {self.revision}"
+
+    def week_sessions(self, week: int) -> tuple[Session, ...]:
+        return tuple(s for s in self.sessions if s.week == week)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plan": {
+                "id": self.plan_id, "name": self.name, "timezone": self.timezone,
+                "start": self.start.isoformat(), "weeks": self.weeks, "level": self.level,
+                "revision": self.revision, "created": self.created.isoformat(),
+                "calendar_name": self.calendar_name,
+            },
+            "sessions": [_session_dict(s) for s in self.sessions],
+        }
+
+
+def _session_dict(s: Session) -> dict[str, Any]:
+    return {
+        "uid": s.uid, "start": s.start.isoformat(), "end": s.end.isoformat(), "week": s.week,
+        "program_week": s.program_week, "type": s.session_type, "kinds": list(s.kinds),
+        "status": s.status, "sequence": s.sequence, "stamp": s.stamp.isoformat(), "rpe": s.rpe,
+        "minutes": s.minutes, "foot_contacts": s.foot_contacts,
+        "exercises": [
+            {"name": d.name, "kind": d.kind, "sets": d.sets, "reps": d.reps,
+             "hold_seconds": d.hold_seconds, "foot_contacts": d.foot_contacts, "level": d.level,
+             "cue": d.cue, "per_side": d.per_side}
+            for d in s.exercises
+        ],
+    }
+
+
+def plan_from_dict(data: dict[str, Any]) -> Plan:
+    """The inverse of ``Plan.to_dict`` (times come back in the plan's zone)."""
+    from zoneinfo import ZoneInfo
+
+    head = data["plan"]
+    tz = ZoneInfo(head["timezone"])
+    sessions = tuple(
+        Session(
+            uid=s["uid"], start=dt.datetime.fromisoformat(s["start"]).astimezone(tz),
+            end=dt.datetime.fromisoformat(s["end"]).astimezone(tz), week=s["week"],
+            program_week=s["program_week"], session_type=s["type"], kinds=tuple(s["kinds"]),
+            status=s["status"], sequence=s["sequence"],
+            stamp=dt.datetime.fromisoformat(s["stamp"]), rpe=s["rpe"],
+            exercises=tuple(Dose(**e) for e in s["exercises"]),
+        )
+        for s in data["sessions"]
+    )
+    return Plan(plan_id=head["id"], name=head["name"], timezone=head["timezone"],
+                start=dt.date.fromisoformat(head["start"]), weeks=head["weeks"],
+                level=head["level"], revision=head["revision"],
+                created=dt.datetime.fromisoformat(head["created"]), sessions=sessions)

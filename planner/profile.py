@@ -1,0 +1,187 @@
+"""The athlete profile (TOML): when they can train, where, at what level. Read strictly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from planner.errors import InputError, closest
+from planner.fields import read_toml, reject_unknown, take, take_choice, take_int
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+LEVELS = ("beginner", "intermediate", "advanced")
+MAX_WEEKS = 52
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy",
+             "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength")
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """A local time window on a weekday, in minutes after midnight (end exclusive, up to 1440)."""
+
+    start: int
+    end: int
+
+    def __str__(self) -> str:
+        return f"{_clock(self.start)}-{_clock(self.end)}"
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Profile:
+    timezone: str
+    start: dt.date
+    weeks: int = 8
+    level: str = "beginner"
+    name: str = "athlete"
+    rest_days: tuple[int, ...] = ()
+    availability: tuple[tuple[Window, ...], ...] = ((),) * 7   # index 0 = Monday
+    busy: tuple[Path, ...] = ()
+    busy_buffer_minutes: int = 15
+    warmup: bool = True
+    plyo_range: tuple[int, int] = (2, 3)
+    strength_range: tuple[int, int] = (2, 3)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def end(self) -> dt.date:
+        """The last day of the plan."""
+        return self.start + dt.timedelta(days=7 * self.weeks - 1)
+
+    def windows_on(self, day: dt.date) -> tuple[Window, ...]:
+        """The windows open on a calendar date (none on rest days)."""
+        weekday = day.weekday()
+        return () if weekday in self.rest_days else self.availability[weekday]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The profile as TOML-shaped data (for the store and for re-reading)."""
+        return {
+            "name": self.name, "timezone": self.timezone, "start": self.start.isoformat(),
+            "weeks": self.weeks, "level": self.level,
+            "rest_days": [WEEKDAYS[d] for d in self.rest_days],
+            "busy": [str(p) for p in self.busy], "busy_buffer_minutes": self.busy_buffer_minutes,
+            "warmup": self.warmup,
+            "availability": {WEEKDAYS[d]: [str(w) for w in ws]
+                             for d, ws in enumerate(self.availability) if ws},
+            "plyometrics": {"sessions_per_week": list(self.plyo_range)},
+            "strength": {"sessions_per_week": list(self.strength_range)},
+        }
+
+
+def _weekday(value: Any, where: str) -> int:
+    """'mon' or 'Monday' (any case) -> 0."""
+    word = value.strip().lower() if isinstance(value, str) else ""
+    for index, (short, full) in enumerate(zip(WEEKDAYS, DAY_NAMES, strict=True)):
+        if word in (short, full.lower()):
+            return index
+    raise InputError(where, value, "a weekday: " + ", ".join(WEEKDAYS) + closest(word, WEEKDAYS))
+
+
+def parse_window(text: Any, where: str) -> Window:
+    """'18:00-20:00' -> Window(1080, 1200); 24:00 is allowed as an end."""
+    match = _WINDOW.match(text) if isinstance(text, str) else None
+    if not match:
+        raise InputError(where, text, 'a window like "18:00-20:00" (24-hour clock)')
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
+        raise InputError(where, text, "times from 00:00 to 24:00")
+    window = Window(h1 * 60 + m1, h2 * 60 + m2)
+    if window.end <= window.start:
+        raise InputError(where, text, "the end after the start, on the same day")
+    return window
+
+
+def _session_range(table: Mapping[str, Any], key: str, low: int, high: int,
+                   default: tuple[int, int]) -> tuple[int, int]:
+    section = take(table, key, dict, "", {})
+    reject_unknown(section, ("sessions_per_week",), key)
+    raw = take(section, "sessions_per_week", list, key, list(default))
+    where = f"{key}.sessions_per_week"
+    if (len(raw) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in raw)
+            or not low <= raw[0] <= raw[1] <= high):
+        raise InputError(where, raw, f"[min, max] with {low} <= min <= max <= {high}")
+    return raw[0], raw[1]
+
+
+def _date(value: Any) -> dt.date:
+    if value is None:
+        raise InputError("start", "(missing)", "a first day like 2027-01-04 is required")
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InputError("start", value, "a date like 2027-01-04")
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError("timezone", value, "an IANA time zone name like Europe/London"
+                         + closest(value, available_timezones())) from None
+    return value
+
+
+def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
+                      shortest_session: int = 15) -> Profile:
+    """Validate TOML-shaped data into a Profile. ``base`` resolves relative busy paths;
+    ``shortest_session`` (minutes) is the least a window must hold."""
+    reject_unknown(raw, _TOP_KEYS, "")
+    availability_raw = take(raw, "availability", dict, "")
+    windows: list[tuple[Window, ...]] = [()] * 7
+    for key, value in availability_raw.items():
+        day = _weekday(key, f"availability.{key}")
+        where = f"availability.{key}"
+        items = value if isinstance(value, list) else [value]
+        parsed = sorted(parse_window(item, where) for item in items)
+        for window in parsed:
+            if window.end - window.start < shortest_session:
+                raise InputError(where, str(window), f"windows of at least {shortest_session} "
+                                 "minutes (the shortest session)")
+        for first, second in itertools.pairwise(parsed):
+            if second.start < first.end:
+                raise InputError(where, f"{first}, {second}", "windows that do not overlap")
+        windows[day] = tuple(parsed)
+    rest = take(raw, "rest_days", list, "", [])
+    rest_days = tuple(sorted({_weekday(d, "rest_days") for d in rest}))
+    busy = tuple(Path(p) if base is None or Path(p).is_absolute() else base / p
+                 for p in take(raw, "busy", list, "", []))
+    for path in busy:
+        if not str(path).strip():
+            raise InputError("busy", str(path), "paths of .ics files")
+    return Profile(
+        timezone=_timezone(take(raw, "timezone", str, "")),
+        start=_date(raw.get("start")),
+        weeks=take_int(raw, "weeks", "", 1, MAX_WEEKS, 8),
+        level=take_choice(raw, "level", "", LEVELS, "beginner"),
+        name=take(raw, "name", str, "", "athlete").strip() or "athlete",
+        rest_days=rest_days,
+        availability=tuple(windows),
+        busy=busy,
+        busy_buffer_minutes=take_int(raw, "busy_buffer_minutes", "", 0, 240, 15),
+        warmup=take(raw, "warmup", bool, "", True),
+        plyo_range=_session_range(raw, "plyometrics", 0, 3, (2, 3)),
+        strength_range=_session_range(raw, "strength", 0, 3, (2, 3)),
+    )
+
+
+def load_profile(path: Path, shortest_session: int = 15) -> Profile:
+    """Read a profile file; busy paths are relative to the file's folder."""
+    return profile_from_dict(read_toml(path, "profile"), path.parent, shortest_session)

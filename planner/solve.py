@@ -1,0 +1,94 @@
+"""Run the model deterministically (one worker, fixed seed, time limit) and, when it has no
+solution, find which named rules clash, through CP-SAT assumptions."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from planner.availability import Candidate
+from planner.errors import NoPlanPossible
+from planner.explain import describe_conflict
+from planner.model import ModelInput, PlanModel, Rule
+
+SEED = 1
+WORKERS = 1            # one worker: the same input always gives the same plan
+TIME_LIMIT_S = 20.0
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    status: str
+    seconds: float
+    objective: int
+    bound: int
+    booleans: int
+    constraints: int
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "OPTIMAL"
+
+
+def _solver(time_limit: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = WORKERS
+    solver.parameters.random_seed = SEED
+    solver.parameters.max_time_in_seconds = time_limit
+    return solver
+
+
+def solve(data: ModelInput, time_limit: float = TIME_LIMIT_S, explain: bool = True,
+          ) -> tuple[list[Candidate], SolveStats]:
+    """The chosen sessions, or NoPlanPossible naming the rules that cannot all hold (with
+    ``explain=False``, without looking for them)."""
+    started = time.perf_counter()
+    built = PlanModel(data)
+    solver = _solver(time_limit)
+    status = solver.solve(built.model)
+    name = solver.status_name(status)
+    if status == cp_model.INFEASIBLE:
+        raise NoPlanPossible(describe_conflict(minimal_conflict(data), data) if explain
+                             else "no plan possible")
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise NoPlanPossible(f"the solver found no plan within {time_limit:.0f} s ({name}); "
+                             "try fewer weeks or fewer windows")
+    proto = built.model.proto
+    stats = SolveStats(status=name, seconds=time.perf_counter() - started,
+                       objective=round(solver.objective_value),
+                       bound=round(solver.best_objective_bound), booleans=len(proto.variables),
+                       constraints=len(proto.constraints))
+    return built.chosen(solver), stats
+
+
+def _infeasible_under(data: ModelInput, rules: list[Rule]) -> bool | None:
+    built = PlanModel(data, explain=True)
+    built.model.add_assumptions([built.rules[r] for r in rules if r in built.rules])
+    solver = _solver(TIME_LIMIT_S)
+    status = solver.solve(built.model)
+    if status == cp_model.INFEASIBLE:
+        return True
+    return False if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+
+
+def minimal_conflict(data: ModelInput) -> list[Rule]:
+    """A smallest-by-deletion set of named rules that cannot all hold.
+
+    CP-SAT gives a sufficient set of assumptions; each rule is then dropped in turn and kept out
+    when the rest still clash, so the user is told only what matters."""
+    built = PlanModel(data, explain=True)
+    literals = list(built.rules.values())
+    built.model.add_assumptions(literals)
+    solver = _solver(TIME_LIMIT_S)
+    if solver.solve(built.model) != cp_model.INFEASIBLE:
+        return []
+    by_index = {lit.index: rule for rule, lit in built.rules.items()}
+    core = sorted((by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()
+                   if i in by_index), key=lambda r: (r.week, r.name))
+    for rule in list(core):
+        trial = [r for r in core if r != rule]
+        if trial and _infeasible_under(data, trial):
+            core = trial
+    return core

@@ -1,0 +1,231 @@
+"""The plan store: one SQLite file holding every revision of the plan and the log of what was
+done or missed. Each change is one transaction; the file says what it is (``application_id``)
+and which schema it has (``user_version``), and older schemas are migrated on open."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from planner.errors import InputError, StoreError
+from planner.plan import Plan, plan_from_dict
+
+APPLICATION_ID = 0x50455244          # "PERD"
+SCHEMA_VERSION = 1
+MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
+    1: """
+    CREATE TABLE revisions (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        note TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE log (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('done', 'missed')),
+        kind TEXT,
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day)
+    );
+    """,
+}
+
+
+def default_path() -> Path:
+    """``PERIODIZE_DB``, else ``periodize.db`` in the user data directory."""
+    env = os.environ.get("PERIODIZE_DB")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_path
+
+    return user_data_path("periodize", appauthor=False) / "periodize.db"
+
+
+@dataclass(frozen=True)
+class Revision:
+    number: int
+    plan_id: str
+    created: dt.datetime
+    note: str
+    sessions: int
+    current: bool
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    day: dt.date
+    status: str
+    kind: str | None
+
+
+class Store:
+    """An open plan store. Use ``open_store``; close with ``close()`` or a ``with`` block."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.db = connection
+        self.path = path
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error (or interruption)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- plans -----------------------------------------------------------------------------------
+    def _current_row(self) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM revisions WHERE undone = 0 ORDER BY number DESC LIMIT 1").fetchone()
+        return row
+
+    def has_plan(self) -> bool:
+        return self._current_row() is not None
+
+    def current(self) -> tuple[Plan, dict[str, Any]]:
+        """The current plan (with the log's done/missed marks) and the profile it was made from."""
+        row = self._current_row()
+        if row is None:
+            raise StoreError(f"{self.path}: no plan yet; run `periodize generate PROFILE` first")
+        try:
+            plan = plan_from_dict(json.loads(row["plan"]))
+            profile = json.loads(row["profile"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{self.path}: revision {row['number']} is damaged ({exc})") from None
+        return self._with_log(plan), profile
+
+    def _with_log(self, plan: Plan) -> Plan:
+        marks = {e.day: e.status for e in self.log(plan.plan_id)}
+        if not marks:
+            return plan
+        tz = plan.sessions[0].start.tzinfo if plan.sessions else None
+        sessions = tuple(s.with_status(marks[s.start.astimezone(tz).date()])
+                         if s.start.astimezone(tz).date() in marks else s for s in plan.sessions)
+        return replace(plan, sessions=sessions)
+
+    def save(self, plan: Plan, profile: dict[str, Any], note: str) -> Plan:
+        """Store ``plan`` as the next revision (numbered here) and return it with that number."""
+        with self.transaction() as db:
+            last = db.execute("SELECT COALESCE(MAX(number), 0) FROM revisions").fetchone()[0]
+            db.execute("DELETE FROM revisions WHERE undone = 1")
+            numbered = replace(plan, revision=last + 1)
+            db.execute(
+                "INSERT INTO revisions (plan_id, number, created, note, profile, plan) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (plan.plan_id, last + 1, plan.created.isoformat(), note,
+                 json.dumps(profile, sort_keys=True), json.dumps(numbered.to_dict())))
+        return numbered
+
+    def history(self) -> list[Revision]:
+        rows = self.db.execute(
+            "SELECT * FROM revisions WHERE undone = 0 ORDER BY number").fetchall()
+        last = rows[-1]["number"] if rows else None
+        return [Revision(r["number"], r["plan_id"], dt.datetime.fromisoformat(r["created"]),
+                         r["note"], len(json.loads(r["plan"])["sessions"]), r["number"] == last)
+                for r in rows]
+
+    def undo(self) -> Revision:
+        """Step back to the previous revision; the undone one is kept until the next save."""
+        with self.transaction() as db:
+            rows = db.execute("SELECT number FROM revisions WHERE undone = 0 "
+                              "ORDER BY number DESC LIMIT 2").fetchall()
+            if len(rows) < 2:
+                raise InputError("undo", "revision 1" if rows else "no plan",
+                                 "a plan with an earlier revision to return to")
+            db.execute("UPDATE revisions SET undone = 1 WHERE number = ?", (rows[0]["number"],))
+        return next(r for r in self.history() if r.current)
+
+    # -- log -------------------------------------------------------------------------------------
+    def log(self, plan_id: str) -> list[LogEntry]:
+        rows = self.db.execute("SELECT day, status, kind FROM log WHERE plan_id = ? ORDER BY day",
+                               (plan_id,)).fetchall()
+        return [LogEntry(dt.date.fromisoformat(r["day"]), r["status"], r["kind"]) for r in rows]
+
+    def record(self, plan_id: str, days: list[dt.date], status: str, kind: str | None,
+               now: dt.datetime) -> None:
+        """Record that the sessions on ``days`` were done or missed (the latest word wins)."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO log (plan_id, day, status, kind, recorded) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (plan_id, day) DO UPDATE SET status = excluded.status, "
+                "kind = excluded.kind, recorded = excluded.recorded",
+                [(plan_id, d.isoformat(), status, kind, now.isoformat()) for d in days])
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path}: made by a newer periodize (schema {version}; this one reads "
+                         f"up to {SCHEMA_VERSION}); upgrade periodize")
+    if version == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[step].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def open_store(path: Path, create: bool = False) -> Store:
+    """Open the store at ``path``. A missing file is created only with ``create``; a file that is
+    not a periodize store, comes from a newer version or is damaged is refused untouched."""
+    exists = path.exists()
+    if not exists and not create:
+        raise StoreError(f"{path}: no plan store here; run `periodize generate PROFILE` first "
+                         "(or point --db / PERIODIZE_DB at your store)")
+    if exists and path.is_dir():
+        raise InputError("--db", str(path), "a file path, not a folder")
+    if not exists and not path.parent.exists():
+        if os.environ.get("PERIODIZE_DB") or path != default_path():
+            raise InputError("--db", str(path), "a path in an existing folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=10)
+        db.row_factory = sqlite3.Row
+        if exists:
+            app = db.execute("PRAGMA application_id").fetchone()[0]
+            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if app != APPLICATION_ID and (app != 0 or tables):
+                db.close()
+                raise StoreError(f"{path}: not a periodize plan store; nothing was changed")
+            check = db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                db.close()
+                raise StoreError(f"{path}: the store is damaged ({check}); restore a backup")
+        _migrate(db, path)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: not a readable periodize store ({exc}); nothing was changed"
+                         ) from None
+    return Store(db, path)

@@ -1,0 +1,57 @@
+"""Plain-text views for the terminal: the week-by-week summary, the catalogue, the history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from catalog import Catalog, Exercise
+from planner.plan import Plan
+from planner.store import Revision
+
+_SHORT = {"jumps": "Jumps", "strength": "Strength", "combined": "Jumps+Strength",
+          "stretch": "Stretch"}
+
+
+def week_summary(plan: Plan) -> str:
+    """One line per week: each session's day, time and type, then contacts and load."""
+    lines = [f"{plan.name}: {plan.weeks} weeks from {plan.start:%a %-d %b %Y} "
+             f"({plan.level}, {plan.timezone}), revision {plan.revision}"]
+    for week in range(1, plan.weeks + 1):
+        sessions = plan.week_sessions(week)
+        live = [s for s in sessions if s.status != "missed"]
+        parts = [f"{s.start:%a %H:%M} {_SHORT[s.session_type]}"
+                 + {"missed": " (missed)", "done": " (done)"}.get(s.status, "")
+                 for s in sessions]
+        contacts = sum(s.foot_contacts for s in live)
+        load = sum(s.load for s in live)
+        lines.append(f"  week {week:>2}: " + (", ".join(parts) or "no sessions")
+                     + f"  | {contacts} contacts, load {load}")
+    return "\n".join(lines)
+
+
+def catalog_list(catalog: Catalog) -> str:
+    lines = []
+    for kind in ("warmup", "plyometrics", "strength", "stretching"):
+        lines.append(kind.capitalize())
+        for e in catalog.of_kind(kind):
+            levels = f"{len(e.levels)} levels" if len(e.levels) > 1 else ""
+            lines.append(f"  {e.id:<24} {e.name:<28} {levels}".rstrip())
+    return "\n".join(lines)
+
+
+def exercise_detail(exercise: Exercise) -> str:
+    lines = [f"{exercise.name} ({exercise.kind}, id {exercise.id})", f"  {exercise.cue}"]
+    if exercise.intensity:
+        lines.append(f"  intensity: {exercise.intensity}; sets of {exercise.reps_per_set}")
+    for lvl in exercise.levels:
+        amount = f"{lvl.reps} reps" if lvl.reps is not None else f"{lvl.hold_seconds} s"
+        side = " each side" if lvl.per_side else ""
+        lines.append(f"  level {lvl.level}: {lvl.name}: {lvl.sets} × {amount}{side}. {lvl.cue}")
+    if exercise.advance_when:
+        lines.append(f"  next level when: {exercise.advance_when}")
+    return "\n".join(lines)
+
+
+def history_list(revisions: Sequence[Revision]) -> str:
+    return "\n".join(f"{'*' if r.current else ' '} rev {r.number:>3}  {r.created:%Y-%m-%d %H:%M} "
+                     f"UTC  {r.sessions:>3} sessions  {r.note}" for r in revisions)

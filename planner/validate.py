@@ -1,0 +1,107 @@
+"""An independent check of a plan against the hard rules.
+
+It reads only the finished plan (times and exercises) and the profile, and shares no code with
+the solver's constraints: a mistake in the model cannot hide itself here. Used after every solve
+and by the property tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from planner.plan import Plan, Session
+from planner.profile import Profile
+
+if TYPE_CHECKING:
+    from planner.busy import BusyInterval
+
+# NSCA (Essentials of Strength Training and Conditioning, plyometrics): off-season contacts per
+# session, by experience. Independent of the catalogue's own caps on purpose.
+NSCA_MAX_CONTACTS = {"beginner": 100, "intermediate": 150, "advanced": 200}
+PLYO_GAP = dt.timedelta(hours=48)
+
+
+def _minutes(t: dt.datetime) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _placement(s: Session, profile: Profile, busy: Sequence[BusyInterval]) -> list[str]:
+    tz = profile.tz
+    start, end = s.start.astimezone(tz), s.end.astimezone(tz)
+    where = f"{start:%a %Y-%m-%d %H:%M}"
+    if start.weekday() in profile.rest_days:
+        return [f"{where}: a session on a rest day"]
+    first, last = _minutes(start), _minutes(end) or 24 * 60
+    inside = end.date() == start.date() or (last == 24 * 60 and end - start < dt.timedelta(days=1))
+    if not inside or not any(w.start <= first and last <= w.end
+                             for w in profile.availability[start.weekday()]):
+        return [f"{where}: not wholly inside an availability window"]
+    return [f"{where}: overlaps busy time ({b.summary or 'busy'})" for b in busy
+            if s.start < b.end and b.start < s.end]
+
+
+def _content(s: Session, level: str) -> list[str]:
+    where = f"{s.start:%a %Y-%m-%d %H:%M}"
+    problems = []
+    kinds = [d.kind for d in s.exercises]
+    jumps = [i for i, k in enumerate(kinds) if k == "plyometrics"]
+    stretches = [i for i, k in enumerate(kinds) if k == "stretching"]
+    if not stretches:
+        problems.append(f"{where}: no stretching")
+    if jumps and stretches and min(stretches) < max(jumps):
+        problems.append(f"{where}: static stretching before jumping")
+    if set(kinds) - {"warmup"} != set(s.kinds):
+        problems.append(f"{where}: kinds {s.kinds} do not match its exercises")
+    if s.foot_contacts > NSCA_MAX_CONTACTS[level]:
+        problems.append(f"{where}: {s.foot_contacts} foot contacts, over the NSCA range for a "
+                        f"{level}")
+    return problems
+
+
+def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
+               history_before: dt.datetime | None = None,
+               short_weeks: frozenset[int] = frozenset()) -> list[str]:
+    """Every broken hard rule, as a sentence; empty when the plan is sound.
+
+    Sessions before ``history_before`` are past: only the recovery rules apply to them.
+    ``short_weeks`` may fall below their weekly minimums (a replan after a miss runs short)."""
+    tz = profile.tz
+    live = [s for s in plan.sessions if s.status != "missed"]
+    problems: list[str] = []
+    for s in live:
+        if history_before is None or s.start >= history_before:
+            problems += _placement(s, profile, busy)
+            problems += _content(s, plan.level)
+    dates = Counter(s.start.astimezone(tz).date() for s in live)
+    problems += [f"{d}: {n} sessions on one day" for d, n in dates.items() if n > 1]
+
+    jumps = sorted(s.start for s in live if "plyometrics" in s.kinds)
+    problems += [f"{b:%a %Y-%m-%d %H:%M}: plyometrics {b - a} after the last"
+                 for a, b in itertools.pairwise(jumps) if b - a < PLYO_GAP]
+    strength_days = sorted({s.start.astimezone(tz).date() for s in live if "strength" in s.kinds})
+    problems += [f"{b}: strength on consecutive days"
+                 for a, b in itertools.pairwise(strength_days)
+                 if (b - a).days < 2]
+
+    for week in range(1, plan.weeks + 1):
+        in_week = [s for s in live
+                   if (s.start.astimezone(tz).date() - plan.start).days // 7 + 1 == week]
+        plyo = sum("plyometrics" in s.kinds for s in in_week)
+        strength = sum("strength" in s.kinds for s in in_week)
+        low_p, high_p = profile.plyo_range
+        low_s, high_s = profile.strength_range
+        if plyo > high_p or strength > high_s:
+            problems.append(f"week {week}: {plyo} plyometric / {strength} strength sessions, "
+                            "over the weekly maximum")
+        if week in short_weeks:
+            continue
+        if plyo < low_p:
+            problems.append(f"week {week}: {plyo} plyometric sessions, fewer than {low_p}")
+        if strength < low_s:
+            problems.append(f"week {week}: {strength} strength sessions, fewer than {low_s}")
+        if not any("stretching" in s.kinds for s in in_week):
+            problems.append(f"week {week}: no stretching")
+    return problems
