@@ -1,6 +1,7 @@
 """periodize: a thin click layer over ``planner``. Each command parses its options, calls one
 library function, prints the result; errors become one line and an exit code, once, in
-``handle_errors``. Heavy libraries (ortools, pandas, icalendar) load only in the commands that use them."""
+``handle_errors``. Heavy libraries (ortools, pandas, icalendar) load only in the commands
+that use them."""
 
 from __future__ import annotations
 
@@ -128,8 +129,7 @@ def export(ctx: click.Context, output: Path | None, fmt: str) -> None:
 
     data = actions.export(_db(ctx), output, fmt)
     if output is None:
-        stdout: Any = click.get_binary_stream("stdout")
-        stdout.write(data)
+        click.echo(data, nl=False)
     else:
         click.echo(f"Wrote {output}")
 

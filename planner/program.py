@@ -110,7 +110,8 @@ def _strength_doses(catalog: Catalog, level: str, program_week: int) -> list[Dos
     for exercise in catalog.of_kind("strength"):
         lvl = exercise.at(stage)
         sets = max(1, lvl.sets + tpl.sets_delta)
-        doses.append(Dose(f"{exercise.name}: {lvl.name}", "strength", sets, lvl.reps, lvl.hold_seconds, None, lvl.level,
+        doses.append(Dose(f"{exercise.name}: {lvl.name}", "strength", sets, lvl.reps,
+                          lvl.hold_seconds, None, lvl.level,
                           f"{lvl.cue} Next level when: {exercise.advance_when}", lvl.per_side))
     return doses
 
