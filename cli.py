@@ -160,5 +160,166 @@ def catalog(name: str | None) -> None:
     click.echo(exercise_detail(exercise))
 
 
+def _record(ctx: click.Context, dates: tuple[str, ...], status: str, kind: str | None) -> None:
+    from planner import actions
+
+    for s in actions.record(_db(ctx), dates, status, kind, _now()):
+        click.echo(f"{status}: {s.start:%a %-d %b %H:%M} (week {s.week})")
+    click.echo("Run `periodize replan` to move the rest of the plan around it.")
+
+
+KINDS = click.Choice(["plyometrics", "strength", "stretching"])
+
+
+@main.command()
+@click.argument("dates", nargs=-1, required=True)
+@click.option("--kind", type=KINDS, help="Only if that date's session holds this kind.")
+@click.pass_context
+@handle_errors
+def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None) -> None:
+    """Record that the sessions on DATES (YYYY-MM-DD) were missed.
+
+    \b
+    Example:
+      periodize missed 2027-01-13
+      periodize missed 2027-01-13 --kind plyometrics
+    """
+    _record(ctx, dates, "missed", kind)
+
+
+@main.command()
+@click.argument("dates", nargs=-1, required=True)
+@click.pass_context
+@handle_errors
+def done(ctx: click.Context, dates: tuple[str, ...]) -> None:
+    """Record that the sessions on DATES (YYYY-MM-DD) were done.
+
+    \b
+    Example:
+      periodize done 2027-01-11 2027-01-12
+    """
+    _record(ctx, dates, "done", None)
+
+
+@main.command()
+@click.option("--today", help="The day to replan from (YYYY-MM-DD); default: today in the "
+              "plan's time zone.")
+@click.option("--profile", "profile", type=click.Path(path_type=Path),
+              help="Take availability from this edited profile.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("plan.ics"),
+              show_default=True, help="Where to write the updated calendar.")
+@click.option("--keep-end", is_flag=True, help="After a break, keep the end date (drop weeks) "
+              "instead of extending the block.")
+@click.option("--busy", type=click.Path(path_type=Path), multiple=True,
+              help="Another .ics calendar whose events block time (repeatable).")
+@click.pass_context
+@handle_errors
+def replan(ctx: click.Context, today: str | None, profile: Path | None, output: Path,
+           keep_end: bool, busy: tuple[Path, ...]) -> None:
+    """Move the rest of the plan around missed sessions or a new week.
+
+    \b
+    Example:
+      periodize missed 2027-01-13
+      periodize replan --today 2027-01-14
+      periodize replan --profile athlete.toml   # e.g. no more Wednesdays
+    """
+    from planner import actions
+
+    day = actions.parse_day(today, "--today") if today else None
+    out = actions.replan(_db(ctx), day, profile, output, _now(), keep_end, busy)
+    click.echo(out.result.resume.capitalize() + ".")
+    if not out.saved:
+        click.echo("No changes: the plan already fits.")
+        return
+    for change in out.result.changes:
+        click.echo(f"  {change.text}")
+    click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: delete the "
+               f"events of the plan's calendar (or the calendar), then import {output} into "
+               f"a calendar named \"{out.plan.calendar_name}\". CalDAV: `periodize sync` "
+               "updates in place.")
+
+
+@main.command()
+@click.option("--today", help="Count sessions before this date (YYYY-MM-DD) as due.")
+@click.pass_context
+@handle_errors
+def status(ctx: click.Context, today: str | None) -> None:
+    """Show adherence so far: done, missed and planned per week and per kind.
+
+    \b
+    Example:
+      periodize status
+    """
+    from zoneinfo import ZoneInfo
+
+    from planner import actions
+    from planner.text import adherence
+
+    plan = actions.marked_plan(_db(ctx))
+    day = (actions.parse_day(today, "--today") if today
+           else _now().astimezone(ZoneInfo(plan.timezone)).date())
+    click.echo(adherence(plan, day))
+
+
+@main.command()
+@click.pass_context
+@handle_errors
+def history(ctx: click.Context) -> None:
+    """List the plan's revisions (* marks the current one).
+
+    \b
+    Example:
+      periodize history
+    """
+    from planner import actions
+    from planner.text import history_list
+
+    click.echo(history_list(actions.history(_db(ctx))))
+
+
+@main.command()
+@click.pass_context
+@handle_errors
+def undo(ctx: click.Context) -> None:
+    """Return to the previous revision of the plan.
+
+    \b
+    Example:
+      periodize undo
+    """
+    from planner import actions
+
+    revision = actions.undo(_db(ctx))
+    click.echo(f"Back to revision {revision.number} ({revision.note}). "
+               "Run `periodize export` to write its calendar.")
+
+
+@main.command()
+@click.option("--url", required=True, help="CalDAV address, e.g. https://dav.example/dav/")
+@click.option("--user", required=True, help="CalDAV user name.")
+@click.option("--calendar", help="Calendar name (created if missing). Default: periodize · NAME.")
+@click.pass_context
+@handle_errors
+def sync(ctx: click.Context, url: str, user: str, calendar: str | None) -> None:
+    """Push the plan to a CalDAV calendar; only what changed is sent.
+
+    The password comes from PERIODIZE_CALDAV_PASSWORD or a prompt, never the command line.
+
+    \b
+    Example:
+      PERIODIZE_CALDAV_PASSWORD=... periodize sync --url https://dav.example/ --user sam
+    """
+    import os
+
+    from planner import actions
+
+    password = os.environ.get("PERIODIZE_CALDAV_PASSWORD") or click.prompt(
+        "CalDAV password", hide_input=True, default="", show_default=False)
+    report = actions.sync(_db(ctx), url, user, password, calendar)
+    click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
+               f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged.")
+
+
 if __name__ == "__main__":
     main()

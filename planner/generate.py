@@ -104,5 +104,6 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
                                       session_uid(plan_id, c.week, ordinal[c.week]), now))
     plan = Plan(plan_id=plan_id, name=profile.name, timezone=profile.timezone,
                 start=profile.start, weeks=profile.weeks, level=profile.level, revision=1,
-                created=now, sessions=tuple(sessions))
+                created=now, sessions=tuple(sessions),
+                program_weeks=tuple(range(1, profile.weeks + 1)))
     return verify(plan, profile, busy), stats

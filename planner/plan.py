@@ -76,6 +76,11 @@ class Plan:
     revision: int
     created: dt.datetime          # UTC time this revision was made
     sessions: tuple[Session, ...]
+    program_weeks: tuple[int, ...] = ()   # block week carried by each calendar week (1-based)
+
+    def program_week(self, week: int) -> int:
+        """The block week calendar week ``week`` carries (itself unless a replan shifted it)."""
+        return self.program_weeks[week - 1] if self.program_weeks else week
 
     @property
     def calendar_name(self) -> str:
@@ -92,6 +97,7 @@ class Plan:
                 "start": self.start.isoformat(), "weeks": self.weeks, "level": self.level,
                 "revision": self.revision, "created": self.created.isoformat(),
                 "calendar_name": self.calendar_name,
+                "program_weeks": [self.program_week(w) for w in range(1, self.weeks + 1)],
             },
             "sessions": [_session_dict(s) for s in self.sessions],
         }
@@ -132,4 +138,5 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
     return Plan(plan_id=head["id"], name=head["name"], timezone=head["timezone"],
                 start=dt.date.fromisoformat(head["start"]), weeks=head["weeks"],
                 level=head["level"], revision=head["revision"],
-                created=dt.datetime.fromisoformat(head["created"]), sessions=sessions)
+                created=dt.datetime.fromisoformat(head["created"]), sessions=sessions,
+                program_weeks=tuple(head.get("program_weeks", ())))

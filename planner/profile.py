@@ -184,4 +184,4 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
 
 def load_profile(path: Path, shortest_session: int = 15) -> Profile:
     """Read a profile file; busy paths are relative to the file's folder."""
-    return profile_from_dict(read_toml(path, "profile"), path.parent, shortest_session)
+    return profile_from_dict(read_toml(path, "profile"), path.parent.resolve(), shortest_session)

@@ -46,7 +46,6 @@ class Demand:
     program_week: int              # block week whose doses it carries, 1-based, may exceed 8
     plyo: tuple[int, int, int]     # (min, max, target)
     strength: tuple[int, int, int]
-    contacts_cap: int | None = None   # after a break: no more contacts than last time
 
 
 def template_week(catalog: Catalog, program_week: int) -> tuple[TemplateWeek, int]:
@@ -61,10 +60,10 @@ def _clip(target: int, bounds: tuple[int, int]) -> tuple[int, int, int]:
 
 
 def demand(catalog: Catalog, week: int, program_week: int, plyo_range: tuple[int, int],
-           strength_range: tuple[int, int], contacts_cap: int | None = None) -> Demand:
+           strength_range: tuple[int, int]) -> Demand:
     tpl, _ = template_week(catalog, program_week)
     return Demand(week, program_week, _clip(tpl.plyo_sessions, plyo_range),
-                  _clip(tpl.strength_sessions, strength_range), contacts_cap)
+                  _clip(tpl.strength_sessions, strength_range))
 
 
 def session_minutes(catalog: Catalog, level: str, type_key: str, warmup: bool) -> int:

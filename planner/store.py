@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from planner.errors import InputError, StoreError
 from planner.plan import Plan, plan_from_dict
@@ -108,7 +109,7 @@ class Store:
         return self._current_row() is not None
 
     def current(self) -> tuple[Plan, dict[str, Any]]:
-        """The current plan (with the log's done/missed marks) and the profile it was made from."""
+        """The current revision, as stored, and the profile it was made from."""
         row = self._current_row()
         if row is None:
             raise StoreError(f"{self.path}: no plan yet; run `periodize generate PROFILE` first")
@@ -117,13 +118,15 @@ class Store:
             profile = json.loads(row["profile"])
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"{self.path}: revision {row['number']} is damaged ({exc})") from None
-        return self._with_log(plan), profile
+        return plan, profile
 
-    def _with_log(self, plan: Plan) -> Plan:
+    def marked(self, plan: Plan) -> Plan:
+        """The plan with the log's done/missed marks applied (for showing it; a replan makes
+        them part of a revision)."""
         marks = {e.day: e.status for e in self.log(plan.plan_id)}
         if not marks:
             return plan
-        tz = plan.sessions[0].start.tzinfo if plan.sessions else None
+        tz = ZoneInfo(plan.timezone)
         sessions = tuple(s.with_status(marks[s.start.astimezone(tz).date()])
                          if s.start.astimezone(tz).date() in marks else s for s in plan.sessions)
         return replace(plan, sessions=sessions)

@@ -21,13 +21,12 @@ from icalendar import Calendar as ICalendar
 from icalendar import Component
 
 from planner.errors import InputError, RemoteError
+from planner.export.ics import PLAN_PROPERTY
 
 if TYPE_CHECKING:
     from caldav.calendarobjectresource import Event as DAVEvent
     from caldav.collection import Calendar as DAVCalendar
     from caldav.davclient import DAVClient
-
-PLAN_PROPERTY = "X-PERIODIZE-PLAN"
 
 #: Seconds to wait for the server to connect or answer one request.
 TIMEOUT_S = 20

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from catalog import Catalog, Exercise
-from planner.plan import Plan
+from planner.plan import Plan, Session
 from planner.store import Revision
 
 _SHORT = {"jumps": "Jumps", "strength": "Strength", "combined": "Jumps+Strength",
@@ -55,3 +58,28 @@ def exercise_detail(exercise: Exercise) -> str:
 def history_list(revisions: Sequence[Revision]) -> str:
     return "\n".join(f"{'*' if r.current else ' '} rev {r.number:>3}  {r.created:%Y-%m-%d %H:%M} "
                      f"UTC  {r.sessions:>3} sessions  {r.note}" for r in revisions)
+
+
+def adherence(plan: Plan, today: dt.date) -> str:
+    """Done / missed / planned per week and per kind. Past sessions not marked missed count as
+    done, as a replan would count them."""
+    tz = ZoneInfo(plan.timezone)
+
+    def state(s: Session) -> str:
+        if s.status in ("done", "missed"):
+            return s.status
+        return "done" if s.start.astimezone(tz).date() < today else "planned"
+
+    lines = [f"{'week':>4}  {'done':>4}  {'missed':>6}  {'planned':>7}"]
+    for week in range(1, plan.weeks + 1):
+        counts = Counter(state(s) for s in plan.week_sessions(week))
+        lines.append(f"{week:>4}  {counts['done']:>4}  {counts['missed']:>6}  "
+                     f"{counts['planned']:>7}")
+    lines.append("")
+    for kind in ("plyometrics", "strength", "stretching"):
+        counts = Counter(state(s) for s in plan.sessions if kind in s.kinds)
+        total = counts["done"] + counts["missed"]
+        rate = f"{100 * counts['done'] // total}% kept" if total else "nothing due yet"
+        lines.append(f"{kind:<12} {counts['done']} done, {counts['missed']} missed, "
+                     f"{counts['planned']} planned ({rate})")
+    return "\n".join(lines)

@@ -21,10 +21,9 @@ _HEADINGS = {"warmup": "Warm-up", "plyometrics": "Plyometrics", "strength": "Str
 
 
 def summary(session: Session) -> str:
-    """'Plyometrics + stretch · week 3', prefixed with Missed or Done once known."""
+    """'Plyometrics + stretch · week 3'; 'Missed: ...' once it is known to be missed."""
     text = f"{TYPES[session.session_type].label} · week {session.week}"
-    prefix = {"missed": "Missed: ", "done": "Done: "}.get(session.status, "")
-    return prefix + text
+    return ("Missed: " if session.status == "missed" else "") + text
 
 
 def _line(dose: Dose) -> str:
@@ -33,8 +32,9 @@ def _line(dose: Dose) -> str:
 
 def description(plan: Plan, session: Session, safety_note: str) -> str:
     """Every exercise with its dose and cue, by block in the order done, then the safety note."""
-    lines = [f"Week {session.week} of {plan.weeks} · {session.minutes} min · "
-             f"effort {session.rpe}/10"]
+    # Nothing here may depend on the rest of the plan (its length, say): a session's text changes
+    # only when the session does, so SEQUENCE stays honest.
+    lines = [f"Week {session.week} · {session.minutes} min · effort {session.rpe}/10"]
     for kind in ("warmup", "plyometrics", "strength", "stretching"):
         doses = [d for d in session.exercises if d.kind == kind]
         if doses:

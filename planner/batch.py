@@ -1,0 +1,359 @@
+"""Plans for a coach's roster: one store and one calendar per athlete, and a summary.
+
+The roster is a CSV file (one athlete a row) or a folder of profile ``.toml`` files. Every row
+goes through the same reader as ``periodize generate`` (``profile_from_dict``) and the same
+planner (``build_plan``); a row that is bad or cannot be planned is recorded in the summary and
+skipped, never stopping the others. Athletes are planned in parallel across processes; each
+worker process imports OR-Tools and reads the catalogue once, then plans many athletes. The
+solver is deterministic (one worker, fixed seed), so the plans do not depend on ``jobs``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+import time
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planner.errors import InputError, NoPlanPossible, PeriodizeError, closest
+from planner.profile import DAY_NAMES, WEEKDAYS, Profile
+
+OK, NO_PLAN, BAD_INPUT = "ok", "no plan", "bad input"
+SUMMARY_NAME = "summary.csv"
+SUMMARY_COLUMNS = ("athlete", "status", "sessions", "solve_seconds", "reason")
+ERROR_KEY = "__error__"   # a roster entry that could not be read: its one-line reason
+CSV_COLUMNS = ("name", "timezone", "start", "level", "weeks", "rest_days", *WEEKDAYS,
+               "plyo_min", "plyo_max")
+_DAY_ALIASES = {full.lower(): short for short, full in zip(WEEKDAYS, DAY_NAMES, strict=True)}
+_BAD_LINE = "\x00bad line\x00"   # marks, in the first column, a CSV line with too many fields
+_DEFAULT_PLYO: tuple[int, int] = Profile.plyo_range   # the profile's default
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+             *(f"lpt{i}" for i in range(1, 10))}   # names Windows will not give to a file
+
+
+@dataclass(frozen=True)
+class AthleteResult:
+    athlete: str
+    status: str            # "ok" | "no plan" | "bad input"
+    sessions: int
+    solve_seconds: float
+    reason: str            # "" when ok
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    results: tuple[AthleteResult, ...]
+    seconds: float
+    summary_csv: Path
+
+
+# -- the roster --------------------------------------------------------------------------------
+def read_roster(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(athlete name, TOML-shaped profile dict) pairs, in roster order.
+
+    ``path`` is a CSV file (read with pandas) with one athlete a row — columns ``name``,
+    ``timezone``, ``start``, ``level``, ``weeks`` (optional), ``rest_days`` (``"sat;sun"``), one
+    column per weekday ``mon`` .. ``sun`` holding windows separated by ``;``
+    (``"07:00-08:00;18:00-20:00"``; empty = unavailable) and optional ``plyo_min`` /
+    ``plyo_max`` — or a folder of profile ``.toml`` files (name = file stem; relative ``busy``
+    paths are made absolute against the folder).
+
+    Values are passed on as written: ``profile_from_dict`` judges them, so a bad value gives the
+    same message as in a profile file. An entry that cannot even be read (a CSV line with more
+    fields than the header, a file that is not TOML) yields ``{ERROR_KEY: reason}``, which
+    ``run_batch`` records as bad input. A roster that cannot be read at all (missing, no
+    ``name`` column, an unknown column) raises InputError."""
+    if path.is_dir():
+        return _read_folder(path)
+    if not path.exists():
+        raise InputError("ROSTER", str(path), "a CSV file or a folder of profile .toml files "
+                         "(it does not exist)")
+    if path.suffix.lower() == ".toml":
+        raise InputError("ROSTER", str(path), "a CSV file or a folder of profile .toml files; "
+                         "plan a single profile with `periodize generate`")
+    return _read_csv(path)
+
+
+def _read_folder(folder: Path) -> list[tuple[str, dict[str, Any]]]:
+    from planner.fields import read_toml
+
+    files = sorted(p for p in folder.glob("*.toml") if not p.name.startswith("."))
+    if not files:
+        raise InputError("ROSTER", str(folder), "a folder holding profile .toml files "
+                         "(none found)")
+    entries: list[tuple[str, dict[str, Any]]] = []
+    for file in files:
+        try:
+            raw = read_toml(file, "profile")
+        except InputError as exc:
+            entries.append((file.stem, {ERROR_KEY: one_line(exc)}))
+            continue
+        busy = raw.get("busy")
+        if isinstance(busy, list):   # relative to the profile's folder, as `generate` reads it
+            raw["busy"] = [str(folder / p) if isinstance(p, str) and p.strip()
+                           and not Path(p).is_absolute() else p for p in busy]
+        entries.append((file.stem, raw))
+    return entries
+
+
+def _read_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    import pandas as pd
+
+    def too_many_fields(fields: list[str]) -> list[str]:
+        # Keep the line, marked, so that it is reported in its place rather than dropped.
+        return [_BAD_LINE + json.dumps(fields), *[""] * (width - 1)]
+
+    try:
+        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+        width = len(header)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                            encoding="utf-8-sig", engine="python", on_bad_lines=too_many_fields)
+    except (UnicodeDecodeError, ValueError, OSError) as exc:
+        # pandas' EmptyDataError and ParserError are ValueErrors
+        raise InputError("ROSTER", str(path), "a readable UTF-8 CSV file with a header row "
+                         f"({one_line(exc)})") from None
+    columns = [_column(str(c)) for c in frame.columns]
+    for column, original in zip(columns, frame.columns, strict=True):
+        if column not in CSV_COLUMNS and not (
+                str(original).startswith("Unnamed:") and not frame[original].astype(bool).any()):
+            raise InputError("ROSTER", str(path), f"known columns only; {original!r} is not one"
+                             + closest(column, CSV_COLUMNS) + "; known: " + ", ".join(CSV_COLUMNS))
+    if "name" not in columns:
+        raise InputError("ROSTER", str(path), "a header row with a 'name' column")
+    if len(set(columns)) < len(columns):
+        raise InputError("ROSTER", str(path), "each column once (some appear twice)")
+    entries: list[tuple[str, dict[str, Any]]] = []
+    for number, values in enumerate(frame.itertuples(index=False, name=None), start=1):
+        cells = [v.strip() if isinstance(v, str) else "" for v in values]
+        if not any(cells):
+            continue   # an empty spreadsheet line
+        first = cells[0]
+        if first.startswith(_BAD_LINE):
+            fields = [str(f).strip() for f in json.loads(first[len(_BAD_LINE):])]
+            row = dict(zip(columns, fields, strict=False))
+            name = row.get("name") or f"row {number}"
+            entries.append((name, {"name": name, ERROR_KEY: (
+                f"row {number}: {len(fields)} fields but the header has {width} "
+                "(put values that hold commas in double quotes)")}))
+            continue
+        row = dict(zip(columns, cells, strict=True))
+        name = row["name"] or f"row {number}"
+        entries.append((name, _row_profile(row, name)))
+    return entries
+
+
+def _column(title: str) -> str:
+    key = title.strip().lower()
+    return _DAY_ALIASES.get(key, key)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[;,]", text) if part.strip()]
+
+
+def _number(text: str) -> int | str:
+    """'8' or '8.0' (as spreadsheets write it) -> 8; anything else is left for the reader to
+    refuse with its usual message."""
+    if re.fullmatch(r"[+-]?\d+(\.0*)?", text):
+        return int(float(text))
+    return text
+
+
+def _row_profile(row: Mapping[str, str], name: str) -> dict[str, Any]:
+    """One CSV row as the TOML-shaped profile ``profile_from_dict`` reads; empty cells are
+    left out, so the profile's defaults apply."""
+    raw: dict[str, Any] = {"name": name}
+    for key in ("timezone", "start", "level"):
+        if row.get(key):
+            raw[key] = row[key]
+    if row.get("weeks"):
+        raw["weeks"] = _number(row["weeks"])
+    if row.get("rest_days"):
+        raw["rest_days"] = _split(row["rest_days"])
+    raw["availability"] = {day: _split(row[day]) for day in WEEKDAYS
+                           if row.get(day) and _split(row[day])}
+    if row.get("plyo_min") or row.get("plyo_max"):
+        low = _number(row["plyo_min"]) if row.get("plyo_min") else _DEFAULT_PLYO[0]
+        high = _number(row["plyo_max"]) if row.get("plyo_max") else _DEFAULT_PLYO[1]
+        raw["plyometrics"] = {"sessions_per_week": [low, high]}
+    return raw
+
+
+# -- file names --------------------------------------------------------------------------------
+def slugify(name: str) -> str:
+    """A safe, lower-case file name stem: 'Zoë O'Brien' -> 'zoe-o-brien'."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].rstrip("-") or "athlete"
+    return f"{slug}-athlete" if slug in _RESERVED else slug
+
+
+def unique_slugs(names: list[str]) -> list[str]:
+    """One slug per name, in order; clashes get -2, -3, ..."""
+    used: set[str] = set()
+    slugs = []
+    for name in names:
+        base = slug = slugify(name)
+        suffix = 2
+        while slug in used:
+            slug = f"{base}-{suffix}"
+            suffix += 1
+        used.add(slug)
+        slugs.append(slug)
+    return slugs
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+# -- planning ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Task:
+    index: int
+    athlete: str
+    profile: Profile
+    store: Path
+    calendar: Path
+    note: str
+    now: dt.datetime
+
+
+def _start_worker() -> None:
+    """Pool initializer: the parent handles Ctrl-C (it cancels what has not started); import
+    the solver and read the catalogue once per process, not once per athlete."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import planner.generate  # noqa: F401  (OR-Tools)
+    from catalog import default_catalog
+
+    default_catalog()
+
+
+def _plan_one(task: _Task) -> tuple[int, AthleteResult]:
+    """Plan one athlete: solve, store, write the calendar. User-facing failures are recorded."""
+    from catalog import default_catalog
+    from planner.actions import read_busy, write_plan
+    from planner.generate import build_plan
+    from planner.store import open_store
+
+    try:
+        busy = read_busy(task.profile)
+        plan, stats = build_plan(task.profile, default_catalog(), busy, task.now)
+        with open_store(task.store, create=True) as store:
+            plan = store.save(plan, task.profile.to_dict(), task.note)
+        write_plan(plan, task.calendar, "ics")
+    except NoPlanPossible as exc:
+        return task.index, AthleteResult(task.athlete, NO_PLAN, 0, 0.0, one_line(exc))
+    except PeriodizeError as exc:
+        return task.index, AthleteResult(task.athlete, BAD_INPUT, 0, 0.0, one_line(exc))
+    return task.index, AthleteResult(task.athlete, OK, len(plan.sessions), stats.seconds, "")
+
+
+def _prepare_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("-o", str(out_dir), "a folder, not a file")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError("-o", str(out_dir), f"a folder that can be made ({exc.strerror})"
+                         ) from None
+    if not os.access(out_dir, os.W_OK):
+        raise InputError("-o", str(out_dir), "a folder you may write to")
+
+
+def _write_summary(path: Path, results: tuple[AthleteResult, ...]) -> None:
+    import pandas as pd
+
+    from planner.export.files import write_atomic
+
+    frame = pd.DataFrame([(r.athlete, r.status, r.sessions, round(r.solve_seconds, 3), r.reason)
+                          for r in results], columns=list(SUMMARY_COLUMNS))
+    write_atomic(path, frame.to_csv(index=False, lineterminator="\n").encode(), "-o")
+
+
+def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = None,
+              progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+    """Plan every athlete of ``roster``: ``out_dir/<slug>.db`` (the plan store) and
+    ``out_dir/<slug>.ics`` per athlete planned, and ``out_dir/summary.csv`` (athlete, status,
+    sessions, solve_seconds, reason) for all, in roster order.
+
+    A bad row ("bad input") or an athlete whose week cannot hold the program ("no plan") is
+    recorded with the one-line reason and skipped; existing files of that athlete are left as
+    they are. A store already in ``out_dir`` gets a new revision, as with ``generate``.
+    ``jobs`` worker processes (default: the number of CPUs) plan in parallel; ``jobs=1`` (or a
+    single athlete to plan) runs in this process. ``progress(done, total)`` is called as each
+    athlete is finished. ``now`` (UTC) stamps the plans."""
+    from catalog import default_catalog
+    from planner.actions import shortest_session
+    from planner.profile import profile_from_dict
+
+    started = time.perf_counter()
+    jobs = (os.cpu_count() or 1) if jobs is None else jobs
+    if jobs < 1:
+        raise InputError("--jobs", jobs, "a whole number from 1 up")
+    entries = read_roster(roster)
+    _prepare_out_dir(out_dir)
+    shortest = shortest_session(default_catalog())
+    total = len(entries)
+    results: list[AthleteResult | None] = [None] * total
+    done = 0
+
+    def finish(index: int, result: AthleteResult) -> None:
+        nonlocal done
+        results[index] = result
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    tasks: list[_Task] = []
+    slugs = unique_slugs([name for name, _ in entries])
+    for index, ((name, raw), slug) in enumerate(zip(entries, slugs, strict=True)):
+        if ERROR_KEY in raw:
+            finish(index, AthleteResult(name, BAD_INPUT, 0, 0.0, str(raw[ERROR_KEY])))
+            continue
+        try:
+            profile = profile_from_dict(raw, None, shortest)
+        except InputError as exc:
+            finish(index, AthleteResult(name, BAD_INPUT, 0, 0.0, one_line(exc)))
+            continue
+        tasks.append(_Task(index, name, profile, out_dir / f"{slug}.db", out_dir / f"{slug}.ics",
+                           f"generated from {roster.name}", now))
+
+    if jobs == 1 or len(tasks) <= 1:
+        for task in tasks:
+            finish(*_plan_one(task))
+    else:
+        _run_pool(tasks, min(jobs, len(tasks)), finish)
+
+    final = tuple(r for r in results if r is not None)
+    summary = out_dir / SUMMARY_NAME
+    _write_summary(summary, final)
+    return BatchSummary(final, time.perf_counter() - started, summary)
+
+
+def _run_pool(tasks: list[_Task], workers: int,
+              finish: Callable[[int, AthleteResult], None]) -> None:
+    """Plan ``tasks`` in ``workers`` fresh processes ("spawn": the same on every platform, and
+    never a fork of a process that already runs solver or pandas threads)."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker)
+    try:
+        pending: set[Future[tuple[int, AthleteResult]]] = {
+            pool.submit(_plan_one, task) for task in tasks}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                finish(*future.result())
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

@@ -1,0 +1,258 @@
+"""Replanning after real life: history stays, the future moves as little as possible, and the
+progression resumes where the body is rather than where the calendar is.
+
+- Sessions before ``today`` are history: done unless marked missed; a newly missed one becomes
+  CANCELLED (SEQUENCE raised), every other keeps its UID, time and content.
+- After 7 or more days without training (or half of the last week's sessions missed) the next
+  block week repeats the last one completed; after 14 or more it steps one block week back. The
+  block extends by the weeks lost, or with ``keep_end`` keeps its end date, dropping the weeks it
+  no longer has room for and ending on the taper. The first jump session after a break never
+  has more foot contacts than the last one completed.
+- The solver starts from the current plan (hint) and pays for every change; a change in a week
+  after the current one costs more than a missing make-up, so a make-up never shifts later
+  weeks. The current week's minimums become soft: it gets a make-up where a legal day remains,
+  else it runs short (no cramming)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from catalog import Catalog
+from planner.availability import Candidate, candidates
+from planner.errors import InputError
+from planner.generate import dosed_session, durations, session_uid, verify
+from planner.model import W_CHANGE, W_CHANGE_LATER, W_HABIT, History, Key, ModelInput
+from planner.plan import Plan, Session
+from planner.profile import Profile
+from planner.program import TYPES, demand
+from planner.solve import SolveStats, solve
+
+if TYPE_CHECKING:
+    from planner.busy import BusyInterval
+    from planner.store import LogEntry
+
+REPEAT_AFTER_DAYS = 7
+STEP_BACK_AFTER_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str          # missed | moved | re-dosed | added | dropped
+    text: str
+
+
+@dataclass(frozen=True)
+class Replanned:
+    plan: Plan
+    changes: tuple[Change, ...]
+    resume: str        # how the progression resumes, in words
+    stats: SolveStats | None
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where the body is: which block week comes next, and the jump contacts it may not exceed."""
+
+    program_weeks: tuple[int, ...]
+    contacts_cap: int | None
+    broke: bool
+    words: str
+
+
+def _label(start: dt.datetime, type_key: str, tz: dt.tzinfo) -> str:
+    """'Wed 13 Jan 18:00 Plyometrics + stretch'."""
+    return f"{start.astimezone(tz):%a %-d %b %H:%M} {TYPES[type_key].label}"
+
+
+def _history(plan: Plan, log: Sequence[LogEntry], today: dt.date, tz: dt.tzinfo,
+             now: dt.datetime) -> tuple[list[Session], list[Change]]:
+    """Past sessions with their final status: the log's word, else done."""
+    marks = {e.day: e.status for e in log}
+    past, changes = [], []
+    for s in plan.sessions:
+        day = s.start.astimezone(tz).date()
+        if day >= today:
+            continue
+        status = marks.get(day, "missed" if s.status == "missed" else "done")
+        if status == s.status or {status, s.status} == {"done", "planned"}:
+            past.append(s.with_status(status))
+            continue
+        past.append(dataclasses.replace(s, status=status, sequence=s.sequence + 1, stamp=now))
+        changes.append(Change(status, f"{status}: {_label(s.start, s.session_type, tz)}"))
+    return past, changes
+
+
+def resume_point(plan: Plan, past: Sequence[Session], today: dt.date, tz: dt.tzinfo,
+                 keep_end: bool) -> Resume:
+    """The block weeks from the current calendar week on, after looking at the last sessions."""
+    current_week = max(0, (today - plan.start).days) // 7 + 1
+    old = [plan.program_week(w) for w in range(1, plan.weeks + 1)]
+    done = [s for s in past if s.status == "done"]
+    last = done[-1] if done else None
+    idle = (today - (last.start.astimezone(tz).date() if last else plan.start)).days
+    recent = [s for s in past if s.start.astimezone(tz).date() >= today - dt.timedelta(days=7)]
+    half_missed = bool(recent) and 2 * sum(s.status == "missed" for s in recent) >= len(recent)
+    if idle < REPEAT_AFTER_DAYS and not half_missed:
+        return Resume(tuple(old), None, False, "on track: the progression continues as planned")
+    reached = last.program_week if last else 1
+    step_back = idle >= STEP_BACK_AFTER_DAYS
+    start = max(1, reached - 1) if step_back else reached
+    remaining = list(range(start, old[-1] + 1))
+    if keep_end:
+        room = max(1, plan.weeks - current_week + 1)
+        if len(remaining) > room:
+            remaining = [*remaining[:room - 1], old[-1]] if room > 1 else remaining[:1]
+    weeks = old[:current_week - 1] + remaining
+    jumps = [s for s in done if "plyometrics" in s.kinds]
+    cap = jumps[-1].foot_contacts if jumps else None
+    why = (f"{idle} days since the last session" if idle >= REPEAT_AFTER_DAYS
+           else "half of last week's sessions missed")
+    how = (f"stepping back to block week {start}" if step_back
+           else f"repeating block week {start}")
+    extra = len(weeks) - plan.weeks
+    end = ("the end date stays" if keep_end else
+           f"the block ends {extra} week{'s' if extra != 1 else ''} later" if extra > 0
+           else "the end date stays")
+    return Resume(tuple(weeks), cap, True, f"{why}: {how}; {end}")
+
+
+def _key(s: Session, start: dt.date, tz: dt.tzinfo) -> Key:
+    local = s.start.astimezone(tz)
+    return ((local.date() - start).days, local.hour * 60 + local.minute, s.session_type)
+
+
+def _reference(plan: Plan, future: Sequence[Session], weeks: int, tz: dt.tzinfo,
+               ) -> frozenset[Key]:
+    """The current plan's future sessions; weeks beyond its end follow its last week."""
+    keys = {_key(s, plan.start, tz) for s in future}
+    last_week = [_key(s, plan.start, tz) for s in plan.week_sessions(plan.weeks)]
+    for week in range(plan.weeks + 1, weeks + 1):
+        shift = 7 * (week - plan.weeks)
+        keys |= {(day + shift, minute, t) for day, minute, t in last_week}
+    return frozenset(keys)
+
+
+def _pairs(new: list[Candidate], old: list[Session], start: dt.date, tz: dt.tzinfo,
+           ) -> tuple[list[tuple[Candidate, Session | None]], list[Session]]:
+    """Match a week's new sessions to its old ones: same slot, then same day, then same type,
+    then in order. Unmatched new ones are additions; unmatched old ones are dropped."""
+    left = list(old)
+    matched: dict[int, Session] = {}
+    tests = (
+        lambda c, s: (c.day, c.minute, c.type_key) == _key(s, start, tz),
+        lambda c, s: c.day == _key(s, start, tz)[0],
+        lambda c, s: c.type_key == s.session_type,
+        lambda c, s: True,
+    )
+    for test in tests:
+        for i, c in enumerate(new):
+            if i in matched:
+                continue
+            hit = next((s for s in left if test(c, s)), None)
+            if hit is not None:
+                matched[i] = hit
+                left.remove(hit)
+    return [(c, matched.get(i)) for i, c in enumerate(new)], left
+
+
+def _next_uid(plan_id: str, week: int, taken: set[str]) -> str:
+    ordinal = 1
+    while session_uid(plan_id, week, ordinal) in taken:
+        ordinal += 1
+    uid = session_uid(plan_id, week, ordinal)
+    taken.add(uid)
+    return uid
+
+
+def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntry],
+           busy: Sequence[BusyInterval], today: dt.date, now: dt.datetime,
+           keep_end: bool = False, profile_changed: bool = False) -> Replanned:
+    """A new revision of ``plan`` from ``today`` on (local date), or the plan unchanged."""
+    tz = profile.tz
+    plan_end = plan.start + dt.timedelta(days=7 * plan.weeks - 1)
+    if today > plan_end:
+        raise InputError("--today", today.isoformat(),
+                         f"a date up to the plan's last day, {plan_end.isoformat()}")
+    past, changes = _history(plan, log, today, tz, now)
+    resume = resume_point(plan, past, today, tz, keep_end)
+    weeks = len(resume.program_weeks)
+    first_free = max(0, (today - plan.start).days)
+    current_week = first_free // 7 + 1
+    future = [s for s in plan.sessions if s.start.astimezone(tz).date() >= today]
+    calm = not resume.broke and not profile_changed
+
+    def weight(week: int) -> int:
+        if week > plan.weeks:
+            return W_HABIT
+        return W_CHANGE_LATER if calm and week > current_week else W_CHANGE
+
+    minutes = durations(catalog, profile)
+    recent = today - dt.timedelta(days=7)
+    data = ModelInput(
+        start=plan.start,
+        candidates=candidates(profile, minutes, busy, range(first_free, 7 * weeks)),
+        durations=minutes,
+        demands=[demand(catalog, w, resume.program_weeks[w - 1], profile.plyo_range,
+                        profile.strength_range) for w in range(current_week, weeks + 1)],
+        first_free_day=first_free,
+        history=[History((s.start.astimezone(tz).date() - plan.start).days, s.start,
+                         s.session_type)
+                 for s in past if s.status == "done" and s.start.astimezone(tz).date() >= recent],
+        relaxed_weeks=frozenset({current_week}) if first_free % 7 else frozenset(),
+        reference=_reference(plan, future, weeks, tz),
+        change_weights={w: weight(w) for w in range(current_week, weeks + 1)})
+    chosen, stats = solve(data)
+
+    taken = {s.uid for s in plan.sessions}
+    cap = resume.contacts_cap if resume.broke else None
+    sessions: list[Session] = list(past)
+    for week in range(current_week, weeks + 1):
+        pairs, dropped = _pairs([c for c in chosen if c.week == week],
+                                [s for s in future if s.week == week], plan.start, tz)
+        for c, old in pairs:
+            first_jump = cap is not None and TYPES[c.type_key].plyometric
+            fresh = dosed_session(catalog, profile, c, resume.program_weeks[week - 1],
+                                  old.uid if old else _next_uid(plan.plan_id, week, taken), now,
+                                  cap if first_jump else None)
+            if first_jump:
+                cap = None
+            if old is None:
+                changes.append(Change("added", f"added: {_label(c.start, c.type_key, tz)}"))
+            elif _same(fresh, old):
+                fresh = old
+            else:
+                fresh = dataclasses.replace(fresh, sequence=old.sequence + 1)
+                changes += _describe(old, fresh, tz)
+            sessions.append(fresh)
+        changes += [Change("dropped", f"dropped: {_label(s.start, s.session_type, tz)}")
+                    for s in dropped]
+    sessions.sort(key=lambda s: s.start)
+    new = dataclasses.replace(plan, weeks=weeks, sessions=tuple(sessions), created=now,
+                              program_weeks=resume.program_weeks)
+    midnight = dt.datetime.combine(today, dt.time(), tz)
+    verify(new, profile, busy, history_before=midnight,
+           short_weeks=frozenset(range(1, current_week + 1)))
+    return Replanned(new, tuple(changes), resume.words, stats)
+
+
+def _same(a: Session, b: Session) -> bool:
+    return (a.start, a.end, a.session_type, a.program_week, a.exercises) == (
+        b.start, b.end, b.session_type, b.program_week, b.exercises)
+
+
+def _describe(old: Session, new: Session, tz: dt.tzinfo) -> list[Change]:
+    found = []
+    if (old.start, old.session_type) != (new.start, new.session_type):
+        before, after = (_label(x.start, x.session_type, tz) for x in (old, new))
+        found.append(Change("moved", f"moved: {before} -> {after}"))
+    if old.exercises != new.exercises or old.program_week != new.program_week:
+        label = _label(new.start, new.session_type, tz)
+        text = f"re-dosed: {label}: block week {old.program_week} -> {new.program_week}"
+        if old.foot_contacts or new.foot_contacts:
+            text += f", {old.foot_contacts} -> {new.foot_contacts} foot contacts"
+        found.append(Change("re-dosed", text))
+    return found

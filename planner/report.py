@@ -1,0 +1,386 @@
+"""The plan as one self-contained HTML page: the calendar, the weekly load across the block,
+adherence so far and every session's exercises. Nothing on the page loads anything (no scripts,
+no fonts, no images from elsewhere: the charts are inline SVG drawn by matplotlib), it prints
+cleanly, and the same plan gives byte-identical HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from planner.grid import (
+    LIGHTER_PHASES,
+    TODAY_MARK,
+    WEEKDAY_KEYS,
+    WEEKDAY_SHORT,
+    Day,
+    abbreviation,
+    local_date,
+    plan_days,
+    week_phases,
+)
+from planner.plan import Plan, Session
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+TYPE_LABELS = {"jumps": "Plyometrics + stretch", "strength": "Strength + stretch",
+               "combined": "Plyometrics + strength + stretch", "stretch": "Mobility + stretch"}
+KIND_LABELS = {"warmup": "Warm-up", "plyometrics": "Plyometrics", "strength": "Strength",
+               "stretching": "Stretching"}
+STATUS_WORDS = {"planned": "planned", "done": "done ✓", "missed": "missed ✗"}
+COLORS = {"contacts": "#c2185b", "strength": "#00838f", "minutes": "#5c6bc0",
+          "light": "#fff3cd", "done": "#2e7d32", "missed": "#c62828", "unlogged": "#f9a825",
+          "ahead": "#b0bec5"}
+
+CSS = """
+:root { color-scheme: light; --ink: #1d2330; --muted: #5f6b7a; --line: #d5dbe3;
+  --jumps: #c2185b; --strength: #00838f; --combined: #2e7d32; --stretch: #3949ab; }
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+  sans-serif; color: var(--ink); margin: 0 auto; max-width: 1100px; padding: 24px; }
+h1 { font-size: 1.7em; margin: 0 0 4px; }
+h2 { font-size: 1.3em; margin: 32px 0 10px; border-bottom: 2px solid var(--line);
+  padding-bottom: 4px; }
+h3 { font-size: 1.05em; margin: 18px 0 6px; }
+.sub, .note, figcaption, .meta { color: var(--muted); }
+.safety { border-left: 4px solid #f9a825; background: #fffbea; padding: 10px 14px;
+  margin: 16px 0; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left;
+  vertical-align: top; }
+th { background: #f3f5f8; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.calendar td, table.calendar th { width: 12.5%; }
+table.calendar td { height: 4.2em; }
+.date { font-size: 0.8em; color: var(--muted); display: block; }
+.s { display: block; font-weight: 600; text-decoration: none; color: inherit; }
+.s.jumps { color: var(--jumps); } .s.strength { color: var(--strength); }
+.s.combined { color: var(--combined); } .s.stretch { color: var(--stretch); }
+.s.missed { text-decoration: line-through; color: #c62828; }
+td.rest { background: #f1f3f5; color: var(--muted); font-style: italic; }
+td.closed { background: repeating-linear-gradient(45deg, #fafbfc, #fafbfc 6px, #f0f2f5 6px,
+  #f0f2f5 12px); color: var(--muted); }
+td.today { outline: 3px solid #f9a825; outline-offset: -3px; background: #fff8e1; }
+td.done { background: #e8f5e9; } td.missed { background: #ffebee; }
+th.light, tr.light th { background: #fff3cd; }
+.mark { font-weight: 700; }
+.legend { font-size: 0.9em; color: var(--muted); margin-top: 6px; }
+.legend span { margin-right: 14px; }
+figure { margin: 12px 0; }
+figure svg { width: 100%; height: auto; display: block; }
+.cols { display: grid; grid-template-columns: 1fr 1fr; gap: 20px; }
+.session { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px;
+  margin: 10px 0; break-inside: avoid; }
+.session h3 { margin-top: 4px; }
+.session table { font-size: 0.9em; }
+.session td.cue { color: var(--muted); }
+.badge { display: inline-block; border-radius: 4px; padding: 0 6px; font-size: 0.85em;
+  background: #eceff1; }
+.badge.done { background: #e8f5e9; color: #1b5e20; }
+.badge.missed { background: #ffebee; color: #b71c1c; }
+@media (max-width: 700px) { .cols { grid-template-columns: 1fr; } body { padding: 10px; } }
+@media print {
+  @page { size: A4; margin: 14mm; }
+  body { max-width: none; padding: 0; font-size: 10.5pt; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  a { color: inherit; text-decoration: none; }
+  h2 { break-after: avoid; }
+  section.week { break-before: page; }
+  .cols { grid-template-columns: 1fr 1fr; }
+  table.calendar { font-size: 9pt; }
+}
+"""
+
+
+def _date_words(day: dt.date) -> str:
+    """'Mon 4 Jan 2027' (no platform-specific strftime flags)."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _svg(fig: Figure, prefix: str, label: str) -> str:
+    """The figure as an inline <svg> element: no XML prolog or DOCTYPE, no namespace URLs
+    (the HTML parser supplies them), ids prefixed so two charts on a page cannot clash."""
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight",
+                metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", text)
+    text = re.sub(r'\s+(width|height)="[^"]*pt"', "", text, count=2)
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', text)
+    text = re.sub(r'url\(#([^)]+)\)', rf'url(#{prefix}-\1)', text)
+    text = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', text)
+    text = text.replace("<svg", f'<svg role="img" aria-label="{escape(label)}"', 1)
+    return text.strip()
+
+
+def _shade(ax: Axes, phases: Mapping[int, str], label: bool) -> None:
+    for week, phase in phases.items():
+        if phase in LIGHTER_PHASES:
+            ax.axvspan(week - 0.5, week + 0.5, color=COLORS["light"], zorder=0)
+            if label:
+                ax.text(week, 1.02, phase, transform=ax.get_xaxis_transform(), ha="center",
+                        va="bottom", fontsize=9, color="#8a6d00")
+
+
+def _load_chart(weeks: Sequence[int], contacts: Sequence[int], sets: Sequence[int],
+                minutes: Sequence[int], phases: Mapping[int, str]) -> str:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 5.6))
+    axes = fig.subplots(3, 1, sharex=True)
+    series = [("Foot contacts", contacts, COLORS["contacts"]),
+              ("Strength sets", sets, COLORS["strength"]),
+              ("Minutes", minutes, COLORS["minutes"])]
+    for i, (ax, (title, values, color)) in enumerate(zip(axes, series, strict=True)):
+        _shade(ax, phases, label=i == 0)
+        bars = ax.bar(weeks, values, color=color, width=0.62, zorder=2)
+        ax.bar_label(bars, fontsize=8, padding=2)
+        ax.set_ylabel(title, fontsize=9)
+        ax.set_ylim(0, max([*values, 1]) * 1.25)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.tick_params(labelsize=8)
+        ax.grid(axis="y", color="#e6e9ee", zorder=1)
+    axes[-1].set_xticks(list(weeks), [f"W{w}" for w in weeks])
+    axes[-1].set_xlim(min(weeks) - 0.6, max(weeks) + 0.6)
+    fig.align_ylabels(axes)
+    fig.tight_layout(h_pad=0.6)
+    return _svg(fig, "load", "Weekly foot contacts, strength sets and minutes, week by week")
+
+
+def _adherence_chart(weeks: Sequence[int], counts: Mapping[int, Mapping[str, int]],
+                     phases: Mapping[int, str]) -> str:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 2.8))
+    ax = fig.subplots()
+    _shade(ax, phases, label=True)
+    bottom = [0] * len(weeks)
+    for key, label in (("done", "done"), ("missed", "missed"), ("unlogged", "not logged"),
+                       ("ahead", "to come")):
+        values = [counts[w][key] for w in weeks]
+        ax.bar(weeks, values, bottom=bottom, color=COLORS[key], width=0.62, label=label,
+               zorder=2)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_ylabel("Sessions", fontsize=9)
+    ax.set_ylim(0, max([*bottom, 1]) * 1.3)
+    ax.set_xticks(list(weeks), [f"W{w}" for w in weeks])
+    ax.set_xlim(min(weeks) - 0.6, max(weeks) + 0.6)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=8)
+    ax.legend(ncols=4, fontsize=8, frameon=False, loc="upper left")
+    fig.tight_layout()
+    return _svg(fig, "adherence", "Sessions done, missed, not logged and to come, by week")
+
+
+def _state(session: Session, today: dt.date | None, day: dt.date) -> str:
+    """done | missed | unlogged (in the past, no mark) | ahead (today or later)."""
+    if session.status in ("done", "missed"):
+        return session.status
+    return "unlogged" if today is not None and day < today else "ahead"
+
+
+def _calendar(plan: Plan, weeks: list[list[Day]], phases: Mapping[int, str],
+              anchors: Mapping[str, str]) -> str:
+    first = plan.start.weekday()
+    head = "".join(f"<th scope=\"col\">{WEEKDAY_SHORT[(first + i) % 7]}</th>" for i in range(7))
+    rows = []
+    for days in weeks:
+        week = days[0].week
+        light = phases[week] in LIGHTER_PHASES
+        cells = []
+        for day in days:
+            classes = []
+            if day.today:
+                classes.append("today")
+            if day.sessions:
+                statuses = {s.status for s in day.sessions}
+                if "missed" in statuses:
+                    classes.append("missed")
+                elif statuses == {"done"}:
+                    classes.append("done")
+            elif day.rest:
+                classes.append("rest")
+            elif not day.open:
+                classes.append("closed")
+            mark = f'<span class="mark">{TODAY_MARK} today</span> ' if day.today else ""
+            body = [f'<span class="date">{mark}<time datetime="{day.date.isoformat()}">'
+                    f"{day.date.day} {day.date:%b}</time></span>"]
+            for s in day.sessions:
+                sign = {"done": " ✓", "missed": " ✗"}.get(s.status, "")
+                title = f"{TYPE_LABELS.get(s.session_type, s.session_type)}, {s.status}"
+                body.append(f'<a class="s {escape(s.session_type)} {escape(s.status)}" '
+                            f'href="#{anchors[s.uid]}" title="{escape(title)}">'
+                            f"{escape(abbreviation(s))} {s.start:%H:%M}{sign}</a>")
+            if not day.sessions:
+                body.append("rest" if day.rest else "·" if not day.open else "")
+            cls = f' class="{" ".join(classes)}"' if classes else ""
+            cells.append(f"<td{cls}>{''.join(body)}</td>")
+        label = f"W{week}" + (f"<br><small>{escape(phases[week])}</small>" if light else "")
+        row_cls = ' class="light"' if light else ""
+        rows.append(f'<tr{row_cls}><th scope="row">{label}</th>{"".join(cells)}</tr>')
+    legend = ('<p class="legend"><span><b>J</b> jumps</span><span><b>S</b> strength</span>'
+              "<span><b>J+S</b> jumps + strength</span><span><b>Mob</b> mobility &amp; stretch"
+              "</span><span><i>rest</i> rest day</span><span>· no training window</span>"
+              f"<span>{TODAY_MARK} today</span><span>✓ done</span><span>✗ missed</span>"
+              "<span>shaded week: deload or taper</span></p>")
+    return (f'<table class="calendar"><thead><tr><th scope="col">Week</th>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>{legend}")
+
+
+def _count_table(title: str, rows: Sequence[tuple[str, Mapping[str, int]]]) -> str:
+    head = ("<tr><th scope=\"col\">" + escape(title) + "</th><th class=\"num\">Sessions</th>"
+            "<th class=\"num\">Done</th><th class=\"num\">Missed</th>"
+            "<th class=\"num\">Not logged</th><th class=\"num\">To come</th></tr>")
+    body = "".join(
+        f"<tr><th scope=\"row\">{escape(name)}</th><td class=\"num\">{sum(c.values())}</td>"
+        + "".join(f"<td class=\"num\">{c[k]}</td>"
+                  for k in ("done", "missed", "unlogged", "ahead")) + "</tr>"
+        for name, c in rows)
+    return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
+
+
+def _profile_summary(profile: Mapping[str, Any]) -> str:
+    parts = []
+    rest = profile.get("rest_days") or []
+    if rest:
+        parts.append("rest days: " + ", ".join(str(d) for d in rest))
+    windows = profile.get("availability") or {}
+    ordered = sorted(windows.items(), key=lambda kv: (
+        WEEKDAY_KEYS.index(str(kv[0])[:3].lower()) if str(kv[0])[:3].lower() in WEEKDAY_KEYS
+        else 7, str(kv[0])))
+    if ordered:
+        parts.append("windows: " + "; ".join(
+            f"{k} {', '.join(str(w) for w in (v if isinstance(v, list) else [v]))}"
+            for k, v in ordered))
+    return escape(" · ".join(parts))
+
+
+def _session_block(plan: Plan, s: Session, anchor: str, today: dt.date | None) -> str:
+    day = local_date(plan, s)
+    label = TYPE_LABELS.get(s.session_type, s.session_type)
+    badge = f'<span class="badge {escape(s.status)}">{escape(STATUS_WORDS.get(s.status, s.status))}'
+    if s.status == "planned" and today is not None and day < today:
+        badge += " (not logged)"
+    facts = [f"{s.minutes} min", f"RPE {s.rpe}", f"load {s.load}"]
+    if s.foot_contacts:
+        facts.append(f"{s.foot_contacts} foot contacts")
+    sets = sum(d.sets for d in s.exercises if d.kind == "strength")
+    if sets:
+        facts.append(f"{sets} strength sets")
+    rows = "".join(
+        f"<tr><td>{escape(KIND_LABELS.get(d.kind, d.kind))}</td><td>{escape(d.name)}</td>"
+        f"<td>{escape(d.describe())}</td><td class=\"cue\">{escape(d.cue)}</td></tr>"
+        for d in s.exercises)
+    return (f'<article class="session" id="{anchor}">'
+            f'<h3><time datetime="{s.start.isoformat()}">{_date_words(day)}, '
+            f"{s.start:%H:%M}–{s.end:%H:%M}</time> · {escape(label)} {badge}</span></h3>"
+            f'<p class="meta">{escape(" · ".join(facts))}</p>'
+            "<table><thead><tr><th>Part</th><th>Exercise</th><th>Dose</th><th>Cue</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table></article>")
+
+
+def plan_report(plan: Plan, profile: dict[str, Any], today: dt.date | None,
+                safety_note: str) -> str:
+    """The whole plan as one self-contained, printable HTML page (no scripts, nothing fetched).
+    ``today`` marks the calendar and splits adherence into the past and what is to come."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from planner.export.tables import weekly_frame
+
+    weeks = plan_days(plan, profile, today)
+    phases = week_phases(plan)
+    ordered = sorted(plan.sessions, key=lambda s: s.start)
+    anchors = {s.uid: f"session-{i}" for i, s in enumerate(ordered, start=1)}
+    numbers = list(range(1, plan.weeks + 1))
+
+    frame = weekly_frame(plan)
+    contacts = [int(v) for v in frame["foot_contacts"]]
+    minutes = [int(v) for v in frame["minutes"]]
+    strength_sets = [sum(d.sets for s in plan.week_sessions(w) if s.status != "missed"
+                         for d in s.exercises if d.kind == "strength") for w in numbers]
+
+    keys = ("done", "missed", "unlogged", "ahead")
+    by_week = {w: dict.fromkeys(keys, 0) for w in numbers}
+    by_type: dict[str, dict[str, int]] = {}
+    for s in ordered:
+        state = _state(s, today, local_date(plan, s))
+        if s.week in by_week:
+            by_week[s.week][state] += 1
+        by_type.setdefault(s.session_type, dict.fromkeys(keys, 0))[state] += 1
+
+    style = {"rc": {"svg.hashsalt": "periodize", "svg.fonttype": "path",
+                    "font.family": "DejaVu Sans", "axes.titlesize": 10}}
+    with matplotlib.rc_context(style["rc"]):
+        load_svg = _load_chart(numbers, contacts, strength_sets, minutes, phases)
+        adherence_svg = _adherence_chart(numbers, by_week, phases)
+
+    total = {k: sum(c[k] for c in by_week.values()) for k in keys}
+    past = total["done"] + total["missed"] + total["unlogged"]
+    if past:
+        summary = (f"So far: {total['done']} of {past} sessions done"
+                   f" ({round(100 * total['done'] / past)}%), {total['missed']} missed, "
+                   f"{total['unlogged']} not logged; {total['ahead']} to come.")
+    else:
+        summary = f"Nothing logged yet; {total['ahead']} sessions to come."
+    if today is not None:
+        summary = f"As of {_date_words(today)}. " + summary
+    type_order = ("jumps", "strength", "combined", "stretch")
+    type_rows = [(TYPE_LABELS.get(t, t), by_type[t])
+                 for t in sorted(by_type, key=lambda t: (t not in type_order,
+                                                         type_order.index(t) if t in type_order
+                                                         else 0, t))]
+
+    end = plan.start + dt.timedelta(days=7 * plan.weeks - 1)
+    title = f"{plan.name}: {plan.weeks}-week knee, quad and plyometric plan"
+    light = ", ".join(f"week {w} {p}" for w, p in phases.items() if p in LIGHTER_PHASES)
+    sections = []
+    for w in numbers:
+        sessions = [s for s in ordered if s.week == w]
+        phase = phases.get(w, "")
+        blocks = "".join(_session_block(plan, s, anchors[s.uid], today) for s in sessions)
+        sections.append(f'<section class="week"><h2>Week {w} · {escape(phase)}</h2>'
+                        + (blocks or '<p class="note">No sessions this week.</p>')
+                        + "</section>")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<header><h1>{escape(title)}</h1>",
+        f'<p class="sub">{_date_words(plan.start)} – {_date_words(end)} · '
+        f"{escape(plan.level)} · {escape(plan.timezone)} · revision {plan.revision} · "
+        f"{len(plan.sessions)} sessions</p>",
+        f'<p class="sub">{_profile_summary(profile)}</p></header>',
+        f'<aside class="safety"><strong>Safety.</strong> {escape(safety_note)}</aside>'
+        if safety_note.strip() else "",
+        "<h2>Calendar</h2>",
+        _calendar(plan, weeks, phases, anchors),
+        "<h2>Weekly load across the block</h2>",
+        f"<figure>{load_svg}<figcaption>Foot contacts, strength sets and minutes per week "
+        f"(missed sessions not counted). Shaded: the lighter weeks ({escape(light) or 'none'})."
+        "</figcaption></figure>",
+        "<h2>Adherence so far</h2>",
+        f"<p>{escape(summary)}</p>",
+        f"<figure>{adherence_svg}</figure>",
+        '<div class="cols"><div><h3>By week</h3>',
+        _count_table("Week", [(f"Week {w}" + (f" ({phases[w]})" if phases[w] in LIGHTER_PHASES
+                                                else ""), by_week[w]) for w in numbers]),
+        "</div><div><h3>By kind of session</h3>",
+        _count_table("Kind", type_rows),
+        "</div></div>",
+        "<h2>Sessions</h2>",
+        '<p class="note">Each session in order: warm-up first, jumps before strength, '
+        "stretching last.</p>",
+        *sections,
+        "</body></html>",
+    ]
+    return "\n".join(p for p in parts if p) + "\n"
