@@ -61,6 +61,8 @@ def local_date(plan: Plan, session: Session) -> dt.date:
 
 def plan_days(plan: Plan, profile: Mapping[str, Any], today: dt.date | None) -> list[list[Day]]:
     """The plan's days, one list of seven per week, starting on the plan's first day."""
+    if isinstance(today, dt.datetime):
+        today = today.date()
     rest, open_days = profile_days(profile)
     by_date: dict[dt.date, list[Session]] = {}
     for s in sorted(plan.sessions, key=lambda s: s.start):
@@ -217,8 +219,8 @@ def load_chart(plan: Plan, width: int = 80) -> str:
 
     frame = weekly_frame(plan)
     phases = week_phases(plan)
-    rows = [(int(r.week), int(r.load), int(r.foot_contacts), int(r.minutes))
-            for r in frame.itertuples()]
+    rows = list(zip(*([int(v) for v in frame[c]] for c in ("week", "load", "foot_contacts",
+                                                            "minutes")), strict=True))
     top = max((load for _, load, _, _ in rows), default=0)
     phase_width = max((len(p) for p in phases.values()), default=5) + 3
     numbers = " {:>5} {:>8} {:>7}"

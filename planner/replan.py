@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -68,15 +68,20 @@ def _label(start: dt.datetime, type_key: str, tz: dt.tzinfo) -> str:
     return f"{start.astimezone(tz):%a %-d %b %H:%M} {TYPES[type_key].label}"
 
 
-def _history(plan: Plan, log: Sequence[LogEntry], today: dt.date, tz: dt.tzinfo,
+def _is_past(s: Session, marks: Mapping[dt.date, str], today: dt.date, tz: dt.tzinfo) -> bool:
+    """Before today, or today and already marked done or missed."""
+    day = s.start.astimezone(tz).date()
+    return day < today or (day == today and day in marks)
+
+
+def _history(plan: Plan, marks: Mapping[dt.date, str], today: dt.date, tz: dt.tzinfo,
              now: dt.datetime) -> tuple[list[Session], list[Change]]:
     """Past sessions with their final status: the log's word, else done."""
-    marks = {e.day: e.status for e in log}
     past, changes = [], []
     for s in plan.sessions:
-        day = s.start.astimezone(tz).date()
-        if day >= today:
+        if not _is_past(s, marks, today, tz):
             continue
+        day = s.start.astimezone(tz).date()
         status = marks.get(day, "missed" if s.status == "missed" else "done")
         if status == s.status or {status, s.status} == {"done", "planned"}:
             past.append(s.with_status(status))
@@ -177,12 +182,15 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
     if today > plan_end:
         raise InputError("--today", today.isoformat(),
                          f"a date up to the plan's last day, {plan_end.isoformat()}")
-    past, changes = _history(plan, log, today, tz, now)
+    marks = {e.day: e.status for e in log}
+    past, changes = _history(plan, marks, today, tz, now)
     resume = resume_point(plan, past, today, tz, keep_end)
     weeks = len(resume.program_weeks)
-    first_free = max(0, (today - plan.start).days)
-    current_week = first_free // 7 + 1
-    future = [s for s in plan.sessions if s.start.astimezone(tz).date() >= today]
+    # Today is free unless it already holds a session marked done or missed.
+    first_free = max(0, (today - plan.start).days + (today in marks and any(
+        s.start.astimezone(tz).date() == today for s in plan.sessions)))
+    current_week = max(0, (today - plan.start).days) // 7 + 1
+    future = [s for s in plan.sessions if not _is_past(s, marks, today, tz)]
     calm = not resume.broke and not profile_changed
 
     def weight(week: int) -> int:
@@ -202,7 +210,8 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
         history=[History((s.start.astimezone(tz).date() - plan.start).days, s.start,
                          s.session_type)
                  for s in past if s.status == "done" and s.start.astimezone(tz).date() >= recent],
-        relaxed_weeks=frozenset({current_week}) if first_free % 7 else frozenset(),
+        relaxed_weeks=(frozenset({current_week}) if first_free > 7 * (current_week - 1)
+                       else frozenset()),
         reference=_reference(plan, future, weeks, tz),
         change_weights={w: weight(w) for w in range(current_week, weeks + 1)})
     chosen, stats = solve(data)

@@ -80,6 +80,8 @@ figure svg { width: 100%; height: auto; display: block; }
 .session h3 { margin-top: 4px; }
 .session table { font-size: 0.9em; }
 .session td.cue { color: var(--muted); }
+.session td.dose { white-space: nowrap; }
+.session td.part { width: 7.5em; }
 .badge { display: inline-block; border-radius: 4px; padding: 0 6px; font-size: 0.85em;
   background: #eceff1; }
 .badge.done { background: #e8f5e9; color: #1b5e20; }
@@ -157,6 +159,7 @@ def _load_chart(weeks: Sequence[int], contacts: Sequence[int], sets: Sequence[in
 def _adherence_chart(weeks: Sequence[int], counts: Mapping[int, Mapping[str, int]],
                      phases: Mapping[int, str]) -> str:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(10, 2.8))
     ax = fig.subplots()
@@ -172,7 +175,7 @@ def _adherence_chart(weeks: Sequence[int], counts: Mapping[int, Mapping[str, int
     ax.set_ylim(0, max([*bottom, 1]) * 1.3)
     ax.set_xticks(list(weeks), [f"W{w}" for w in weeks])
     ax.set_xlim(min(weeks) - 0.6, max(weeks) + 0.6)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=8)
     ax.legend(ncols=4, fontsize=8, frameon=False, loc="upper left")
@@ -266,7 +269,8 @@ def _profile_summary(profile: Mapping[str, Any]) -> str:
 def _session_block(plan: Plan, s: Session, anchor: str, today: dt.date | None) -> str:
     day = local_date(plan, s)
     label = TYPE_LABELS.get(s.session_type, s.session_type)
-    badge = f'<span class="badge {escape(s.status)}">{escape(STATUS_WORDS.get(s.status, s.status))}'
+    badge = (f'<span class="badge {escape(s.status)}">'
+             + escape(STATUS_WORDS.get(s.status, s.status)))
     if s.status == "planned" and today is not None and day < today:
         badge += " (not logged)"
     facts = [f"{s.minutes} min", f"RPE {s.rpe}", f"load {s.load}"]
@@ -276,8 +280,9 @@ def _session_block(plan: Plan, s: Session, anchor: str, today: dt.date | None) -
     if sets:
         facts.append(f"{sets} strength sets")
     rows = "".join(
-        f"<tr><td>{escape(KIND_LABELS.get(d.kind, d.kind))}</td><td>{escape(d.name)}</td>"
-        f"<td>{escape(d.describe())}</td><td class=\"cue\">{escape(d.cue)}</td></tr>"
+        f"<tr><td class=\"part\">{escape(KIND_LABELS.get(d.kind, d.kind))}</td>"
+        f"<td>{escape(d.name)}</td><td class=\"dose\">{escape(d.describe())}</td>"
+        f"<td class=\"cue\">{escape(d.cue)}</td></tr>"
         for d in s.exercises)
     return (f'<article class="session" id="{anchor}">'
             f'<h3><time datetime="{s.start.isoformat()}">{_date_words(day)}, '
@@ -317,9 +322,9 @@ def plan_report(plan: Plan, profile: dict[str, Any], today: dt.date | None,
             by_week[s.week][state] += 1
         by_type.setdefault(s.session_type, dict.fromkeys(keys, 0))[state] += 1
 
-    style = {"rc": {"svg.hashsalt": "periodize", "svg.fonttype": "path",
-                    "font.family": "DejaVu Sans", "axes.titlesize": 10}}
-    with matplotlib.rc_context(style["rc"]):
+    # A fixed hash salt and no metadata date: the same plan gives the same SVG, byte for byte.
+    with matplotlib.rc_context({"svg.hashsalt": "periodize", "svg.fonttype": "path",
+                                "font.family": "DejaVu Sans"}):
         load_svg = _load_chart(numbers, contacts, strength_sets, minutes, phases)
         adherence_svg = _adherence_chart(numbers, by_week, phases)
 

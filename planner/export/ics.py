@@ -30,7 +30,7 @@ def _line(dose: Dose) -> str:
     return f"- {dose.name}: {dose.describe()}. {dose.cue}"
 
 
-def description(plan: Plan, session: Session, safety_note: str) -> str:
+def description(session: Session, safety_note: str) -> str:
     """Every exercise with its dose and cue, by block in the order done, then the safety note."""
     # Nothing here may depend on the rest of the plan (its length, say): a session's text changes
     # only when the session does, so SEQUENCE stays honest.
@@ -50,7 +50,7 @@ def session_event(plan: Plan, session: Session, safety_note: str) -> Event:
 
     event = Event.new(
         uid=session.uid, stamp=session.stamp, start=session.start, end=session.end,
-        summary=summary(session), description=description(plan, session, safety_note),
+        summary=summary(session), description=description(session, safety_note),
         categories=[_HEADINGS[k] for k in session.kinds], sequence=session.sequence,
         status=STATUS.CANCELLED if session.status == "missed" else STATUS.CONFIRMED)
     event.add(PLAN_PROPERTY, plan.plan_id)

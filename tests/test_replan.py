@@ -1,0 +1,273 @@
+"""Replanning: history stays, the future moves little, the progression follows the body."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from click.testing import CliRunner
+from factories import NOW, write_profile
+
+import cli
+from planner import actions
+from planner.availability import Candidate
+from planner.model import History, ModelInput
+from planner.plan import Plan, Session
+from planner.program import Demand
+from planner.solve import solve
+from planner.store import open_store
+
+LONDON = ZoneInfo("Europe/London")
+EVENINGS = {d: ["18:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}
+LATER = NOW + dt.timedelta(days=1)
+
+
+def day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def local(s: Session) -> dt.datetime:
+    return s.start.astimezone(LONDON)
+
+
+def jumps(plan: Plan, week: int) -> list[Session]:
+    return [s for s in plan.week_sessions(week)
+            if "plyometrics" in s.kinds and s.status != "missed"]
+
+
+def by_uid(plan: Plan) -> dict[str, Session]:
+    return {s.uid: s for s in plan.sessions}
+
+
+@pytest.fixture
+def planned(tmp_path: Path) -> tuple[Path, Plan]:
+    """A stored plan for an athlete free every evening but Sunday."""
+    db = tmp_path / "plan.db"
+    profile = write_profile(tmp_path, availability=EVENINGS)
+    plan = actions.generate(profile, db, None, NOW).plan
+    return db, plan
+
+
+def test_example_plan_shape(planned: tuple[Path, Plan]) -> None:
+    """The scenarios below rely on this week 2: jumps Monday and Saturday."""
+    _, plan = planned
+    assert [f"{local(s):%a}" for s in jumps(plan, 2)] == ["Mon", "Sat"]
+
+
+def test_missed_jump_gets_a_make_up_in_its_own_week(planned: tuple[Path, Plan]) -> None:
+    db, before = planned
+    missed = jumps(before, 2)[0]
+    actions.record(db, [missed.start.date().isoformat()], "missed", "plyometrics", NOW)
+    after = actions.replan(db, day("2027-01-12"), None, None, LATER).plan
+
+    old, new = by_uid(before), by_uid(after)
+    assert new[missed.uid].status == "missed"
+    assert new[missed.uid].sequence == missed.sequence + 1
+    assert new[missed.uid].start == missed.start
+    made_up = [s for s in jumps(after, 2) if s.uid not in old]
+    assert len(made_up) == 1 and made_up[0].start.date() > missed.start.date()
+    assert len(jumps(after, 2)) == len(jumps(before, 2))
+    # Weeks after it keep their sessions: same UIDs, times and SEQUENCE.
+    for week in range(3, before.weeks + 1):
+        assert [(s.uid, s.start, s.sequence) for s in after.week_sessions(week)] == [
+            (s.uid, s.start, s.sequence) for s in before.week_sessions(week)]
+
+
+def test_no_make_up_when_no_legal_day_remains(planned: tuple[Path, Plan]) -> None:
+    db, before = planned
+    last_jump = jumps(before, 2)[-1]                       # Saturday; Sunday is a rest day
+    actions.record(db, [last_jump.start.date().isoformat()], "missed", None, NOW)
+    out = actions.replan(db, day("2027-01-17"), None, None, LATER)
+    after = out.plan
+    assert len(jumps(after, 2)) == len(jumps(before, 2)) - 1
+    assert [c.kind for c in out.result.changes] == ["missed"]
+    assert [s.uid for s in after.sessions] == [s.uid for s in before.sessions]
+
+
+def test_two_week_absence_steps_back_and_extends(planned: tuple[Path, Plan]) -> None:
+    db, before = planned
+    away = [s.start.date().isoformat() for s in before.sessions if s.week in (3, 4)]
+    actions.record(db, away, "missed", None, NOW)
+    out = actions.replan(db, day("2027-02-01"), None, None, LATER)
+    after = out.plan
+
+    assert "stepping back to block week 1" in out.result.resume
+    assert after.weeks == before.weeks + 4               # weeks 5..12 carry block weeks 1..8
+    assert after.program_weeks[4:] == tuple(range(1, 9))
+    last_done = [s for s in jumps(before, 2)][-1]
+    first_after = next(s for s in after.sessions
+                       if "plyometrics" in s.kinds and s.start.date() >= day("2027-02-01"))
+    assert first_after.foot_contacts <= last_done.foot_contacts
+    assert first_after.program_week == 1
+    # Every missed session is still there, cancelled, with its UID.
+    missed = {s.uid for s in after.sessions if s.status == "missed"}
+    assert missed == {s.uid for s in before.sessions if s.week in (3, 4)}
+
+
+def test_keep_end_keeps_the_end_and_finishes_on_the_taper(planned: tuple[Path, Plan]) -> None:
+    db, before = planned
+    away = [s.start.date().isoformat() for s in before.sessions if s.week in (3, 4)]
+    actions.record(db, away, "missed", None, NOW)
+    after = actions.replan(db, day("2027-02-01"), None, None, LATER, keep_end=True).plan
+    assert after.weeks == before.weeks
+    assert after.program_weeks[4:] == (1, 2, 3, 8)
+
+
+def test_plyometric_history_blocks_48_hours_across_the_boundary() -> None:
+    """A jump session done Saturday 09:00 rules out Monday 07:00 (46 h) but not 18:00 (57 h)."""
+    start = day("2027-01-04")
+
+    def candidate(on: str, hour: int) -> Candidate:
+        begin = dt.datetime.combine(day(on), dt.time(hour), LONDON)
+        return Candidate((day(on) - start).days, hour * 60, "jumps", 0, begin,
+                         begin + dt.timedelta(minutes=42))
+
+    saturday = dt.datetime(2027, 1, 9, 9, tzinfo=LONDON)
+    data = ModelInput(start=start, candidates=[candidate("2027-01-11", 7),
+                                               candidate("2027-01-11", 18)],
+                      durations={"jumps": 42, "strength": 50, "combined": 82, "stretch": 15},
+                      demands=[Demand(2, 2, (1, 1, 1), (0, 0, 0))], first_free_day=7,
+                      history=[History(5, saturday, "jumps")])
+    chosen, _ = solve(data)
+    assert [c.start.hour for c in chosen] == [18]
+
+
+def test_strength_history_blocks_the_next_day() -> None:
+    start = day("2027-01-04")
+    monday = dt.datetime(2027, 1, 11, 18, tzinfo=LONDON)
+    tuesday = monday + dt.timedelta(days=1)
+    cands = [Candidate(7, 1080, "strength", 0, monday, monday + dt.timedelta(minutes=50)),
+             Candidate(8, 1080, "strength", 0, tuesday, tuesday + dt.timedelta(minutes=50))]
+    data = ModelInput(start=start, candidates=cands,
+                      durations={"jumps": 42, "strength": 50, "combined": 82, "stretch": 15},
+                      demands=[Demand(2, 2, (0, 0, 0), (1, 1, 1))], first_free_day=7,
+                      history=[History(6, monday - dt.timedelta(days=1), "strength")])
+    chosen, _ = solve(data)
+    assert [c.day for c in chosen] == [8]
+
+
+def test_new_availability_from_an_edited_profile(tmp_path: Path,
+                                                 planned: tuple[Path, Plan]) -> None:
+    db, before = planned
+    no_wednesdays = {d: w for d, w in EVENINGS.items() if d != "wed"}
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    profile = write_profile(edited, availability=no_wednesdays)
+    out = actions.replan(db, day("2027-01-18"), profile, None, LATER)
+    after = out.plan
+    future = [s for s in after.sessions if s.start.date() >= day("2027-01-18")]
+    assert future and all(local(s).weekday() != 2 for s in future)
+    assert any(local(s).weekday() == 2 for s in before.sessions if s.week >= 3)
+    # The past is untouched, Wednesdays included.
+    past_before = [(s.uid, s.start) for s in before.sessions if s.start.date() < day("2027-01-18")]
+    past_after = [(s.uid, s.start) for s in after.sessions if s.start.date() < day("2027-01-18")]
+    assert past_after == past_before
+    for week in range(3, after.weeks + 1):
+        assert 2 <= len(jumps(after, week)) <= 3
+
+
+def test_replanning_twice_changes_nothing(planned: tuple[Path, Plan]) -> None:
+    db, before = planned
+    actions.record(db, [jumps(before, 2)[0].start.date().isoformat()], "missed", None, NOW)
+    first = actions.replan(db, day("2027-01-12"), None, None, LATER)
+    second = actions.replan(db, day("2027-01-12"), None, None, LATER + dt.timedelta(hours=1))
+    assert first.saved and not second.saved
+    assert second.plan == first.plan
+    assert [r.number for r in actions.history(db)] == [1, 2]
+
+
+def _events(path: Path) -> dict[str, icalendar.Event]:
+    calendar = icalendar.Calendar.from_ical(path.read_bytes())
+    events = list(calendar.walk("VEVENT"))
+    uids = [str(e["UID"]) for e in events]
+    assert len(uids) == len(set(uids)), "duplicate UIDs"
+    return dict(zip(uids, events, strict=True))
+
+
+def test_uid_and_sequence_in_the_exported_calendar(tmp_path: Path,
+                                                   planned: tuple[Path, Plan]) -> None:
+    db, before = planned
+    first_ics, second_ics = tmp_path / "before.ics", tmp_path / "after.ics"
+    actions.export(db, first_ics, "ics")
+    missed = jumps(before, 2)[0]
+    actions.record(db, [missed.start.date().isoformat()], "missed", None, NOW)
+    actions.replan(db, day("2027-01-12"), None, second_ics, LATER)
+
+    old, new = _events(first_ics), _events(second_ics)
+    assert set(old) <= set(new)                                 # nothing dropped
+    cancelled = new[missed.uid]
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    assert str(cancelled["SUMMARY"]).startswith("Missed: ")
+    assert int(cancelled["SEQUENCE"]) == 1
+    assert cancelled["DTSTAMP"].dt > old[missed.uid]["DTSTAMP"].dt
+    added = set(new) - set(old)
+    assert len(added) == 1
+    untouched = [uid for uid in old if uid != missed.uid]
+    for uid in untouched:
+        assert int(new[uid]["SEQUENCE"]) == 0
+        assert new[uid]["DTSTART"].dt == old[uid]["DTSTART"].dt
+        assert new[uid]["DTSTAMP"].dt == old[uid]["DTSTAMP"].dt
+
+
+def _snapshot(db: Path) -> tuple[Any, ...]:
+    with open_store(db) as store:
+        plan = store.current()[0]
+        return plan.to_dict(), store.log(plan.plan_id), [r.number for r in store.history()]
+
+
+@pytest.mark.parametrize("args", [
+    ["missed", "2027-13-01"],
+    ["missed", "next tuesday"],
+    ["missed", "2026-12-01"],                 # before the plan
+    ["missed", "2027-01-10"],                 # a Sunday: no session
+    ["missed", "2027-01-11", "2027-01-10"],   # one good date, one bad: nothing recorded
+    ["missed", "2027-01-12", "--kind", "plyometrics"],   # Tuesday is strength
+    ["done", "2031-01-01"],
+    ["replan", "--today", "2031-01-01"],
+    ["replan", "--today", "01/12/2027"],
+])
+def test_bad_dates_are_refused_and_the_store_is_untouched(
+        planned: tuple[Path, Plan], tmp_path: Path, args: list[str]) -> None:
+    db, _ = planned
+    before = _snapshot(db)
+    result = CliRunner().invoke(cli.main, ["--db", str(db), *args, *(
+        ["-o", str(tmp_path / "x.ics")] if args[0] == "replan" else [])])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.output.count("\n") == 1 and result.output.startswith("Error: ")
+    assert _snapshot(db) == before
+    assert not (tmp_path / "x.ics").exists()
+
+
+def test_cli_replan_status_history_undo(planned: tuple[Path, Plan], tmp_path: Path) -> None:
+    db, _ = planned
+    runner = CliRunner()
+    base = ["--db", str(db)]
+    result = runner.invoke(cli.main, [*base, "missed", "2027-01-11"])
+    assert result.exit_code == 0 and "missed: Mon 11 Jan 18:00" in result.output
+    out = tmp_path / "plan.ics"
+    result = runner.invoke(cli.main, [*base, "replan", "--today", "2027-01-12", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "missed: Mon 11 Jan 18:00 Plyometrics + stretch" in result.output
+    assert "added: Wed 13 Jan 18:00 Plyometrics + stretch" in result.output
+    assert "delete the events" in result.output and "rev 2" in result.output
+    assert out.exists()
+    result = runner.invoke(cli.main, [*base, "replan", "--today", "2027-01-12", "-o", str(out)])
+    assert "No changes" in result.output
+
+    result = runner.invoke(cli.main, [*base, "status", "--today", "2027-01-12"])
+    assert result.exit_code == 0
+    week2 = next(line for line in result.output.splitlines() if line.split()[:1] == ["2"])
+    assert week2.split() == ["2", "0", "1", "4"]          # Mon missed; Tue..Sat to come
+    assert "plyometrics  2 done, 1 missed" in result.output
+
+    result = runner.invoke(cli.main, [*base, "history"])
+    assert result.output.count("rev") == 2 and "* rev   2" in result.output
+    result = runner.invoke(cli.main, [*base, "undo"])
+    assert result.exit_code == 0 and "Back to revision 1" in result.output
+    result = runner.invoke(cli.main, [*base, "undo"])
+    assert result.exit_code == 2 and "undo" in result.output
