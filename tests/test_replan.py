@@ -98,7 +98,7 @@ def test_two_week_absence_steps_back_and_extends(planned: tuple[Path, Plan]) -> 
     assert "stepping back to block week 1" in out.result.resume
     assert after.weeks == before.weeks + 4               # weeks 5..12 carry block weeks 1..8
     assert after.program_weeks[4:] == tuple(range(1, 9))
-    last_done = [s for s in jumps(before, 2)][-1]
+    last_done = jumps(before, 2)[-1]
     first_after = next(s for s in after.sessions
                        if "plyometrics" in s.kinds and s.start.date() >= day("2027-02-01"))
     assert first_after.foot_contacts <= last_done.foot_contacts
