@@ -34,6 +34,7 @@ TYPE_LABELS = {"jumps": "Plyometrics + stretch", "strength": "Strength + stretch
 KIND_LABELS = {"warmup": "Warm-up", "plyometrics": "Plyometrics", "strength": "Strength",
                "stretching": "Stretching"}
 STATUS_WORDS = {"planned": "planned", "done": "done ✓", "missed": "missed ✗"}
+STATE_WORDS = {"done": "done", "missed": "missed", "unlogged": "not logged", "ahead": "planned"}
 COLORS = {"contacts": "#c2185b", "strength": "#00838f", "minutes": "#5c6bc0",
           "light": "#fff3cd", "done": "#2e7d32", "missed": "#c62828", "unlogged": "#f9a825",
           "ahead": "#b0bec5"}
@@ -63,6 +64,7 @@ table.calendar td { height: 4.2em; }
 .s.jumps { color: var(--jumps); } .s.strength { color: var(--strength); }
 .s.combined { color: var(--combined); } .s.stretch { color: var(--stretch); }
 .s.missed { text-decoration: line-through; color: #c62828; }
+.s.unlogged { opacity: 0.75; font-style: italic; }
 td.rest { background: #f1f3f5; color: var(--muted); font-style: italic; }
 td.closed { background: repeating-linear-gradient(45deg, #fafbfc, #fafbfc 6px, #f0f2f5 6px,
   #f0f2f5 12px); color: var(--muted); }
@@ -191,7 +193,7 @@ def _state(session: Session, today: dt.date | None, day: dt.date) -> str:
 
 
 def _calendar(plan: Plan, weeks: list[list[Day]], phases: Mapping[int, str],
-              anchors: Mapping[str, str]) -> str:
+              anchors: Mapping[str, str], today: dt.date | None) -> str:
     first = plan.start.weekday()
     head = "".join(f"<th scope=\"col\">{WEEKDAY_SHORT[(first + i) % 7]}</th>" for i in range(7))
     rows = []
@@ -217,9 +219,11 @@ def _calendar(plan: Plan, weeks: list[list[Day]], phases: Mapping[int, str],
             body = [f'<span class="date">{mark}<time datetime="{day.date.isoformat()}">'
                     f"{day.date.day} {day.date:%b}</time></span>"]
             for s in day.sessions:
-                sign = {"done": " ✓", "missed": " ✗"}.get(s.status, "")
-                title = f"{TYPE_LABELS.get(s.session_type, s.session_type)}, {s.status}"
-                body.append(f'<a class="s {escape(s.session_type)} {escape(s.status)}" '
+                state = _state(s, today, day.date)
+                sign = {"done": " ✓", "missed": " ✗", "unlogged": " ?"}.get(state, "")
+                title = (f"{TYPE_LABELS.get(s.session_type, s.session_type)}, "
+                         f"{STATE_WORDS[state]}")
+                body.append(f'<a class="s {escape(s.session_type)} {state}" '
                             f'href="#{anchors[s.uid]}" title="{escape(title)}">'
                             f"{escape(abbreviation(s))} {s.start:%H:%M}{sign}</a>")
             if not day.sessions:
@@ -233,6 +237,7 @@ def _calendar(plan: Plan, weeks: list[list[Day]], phases: Mapping[int, str],
               "<span><b>J+S</b> jumps + strength</span><span><b>Mob</b> mobility &amp; stretch"
               "</span><span><i>rest</i> rest day</span><span>· no training window</span>"
               f"<span>{TODAY_MARK} today</span><span>✓ done</span><span>✗ missed</span>"
+              "<span>? past, not logged</span>"
               "<span>shaded week: deload or taper</span></p>")
     return (f'<table class="calendar"><thead><tr><th scope="col">Week</th>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>{legend}")
@@ -368,7 +373,7 @@ def plan_report(plan: Plan, profile: dict[str, Any], today: dt.date | None,
         f'<aside class="safety"><strong>Safety.</strong> {escape(safety_note)}</aside>'
         if safety_note.strip() else "",
         "<h2>Calendar</h2>",
-        _calendar(plan, weeks, phases, anchors),
+        _calendar(plan, weeks, phases, anchors, today),
         "<h2>Weekly load across the block</h2>",
         f"<figure>{load_svg}<figcaption>Foot contacts, strength sets and minutes per week "
         f"(missed sessions not counted). Shaded: the lighter weeks ({escape(light) or 'none'})."

@@ -16,8 +16,10 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from icalendar import Calendar, Component
 
 READONLY_USER = "readonly"
 START_DEADLINE_S = 10.0
@@ -112,3 +114,25 @@ def _wait_until_up(process: subprocess.Popen[bytes], url: str, log_path: Path) -
 def caldav_calendar_name(request: pytest.FixtureRequest) -> str:
     """A calendar display name no other test uses."""
     return f"periodize test {request.node.name} {uuid.uuid4().hex[:8]}"
+
+
+def open_calendar(url: str, name: str, *, create: bool = False, user: str = "athlete") -> Any:
+    """The calendar called ``name`` of ``user`` on the test server (any password logs in)."""
+    from caldav.davclient import DAVClient
+
+    principal = DAVClient(url=url, username=user, password="x").get_principal()
+    for calendar in cast(list[Any], principal.get_calendars()):
+        if calendar.get_display_name() == name:
+            return calendar
+    assert create, f"no calendar named {name!r} on the server"
+    return principal.make_calendar(name=name)
+
+
+def server_events(url: str, name: str, user: str = "athlete",
+                  ) -> dict[str, list[tuple[str, str, Component]]]:
+    """UID -> [(resource URL, ETag, VEVENT)], one entry per resource holding that UID."""
+    found: dict[str, list[tuple[str, str, Component]]] = {}
+    for obj in open_calendar(url, name, user=user).get_events():
+        for event in Calendar.from_ical(obj.raw_data).walk("VEVENT"):
+            found.setdefault(str(event["UID"]), []).append((str(obj.url), obj.etag, event))
+    return found

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import niquests
 import pytest
 from icalendar import Calendar, Component, Event
-from radicale_fixture import READONLY_USER, free_port
+from radicale_fixture import READONLY_USER, free_port, open_calendar, server_events
 
 from planner import sync
 from planner.errors import InputError, RemoteError
@@ -56,26 +56,6 @@ def push(url: str, name: str, resources: Mapping[str, bytes], plan_id: str = PLA
 
 
 # --- reading the server back with caldav -------------------------------------------------------
-
-def open_calendar(url: str, name: str, *, create: bool = False) -> Any:
-    from caldav.davclient import DAVClient
-
-    principal = DAVClient(url=url, username=USER, password=PASSWORD).get_principal()
-    for calendar in cast(list[Any], principal.get_calendars()):
-        if calendar.get_display_name() == name:
-            return calendar
-    assert create, f"no calendar named {name!r} on the server"
-    return principal.make_calendar(name=name)
-
-
-def server_events(url: str, name: str) -> dict[str, list[tuple[str, str, Component]]]:
-    """UID -> [(resource URL, ETag, VEVENT)], one entry per resource holding that UID."""
-    found: dict[str, list[tuple[str, str, Component]]] = {}
-    for obj in open_calendar(url, name).get_events():
-        for event in Calendar.from_ical(obj.raw_data).walk("VEVENT"):
-            found.setdefault(str(event["UID"]), []).append((str(obj.url), obj.etag, event))
-    return found
-
 
 def single(events: dict[str, list[tuple[str, str, Component]]], uid: str) -> Event:
     assert len(events[uid]) == 1, f"{uid} is stored {len(events[uid])} times"
