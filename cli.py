@@ -91,23 +91,54 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
                f" named \"{result.plan.calendar_name}\").")
 
 
+def _today(raw: str | None) -> dt.date:
+    """--today, or today in the local zone of this machine."""
+    from planner.actions import parse_day
+
+    return parse_day(raw, "--today") if raw else dt.date.today()
+
+
 @main.command()
-@click.option("--week", type=int, help="Only this week (1-based).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@click.option("--week", type=int, help="Only this week (1-based), as a table.")
+@click.option("--format", "fmt", type=click.Choice(["grid", "table", "csv", "json"]),
+              default="grid", show_default=True)
+@click.option("--chart", is_flag=True, help="The weekly load as a chart instead.")
+@click.option("--today", help="Mark this day (YYYY-MM-DD) as today.")
 @click.pass_context
 @handle_errors
-def show(ctx: click.Context, week: int | None, fmt: str) -> None:
-    """Show the current plan.
+def show(ctx: click.Context, week: int | None, fmt: str, chart: bool, today: str | None) -> None:
+    """Show the current plan: a calendar grid, a table, CSV or JSON.
 
     \b
     Example:
+      periodize show
       periodize show --week 3
+      periodize show --chart
       periodize show --format json
     """
     from planner import actions
 
-    click.echo(actions.show(_db(ctx), week, fmt), nl=fmt == "table")
+    text = actions.show(_db(ctx), week, fmt, _today(today), chart)
+    click.echo(text, nl=fmt in ("grid", "table") or chart)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("plan.html"),
+              show_default=True, help="Where to write the page.")
+@click.option("--today", help="Mark this day (YYYY-MM-DD) as today.")
+@click.pass_context
+@handle_errors
+def report(ctx: click.Context, output: Path, today: str | None) -> None:
+    """Write a one-page HTML report: calendar, weekly load, adherence, every session.
+
+    \b
+    Example:
+      periodize report -o plan.html
+    """
+    from planner import actions
+
+    actions.report(_db(ctx), output, _today(today))
+    click.echo(f"Wrote {output}")
 
 
 @main.command()

@@ -94,11 +94,23 @@ def current_plan(db: Path) -> Plan:
         return store.current()[0]
 
 
-def show(db: Path, week: int | None, fmt: str) -> str:
-    """The plan as a table, CSV or JSON, optionally one week of it, with done/missed marks."""
-    plan = marked_plan(db)
+def show(db: Path, week: int | None, fmt: str, today: dt.date | None = None,
+         chart: bool = False, color: bool | None = None) -> str:
+    """The plan as a calendar grid (one week: a table), a table, CSV or JSON, or its weekly load
+    as a chart; with done/missed marks."""
+    with open_store(db) as store:
+        stored, profile = store.current()
+        plan = store.marked(stored)
     if week is not None and not 1 <= week <= plan.weeks:
         raise InputError("--week", week, f"a week from 1 to {plan.weeks}")
+    if chart:
+        from planner.grid import load_chart
+
+        return load_chart(plan)
+    if fmt == "grid" and week is None:
+        from planner.grid import plan_grid
+
+        return plan_grid(plan, profile, today, color=color)
     from planner.export.tables import plan_csv, plan_json, sessions_frame
 
     if fmt == "json":
@@ -111,6 +123,18 @@ def show(db: Path, week: int | None, fmt: str) -> str:
         return plan_csv(plan, week)
     frame = sessions_frame(plan, week).drop(columns=["uid", "kinds"])
     return str(frame.to_string(index=False))
+
+
+def report(db: Path, output: Path, today: dt.date | None) -> None:
+    """Write the one-page HTML report (calendar, load chart, adherence, sessions)."""
+    from planner.report import plan_report
+
+    check_writable(output)
+    with open_store(db) as store:
+        stored, profile = store.current()
+        plan = store.marked(stored)
+    html = plan_report(plan, profile, today, default_catalog().safety_note)
+    write_atomic(output, html.encode())
 
 
 def export(db: Path, output: Path | None, fmt: str) -> bytes:
