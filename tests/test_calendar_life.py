@@ -1,0 +1,160 @@
+"""Living with a real calendar: plans avoid busy time from each client's export (checked with a
+second reader, the ``ical`` package), keep local times across daylight saving, and sync over
+CalDAV to a real Radicale server from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from factories import NOW, write_profile
+from ical.calendar_stream import IcsCalendarStream
+from radicale_fixture import free_port, server_events
+
+import cli
+from planner import actions
+from planner.plan import Plan
+
+LONDON = ZoneInfo("Europe/London")
+FIXTURES = Path(__file__).parent / "fixtures" / "busy"
+SPRING = dt.date(2027, 3, 1)            # the fixtures' range; clocks go forward on 28 March
+EVENINGS = {**{d: ["17:00-21:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+            "sat": ["08:00-13:00"]}
+BUFFER = dt.timedelta(minutes=15)
+
+
+def busy_occurrences(path: Path) -> list[tuple[dt.datetime, dt.datetime, str]]:
+    """Blocking occurrences as read by the ``ical`` package (not by planner.busy)."""
+    calendar = IcsCalendarStream.calendar_from_ics(path.read_text(encoding="utf-8"))
+    first = dt.datetime.combine(SPRING, dt.time(), LONDON)
+    spans = []
+    for event in calendar.timeline_tz(LONDON).overlapping(first, first + dt.timedelta(weeks=9)):
+        if str(event.status).endswith("CANCELLED") or event.transparency == "TRANSPARENT":
+            continue
+        if isinstance(event.dtstart, dt.datetime):
+            start, end = (t if t.tzinfo else t.replace(tzinfo=LONDON)        # floating: local
+                          for t in (event.start, event.end))
+            spans.append((start - BUFFER, end + BUFFER, event.summary or ""))
+        else:
+            spans.append((dt.datetime.combine(event.start, dt.time(), LONDON),
+                          dt.datetime.combine(event.end, dt.time(), LONDON), event.summary or ""))
+    return spans
+
+
+def plan_with(tmp_path: Path, *busy: Path) -> Plan:
+    """A spring plan around ``busy``. Weekly minimums are 0: the Apple export holds a week-long
+    holiday, and these tests are about where sessions go, not how many a week needs."""
+    profile = write_profile(tmp_path, start=SPRING, availability=EVENINGS,
+                            plyometrics={"sessions_per_week": [0, 3]},
+                            strength={"sessions_per_week": [0, 3]})
+    return actions.generate(profile, tmp_path / "plan.db", None, NOW, busy).plan
+
+
+@pytest.mark.parametrize("client", ["google", "apple", "outlook", "thunderbird", "new_york",
+                                    "floating"])
+def test_no_session_overlaps_a_busy_occurrence(tmp_path: Path, client: str) -> None:
+    path = FIXTURES / f"{client}.ics"
+    occurrences = busy_occurrences(path)
+    assert occurrences, "the fixture must block something in the plan's range"
+    plan = plan_with(tmp_path, path)
+    clashes = [(f"{s.start:%a %d %b %H:%M}", what) for s in plan.sessions
+               for start, end, what in occurrences if s.start < end and start < s.end]
+    assert clashes == []
+
+
+def test_busy_time_changes_the_plan(tmp_path: Path) -> None:
+    """The check above means something only if busy time moves sessions."""
+    (tmp_path / "free").mkdir()
+    (tmp_path / "busy").mkdir()
+    free = plan_with(tmp_path / "free")
+    busy = plan_with(tmp_path / "busy", FIXTURES / "google.ics", FIXTURES / "thunderbird.ics")
+    assert [s.start for s in free.sessions] != [s.start for s in busy.sessions]
+
+
+def test_all_day_events_block_their_whole_days(tmp_path: Path) -> None:
+    all_day = [(start.date(), end.date()) for start, end, _ in busy_occurrences(
+        FIXTURES / "apple.ics") if start.time() == dt.time() and end - start >= dt.timedelta(1)]
+    assert all_day
+    plan = plan_with(tmp_path, FIXTURES / "apple.ics")
+    blocked = {first + dt.timedelta(days=i) for first, last in all_day
+               for i in range((last - first).days)}
+    assert not [s for s in plan.sessions if s.start.astimezone(LONDON).date() in blocked]
+
+
+def test_sessions_keep_their_local_time_across_daylight_saving(tmp_path: Path) -> None:
+    plan = plan_with(tmp_path)
+    before = [s for s in plan.sessions if s.start.date() < dt.date(2027, 3, 28)]
+    after = [s for s in plan.sessions if s.start.date() > dt.date(2027, 3, 28)]
+
+    def habit(sessions: list[Any]) -> set[tuple[int, dt.time, str]]:
+        return {(s.start.weekday(), s.start.timetz().replace(tzinfo=None), s.session_type)
+                for s in sessions}
+
+    assert habit(before) & habit(after), "the same weekday and local time on both sides"
+    assert {s.start.utcoffset() for s in before} == {dt.timedelta(0)}
+    assert {s.start.utcoffset() for s in after} == {dt.timedelta(hours=1)}
+
+
+# --- CalDAV from the command line --------------------------------------------------------------
+
+def run(db: Path, *args: str, password: str = "x") -> Any:
+    result = CliRunner().invoke(cli.main, ["--db", str(db), *args],
+                                env={"PERIODIZE_CALDAV_PASSWORD": password})
+    return result
+
+
+@pytest.mark.caldav
+def test_generate_sync_replan_sync(tmp_path: Path, radicale_url: str,
+                                   caldav_calendar_name: str) -> None:
+    db = tmp_path / "plan.db"
+    profile = write_profile(tmp_path, availability={**EVENINGS, "sat": ["09:00-12:00"]})
+    assert run(db, "generate", str(profile), "-o", str(tmp_path / "plan.ics")).exit_code == 0
+    sync = ["sync", "--url", radicale_url, "--user", "athlete", "--calendar",
+            caldav_calendar_name]
+    plan = actions.current_plan(db)
+
+    first = run(db, *sync)
+    assert first.exit_code == 0, first.output
+    assert f"{len(plan.sessions)} created, 0 updated, 0 deleted" in first.output
+    held = server_events(radicale_url, caldav_calendar_name)
+    assert set(held) == {s.uid for s in plan.sessions}
+
+    week2 = [s for s in plan.week_sessions(2) if "plyometrics" in s.kinds]
+    assert run(db, "missed", week2[0].start.date().isoformat()).exit_code == 0
+    today = (week2[0].start + dt.timedelta(days=1)).date().isoformat()
+    replanned = run(db, "replan", "--today", today, "-o", str(tmp_path / "plan.ics"))
+    assert replanned.exit_code == 0, replanned.output
+    new = actions.current_plan(db)
+    changed = {s.uid for s in new.sessions} ^ {s.uid for s in plan.sessions}
+    changed |= {s.uid for s in new.sessions if s.sequence > 0}
+
+    second = run(db, *sync)
+    assert second.exit_code == 0, second.output
+    held = server_events(radicale_url, caldav_calendar_name)
+    assert set(held) == {s.uid for s in new.sessions}
+    assert all(len(copies) == 1 for copies in held.values()), "no duplicates"
+    missed = held[week2[0].uid][0][2]
+    assert str(missed["STATUS"]) == "CANCELLED" and int(missed["SEQUENCE"]) == 1
+    created, updated = (int(second.output.split()[i]) for i in (0, 2))
+    assert created + updated == len(changed)
+
+    third = run(db, *sync)
+    assert "0 created, 0 updated, 0 deleted" in third.output
+
+
+def test_server_down_is_a_clear_error_and_the_plan_stays(tmp_path: Path) -> None:
+    db = tmp_path / "plan.db"
+    profile = write_profile(tmp_path)
+    run(db, "generate", str(profile), "-o", str(tmp_path / "plan.ics"))
+    before = json.dumps(actions.current_plan(db).to_dict())
+    url = f"http://127.0.0.1:{free_port()}/"
+    result = run(db, "sync", "--url", url, "--user", "sam", password="hunter2-secret")
+    assert result.exit_code == 3
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+    assert url.rstrip("/") in result.output and "hunter2-secret" not in result.output
+    assert json.dumps(actions.current_plan(db).to_dict()) == before
