@@ -36,13 +36,14 @@ def busy_occurrences(path: Path) -> list[tuple[dt.datetime, dt.datetime, str]]:
     for event in calendar.timeline_tz(LONDON).overlapping(first, first + dt.timedelta(weeks=9)):
         if str(event.status).endswith("CANCELLED") or event.transparency == "TRANSPARENT":
             continue
-        if isinstance(event.dtstart, dt.datetime):
+        begin, finish = event.start, event.end
+        if isinstance(begin, dt.datetime) and isinstance(finish, dt.datetime):
             start, end = (t if t.tzinfo else t.replace(tzinfo=LONDON)        # floating: local
-                          for t in (event.start, event.end))
+                          for t in (begin, finish))
             spans.append((start - BUFFER, end + BUFFER, event.summary or ""))
         else:
-            spans.append((dt.datetime.combine(event.start, dt.time(), LONDON),
-                          dt.datetime.combine(event.end, dt.time(), LONDON), event.summary or ""))
+            spans.append((dt.datetime.combine(begin, dt.time(), LONDON),
+                          dt.datetime.combine(finish, dt.time(), LONDON), event.summary or ""))
     return spans
 
 
@@ -103,9 +104,8 @@ def test_sessions_keep_their_local_time_across_daylight_saving(tmp_path: Path) -
 # --- CalDAV from the command line --------------------------------------------------------------
 
 def run(db: Path, *args: str, password: str = "x") -> Any:
-    result = CliRunner().invoke(cli.main, ["--db", str(db), *args],
-                                env={"PERIODIZE_CALDAV_PASSWORD": password})
-    return result
+    return CliRunner().invoke(cli.main, ["--db", str(db), *args],
+                              env={"PERIODIZE_CALDAV_PASSWORD": password})
 
 
 @pytest.mark.caldav
@@ -139,7 +139,7 @@ def test_generate_sync_replan_sync(tmp_path: Path, radicale_url: str,
     assert set(held) == {s.uid for s in new.sessions}
     assert all(len(copies) == 1 for copies in held.values()), "no duplicates"
     missed = held[week2[0].uid][0][2]
-    assert str(missed["STATUS"]) == "CANCELLED" and int(missed["SEQUENCE"]) == 1
+    assert str(missed["STATUS"]) == "CANCELLED" and str(missed["SEQUENCE"]) == "1"
     created, updated = (int(second.output.split()[i]) for i in (0, 2))
     assert created + updated == len(changed)
 
