@@ -417,3 +417,13 @@ def test_the_unedited_copy_loads(tmp_path: Path) -> None:
     _copy(tmp_path)
     _week_marker(tmp_path, 4)
     assert load_catalog(tmp_path) == default_catalog()
+
+
+def test_weekly_jump_volume_rises_gradually(cat: Catalog) -> None:
+    """Sessions × contacts never rise more than a third over the last full (non-deload) week."""
+    weekly = [w.plyo_sessions * w.contacts for w in cat.weeks]
+    reference = weekly[0]
+    for week, volume in zip(cat.weeks[1:], weekly[1:], strict=True):
+        assert volume <= reference * 4 / 3, (week.number, volume, reference)
+        if week.phase != "deload":
+            reference = volume
