@@ -50,7 +50,29 @@ def _db(ctx: click.Context) -> Path:
     return default_path()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Periodize(click.Group):
+    """The command group; a usage mistake (an unknown option, a bad value) is one line too."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.BadParameter as exc:
+            # "--week: 'abc' is not a valid integer." (click's words name the value and what
+            # would be accepted; the field goes first, as in every other error).
+            field = exc.param.opts[0] if exc.param is not None and exc.param.opts else "value"
+            click.echo(f"Error: {field}: {exc.message}", err=True)
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            path = exc.ctx.command_path if exc.ctx else "periodize"
+            click.echo(f"Error: {exc.format_message()} (see `{path} --help`)", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=Periodize, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="periodize")
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False), envvar="PERIODIZE_DB",
               help="Plan store (SQLite). Default: PERIODIZE_DB, else your user data folder.")
@@ -160,7 +182,7 @@ def export(ctx: click.Context, output: Path | None, fmt: str) -> None:
 
     data = actions.export(_db(ctx), output, fmt)
     if output is None:
-        click.echo(data, nl=False)
+        click.echo(data.decode("utf-8"), nl=False)
     else:
         click.echo(f"Wrote {output}")
 

@@ -15,12 +15,12 @@ from planner.export.files import check_writable, write_atomic
 from planner.plan import Plan, Session
 from planner.profile import Profile, load_profile
 from planner.program import TYPES, session_minutes
-from planner.solve import SolveStats
 from planner.store import Revision, open_store
 
 if TYPE_CHECKING:
     from planner.busy import BusyInterval
     from planner.replan import Replanned
+    from planner.solve import SolveStats
     from planner.sync import SyncReport
 
 FORMATS = ("ics", "json", "csv")

@@ -75,14 +75,16 @@ def candidates(profile: Profile, minutes_by_type: Mapping[str, int],
     for day in days if days is not None else range(7 * profile.weeks):
         date = profile.start + dt.timedelta(days=day)
         for window in profile.windows_on(date):
+            closes = dt.datetime.combine(date, dt.time()) + dt.timedelta(minutes=window.end)
             for type_key, length in minutes_by_type.items():
-                minute = window.start
-                while minute + length <= window.end:
+                for step, minute in enumerate(range(window.start, window.end - length + 1,
+                                                     GRID_MINUTES)):
                     start = local_time(date, minute, tz)
-                    end = local_time(date, minute + length, tz) if minute + length < 1440 else (
-                        local_time(date + dt.timedelta(days=1), 0, tz))
-                    if start and end and not _overlaps(start, end, blocked.get(date, ())):
-                        found.append(Candidate(day, minute, type_key,
-                                               (minute - window.start) // GRID_MINUTES, start, end))
-                    minute += GRID_MINUTES
+                    if start is None:
+                        continue
+                    # The end in real time, then checked against the window on the wall clock.
+                    end = (start.astimezone(UTC) + dt.timedelta(minutes=length)).astimezone(tz)
+                    if end.replace(tzinfo=None) <= closes and not _overlaps(
+                            start, end, blocked.get(date, ())):
+                        found.append(Candidate(day, minute, type_key, step, start, end))
     return found

@@ -18,8 +18,8 @@ _NEEDS = {
                     "48 h apart", "lower [plyometrics] sessions_per_week"),
     "plyo_recovery": ("plyometrics", "plyometric sessions need at least 48 h between them",
                       "lower [plyometrics] sessions_per_week"),
-    "strength_volume": ("strength", "strength work needs {strength} sessions a week, never on "
-                        "consecutive days", "lower [strength] sessions_per_week"),
+    "strength_volume": ("strength", "strength work needs {strength} sessions a week",
+                        "lower [strength] sessions_per_week"),
     "strength_recovery": ("strength", "strength sessions never fall on consecutive days",
                           "lower [strength] sessions_per_week"),
     "stretching_weekly": ("stretching", "stretching needs at least one session every week", ""),
@@ -49,7 +49,7 @@ def room(data: ModelInput, week: int, kind: str) -> str:
 def _week_label(data: ModelInput, week: int) -> str:
     first = data.start + dt.timedelta(days=7 * (week - 1))
     last = first + dt.timedelta(days=6)
-    return f"week {week} ({first:%a %-d %b} – {last:%a %-d %b %Y})"
+    return f"Week {week} ({first:%a %-d %b} – {last:%a %-d %b %Y})"
 
 
 def describe_conflict(rules: Sequence[Rule], data: ModelInput) -> str:
@@ -58,7 +58,9 @@ def describe_conflict(rules: Sequence[Rule], data: ModelInput) -> str:
         return ("no plan fits these windows and the sessions already done; "
                 "add availability or shorten the plan")
     demand = {d.week: d for d in data.demands}
-    parts, hints = [], []
+    parts: list[str] = []
+    hints: list[str] = []
+    too_short = False
     for week in sorted({r.week for r in rules}):
         kinds = []
         needs = []
@@ -71,12 +73,17 @@ def describe_conflict(rules: Sequence[Rule], data: ModelInput) -> str:
             if hint and hint not in hints:
                 hints.append(hint)
         rooms = "; ".join(room(data, week, k) for k in kinds)
+        too_short = too_short or "no day has" in rooms
         weeks = {d.week for d in data.demands if d.week >= data.first_free_day // 7 + 1}
         every = len(weeks) > 1 and all(
             "; ".join(room(data, w, k) for k in kinds) == rooms for w in weeks)
-        label = "every week" if every else _week_label(data, week)
+        label = "Every week" if every else _week_label(data, week)
         parts.append(f"{label}: {rooms}, but {' and '.join(needs)}")
         if every:
             break
-    advice = "add a window on another day" + (f", or {' or '.join(hints)}" if hints else "")
-    return "no plan possible. " + "; ".join(parts) + f". To fix it: {advice}."
+    first = ("make a window longer, or add one" if too_short
+             else "add a window on another day")
+    if any(p.startswith("Week ") for p in parts) and not too_short:
+        first += " (or free that week in your calendar)"
+    advice = first + (f", or {' or '.join(hints)}" if hints else "")
+    return f"No plan possible. {'; '.join(parts)}. To fix it: {advice}."

@@ -25,9 +25,12 @@ NAMESPACE = uuid.UUID("6f1c8f0e-52a4-5d2b-9a57-2f1d3c0b7e11")   # periodize plan
 
 
 def plan_id_for(profile: Profile) -> str:
-    """Same profile, same plan id, so the same UIDs: a re-import updates rather than duplicates."""
-    canonical = json.dumps(profile.to_dict(), sort_keys=True, ensure_ascii=False)
-    return str(uuid.uuid5(NAMESPACE, canonical))
+    """The plan's identity: who (name), where (time zone) and from when (start). Not the paths
+    of busy calendars or the windows: the same athlete regenerating in another folder, or with
+    an edited week, keeps the same UIDs, so a re-import updates rather than duplicates."""
+    identity = json.dumps([profile.name, profile.timezone, profile.start.isoformat()],
+                          ensure_ascii=False)
+    return str(uuid.uuid5(NAMESPACE, identity))
 
 
 def session_uid(plan_id: str, week: int, ordinal: int) -> str:

@@ -160,16 +160,18 @@ class PlanModel:
             if nxt in starts:
                 pair = self._day_vars(day, "plyometrics") + self._day_vars(nxt, "plyometrics")
                 self._enforce(self.model.add(sum(pair) <= 1), "plyo_recovery", nxt // 7 + 1)
-            # Two days later: only starts a full 48 h after this one.
-            after, shift = self._later(day, 2)
-            for minute, here in starts.get(day, {}).items():
-                begin = self.start_utc[(day, minute)]
-                early = [v for m2, vs in starts.get(after, {}).items()
-                         if self.start_utc[(after, m2)] + shift - begin < RECOVERY_PLYO
-                         for v in vs]
-                if early:
-                    self._enforce(self.model.add(sum(here) + sum(early) <= 1), "plyo_recovery",
-                                  after // 7 + 1)
+            # Two or three days later (a late start before a spring-forward weekend): only starts
+            # a full 48 h after this one, in real time.
+            for gap in (2, 3):
+                after, shift = self._later(day, gap)
+                for minute, here in starts.get(day, {}).items():
+                    begin = self.start_utc[(day, minute)]
+                    early = [v for m2, vs in starts.get(after, {}).items()
+                             if self.start_utc[(after, m2)] + shift - begin < RECOVERY_PLYO
+                             for v in vs]
+                    if early:
+                        self._enforce(self.model.add(sum(here) + sum(early) <= 1),
+                                      "plyo_recovery", after // 7 + 1)
         for h in self.data.history:
             if not TYPES[h.type_key].plyometric:
                 continue

@@ -26,7 +26,12 @@ class Dose:
 
     def describe(self) -> str:
         """'4 × 10 (40 foot contacts)', '2 × 30 s each side'."""
-        amount = f"{self.reps}" if self.reps is not None else f"{self.hold_seconds} s"
+        if self.reps is not None:
+            amount = f"{self.reps}"
+        elif self.hold_seconds is not None and self.hold_seconds >= 120 and self.sets == 1:
+            return f"{self.hold_seconds // 60} min"       # a timed block, e.g. easy cardio
+        else:
+            amount = f"{self.hold_seconds} s"
         text = f"{self.sets} × {amount}" + (" each side" if self.per_side else "")
         if self.foot_contacts is not None:
             text += f" ({self.foot_contacts} foot contacts)"
@@ -50,7 +55,9 @@ class Session:
 
     @property
     def minutes(self) -> int:
-        return int((self.end - self.start).total_seconds() // 60)
+        """Real minutes (in UTC: a fall-back night's repeated hour counts once)."""
+        return int((self.end.astimezone(dt.UTC) - self.start.astimezone(dt.UTC)
+                    ).total_seconds() // 60)
 
     @property
     def load(self) -> int:

@@ -78,8 +78,9 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
     dates = Counter(s.start.astimezone(tz).date() for s in live)
     problems += [f"{d}: {n} sessions on one day" for d, n in dates.items() if n > 1]
 
-    jumps = sorted(s.start for s in live if "plyometrics" in s.kinds)
-    problems += [f"{b:%a %Y-%m-%d %H:%M}: plyometrics {b - a} after the last"
+    # In UTC: two times in one ZoneInfo subtract on the wall clock, not in real time.
+    jumps = sorted(s.start.astimezone(dt.UTC) for s in live if "plyometrics" in s.kinds)
+    problems += [f"{b.astimezone(tz):%a %Y-%m-%d %H:%M}: plyometrics {b - a} after the last"
                  for a, b in itertools.pairwise(jumps) if b - a < PLYO_GAP]
     strength_days = sorted({s.start.astimezone(tz).date() for s in live if "strength" in s.kinds})
     problems += [f"{b}: strength on consecutive days"
