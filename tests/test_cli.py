@@ -1,0 +1,416 @@
+"""The command line: every command's help, generate -> show -> export in every format, where the
+store lives (--db, PERIODIZE_DB), the catalogue, and bad input (exit 2, one line, no traceback,
+nothing changed or written). Mostly in-process with CliRunner; a few real subprocesses check
+the installed script, ``python -m cli`` and what importing the CLI costs."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+from factories import EXAMPLE, ROOT, profile_toml, write_profile
+
+import cli
+from planner import __version__
+
+ONE_LINE_ERROR = re.compile(r"^Error: (?P<field>[^:]+): '.*' is not accepted; .+$")
+HEAVY = ("ortools", "pandas", "icalendar")
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner(env=env).invoke(cli.main, list(args))
+
+
+def assert_one_line_error(result: Result, code: int = 2) -> str:
+    """Exit ``code``, exactly one line on stderr starting 'Error: ', nothing on stdout."""
+    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit), result.exception
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    assert result.stdout == ""
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A store holding one generated plan (default test profile), and that profile."""
+    folder = tmp_path_factory.mktemp("stored")
+    profile = write_profile(folder)
+    db = folder / "store.db"
+    result = run("--db", str(db), "generate", str(profile), "-o", str(folder / "plan.ics"))
+    assert result.exit_code == 0, result.output
+    return db, profile
+
+
+@pytest.fixture
+def store(stored: tuple[Path, Path], tmp_path: Path) -> Path:
+    """A private copy of the stored plan for one test."""
+    copy = tmp_path / "store.db"
+    shutil.copy(stored[0], copy)
+    return copy
+
+
+def exported_json(db: Path) -> str:
+    result = run("--db", str(db), "export", "--format", "json")
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+# --- version and help -------------------------------------------------------------------------
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"periodize, version {__version__}"
+
+
+def test_main_help_has_an_example_and_lists_the_commands() -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    assert "Example" in result.stdout
+    for name in ("generate", "show", "export", "catalog"):
+        assert name in result.stdout
+
+
+@pytest.mark.parametrize("name", sorted(cli.main.commands))
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_every_command_has_help_with_an_example(name: str, flag: str) -> None:
+    result = run(name, flag)
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.stdout
+    assert f"periodize {name}" in result.stdout, "the example should show the command itself"
+    assert result.stdout.startswith("Usage: ")
+
+
+def test_the_commands_include_the_documented_ones() -> None:
+    assert {"generate", "show", "export", "catalog"} <= set(cli.main.commands)
+    assert all(isinstance(c, click.Command) for c in cli.main.commands.values())
+
+
+# --- generate -> show -> export ---------------------------------------------------------------
+
+
+def test_generate_prints_a_summary_and_writes_the_calendar(tmp_path: Path) -> None:
+    profile, db, out = write_profile(tmp_path), tmp_path / "store.db", tmp_path / "plan.ics"
+    result = run("--db", str(db), "generate", str(profile), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert db.exists() and out.read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
+    assert "solved optimal" in result.stdout
+    assert re.search(r"^  week  1: Mon 18:00 ", result.stdout, re.MULTILINE)
+    assert result.stdout.count("\n  week ") == 8
+    assert result.stderr == ""
+
+
+def test_show_table_csv_and_json(store: Path) -> None:
+    import pandas as pd
+
+    plan = json.loads(exported_json(store))
+    count = len(plan["sessions"])
+    assert count > 16
+
+    table = run("--db", str(store), "show", "--format", "table")
+    assert table.exit_code == 0
+    lines = table.stdout.strip().splitlines()
+    assert lines[0].split()[:2] == ["week", "date"] and len(lines) == count + 1
+
+    csv = run("--db", str(store), "show", "--format", "csv")
+    assert csv.exit_code == 0
+    frame = pd.read_csv(io.StringIO(csv.stdout))
+    assert len(frame) == count
+    assert list(frame["uid"]) == [s["uid"] for s in plan["sessions"]]
+
+    shown = run("--db", str(store), "show", "--format", "json")
+    assert shown.exit_code == 0
+    assert json.loads(shown.stdout) == plan
+
+
+def test_show_one_week(store: Path) -> None:
+    plan = json.loads(exported_json(store))
+    week3 = [s for s in plan["sessions"] if s["week"] == 3]
+    result = run("--db", str(store), "show", "--week", "3", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["sessions"] == week3
+    table = run("--db", str(store), "show", "--week", "3", "--format", "table")
+    assert len(table.stdout.strip().splitlines()) == len(week3) + 1
+    assert all(line.split()[0] == "3" for line in table.stdout.strip().splitlines()[1:])
+
+
+def test_show_default_view_covers_every_week(store: Path) -> None:
+    result = run("--db", str(store), "show")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    for week in range(1, 9):
+        assert re.search(rf"^{week}\s", result.stdout, re.MULTILINE), f"week {week} missing"
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("fmt", ["ics", "json", "csv"])
+def test_export_to_stdout_and_to_a_file_agree(store: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"plan.{fmt}"
+    to_stdout = run("--db", str(store), "export", "--format", fmt)
+    assert to_stdout.exit_code == 0
+    to_file = run("--db", str(store), "export", "--format", fmt, "-o", str(out))
+    assert to_file.exit_code == 0
+    assert to_file.stdout.strip() == f"Wrote {out}"
+    assert out.read_bytes() == to_stdout.stdout_bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["store.db", out.name])
+    head = {"ics": b"BEGIN:VCALENDAR", "json": b'{\n  "plan"', "csv": b"week,date,"}[fmt]
+    assert to_stdout.stdout_bytes.startswith(head)
+
+
+def test_export_default_format_is_ics(store: Path) -> None:
+    assert run("--db", str(store), "export").stdout_bytes.startswith(b"BEGIN:VCALENDAR\r\n")
+
+
+# --- where the store lives --------------------------------------------------------------------
+
+
+def test_periodize_db_environment_variable(tmp_path: Path) -> None:
+    profile, env_db = write_profile(tmp_path), tmp_path / "from-env.db"
+    env = {"PERIODIZE_DB": str(env_db)}
+    result = run("generate", str(profile), "-o", str(tmp_path / "plan.ics"), env=env)
+    assert result.exit_code == 0, result.output
+    assert env_db.exists()
+    assert json.loads(run("show", "--format", "json", env=env).stdout)["sessions"]
+
+
+def test_db_option_wins_over_the_environment(tmp_path: Path) -> None:
+    profile, env_db, opt_db = write_profile(tmp_path), tmp_path / "env.db", tmp_path / "opt.db"
+    env = {"PERIODIZE_DB": str(env_db)}
+    result = run("--db", str(opt_db), "generate", str(profile), "-o", str(tmp_path / "p.ics"),
+                 env=env)
+    assert result.exit_code == 0, result.output
+    assert opt_db.exists() and not env_db.exists()
+
+
+def test_show_without_a_store_says_how_to_make_one(tmp_path: Path) -> None:
+    db = tmp_path / "none.db"
+    line = assert_one_line_error(run("--db", str(db), "show"))
+    assert "periodize generate" in line
+    assert not db.exists(), "reading must not create a store"
+
+
+def test_show_a_week_out_of_range(store: Path) -> None:
+    line = assert_one_line_error(run("--db", str(store), "show", "--week", "9"))
+    assert line == "Error: --week: '9' is not accepted; a week from 1 to 8"
+
+
+# --- catalogue --------------------------------------------------------------------------------
+
+
+def test_catalog_lists_every_kind() -> None:
+    result = run("catalog")
+    assert result.exit_code == 0
+    for word in ("Warmup", "Plyometrics", "Strength", "Stretching", "step-down", "squat-jump",
+                 "couch-stretch"):
+        assert word in result.stdout
+
+
+@pytest.mark.parametrize("name", ["step-down", "Step down", "STEP-DOWN"])
+def test_catalog_shows_one_exercise_with_its_levels(name: str) -> None:
+    result = run("catalog", name)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Step down (strength, id step-down)")
+    assert [f"level {n}:" in result.stdout for n in range(1, 5)] == [True] * 4
+    assert "next level when:" in result.stdout
+
+
+def test_catalog_unknown_name_suggests_the_closest() -> None:
+    line = assert_one_line_error(run("catalog", "step-dwn"))
+    assert "did you mean 'step-down'?" in line
+
+
+# --- bad input: exit 2, one line, nothing changed ---------------------------------------------
+
+BAD_PROFILES: list[tuple[str, dict[str, Any], str, str]] = [
+    # id, profile overrides, the field named, words the message must hold
+    ("unknown-key", {"wekes": 8}, "wekes", "did you mean 'weeks'?"),
+    ("unknown-timezone", {"timezone": "Europe/Londn"}, "timezone", "'Europe/London'"),
+    ("hour-25", {"availability": {"mon": ["25:00-26:00"]}}, "availability.mon", "00:00 to 24:00"),
+    ("end-before-start", {"availability": {"mon": ["20:00-18:00"]}}, "availability.mon",
+     "end after the start"),
+    ("unknown-weekday", {"availability": {"funday": ["18:00-20:00"]}}, "availability.funday",
+     "a weekday"),
+    ("zero-weeks", {"weeks": 0}, "weeks", "from 1 to 52"),
+    ("53-weeks", {"weeks": 53}, "weeks", "from 1 to 52"),
+    ("start-tomorrow", {"start": "tomorrow"}, "start", "a date like"),
+    ("level-expert", {"level": "expert"}, "level", "beginner, intermediate, advanced"),
+    ("busy-in-profile-missing", {"busy": ["nowhere.ics"]}, "busy", "does not exist"),
+]
+
+
+def _bad_generate(tmp_path: Path, store: Path, profile: Path,
+                  extra: Sequence[str] = ()) -> tuple[str, Path]:
+    """Run a generate that must fail on ``store``; check nothing changed and nothing was
+    written; return the error line and the output folder."""
+    before = exported_json(store)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir(exist_ok=True)
+    args = ["--db", str(store), "generate", str(profile), "-o", str(out_dir / "plan.ics"),
+            *extra]
+    line = assert_one_line_error(run(*args))
+    assert exported_json(store) == before, "a failed generate changed the stored plan"
+    assert list(out_dir.iterdir()) == [], "a failed generate wrote a file"
+    return line, out_dir
+
+
+@pytest.mark.parametrize(("overrides", "field", "words"),
+                         [case[1:] for case in BAD_PROFILES], ids=[c[0] for c in BAD_PROFILES])
+def test_bad_profile_exits_2_with_one_line_and_changes_nothing(
+        tmp_path: Path, store: Path, overrides: dict[str, Any], field: str, words: str) -> None:
+    line, _ = _bad_generate(tmp_path, store, write_profile(tmp_path, **overrides))
+    match = ONE_LINE_ERROR.match(line)
+    assert match, line
+    assert match["field"] == field
+    assert words in line
+
+
+def test_malformed_toml(tmp_path: Path, store: Path) -> None:
+    profile = tmp_path / "profile.toml"
+    profile.write_text(profile_toml().replace('level = "beginner"', 'level = "beginner'),
+                       encoding="utf-8")
+    line, _ = _bad_generate(tmp_path, store, profile)
+    assert ONE_LINE_ERROR.match(line), line
+    assert line.startswith("Error: profile: ") and "not valid TOML" in line
+
+
+def test_missing_profile_file(tmp_path: Path, store: Path) -> None:
+    line, _ = _bad_generate(tmp_path, store, tmp_path / "nope.toml")
+    assert ONE_LINE_ERROR.match(line) and "does not exist" in line
+
+
+def test_missing_busy_file_on_the_command_line(tmp_path: Path, store: Path) -> None:
+    missing = tmp_path / "missing.ics"
+    line, _ = _bad_generate(tmp_path, store, write_profile(tmp_path), ["--busy", str(missing)])
+    match = ONE_LINE_ERROR.match(line)
+    assert match and match["field"] == "busy" and str(missing) in line
+
+
+def test_output_in_a_missing_folder(tmp_path: Path, store: Path) -> None:
+    before = exported_json(store)
+    target = tmp_path / "no" / "such" / "plan.ics"
+    line = assert_one_line_error(run("--db", str(store), "generate",
+                                     str(write_profile(tmp_path)), "-o", str(target)))
+    match = ONE_LINE_ERROR.match(line)
+    assert match and match["field"] == "--output" and "does not exist" in line
+    assert exported_json(store) == before
+    assert not (tmp_path / "no").exists()
+
+
+def test_export_to_a_missing_folder(tmp_path: Path, store: Path) -> None:
+    target = tmp_path / "no" / "plan.ics"
+    line = assert_one_line_error(run("--db", str(store), "export", "-o", str(target)))
+    assert ONE_LINE_ERROR.match(line) and "--output" in line
+    assert not target.parent.exists()
+
+
+def test_db_in_a_missing_folder_is_refused_before_solving(tmp_path: Path) -> None:
+    db = tmp_path / "no" / "store.db"
+    out = tmp_path / "plan.ics"
+    line = assert_one_line_error(run("--db", str(db), "generate", str(write_profile(tmp_path)),
+                                     "-o", str(out)))
+    assert "--db" in line
+    assert not db.parent.exists()
+
+
+# --- real processes ---------------------------------------------------------------------------
+
+
+def _script() -> Path:
+    exe = Path(sys.executable).parent / "periodize"
+    if not exe.exists():
+        pytest.skip("the periodize script is not installed next to this Python")
+    return exe
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path),
+            "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+
+
+def test_installed_script_generates_the_example(tmp_path: Path) -> None:
+    db, out = tmp_path / "store.db", tmp_path / "plan.ics"
+    done = subprocess.run([str(_script()), "--db", str(db), "generate", str(EXAMPLE), "-o",
+                           str(out)], cwd=tmp_path, env=_env(tmp_path), capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert out.read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
+    assert db.exists()
+    summary = re.search(r"^(\d+) sessions; solved optimal in ", done.stdout, re.MULTILINE)
+    assert summary, done.stdout
+    assert out.read_bytes().count(b"BEGIN:VEVENT\r\n") == int(summary[1]) > 16
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.ics", "store.db"]
+
+
+def test_python_m_cli_exits_2_with_one_line_on_bad_input(tmp_path: Path) -> None:
+    profile = write_profile(tmp_path, level="expert")
+    done = subprocess.run([sys.executable, "-m", "cli", "--db", str(tmp_path / "s.db"),
+                           "generate", str(profile), "-o", str(tmp_path / "p.ics")],
+                          cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 2
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith("Error: level: ")
+
+
+def _loaded_after(code: str, tmp_path: Path) -> list[str]:
+    """Which heavy libraries are in sys.modules after running ``code`` in a fresh Python."""
+    script = (f"import sys\n{code}\n"
+              f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return [m for m in done.stdout.strip().splitlines()[-1].split(",") if m] \
+        if done.stdout.strip() else []
+
+
+def test_importing_the_cli_loads_no_heavy_library(tmp_path: Path) -> None:
+    assert _loaded_after("import cli", tmp_path) == []
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["catalog"], ["show", "--help"]])
+def test_light_commands_load_no_heavy_library(tmp_path: Path, args: list[str]) -> None:
+    code = ("import cli, contextlib, io\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+            f"    cli.main({args!r})")
+    assert _loaded_after(code, tmp_path) == []
+
+
+def test_export_json_loads_no_heavy_library(stored: tuple[Path, Path], tmp_path: Path) -> None:
+    code = ("import cli, contextlib, io\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+            f"    cli.main(['--db', {str(stored[0])!r}, 'export', '--format', 'json'])")
+    assert _loaded_after(code, tmp_path) == []
+
+
+def test_db_that_is_not_a_store_is_refused_untouched(tmp_path: Path) -> None:
+    foreign = tmp_path / "notes.txt"
+    foreign.write_text("my notes, not a database\n", encoding="utf-8")
+    out = tmp_path / "plan.ics"
+    line = assert_one_line_error(run("--db", str(foreign), "generate",
+                                     str(write_profile(tmp_path)), "-o", str(out)))
+    assert "not a readable periodize store" in line and "nothing was changed" in line
+    assert foreign.read_text(encoding="utf-8") == "my notes, not a database\n"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args", [["show", "--week", "abc"], ["export", "--format", "xml"]],
+                         ids=["week-abc", "format-xml"])
+def test_option_values_click_rejects_also_get_one_line(store: Path, args: list[str]) -> None:
+    line = assert_one_line_error(run("--db", str(store), *args))
+    assert line.startswith(f"Error: {args[1]}: '{args[2]}' is not "), line
