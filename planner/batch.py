@@ -84,6 +84,7 @@ def read_roster(path: Path) -> list[tuple[str, dict[str, Any]]]:
 def _read_folder(folder: Path) -> list[tuple[str, dict[str, Any]]]:
     from planner.fields import read_toml
 
+    folder = folder.resolve()   # as `generate` resolves a profile's busy paths
     files = sorted(p for p in folder.glob("*.toml") if not p.name.startswith("."))
     if not files:
         raise InputError("ROSTER", str(folder), "a folder holding profile .toml files "

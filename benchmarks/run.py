@@ -1,0 +1,501 @@
+"""The figures the README reports: start-up, generate, replan, long horizons and a roster.
+
+    python benchmarks/run.py [--quick] [--markdown] [--athletes N]
+
+Each figure is the median of several runs (fewer with --quick), on the machine described at the
+top of the output. Whole commands run as subprocesses, exactly as a person types them; the
+in-process figures call the planner's functions. Nothing is written into the repository: every
+file goes to a temporary folder. This is a measurement, not a test: nothing here fails on a
+slow figure (the targets are printed beside the figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "athlete.toml"
+NOW = dt.datetime(2026, 12, 20, 9, 0, tzinfo=dt.UTC)
+PY = sys.executable
+WORKDIR: list[Path] = []   # the temporary folder the commands run in (set by main)
+T = TypeVar("T")
+
+
+# -- output ------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Table:
+    title: str
+    headers: list[str]
+    rows: list[list[str]] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    def add(self, *cells: object) -> None:
+        self.rows.append([str(c) for c in cells])
+
+    def render(self, markdown: bool) -> str:
+        if markdown:
+            lines = [f"### {self.title}", "", "| " + " | ".join(self.headers) + " |",
+                     "|" + "|".join("---" for _ in self.headers) + "|"]
+            lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+            lines += ["", *self.notes] if self.notes else []
+            return "\n".join(lines)
+        widths = [max(len(r[i]) for r in [self.headers, *self.rows])
+                  for i in range(len(self.headers))]
+        fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+        lines = [self.title, "=" * len(self.title), fmt.format(*self.headers),
+                 fmt.format(*("-" * w for w in widths))]
+        lines += [fmt.format(*row) for row in self.rows]
+        lines += ["", *self.notes] if self.notes else []
+        return "\n".join(lines)
+
+
+def secs(value: float) -> str:
+    if value < 0.01:
+        return f"{value * 1000:.1f} ms"
+    return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+
+
+def ratio(value: float, base: float) -> str:
+    return f"{value / base:.1f}×"
+
+
+def measure(action: Callable[[], T], runs: int, warmup: int = 1) -> tuple[float, T]:
+    """The median seconds of ``runs`` calls (after ``warmup`` untimed ones) and the last result."""
+    for _ in range(warmup):
+        action()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = action()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples), result
+
+
+def median_time(action: Callable[[], object], runs: int, warmup: int = 1) -> float:
+    return measure(action, runs, warmup)[0]
+
+
+# -- the machine -------------------------------------------------------------------------------
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> list[tuple[str, str]]:
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    cores = f"{os.cpu_count()}" + (f" ({usable} usable)" if usable not in (None, os.cpu_count())
+                                   else "")
+
+    def version(name: str) -> str:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+    return [("platform", platform.platform()), ("CPU", cpu_model()), ("cores", cores),
+            ("Python", platform.python_version()),
+            ("ortools", version("ortools")), ("pandas", version("pandas")),
+            ("icalendar", version("icalendar")), ("periodize", version("periodize")),
+            ("load average", load_average())]
+
+
+def load_average() -> str:
+    """Other work on the machine skews every figure: say how busy it was."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except (OSError, AttributeError):
+        return "unknown"
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f} (1, 5, 15 min)"
+
+
+def render_machine(markdown: bool) -> str:
+    items = machine()
+    if markdown:
+        return "\n".join(f"- **{k}**: {v}" for k, v in items)
+    return "\n".join(f"{k:>10}: {v}" for k, v in items)
+
+
+# -- subprocesses ------------------------------------------------------------------------------
+def periodize() -> list[str]:
+    """The installed command, else the CLI module run by this Python."""
+    script = Path(PY).parent / "periodize"
+    found = str(script) if script.exists() else shutil.which("periodize")
+    return [found] if found else [PY, str(ROOT / "cli.py")]
+
+
+def run(command: Sequence[str], env: dict[str, str] | None = None,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(list(command), capture_output=True, text=True,
+                            cwd=WORKDIR[-1] if WORKDIR else None, env=env, timeout=600,
+                            check=False)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {result.returncode}: "
+                           + (result.stderr.strip().splitlines() or ["(no message)"])[-1])
+    return result
+
+
+def time_command(command: Sequence[str], runs: int, env: dict[str, str] | None = None) -> float:
+    return median_time(lambda: run(command, env), runs)
+
+
+def imported_by_cli() -> list[str]:
+    code = ("import json, sys, cli; print(json.dumps([m for m in ('ortools', 'pandas', "
+            "'icalendar', 'numpy', 'caldav', 'rich') if m in sys.modules]))")
+    modules: list[str] = json.loads(run([PY, "-c", code]).stdout)
+    return modules
+
+
+# -- 1. start-up -------------------------------------------------------------------------------
+def startup(runs: int, env: dict[str, str]) -> Table:
+    table = Table("Start-up (whole commands, subprocess)",
+                  ["command", "median", "× `import click`", "target"])
+    base = time_command([PY, "-c", "import click"], runs, env)
+    bare = time_command([PY, "-c", "pass"], runs, env)
+    table.add("`python -c pass`", secs(bare), ratio(bare, base), "")
+    table.add("`python -c \"import click\"`", secs(base), "1.0×", "baseline")
+    cmd = periodize()
+    for args in (["--help"], ["--version"], ["catalog"]):
+        value = time_command([*cmd, *args], runs, env)
+        mark = "ok" if value <= 3 * base else "over"
+        table.add(f"`periodize {' '.join(args)}`", secs(value), ratio(value, base),
+                  f"≤ 3× ({mark})")
+    heavy = imported_by_cli()
+    table.notes.append(f"Heavy modules loaded by `import cli`: {', '.join(heavy) or 'none'} "
+                       f"(of ortools, pandas, icalendar, numpy, caldav, rich). {runs} runs each.")
+    return table
+
+
+# -- 2. generate -------------------------------------------------------------------------------
+class StageClock:
+    """Wraps functions that ``planner.generate`` calls, timing the outermost call of each."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self.depth = 0
+
+    @contextmanager
+    def watching(self, module: Any, names: Sequence[str]) -> Iterator[None]:
+        originals = {n: getattr(module, n) for n in names if hasattr(module, n)}
+        for name, func in originals.items():
+            setattr(module, name, self._wrap(name, func))
+        try:
+            yield
+        finally:
+            for name, func in originals.items():
+                setattr(module, name, func)
+
+    def _wrap(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            outer = self.depth == 0
+            self.depth += 1
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.depth -= 1
+                if outer:
+                    self.totals[name] = (self.totals.get(name, 0.0)
+                                         + time.perf_counter() - started)
+
+        return timed
+
+
+def generate(runs: int, inner_runs: int, env: dict[str, str], tmp: Path) -> Table:
+    import planner.generate as gen
+    from catalog import default_catalog
+    from planner.actions import read_busy, read_profile, render, write_plan
+    from planner.store import open_store
+
+    table = Table("Generate: examples/athlete.toml, 8 weeks", ["step", "median", "note"])
+    bare = time_command([PY, "-c", "from ortools.sat.python import cp_model; import icalendar"],
+                        runs, env)
+    counter = iter(range(10**6))
+
+    def whole() -> None:
+        n = next(counter)
+        run([*periodize(), "--db", str(tmp / f"gen{n}.db"), "generate", str(EXAMPLE),
+             "-o", str(tmp / f"gen{n}.ics")], env)
+
+    command = median_time(whole, runs)
+    mark = "ok" if command <= 1.5 * bare else "over"
+    table.add("`periodize generate` (whole command)", secs(command),
+              f"{ratio(command, bare)} the bare import; target ≤ 1.5× ({mark})")
+    table.add("bare `import cp_model, icalendar`", secs(bare), "baseline")
+
+    catalog = default_catalog()
+    read = median_time(lambda: read_profile(EXAMPLE, catalog), inner_runs)
+    profile = read_profile(EXAMPLE, catalog)
+    busy_time = median_time(lambda: read_busy(profile), inner_runs)
+    busy = read_busy(profile)
+    build = median_time(lambda: gen.build_plan(profile, catalog, busy, NOW), inner_runs)
+    clock = StageClock()
+    stages = ("typical_week", "candidates", "solve", "verify")
+    with clock.watching(gen, stages):
+        for _ in range(inner_runs):
+            plan, stats = gen.build_plan(profile, catalog, busy, NOW)
+    table.add("read profile (in process)", secs(read), "TOML + validation")
+    table.add("read busy calendar", secs(busy_time), f"{len(busy)} busy intervals from work.ics")
+    table.add("`build_plan` (model + solve + validate)", secs(build),
+              f"{len(plan.sessions)} sessions, {stats.status.lower()}")
+    labels = {"typical_week": "stage 1: typical week (slots + model + solve)",
+              "candidates": "stage 2: candidate slots", "solve": "stage 2: model + CP-SAT solve",
+              "verify": "independent validation"}
+    for name in stages:
+        if name in clock.totals:
+            table.add(f"↳ {labels[name]}", secs(clock.totals[name] / inner_runs), "mean")
+    rest = build - sum(clock.totals.values()) / inner_runs
+    table.add("↳ the rest (demands, dosing, ids)", secs(max(rest, 0.0)), "by difference")
+    table.add("↳ CP-SAT alone (SolveStats.seconds)", secs(stats.seconds), "stage 2, model built")
+    counter2 = iter(range(10**6))
+
+    def store() -> None:
+        with open_store(tmp / f"store{next(counter2)}.db", create=True) as s:
+            s.save(plan, profile.to_dict(), "benchmark")
+
+    table.add("store: new SQLite store + save", secs(median_time(store, inner_runs)),
+              "one transaction")
+    table.add("export: render iCalendar", secs(median_time(lambda: render(plan, "ics"),
+                                                           inner_runs)),
+              f"{len(render(plan, 'ics')) // 1024} KiB")
+    table.add("export: write .ics atomically",
+              secs(median_time(lambda: write_plan(plan, tmp / "bench.ics", "ics"), inner_runs)),
+              "render + fsync + rename")
+    table.notes.append(f"Subprocess rows: {runs} runs each; in-process rows: {inner_runs}.")
+    return table
+
+
+# -- 3. replan ---------------------------------------------------------------------------------
+def replan(runs: int, env: dict[str, str], tmp: Path) -> Table:
+    from planner.store import open_store
+
+    table = Table("Replan after one missed session", ["step", "median", "note"])
+    base_db = tmp / "replan-base.db"
+    run([*periodize(), "--db", str(base_db), "generate", str(EXAMPLE), "-o",
+         str(tmp / "replan.ics")], env)
+    with open_store(base_db) as store:
+        plan = store.current()[0]
+    missed_day = plan.sessions[0].start.date()
+    today = missed_day + dt.timedelta(days=1)
+    counter = iter(range(10**6))
+    probe = tmp / "probe.db"
+    shutil.copy(base_db, probe)
+    missing = "n/a (replan not available)"
+    tried = run([*periodize(), "--db", str(probe), "missed", missed_day.isoformat()], env,
+                check=False)
+    if tried.returncode == 2 and "No such command" in tried.stderr:
+        table.add("`periodize replan`", missing, "`missed` is not a command yet")
+        return table
+    tried = run([*periodize(), "--db", str(probe), "replan", "--today", today.isoformat(),
+                 "-o", str(tmp / "replanned.ics")], env, check=False)
+    if tried.returncode == 2 and "No such command" in tried.stderr:
+        table.add("`periodize replan`", missing, "`replan` is not a command yet")
+        return table
+    if tried.returncode != 0:
+        message = (tried.stderr.strip().splitlines() or ["(no message)"])[-1]
+        table.add("`periodize replan`", f"failed (exit {tried.returncode})", message)
+        return table
+    missed_times: list[float] = []
+
+    def once() -> None:
+        db = tmp / f"replan{next(counter)}.db"
+        shutil.copy(base_db, db)
+        started = time.perf_counter()
+        run([*periodize(), "--db", str(db), "missed", missed_day.isoformat()], env)
+        missed_times.append(time.perf_counter() - started)
+        run([*periodize(), "--db", str(db), "replan", "--today", today.isoformat(), "-o",
+             str(tmp / "replanned.ics")], env)
+
+    samples = []
+    for _ in range(runs + 1):
+        started = time.perf_counter()
+        once()
+        samples.append(time.perf_counter() - started - missed_times[-1])
+    table.add(f"`periodize missed {missed_day}`", secs(statistics.median(missed_times[1:])),
+              "whole command")
+    table.add(f"`periodize replan --today {today}`", secs(statistics.median(samples[1:])),
+              "whole command")
+    table.notes.append(f"{runs} runs each, on a fresh copy of a generated store.")
+    return table
+
+
+# -- 4. horizons -------------------------------------------------------------------------------
+def horizons(runs: int) -> Table:
+    from catalog import default_catalog
+    from planner.actions import read_busy, read_profile
+    from planner.busy import BusyInterval
+    from planner.generate import build_plan
+    from planner.plan import Plan
+    from planner.profile import Profile
+    from planner.solve import SolveStats
+
+    table = Table("Horizons: the example profile over longer blocks (in process)",
+                  ["weeks", "status", "build_plan", "CP-SAT", "sessions", "booleans",
+                   "constraints", "booleans/week", "constraints/week"])
+    catalog = default_catalog()
+    base = read_profile(EXAMPLE, catalog)
+    for weeks in (8, 16, 26, 52):
+        profile = dataclasses.replace(base, weeks=weeks)
+        busy = read_busy(profile)
+
+        def once(p: Profile = profile, b: list[BusyInterval] = busy) -> tuple[Plan, SolveStats]:
+            return build_plan(p, catalog, b, NOW)
+
+        wall, (plan, stats) = measure(once, runs, warmup=0)
+        if stats.optimal:
+            status = "OPTIMAL"
+        else:
+            gap = abs(stats.objective - stats.bound) / max(1, abs(stats.objective))
+            status = f"{stats.status} (gap {gap:.1%})"
+        table.add(weeks, status, secs(wall), secs(stats.seconds), len(plan.sessions),
+                  f"{stats.booleans:,}", f"{stats.constraints:,}",
+                  f"{stats.booleans / weeks:.0f}", f"{stats.constraints / weeks:.0f}")
+    table.notes.append(f"Median of {runs} run{'s' if runs > 1 else ''}; busy time from work.ics "
+                       "as far as it reaches. CP-SAT = SolveStats.seconds (stage 2).")
+    return table
+
+
+# -- 5. roster ---------------------------------------------------------------------------------
+ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles",
+         "Asia/Tokyo", "Australia/Sydney", "UTC")
+MORNINGS = ("06:00-07:00", "06:30-07:30", "06:00-07:30", "07:00-08:00")
+EVENINGS = ("17:30-19:00", "18:00-19:30", "18:00-20:00", "19:00-20:30")
+WEEKEND = ("08:00-10:00", "09:00-11:00", "09:00-12:00", "10:00-12:00")
+COLUMNS = ("name", "timezone", "start", "level", "weeks", "rest_days",
+           "mon", "tue", "wed", "thu", "fri", "sat", "sun", "plyo_min", "plyo_max")
+
+
+def cpu_seconds() -> float:
+    """User + system time of this process and of its children that have been waited for."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def synthetic_roster(path: Path, athletes: int, seed: int = 2027) -> int:
+    """A roster with varied weeks; every 25th athlete has one free day only (no plan possible).
+    Returns how many were made infeasible on purpose."""
+    rng = random.Random(seed)
+    first_monday = dt.date(2027, 1, 4)
+    infeasible = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for i in range(athletes):
+            lonely = i % 25 == 7
+            infeasible += lonely
+            days = sorted(rng.sample(range(7), 1 if lonely else rng.randint(3, 6)))
+            cells = [""] * 7
+            for day in days:
+                if day >= 5:
+                    windows = [rng.choice(WEEKEND)]
+                else:
+                    style = rng.random()
+                    windows = ([rng.choice(MORNINGS), rng.choice(EVENINGS)] if style < 0.25
+                               else [rng.choice(MORNINGS)] if style < 0.45
+                               else [rng.choice(EVENINGS)])
+                cells[day] = ";".join(windows)
+            rest = rng.choice(("sun", "sat;sun", "wed")) if rng.random() < 0.2 else ""
+            plyo = ("2", "2") if rng.random() < 0.15 else ("", "")
+            start = first_monday + dt.timedelta(weeks=rng.randint(0, 20))
+            writer.writerow([f"Athlete {i + 1:04d}", rng.choice(ZONES), start.isoformat(),
+                             rng.choice(("beginner", "intermediate", "advanced")), 8, rest,
+                             *cells, *plyo])
+    return infeasible
+
+
+def roster(athletes: int, tmp: Path) -> Table:
+    from planner.batch import run_batch
+
+    table = Table(f"Roster: {athletes} synthetic athletes, `run_batch` (8 weeks each)",
+                  ["jobs", "wall", "plans/s", "speed-up", "efficiency", "CPU time",
+                   "cores used", "ok / no plan / bad"])
+    path = tmp / "roster.csv"
+    on_purpose = synthetic_roster(path, athletes)
+    cpus = os.cpu_count() or 1
+    first: list[tuple[str, str, int]] | None = None
+    serial = 0.0
+    same = True
+    for jobs in sorted({1, 2, cpus}):
+        out = tmp / f"roster-{jobs}"
+        cpu_before = cpu_seconds()
+        started = time.perf_counter()
+        summary = run_batch(path, out, NOW, jobs=jobs)
+        wall = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu_before
+        outcome = [(r.athlete, r.status, r.sessions) for r in summary.results]
+        if first is None:
+            first, serial = outcome, wall
+        same = same and outcome == first
+        statuses = [r.status for r in summary.results]
+        ok = statuses.count("ok")
+        speed_up = serial / wall
+        table.add(jobs, secs(wall), f"{ok / wall:.1f}", f"{speed_up:.2f}×",
+                  f"{speed_up / jobs:.0%}", secs(cpu), f"{cpu / wall:.2f} of {jobs}",
+                  f"{ok} / {statuses.count('no plan')} / {statuses.count('bad input')}")
+        shutil.rmtree(out)
+    table.notes.append(f"{on_purpose} athletes have a single free day on purpose (no plan). "
+                       f"Same results at every jobs: {'yes' if same else 'NO'}. "
+                       "Goal: 1,000 plans in under a minute on 2 cores. One run each. "
+                       "CPU time = this process and its workers (user + system); cores used "
+                       "below jobs means waiting, often for other work on the machine (see "
+                       "the load average).")
+    return table
+
+
+# -- main --------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="fewer runs and athletes")
+    parser.add_argument("--markdown", action="store_true", help="print Markdown for the README")
+    parser.add_argument("--athletes", type=int, help="roster size (default 1000, --quick 100)")
+    args = parser.parse_args(argv)
+    runs, inner, horizon_runs = (3, 5, 1) if args.quick else (10, 20, 3)
+    athletes = args.athletes or (100 if args.quick else 1000)
+    with tempfile.TemporaryDirectory(prefix="periodize-bench-") as name:
+        tmp = Path(name)
+        WORKDIR.append(tmp)   # so that no command can leave a file in the repository
+        env = {**os.environ, "PERIODIZE_DB": str(tmp / "default.db")}
+        sections: list[Callable[[], Table]] = [
+            lambda: startup(runs, env),
+            lambda: generate(max(3, runs // 2), inner, env, tmp),
+            lambda: replan(max(3, runs // 2), env, tmp),
+            lambda: horizons(horizon_runs),
+            lambda: roster(athletes, tmp),
+        ]
+        heading = "Benchmarks" + (" (--quick)" if args.quick else "")
+        print(f"## {heading}\n" if args.markdown else f"{heading}\n")
+        print(render_machine(args.markdown) + "\n", flush=True)
+        for section in sections:
+            print(section().render(args.markdown) + "\n", flush=True)
+        end = f"Load average at the end: {load_average()}."
+        print(f"_{end}_" if args.markdown else end)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
