@@ -374,5 +374,44 @@ def sync(ctx: click.Context, url: str, user: str, calendar: str | None) -> None:
                f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged.")
 
 
+@main.command()
+@click.argument("roster", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("plans"), show_default=True,
+              help="Folder for each athlete's store and calendar, and summary.csv.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Processes (default: the core count).")
+@handle_errors
+def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
+    """Plan a whole roster: a CSV (one athlete a row) or a folder of profiles.
+
+    CSV columns: name, timezone, start, level, weeks, rest_days ("sat;sun"), and mon..sun
+    holding windows separated by ";" (e.g. "07:00-08:00;18:00-20:00").
+
+    \b
+    Example:
+      periodize batch squad.csv -o plans --jobs 2
+    """
+    from planner.batch import run_batch
+
+    with click.progressbar(length=0, label="Planning", show_pos=True) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        try:
+            summary = run_batch(roster, out_dir, _now(), jobs, progress)
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted: athletes already planned keep their files.", err=True)
+            sys.exit(130)
+    counts: dict[str, int] = {}
+    for result in summary.results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    click.echo(", ".join(f"{n} {status}" for status, n in counts.items())
+               + f" in {summary.seconds:.1f} s. Summary: {summary.summary_csv}")
+    for result in summary.results:
+        if result.reason:
+            click.echo(f"  {result.athlete}: {result.status}: {result.reason}")
+
+
 if __name__ == "__main__":
     main()
