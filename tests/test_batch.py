@@ -210,3 +210,20 @@ def test_slugs_are_safe_and_unique() -> None:
     assert slugs == ["sam", "sam-2", "sam-3", "sam-2-2", "etc-passwd", "athlete", "athlete-2",
                      "con-athlete", "zoe-o-brien"]
     assert len(set(slugs)) == len(slugs)
+
+
+def test_batch_command_reports_each_athlete(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    import cli
+
+    out = tmp_path / "plans"
+    result = CliRunner().invoke(cli.main, ["batch", str(write_roster(tmp_path)), "-o", str(out),
+                                           "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "3 ok" in result.output and "1 bad input" in result.output
+    assert "1 no plan" in result.output
+    assert "Bo: bad input: timezone:" in result.output
+    assert "Thursday Only: no plan: No plan possible." in result.output
+    assert sorted(p.name for p in out.glob("*.ics")) == sorted(
+        f"{slug}.ics" for slug in PLANNED.values())
