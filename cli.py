@@ -105,12 +105,18 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
     from planner import actions
     from planner.text import week_summary
 
-    result = actions.generate(profile, _db(ctx), output, _now(), busy)
+    def progress(seconds: float, best: float, bound: float) -> None:
+        click.echo(f"  solving… {seconds:4.1f} s, best plan so far scores {best:.0f} "
+                   f"(no plan can score below {bound:.0f})", err=True)
+
+    result = actions.generate(profile, _db(ctx), output, _now(), busy, progress)
     click.echo(week_summary(result.plan))
     stats = result.stats
-    click.echo(f"\n{len(result.plan.sessions)} sessions; solved {stats.status.lower()} in "
-               f"{stats.seconds:.2f} s. Calendar: {output} (import it into a calendar of its own,"
-               f" named \"{result.plan.calendar_name}\").")
+    quality = ("proven optimal" if stats.optimal
+               else f"best found in the time limit, within {stats.gap:.1%} of optimal")
+    click.echo(f"\n{len(result.plan.sessions)} sessions; {quality} in {stats.seconds:.2f} s. "
+               f"Calendar: {output} (import it into a calendar of its own, named "
+               f"\"{result.plan.calendar_name}\").")
 
 
 def _today(raw: str | None) -> dt.date:

@@ -20,7 +20,7 @@ from planner.store import Revision, open_store
 if TYPE_CHECKING:
     from planner.busy import BusyInterval
     from planner.replan import Replanned
-    from planner.solve import SolveStats
+    from planner.solve import Progress, SolveStats
     from planner.sync import SyncReport
 
 FORMATS = ("ics", "json", "csv")
@@ -56,7 +56,7 @@ def read_busy(profile: Profile, extra: Sequence[Path] = (), first_day: dt.date |
 
 
 def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime,
-             busy: Sequence[Path] = ()) -> Generated:
+             busy: Sequence[Path] = (), progress: Progress | None = None) -> Generated:
     """Solve a plan for the profile, store it as a new revision and write its calendar."""
     from planner.generate import build_plan
 
@@ -65,7 +65,7 @@ def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime
     if output is not None:
         check_writable(output)
     intervals = read_busy(profile, busy)
-    plan, stats = build_plan(profile, catalog, intervals, now)
+    plan, stats = build_plan(profile, catalog, intervals, now, progress)
     with open_store(db, create=True) as store:
         plan = store.save(plan, profile.to_dict(), f"generated from {profile_path.name}")
     if output is not None:

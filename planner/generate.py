@@ -15,7 +15,7 @@ from planner.model import W_HABIT, Key, ModelInput
 from planner.plan import Plan, Session
 from planner.profile import Profile
 from planner.program import TYPES, Demand, demand, session_doses, session_minutes, week_rpe
-from planner.solve import SolveStats, solve
+from planner.solve import Progress, SolveStats, solve
 from planner.validate import check_plan
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def habit_reference(week_pattern: frozenset[Key], weeks: int) -> frozenset[Key]:
 
 
 def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
-               now: dt.datetime) -> tuple[Plan, SolveStats]:
+               now: dt.datetime, progress: Progress | None = None) -> tuple[Plan, SolveStats]:
     """Solve a fresh plan for the profile. ``now`` (UTC) stamps it; nothing here reads a clock."""
     plan_id = plan_id_for(profile)
     minutes = durations(catalog, profile)
@@ -98,7 +98,7 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
                       durations=minutes, demands=demands,
                       reference=habit_reference(pattern, profile.weeks),
                       change_weights=dict.fromkeys(range(1, profile.weeks + 1), W_HABIT))
-    chosen, stats = solve(data)
+    chosen, stats = solve(data, progress=progress)
     ordinal: dict[int, int] = {}
     sessions = []
     for c in chosen:

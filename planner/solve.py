@@ -4,6 +4,7 @@ solution, find which named rules clash, through CP-SAT assumptions."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -16,6 +17,9 @@ from planner.model import ModelInput, PlanModel, Rule
 SEED = 1
 WORKERS = 1            # one worker: the same input always gives the same plan
 TIME_LIMIT_S = 20.0
+QUIET_S = 1.0          # report progress only for solves that run longer than this
+
+Progress = Callable[[float, float, float], None]   # (seconds, best objective, bound)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,23 @@ class SolveStats:
     def optimal(self) -> bool:
         return self.status == "OPTIMAL"
 
+    @property
+    def gap(self) -> float:
+        """Relative distance between the plan found and the best possible (0 when optimal)."""
+        return abs(self.objective - self.bound) / max(1, abs(self.objective))
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):
+    """Calls ``progress`` with each better plan once the solve has run for ``QUIET_S``."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def on_solution_callback(self) -> None:
+        if self.wall_time >= QUIET_S:
+            self.progress(self.wall_time, self.objective_value, self.best_objective_bound)
+
 
 def _solver(time_limit: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
@@ -41,13 +62,13 @@ def _solver(time_limit: float) -> cp_model.CpSolver:
 
 
 def solve(data: ModelInput, time_limit: float = TIME_LIMIT_S, explain: bool = True,
-          ) -> tuple[list[Candidate], SolveStats]:
+          progress: Progress | None = None) -> tuple[list[Candidate], SolveStats]:
     """The chosen sessions, or NoPlanPossible naming the rules that cannot all hold (with
     ``explain=False``, without looking for them)."""
     started = time.perf_counter()
     built = PlanModel(data)
     solver = _solver(time_limit)
-    status = solver.solve(built.model)
+    status = solver.solve(built.model, _Reporter(progress) if progress else None)
     name = solver.status_name(status)
     if status == cp_model.INFEASIBLE:
         raise NoPlanPossible(describe_conflict(minimal_conflict(data), data) if explain
