@@ -109,7 +109,7 @@ def test_generate_prints_a_summary_and_writes_the_calendar(tmp_path: Path) -> No
     result = run("--db", str(db), "generate", str(profile), "-o", str(out))
     assert result.exit_code == 0, result.output
     assert db.exists() and out.read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
-    assert "solved optimal" in result.stdout
+    assert "proven optimal" in result.stdout
     assert re.search(r"^  week  1: Mon 18:00 ", result.stdout, re.MULTILINE)
     assert result.stdout.count("\n  week ") == 8
     assert result.stderr == ""
@@ -351,7 +351,7 @@ def test_installed_script_generates_the_example(tmp_path: Path) -> None:
     assert done.stderr == ""
     assert out.read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
     assert db.exists()
-    summary = re.search(r"^(\d+) sessions; solved optimal in ", done.stdout, re.MULTILINE)
+    summary = re.search(r"^(\d+) sessions; proven optimal in ", done.stdout, re.MULTILINE)
     assert summary, done.stdout
     assert out.read_bytes().count(b"BEGIN:VEVENT\r\n") == int(summary[1]) > 16
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.ics", "store.db"]
