@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Iterable
 
@@ -21,10 +22,14 @@ class InputError(PeriodizeError):
         self.field = field
         self.value = value
         self.accepted = accepted
-        shown = value if isinstance(value, str) else repr(value)
-        if isinstance(shown, str) and len(shown) > 80:
-            shown = shown[:77] + "..."
-        super().__init__(f"{field}: {shown!r} is not accepted; {accepted}")
+        # A TOML date or time is shown as written (2027-01-04T10:00:00), not as its Python repr.
+        shown = (value if isinstance(value, str) else value.isoformat()
+                 if isinstance(value, dt.date | dt.time) else repr(value))
+        if len(shown) > 80:   # cut in the middle: a long path keeps its file name
+            shown = shown[:38] + "..." + shown[-39:]
+        # A TOML key may hold a newline ("\n" = 1): keep the message on one line.
+        where = field if field.isprintable() else repr(field)[1:-1]
+        super().__init__(f"{where}: {shown!r} is not accepted; {accepted}")
 
 
 class NoPlanPossible(PeriodizeError):

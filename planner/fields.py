@@ -29,7 +29,11 @@ def read_toml(path: Path, what: str, max_bytes: int = 1_000_000) -> dict[str, An
     if size > max_bytes:
         raise InputError(what, str(path), f"files up to {max_bytes:,} bytes are read")
     try:
-        text = path.read_bytes().decode("utf-8")
+        with path.open("rb") as handle:   # at most max_bytes + 1: /dev/zero reports size 0
+            data = handle.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise InputError(what, str(path), f"files up to {max_bytes:,} bytes are read")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(what, str(path), "a UTF-8 TOML text file is expected") from None
     except OSError as exc:

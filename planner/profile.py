@@ -88,7 +88,8 @@ def _weekday(value: Any, where: str) -> int:
     for index, (short, full) in enumerate(zip(WEEKDAYS, DAY_NAMES, strict=True)):
         if word in (short, full.lower()):
             return index
-    raise InputError(where, value, "a weekday: " + ", ".join(WEEKDAYS) + closest(word, WEEKDAYS))
+    raise InputError(where, value, "a weekday: " + ", ".join(WEEKDAYS)
+                     + closest(word, [*WEEKDAYS, *(d.lower() for d in DAY_NAMES)]))
 
 
 def parse_window(text: Any, where: str) -> Window:
@@ -133,7 +134,7 @@ def _date(value: Any) -> dt.date:
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):   # OSError: "Europe" is a folder
         raise InputError("timezone", value, "an IANA time zone name like Europe/London"
                          + closest(value, available_timezones())) from None
     return value
@@ -161,11 +162,12 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
         windows[day] = tuple(parsed)
     rest = take(raw, "rest_days", list, "", [])
     rest_days = tuple(sorted({_weekday(d, "rest_days") for d in rest}))
+    busy_raw = take(raw, "busy", list, "", [])
+    for item in busy_raw:
+        if not isinstance(item, str) or not item.strip() or "\0" in item:
+            raise InputError("busy", item, "paths of .ics files, as text")
     busy = tuple(Path(p) if base is None or Path(p).is_absolute() else base / p
-                 for p in take(raw, "busy", list, "", []))
-    for path in busy:
-        if not str(path).strip():
-            raise InputError("busy", str(path), "paths of .ics files")
+                 for p in busy_raw)
     return Profile(
         timezone=_timezone(take(raw, "timezone", str, "")),
         start=_date(raw.get("start")),

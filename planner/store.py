@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from planner.errors import InputError, StoreError
@@ -72,6 +73,34 @@ class LogEntry:
     kind: str | None
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _brief(message: str) -> str:
+    """One short line of an SQLite message (integrity reports span many lines)."""
+    line = next((s for s in message.splitlines() if s.strip() and not s.startswith("***")), "")
+    return line if len(line) <= 100 else line[:97] + "..."
+
+
+def _guarded(method: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatenate[Store, _P], _R]:
+    """An SQLite failure after opening (a damaged page, text that is not UTF-8, a lock held too
+    long) becomes a StoreError; the transaction was rolled back, so nothing was changed."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            busy = getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+            raise StoreError(f"{self.path}: the store cannot be used ({_brief(str(exc))}); "
+                             "nothing was changed; " + ("try again when no other periodize is "
+                             "running" if busy else "if this persists, restore a backup")
+                             ) from None
+
+    return wrapper
+
+
 class Store:
     """An open plan store. Use ``open_store``; close with ``close()`` or a ``with`` block."""
 
@@ -105,9 +134,11 @@ class Store:
             "SELECT * FROM revisions WHERE undone = 0 ORDER BY number DESC LIMIT 1").fetchone()
         return row
 
+    @_guarded
     def has_plan(self) -> bool:
         return self._current_row() is not None
 
+    @_guarded
     def current(self) -> tuple[Plan, dict[str, Any]]:
         """The current revision, as stored, and the profile it was made from."""
         row = self._current_row()
@@ -131,6 +162,7 @@ class Store:
                          if s.start.astimezone(tz).date() in marks else s for s in plan.sessions)
         return replace(plan, sessions=sessions)
 
+    @_guarded
     def save(self, plan: Plan, profile: dict[str, Any], note: str) -> Plan:
         """Store ``plan`` as the next revision (numbered here) and return it with that number."""
         with self.transaction() as db:
@@ -144,14 +176,20 @@ class Store:
                  json.dumps(profile, sort_keys=True), json.dumps(numbered.to_dict())))
         return numbered
 
+    @_guarded
     def history(self) -> list[Revision]:
         rows = self.db.execute(
             "SELECT * FROM revisions WHERE undone = 0 ORDER BY number").fetchall()
         last = rows[-1]["number"] if rows else None
-        return [Revision(r["number"], r["plan_id"], dt.datetime.fromisoformat(r["created"]),
-                         r["note"], len(json.loads(r["plan"])["sessions"]), r["number"] == last)
-                for r in rows]
+        try:
+            return [Revision(r["number"], r["plan_id"], dt.datetime.fromisoformat(r["created"]),
+                             r["note"], len(json.loads(r["plan"])["sessions"]),
+                             r["number"] == last)
+                    for r in rows]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{self.path}: a revision is damaged ({exc})") from None
 
+    @_guarded
     def undo(self) -> Revision:
         """Step back to the previous revision; the undone one is kept until the next save."""
         with self.transaction() as db:
@@ -161,14 +199,16 @@ class Store:
                 raise InputError("undo", "revision 1" if rows else "no plan",
                                  "a plan with an earlier revision to return to")
             db.execute("UPDATE revisions SET undone = 1 WHERE number = ?", (rows[0]["number"],))
-        return next(r for r in self.history() if r.current)
+            return next(r for r in self.history() if r.current)   # a damaged row rolls back
 
     # -- log -------------------------------------------------------------------------------------
+    @_guarded
     def log(self, plan_id: str) -> list[LogEntry]:
         rows = self.db.execute("SELECT day, status, kind FROM log WHERE plan_id = ? ORDER BY day",
                                (plan_id,)).fetchall()
         return [LogEntry(dt.date.fromisoformat(r["day"]), r["status"], r["kind"]) for r in rows]
 
+    @_guarded
     def record(self, plan_id: str, days: list[dt.date], status: str, kind: str | None,
                now: dt.datetime) -> None:
         """Record that the sessions on ``days`` were done or missed (the latest word wins)."""
@@ -201,6 +241,9 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
     db.execute("COMMIT")
 
 
+_ELSE = "point --db or PERIODIZE_DB at a periodize store, or at a new file"
+
+
 def open_store(path: Path, create: bool = False) -> Store:
     """Open the store at ``path``. A missing file is created only with ``create``; a file that is
     not a periodize store, comes from a newer version or is damaged is refused untouched."""
@@ -222,13 +265,18 @@ def open_store(path: Path, create: bool = False) -> Store:
             tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if app != APPLICATION_ID and (app != 0 or tables):
                 db.close()
-                raise StoreError(f"{path}: not a periodize plan store; nothing was changed")
+                raise StoreError(f"{path}: not a periodize plan store; nothing was changed "
+                                 f"({_ELSE})")
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 db.close()
-                raise StoreError(f"{path}: the store is damaged ({check}); restore a backup")
+                raise StoreError(f"{path}: the store is damaged ({_brief(check)}); "
+                                 "restore a backup")
         _migrate(db, path)
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: not a readable periodize store ({exc}); nothing was changed"
-                         ) from None
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_CORRUPT":
+            raise StoreError(f"{path}: the store is damaged ({_brief(str(exc))}); nothing was "
+                             "changed; restore a backup") from None
+        raise StoreError(f"{path}: not a readable periodize store ({_brief(str(exc))}); nothing "
+                         f"was changed ({_ELSE})") from None
     return Store(db, path)

@@ -58,9 +58,11 @@ def session_event(plan: Plan, session: Session, safety_note: str) -> Event:
 
 
 def _calendar(plan: Plan, events: list[Event]) -> Calendar:
-    from icalendar import Calendar
+    from icalendar import Calendar, vText
 
-    calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=plan.calendar_name,
+    # NAME and X-WR-CALNAME are TEXT, but icalendar writes them unescaped (vUnknown): a name with
+    # a comma or a newline would break the file. vText escapes them as DESCRIPTION is.
+    calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=vText(plan.calendar_name),
                             uid=plan.plan_id, subcomponents=events)
     # Only the transitions around the plan: small files, and every client gets the right offsets.
     first = plan.start - dt.timedelta(days=31)

@@ -1,0 +1,577 @@
+"""The plan store: what a new file says it is, migrations, one transaction per change (a failure
+in the middle leaves everything as it was), undo and history, the log's upsert, and a loop that
+kills generate and replan at random moments and checks that nothing was lost or half-written."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+from factories import NOW, ROOT, build, make_profile, write_profile
+
+import cli
+from planner import store as store_module
+from planner.errors import InputError, StoreError
+from planner.plan import Plan
+from planner.store import APPLICATION_ID, SCHEMA_VERSION, Store, open_store
+
+DAY = dt.date(2027, 1, 11)
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return build(make_profile(weeks=2))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
+
+
+def pragmas(path: Path) -> tuple[int, int]:
+    with sqlite3.connect(path) as raw:
+        result = (raw.execute("PRAGMA application_id").fetchone()[0],
+                  raw.execute("PRAGMA user_version").fetchone()[0])
+    raw.close()
+    return result
+
+
+def tables(path: Path) -> list[str]:
+    with sqlite3.connect(path) as raw:
+        names = [r[0] for r in raw.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    raw.close()
+    return names
+
+
+def rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as raw:
+        result = [tuple(r) for r in raw.execute(sql)]
+    raw.close()
+    return result
+
+
+def state(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Every row of both tables, undone revisions included."""
+    return (rows(path, "SELECT * FROM revisions ORDER BY id"),
+            rows(path, "SELECT * FROM log ORDER BY id"))
+
+
+def saved(db: Path, plan: Plan, count: int) -> list[Plan]:
+    """Save ``count`` revisions of ``plan`` (each a little later) and return them."""
+    out = []
+    with open_store(db, create=True) as store:
+        for n in range(count):
+            later = dataclasses.replace(plan, created=NOW + dt.timedelta(hours=n))
+            out.append(store.save(later, {"rev": n}, f"note {n + 1}"))
+    return out
+
+
+# --- schema and migrations --------------------------------------------------------------------
+
+
+def test_a_new_store_says_what_it_is_and_which_schema_it_has(db: Path) -> None:
+    open_store(db, create=True).close()
+    assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION)
+    assert tables(db) == ["log", "revisions"]
+
+
+def test_a_missing_store_is_created_only_when_asked(db: Path) -> None:
+    with pytest.raises(StoreError, match="no plan store here; run `periodize generate"):
+        open_store(db)
+    assert not db.exists()
+
+
+def test_an_empty_file_is_migrated_from_version_0(db: Path) -> None:
+    db.touch()
+    open_store(db).close()
+    assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION)
+    assert tables(db) == ["log", "revisions"]
+
+
+def test_a_fresh_sqlite_database_is_migrated_from_version_0(db: Path) -> None:
+    with sqlite3.connect(db) as raw:
+        raw.execute("PRAGMA user_version = 0")
+        raw.execute("VACUUM")                       # a real, empty database file with a header
+    raw.close()
+    assert db.stat().st_size > 0 and pragmas(db) == (0, 0)
+    with open_store(db) as store:
+        assert not store.has_plan()
+    assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION)
+
+
+def test_a_failed_migration_changes_nothing(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db.touch()
+    broken = {1: store_module.MIGRATIONS[1] + ";\nCREATE TABLE half ("}
+    monkeypatch.setattr(store_module, "MIGRATIONS", broken)
+    with pytest.raises(StoreError, match="nothing was changed"):
+        open_store(db)
+    assert tables(db) == [] and pragmas(db) == (0, 0)
+    monkeypatch.undo()
+    open_store(db).close()
+    assert tables(db) == ["log", "revisions"]
+
+
+def test_a_later_schema_migrates_an_existing_store_and_keeps_its_data(
+        db: Path, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved(db, plan, 2)
+    with open_store(db) as store:
+        store.record(plan.plan_id, [DAY], "missed", None, NOW)
+    before = state(db)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(store_module, "MIGRATIONS", {
+        **store_module.MIGRATIONS, 2: "ALTER TABLE log ADD COLUMN note TEXT"})
+    with open_store(db) as store:
+        assert [r.number for r in store.history()] == [1, 2]
+        assert store.log(plan.plan_id)[0].status == "missed"
+    assert pragmas(db) == (APPLICATION_ID, 2)
+    after = state(db)
+    assert after[0] == before[0] and [r[:-1] for r in after[1]] == before[1]
+    monkeypatch.undo()
+    with pytest.raises(StoreError, match=r"newer periodize \(schema 2; this one reads up to 1\)"):
+        open_store(db)
+
+
+# --- one transaction per change ---------------------------------------------------------------
+
+
+def _fail_on_plan_json(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
+    """json.dumps in the store works for the profile and fails for the plan (the second call)."""
+    real = json.dumps
+
+    def dumps(value: Any, **kwargs: Any) -> str:
+        if isinstance(value, dict) and "sessions" in value:
+            raise error
+        return real(value, **kwargs)
+
+    monkeypatch.setattr(json, "dumps", dumps)     # the module planner.store calls
+
+
+@pytest.fixture
+def with_undone(db: Path, plan: Plan) -> Path:
+    """Three revisions, the last one undone (kept until the next save)."""
+    saved(db, plan, 3)
+    with open_store(db) as store:
+        store.record(plan.plan_id, [DAY], "done", None, NOW)
+        store.undo()
+    return db
+
+
+@pytest.mark.parametrize("error", [TypeError("not JSON serializable"), KeyboardInterrupt()],
+                         ids=["error", "ctrl-c"])
+def test_save_is_one_transaction(with_undone: Path, plan: Plan,
+                                 monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
+    """save deletes the undone revision, then inserts the new one: a failure in between keeps
+    both the undone revision and the old current one."""
+    before = state(with_undone)
+    assert any(r[-1] == 1 for r in before[0])           # the undone revision is there
+    _fail_on_plan_json(monkeypatch, error)
+    with open_store(with_undone) as store, pytest.raises(type(error)):
+        store.save(plan, {"rev": "new"}, "must not land")
+    assert state(with_undone) == before
+    with open_store(with_undone) as store:
+        assert [r.number for r in store.history()] == [1, 2]
+
+
+class FailingConnection:
+    """Delegates to a real connection but fails the first statement that contains ``word``
+    (for executemany, after the first row has gone in)."""
+
+    def __init__(self, real: sqlite3.Connection, word: str) -> None:
+        self.real = real
+        self.word = word
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if self.word in sql:
+            raise sqlite3.OperationalError("disk I/O error (simulated)")
+        return self.real.execute(sql, *args)
+
+    def executemany(self, sql: str, seq: list[tuple[Any, ...]]) -> sqlite3.Cursor:
+        if self.word in sql:
+            self.real.execute(sql, seq[0])
+            raise sqlite3.OperationalError("disk I/O error (simulated)")
+        return self.real.executemany(sql, seq)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+@pytest.fixture
+def failing(with_undone: Path) -> Iterator[tuple[Store, FailingConnection]]:
+    store = open_store(with_undone)
+    proxy = FailingConnection(store.db, "INSERT")
+    setattr(store, "db", proxy)          # noqa: B010 - a stand-in the type does not allow
+    yield store, proxy
+    proxy.real.close()
+
+
+def test_a_failing_insert_rolls_back_the_delete_before_it(
+        with_undone: Path, plan: Plan, failing: tuple[Store, FailingConnection]) -> None:
+    before = state(with_undone)
+    store, _ = failing
+    with pytest.raises(StoreError, match=r"the store cannot be used \(disk I/O error"):
+        store.save(plan, {}, "must not land")
+    assert state(with_undone) == before
+
+
+def test_record_is_one_transaction(with_undone: Path, plan: Plan,
+                                   failing: tuple[Store, FailingConnection]) -> None:
+    before = state(with_undone)
+    store, _ = failing
+    days = [DAY + dt.timedelta(days=n) for n in range(3)]
+    with pytest.raises(StoreError, match="nothing was changed"):
+        store.record(plan.plan_id, days, "missed", None, NOW)
+    assert state(with_undone) == before
+
+
+def test_a_failing_undo_undoes_nothing(with_undone: Path,
+                                       failing: tuple[Store, FailingConnection]) -> None:
+    before = state(with_undone)
+    store, proxy = failing
+    proxy.word = "UPDATE"
+    with pytest.raises(StoreError):
+        store.undo()
+    assert state(with_undone) == before
+
+
+# --- history, undo and the log ----------------------------------------------------------------
+
+
+def test_history_lists_revisions_in_order_and_marks_the_current(db: Path, plan: Plan) -> None:
+    saved(db, plan, 3)
+    with open_store(db) as store:
+        history = store.history()
+        assert [(r.number, r.note, r.current) for r in history] == [
+            (1, "note 1", False), (2, "note 2", False), (3, "note 3", True)]
+        assert [r.created for r in history] == [NOW + dt.timedelta(hours=n) for n in range(3)]
+        assert {r.sessions for r in history} == {len(plan.sessions)}
+        assert store.current()[0].revision == 3
+
+
+def test_saved_plans_read_back_equal(db: Path, plan: Plan) -> None:
+    [first] = saved(db, plan, 1)
+    assert first == dataclasses.replace(plan, revision=1)
+    with open_store(db) as store:
+        current, profile = store.current()
+    assert current == first and current.to_dict() == first.to_dict()
+    assert profile == {"rev": 0}
+
+
+def test_undo_steps_back_and_the_next_save_drops_what_was_undone(db: Path, plan: Plan) -> None:
+    saved(db, plan, 3)
+    with open_store(db) as store:
+        back = store.undo()
+        assert (back.number, back.current) == (2, True)
+        assert [r.number for r in store.history()] == [1, 2]
+        assert store.current()[0].revision == 2
+        assert store.undo().number == 1
+        with pytest.raises(InputError, match="undo: 'revision 1' is not accepted; a plan with an "
+                                             "earlier revision"):
+            store.undo()
+        new = store.save(plan, {}, "after undo")
+        # Numbers are never reused: a calendar imported as "rev 3" is never a different plan.
+        assert new.revision == 4
+        assert [(r.number, r.note) for r in store.history()] == [(1, "note 1"),
+                                                                 (4, "after undo")]
+    assert rows(db, "SELECT number, undone FROM revisions ORDER BY number") == [(1, 0), (4, 0)]
+
+
+def test_undo_and_current_without_a_plan(db: Path) -> None:
+    with open_store(db, create=True) as store:
+        assert store.history() == []
+        with pytest.raises(InputError, match="undo: 'no plan'"):
+            store.undo()
+        with pytest.raises(StoreError, match="no plan yet; run `periodize generate PROFILE`"):
+            store.current()
+
+
+def test_record_upserts_and_the_latest_word_wins(db: Path, plan: Plan) -> None:
+    saved(db, plan, 1)
+    other = "another-plan"
+    later = NOW + dt.timedelta(days=1)
+    with open_store(db) as store:
+        store.record(plan.plan_id, [DAY, DAY + dt.timedelta(days=2)], "missed", "plyometrics",
+                     NOW)
+        store.record(other, [DAY], "done", None, NOW)
+        store.record(plan.plan_id, [DAY], "done", None, later)
+        assert [(e.day, e.status, e.kind) for e in store.log(plan.plan_id)] == [
+            (DAY, "done", None), (DAY + dt.timedelta(days=2), "missed", "plyometrics")]
+        assert [(e.day, e.status) for e in store.log(other)] == [(DAY, "done")]
+    assert rows(db, f"SELECT recorded FROM log WHERE day = '{DAY}' AND plan_id = "
+                    f"'{plan.plan_id}'") == [(later.isoformat(),)]
+
+
+def test_a_status_the_log_does_not_know_is_refused(db: Path, plan: Plan) -> None:
+    saved(db, plan, 1)
+    with open_store(db) as store, pytest.raises(StoreError, match="CHECK constraint"):
+        store.record(plan.plan_id, [DAY], "skipped", None, NOW)
+    assert rows(db, "SELECT * FROM log") == []
+
+
+def test_marked_applies_the_log_in_the_plans_zone(db: Path, plan: Plan) -> None:
+    saved(db, plan, 1)
+    first = plan.sessions[0]
+    day = first.start.date()
+    with open_store(db) as store:
+        store.record(plan.plan_id, [day], "missed", None, NOW)
+        marked = store.marked(store.current()[0])
+    assert marked.sessions[0].status == "missed"
+    assert all(s.status == "planned" for s in marked.sessions[1:])
+
+
+def test_a_damaged_revision_is_a_store_error(db: Path, plan: Plan) -> None:
+    saved(db, plan, 1)
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE revisions SET plan = '{\"plan\": {}}'")
+    raw.close()
+    with open_store(db) as store:
+        with pytest.raises(StoreError, match="revision 1 is damaged"):
+            store.current()
+        with pytest.raises(StoreError, match="a revision is damaged"):
+            store.history()
+
+
+# --- interruptions ----------------------------------------------------------------------------
+
+TMP_PREFIX = ".plan.ics."
+
+
+def _run(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def _integrity(db: Path) -> str:
+    with sqlite3.connect(db) as raw:   # rolls back a hot journal left by a kill, as periodize does
+        result = "\n".join(r[0] for r in raw.execute("PRAGMA integrity_check"))
+    raw.close()
+    return result
+
+
+def _calendar_revision(data: bytes) -> tuple[int, int]:
+    """(revision, events) of a complete .ics file; fails on a half-written one."""
+    assert data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
+    calendar = icalendar.Calendar.from_ical(data)
+    name = str(calendar["X-WR-CALNAME"])
+    return int(name.rsplit("rev ", 1)[1]), len(calendar.walk("VEVENT"))
+
+
+@pytest.mark.slow
+def test_killing_generate_and_replan_at_random_moments_loses_nothing(tmp_path: Path) -> None:
+    rng = random.Random(20270104)
+    db, out = tmp_path / "store.db", tmp_path / "plan.ics"
+    profile = write_profile(tmp_path)
+    started = time.perf_counter()
+    assert _run(["--db", str(db), "generate", str(profile), "-o", str(out)]).returncode == 0
+    # Kill within 0-1.5 s, but no later than a whole run takes here (about 0.5 s on a fast
+    # machine), so that most kills land inside a run rather than after it.
+    window = min(1.5, 1.2 * (time.perf_counter() - started))
+    assert _run(["--db", str(db), "missed", "2027-01-11"]).returncode == 0
+    with open_store(db) as store:
+        plan_id = store.current()[0].plan_id
+        log = store.log(plan_id)
+        numbers = [r.number for r in store.history()]
+    assert [(e.day, e.status) for e in log] == [(DAY, "missed")]
+
+    commands = [["generate", str(profile)], ["replan", "--today", "2027-01-12"]]
+    outcomes: dict[str, int] = {}
+    for turn in range(50):
+        args = ["--db", str(db), *commands[turn % 2], "-o", str(out)]
+        sig = signal.SIGINT if rng.random() < 0.35 else signal.SIGKILL
+        delay = rng.uniform(0.0, window)
+        leftovers = {p.name for p in tmp_path.iterdir() if p.name.startswith(TMP_PREFIX)}
+        process = subprocess.Popen([sys.executable, "-m", "cli", *args], cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            process.send_signal(sig)
+        _, err = process.communicate(timeout=120)
+        code = process.returncode
+        where = f"turn {turn}: {args[2]} {sig.name} after {delay:.2f} s -> {code}: {err[-300:]}"
+
+        if code == 0 and err.startswith("Exception ignored in") and sig == signal.SIGINT:
+            # Ctrl-C inside one of Python's own callbacks (an import lock's): Python reports it
+            # as unraisable and carries on, so the run completes.
+            kind = "sigint-lost-by-python"
+            assert err.rstrip().endswith("KeyboardInterrupt:"), where
+        elif code == 0:
+            kind = "completed"
+            assert err == "", where
+        elif sig == signal.SIGKILL:
+            kind = "killed"
+            assert code == -signal.SIGKILL, where
+        elif err.endswith(cli.INTERRUPTED + "\n"):
+            kind = "interrupted"
+            assert err == cli.INTERRUPTED + "\n", where
+            assert code in (130, -signal.SIGINT), where
+        elif code == -signal.SIGINT and err == "":
+            # Ctrl-C after the command finished, while Python shuts down (it restores the
+            # default handler then): the checks below show the work was complete.
+            kind = "sigint-at-exit"
+        else:
+            # Ctrl-C while Python starts or click parses, before the command runs: Python's
+            # traceback or click's "Aborted." (nothing can catch it earlier).
+            kind = "sigint-before-the-command"
+            assert "KeyboardInterrupt" in err or "Aborted" in err, where
+            assert "in wrapper" not in err, where
+        outcomes[kind] = outcomes.get(kind, 0) + 1
+
+        # The store: sound, readable, the log intact, revisions only added.
+        assert _integrity(db) == "ok", where
+        with open_store(db) as store:
+            store.current()
+            assert store.log(plan_id) == log, where
+            history = store.history()
+        now = [r.number for r in history]
+        assert now[:len(numbers)] == numbers and len(now) >= len(numbers), where
+        numbers = now
+        # The calendar: always a complete file of a stored revision, never half-written.
+        revision, events = _calendar_revision(out.read_bytes())
+        assert events == {r.number: r.sessions for r in history}[revision], where
+        # Nothing else left behind; a temporary file only by a process that had no chance to
+        # clean up (killed by a signal), and never under the final name.
+        names = {p.name for p in tmp_path.iterdir()}
+        new_tmp = {n for n in names if n.startswith(TMP_PREFIX)} - leftovers
+        assert names - {n for n in names if n.startswith(TMP_PREFIX)} <= {
+            "store.db", "store.db-journal", "plan.ics", "profile.toml"}, where
+        assert all(n.endswith(".tmp") for n in new_tmp), where
+        assert not new_tmp or code < 0, where
+
+    print("kill loop outcomes:", outcomes)
+    assert outcomes.get("killed", 0) >= 5, outcomes
+    assert sum(outcomes.values()) - outcomes["killed"] - outcomes.get("completed", 0) >= 3
+    assert len(numbers) > 2, numbers
+    # A normal run after all that works, and its calendar is the newest revision.
+    assert _run(["--db", str(db), "generate", str(profile), "-o", str(out)]).returncode == 0
+    with open_store(db) as store:
+        assert _calendar_revision(out.read_bytes())[0] == store.current()[0].revision
+
+
+def _interrupting(module: str, attribute: str) -> str:
+    """A script that runs the CLI with ``module.attribute`` replaced by a function that sends
+    the process SIGINT (as Ctrl-C does) when it is called."""
+    return f"""
+import os, signal, sys
+import {module} as target
+
+def interrupt(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGINT)
+    raise AssertionError("SIGINT did not interrupt")
+
+target.{attribute} = interrupt
+import cli
+sys.argv = ["periodize", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def _interrupted_generate(tmp_path: Path, module: str, attribute: str) -> None:
+    db, out = tmp_path / "store.db", tmp_path / "plan.ics"
+    profile = write_profile(tmp_path)
+    assert _run(["--db", str(db), "generate", str(profile), "-o", str(out)]).returncode == 0
+    before, calendar = state(db), out.read_bytes()
+    done = subprocess.run([sys.executable, "-c", _interrupting(module, attribute), "--db",
+                           str(db), "generate", str(profile), "-o", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert state(db) == before and out.read_bytes() == calendar
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.ics", "profile.toml",
+                                                          "store.db"]
+    assert (done.returncode, done.stderr) == (130, cli.INTERRUPTED + "\n")
+
+
+def test_ctrl_c_after_the_save_says_what_was_kept(tmp_path: Path) -> None:
+    db, out = tmp_path / "store.db", tmp_path / "plan.ics"
+    profile = write_profile(tmp_path)
+    assert _run(["--db", str(db), "generate", str(profile), "-o", str(out)]).returncode == 0
+    before = state(db)
+    done = subprocess.run([sys.executable, "-c", _interrupting("planner.actions", "write_plan"),
+                           "--db", str(db), "generate", str(profile), "-o", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 130 and done.stderr.startswith("Interrupted")
+    assert len(done.stderr.splitlines()) == 1
+    saved_anyway = state(db) != before
+    assert not (saved_anyway and "nothing was changed" in done.stderr), done.stderr
+
+
+SIMULATED_INTERRUPTED_IMPORT = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class Interrupted(MetaPathFinder):
+    # What a Ctrl-C in the middle of loading OR-Tools' pybind11 extension looks like: the
+    # extension's initialisation turns the KeyboardInterrupt into an ImportError.
+    def find_spec(self, name, path=None, target=None):
+        if name == "ortools.sat.python.cp_model_helper":
+            raise ImportError("initialization failed") from KeyboardInterrupt()
+        return None
+
+sys.meta_path.insert(0, Interrupted())
+import cli
+sys.argv = ["periodize", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def test_ctrl_c_while_ortools_loads_is_handled(tmp_path: Path) -> None:
+    db, out = tmp_path / "store.db", tmp_path / "plan.ics"
+    done = subprocess.run([sys.executable, "-c", SIMULATED_INTERRUPTED_IMPORT, "--db", str(db),
+                           "generate", str(write_profile(tmp_path)), "-o", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert not out.exists()
+    assert (done.returncode, done.stderr) == (130, cli.INTERRUPTED + "\n")
+
+
+CTRL_C_DURING_THE_SEARCH = """
+import os, signal, sys
+from ortools.sat.python import cp_model
+
+real = cp_model.CpSolver.solve
+
+class CtrlC(cp_model.CpSolverSolutionCallback):
+    sent = False
+
+    def on_solution_callback(self):
+        if not CtrlC.sent:
+            CtrlC.sent = True
+            os.kill(os.getpid(), signal.SIGINT)
+
+def solve(self, model, callback=None):
+    return real(self, model, CtrlC())
+
+cp_model.CpSolver.solve = solve
+import cli
+sys.argv = ["periodize", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def test_ctrl_c_during_the_search_interrupts_periodize(tmp_path: Path) -> None:
+    db, out = tmp_path / "store.db", tmp_path / "plan.ics"
+    done = subprocess.run([sys.executable, "-c", CTRL_C_DURING_THE_SEARCH, "--db", str(db),
+                           "generate", str(write_profile(tmp_path)), "-o", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stderr) == (130, cli.INTERRUPTED + "\n")
+    assert not db.exists() and not out.exists()
+
+
+def test_ctrl_c_before_the_solver_is_handled(tmp_path: Path) -> None:
+    """Ctrl-C while the profile is read: one line, exit 130, nothing changed or left behind."""
+    _interrupted_generate(tmp_path, "planner.actions", "read_profile")
+
+
+def test_ctrl_c_after_the_solver_ran_is_handled(tmp_path: Path) -> None:
+    """Ctrl-C just before the new revision is saved."""
+    _interrupted_generate(tmp_path, "planner.store", "Store.save")
