@@ -10,7 +10,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -31,10 +31,24 @@ def handle_errors(command: F) -> F:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("Interrupted: nothing was changed.", err=True)
-            sys.exit(130)
+            _interrupted()
+        except ImportError as exc:   # Ctrl-C while a compiled extension (OR-Tools) was loading
+            if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+                _interrupted()
+            raise
 
     return wrapper  # type: ignore[return-value]
+
+
+INTERRUPTED = ("Interrupted: the store and files hold the previous plan or the new one, never "
+               "part of either.")
+
+
+def _interrupted() -> NoReturn:
+    """Every change is one transaction and every file is replaced whole, so whatever moment the
+    Ctrl-C came at, the store and the files are either as before or wholly new."""
+    click.echo(INTERRUPTED, err=True)
+    sys.exit(130)
 
 
 def _now() -> dt.datetime:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from icalendar import Event
 
 MAX_BUSY_BYTES = 5_000_000
+MAX_OCCURRENCES = 10_000     # in the plan's range; a rule repeating every second or minute is not
+                             # a calendar anyone keeps, and expanding it would take minutes
 DEFAULT_BUFFER = timedelta(minutes=15)
 _TOO_BIG = f"files up to {MAX_BUSY_BYTES // 1_000_000} MB are read"
 
@@ -52,10 +54,13 @@ def read_busy_file(path: Path, tz: ZoneInfo, first_day: date, last_day: date,
         raise InputError("busy", source, f"the file cannot be read ({exc.strerror})") from None
     if path.is_dir():
         raise InputError("busy", source, "give an .ics file, not a folder")
+    if not path.is_file():
+        raise InputError("busy", source, "a regular .ics file (not a device or a pipe)")
     if size > MAX_BUSY_BYTES:
         raise InputError("busy", source, _TOO_BIG)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:         # bounded: the file may grow while we read
+            data = handle.read(MAX_BUSY_BYTES + 1)
     except OSError as exc:
         raise InputError("busy", source, f"the file cannot be read ({exc.strerror})") from None
     return read_busy_text(data, source, tz, first_day, last_day, buffer)
@@ -79,6 +84,9 @@ def read_busy_text(data: bytes, source: str, tz: ZoneInfo, first_day: date, last
     range_end = datetime.combine(last_day + timedelta(days=1), time(), tz)
     try:
         events = _occurrences(data, range_start - buffer, range_end + buffer)
+    except _TooMany:
+        raise InputError("busy", source, f"calendars with up to {MAX_OCCURRENCES:,} events in "
+                         "the plan's weeks (a rule repeats too often)") from None
     except Exception as exc:  # the parsing libraries raise many kinds; none may become a traceback
         raise InputError("busy", source,
                          f"a valid iCalendar file is expected (the reader said: {exc})") from None
@@ -88,15 +96,33 @@ def read_busy_text(data: bytes, source: str, tz: ZoneInfo, first_day: date, last
     return _merge(touching, tz)
 
 
+class _TooMany(Exception):
+    """More occurrences in the range than ``MAX_OCCURRENCES``."""
+
+
 def _occurrences(data: bytes, start: datetime, end: datetime) -> list[Event]:
-    """Every occurrence of every event in the file that overlaps [start, end)."""
+    """Every occurrence of every event in the file that overlaps [start, end), generated in
+    order of start and stopped at ``end`` or at ``MAX_OCCURRENCES``."""
     import icalendar
     import recurring_ical_events
 
+    tz = start.tzinfo
+    found: list[Event] = []
     with warnings.catch_warnings():  # e.g. a guessed vendor TZID: nothing the user can act on
         warnings.simplefilter("ignore")
         calendar = icalendar.Calendar.from_ical(data)
-        return list(recurring_ical_events.of(calendar).between(start, end))
+        for event in recurring_ical_events.of(calendar).after(start):
+            begins = event.start
+            if not isinstance(begins, datetime):
+                begins = datetime.combine(begins, time(), tz)
+            elif begins.tzinfo is None:
+                begins = begins.replace(tzinfo=tz)
+            if begins >= end:
+                break
+            found.append(event)
+            if len(found) > MAX_OCCURRENCES:
+                raise _TooMany
+    return found
 
 
 def _blocks(event: Event) -> bool:

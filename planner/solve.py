@@ -58,6 +58,9 @@ def _solver(time_limit: float) -> cp_model.CpSolver:
     solver.parameters.num_workers = WORKERS
     solver.parameters.random_seed = SEED
     solver.parameters.max_time_in_seconds = time_limit
+    # Ctrl-C belongs to periodize (it rolls back and says so), not to CP-SAT, whose own handler
+    # would end the search early and let a half-searched plan be saved.
+    solver.parameters.catch_sigint_signal = False
     return solver
 
 

@@ -336,6 +336,16 @@ def test_refuses_a_folder() -> None:
     assert refusal(FIXTURES).accepted == "give an .ics file, not a folder"
 
 
+def test_refuses_devices_and_pipes(tmp_path: Path) -> None:
+    """Never read without end (/dev/zero) or wait for a writer (a named pipe)."""
+    import os
+
+    pipe = tmp_path / "feed.ics"
+    os.mkfifo(pipe)
+    for path in (Path("/dev/zero"), pipe):
+        assert refusal(path).accepted == "a regular .ics file (not a device or a pipe)"
+
+
 def test_refuses_binary_garbage(tmp_path: Path) -> None:
     image = tmp_path / "photo.ics"
     image.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01" + bytes(range(256)))

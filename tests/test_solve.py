@@ -13,7 +13,7 @@ from planner.generate import build_plan
 def test_progress_reports_better_plans_with_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(solve, "QUIET_S", 0.0)          # report even a fast solve
     seen: list[tuple[float, float, float]] = []
-    plan, stats = build_plan(make_profile(), default_catalog(), [], NOW,
+    _, stats = build_plan(make_profile(), default_catalog(), [], NOW,
                              lambda *report: seen.append(report))
     assert seen, "no progress reported"
     assert all(best >= bound for _, best, bound in seen)
