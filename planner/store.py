@@ -135,10 +135,6 @@ class Store:
         return row
 
     @_guarded
-    def has_plan(self) -> bool:
-        return self._current_row() is not None
-
-    @_guarded
     def current(self) -> tuple[Plan, dict[str, Any]]:
         """The current revision, as stored, and the profile it was made from."""
         row = self._current_row()

@@ -108,7 +108,7 @@ def test_a_fresh_sqlite_database_is_migrated_from_version_0(db: Path) -> None:
     raw.close()
     assert db.stat().st_size > 0 and pragmas(db) == (0, 0)
     with open_store(db) as store:
-        assert not store.has_plan()
+        assert store.history() == []
     assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION)
 
 
