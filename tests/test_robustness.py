@@ -387,13 +387,15 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
-@pytest.mark.parametrize("command", list(COMMANDS))
-@pytest.mark.parametrize("kind", list(BAD_STORES))
+# A damaged row of text is never read by generate (it adds a revision) or undo (it reads
+# revision numbers only): those two pairs have nothing to refuse.
+UNUSABLE = [(kind, command) for kind in BAD_STORES for command in COMMANDS
+            if not (kind == "damaged-text" and command in ("generate", "undo"))]
+
+
+@pytest.mark.parametrize(("kind", "command"), UNUSABLE)
 def test_a_store_that_cannot_be_used_is_refused_untouched(tmp_path: Path, store: Path,
                                                           kind: str, command: str) -> None:
-    if kind == "damaged-text" and command in ("generate", "undo"):
-        pytest.skip("the damaged row is never read: generate adds a revision, undo reads "
-                    "revision numbers only")
     damage, words = BAD_STORES[kind]
     damage(store)
     before = store.read_bytes()
