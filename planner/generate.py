@@ -14,7 +14,15 @@ from planner.errors import NoPlanPossible
 from planner.model import W_HABIT, Key, ModelInput
 from planner.plan import Plan, Session
 from planner.profile import Profile
-from planner.program import TYPES, Demand, demand, session_doses, session_minutes, week_rpe
+from planner.program import (
+    TYPES,
+    Demand,
+    demand,
+    ramp_caps,
+    session_doses,
+    session_minutes,
+    week_rpe,
+)
 from planner.solve import Progress, SolveStats, solve
 from planner.validate import check_plan
 
@@ -99,12 +107,16 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
                       reference=habit_reference(pattern, profile.weeks),
                       change_weights=dict.fromkeys(range(1, profile.weeks + 1), W_HABIT))
     chosen, stats = solve(data, progress=progress)
+    caps = ramp_caps(catalog, profile.level, [
+        (w, w, sum(TYPES[c.type_key].plyometric for c in chosen if c.week == w), 0, 0)
+        for w in range(1, profile.weeks + 1)])
     ordinal: dict[int, int] = {}
     sessions = []
     for c in chosen:
         ordinal[c.week] = ordinal.get(c.week, 0) + 1
         sessions.append(dosed_session(catalog, profile, c, c.week,
-                                      session_uid(plan_id, c.week, ordinal[c.week]), now))
+                                      session_uid(plan_id, c.week, ordinal[c.week]), now,
+                                      caps.get(c.week)))
     plan = Plan(plan_id=plan_id, name=profile.name, timezone=profile.timezone,
                 start=profile.start, weeks=profile.weeks, level=profile.level, revision=1,
                 created=now, sessions=tuple(sessions),

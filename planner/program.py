@@ -6,6 +6,7 @@ repetition one strength stage higher ("beat who you were last week")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from catalog import Catalog, TemplateWeek
@@ -84,6 +85,30 @@ def session_contacts(catalog: Catalog, level: str, program_week: int,
     return min(contacts, cap) if cap is not None else contacts
 
 
+RAMP = 4 / 3    # a week's jump volume rises at most a third over the last full week with jumps
+
+
+def ramp_caps(catalog: Catalog, level: str,
+              weeks: Sequence[tuple[int, int, int, int, int]]) -> dict[int, int]:
+    """Per-session contact caps that keep each week's foot contacts within ``RAMP`` of the last
+    week with jumps that was not a deload (coming back from a deload to the block's level is
+    planned). ``weeks``, in order: (week, program week, jump sessions to dose, contacts done,
+    contacts missed). A week's own volume counts what was done; as the reference for the weeks
+    after it, what was missed counts too, since a missed session is not a break (replan's break
+    rules handle those). A week whose template volume fits gets no cap."""
+    caps: dict[int, int] = {}
+    reference: float | None = None
+    for week, program_week, count, done, missed in weeks:
+        each = session_contacts(catalog, level, program_week)
+        total = done + count * each
+        if reference is not None and count and total > RAMP * reference:
+            caps[week] = max(0, int(RAMP * reference) - done) // count
+            total = done + count * min(each, caps[week])
+        if total + missed and template_week(catalog, program_week)[0].phase != "deload":
+            reference = total + missed
+    return caps
+
+
 def _plyo_doses(catalog: Catalog, level: str, program_week: int, cap: int | None) -> list[Dose]:
     tpl, _ = template_week(catalog, program_week)
     total = session_contacts(catalog, level, program_week, cap)
@@ -94,7 +119,13 @@ def _plyo_doses(catalog: Catalog, level: str, program_week: int, cap: int | None
         share = remaining // (len(drills) - i)
         lvl = drill.at(1)
         per_set = (drill.reps_per_set or 1) * (2 if lvl.per_side else 1)
-        sets = max(1, round(share / per_set))
+        if cap is None:                         # the nearest whole number of sets
+            sets = max(1, round(share / per_set))
+        else:                                   # never above the cap: a drill with no room for
+            sets = share // per_set             # a set is left out (the later, more intense
+            if sets == 0 and i:                 # ones first); the first keeps one set
+                continue
+            sets = max(1, sets)
         remaining -= sets * per_set
         doses.append(Dose(drill.name, "plyometrics", sets, drill.reps_per_set, None,
                           sets * per_set, lvl.level, f"{drill.cue} {lvl.cue}".strip(),

@@ -28,7 +28,7 @@ from planner.generate import dosed_session, durations, session_uid, verify
 from planner.model import W_CHANGE, W_CHANGE_LATER, W_HABIT, History, Key, ModelInput
 from planner.plan import Plan, Session
 from planner.profile import Profile
-from planner.program import TYPES, demand
+from planner.program import TYPES, demand, ramp_caps
 from planner.solve import SolveStats, solve
 
 if TYPE_CHECKING:
@@ -218,15 +218,23 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
 
     taken = {s.uid for s in plan.sessions}
     cap = resume.contacts_cap if resume.broke else None
+    def contacts(week: int, status: str) -> int:
+        return sum(s.foot_contacts for s in past if s.week == week and s.status == status)
+
+    ramp = ramp_caps(catalog, profile.level, [
+        (w, resume.program_weeks[w - 1],
+         sum(TYPES[c.type_key].plyometric for c in chosen if c.week == w),
+         contacts(w, "done"), contacts(w, "missed")) for w in range(1, weeks + 1)])
     sessions: list[Session] = list(past)
     for week in range(current_week, weeks + 1):
         pairs, dropped = _pairs([c for c in chosen if c.week == week],
                                 [s for s in future if s.week == week], plan.start, tz)
         for c, old in pairs:
             first_jump = cap is not None and TYPES[c.type_key].plyometric
+            limits = [x for x in (ramp.get(week), cap if first_jump else None) if x is not None]
             fresh = dosed_session(catalog, profile, c, resume.program_weeks[week - 1],
                                   old.uid if old else _next_uid(plan.plan_id, week, taken), now,
-                                  cap if first_jump else None)
+                                  min(limits) if limits else None)
             if first_jump:
                 cap = None
             if old is None:
