@@ -188,19 +188,22 @@ def report(ctx: click.Context, output: Path, today: str | None) -> None:
               help="File to write (atomically); standard output when left out.")
 @click.option("--format", "fmt", type=click.Choice(["ics", "json", "csv"]), default="ics",
               show_default=True)
+@click.option("--google", is_flag=True, help="UIDs of this revision only, for re-importing into "
+              "Google Calendar after a replan (Google may refuse UIDs you deleted).")
 @click.pass_context
 @handle_errors
-def export(ctx: click.Context, output: Path | None, fmt: str) -> None:
+def export(ctx: click.Context, output: Path | None, fmt: str, google: bool) -> None:
     """Export the current plan as iCalendar, JSON or CSV.
 
     \b
     Example:
       periodize export -o plan.ics
+      periodize export --google -o plan-google.ics
       periodize export --format csv > plan.csv
     """
     from planner import actions
 
-    data = actions.export(_db(ctx), output, fmt)
+    data = actions.export(_db(ctx), output, fmt, google)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:
@@ -308,9 +311,9 @@ def replan(ctx: click.Context, today: str | None, profile: Path | None, output: 
     for change in out.result.changes:
         click.echo(f"  {change.text}")
     click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: delete the "
-               f"events of the plan's calendar (or the calendar), then import {output} into "
-               f"a calendar named \"{out.plan.calendar_name}\". CalDAV: `periodize sync` "
-               "updates in place.")
+               f"plan's calendar, run `periodize export --google -o plan-google.ics` and import "
+               f"that into a new calendar named \"{out.plan.calendar_name}\". Apple, Outlook: "
+               f"import {output}. CalDAV: `periodize sync` updates in place.")
 
 
 @main.command()

@@ -73,20 +73,20 @@ def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime
     return Generated(plan, stats, output)
 
 
-def render(plan: Plan, fmt: str) -> bytes:
+def render(plan: Plan, fmt: str, google: bool = False) -> bytes:
     if fmt == "ics":
         from planner.export.ics import plan_calendar
 
-        return plan_calendar(plan, default_catalog().safety_note)
+        return plan_calendar(plan, default_catalog().safety_note, per_revision=google)
     from planner.export.tables import plan_csv, plan_json
 
     return (plan_json(plan) if fmt == "json" else plan_csv(plan)).encode()
 
 
-def write_plan(plan: Plan, output: Path, fmt: str) -> None:
+def write_plan(plan: Plan, output: Path, fmt: str, google: bool = False) -> None:
     if fmt not in FORMATS:
         raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
-    write_atomic(output, render(plan, fmt))
+    write_atomic(output, render(plan, fmt, google))
 
 
 def current_plan(db: Path) -> Plan:
@@ -137,15 +137,17 @@ def report(db: Path, output: Path, today: dt.date | None) -> None:
     write_atomic(output, html.encode())
 
 
-def export(db: Path, output: Path | None, fmt: str) -> bytes:
+def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> bytes:
     """Write the current plan to ``output`` (atomically), or return it for standard output."""
     if fmt not in FORMATS:
         raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
+    if google and fmt != "ics":
+        raise InputError("--google", fmt, "--google goes with --format ics")
     plan = current_plan(db)
     if output is not None:
-        write_plan(plan, output, fmt)
+        write_plan(plan, output, fmt, google)
         return b""
-    return render(plan, fmt)
+    return render(plan, fmt, google)
 
 
 def parse_day(raw: str, field: str) -> dt.date:

@@ -15,6 +15,7 @@ from factories import NOW, write_profile
 import cli
 from planner import actions
 from planner.availability import Candidate
+from planner.errors import InputError
 from planner.model import History, ModelInput
 from planner.plan import Plan, Session
 from planner.program import Demand
@@ -254,7 +255,7 @@ def test_cli_replan_status_history_undo(planned: tuple[Path, Plan], tmp_path: Pa
     assert result.exit_code == 0, result.output
     assert "missed: Mon 11 Jan 18:00 Plyometrics + stretch" in result.output
     assert "added: Wed 13 Jan 18:00 Plyometrics + stretch" in result.output
-    assert "delete the events" in result.output and "rev 2" in result.output
+    assert "export --google" in result.output and "rev 2" in result.output
     assert out.exists()
     result = runner.invoke(cli.main, [*base, "replan", "--today", "2027-01-12", "-o", str(out)])
     assert "No changes" in result.output
@@ -271,3 +272,25 @@ def test_cli_replan_status_history_undo(planned: tuple[Path, Plan], tmp_path: Pa
     assert result.exit_code == 0 and "Back to revision 1" in result.output
     result = runner.invoke(cli.main, [*base, "undo"])
     assert result.exit_code == 2 and "undo" in result.output
+
+
+def test_google_export_gives_each_revision_its_own_uids(planned: tuple[Path, Plan],
+                                                        tmp_path: Path) -> None:
+    """Google may refuse a UID the user deleted: each re-import gets UIDs it has never seen,
+    while the plain export keeps the stable ones."""
+    db, before = planned
+    first, again = tmp_path / "g1.ics", tmp_path / "g1-again.ics"
+    actions.export(db, first, "ics", google=True)
+    actions.export(db, again, "ics", google=True)
+    actions.record(db, [jumps(before, 2)[0].start.date().isoformat()], "missed", None, NOW)
+    actions.replan(db, day("2027-01-12"), None, None, LATER)
+    second, plain = tmp_path / "g2.ics", tmp_path / "plain.ics"
+    actions.export(db, second, "ics", google=True)
+    actions.export(db, plain, "ics")
+
+    assert set(_events(first)) == set(_events(again))            # stable within a revision
+    assert not set(_events(first)) & set(_events(second))        # never reused across them
+    assert set(_events(plain)) >= {s.uid for s in before.sessions}
+    assert len(_events(second)) == len(_events(plain))
+    with pytest.raises(InputError, match="--google"):
+        actions.export(db, None, "json", google=True)

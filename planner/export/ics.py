@@ -44,12 +44,21 @@ def description(session: Session, safety_note: str) -> str:
     return "\n".join(lines)
 
 
-def session_event(plan: Plan, session: Session, safety_note: str) -> Event:
+def revision_uid(plan: Plan, session: Session) -> str:
+    """A UID of this revision only, for Google's file import: Google may refuse to import again
+    a UID the user deleted, so each re-import after a replan gets UIDs it has never seen."""
+    base, _, domain = session.uid.partition("@")
+    return f"{base}-rev{plan.revision}@{domain}"
+
+
+def session_event(plan: Plan, session: Session, safety_note: str,
+                  per_revision: bool = False) -> Event:
     from icalendar import Event
     from icalendar.enums import STATUS
 
     event = Event.new(
-        uid=session.uid, stamp=session.stamp, start=session.start, end=session.end,
+        uid=revision_uid(plan, session) if per_revision else session.uid, stamp=session.stamp,
+        start=session.start, end=session.end,
         summary=summary(session), description=description(session, safety_note),
         categories=[_HEADINGS[k] for k in session.kinds], sequence=session.sequence,
         status=STATUS.CANCELLED if session.status == "missed" else STATUS.CONFIRMED)
@@ -70,9 +79,10 @@ def _calendar(plan: Plan, events: list[Event]) -> Calendar:
     return calendar
 
 
-def plan_calendar(plan: Plan, safety_note: str) -> bytes:
-    """The whole plan as one .ics file for import or subscription."""
-    events = [session_event(plan, s, safety_note) for s in plan.sessions]
+def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False) -> bytes:
+    """The whole plan as one .ics file for import or subscription; ``per_revision`` gives each
+    revision its own UIDs (for Google's file import, see ``revision_uid``)."""
+    events = [session_event(plan, s, safety_note, per_revision) for s in plan.sessions]
     return bytes(_calendar(plan, events).to_ical())
 
 
