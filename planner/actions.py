@@ -52,6 +52,17 @@ def read_busy(profile: Profile, extra: Sequence[Path] = (), first_day: dt.date |
     intervals: list[BusyInterval] = []
     for path in (*profile.busy, *extra):
         intervals += read_busy_file(path, profile.tz, first, last, buffer)
+    if profile.busy_caldav:
+        import os
+
+        from planner.busy_caldav import read_busy_caldav
+
+        password = os.environ.get("PERIODIZE_CALDAV_PASSWORD")
+        for source in profile.busy_caldav:
+            if password is None:
+                raise InputError("busy_caldav", source.url,
+                                 "set PERIODIZE_CALDAV_PASSWORD to read this calendar")
+            intervals += read_busy_caldav(source, password, profile.tz, first, last, buffer)
     return intervals
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from planner.errors import InputError, closest
@@ -18,8 +19,9 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 LEVELS = ("beginner", "intermediate", "advanced")
 MAX_WEEKS = 52
+_CALDAV_KEYS = ("url", "user", "calendar")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-_TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy",
+_TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy", "busy_caldav",
              "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength")
 
 
@@ -39,6 +41,18 @@ def _clock(minutes: int) -> str:
 
 
 @dataclass(frozen=True)
+class CalDavSource:
+    """A calendar on a CalDAV server whose events block time: server URL, user, display name."""
+
+    url: str
+    user: str
+    calendar: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"url": self.url, "user": self.user, "calendar": self.calendar}
+
+
+@dataclass(frozen=True)
 class Profile:
     timezone: str
     start: dt.date
@@ -48,6 +62,7 @@ class Profile:
     rest_days: tuple[int, ...] = ()
     availability: tuple[tuple[Window, ...], ...] = ((),) * 7   # index 0 = Monday
     busy: tuple[Path, ...] = ()
+    busy_caldav: tuple[CalDavSource, ...] = ()
     busy_buffer_minutes: int = 15
     warmup: bool = True
     plyo_range: tuple[int, int] = (2, 3)
@@ -68,8 +83,9 @@ class Profile:
         return () if weekday in self.rest_days else self.availability[weekday]
 
     def to_dict(self) -> dict[str, Any]:
-        """The profile as TOML-shaped data (for the store and for re-reading)."""
-        return {
+        """The profile as TOML-shaped data (for the store and for re-reading). ``busy_caldav``
+        appears only when set, so profiles stored before it existed still compare equal."""
+        data: dict[str, Any] = {
             "name": self.name, "timezone": self.timezone, "start": self.start.isoformat(),
             "weeks": self.weeks, "level": self.level,
             "rest_days": [WEEKDAYS[d] for d in self.rest_days],
@@ -80,6 +96,9 @@ class Profile:
             "plyometrics": {"sessions_per_week": list(self.plyo_range)},
             "strength": {"sessions_per_week": list(self.strength_range)},
         }
+        if self.busy_caldav:
+            data["busy_caldav"] = [source.to_dict() for source in self.busy_caldav]
+        return data
 
 
 def _weekday(value: Any, where: str) -> int:
@@ -116,6 +135,36 @@ def _session_range(table: Mapping[str, Any], key: str, low: int, high: int,
             or not low <= raw[0] <= raw[1] <= high):
         raise InputError(where, raw, f"[min, max] with {low} <= min <= max <= {high}")
     return raw[0], raw[1]
+
+
+def _caldav_sources(raw: Mapping[str, Any]) -> tuple[CalDavSource, ...]:
+    """``[[busy_caldav]]`` tables: url (http or https), user and calendar, all required."""
+    items = take(raw, "busy_caldav", list, "", [])
+    sources = []
+    for index, item in enumerate(items):
+        where = f"busy_caldav[{index}]"
+        if not isinstance(item, dict):
+            raise InputError(where, item, "a table with url, user and calendar "
+                             "(write it as [[busy_caldav]])")
+        reject_unknown(item, _CALDAV_KEYS, where)
+        url, user, calendar = (take(item, key, str, where).strip() for key in _CALDAV_KEYS)
+        if not _is_http_url(url):
+            raise InputError(f"{where}.url", url, "an http:// or https:// CalDAV address")
+        if not user:
+            raise InputError(f"{where}.user", user, "a user name")
+        if not calendar:
+            raise InputError(f"{where}.calendar", calendar, "the calendar's display name")
+        sources.append(CalDavSource(url, user, calendar))
+    return tuple(sources)
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        _ = parts.port                   # raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def _date(value: Any) -> dt.date:
@@ -177,6 +226,7 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
         rest_days=rest_days,
         availability=tuple(windows),
         busy=busy,
+        busy_caldav=_caldav_sources(raw),
         busy_buffer_minutes=take_int(raw, "busy_buffer_minutes", "", 0, 240, 15),
         warmup=take(raw, "warmup", bool, "", True),
         plyo_range=_session_range(raw, "plyometrics", 0, 3, (2, 3)),

@@ -10,9 +10,10 @@ request that changes anything.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -102,73 +103,51 @@ def sync_calendar(resources: Mapping[str, bytes], *, url: str, user: str, passwo
     wanted = {uid: _parse_resource(uid, data, plan_id) for uid, data in resources.items()}
 
     from caldav.calendarobjectresource import Event as DAVEventClass
-    from caldav.davclient import DAVClient as DAVClientClass
-    from caldav.lib import error as dav_error
-    from caldav.lib.http_sync import requests as http
 
-    where = _shown_url(url)
-    try:
-        with DAVClientClass(url=url, username=user or None, password=password,
-                            timeout=TIMEOUT_S, enable_rfc6764=False) as client:
-            calendar = _open_calendar(client, calendar_name, where)
-            if calendar.url is None:
-                raise _remote(where, f"the calendar {calendar_name!r} has no address")
-            home = calendar.url
-            found = _list_events(calendar)
-            by_uid: dict[str, list[_Found]] = {}
-            for item in found:
-                for uid in item.uids:
-                    by_uid.setdefault(uid, []).append(item)
+    where = shown_url(url)
+    with dav_client(url, user, password) as client:
+        calendar = open_calendar(client, calendar_name, where, create=True)
+        if calendar.url is None:
+            raise _remote(where, f"the calendar {calendar_name!r} has no address")
+        home = calendar.url
+        found = _list_events(calendar)
+        by_uid: dict[str, list[_Found]] = {}
+        for item in found:
+            for uid in item.uids:
+                by_uid.setdefault(uid, []).append(item)
 
-            created: list[str] = []
-            updated: list[str] = []
-            unchanged: list[str] = []
-            for uid in sorted(wanted):
-                data, ours = resources[uid], wanted[uid]
-                on_server = sorted(by_uid.get(uid, []), key=lambda f: str(f.obj.url))
-                foreign = [f for f in on_server if not f.ours]
-                if foreign:
-                    raise _remote(where, f"calendar {calendar_name!r} already holds an event "
-                                         f"with UID {uid!r} that periodize did not write; it "
-                                         "is left alone: remove it or use another calendar")
-                if not on_server:
-                    event = DAVEventClass(client=client, parent=calendar,
-                                          url=home.join(_resource_name(uid)))
-                    event.save(raw_data=data, increase_seqno=False)
-                    created.append(uid)
-                    continue
-                target, extra = on_server[0], on_server[1:]
-                for duplicate in extra:          # same UID twice: keep one resource only
-                    duplicate.obj.delete()
-                if not extra and same_content(ours, target.events):
-                    unchanged.append(uid)
-                    continue
-                # PUT over the same URL; the ETag read with the listing is sent as If-Match.
-                target.obj.save(raw_data=data, increase_seqno=False)
-                updated.append(uid)
+        created: list[str] = []
+        updated: list[str] = []
+        unchanged: list[str] = []
+        for uid in sorted(wanted):
+            data, ours = resources[uid], wanted[uid]
+            on_server = sorted(by_uid.get(uid, []), key=lambda f: str(f.obj.url))
+            foreign = [f for f in on_server if not f.ours]
+            if foreign:
+                raise _remote(where, f"calendar {calendar_name!r} already holds an event "
+                                     f"with UID {uid!r} that periodize did not write; it "
+                                     "is left alone: remove it or use another calendar")
+            if not on_server:
+                event = DAVEventClass(client=client, parent=calendar,
+                                      url=home.join(_resource_name(uid)))
+                event.save(raw_data=data, increase_seqno=False)
+                created.append(uid)
+                continue
+            target, extra = on_server[0], on_server[1:]
+            for duplicate in extra:          # same UID twice: keep one resource only
+                duplicate.obj.delete()
+            if not extra and same_content(ours, target.events):
+                unchanged.append(uid)
+                continue
+            # PUT over the same URL; the ETag read with the listing is sent as If-Match.
+            target.obj.save(raw_data=data, increase_seqno=False)
+            updated.append(uid)
 
-            deleted: set[str] = set()
-            for item in found:
-                if item.ours and item.uids and not item.uids & wanted.keys():
-                    item.obj.delete()
-                    deleted.update(item.uids)
-    except RemoteError as exc:
-        if password and password in str(exc):
-            raise RemoteError(str(exc).replace(password, "***")) from None
-        raise
-    except dav_error.AuthorizationError as exc:
-        if exc.status == 403:
-            _fail(where, password, "the server refused access (403); check the user's rights")
-        _fail(where, password, "the server refused the user name or password (401)")
-    except dav_error.DAVError as exc:
-        _fail(where, password, f"the server refused a request ({type(exc).__name__}: "
-                               f"{_first_line(exc.reason)})")
-    except http.exceptions.Timeout:
-        _fail(where, password, f"the server did not answer within {TIMEOUT_S} s")
-    except http.exceptions.RequestException as exc:
-        _fail(where, password, f"cannot reach the server ({_connection_reason(exc)})")
-    except (ValueError, SyntaxError) as exc:   # icalendar or lxml choking on the server's answer
-        _fail(where, password, f"the server's answer is not CalDAV ({_first_line(exc)})")
+        deleted: set[str] = set()
+        for item in found:
+            if item.ours and item.uids and not item.uids & wanted.keys():
+                item.obj.delete()
+                deleted.update(item.uids)
     return SyncReport(created=tuple(created), updated=tuple(updated),
                       deleted=tuple(sorted(deleted)), unchanged=tuple(unchanged))
 
@@ -181,10 +160,10 @@ def _check_url(url: str) -> None:
     except ValueError:
         ok = False
     if not ok:
-        raise InputError("--url", _shown_url(url), "an http:// or https:// CalDAV address")
+        raise InputError("--url", shown_url(url), "an http:// or https:// CalDAV address")
 
 
-def _shown_url(url: str) -> str:
+def shown_url(url: str) -> str:
     """The URL without any user:password@ part, fit to be shown."""
     try:
         parts = urlsplit(url)
@@ -228,8 +207,44 @@ def _connection_reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _open_calendar(client: DAVClient, name: str, where: str) -> DAVCalendar:
-    """The principal's calendar with display name ``name``, created when missing."""
+@contextlib.contextmanager
+def dav_client(url: str, user: str, password: str) -> Iterator[DAVClient]:
+    """A client for the CalDAV server at ``url``. Every server failure inside the block (refused
+    connection, unknown host, no answer within ``TIMEOUT_S``, refused credentials, a refused
+    request, an answer that is not CalDAV) becomes a one-line RemoteError that names the URL and
+    never holds the password; a URL that is not http(s) is an InputError."""
+    _check_url(url)
+    from caldav.davclient import DAVClient as DAVClientClass
+    from caldav.lib import error as dav_error
+    from caldav.lib.http_sync import requests as http
+
+    where = shown_url(url)
+    try:
+        with DAVClientClass(url=url, username=user or None, password=password,
+                            timeout=TIMEOUT_S, enable_rfc6764=False) as client:
+            yield client
+    except RemoteError as exc:
+        if password and password in str(exc):
+            raise RemoteError(str(exc).replace(password, "***")) from None
+        raise
+    except dav_error.AuthorizationError as exc:
+        if exc.status == 403:
+            _fail(where, password, "the server refused access (403); check the user's rights")
+        _fail(where, password, "the server refused the user name or password (401)")
+    except dav_error.DAVError as exc:
+        _fail(where, password, f"the server refused a request ({type(exc).__name__}: "
+                               f"{_first_line(exc.reason)})")
+    except http.exceptions.Timeout:
+        _fail(where, password, f"the server did not answer within {TIMEOUT_S} s")
+    except http.exceptions.RequestException as exc:
+        _fail(where, password, f"cannot reach the server ({_connection_reason(exc)})")
+    except (ValueError, SyntaxError) as exc:   # icalendar or lxml choking on the server's answer
+        _fail(where, password, f"the server's answer is not CalDAV ({_first_line(exc)})")
+
+
+def open_calendar(client: DAVClient, name: str, where: str, create: bool) -> DAVCalendar:
+    """The principal's calendar with display name ``name``; created when missing if ``create``,
+    else a RemoteError that lists the calendars there are."""
     # RFC 4918: a DAV resource lists its compliance classes in the answer to OPTIONS. Ask the
     # given URL first, then the principal (SOGo lists calendar-access only there).
     classes = _dav_classes(client, str(client.url))
@@ -240,9 +255,13 @@ def _open_calendar(client: DAVClient, name: str, where: str) -> DAVCalendar:
             raise _remote(where, "this is a WebDAV server without CalDAV (no calendar-access)")
     principal = client.get_principal()
     calendars = cast("list[DAVCalendar]", principal.get_calendars())
-    for calendar in calendars:
-        if calendar.get_display_name() == name:
+    names = [str(calendar.get_display_name()) for calendar in calendars]
+    for calendar, shown in zip(calendars, names, strict=True):
+        if shown == name:
             return calendar
+    if not create:
+        known = ", ".join(repr(n) for n in names[:10]) or "none"
+        raise _remote(where, f"no calendar named {name!r}; the user's calendars: {known}")
     from caldav.lib import error as dav_error
 
     try:
