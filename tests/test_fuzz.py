@@ -16,7 +16,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -175,15 +175,19 @@ NOISE = ["=", "[", "]", "[[availability]]", '"', "'''", "\\", "#", "\t", "\x00",
          "\ufeff", "inf", "nan", "1979-05-27T07:32:00Z", "0x1F", "{a = 1}", "weeks", ","]
 
 
-@st.composite
-def mutated_profiles(draw: st.DrawFn) -> str:
-    """The two-week test profile with a few lines deleted, duplicated, swapped or corrupted."""
-    lines = list(BASE_LINES)
-    for _ in range(draw(st.integers(1, 4))):
-        if not lines:
-            break
+AnyStr = TypeVar("AnyStr", str, bytes)
+
+
+def mutate(draw: st.DrawFn, lines: list[AnyStr], edits: int, noise: st.SearchStrategy[AnyStr],
+           truncate: bool = False) -> list[AnyStr]:
+    """``lines`` with up to ``edits`` lines deleted, duplicated, swapped, corrupted with
+    ``noise``, inserted from it, or (``truncate``) the file cut short. Never empty."""
+    empty = lines[0][:0]                   # "" or b"", whichever the lines are
+    lines = list(lines)
+    ops = ["delete", "duplicate", "swap", "corrupt", "insert"] + (["truncate"] if truncate else [])
+    for _ in range(edits):
         at = draw(st.integers(0, len(lines) - 1))
-        op = draw(st.sampled_from(["delete", "duplicate", "swap", "corrupt", "insert"]))
+        op = draw(st.sampled_from(ops))
         if op == "delete":
             del lines[at]
         elif op == "duplicate":
@@ -193,11 +197,21 @@ def mutated_profiles(draw: st.DrawFn) -> str:
             lines[at], lines[other] = lines[other], lines[at]
         elif op == "corrupt":
             cut = draw(st.integers(0, len(lines[at])))
-            lines[at] = lines[at][:cut] + draw(st.sampled_from(NOISE) | st.text(max_size=5)) \
-                + lines[at][cut + draw(st.integers(0, 3)):]
+            lines[at] = lines[at][:cut] + draw(noise) + lines[at][cut + draw(st.integers(0, 4)):]
+        elif op == "insert":
+            lines.insert(at, draw(noise))
         else:
-            lines.insert(at, draw(st.sampled_from(NOISE) | st.text(max_size=20)))
-    return "\n".join(lines) + "\n"
+            lines = lines[:at]
+        if not lines:
+            lines = [empty]
+    return lines
+
+
+@st.composite
+def mutated_profiles(draw: st.DrawFn) -> str:
+    """The two-week test profile with a few lines deleted, duplicated, swapped or corrupted."""
+    noise = st.sampled_from(NOISE) | st.text(max_size=5)
+    return "\n".join(mutate(draw, BASE_LINES, draw(st.integers(1, 4)), noise)) + "\n"
 
 
 @pytest.fixture(scope="module")
@@ -262,27 +276,8 @@ def read_busy(data: bytes) -> None:
 def mutated_calendars(draw: st.DrawFn) -> bytes:
     data = CALENDARS[draw(st.sampled_from(sorted(CALENDARS)))]
     lines = data.replace(b"\r\n", b"\n").split(b"\n")
-    for _ in range(draw(st.integers(1, 6))):
-        at = draw(st.integers(0, len(lines) - 1))
-        op = draw(st.sampled_from(["delete", "duplicate", "swap", "corrupt", "insert",
-                                   "truncate"]))
-        if op == "delete":
-            del lines[at]
-        elif op == "duplicate":
-            lines.insert(at, lines[at])
-        elif op == "swap":
-            other = draw(st.integers(0, len(lines) - 1))
-            lines[at], lines[other] = lines[other], lines[at]
-        elif op == "corrupt":
-            cut = draw(st.integers(0, len(lines[at])))
-            lines[at] = lines[at][:cut] + draw(st.sampled_from(ICS_NOISE) | st.binary(
-                max_size=4)) + lines[at][cut + draw(st.integers(0, 4)):]
-        elif op == "insert":
-            lines.insert(at, draw(st.sampled_from(ICS_NOISE)))
-        else:
-            lines = lines[:at]
-        if not lines:
-            lines = [b""]
+    noise = st.sampled_from(ICS_NOISE) | st.binary(max_size=4)
+    lines = mutate(draw, lines, draw(st.integers(1, 6)), noise, truncate=True)
     return draw(st.sampled_from([b"\r\n", b"\n"])).join(lines)
 
 
