@@ -478,14 +478,21 @@ cli.main()
 """
 
 
+def _generate_in(script: str, db: Path, profile: Path, out: Path,
+                 ) -> subprocess.CompletedProcess[str]:
+    """``periodize --db DB generate PROFILE -o OUT`` run by ``script`` (which patches something
+    and then calls the CLI) in a fresh Python."""
+    return subprocess.run([sys.executable, "-c", script, "--db", str(db), "generate",
+                           str(profile), "-o", str(out)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
 def _interrupted_generate(tmp_path: Path, module: str, attribute: str) -> None:
     db, out = tmp_path / "store.db", tmp_path / "plan.ics"
     profile = write_profile(tmp_path)
     assert _run(["--db", str(db), "generate", str(profile), "-o", str(out)]).returncode == 0
     before, calendar = state(db), out.read_bytes()
-    done = subprocess.run([sys.executable, "-c", _interrupting(module, attribute), "--db",
-                           str(db), "generate", str(profile), "-o", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = _generate_in(_interrupting(module, attribute), db, profile, out)
     assert state(db) == before and out.read_bytes() == calendar
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.ics", "profile.toml",
                                                           "store.db"]
@@ -497,9 +504,7 @@ def test_ctrl_c_after_the_save_says_what_was_kept(tmp_path: Path) -> None:
     profile = write_profile(tmp_path)
     assert _run(["--db", str(db), "generate", str(profile), "-o", str(out)]).returncode == 0
     before = state(db)
-    done = subprocess.run([sys.executable, "-c", _interrupting("planner.actions", "write_plan"),
-                           "--db", str(db), "generate", str(profile), "-o", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = _generate_in(_interrupting("planner.actions", "write_plan"), db, profile, out)
     assert done.returncode == 130 and done.stderr.startswith("Interrupted")
     assert len(done.stderr.splitlines()) == 1
     saved_anyway = state(db) != before
@@ -527,9 +532,7 @@ cli.main()
 
 def test_ctrl_c_while_ortools_loads_is_handled(tmp_path: Path) -> None:
     db, out = tmp_path / "store.db", tmp_path / "plan.ics"
-    done = subprocess.run([sys.executable, "-c", SIMULATED_INTERRUPTED_IMPORT, "--db", str(db),
-                           "generate", str(write_profile(tmp_path)), "-o", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = _generate_in(SIMULATED_INTERRUPTED_IMPORT, db, write_profile(tmp_path), out)
     assert not out.exists()
     assert (done.returncode, done.stderr) == (130, cli.INTERRUPTED + "\n")
 
@@ -560,9 +563,7 @@ cli.main()
 
 def test_ctrl_c_during_the_search_interrupts_periodize(tmp_path: Path) -> None:
     db, out = tmp_path / "store.db", tmp_path / "plan.ics"
-    done = subprocess.run([sys.executable, "-c", CTRL_C_DURING_THE_SEARCH, "--db", str(db),
-                           "generate", str(write_profile(tmp_path)), "-o", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = _generate_in(CTRL_C_DURING_THE_SEARCH, db, write_profile(tmp_path), out)
     assert (done.returncode, done.stderr) == (130, cli.INTERRUPTED + "\n")
     assert not db.exists() and not out.exists()
 
