@@ -138,7 +138,7 @@ def test_each_caldav_resource_is_one_events_object(example: Export) -> None:
 
     from planner.export.ics import session_resources
 
-    plan = actions.current_plan(example.db)
+    plan = commands.current_plan(example.db)
     resources = session_resources(plan, default_catalog().safety_note)
     assert set(resources) == {s.uid for s in plan.sessions}
     for uid, data in resources.items():
