@@ -127,7 +127,7 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
     click.echo(week_summary(result.plan))
     stats = result.stats
     quality = ("proven optimal" if stats.optimal
-               else f"best found in the time limit, within {stats.gap:.1%} of optimal")
+               else f"best found within the work limit, within {stats.gap:.1%} of optimal")
     click.echo(f"\n{len(result.plan.sessions)} sessions; {quality} in {stats.seconds:.2f} s. "
                f"Calendar: {output} (import it into a calendar of its own, named "
                f"\"{result.plan.calendar_name}\").")

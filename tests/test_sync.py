@@ -6,7 +6,6 @@ import datetime as dt
 import http.server
 import socket
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -299,7 +298,5 @@ def test_silent_server_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen(4)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
-        started = time.monotonic()
         with pytest.raises(RemoteError, match=r"did not answer within 0\.3 s"):
             push(url, "Training", plan(1))
-        assert time.monotonic() - started < 5
