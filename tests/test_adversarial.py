@@ -1,0 +1,154 @@
+"""A hostile world (issue 11): inputs, servers, files and signals chosen to make periodize hang,
+grow without bound or print a traceback. Every test bounds the work it allows by counting
+(occurrences generated, bytes sent, process checks), never by reading the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner, Result
+from factories import write_profile
+
+import cli
+from planner.busy import MAX_GENERATED, read_busy_text
+from planner.errors import InputError
+
+LONDON = ZoneInfo("Europe/London")
+FIRST, LAST = dt.date(2027, 1, 4), dt.date(2027, 2, 28)
+
+
+def run(*args: str, **kwargs: Any) -> Result:
+    return CliRunner().invoke(cli.main, list(args), **kwargs)
+
+
+def one_line(result: Result, code: int, *needles: str) -> str:
+    """Exit ``code``, no traceback, one line on stderr starting 'Error: ' holding every needle."""
+    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: "), lines[0]
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+# --- busy calendars: work bounded by occurrences generated --------------------------------------
+
+
+class Overrun(BaseException):
+    """More occurrences generated than a test allows: a regression fails instead of hanging.
+    A BaseException, so that no reader turns it into a polite refusal."""
+
+
+@pytest.fixture
+def generated(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Count every occurrence dateutil generates (from each rule's DTSTART, also before the
+    range: the real work), stopping past a million."""
+    from dateutil import rrule
+
+    counted = [0]
+    original = rrule.rrule._iter
+
+    def counting(self: rrule.rrule) -> Iterator[dt.datetime]:
+        for value in original(self):
+            counted[0] += 1
+            if counted[0] > 1_000_000:
+                raise Overrun(counted[0])
+            yield value
+
+    monkeypatch.setattr(rrule.rrule, "_iter", counting)
+    yield counted
+
+
+def repeating(start: str, rule: str, summary: str = "Ping") -> bytes:
+    return (f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:r@test"
+            f"\r\nSUMMARY:{summary}\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:{start}\r\n"
+            f"DURATION:PT5M\r\nRRULE:{rule}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+
+
+@pytest.mark.parametrize("rule", ["FREQ=SECONDLY", "FREQ=MINUTELY", "FREQ=MINUTELY;INTERVAL=14",
+                                  "FREQ=SECONDLY;INTERVAL=600"])
+def test_a_rule_finer_than_15_minutes_is_refused_before_expanding(
+        generated: list[int], rule: str) -> None:
+    with pytest.raises(InputError) as caught:
+        read_busy_text(repeating("19700101T000000Z", rule), "x.ics", LONDON, FIRST, LAST)
+    assert str(caught.value) == (f"busy: 'x.ics' is not accepted; events that repeat every 15 "
+                                 f"minutes or less often ('Ping' repeats {rule})")
+    assert generated[0] == 0
+
+
+@pytest.mark.parametrize(("start", "rule"), [
+    ("19700101T000000Z", "FREQ=MINUTELY;INTERVAL=15"),      # 2 million to 2027
+    ("19700101T000000Z", "FREQ=HOURLY"),                    # half a million
+    ("19900101T000000Z", "FREQ=DAILY;BYHOUR=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,"
+     "21,22,23;BYMINUTE=0,30"),                            # 46 a day since 1990, by BY parts
+])
+def test_rules_that_would_generate_too_much_are_refused_before_expanding(
+        generated: list[int], start: str, rule: str) -> None:
+    with pytest.raises(InputError, match=f"add up to at most {MAX_GENERATED:,} occurrences"):
+        read_busy_text(repeating(start, rule), "x.ics", LONDON, FIRST, LAST)
+    assert generated[0] == 0
+
+
+def test_an_hourly_rule_since_2020_is_walked_once(generated: list[int]) -> None:
+    """62,800 hours from 2020 to the plan's end: generated once (one query for the whole range),
+    not once per slice of the range as a step-by-step search would."""
+    busy = read_busy_text(repeating("20200101T000000Z", "FREQ=HOURLY"), "x.ics", LONDON, FIRST,
+                          LAST)
+    assert len(busy) == 24 * 56 + 1        # every hour of 56 days, and 23:00 the night before
+    hours = (dt.datetime(2027, 3, 1, tzinfo=dt.UTC) - dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    assert generated[0] <= hours // dt.timedelta(hours=1) + 48, generated[0]
+
+
+def test_a_count_bounds_an_old_rule() -> None:
+    """COUNT=3 from 1970: three occurrences, none in range; nothing refused."""
+    assert read_busy_text(repeating("19700101T000000Z", "FREQ=MINUTELY;INTERVAL=15;COUNT=3"),
+                          "x.ics", LONDON, FIRST, LAST) == []
+
+
+def test_generate_refuses_a_minutely_rule_from_1970(tmp_path: Path, generated: list[int]) -> None:
+    busy = tmp_path / "pings.ics"
+    busy.write_bytes(repeating("19700101T000000Z", "FREQ=MINUTELY"))
+    result = run("--db", str(tmp_path / "s.db"), "generate", str(write_profile(tmp_path)),
+                 "-o", str(tmp_path / "plan.ics"), "--busy", str(busy))
+    one_line(result, 2, f"busy: '{busy}'", "every 15 minutes or less often")
+    assert generated[0] == 0
+    assert not (tmp_path / "plan.ics").exists()
+
+
+class _Resource:
+    def __init__(self, data: bytes) -> None:
+        self.raw_data = data
+
+
+class _Calendar:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def search(self, **_: object) -> list[_Resource]:
+        return [_Resource(self.data)]
+
+
+def test_busy_caldav_refuses_a_minutely_rule_from_1970(
+        monkeypatch: pytest.MonkeyPatch, generated: list[int]) -> None:
+    """The same reader behind [[busy_caldav]]: the server's resource is refused unexpanded."""
+    import contextlib
+
+    from planner import busy_caldav
+    from planner.profile import CalDavSource
+
+    data = repeating("19700101T000000Z", "FREQ=MINUTELY")
+    monkeypatch.setattr(busy_caldav, "dav_client",
+                        lambda *args: contextlib.nullcontext(object()))
+    monkeypatch.setattr(busy_caldav, "open_calendar", lambda *args, **kw: _Calendar(data))
+    source = CalDavSource("http://127.0.0.1:9/dav/", "sam", "Work")
+    with pytest.raises(InputError, match=r"^busy: 'http://127\.0\.0\.1:9/dav/ Work' .*every 15"):
+        busy_caldav.read_busy_caldav(source, "pw", LONDON, FIRST, LAST)
+    assert generated[0] == 0
