@@ -54,25 +54,10 @@ def read_busy_file(path: Path, tz: ZoneInfo, first_day: date, last_day: date,
     """Busy intervals from one .ics file that touch the local days first_day..last_day (inclusive),
     widened by ``buffer`` on each side (timed events only), sorted by start then end, merged where
     they overlap or touch."""
-    source = str(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError("busy", source, "the file does not exist") from None
-    except OSError as exc:
-        raise InputError("busy", source, f"the file cannot be read ({exc.strerror})") from None
-    if path.is_dir():
-        raise InputError("busy", source, "give an .ics file, not a folder")
-    if not path.is_file():
-        raise InputError("busy", source, "a regular .ics file (not a device or a pipe)")
-    if size > MAX_BUSY_BYTES:
-        raise InputError("busy", source, _TOO_BIG)
-    try:
-        with path.open("rb") as handle:         # bounded: the file may grow while we read
-            data = handle.read(MAX_BUSY_BYTES + 1)
-    except OSError as exc:
-        raise InputError("busy", source, f"the file cannot be read ({exc.strerror})") from None
-    return read_busy_text(data, source, tz, first_day, last_day, buffer)
+    from planner.reading import read_regular
+
+    data = read_regular(path, "busy", MAX_BUSY_BYTES, _TOO_BIG, kind=".ics file")
+    return read_busy_text(data, str(path), tz, first_day, last_day, buffer)
 
 
 def read_busy_text(data: bytes, source: str, tz: ZoneInfo, first_day: date, last_day: date,

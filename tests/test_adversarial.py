@@ -4,7 +4,9 @@ grow without bound or print a traceback. Every test bounds the work it allows by
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from factories import write_profile
 import cli
 from planner.busy import MAX_GENERATED, read_busy_text
 from planner.errors import InputError
+from planner.fields import MAX_DEPTH
 
 LONDON = ZoneInfo("Europe/London")
 FIRST, LAST = dt.date(2027, 1, 4), dt.date(2027, 2, 28)
@@ -152,3 +155,52 @@ def test_busy_caldav_refuses_a_minutely_rule_from_1970(
     with pytest.raises(InputError, match=r"^busy: 'http://127\.0\.0\.1:9/dav/ Work' .*every 15"):
         busy_caldav.read_busy_caldav(source, "pw", LONDON, FIRST, LAST)
     assert generated[0] == 0
+
+
+# --- files that are not regular, text nested without end ----------------------------------------
+
+
+def test_a_named_pipe_as_profile_is_refused_without_waiting(tmp_path: Path) -> None:
+    """Opening a pipe for reading waits for a writer: it is opened without blocking and
+    refused by what it is (a writer never comes here; a blocking open would hang the test)."""
+    pipe = tmp_path / "profile.toml"
+    os.mkfifo(pipe)
+    result = run("--db", str(tmp_path / "s.db"), "generate", str(pipe), "-o",
+                 str(tmp_path / "plan.ics"))
+    one_line(result, 2, f"profile: '{pipe}' is not accepted; a regular file (not a device or a "
+                        "pipe)")
+
+
+def deep_toml(levels: int) -> str:
+    return 'name = "Deep"\nweeks = ' + "[" * levels + "1" + "]" * levels + "\n"
+
+
+@pytest.mark.parametrize("levels", [17, 300, 500, 5000])
+def test_deeply_nested_toml_is_refused_in_one_line(tmp_path: Path, levels: int) -> None:
+    profile = tmp_path / "deep.toml"
+    profile.write_text(deep_toml(levels), encoding="utf-8")
+    result = run("--db", str(tmp_path / "s.db"), "generate", str(profile))
+    one_line(result, 2, f"profile: '{profile}' is not accepted; TOML nested at most "
+                        f"{MAX_DEPTH} levels deep")
+
+
+def test_a_roster_folder_reports_a_pipe_and_deep_toml_and_plans_the_rest(tmp_path: Path) -> None:
+    roster = tmp_path / "squad"
+    roster.mkdir()
+    write_profile(roster).rename(roster / "ann.toml")
+    os.mkfifo(roster / "bob.toml")
+    (roster / "cat.toml").write_text(deep_toml(500), encoding="utf-8")
+    out = tmp_path / "plans"
+    result = run("batch", str(roster), "-o", str(out), "--jobs", "1")
+    assert "Traceback" not in result.output
+    rows = {row["athlete"]: row for row in summary_rows(out)}
+    assert rows["ann"]["status"] == "ok"
+    assert rows["bob"]["status"] == "bad input"
+    assert "a regular file (not a device or a pipe)" in rows["bob"]["reason"]
+    assert rows["cat"]["status"] == "bad input"
+    assert f"TOML nested at most {MAX_DEPTH} levels deep" in rows["cat"]["reason"]
+
+
+def summary_rows(out: Path) -> list[dict[str, str]]:
+    with (out / "summary.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
