@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -204,3 +205,128 @@ def test_a_roster_folder_reports_a_pipe_and_deep_toml_and_plans_the_rest(tmp_pat
 def summary_rows(out: Path) -> list[dict[str, str]]:
     with (out / "summary.csv").open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+# --- paths: devices, links, long names, the data folder, a busy store ---------------------------
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("stored")
+    db = folder / "store.db"
+    result = run("--db", str(db), "generate", str(write_profile(folder)), "-o",
+                 str(folder / "plan.ics"))
+    assert result.exit_code == 0, result.output
+    return db
+
+
+@pytest.mark.parametrize(("device", "args"), [
+    ("/dev/full", ["export", "-o"]), ("/dev/null", ["report", "-o"]),
+    ("/dev/null", ["export", "--format", "csv", "-o"])])
+def test_a_device_as_output_is_refused_and_left_a_device(stored: Path, device: str,
+                                                          args: list[str]) -> None:
+    if not Path(device).is_char_device():
+        pytest.skip(f"no {device} here")
+    one_line(run("--db", str(stored), *args, device), 2,
+             f"--output: '{device}' is not accepted; a regular file (not a device, a pipe or a "
+             "socket)")
+    assert Path(device).is_char_device()
+
+
+def test_a_pipe_as_output_is_refused(stored: Path, tmp_path: Path) -> None:
+    pipe = tmp_path / "plan.ics"
+    os.mkfifo(pipe)
+    one_line(run("--db", str(stored), "export", "-o", str(pipe)), 2, "a regular file")
+    assert pipe.is_fifo()
+
+
+def test_a_symlinked_output_is_written_through_to_its_target(stored: Path,
+                                                             tmp_path: Path) -> None:
+    """Policy: the link stays and its target gets the new calendar (a served or synced file
+    keeps being the one that is read)."""
+    served = tmp_path / "served"
+    served.mkdir()
+    target = served / "plan.ics"
+    target.write_bytes(b"stale")
+    link = tmp_path / "plan.ics"
+    link.symlink_to(target)
+    result = run("--db", str(stored), "export", "-o", str(link))
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_bytes().startswith(b"BEGIN:VCALENDAR")
+    assert sorted(p.name for p in served.iterdir()) == ["plan.ics"]   # no temporary file left
+
+
+def test_a_dangling_symlink_creates_its_target(stored: Path, tmp_path: Path) -> None:
+    link = tmp_path / "plan.ics"
+    link.symlink_to(tmp_path / "real.ics")
+    assert run("--db", str(stored), "export", "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and (tmp_path / "real.ics").read_bytes().startswith(b"BEGIN:")
+
+
+LONG = "x" * 300
+
+
+def test_a_300_character_output_name_is_one_line(stored: Path, tmp_path: Path) -> None:
+    out = tmp_path / f"{LONG}.ics"
+    one_line(run("--db", str(stored), "export", "-o", str(out)), 2, "--output: ",
+             "(File name too long)")
+    one_line(run("--db", str(stored), "report", "-o", str(tmp_path / ("y" * 250))), 2,
+             "a file name of at most")
+
+
+def test_a_300_character_store_name_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / f"{LONG}.db"
+    one_line(run("--db", str(db), "show"), 2, "the store cannot be opened or created there "
+                                              "(File name too long); nothing was changed")
+    one_line(run("--db", str(db), "generate", str(write_profile(tmp_path)), "-o",
+                 str(tmp_path / "plan.ics")), 2, "(File name too long)")
+    assert not (tmp_path / "plan.ics").exists()
+
+
+def test_a_300_character_batch_folder_is_one_line(tmp_path: Path) -> None:
+    roster = tmp_path / "squad"
+    roster.mkdir()
+    write_profile(roster)
+    one_line(run("batch", str(roster), "-o", str(tmp_path / LONG), "--jobs", "1"), 2,
+             "-o: ", "a folder that can be made (File name too long)")
+
+
+def test_a_data_folder_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file\n", encoding="utf-8")
+    env = {"XDG_DATA_HOME": str(blocker), "PERIODIZE_DB": ""}
+    result = run("generate", str(write_profile(tmp_path)), "-o", str(tmp_path / "plan.ics"),
+                 env=env)
+    one_line(result, 2, f"{blocker}/periodize/periodize.db: the store cannot be opened or "
+                        "created there (Not a directory)", "point --db or PERIODIZE_DB")
+    assert blocker.read_text(encoding="utf-8") == "a file\n"
+
+
+def test_a_read_only_data_folder_is_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o555)
+    if os.access(data, os.W_OK):
+        pytest.skip("this user may write into a read-only folder (root)")
+    result = run("show", env={"XDG_DATA_HOME": str(data), "PERIODIZE_DB": ""})
+    one_line(result, 2, "the store cannot be opened or created there (Permission denied)")
+
+
+def test_a_store_locked_by_another_program_is_busy_not_damaged(
+        stored: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner import store as store_module
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.05)   # how long to wait, not a limit
+    db = tmp_path / "store.db"
+    db.write_bytes(stored.read_bytes())
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        for args in (["show"], ["history"], ["missed", "2027-01-13"]):
+            line = one_line(run("--db", str(db), *args), 3, f"{db}: the store is busy",
+                            "nothing was changed; try again when it has finished")
+            assert "not a readable" not in line and "point --db" not in line
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert run("--db", str(db), "history").exit_code == 0
