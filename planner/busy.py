@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from planner.errors import InputError
 
 if TYPE_CHECKING:
-    from icalendar import Event
+    from icalendar import Component, Event
 
 MAX_BUSY_BYTES = 5_000_000
 MAX_OCCURRENCES = 10_000     # in the plan's range; a rule repeating every second or minute is not
@@ -110,7 +110,9 @@ class _TooLong(Exception):
 
 
 def _occurrences(data: bytes, start: datetime, end: datetime) -> list[Event]:
-    """Every occurrence of every event in the file that overlaps [start, end). Refused before any expansion: a rule repeating more often than ``FINEST_REPEAT``
+    """Every occurrence of every event in the file that overlaps [start, end).
+
+    Refused before any expansion: a rule repeating more often than ``FINEST_REPEAT``
     (``_TooFine``), rules that would generate more than ``MAX_GENERATED`` occurrences before
     ``end`` (``_TooLong``); after it, more than ``MAX_OCCURRENCES`` in the range (``_TooMany``).
     The range is expanded in one query: the expander walks each rule from its DTSTART once."""
@@ -140,7 +142,7 @@ _STEP = {"SECONDLY": timedelta(seconds=1), "MINUTELY": timedelta(minutes=1),
 _EXPANDS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYHOUR", "BYMINUTE", "BYSECOND")
 
 
-def _check_rules(events: list[Event], end: datetime) -> None:
+def _check_rules(events: list[Component], end: datetime) -> None:
     """Refuse rules finer than ``FINEST_REPEAT`` and files whose rules would generate more than
     ``MAX_GENERATED`` occurrences from their DTSTART to ``end``: an upper bound computed from
     each rule's FREQ, INTERVAL, BY parts, COUNT and UNTIL, before anything is expanded."""
@@ -199,7 +201,7 @@ def _span(event: Event, tz: ZoneInfo, buffer: timedelta) -> _Span:
     return first, datetime.combine(end, time(), tz).astimezone(UTC), summary
 
 
-def _utc(moment: datetime, tz: ZoneInfo) -> datetime:
+def _utc(moment: datetime, tz: tzinfo) -> datetime:
     """An aware or floating (read in ``tz``) datetime in UTC."""
     return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC)
 
