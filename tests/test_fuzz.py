@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 from planner.busy import read_busy_text
 from planner.errors import InputError, NoPlanPossible
-from planner.fields import read_toml
 from planner.plan import Plan
 from planner.profile import Profile, profile_from_dict
+from planner.strict_toml import read_toml
 
 # Fresh random inputs on a developer's machine (to find new defects); a fixed sequence in CI, so
 # that a landing is never blocked by a find that has nothing to do with the change.

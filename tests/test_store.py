@@ -577,7 +577,7 @@ def test_ctrl_c_after_the_save_says_what_was_kept(tmp_path: Path) -> None:
     profile = write_profile(tmp_path)
     assert _run(["--db", str(db), "generate", str(profile), "-o", str(out)]).returncode == 0
     before = state(db)
-    done = _generate_in(_interrupting("planner.actions", "write_plan"), db, profile, out)
+    done = _generate_in(_interrupting("planner.export.formats", "write_plan"), db, profile, out)
     assert done.returncode == 130 and done.stderr.startswith("Interrupted")
     assert len(done.stderr.splitlines()) == 1
     saved_anyway = state(db) != before
@@ -643,7 +643,7 @@ def test_ctrl_c_during_the_search_interrupts_periodize(tmp_path: Path) -> None:
 
 def test_ctrl_c_before_the_solver_is_handled(tmp_path: Path) -> None:
     """Ctrl-C while the profile is read: one line, exit 130, nothing changed or left behind."""
-    _interrupted_generate(tmp_path, "planner.actions", "read_profile")
+    _interrupted_generate(tmp_path, "planner.commands", "read_profile")
 
 
 def test_ctrl_c_after_the_solver_ran_is_handled(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from icalendar import Calendar, Component, Event
 from radicale_fixture import READONLY_USER, free_port, open_calendar, server_events
 
-from planner import sync
+from planner import caldav_client
 from planner.errors import InputError, RemoteError
 from planner.sync import SyncReport, sync_calendar
 
@@ -293,7 +293,7 @@ def test_refused_login_and_non_caldav_server(fake_server: tuple[str, str]) -> No
 
 
 def test_silent_server_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sync, "TIMEOUT_S", 0.3)
+    monkeypatch.setattr(caldav_client, "TIMEOUT_S", 0.3)
     with socket.socket() as listener:                      # accepts connections, never answers
         listener.bind(("127.0.0.1", 0))
         listener.listen(4)
