@@ -20,7 +20,7 @@ from factories import write_profile
 import cli
 from planner.busy import MAX_GENERATED, read_busy_text
 from planner.errors import InputError
-from planner.fields import MAX_DEPTH
+from planner.strict_toml import MAX_DEPTH
 
 LONDON = ZoneInfo("Europe/London")
 FIRST, LAST = dt.date(2027, 1, 4), dt.date(2027, 2, 28)
