@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import test_robustness
 from click.testing import CliRunner, Result
 from factories import write_profile
 
@@ -210,14 +211,7 @@ def summary_rows(out: Path) -> list[dict[str, str]]:
 # --- paths: devices, links, long names, the data folder, a busy store ---------------------------
 
 
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("stored")
-    db = folder / "store.db"
-    result = run("--db", str(db), "generate", str(write_profile(folder)), "-o",
-                 str(folder / "plan.ics"))
-    assert result.exit_code == 0, result.output
-    return db
+stored = test_robustness.stored       # the fixture: a store holding one plan
 
 
 @pytest.mark.parametrize(("device", "args"), [
