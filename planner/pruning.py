@@ -40,7 +40,7 @@ from collections.abc import Sequence
 
 from planner.availability import GRID_MINUTES, UTC, Candidate, Slots
 from planner.model import RECOVERY_PLYO, History, Key
-from planner.program import TYPES
+from planner.session_types import TYPES
 
 _GAPS = (2, 3)   # the 48-hour rule's pairs (planner.model: consecutive days are refused outright)
 

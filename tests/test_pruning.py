@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from catalog import default_catalog
 from planner.availability import Candidate, Slots, candidates, slots
 from planner.busy import BusyInterval
+from planner.dosing import durations
 from planner.errors import NoPlanPossible
-from planner.generate import build_plan, durations
+from planner.generate import build_plan
 from planner.model import W_CHANGE, History, ModelInput
 from planner.plan import Plan
 from planner.profile import Profile, Window
@@ -121,7 +122,7 @@ def test_replans_agree_with_history_and_reference(
         case: tuple[Profile, list[BusyInterval]], data: st.DataObject) -> None:
     """After some sessions are done or missed (history and a reference for the model)."""
     profile, busy = case
-    pruned, _ = plan_both(profile, [])
+    pruned, _ = plan_both(profile, busy)
     if isinstance(pruned, str):
         return
     plan = pruned[0]
