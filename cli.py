@@ -371,6 +371,29 @@ def undo(ctx: click.Context) -> None:
                "Run `periodize export` to write its calendar.")
 
 
+PASSWORD_VARIABLE = "PERIODIZE_CALDAV_PASSWORD"
+
+
+def _caldav_password() -> str:
+    """The CalDAV password: PERIODIZE_CALDAV_PASSWORD, else typed at the terminal. Without
+    either (a cron job, a pipe) it is a one-line usage error, never a prompt read from a pipe."""
+    import os
+
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        from planner.errors import InputError
+
+        raise InputError(PASSWORD_VARIABLE, "", "set it to the CalDAV password: there is no "
+                         "terminal to type it at")
+    try:
+        return str(click.prompt("CalDAV password", hide_input=True, default="",
+                                show_default=False))
+    except click.Abort:                 # Ctrl-C or Ctrl-D at the prompt: nothing was sent
+        raise KeyboardInterrupt from None
+
+
 @main.command()
 @click.option("--url", required=True, help="CalDAV address, e.g. https://dav.example/dav/")
 @click.option("--user", required=True, help="CalDAV user name.")
@@ -386,13 +409,9 @@ def sync(ctx: click.Context, url: str, user: str, calendar: str | None) -> None:
     Example:
       PERIODIZE_CALDAV_PASSWORD=... periodize sync --url https://dav.example/ --user sam
     """
-    import os
-
     from planner import commands
 
-    password = os.environ.get("PERIODIZE_CALDAV_PASSWORD") or click.prompt(
-        "CalDAV password", hide_input=True, default="", show_default=False)
-    report = commands.sync(_db(ctx), url, user, password, calendar)
+    report = commands.sync(_db(ctx), url, user, _caldav_password(), calendar)
     click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
                f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged.")
 
