@@ -398,11 +398,15 @@ def _caldav_password() -> str:
 @click.option("--url", required=True, help="CalDAV address, e.g. https://dav.example/dav/")
 @click.option("--user", required=True, help="CalDAV user name.")
 @click.option("--calendar", help="Calendar name (created if missing). Default: periodize · NAME.")
+@click.option("--replace", is_flag=True, help="The calendar holds another periodize plan: "
+              "replace it with this one (your own events stay).")
 @click.pass_context
 @handle_errors
-def sync(ctx: click.Context, url: str, user: str, calendar: str | None) -> None:
+def sync(ctx: click.Context, url: str, user: str, calendar: str | None, replace: bool) -> None:
     """Push the plan to a CalDAV calendar; only what changed is sent.
 
+    Only this plan's events are written or deleted: your own events in the calendar are never
+    touched, and a calendar holding another plan is refused unless --replace is given.
     The password comes from PERIODIZE_CALDAV_PASSWORD or a prompt, never the command line.
 
     \b
@@ -411,7 +415,7 @@ def sync(ctx: click.Context, url: str, user: str, calendar: str | None) -> None:
     """
     from planner import commands
 
-    report = commands.sync(_db(ctx), url, user, _caldav_password(), calendar)
+    report = commands.sync(_db(ctx), url, user, _caldav_password(), calendar, replace)
     click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
                f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged.")
 

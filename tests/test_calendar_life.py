@@ -184,3 +184,34 @@ def test_no_password_and_no_terminal_is_one_line_and_exit_2(tmp_path: Path) -> N
     in_process = CliRunner().invoke(cli.main, ["--db", str(db), "sync", "--url", url, "--user",
                                                "sam"], env={"PERIODIZE_CALDAV_PASSWORD": ""})
     assert in_process.exit_code == 2 and "no terminal" in in_process.output
+
+
+@pytest.mark.caldav
+def test_syncing_another_athletes_plan_into_the_calendar_is_refused(
+        tmp_path: Path, radicale_url: str, caldav_calendar_name: str) -> None:
+    """The bug this guards: one athlete's sync deleted another athlete's whole plan."""
+    sync = ["sync", "--url", radicale_url, "--user", "athlete", "--calendar",
+            caldav_calendar_name]
+    stores = {}
+    for name in ("Sam", "Alex"):
+        folder = tmp_path / name
+        folder.mkdir()
+        stores[name] = folder / "plan.db"
+        generated = run(stores[name], "generate", str(write_profile(folder, name=name)),
+                        "-o", str(folder / "plan.ics"))
+        assert generated.exit_code == 0, generated.output
+    assert run(stores["Sam"], *sync).exit_code == 0
+    sams = {s.uid for s in commands.current_plan(stores["Sam"]).sessions}
+    before = server_events(radicale_url, caldav_calendar_name)
+    assert set(before) == sams
+
+    refused = run(stores["Alex"], *sync)
+    assert refused.exit_code == 3 and refused.output.count("\n") == 1
+    assert "another periodize plan" in refused.output and "--replace" in refused.output
+    assert server_events(radicale_url, caldav_calendar_name).keys() == before.keys()
+
+    replaced = run(stores["Alex"], *sync, "--replace")
+    assert replaced.exit_code == 0, replaced.output
+    alexs = {s.uid for s in commands.current_plan(stores["Alex"]).sessions}
+    assert f"{len(alexs)} created, 0 updated, {len(sams)} deleted" in replaced.output
+    assert set(server_events(radicale_url, caldav_calendar_name)) == alexs
