@@ -100,7 +100,8 @@ def sync_calendar(resources: Mapping[str, bytes], *, url: str, user: str, passwo
     and is not overwritten: RemoteError, before anything is written. So is every server
     failure - unreachable (connection refused, unknown host, no answer within ``TIMEOUT_S``),
     authentication refused, not a CalDAV server, calendar creation or a write refused - with a
-    one-line message that names the URL and never the password. A URL that is not http(s) is an InputError.
+    one-line message that names the URL and never the password. A URL that is not http(s)
+    is an InputError.
     """
     check_url(url)
     wanted = {uid: _parse_resource(uid, data, plan_id) for uid, data in resources.items()}
