@@ -130,17 +130,19 @@ def test_a_later_schema_migrates_an_existing_store_and_keeps_its_data(
     with open_store(db) as store:
         store.record(plan.plan_id, [DAY], "missed", None, NOW)
     before = state(db)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    later = SCHEMA_VERSION + 1
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", later)
     monkeypatch.setattr(store_module, "MIGRATIONS", {
-        **store_module.MIGRATIONS, 2: "ALTER TABLE log ADD COLUMN note TEXT"})
+        **store_module.MIGRATIONS, later: "ALTER TABLE log ADD COLUMN note TEXT"})
     with open_store(db) as store:
         assert [r.number for r in store.history()] == [1, 2]
         assert store.log(plan.plan_id)[0].status == "missed"
-    assert pragmas(db) == (APPLICATION_ID, 2)
+    assert pragmas(db) == (APPLICATION_ID, later)
     after = state(db)
     assert after[0] == before[0] and [r[:-1] for r in after[1]] == before[1]
     monkeypatch.undo()
-    with pytest.raises(StoreError, match=r"newer periodize \(schema 2; this one reads up to 1\)"):
+    with pytest.raises(StoreError, match=rf"newer periodize \(schema {later}; this one reads "
+                                         rf"up to {SCHEMA_VERSION}\)"):
         open_store(db)
 
 
