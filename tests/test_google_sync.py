@@ -22,7 +22,7 @@ from factories import NOW, ROOT, write_profile
 from google_standin import Fault, GoogleStandIn
 
 import cli
-from planner import actions, google_auth, google_sync
+from planner import commands, google_auth, google_sync
 from planner.errors import RemoteError
 from planner.export.ics import revision_uid
 from planner.plan import Plan
@@ -40,7 +40,7 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding one plan for an athlete free every evening but Sunday."""
     folder = tmp_path_factory.mktemp("google")
     db = folder / "store.db"
-    actions.generate(write_profile(folder, availability=EVENINGS), db, None, NOW)
+    commands.generate(write_profile(folder, availability=EVENINGS), db, None, NOW)
     return db
 
 
@@ -85,11 +85,11 @@ def run(db: Path, *args: str) -> Result:
 
 
 def sync(db: Path, calendar: str | None = None) -> SyncReport:
-    return actions.sync_google(db, calendar, None)
+    return commands.sync_google(db, calendar, None)
 
 
 def current(db: Path) -> Plan:
-    return actions.current_plan(db)
+    return commands.current_plan(db)
 
 
 def calendar_id(db: Path, name: str = "") -> str:
@@ -225,8 +225,8 @@ def test_replan_then_sync_through_the_cli(db: Path, google: GoogleStandIn) -> No
     assert run(db).exit_code == 0
     before = current(db)
     jump = next(s for s in before.week_sessions(2) if "plyometrics" in s.kinds)
-    actions.record(db, [jump.start.date().isoformat()], "missed", "plyometrics", NOW)
-    after = actions.replan(db, jump.start.date() + dt.timedelta(days=1), None, None,
+    commands.record(db, [jump.start.date().isoformat()], "missed", "plyometrics", NOW)
+    after = commands.replan(db, jump.start.date() + dt.timedelta(days=1), None, None,
                            LATER).plan
     new = {s.uid for s in after.sessions} - {s.uid for s in before.sessions}
     gone = {s.uid for s in before.sessions} - {s.uid for s in after.sessions}
