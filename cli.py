@@ -313,10 +313,11 @@ def replan(ctx: click.Context, today: str | None, profile: Path | None, output: 
         return
     for change in out.result.changes:
         click.echo(f"  {change.text}")
-    click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: delete the "
-               f"plan's calendar, run `periodize export --google -o plan-google.ics` and import "
-               f"that into a new calendar named \"{out.plan.calendar_name}\". Apple, Outlook: "
-               f"import {output}. CalDAV: `periodize sync` updates in place.")
+    click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: "
+               f"`periodize sync --google` updates in place; or delete the plan's calendar, run "
+               f"`periodize export --google -o plan-google.ics` and import that into a new "
+               f"calendar named \"{out.plan.calendar_name}\". Apple, Outlook: import {output}. "
+               f"CalDAV: `periodize sync` updates in place.")
 
 
 @main.command()
@@ -383,8 +384,9 @@ def undo(ctx: click.Context) -> None:
               envvar="PERIODIZE_GOOGLE_CLIENT_SECRET", help="With --google: your OAuth client "
               "file (Desktop app) from the Google Cloud console; needed to sign in the first "
               "time. Default: PERIODIZE_GOOGLE_CLIENT_SECRET.")
-@click.option("--calendar", help="Calendar name (created if missing). Default: periodize · NAME "
-              "(CalDAV), periodize · NAME · rev N (Google).")
+@click.option("--calendar", help="Calendar name. CalDAV: found, or created; default periodize · "
+              "NAME. Google: a calendar periodize creates and remembers; default periodize · "
+              "NAME · rev N, renamed with each revision.")
 @click.pass_context
 @handle_errors
 def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
