@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 "planner.dosing", "planner.model", "planner.solve", "planner.explain",
                 "planner.validate")),
     ("data", ("planner.plan", "planner.session_types", "planner.store", "planner.export.*",
-              "planner.strict_toml", "catalog")),
+              "planner.strict_toml", "planner.reading", "catalog")),
     ("base", ("planner", "planner.errors")),
 )
 OURS = ("cli", "planner", "catalog")
