@@ -294,6 +294,29 @@ def test_nothing_outside_periodizes_calendar_is_read_or_written(db: Path,
         google.calls[0]]                                    # created once, on the first sync
 
 
+def test_events_of_an_earlier_plan_in_the_calendar_are_replaced(db: Path,
+                                                                 google: GoogleStandIn) -> None:
+    sync(db)
+    plan = current(db)
+    renamed = tuple(dataclasses.replace(s, uid="new-" + s.uid) for s in plan.sessions)
+    save(db, dataclasses.replace(plan, plan_id="another-plan", sessions=renamed))
+    report = sync(db)
+    assert report.deleted == tuple(sorted(s.uid for s in plan.sessions))
+    assert report.created == tuple(sorted(s.uid for s in renamed))
+    assert_holds(google, db)
+
+
+def test_a_long_listing_is_read_page_by_page(db: Path, google: GoogleStandIn) -> None:
+    sync(db)
+    google.page_size = 10
+    google.calls.clear()
+    report = sync(db)
+    n = len(current(db).sessions)
+    assert len(report.unchanged) == n and writes_to(google) == []
+    assert [c.query.get("pageToken") for c in google.calls if c.path.endswith("/events")] == [
+        None, *(str(k) for k in range(10, n, 10))]
+
+
 # --- Google's own ways -------------------------------------------------------------------------
 
 
