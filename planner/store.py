@@ -20,7 +20,7 @@ from planner.errors import InputError, StoreError
 from planner.plan import Plan, plan_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -41,6 +41,13 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         kind TEXT,
         recorded TEXT NOT NULL,
         UNIQUE (plan_id, day)
+    );
+    """,
+    2: """
+    CREATE TABLE google_calendars (
+        name TEXT PRIMARY KEY,
+        calendar_id TEXT NOT NULL,
+        summary TEXT NOT NULL
     );
     """,
 }
@@ -64,6 +71,14 @@ class Revision:
     note: str
     sessions: int
     current: bool
+
+
+@dataclass(frozen=True)
+class GoogleCalendar:
+    """A Google calendar periodize created: its id and the title periodize last gave it."""
+
+    calendar_id: str
+    summary: str
 
 
 @dataclass(frozen=True)
@@ -233,6 +248,21 @@ class Store:
                 "ON CONFLICT (plan_id, day) DO UPDATE SET status = excluded.status, "
                 "kind = excluded.kind, recorded = excluded.recorded",
                 [(plan_id, d.isoformat(), status, kind, now.isoformat()) for d in days])
+
+    # -- Google calendars ------------------------------------------------------------------------
+    # Keyed by the --calendar name asked for ('' for the plan's own calendar); the id is Google's.
+    @_guarded
+    def google_calendar(self, name: str) -> GoogleCalendar | None:
+        row = self.db.execute("SELECT calendar_id, summary FROM google_calendars WHERE name = ?",
+                              (name,)).fetchone()
+        return None if row is None else GoogleCalendar(row["calendar_id"], row["summary"])
+
+    @_guarded
+    def remember_google_calendar(self, name: str, calendar: GoogleCalendar) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO google_calendars (name, calendar_id, summary) VALUES (?, ?, ?) "
+                       "ON CONFLICT (name) DO UPDATE SET calendar_id = excluded.calendar_id, "
+                       "summary = excluded.summary", (name, calendar.calendar_id, calendar.summary))
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
