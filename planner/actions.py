@@ -78,7 +78,14 @@ def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime
     intervals = read_busy(profile, busy)
     plan, stats = build_plan(profile, catalog, intervals, now, progress)
     with open_store(db, create=True) as store:
-        plan = store.save(plan, profile.to_dict(), f"generated from {profile_path.name}")
+        # The forecast re-dosed by what the athlete already logged for this plan (if anything).
+        from catalog.monitoring import default_monitoring
+        from planner.adapt import adapted
+
+        log = store.athlete_log(plan.plan_id)
+        redosed = adapted(plan, profile, catalog, default_monitoring(), log)
+        plan = store.save(redosed, profile.to_dict(), f"generated from {profile_path.name}",
+                          forecast=plan if redosed.sessions != plan.sessions else None)
     if output is not None:
         write_plan(plan, output, "ics")
     return Generated(plan, stats, output)
@@ -172,33 +179,51 @@ def _plan_end(plan: Plan) -> dt.date:
     return plan.start + dt.timedelta(days=7 * plan.weeks - 1)
 
 
-def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
-           now: dt.datetime) -> list[Session]:
-    """Log sessions as done or missed. Every date is checked before anything is written."""
+def session_days(plan: Plan, raw_days: Sequence[str], kind: str | None = None,
+                 ranges: bool = False) -> list[Session]:
+    """The sessions on the given dates (each must hold one), or with ``ranges`` in START..END
+    ranges too (dates without a session inside a range are fine). Checks every date first."""
     from zoneinfo import ZoneInfo
 
-    with open_store(db) as store:
-        plan = store.current()[0]
-        tz = ZoneInfo(plan.timezone)
-        by_day = {s.start.astimezone(tz).date(): s for s in plan.sessions}
-        found: list[Session] = []
-        for raw in raw_days:
-            day = parse_day(raw, "DATE")
-            if not plan.start <= day <= _plan_end(plan):
-                raise InputError("DATE", raw, f"a date within the plan, {plan.start} to "
-                                 f"{_plan_end(plan)}")
-            session = by_day.get(day)
-            if session is None:
-                near = sorted(by_day, key=lambda d: abs((d - day).days))[:2]
-                raise InputError("DATE", raw, "a date with a session; the nearest are "
-                                 + " and ".join(f"{d:%a %Y-%m-%d}" for d in sorted(near)))
-            if kind is not None and kind not in session.kinds:
-                raise InputError("--kind", kind, f"the session on {day} holds "
-                                 + ", ".join(session.kinds))
-            found.append(session)
-        store.record(plan.plan_id, [s.start.astimezone(tz).date() for s in found], status, kind,
-                     now)
+    tz = ZoneInfo(plan.timezone)
+    by_day = {s.start.astimezone(tz).date(): s for s in plan.sessions}
+    found: list[Session] = []
+    for raw in raw_days:
+        if ranges and ".." in raw:
+            first_raw, _, last_raw = raw.partition("..")
+            first, last = parse_day(first_raw, "START..END"), parse_day(last_raw, "START..END")
+            if last < first:
+                raise InputError("START..END", raw, "a range whose end is not before its start")
+            inside = [s for d, s in sorted(by_day.items()) if first <= d <= last]
+            if not inside:
+                raise InputError("START..END", raw, f"a range holding a session, within "
+                                 f"{plan.start} to {_plan_end(plan)}")
+            found += [s for s in inside if kind is None or kind in s.kinds]
+            continue
+        day = parse_day(raw, "DATE")
+        if not plan.start <= day <= _plan_end(plan):
+            raise InputError("DATE", raw, f"a date within the plan, {plan.start} to "
+                             f"{_plan_end(plan)}")
+        session = by_day.get(day)
+        if session is None:
+            near = sorted(by_day, key=lambda d: abs((d - day).days))[:2]
+            raise InputError("DATE", raw, "a date with a session; the nearest are "
+                             + " and ".join(f"{d:%a %Y-%m-%d}" for d in sorted(near)))
+        if kind is not None and kind not in session.kinds:
+            raise InputError("--kind", kind, f"the session on {day} holds "
+                             + ", ".join(session.kinds))
+        found.append(session)
     return found
+
+
+def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
+           now: dt.datetime) -> list[Session]:
+    """Log sessions as done (as prescribed) or missed; see ``planner.logbook`` for the rest."""
+    from planner import logbook
+
+    logged = (logbook.done(db, raw_days, now) if status == "done"
+              else logbook.missed(db, raw_days, kind, now))
+    return list(logged.sessions)
 
 
 @dataclass(frozen=True)
@@ -206,6 +231,7 @@ class Replan:
     plan: Plan
     saved: bool
     result: Replanned
+    redosed: tuple[str, ...] = ()     # how the log re-dosed the new forecast, in words
 
 
 def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: Path | None,
@@ -218,7 +244,8 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
 
     catalog = default_catalog()
     with open_store(db) as store:
-        plan, stored = store.current()
+        stored = store.current()[1]
+        plan = store.forecast()      # replan the forecast; the log re-doses the result
         if profile_path is not None:
             profile = read_profile(profile_path, catalog)
             if profile.start != plan.start:
@@ -238,12 +265,13 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
         result = solve_again(plan, profile, catalog, store.log(plan.plan_id), intervals,
                              max(day, plan.start), now, keep_end,
                              profile.to_dict() != stored)
-        saved = profile.to_dict() != stored or (result.plan.sessions, result.plan.program_weeks
-                                                 ) != (plan.sessions, plan.program_weeks)
-        new = store.save(result.plan, profile.to_dict(), f"replanned on {day}") if saved else plan
+        from planner.logbook import redose
+
+        new, said, saved = redose(store, store.athlete_log(plan.plan_id), now,
+                                  f"replanned on {day}", result.plan, profile.to_dict())
     if output is not None:
         write_plan(new, output, "ics")
-    return Replan(new, saved, result)
+    return Replan(new, saved, result, said)
 
 
 def marked_plan(db: Path) -> Plan:
