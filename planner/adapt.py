@@ -291,7 +291,7 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
 
 
 def _content(s: Session) -> tuple[object, ...]:
-    return (s.start, s.end, s.session_type, s.exercises, s.notes, s.rpe, s.status)
+    return (s.start, s.end, s.session_type, s.exercises, s.notes, s.rpe)
 
 
 def restamp(new: Plan, previous: Plan, now: dt.datetime) -> Plan:
@@ -303,11 +303,12 @@ def restamp(new: Plan, previous: Plan, now: dt.datetime) -> Plan:
         before = old.get(s.uid)
         if before is None:
             sessions.append(s)
-        elif _content(before) == _content(s):
-            sessions.append(dataclasses.replace(s, sequence=before.sequence, stamp=before.stamp))
+        elif _content(before) == _content(s):     # a status the caller already stamped stays
+            sessions.append(s if s.sequence > before.sequence else dataclasses.replace(
+                s, sequence=before.sequence, stamp=before.stamp))
         else:
             sessions.append(dataclasses.replace(
-                s, sequence=max(before.sequence, s.sequence) + 1, stamp=now))
+                s, sequence=max(before.sequence + 1, s.sequence), stamp=now))
     return dataclasses.replace(new, sessions=tuple(sessions))
 
 
