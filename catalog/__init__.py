@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import InputError
-from planner.fields import read_toml, reject_unknown, take, take_choice, take_int
+from planner.strict_toml import read_toml, reject_unknown, take, take_choice, take_int
 
 KINDS = ("warmup", "plyometrics", "strength", "stretching")
 ATHLETE_LEVELS = ("beginner", "intermediate", "advanced")
@@ -88,6 +88,13 @@ class Catalog:
 
     def of_kind(self, kind: str) -> tuple[Exercise, ...]:
         return tuple(e for e in self.exercises if e.kind == kind)
+
+    def of_dose(self, dose_name: str) -> Exercise | None:
+        """The exercise a dose prescribes: named as the exercise, or 'Exercise: level name'."""
+        for exercise in self.exercises:
+            if dose_name == exercise.name or dose_name.startswith(exercise.name + ": "):
+                return exercise
+        return None
 
     def find(self, name: str) -> Exercise | None:
         """An exercise by id or by name, ignoring case."""

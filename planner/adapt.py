@@ -38,12 +38,8 @@ from zoneinfo import ZoneInfo
 
 from catalog import Catalog
 from catalog.monitoring import Monitoring
-from planner.plan import Dose, Plan, Session
-from planner.profile import Profile
-from planner.program import (
+from planner.dosing import (
     RAMP,
-    TYPES,
-    dose_exercise,
     plyo_doses,
     session_contacts,
     session_doses,
@@ -51,6 +47,9 @@ from planner.program import (
     strength_dose,
     week_rpe,
 )
+from planner.plan import Dose, Plan, Session
+from planner.profile import Profile
+from planner.session_types import TYPES
 
 if TYPE_CHECKING:
     from planner.store import AthleteLog, LogEntry
@@ -120,7 +119,7 @@ def _strength(catalog: Catalog, state: _State, s: Session, doses: list[Dose],
               out: list[str]) -> None:
     notes: list[str] = []
     for i, dose in enumerate(doses):
-        exercise = dose_exercise(catalog, dose) if dose.kind == "strength" else None
+        exercise = catalog.of_dose(dose.name) if dose.kind == "strength" else None
         if exercise is None:
             continue
         key, planned = exercise.id, dose.level

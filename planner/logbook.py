@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 from catalog import default_catalog
 from catalog.monitoring import default_monitoring
-from planner.actions import _plan_end, parse_day, session_days, shortest_session
+from planner.commands import _plan_end, parse_day, session_days
+from planner.dosing import shortest_session
 from planner.errors import InputError
 from planner.plan import Plan, Session
 from planner.store import AthleteLog, LogEntry, Store, open_store
@@ -73,11 +74,9 @@ def _logged(store: Store, log: AthleteLog, write: Callable[[], None], now: dt.da
 
 def not_met_ids(session: Session, raw: Sequence[str]) -> tuple[str, ...]:
     """Exercise ids from --not-met, checked against the session's strength exercises."""
-    from planner.program import dose_exercise
-
     catalog = default_catalog()
     day = f"{session.start:%a %Y-%m-%d}"
-    held = [e.id for e in (dose_exercise(catalog, d) for d in session.exercises
+    held = [e.id for e in (catalog.of_dose(d.name) for d in session.exercises
                            if d.kind == "strength") if e is not None]
     if raw and not held:
         raise InputError("--not-met", raw[0], f"nothing: the session on {day} has no "
@@ -200,8 +199,8 @@ def session_for(db: Path, day: dt.date | None, now: dt.datetime) -> tuple[Sessio
 
 def today(db: Path, asked: dt.date | None, now: dt.datetime) -> str:
     """``today [--date DATE]``: that day's session, else the next, with the lines to log it."""
-    from planner.program import TYPES, dose_exercise
-    from planner.session_text import session_text
+    from planner.export.session_text import session_text
+    from planner.session_types import TYPES
 
     session, day = session_for(db, asked, now)
     if session is None:
@@ -213,7 +212,7 @@ def today(db: Path, asked: dt.date | None, now: dt.datetime) -> str:
     if session.status != "planned":
         head += f" ({session.status})"
     catalog = default_catalog()
-    ids = [e.id for e in (dose_exercise(catalog, d) for d in session.exercises
+    ids = [e.id for e in (catalog.of_dose(d.name) for d in session.exercises
                           if d.kind == "strength") if e is not None]
     date = local.date().isoformat()
     log = [f"Log it:    periodize done {date} --rpe N --pain N"]

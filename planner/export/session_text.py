@@ -9,7 +9,6 @@ import textwrap
 from catalog import default_catalog
 from catalog.monitoring import default_monitoring
 from planner.plan import Dose, Session
-from planner.program import dose_exercise
 
 WIDTH = 80
 HEADINGS = {"warmup": "Warm-up", "plyometrics": "Plyometrics", "strength": "Strength",
@@ -23,7 +22,7 @@ def _wrap(text: str, first: str = "", rest: str = "") -> list[str]:
 
 def rest_seconds(dose: Dose) -> int:
     """Rest between the sets of a dose (monitoring.toml; plyometrics by drill intensity)."""
-    exercise = dose_exercise(default_catalog(), dose)
+    exercise = default_catalog().of_dose(dose.name)
     intensity = exercise.intensity if exercise is not None else None
     return default_monitoring().rest_seconds(dose.kind, intensity)
 
