@@ -262,8 +262,9 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
             continue
         if order == 2:
             if item and (state.stopped or not state.cleared):
+                # The block restarts at its first week, never above the last jump session.
                 state.stopped, state.cleared, state.restart = None, True, True
-                state.last_contacts, state.below_plan, state.need_within = None, False, 0
+                state.need_within = 0
             continue
         assert isinstance(item, Session)
         s = item

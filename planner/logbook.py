@@ -217,8 +217,7 @@ def today(db: Path, asked: dt.date | None, now: dt.datetime) -> str:
     date = local.date().isoformat()
     log = [f"Log it:    periodize done {date} --rpe N --pain N"]
     if ids:
-        log.append("           add --not-met ID for a level rule not met (all, "
-                   + ", ".join(ids[:2]) + ", ...)")
+        log.append(f"           --not-met ID if a level rule was not met ({ids[0]}, ... or all)")
     log.append(f"Next day:  periodize pain {local.date() + dt.timedelta(days=1)} N"
                "   (knee pain on waking, 0-10)")
     return "\n".join([head, "", session_text(session, catalog.safety_note), "", *log])
