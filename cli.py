@@ -138,7 +138,7 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
 
 def _today(raw: str | None) -> dt.date:
     """--today, or today in the local zone of this machine."""
-    from planner.commands import parse_day
+    from planner.logbook import parse_day
 
     return parse_day(raw, "--today") if raw else dt.date.today()
 
@@ -380,7 +380,7 @@ def today(ctx: click.Context, day: str | None) -> None:
       periodize today --date 2027-01-13
     """
     from planner import logbook
-    from planner.commands import parse_day
+    from planner.logbook import parse_day
 
     click.echo(logbook.today(_db(ctx), parse_day(day, "--date") if day else None, _now()))
 
@@ -408,9 +408,9 @@ def replan(ctx: click.Context, today: str | None, profile: Path | None, output: 
       periodize replan --today 2027-01-14
       periodize replan --profile athlete.toml   # e.g. no more Wednesdays
     """
-    from planner import commands
+    from planner import commands, logbook
 
-    day = commands.parse_day(today, "--today") if today else None
+    day = logbook.parse_day(today, "--today") if today else None
     out = commands.replan(_db(ctx), day, profile, output, _now(), keep_end, busy)
     click.echo(out.result.resume.capitalize() + ".")
     if not out.saved:
@@ -439,11 +439,11 @@ def status(ctx: click.Context, today: str | None) -> None:
     """
     from zoneinfo import ZoneInfo
 
-    from planner import commands
+    from planner import commands, logbook
     from planner.views.terminal_text import adherence
 
     plan = commands.marked_plan(_db(ctx))
-    day = (commands.parse_day(today, "--today") if today
+    day = (logbook.parse_day(today, "--today") if today
            else _now().astimezone(ZoneInfo(plan.timezone)).date())
     click.echo(adherence(plan, day))
 

@@ -167,6 +167,7 @@ def _jumps(catalog: Catalog, plan_level: str, rules: Monitoring, state: _State, 
            day: dt.date, doses: list[Dose], notes: list[str]) -> list[Dose]:
     forecast = sum(d.foot_contacts or 0 for d in doses)
     program_week = s.program_week
+    restarting = state.restart
     if state.restart or state.restart_week is not None:
         if state.restart_week is None or state.restart:
             state.restart, state.restart_week = False, s.week
@@ -192,6 +193,8 @@ def _jumps(catalog: Catalog, plan_level: str, rules: Monitoring, state: _State, 
         elif state.below_plan and planned > int(last * RAMP):
             contacts = int(last * RAMP)
             why = f"jumps back up to {{n}} of the plan's {planned} contacts"
+    if restarting and last is not None and contacts > last:
+        contacts, why = last, "jumps restart at {n} contacts, no more than before the pause"
     new = doses
     if contacts < forecast or program_week != s.program_week:
         fresh = plyo_doses(catalog, plan_level, program_week, contacts)

@@ -15,6 +15,7 @@ from planner.dosing import shortest_session
 from planner.errors import InputError
 from planner.export.files import check_writable, write_atomic
 from planner.export.formats import FORMATS, render, write_plan
+from planner.logbook import _plan_end
 from planner.plan import Plan, Session
 from planner.profile import Profile, load_profile
 from planner.store import Revision, open_store
@@ -109,54 +110,6 @@ def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> byt
         write_plan(plan, output, fmt, google)
         return b""
     return render(plan, fmt, google)
-
-
-def parse_day(raw: str, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise InputError(field, raw, "a date like 2027-01-13") from None
-
-
-def _plan_end(plan: Plan) -> dt.date:
-    return plan.start + dt.timedelta(days=7 * plan.weeks - 1)
-
-
-def session_days(plan: Plan, raw_days: Sequence[str], kind: str | None = None,
-                 ranges: bool = False) -> list[Session]:
-    """The sessions on the given dates (each must hold one), or with ``ranges`` in START..END
-    ranges too (dates without a session inside a range are fine). Checks every date first."""
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(plan.timezone)
-    by_day = {s.start.astimezone(tz).date(): s for s in plan.sessions}
-    found: list[Session] = []
-    for raw in raw_days:
-        if ranges and ".." in raw:
-            first_raw, _, last_raw = raw.partition("..")
-            first, last = parse_day(first_raw, "START..END"), parse_day(last_raw, "START..END")
-            if last < first:
-                raise InputError("START..END", raw, "a range whose end is not before its start")
-            inside = [s for d, s in sorted(by_day.items()) if first <= d <= last]
-            if not inside:
-                raise InputError("START..END", raw, f"a range holding a session, within "
-                                 f"{plan.start} to {_plan_end(plan)}")
-            found += [s for s in inside if kind is None or kind in s.kinds]
-            continue
-        day = parse_day(raw, "DATE")
-        if not plan.start <= day <= _plan_end(plan):
-            raise InputError("DATE", raw, f"a date within the plan, {plan.start} to "
-                             f"{_plan_end(plan)}")
-        session = by_day.get(day)
-        if session is None:
-            near = sorted(by_day, key=lambda d: abs((d - day).days))[:2]
-            raise InputError("DATE", raw, "a date with a session; the nearest are "
-                             + " and ".join(f"{d:%a %Y-%m-%d}" for d in sorted(near)))
-        if kind is not None and kind not in session.kinds:
-            raise InputError("--kind", kind, f"the session on {day} holds "
-                             + ", ".join(session.kinds))
-        found.append(session)
-    return found
 
 
 def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 "planner.dosing", "planner.adapt", "planner.model", "planner.solve",
                 "planner.explain", "planner.validate")),
     ("data", ("planner.plan", "planner.session_types", "planner.store", "planner.export.*",
-              "planner.strict_toml", "planner.reading", "catalog")),
+              "planner.strict_toml", "planner.reading", "catalog", "catalog.monitoring")),
     ("base", ("planner", "planner.errors")),
 )
 OURS = ("cli", "planner", "catalog")
