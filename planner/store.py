@@ -20,7 +20,7 @@ from planner.errors import InputError, StoreError
 from planner.plan import Plan, plan_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -43,10 +43,17 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         UNIQUE (plan_id, day)
     );
     """,
+    2: """
+    CREATE TABLE google_calendars (
+        name TEXT PRIMARY KEY,
+        calendar_id TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );
+    """,
     # How a session went (issue 13): effort (CR-10), worst pain during (0-10), the strength
     # exercises whose level rule was not met (JSON list of ids); the morning-after pain checks;
     # readiness screens; and, per revision re-dosed from the log, the forecast it was made from.
-    2: """
+    3: """
     ALTER TABLE log ADD COLUMN rpe INTEGER CHECK (rpe BETWEEN 0 AND 10);
     ALTER TABLE log ADD COLUMN pain INTEGER CHECK (pain BETWEEN 0 AND 10);
     ALTER TABLE log ADD COLUMN not_met TEXT NOT NULL DEFAULT '[]';
@@ -92,6 +99,14 @@ class Revision:
     note: str
     sessions: int
     current: bool
+
+
+@dataclass(frozen=True)
+class GoogleCalendar:
+    """A Google calendar periodize created: its id and the title periodize last gave it."""
+
+    calendar_id: str
+    summary: str
 
 
 @dataclass(frozen=True)
@@ -339,6 +354,21 @@ class Store:
                        "ON CONFLICT (plan_id, day) DO UPDATE SET passed = excluded.passed, "
                        "recorded = excluded.recorded",
                        (plan_id, day.isoformat(), int(passed), now.isoformat()))
+
+    # -- Google calendars ------------------------------------------------------------------------
+    # Keyed by the --calendar name asked for ('' for the plan's own calendar); the id is Google's.
+    @_guarded
+    def google_calendar(self, name: str) -> GoogleCalendar | None:
+        row = self.db.execute("SELECT calendar_id, summary FROM google_calendars WHERE name = ?",
+                              (name,)).fetchone()
+        return None if row is None else GoogleCalendar(row["calendar_id"], row["summary"])
+
+    @_guarded
+    def remember_google_calendar(self, name: str, calendar: GoogleCalendar) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO google_calendars (name, calendar_id, summary) VALUES (?, ?, ?) "
+                       "ON CONFLICT (name) DO UPDATE SET calendar_id = excluded.calendar_id, "
+                       "summary = excluded.summary", (name, calendar.calendar_id, calendar.summary))
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
