@@ -104,11 +104,13 @@ def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> byt
         raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
     if google and fmt != "ics":
         raise InputError("--google", fmt, "--google goes with --format ics")
-    plan = current_plan(db)
+    with open_store(db) as store:
+        plan = store.current()[0]
+        dropped = store.dropped(plan) if fmt == "ics" else ()
     if output is not None:
-        write_plan(plan, output, fmt, google)
+        write_plan(plan, output, fmt, google, dropped)
         return b""
-    return render(plan, fmt, google)
+    return render(plan, fmt, google, dropped)
 
 
 def parse_day(raw: str, field: str) -> dt.date:
@@ -191,8 +193,9 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
         saved = profile.to_dict() != stored or (result.plan.sessions, result.plan.program_weeks
                                                  ) != (plan.sessions, plan.program_weeks)
         new = store.save(result.plan, profile.to_dict(), f"replanned on {day}") if saved else plan
+        dropped = store.dropped(new)
     if output is not None:
-        write_plan(new, output, "ics")
+        write_plan(new, output, "ics", dropped=dropped)
     return Replan(new, saved, result)
 
 

@@ -96,6 +96,7 @@ def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | No
     plan, stats = build_plan(profile, catalog, intervals, now, progress)
     with open_store(db, create=True) as store:
         plan = store.save(plan, profile.to_dict(), note)
+        dropped = store.dropped(plan)
     if output is not None:
-        write_plan(plan, output, "ics")
+        write_plan(plan, output, "ics", dropped=dropped)
     return plan, stats

@@ -17,7 +17,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from planner.errors import InputError, StoreError
-from planner.plan import Plan, plan_from_dict
+from planner.plan import Plan, Session, dropped_sessions, plan_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
 SCHEMA_VERSION = 2
@@ -205,6 +205,21 @@ class Store:
                 (plan.plan_id, last + 1, plan.created.isoformat(), note,
                  json.dumps(profile, sort_keys=True), json.dumps(numbered.to_dict())))
         return numbered
+
+    @_guarded
+    def revisions(self, plan_id: str) -> list[Plan]:
+        """Every stored revision of the plan ``plan_id``, those set aside by undo included
+        (a calendar may hold them), oldest first."""
+        rows = self.db.execute("SELECT number, plan FROM revisions WHERE plan_id = ? "
+                               "ORDER BY number", (plan_id,)).fetchall()
+        try:
+            return [plan_from_dict(json.loads(r["plan"])) for r in rows]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{self.path}: a revision is damaged ({exc})") from None
+
+    def dropped(self, plan: Plan) -> tuple[Session, ...]:
+        """The sessions earlier revisions held and ``plan`` does not (``dropped_sessions``)."""
+        return dropped_sessions(plan, self.revisions(plan.plan_id))
 
     @_guarded
     def history(self) -> list[Revision]:

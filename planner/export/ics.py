@@ -15,6 +15,7 @@ that has RDATEs, which shifts every session after a daylight-saving change."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from planner import __version__
@@ -30,10 +31,15 @@ _HEADINGS = {"warmup": "Warm-up", "plyometrics": "Plyometrics", "strength": "Str
              "stretching": "Stretching"}
 
 
+_PREFIX = {"missed": "Missed: ", "dropped": "Dropped: "}
+#: Statuses written as STATUS:CANCELLED: missed, and dropped by a replan (see dropped_sessions).
+_CANCELLED = frozenset(_PREFIX)
+
+
 def summary(session: Session) -> str:
     """'Plyometrics + stretch · week 3'; 'Missed: ...' once it is known to be missed."""
     text = f"{TYPES[session.session_type].label} · week {session.week}"
-    return ("Missed: " if session.status == "missed" else "") + text
+    return _PREFIX.get(session.status, "") + text
 
 
 def _line(dose: Dose) -> str:
@@ -71,7 +77,7 @@ def session_event(plan: Plan, session: Session, safety_note: str,
         start=session.start, end=session.end,
         summary=summary(session), description=description(session, safety_note),
         categories=[_HEADINGS[k] for k in session.kinds], sequence=session.sequence,
-        status=STATUS.CANCELLED if session.status == "missed" else STATUS.CONFIRMED)
+        status=STATUS.CANCELLED if session.status in _CANCELLED else STATUS.CONFIRMED)
     event.add(PLAN_PROPERTY, plan.plan_id)
     return event
 
@@ -101,12 +107,17 @@ def _with_timezone(calendar: Calendar, zone: Timezone) -> Calendar:
     return calendar
 
 
-def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False) -> bytes:
-    """The whole plan as one .ics file for import or subscription; ``per_revision`` gives each
-    revision its own UIDs (for Google's file import, see ``revision_uid``)."""
+def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
+                  dropped: Sequence[Session] = ()) -> bytes:
+    """The whole plan as one .ics file for import or subscription, with the sessions a replan
+    ``dropped`` as CANCELLED (see ``plan.dropped_sessions``); ``per_revision`` gives each
+    revision its own UIDs (for Google's file import into a new calendar, see ``revision_uid``;
+    dropped sessions are left out there, as that calendar never held them)."""
     from icalendar import Calendar, vText
 
-    events = [session_event(plan, s, safety_note, per_revision) for s in plan.sessions]
+    events = [session_event(plan, s, safety_note, per_revision) for s in (
+        plan.sessions if per_revision else sorted((*plan.sessions, *dropped),
+                                                  key=lambda s: (s.start, s.uid)))]
     # NAME and X-WR-CALNAME are TEXT, but icalendar writes them unescaped (vUnknown): a name with
     # a comma or a newline would break the file. vText escapes them as DESCRIPTION is.
     calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=vText(plan.calendar_name),
