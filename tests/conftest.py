@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["radicale_fixture"]
+pytest_plugins = ["radicale_fixture", "xandikos_fixture"]

@@ -88,7 +88,7 @@ def radicale_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
              "--logging-level", "warning"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(process, url, log_path)
+        wait_until_up(process, url, log_path)
         yield url
     finally:
         process.terminate()
@@ -99,15 +99,17 @@ def radicale_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait(timeout=5)
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+def wait_until_up(process: subprocess.Popen[bytes], url: str, log_path: Path,
+                  name: str = "radicale") -> None:
+    """Poll ``url`` until the server ``process`` answers; fail with its log if it never does."""
     for _ in range(START_POLLS):
         if process.poll() is not None:
-            pytest.fail(f"radicale exited with code {process.returncode} before answering:\n"
+            pytest.fail(f"{name} exited with code {process.returncode} before answering:\n"
                         + log_path.read_text(encoding="utf-8", errors="replace"))
         if _answers(url):
             return
         time.sleep(0.05)
-    pytest.fail(f"radicale did not answer on {url} after {START_POLLS} polls:\n"
+    pytest.fail(f"{name} did not answer on {url} after {START_POLLS} polls:\n"
                 + log_path.read_text(encoding="utf-8", errors="replace"))
 
 
