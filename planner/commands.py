@@ -255,3 +255,14 @@ def sync_google(db: Path, calendar: str | None, client_secret: Path | None) -> S
         if creds.token != signed_in:         # refreshed during the sync: keep the new one
             google_auth.save_token(token, creds)
     return report
+
+
+def feed_token(db: Path, new: str, renew: bool) -> tuple[Plan, str]:
+    """The current plan and its feed token: the one it has, else (or with ``renew``) ``new``."""
+    with open_store(db) as store:
+        plan = store.current()[0]
+        token = store.feed_token(plan.plan_id)
+        if token is None or renew:
+            store.set_feed_token(plan.plan_id, new)
+            token = new
+    return plan, token

@@ -20,7 +20,7 @@ from planner.errors import InputError, StoreError
 from planner.plan import Plan, Session, dropped_sessions, plan_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -48,6 +48,13 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         name TEXT PRIMARY KEY,
         calendar_id TEXT NOT NULL,
         summary TEXT NOT NULL
+    );
+    """,
+    # The secret token of each plan's calendar feed (``periodize feed``).
+    3: """
+    CREATE TABLE feed_tokens (
+        plan_id TEXT PRIMARY KEY,
+        token TEXT NOT NULL
     );
     """,
 }
@@ -220,6 +227,20 @@ class Store:
     def dropped(self, plan: Plan) -> tuple[Session, ...]:
         """The sessions earlier revisions held and ``plan`` does not (``dropped_sessions``)."""
         return dropped_sessions(plan, self.revisions(plan.plan_id))
+
+    @_guarded
+    def feed_token(self, plan_id: str) -> str | None:
+        """The secret token of the plan's calendar feed, if it has one."""
+        row = self.db.execute("SELECT token FROM feed_tokens WHERE plan_id = ?",
+                              (plan_id,)).fetchone()
+        return None if row is None else str(row["token"])
+
+    @_guarded
+    def set_feed_token(self, plan_id: str, token: str) -> None:
+        """Give the plan's feed the token ``token`` (the old one stops working)."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO feed_tokens (plan_id, token) VALUES (?, ?) ON CONFLICT "
+                       "(plan_id) DO UPDATE SET token = excluded.token", (plan_id, token))
 
     @_guarded
     def history(self) -> list[Revision]:

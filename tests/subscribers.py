@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -53,16 +54,29 @@ fileext = ".ics"
     return done
 
 
-def synced_events(folder: Path) -> dict[str, tuple[str, dt.datetime, str]]:
-    """UID -> (STATUS, start, SUMMARY) of every event vdirsyncer wrote into ``folder/local``;
-    one event a file and no UID twice, or the test fails."""
-    found: dict[str, tuple[str, dt.datetime, str]] = {}
+@dataclass(frozen=True)
+class Synced:
+    """One event as vdirsyncer wrote it. Its http storage (a subscription) replaces each UID
+    with a hash of the item's content, so a subscribed event is known by what it says."""
+
+    uid: str
+    status: str
+    start: dt.datetime
+    summary: str
+
+
+def synced_events(folder: Path) -> list[Synced]:
+    """Every event vdirsyncer wrote into ``folder/local``, in start order; one event a file and
+    no UID twice, or the test fails."""
+    found: list[Synced] = []
     for path in sorted((folder / "local").glob("*.ics")):
         events = Calendar.from_ical(path.read_bytes()).events
         assert len(events) == 1, f"{path.name} holds {len(events)} events"
         event = events[0]
-        uid, start = str(event["UID"]), event.start
+        start = event.start
         assert isinstance(start, dt.datetime)
-        assert uid not in found, f"UID {uid} twice"
-        found[uid] = (str(event.get("STATUS", "")), start, str(event["SUMMARY"]))
-    return found
+        found.append(Synced(str(event["UID"]), str(event.get("STATUS", "")), start,
+                            str(event["SUMMARY"])))
+    uids = [item.uid for item in found]
+    assert len(set(uids)) == len(uids), "a UID twice"
+    return sorted(found, key=lambda item: (item.start, item.summary))

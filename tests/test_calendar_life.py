@@ -161,8 +161,7 @@ def test_generate_sync_replan_sync(tmp_path: Path, caldav_url: str,
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     assert "same UID" not in pulled.stdout + pulled.stderr
     synced = synced_events(tmp_path / "vdirsyncer")
-    assert {uid: start for uid, (_, start, _) in synced.items()} == {
-        s.uid: s.start for s in new.sessions}
+    assert {item.uid: item.start for item in synced} == {s.uid: s.start for s in new.sessions}
 
 
 def test_server_down_is_a_clear_error_and_the_plan_stays(tmp_path: Path) -> None:

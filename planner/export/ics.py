@@ -3,7 +3,7 @@ VTIMEZONE, stable UIDs, DTSTAMP and SEQUENCE from the store (never from a clock 
 no VALARM.
 
 Two shapes. The file (``plan_calendar``) is a published calendar: METHOD:PUBLISH (Outlook and
-Apple refuse REQUEST with several events), a name and the plan's id as calendar UID. A CalDAV
+Apple refuse REQUEST with several events) and a name, no calendar-level UID. A CalDAV
 resource (``session_resources``) is one event's object as RFC 4791 stores it: VERSION, PRODID,
 the VTIMEZONE and the VEVENT only - no METHOD (SabreDAV servers such as Nextcloud refuse it) and
 no calendar-level UID or NAME (vdirsyncer takes the first UID as the object's identity).
@@ -108,11 +108,12 @@ def _with_timezone(calendar: Calendar, zone: Timezone) -> Calendar:
 
 
 def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
-                  dropped: Sequence[Session] = ()) -> bytes:
+                  dropped: Sequence[Session] = (), refresh: dt.timedelta | None = None) -> bytes:
     """The whole plan as one .ics file for import or subscription, with the sessions a replan
     ``dropped`` as CANCELLED (see ``plan.dropped_sessions``); ``per_revision`` gives each
     revision its own UIDs (for Google's file import into a new calendar, see ``revision_uid``;
-    dropped sessions are left out there, as that calendar never held them)."""
+    dropped sessions are left out there, as that calendar never held them). ``refresh``: how
+    often a subscribed client should fetch it again (REFRESH-INTERVAL, X-PUBLISHED-TTL)."""
     from icalendar import Calendar, vText
 
     events = [session_event(plan, s, safety_note, per_revision) for s in (
@@ -121,7 +122,16 @@ def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
     # NAME and X-WR-CALNAME are TEXT, but icalendar writes them unescaped (vUnknown): a name with
     # a comma or a newline would break the file. vText escapes them as DESCRIPTION is.
     calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=vText(plan.calendar_name),
-                            uid=plan.plan_id, subcomponents=events)
+                            subcomponents=events, refresh_interval=refresh)
+    # No calendar-level UID (Calendar.new adds a random one): vdirsyncer, subscribing, copies the
+    # calendar's properties into each event's item and takes the first UID as the item's, so
+    # every event would be one item. The plan's id is in each event (X-PERIODIZE-PLAN).
+    del calendar["UID"]
+    if refresh is not None:
+        from icalendar import vDuration
+
+        calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"     # required by RFC 7986
+        calendar.add("X-PUBLISHED-TTL", vDuration(refresh))          # Outlook's name for it
     return bytes(_with_timezone(calendar, plan_timezone(plan)).to_ical())
 
 
