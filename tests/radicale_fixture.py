@@ -76,19 +76,24 @@ def radicale_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     rights = home / "rights"
     rights.write_text(_RIGHTS, encoding="utf-8")
     port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    log_path = home / "radicale.log"
+    yield from run_server(
+        [sys.executable, "-m", "radicale", "--config", "",
+         "--server-hosts", f"127.0.0.1:{port}",
+         "--auth-type", "none", "--auth-delay", "0",
+         "--rights-type", "from_file", "--rights-file", str(rights),
+         "--storage-filesystem-folder", str(home / "storage"),
+         "--logging-level", "warning"],
+        f"http://127.0.0.1:{port}/", home / "radicale.log", "radicale")
+
+
+def run_server(command: list[str], url: str, log_path: Path, name: str) -> Iterator[str]:
+    """Start a server (``command``, its output to ``log_path``), yield ``url`` once it answers,
+    stop it afterwards: the body of a server fixture."""
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "radicale", "--config", "",
-             "--server-hosts", f"127.0.0.1:{port}",
-             "--auth-type", "none", "--auth-delay", "0",
-             "--rights-type", "from_file", "--rights-file", str(rights),
-             "--storage-filesystem-folder", str(home / "storage"),
-             "--logging-level", "warning"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT)
     try:
-        wait_until_up(process, url, log_path)
+        wait_until_up(process, url, log_path, name)
         yield url
     finally:
         process.terminate()

@@ -6,12 +6,11 @@ against each server in turn."""
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
-from radicale_fixture import free_port, wait_until_up
+from radicale_fixture import free_port, run_server
 
 SERVERS = ("radicale", "xandikos")
 
@@ -23,24 +22,11 @@ def xandikos_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("xandikos is not installed")
     home = tmp_path_factory.mktemp("xandikos")
     port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    log_path = home / "xandikos.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "xandikos", "serve", "--directory", str(home / "data"),
-             "--defaults", "--listen-address", "127.0.0.1", "--port", str(port),
-             "--no-detect-systemd", "--state-dir", str(home / "state")],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_up(process, url, log_path, "xandikos")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+    yield from run_server(
+        [sys.executable, "-m", "xandikos", "serve", "--directory", str(home / "data"),
+         "--defaults", "--listen-address", "127.0.0.1", "--port", str(port),
+         "--no-detect-systemd", "--state-dir", str(home / "state")],
+        f"http://127.0.0.1:{port}/", home / "xandikos.log", "xandikos")
 
 
 @pytest.fixture(params=SERVERS)
