@@ -9,15 +9,13 @@ from typing import TYPE_CHECKING
 
 from planner import __version__
 from planner.plan import Dose, Plan, Session
-from planner.session_types import TYPES
+from planner.session_types import BLOCK_HEADINGS, BLOCKS, TYPES
 
 if TYPE_CHECKING:
     from icalendar import Calendar, Event
 
 PRODID = f"-//periodize//periodize {__version__}//EN"
 PLAN_PROPERTY = "X-PERIODIZE-PLAN"
-_HEADINGS = {"warmup": "Warm-up", "plyometrics": "Plyometrics", "strength": "Strength",
-             "stretching": "Stretching"}
 
 
 def summary(session: Session) -> str:
@@ -35,11 +33,11 @@ def description(session: Session, safety_note: str) -> str:
     # Nothing here may depend on the rest of the plan (its length, say): a session's text changes
     # only when the session does, so SEQUENCE stays honest.
     lines = [f"Week {session.week} · {session.minutes} min · effort {session.rpe}/10"]
-    for kind in ("warmup", "plyometrics", "strength", "stretching"):
+    for kind in BLOCKS:
         doses = [d for d in session.exercises if d.kind == kind]
         if doses:
             extra = f" ({session.foot_contacts} foot contacts)" if kind == "plyometrics" else ""
-            lines += ["", _HEADINGS[kind] + extra, *(_line(d) for d in doses)]
+            lines += ["", BLOCK_HEADINGS[kind] + extra, *(_line(d) for d in doses)]
     lines += ["", f"Safety: {safety_note}"]
     return "\n".join(lines)
 
@@ -60,7 +58,7 @@ def session_event(plan: Plan, session: Session, safety_note: str,
         uid=revision_uid(plan, session) if per_revision else session.uid, stamp=session.stamp,
         start=session.start, end=session.end,
         summary=summary(session), description=description(session, safety_note),
-        categories=[_HEADINGS[k] for k in session.kinds], sequence=session.sequence,
+        categories=[BLOCK_HEADINGS[k] for k in session.kinds], sequence=session.sequence,
         status=STATUS.CANCELLED if session.status == "missed" else STATUS.CONFIRMED)
     event.add(PLAN_PROPERTY, plan.plan_id)
     return event
