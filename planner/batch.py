@@ -252,9 +252,9 @@ def _plan_one(task: _Task) -> tuple[int, AthleteResult]:
 
 
 def _prepare_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("-o", str(out_dir), "a folder, not a file")
     try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise InputError("-o", str(out_dir), "a folder, not a file")
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError("-o", str(out_dir), f"a folder that can be made ({exc.strerror})"

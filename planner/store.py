@@ -20,7 +20,7 @@ from planner.plan import Plan, plan_from_dict
 from planner.profile import Profile, profile_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -41,6 +41,13 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         kind TEXT,
         recorded TEXT NOT NULL,
         UNIQUE (plan_id, day)
+    );
+    """,
+    2: """
+    CREATE TABLE google_calendars (
+        name TEXT PRIMARY KEY,
+        calendar_id TEXT NOT NULL,
+        summary TEXT NOT NULL
     );
     """,
 }
@@ -74,10 +81,38 @@ class Current(NamedTuple):
 
 
 @dataclass(frozen=True)
+class GoogleCalendar:
+    """A Google calendar periodize created: its id and the title periodize last gave it."""
+
+    calendar_id: str
+    summary: str
+
+
+@dataclass(frozen=True)
 class LogEntry:
     day: dt.date
     status: str
     kind: str | None
+
+
+#: Seconds to wait for another program (another periodize) to finish with the store.
+BUSY_TIMEOUT_S = 10.0
+
+
+class StoreBusy(StoreError):
+    """Another program holds the store locked beyond ``BUSY_TIMEOUT_S``: a state of the world,
+    not bad input, so the exit code is that of the outside world."""
+
+    exit_code = 3
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path}: the store is busy (another program, perhaps another "
+                         f"periodize, has held it locked for {BUSY_TIMEOUT_S:g} s); nothing was "
+                         "changed; try again when it has finished")
+
+
+def _busy(exc: sqlite3.DatabaseError) -> bool:
+    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
 
 
 _P = ParamSpec("_P")
@@ -99,11 +134,10 @@ def _guarded(method: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatena
         try:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as exc:
-            busy = getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+            if _busy(exc):
+                raise StoreBusy(self.path) from None
             raise StoreError(f"{self.path}: the store cannot be used ({_brief(str(exc))}); "
-                             "nothing was changed; " + ("try again when no other periodize is "
-                             "running" if busy else "if this persists, restore a backup")
-                             ) from None
+                             "nothing was changed; if this persists, restore a backup") from None
 
     return wrapper
 
@@ -216,6 +250,21 @@ class Store:
                 "kind = excluded.kind, recorded = excluded.recorded",
                 [(plan_id, d.isoformat(), status, kind, now.isoformat()) for d in days])
 
+    # -- Google calendars ------------------------------------------------------------------------
+    # Keyed by the --calendar name asked for ('' for the plan's own calendar); the id is Google's.
+    @_guarded
+    def google_calendar(self, name: str) -> GoogleCalendar | None:
+        row = self.db.execute("SELECT calendar_id, summary FROM google_calendars WHERE name = ?",
+                              (name,)).fetchone()
+        return None if row is None else GoogleCalendar(row["calendar_id"], row["summary"])
+
+    @_guarded
+    def remember_google_calendar(self, name: str, calendar: GoogleCalendar) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO google_calendars (name, calendar_id, summary) VALUES (?, ?, ?) "
+                       "ON CONFLICT (name) DO UPDATE SET calendar_id = excluded.calendar_id, "
+                       "summary = excluded.summary", (name, calendar.calendar_id, calendar.summary))
+
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
     version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -241,9 +290,8 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
 _ELSE = "point --db or PERIODIZE_DB at a periodize store, or at a new file"
 
 
-def open_store(path: Path, create: bool = False) -> Store:
-    """Open the store at ``path``. A missing file is created only with ``create``; a file that is
-    not a periodize store, comes from a newer version or is damaged is refused untouched."""
+def _prepare(path: Path, create: bool) -> bool:
+    """Whether a store file exists at ``path``; the default folder is made when creating."""
     exists = path.exists()
     if not exists and not create:
         raise StoreError(f"{path}: no plan store here; run `periodize generate PROFILE` first "
@@ -254,8 +302,21 @@ def open_store(path: Path, create: bool = False) -> Store:
         if os.environ.get("PERIODIZE_DB") or path != default_path():
             raise InputError("--db", str(path), "a path in an existing folder")
         path.parent.mkdir(parents=True, exist_ok=True)
+    return exists
+
+
+def open_store(path: Path, create: bool = False) -> Store:
+    """Open the store at ``path``. A missing file is created only with ``create``; a file that is
+    not a periodize store, comes from a newer version or is damaged is refused untouched."""
     try:
-        db = sqlite3.connect(path, isolation_level=None, timeout=10)
+        exists = _prepare(path, create)
+    except OSError as exc:     # a name too long, a data folder that is a file or read-only
+        why = exc.strerror or exc
+        raise StoreError(f"{path}: the store cannot be opened or created there ({why}); nothing "
+                         "was changed; point --db or PERIODIZE_DB at a file in a folder you may "
+                         "write to") from None
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
         db.row_factory = sqlite3.Row
         if exists:
             app = db.execute("PRAGMA application_id").fetchone()[0]
@@ -271,6 +332,8 @@ def open_store(path: Path, create: bool = False) -> Store:
                                  "restore a backup")
         _migrate(db, path)
     except sqlite3.DatabaseError as exc:
+        if _busy(exc):
+            raise StoreBusy(path) from None
         if getattr(exc, "sqlite_errorname", "") == "SQLITE_CORRUPT":
             raise StoreError(f"{path}: the store is damaged ({_brief(str(exc))}); nothing was "
                              "changed; restore a backup") from None

@@ -416,14 +416,19 @@ def count_expanded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     def counting_of(*args: object, **kwargs: object) -> object:
         query = expand(*args, **kwargs)
-        after = query.after
+        after, between = query.after, query.between
 
         def counting_after(start: datetime) -> Iterator[object]:
             for occurrence in after(start):
                 counted[0] += 1
                 yield occurrence
 
-        query.after = counting_after
+        def counting_between(start: datetime, end: datetime) -> list[object]:
+            found: list[object] = between(start, end)
+            counted[0] += len(found)
+            return found
+
+        query.after, query.between = counting_after, counting_between
         return query
 
     monkeypatch.setattr(recurring_ical_events, "of", counting_of)

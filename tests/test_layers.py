@@ -19,13 +19,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cli", ("cli",)),
     ("commands", ("planner.commands",)),
     ("workflows", ("planner.generate", "planner.replan", "planner.batch", "planner.sync",
-                   "planner.views.*")),
+                   "planner.google_sync", "planner.views.*")),
     ("stages", ("planner.availability", "planner.busy", "planner.busy_caldav",
-                "planner.busy_sources", "planner.caldav_client", "planner.program",
-                "planner.dosing", "planner.model", "planner.solve", "planner.explain",
-                "planner.validate")),
+                "planner.busy_sources", "planner.caldav_client", "planner.google_auth",
+                "planner.program", "planner.dosing", "planner.model", "planner.solve",
+                "planner.explain", "planner.validate")),
     ("data", ("planner.profile", "planner.plan", "planner.session_types", "planner.store",
-              "planner.export.*", "planner.strict_toml", "catalog")),
+              "planner.export.*", "planner.strict_toml", "planner.reading", "catalog")),
     ("base", ("planner", "planner.errors")),
 )
 OURS = ("cli", "planner", "catalog")

@@ -18,7 +18,7 @@ from factories import ROOT, one_line_error, profile_toml, run, write_profile
 
 import cli
 from planner.busy import MAX_BUSY_BYTES
-from planner.store import open_store
+from planner.store import SCHEMA_VERSION, open_store
 
 BUSY_FIXTURES = ROOT / "tests" / "fixtures" / "busy"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256)) * 4
@@ -100,11 +100,11 @@ def test_a_profile_that_is_not_utf8(tmp_path: Path, store: Path) -> None:
             "UTF-8")
 
 
-def test_a_device_as_profile_is_read_only_up_to_the_limit(tmp_path: Path, store: Path) -> None:
+def test_a_device_as_profile_is_refused_unread(tmp_path: Path, store: Path) -> None:
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero here")
     refused(store, tmp_path, ["generate", "/dev/zero"], "profile: '/dev/zero'",
-            "files up to 1,000,000 bytes")
+            "a regular file (not a device or a pipe)")
 
 
 BAD_PROFILES: list[tuple[str, dict[str, Any], str, str, str]] = [
@@ -336,8 +336,8 @@ def _damaged_text(db: Path) -> None:
 BAD_STORES: dict[str, tuple[Callable[[Path], None], str]] = {
     "text-file": (_text_file, "not a readable periodize store (file is not a database)"),
     "other-app": (_other_app, "not a periodize plan store; nothing was changed"),
-    "newer-schema": (_newer, "made by a newer periodize (schema 99; this one reads up to 1); "
-                             "upgrade periodize"),
+    "newer-schema": (_newer, "made by a newer periodize (schema 99; this one reads up to "
+                             f"{SCHEMA_VERSION}); upgrade periodize"),
     "damaged-page": (_damaged_page, "the store is damaged ("),   # then "restore a backup"
     "damaged-header": (_damaged_header, "not a readable periodize store"),
     "damaged-text": (_damaged_text, "the store cannot be used (Could not decode to UTF-8"),

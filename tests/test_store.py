@@ -81,11 +81,32 @@ def saved(db: Path, plan: Plan, count: int) -> list[Plan]:
 
 # --- schema and migrations --------------------------------------------------------------------
 
+TABLES = ["google_calendars", "log", "revisions"]
+
 
 def test_a_new_store_says_what_it_is_and_which_schema_it_has(db: Path) -> None:
     open_store(db, create=True).close()
     assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION)
-    assert tables(db) == ["log", "revisions"]
+    assert tables(db) == TABLES
+
+
+def test_a_schema_1_store_gains_the_google_calendars_table_and_keeps_its_data(
+        db: Path, plan: Plan) -> None:
+    with sqlite3.connect(db) as raw:
+        raw.executescript(store_module.MIGRATIONS[1])
+        raw.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        raw.execute("PRAGMA user_version = 1")
+        raw.execute("INSERT INTO log (plan_id, day, status, kind, recorded) VALUES "
+                    "(?, '2027-01-05', 'missed', NULL, '2026-12-01T09:00:00+00:00')",
+                    (plan.plan_id,))
+    raw.close()
+    with open_store(db) as store:
+        store.remember_google_calendar("", store_module.GoogleCalendar("id@group", "periodize"))
+    assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION) and tables(db) == TABLES
+    with open_store(db) as store:
+        assert store.google_calendar("") == store_module.GoogleCalendar("id@group", "periodize")
+        assert [(e.day.isoformat(), e.status) for e in store.log(plan.plan_id)] == [
+            ("2027-01-05", "missed")]
 
 
 def test_a_missing_store_is_created_only_when_asked(db: Path) -> None:
@@ -98,7 +119,7 @@ def test_an_empty_file_is_migrated_from_version_0(db: Path) -> None:
     db.touch()
     open_store(db).close()
     assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION)
-    assert tables(db) == ["log", "revisions"]
+    assert tables(db) == TABLES
 
 
 def test_a_fresh_sqlite_database_is_migrated_from_version_0(db: Path) -> None:
@@ -121,7 +142,7 @@ def test_a_failed_migration_changes_nothing(db: Path, monkeypatch: pytest.Monkey
     assert tables(db) == [] and pragmas(db) == (0, 0)
     monkeypatch.undo()
     open_store(db).close()
-    assert tables(db) == ["log", "revisions"]
+    assert tables(db) == TABLES
 
 
 def test_a_later_schema_migrates_an_existing_store_and_keeps_its_data(
@@ -130,17 +151,19 @@ def test_a_later_schema_migrates_an_existing_store_and_keeps_its_data(
     with open_store(db) as store:
         store.record(plan.plan_id, [DAY], "missed", None, NOW)
     before = state(db)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    later = SCHEMA_VERSION + 1
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", later)
     monkeypatch.setattr(store_module, "MIGRATIONS", {
-        **store_module.MIGRATIONS, 2: "ALTER TABLE log ADD COLUMN note TEXT"})
+        **store_module.MIGRATIONS, later: "ALTER TABLE log ADD COLUMN note TEXT"})
     with open_store(db) as store:
         assert [r.number for r in store.history()] == [1, 2]
         assert store.log(plan.plan_id)[0].status == "missed"
-    assert pragmas(db) == (APPLICATION_ID, 2)
+    assert pragmas(db) == (APPLICATION_ID, later)
     after = state(db)
     assert after[0] == before[0] and [r[:-1] for r in after[1]] == before[1]
     monkeypatch.undo()
-    with pytest.raises(StoreError, match=r"newer periodize \(schema 2; this one reads up to 1\)"):
+    with pytest.raises(StoreError, match=rf"newer periodize \(schema {later}; this one reads "
+                                         rf"up to {SCHEMA_VERSION}\)"):
         open_store(db)
 
 
