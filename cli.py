@@ -33,8 +33,8 @@ def handle_errors(command: F) -> F: ...
 def handle_errors(*, interrupted: str) -> Callable[[F], F]: ...
 def handle_errors(command: F | None = None, *, interrupted: str = INTERRUPTED) -> Any:
     """Print a PeriodizeError as one line on stderr and exit with its code; no traceback. A
-    Ctrl-C prints ``interrupted`` and exits with 130. Use as ``@handle_errors`` or
-    ``@handle_errors(interrupted="...")``."""
+    Ctrl-C (or SIGTERM, SIGHUP) prints ``interrupted`` and exits with the signal's code. Use as
+    ``@handle_errors`` or ``@handle_errors(interrupted="...")``."""
 
     def decorate(function: F) -> F:
         @functools.wraps(function)
@@ -44,11 +44,12 @@ def handle_errors(command: F | None = None, *, interrupted: str = INTERRUPTED) -
             except PeriodizeError as exc:
                 click.echo(f"Error: {exc}", err=True)
                 sys.exit(exc.exit_code)
-            except KeyboardInterrupt:
-                _interrupted(interrupted)
+            except KeyboardInterrupt as exc:
+                _interrupted(exc, interrupted)
             except ImportError as exc:   # Ctrl-C while a compiled extension (OR-Tools) loaded
-                if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
-                    _interrupted(interrupted)
+                cause = exc.__cause__ or exc.__context__
+                if isinstance(cause, KeyboardInterrupt):
+                    _interrupted(cause, interrupted)
                 raise
 
         return wrapper  # type: ignore[return-value]
@@ -56,11 +57,43 @@ def handle_errors(command: F | None = None, *, interrupted: str = INTERRUPTED) -
     return decorate(command) if command is not None else decorate
 
 
-def _interrupted(message: str) -> NoReturn:
+def _interrupted(exc: KeyboardInterrupt, message: str = INTERRUPTED) -> NoReturn:
     """Every change is one transaction and every file is replaced whole, so whatever moment the
-    Ctrl-C came at, the store and the files are either as before or wholly new."""
+    Ctrl-C (or SIGTERM, SIGHUP) came at, the store and the files are either as before or wholly
+    new. ``message`` starts "Interrupted: "; a signal other than Ctrl-C is named instead."""
+    if isinstance(exc, Terminated):
+        head, _, rest = message.partition("Interrupted: ")
+        message = f"{head}Stopped by {exc.name}: {rest}"
     click.echo(message, err=True)
-    sys.exit(130)
+    sys.exit(_exit_code(exc))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, as Python raises KeyboardInterrupt for
+    SIGINT: one path ends every command cleanly (store rolled back, files whole, batch workers
+    ended). The exit code is the shell's for that signal, 128 + its number (143, 129)."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        super().__init__(signum)
+        self.name = signal.Signals(signum).name
+        self.exit_code = 128 + signum
+
+
+def _exit_code(exc: KeyboardInterrupt) -> int:
+    return exc.exit_code if isinstance(exc, Terminated) else 130
+
+
+def _terminate(signum: int, frame: object) -> None:
+    import signal
+
+    for name in _ENDING:     # one is enough: the clean-up that follows is not interrupted again
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+_ENDING = [name for name in ("SIGTERM", "SIGHUP") if hasattr(__import__("signal"), name)]
 
 
 def _now() -> dt.datetime:
@@ -124,7 +157,13 @@ class Periodize(click.Group):
     """The command group; a usage mistake (an unknown option, a bad value) is one line too."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        import signal
+        import threading
+
         kwargs["standalone_mode"] = False
+        handled = threading.current_thread() is threading.main_thread()
+        previous = {name: signal.signal(getattr(signal, name), _terminate)
+                    for name in (_ENDING if handled else [])}
         try:
             return super().main(*args, **kwargs)
         except click.MissingParameter as exc:
@@ -148,6 +187,9 @@ class Periodize(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(1)
+        finally:
+            for name, handler in previous.items():
+                signal.signal(getattr(signal, name), handler)
 
 
 @click.group(cls=Periodize, context_settings={"help_option_names": ["-h", "--help"]})
@@ -503,13 +545,19 @@ def _sync_summary(report: SyncReport) -> None:
                 help="a CSV file, one athlete a row, or a folder of profile .toml files")
 @output_option(Path("plans"), "Folder for each athlete's store and calendar, and summary.csv.",
                name="out_dir", folder=True)
-@click.option("--jobs", type=click.IntRange(min=1), help="Processes (default: the core count).")
-@handle_errors(interrupted="Interrupted: athletes already planned keep their files.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Processes, at most one per usable core "
+              "and per athlete (default: the usable cores).")
+@handle_errors(interrupted="\nInterrupted: athletes already planned keep their files; the "
+                          "workers were ended.")
 def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
     """Plan a whole roster: a CSV (one athlete a row) or a folder of profiles.
 
-    CSV columns: name, timezone, start, level, weeks, rest_days ("sat;sun"), and mon..sun
-    holding windows separated by ";" (e.g. "07:00-08:00;18:00-20:00").
+    CSV columns: name, timezone, start, level, weeks, rest_days ("sat;sun"), mon..sun
+    holding windows separated by ";" (e.g. "07:00-08:00;18:00-20:00"), and optional
+    plyo_min, plyo_max, strength_min, strength_max (sessions a week).
+
+    Exit code: 0 when every athlete was planned, 1 when some could not be (no plan fits),
+    2 when some row was bad input; summary.csv says which, and why.
 
     \b
     Example:
@@ -523,6 +571,9 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
             bar.update(done - bar.pos)
 
         summary = run_batch(roster, out_dir, _now(), jobs, progress)
+    if summary.capped:
+        click.echo(f"--jobs {jobs}: planned with {summary.workers} worker processes, capped "
+                   f"at {summary.capped}.")
     counts: dict[str, int] = {}
     for result in summary.results:
         counts[result.status] = counts.get(result.status, 0) + 1
@@ -531,6 +582,15 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
     for result in summary.results:
         if result.reason:
             click.echo(f"  {result.athlete}: {result.status}: {result.reason}")
+    sys.exit(batch_exit_code(counts))
+
+
+def batch_exit_code(counts: dict[str, int]) -> int:
+    """2 when some row was bad input, else 1 when some athlete could not be planned, else 0:
+    the codes a single ``generate`` would have given, the worst one."""
+    from planner.batch import BAD_INPUT, NO_PLAN
+
+    return 2 if counts.get(BAD_INPUT) else 1 if counts.get(NO_PLAN) else 0
 
 
 if __name__ == "__main__":

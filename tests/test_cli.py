@@ -408,4 +408,4 @@ def test_ctrl_c_in_batch_goes_through_the_one_error_handler(
     result = run("batch", str(tmp_path), "-o", str(tmp_path / "out"))
     assert result.exit_code == 130
     assert result.stderr.splitlines()[-1] == ("Interrupted: athletes already planned keep their "
-                                              "files.")
+                                              "files; the workers were ended.")
