@@ -105,36 +105,14 @@ def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> byt
     return render(plan, fmt, google)
 
 
-def parse_day(raw: str, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise InputError(field, raw, "a date like 2027-01-13") from None
-
-
 def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
            now: dt.datetime) -> list[Session]:
-    """Log sessions as done or missed. Every date is checked before anything is written."""
-    with open_store(db) as store:
-        plan = store.current().plan
-        by_day = {plan.local_date(s): s for s in plan.sessions}
-        found: list[Session] = []
-        for raw in raw_days:
-            day = parse_day(raw, "DATE")
-            if not plan.start <= day <= plan.end:
-                raise InputError("DATE", raw, f"a date within the plan, {plan.start} to "
-                                 f"{plan.end}")
-            session = by_day.get(day)
-            if session is None:
-                near = sorted(by_day, key=lambda d: abs((d - day).days))[:2]
-                raise InputError("DATE", raw, "a date with a session; the nearest are "
-                                 + " and ".join(f"{d:%a %Y-%m-%d}" for d in sorted(near)))
-            if kind is not None and kind not in session.kinds:
-                raise InputError("--kind", kind, f"the session on {day} holds "
-                                 + ", ".join(session.kinds))
-            found.append(session)
-        store.record(plan.plan_id, [plan.local_date(s) for s in found], status, kind, now)
-    return found
+    """Log sessions as done (as prescribed) or missed; see ``planner.logbook`` for the rest."""
+    from planner import logbook
+
+    logged = (logbook.done(db, raw_days, now) if status == "done"
+              else logbook.missed(db, raw_days, kind, now))
+    return list(logged.sessions)
 
 
 @dataclass(frozen=True)
@@ -142,6 +120,7 @@ class Replan:
     plan: Plan
     saved: bool
     result: Replanned
+    redosed: tuple[str, ...] = ()     # how the log re-dosed the new forecast, in words
 
 
 def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: Path | None,
@@ -152,8 +131,8 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
 
     catalog = default_catalog()
     with open_store(db) as store:
-        plan, stored = store.current()
-        profile = stored
+        stored = profile = store.current().profile
+        plan = store.forecast()      # replan the forecast; the log re-doses the result
         if profile_path is not None:
             profile = read_profile(profile_path, catalog)
             if profile.start != plan.start:
@@ -166,11 +145,13 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
         intervals = read_busy(profile, busy, *busy_range(plan, day))
         result = solve_again(plan, profile, catalog, store.log(plan.plan_id), intervals,
                              max(day, plan.start), now, keep_end, profile != stored)
-        new = (store.save(result.plan, profile, f"replanned on {day}") if result.changed
-               else plan)
+        from planner.logbook import redose
+
+        new, said, saved = redose(store, store.athlete_log(plan.plan_id), now,
+                                  f"replanned on {day}", result.plan, profile)
     if output is not None:
         write_plan(new, output, "ics")
-    return Replan(new, result.changed, result)
+    return Replan(new, saved, result, said)
 
 
 def marked_plan(db: Path) -> Plan:
@@ -188,8 +169,10 @@ def undo(db: Path) -> Revision:
         return store.undo()
 
 
-def sync(db: Path, url: str, user: str, password: str, calendar: str | None) -> SyncReport:
-    """Make the CalDAV calendar hold exactly the current plan (one resource per session)."""
+def sync(db: Path, url: str, user: str, password: str, calendar: str | None,
+         replace: bool = False) -> SyncReport:
+    """Make the CalDAV calendar hold exactly the current plan (one resource per session),
+    touching only this plan's events; ``replace``: another plan's events there are replaced."""
     from planner.export.ics import session_resources
     from planner.sync import sync_calendar
 
@@ -197,7 +180,7 @@ def sync(db: Path, url: str, user: str, password: str, calendar: str | None) -> 
     resources = session_resources(plan, default_catalog().safety_note)
     return sync_calendar(resources, url=url, user=user, password=password,
                          calendar_name=calendar or f"periodize · {plan.name}",
-                         plan_id=plan.plan_id)
+                         plan_id=plan.plan_id, replace=replace)
 
 
 def sync_google(db: Path, calendar: str | None, client_secret: Path | None) -> SyncReport:

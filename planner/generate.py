@@ -95,7 +95,14 @@ def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | No
     intervals = read_busy(profile, busy)
     plan, stats = build_plan(profile, catalog, intervals, now, progress)
     with open_store(db, create=True) as store:
-        plan = store.save(plan, profile, note)
+        # The forecast re-dosed by what the athlete already logged for this plan (if anything).
+        from catalog.monitoring import default_monitoring
+        from planner.adapt import adapted
+
+        redosed = adapted(plan, profile, catalog, default_monitoring(),
+                          store.athlete_log(plan.plan_id))
+        plan = store.save(redosed, profile, note,
+                          forecast=plan if redosed.sessions != plan.sessions else None)
     if output is not None:
         write_plan(plan, output, "ics")
     return plan, stats
