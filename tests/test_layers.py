@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("stages", ("planner.availability", "planner.busy", "planner.busy_caldav",
                 "planner.busy_sources", "planner.caldav_client", "planner.google_auth",
                 "planner.program", "planner.dosing", "planner.adapt", "planner.model",
+                "planner.pruning",
                 "planner.solve", "planner.explain", "planner.validate")),
     ("data", ("planner.profile", "planner.plan", "planner.session_types", "planner.store",
               "planner.export.*", "planner.strict_toml", "planner.reading", "catalog",
