@@ -449,6 +449,20 @@ def test_an_interrupted_sync_is_finished_by_the_next(db: Path, google: GoogleSta
     assert len(google.calendars) == 1
 
 
+def test_a_connection_lost_mid_sync_is_one_line_exit_3_and_the_next_sync_finishes(
+        db: Path, google: GoogleStandIn) -> None:
+    google.interrupt_after = 1 + 5
+    google.interrupt = ConnectionResetError
+    result = run(db)
+    assert result.exit_code == 3, result.output
+    assert result.stderr.splitlines() == ["Error: cannot reach Google Calendar "
+                                          "(ConnectionResetError)"]
+    google.interrupt_after = None
+    report = sync(db)
+    assert len(report.unchanged) == 5
+    assert_holds(google, db)
+
+
 def test_a_calendar_the_user_deleted_is_made_again(db: Path, google: GoogleStandIn) -> None:
     sync(db)
     old = calendar_id(db)
@@ -667,6 +681,37 @@ def test_without_the_extra_sync_google_says_how_to_install_it(db: Path, tmp_path
         "Error: sync --google needs Google's client libraries (googleapiclient is missing); "
         "install them with: pip install 'periodize[google]'"]
     assert not (tmp_path / "config").exists()
+
+
+STANDIN_RUN = """
+import sys
+sys.path.insert(0, 'tests')
+from google_standin import GoogleStandIn
+from planner import google_sync
+standin = GoogleStandIn()
+google_sync.new_http = lambda: standin
+import cli
+try:
+    cli.main(sys.argv[1:])
+finally:
+    print(len(standin.calls), len(standin.writes()), file=sys.stderr)
+"""
+
+
+def test_sync_google_in_a_fresh_python(db: Path, google: GoogleStandIn) -> None:
+    """The whole command in its own interpreter (imports, exit code, output), Google's side
+    played by the stand-in loaded into it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PERIODIZE_")}
+    token = google_auth.token_path()
+    before = token.read_bytes()
+    done = subprocess.run([sys.executable, "-c", STANDIN_RUN, "--db", str(db), "sync",
+                           "--google"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    n = len(current(db).sessions)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{n} created, 0 updated, 0 deleted, 0 unchanged.\n"
+    assert done.stderr.split() == [str(2 + n), str(1 + n)]    # calendar, list, imports
+    assert token.read_bytes() == before                       # still valid: not rewritten
 
 
 def test_remote_errors_never_leave_a_half_remembered_calendar(db: Path,
