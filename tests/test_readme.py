@@ -27,7 +27,7 @@ def test_the_reference_names_every_command_and_option() -> None:
     import cli
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    root = click.Context(cli.main, info_name="periodize")
+    root = click.Context(cli.main, info_name="periodize", **cli.main.context_settings)
     for name, command in cli.main.commands.items():
         assert f"| `periodize {name} " in text, name
         ctx = click.Context(command, info_name=name, parent=root)
