@@ -1,5 +1,5 @@
-"""sync_calendar against real servers (Radicale, and Xandikos for the change, refusal and partial-sync
-tests; see radicale_fixture.py and xandikos_fixture.py) and a few fake ones."""
+"""sync_calendar against real servers (Radicale; Xandikos too for the change, refusal and
+partial-sync tests; see radicale_fixture.py and xandikos_fixture.py) and a few fake ones."""
 
 from __future__ import annotations
 
