@@ -725,9 +725,12 @@ def feed(ctx: click.Context, host: str, port: int, new_token: bool) -> None:
                name="out_dir", folder=True)
 @click.option("--jobs", type=click.IntRange(min=1), help="Processes, at most one per usable core "
               "and per athlete (default: the usable cores).")
+@click.option("--cluster", metavar="ADDRESS", help="Plan on a Dask cluster: its scheduler's "
+              "address (tcp://host:8786), or 'local' for a LocalCluster of --jobs processes. "
+              "Needs pip install 'periodize[cluster]'.")
 @handle_errors(interrupted="\nInterrupted: athletes already planned keep their files; the "
                           "workers were ended.")
-def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
+def batch(roster: Path, out_dir: Path, jobs: int | None, cluster: str | None) -> None:
     """Plan a whole roster: a CSV (one athlete a row) or a folder of profiles.
 
     CSV columns: name, timezone, start, level, weeks, rest_days ("sat;sun"), mon..sun
@@ -735,20 +738,26 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
     plyo_min, plyo_max, strength_min, strength_max (sessions a week).
 
     Exit code: 0 when every athlete was planned, 1 when some could not be (no plan fits),
-    2 when some row was bad input; summary.csv says which, and why.
+    2 when some row was bad input, 3 when a --cluster task failed; summary.csv says which,
+    and why.
 
     \b
     Example:
       periodize batch squad.csv -o plans --jobs 2
+      periodize batch club.csv -o plans --cluster tcp://scheduler:8786
     """
     from planner.batch import run_batch
 
+    if cluster is not None:
+        from planner.cluster import require_dask
+
+        require_dask()   # before the progress bar: one line when Dask is missing
     with click.progressbar(length=0, label="Planning", show_pos=True) as bar:
         def progress(done: int, total: int) -> None:
             bar.length = total
             bar.update(done - bar.pos)
 
-        summary = run_batch(roster, out_dir, _now(), jobs, progress)
+        summary = run_batch(roster, out_dir, _now(), jobs, progress, cluster)
     if summary.capped:
         click.echo(f"--jobs {jobs}: planned with {summary.workers} worker processes, capped "
                    f"at {summary.capped}.")
@@ -764,11 +773,13 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
 
 
 def batch_exit_code(counts: dict[str, int]) -> int:
-    """2 when some row was bad input, else 1 when some athlete could not be planned, else 0:
-    the codes a single ``generate`` would have given, the worst one."""
-    from planner.batch import BAD_INPUT, NO_PLAN
+    """2 when some row was bad input, else 3 when a cluster task failed (the outside world),
+    else 1 when some athlete could not be planned, else 0: the codes a single ``generate``
+    would have given, the worst one."""
+    from planner.batch import BAD_INPUT, FAILED, NO_PLAN
 
-    return 2 if counts.get(BAD_INPUT) else 1 if counts.get(NO_PLAN) else 0
+    return (2 if counts.get(BAD_INPUT) else 3 if counts.get(FAILED) else 1 if counts.get(NO_PLAN)
+            else 0)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from planner.errors import InputError, NoPlanPossible, PeriodizeError, closest
 from planner.profile import DAY_NAMES, WEEKDAYS, Profile
 
 OK, NO_PLAN, BAD_INPUT = "ok", "no plan", "bad input"
+FAILED = "failed"    # --cluster: the task crashed, or the workers running it kept dying
 SUMMARY_NAME = "summary.csv"
 SUMMARY_COLUMNS = ("athlete", "status", "sessions", "solve_seconds", "reason")
 ERROR_KEY = "__error__"   # a roster entry that could not be read: its one-line reason
@@ -281,14 +282,16 @@ def _start_worker() -> None:
     default_catalog()
 
 
-def _plan_one(task: _Task) -> tuple[int, AthleteResult]:
-    """Plan one athlete: solve, store, write the calendar. User-facing failures are recorded."""
+def _plan_one(task: _Task, files: Mapping[Path, bytes] | None = None,
+              ) -> tuple[int, AthleteResult]:
+    """Plan one athlete: solve, store, write the calendar. User-facing failures are recorded.
+    ``files``: busy calendars already read, by path (on a cluster worker)."""
     from catalog import default_catalog
     from planner.generate import plan_athlete
 
     try:
         plan, stats = plan_athlete(task.profile, default_catalog(), task.store, task.calendar,
-                                   task.now, task.note)
+                                   task.now, task.note, files=files)
     except NoPlanPossible as exc:
         return task.index, AthleteResult(task.athlete, NO_PLAN, 0, 0.0, one_line(exc))
     except PeriodizeError as exc:
@@ -308,6 +311,14 @@ def _prepare_out_dir(out_dir: Path) -> None:
         raise InputError("-o", str(out_dir), "a folder you may write to")
 
 
+def _write_results(task: _Task, store: bytes, calendar: bytes) -> None:
+    """Put a plan made elsewhere (a cluster worker) in place: the store, then the calendar."""
+    from planner.export.files import write_atomic
+
+    write_atomic(task.store, store, "-o")
+    write_atomic(task.calendar, calendar, "-o")
+
+
 def _write_summary(path: Path, results: tuple[AthleteResult, ...]) -> None:
     import pandas as pd
 
@@ -319,7 +330,8 @@ def _write_summary(path: Path, results: tuple[AthleteResult, ...]) -> None:
 
 
 def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = None,
-              progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+              progress: Callable[[int, int], None] | None = None, cluster: str | None = None,
+              ) -> BatchSummary:
     """Plan every athlete of ``roster``: ``out_dir/<slug>.db`` (the plan store) and
     ``out_dir/<slug>.ics`` per athlete planned, and ``out_dir/summary.csv`` (athlete, status,
     sessions, solve_seconds, reason) for all, in roster order.
@@ -330,7 +342,9 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
     ``jobs`` worker processes plan in parallel, at most one per usable core and per athlete
     (default: one per usable core; ``worker_count``); one runs in this process.
     ``progress(done, total)`` is called as each athlete is finished. ``now`` (UTC) stamps the
-    plans."""
+    plans. ``cluster``: plan on a Dask cluster instead, at that scheduler address or on a new
+    LocalCluster of ``jobs`` processes for ``"local"`` (``planner.cluster``); the same plans,
+    and an athlete whose task crashed is recorded as "failed"."""
     from catalog import default_catalog
     from planner.dosing import shortest_session
     from planner.profile import profile_from_dict
@@ -338,6 +352,10 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
     started = time.perf_counter()
     if jobs is not None and jobs < 1:
         raise InputError("--jobs", jobs, "a whole number from 1 up")
+    if cluster is not None:
+        from planner.cluster import require_dask
+
+        require_dask()
     entries = read_roster(roster)
     _prepare_out_dir(out_dir)
     shortest = shortest_session(default_catalog())
@@ -371,7 +389,13 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
                            f"generated from {roster.name}", now))
 
     workers, capped = worker_count(jobs, len(tasks))
-    if workers == 1:
+    if cluster is not None:
+        from planner.cluster import run_on_cluster
+
+        if cluster != "local":
+            workers, capped = 0, ""   # the cluster's own
+        run_on_cluster(tasks, cluster, workers, _write_results, finish)
+    elif workers == 1:
         for task in tasks:
             finish(*_plan_one(task))
     else:
