@@ -311,6 +311,12 @@ def _prepare_out_dir(out_dir: Path) -> None:
         raise InputError("-o", str(out_dir), "a folder you may write to")
 
 
+def _failed(task: _Task, exc: BaseException, crashed: bool) -> AthleteResult:
+    """The summary row of a cluster task that crashed (or could not be sent: bad input)."""
+    return AthleteResult(task.athlete, FAILED if crashed else BAD_INPUT, 0, 0.0,
+                         one_line(exc) or type(exc).__name__)
+
+
 def _write_results(task: _Task, store: bytes, calendar: bytes) -> None:
     """Put a plan made elsewhere (a cluster worker) in place: the store, then the calendar."""
     from planner.export.files import write_atomic
@@ -394,7 +400,7 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
 
         if cluster != "local":
             workers, capped = 0, ""   # the cluster's own
-        run_on_cluster(tasks, cluster, workers, _write_results, finish)
+        run_on_cluster(tasks, cluster, workers, _plan_one, _write_results, finish, _failed)
     elif workers == 1:
         for task in tasks:
             finish(*_plan_one(task))

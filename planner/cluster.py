@@ -21,23 +21,25 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from planner.errors import MissingExtra, PeriodizeError, RemoteError
-
-if TYPE_CHECKING:
-    from planner.batch import AthleteResult, _Task
 
 LOCAL = "local"           # --cluster local: a LocalCluster on this machine
 INSTALL = "periodize batch --cluster needs Dask: pip install 'periodize[cluster]'"
 CONNECT_TIMEOUT_S = 30
 
 
+PlanOne = Callable[[Any, Mapping[Path, bytes]], tuple[int, Any]]
+"""``planner.batch``'s per-athlete function: (task, busy files) -> (index, summary row). A task
+is a dataclass with ``index``, ``profile``, ``store`` and ``calendar`` (paths)."""
+
+
 @dataclass(frozen=True)
 class RemoteTask:
     """One athlete's work as it travels to a worker: data only."""
 
-    task: _Task                          # paths in it are names for the files, not read there
+    task: Any                            # paths in it are names for the files, not read there
     files: Mapping[Path, bytes]          # busy calendars by the profile's paths
     store: bytes | None                  # the athlete's store, when one exists already
 
@@ -45,26 +47,24 @@ class RemoteTask:
 @dataclass(frozen=True)
 class RemoteResult:
     index: int
-    result: AthleteResult
-    store: bytes | None                  # the store after planning; None when nothing changed
+    result: Any                          # the summary row
+    store: bytes | None                  # the store after planning; None when not planned
     calendar: bytes | None
 
 
-def plan_remote(job: RemoteTask) -> RemoteResult:
+def plan_remote(plan_one: PlanOne, job: RemoteTask) -> RemoteResult:
     """On a worker: plan one athlete with the pool's function, in a scratch folder."""
-    from planner.batch import OK, _plan_one
-
     with tempfile.TemporaryDirectory(prefix="periodize-") as scratch:
         store, calendar = Path(scratch) / "plan.db", Path(scratch) / "plan.ics"
         if job.store is not None:
             store.write_bytes(job.store)
-        index, result = _plan_one(replace(job.task, store=store, calendar=calendar), job.files)
-        if result.status != OK:
+        index, result = plan_one(replace(job.task, store=store, calendar=calendar), job.files)
+        if not calendar.exists():        # not planned: nothing of the athlete's changes
             return RemoteResult(index, result, None, None)
         return RemoteResult(index, result, store.read_bytes(), calendar.read_bytes())
 
 
-def _remote_task(task: _Task) -> RemoteTask:
+def _remote_task(task: Any) -> RemoteTask:
     from planner.busy import busy_file_bytes
 
     files = {path: busy_file_bytes(path) for path in task.profile.busy}
@@ -109,31 +109,31 @@ def connect(address: str, workers: int) -> Iterator[Any]:
             cluster.close()
 
 
-def run_on_cluster(tasks: Sequence[_Task], address: str, workers: int, write: Callable[
-        [_Task, bytes, bytes], None], finish: Callable[[int, AthleteResult], None],
+def run_on_cluster(tasks: Sequence[Any], address: str, workers: int, plan_one: PlanOne,
+                   write: Callable[[Any, bytes, bytes], None],
+                   finish: Callable[[int, Any], None],
+                   failed: Callable[[Any, BaseException, bool], Any],
                    window: int | None = None) -> None:
-    """Plan ``tasks`` on the cluster: ``write(task, store, calendar)`` and ``finish(index,
-    result)`` for each as it completes. ``window``: tasks out at once (default four per worker
-    thread, so that no worker waits for the next)."""
+    """Plan ``tasks`` on the cluster with ``plan_one``: ``write(task, store, calendar)`` and
+    ``finish(index, row)`` for each as it completes; ``failed(task, error, crashed)`` makes the
+    row of a task that could not be sent (its busy file unreadable) or that crashed. ``window``:
+    tasks out at once (default four per worker thread, so that no worker waits for the next)."""
     from dask.distributed import as_completed
 
-    from planner.batch import FAILED, one_line
-
-    by_index = {task.index: task for task in tasks}
     with connect(address, workers) as client:
         threads = sum(client.nthreads().values()) or workers
         window = window or 4 * threads
         pending = iter(tasks)
-        futures: dict[Any, _Task] = {}
+        futures: dict[Any, Any] = {}
 
         def submit(queue: Any) -> None:
             for task in pending:
                 try:
                     job = _remote_task(task)
                 except PeriodizeError as exc:   # an unreadable busy file: as the pool says it
-                    finish(task.index, _failed(task, exc))
+                    finish(task.index, failed(task, exc, False))
                     continue
-                future = client.submit(plan_remote, job, key=f"athlete-{task.index}",
+                future = client.submit(plan_remote, plan_one, job, key=f"athlete-{task.index}",
                                        pure=False)
                 futures[future] = task
                 queue.add(future)
@@ -148,19 +148,12 @@ def run_on_cluster(tasks: Sequence[_Task], address: str, workers: int, write: Ca
                 try:
                     outcome: RemoteResult = future.result()
                 except Exception as exc:   # the task crashed or its workers kept dying
-                    finish(task.index, replace(_failed(task, exc), status=FAILED,
-                                               reason=one_line(exc) or type(exc).__name__))
+                    finish(task.index, failed(task, exc, True))
                 else:
                     if outcome.store is not None and outcome.calendar is not None:
-                        write(by_index[outcome.index], outcome.store, outcome.calendar)
+                        write(task, outcome.store, outcome.calendar)
                     finish(outcome.index, outcome.result)
                 submit(queue)
         except BaseException:
             client.cancel(list(futures))
             raise
-
-
-def _failed(task: _Task, exc: BaseException) -> AthleteResult:
-    from planner.batch import BAD_INPUT, AthleteResult, one_line
-
-    return AthleteResult(task.athlete, BAD_INPUT, 0, 0.0, one_line(exc))
