@@ -484,12 +484,14 @@ def status(ctx: click.Context, today: str | None) -> None:
     from zoneinfo import ZoneInfo
 
     from planner import commands, logbook
+    from planner.views.progress import progress_text
     from planner.views.terminal_text import adherence
 
-    plan = commands.marked_plan(_db(ctx))
+    plan, found = commands.athlete_progress(_db(ctx))
     day = (logbook.parse_day(today, "--today") if today
            else _now().astimezone(ZoneInfo(plan.timezone)).date())
     click.echo(adherence(plan, day))
+    click.echo("\n" + progress_text(found))
 
 
 @main.command()

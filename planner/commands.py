@@ -22,8 +22,10 @@ from planner.store import Revision, open_store
 
 if TYPE_CHECKING:
     from planner.replan import Replanned
-    from planner.solve import Progress, SolveStats
+    from planner.solve import Progress as SolveProgress
+    from planner.solve import SolveStats
     from planner.sync import SyncReport
+    from planner.views.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ def read_profile(path: Path, catalog: Catalog) -> Profile:
 
 
 def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime,
-             busy: Sequence[Path] = (), progress: Progress | None = None) -> Generated:
+             busy: Sequence[Path] = (), progress: SolveProgress | None = None) -> Generated:
     """Solve a plan for the profile, store it as a new revision and write its calendar."""
     from planner.generate import plan_athlete
 
@@ -87,15 +89,27 @@ def show(db: Path, week: int | None, fmt: str, today: dt.date | None = None,
     return str(frame.to_string(index=False))
 
 
+def athlete_progress(db: Path) -> tuple[Plan, Progress]:
+    """The marked plan, and levels, effort and pain against the plan and the limits."""
+    from catalog.monitoring import default_monitoring
+    from planner.views.progress import progress
+
+    with open_store(db) as store:
+        plan = store.marked(store.current()[0])
+        found = progress(plan, store.forecast(), store.athlete_log(plan.plan_id),
+                         default_catalog(), default_monitoring())
+    return plan, found
+
+
 def report(db: Path, output: Path, today: dt.date | None) -> None:
-    """Write the one-page HTML report (calendar, load chart, adherence, sessions)."""
+    """Write the one-page HTML report (calendar, load chart, adherence, how it went, sessions)."""
     from planner.views.html_report import plan_report
 
     check_writable(output)
     with open_store(db) as store:
-        stored, profile = store.current()
-        plan = store.marked(stored)
-    html = plan_report(plan, profile, today, default_catalog().safety_note)
+        profile = store.current()[1]
+    plan, found = athlete_progress(db)
+    html = plan_report(plan, profile, today, default_catalog().safety_note, found)
     write_atomic(output, html.encode())
 
 
