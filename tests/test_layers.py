@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("stages", ("planner.profile", "planner.availability", "planner.busy", "planner.busy_caldav",
                 "planner.busy_sources", "planner.caldav_client", "planner.google_auth",
                 "planner.program", "planner.dosing", "planner.adapt", "planner.model",
+                "planner.pruning",
                 "planner.solve", "planner.explain", "planner.validate")),
     ("data", ("planner.plan", "planner.session_types", "planner.store", "planner.export.*",
               "planner.strict_toml", "planner.reading", "catalog", "catalog.monitoring")),
