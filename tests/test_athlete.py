@@ -17,13 +17,13 @@ from typing import Any
 
 import icalendar
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from factories import NOW, build, make_profile, write_profile
+from factories import run as cli_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from radicale_fixture import server_events
 
-import cli
 from catalog import default_catalog
 from catalog.monitoring import default_monitoring
 from planner import commands
@@ -216,7 +216,7 @@ def test_effort_well_above_target_holds_jump_volume() -> None:
 # --- the command line -------------------------------------------------------------------------
 
 def run(db: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli.main, ["--db", str(db), *args])
+    return cli_run("--db", str(db), *args)
 
 
 def snapshot(db: Path) -> list[Any]:
