@@ -34,7 +34,28 @@ def sessions_frame(plan: Plan, week: int | None = None) -> pd.DataFrame:
 
 
 def plan_csv(plan: Plan, week: int | None = None) -> str:
-    return str(sessions_frame(plan, week).to_csv(index=False, lineterminator="\n"))
+    return csv_text(sessions_frame(plan, week))
+
+
+#: A cell starting with one of these is read by spreadsheets as a formula (or, tab and carriage
+#: return, shifted into one): "=cmd|' /C calc'!A0", "+SUM(1+1)", "-2+3", "@SUM(A1)".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, prefixed with a single quote, as
+    OWASP's CSV-injection guidance recommends (the quote shows the text as text); anything
+    else unchanged."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV text (LF line ends, no index) with every text cell spreadsheet-safe."""
+    text_columns = [c for c in frame.columns if frame[c].dtype == object]
+    safe = frame.assign(**{c: frame[c].map(spreadsheet_safe) for c in text_columns})
+    return str(safe.to_csv(index=False, lineterminator="\n"))
 
 
 def weekly_frame(plan: Plan) -> pd.DataFrame:
