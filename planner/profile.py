@@ -209,12 +209,19 @@ MAX_YEARS_AWAY = 10
 def _near(start: dt.date, today: dt.date | None) -> dt.date:
     if today is None:
         return start
-    span = dt.timedelta(days=round(365.25 * MAX_YEARS_AWAY))
-    earliest, latest = today - span, today + span
+    earliest, latest = (_years_from(today, -MAX_YEARS_AWAY), _years_from(today, MAX_YEARS_AWAY))
     if not earliest <= start <= latest:
         raise InputError("start", start, f"a date from {earliest} to {latest} (within "
                          f"{MAX_YEARS_AWAY} years of today, {today})")
     return start
+
+
+def _years_from(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (or earlier); 29 February becomes the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def profile_notes(profile: Profile, today: dt.date) -> list[str]:

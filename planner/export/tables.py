@@ -53,8 +53,13 @@ def spreadsheet_safe(cell: object) -> object:
 
 def csv_text(frame: pd.DataFrame) -> str:
     """``frame`` as CSV text (LF line ends, no index) with every text cell spreadsheet-safe."""
-    text_columns = [c for c in frame.columns if frame[c].dtype == object]
-    safe = frame.assign(**{c: frame[c].map(spreadsheet_safe) for c in text_columns})
+    import csv
+
+    safe = frame.map(spreadsheet_safe)
+    # The writer quotes a cell holding the line end ("\n") but not a lone carriage return,
+    # which many readers take for a line end too: then every text cell is quoted.
+    if safe.map(lambda cell: isinstance(cell, str) and "\r" in cell).to_numpy().any():
+        return str(safe.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC))
     return str(safe.to_csv(index=False, lineterminator="\n"))
 
 
