@@ -437,6 +437,29 @@ def undo(ctx: click.Context) -> None:
                "Run `periodize export` to write its calendar.")
 
 
+PASSWORD_VARIABLE = "PERIODIZE_CALDAV_PASSWORD"
+
+
+def _caldav_password() -> str:
+    """The CalDAV password: PERIODIZE_CALDAV_PASSWORD, else typed at the terminal. Without
+    either (a cron job, a pipe) it is a one-line usage error, never a prompt read from a pipe."""
+    import os
+
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        from planner.errors import InputError
+
+        raise InputError(PASSWORD_VARIABLE, "", "set it to the CalDAV password: there is no "
+                         "terminal to type it at")
+    try:
+        return str(click.prompt("CalDAV password", hide_input=True, default="",
+                                show_default=False))
+    except click.Abort:                 # Ctrl-C or Ctrl-D at the prompt: nothing was sent
+        raise KeyboardInterrupt from None
+
+
 @main.command()
 @click.option("--url", help="CalDAV address, e.g. https://dav.example/dav/")
 @click.option("--user", help="CalDAV user name.")
@@ -449,12 +472,17 @@ def undo(ctx: click.Context) -> None:
 @click.option("--calendar", help="Calendar name. CalDAV: found, or created; default periodize · "
               "NAME. Google: a calendar periodize creates and remembers; default periodize · "
               "NAME · rev N, renamed with each revision.")
+@click.option("--replace", is_flag=True, help="CalDAV: the calendar holds another periodize "
+              "plan; replace it with this one (your own events stay).")
 @click.pass_context
 @handle_errors
 def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
-         client_secret: Path | None, calendar: str | None) -> None:
+         client_secret: Path | None, calendar: str | None, replace: bool) -> None:
     """Push the plan to a CalDAV calendar, or with --google to Google Calendar; only what
     changed is sent.
+
+    CalDAV: only this plan's events are written or deleted; your own events in the calendar
+    are never touched, and a calendar holding another plan is refused unless --replace.
 
     The CalDAV password comes from PERIODIZE_CALDAV_PASSWORD or a prompt, never the command line.
 
@@ -479,6 +507,8 @@ def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
         for option, value in (("--url", url), ("--user", user)):
             if value is not None:
                 raise InputError(option, value, "no CalDAV options with --google")
+        if replace:
+            raise InputError("--replace", "--google", "--replace is for CalDAV calendars")
         from planner import commands
 
         try:
@@ -497,13 +527,9 @@ def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
         if value is None:
             raise click.UsageError(f"Missing option '{option}' (CalDAV), or --google", ctx)
     assert url is not None and user is not None
-    import os
-
     from planner import commands
 
-    password = os.environ.get("PERIODIZE_CALDAV_PASSWORD") or click.prompt(
-        "CalDAV password", hide_input=True, default="", show_default=False)
-    _sync_summary(commands.sync(_db(ctx), url, user, password, calendar))
+    _sync_summary(commands.sync(_db(ctx), url, user, _caldav_password(), calendar, replace))
 
 
 def _sync_summary(report: SyncReport) -> None:
