@@ -262,12 +262,12 @@ def _timezone(value: str) -> str:
 #: Characters refused in names: C0 and C1 controls (ESC, NUL, ...), line and paragraph
 #: separators, and the bidirectional overrides that reorder what a terminal shows. A name goes
 #: to the terminal, the .ics, the HTML report and calendar servers.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def plain_text(value: str, where: str) -> str:
-    """``value`` unless it holds a control character (see ``_CONTROL``): InputError."""
-    found = _CONTROL.search(value)
+    """``value`` unless it holds a control character (see ``CONTROL_CHARACTERS``): InputError."""
+    found = CONTROL_CHARACTERS.search(value)
     if found:
         raise InputError(where, value, "text without control characters (found "
                          f"U+{ord(found.group()):04X})")
