@@ -77,7 +77,7 @@ def saved(db: Path, plan: Plan, count: int) -> list[Plan]:
     with open_store(db, create=True) as store:
         for n in range(count):
             later = dataclasses.replace(plan, created=NOW + dt.timedelta(hours=n))
-            out.append(store.save(later, {"rev": n}, f"note {n + 1}"))
+            out.append(store.save(later, make_profile(name=f"rev {n}"), f"note {n + 1}"))
     return out
 
 
@@ -230,7 +230,7 @@ def test_save_is_one_transaction(with_undone: Path, plan: Plan,
     assert any(r[-1] == 1 for r in before[0])           # the undone revision is there
     _fail_on_plan_json(monkeypatch, error)
     with open_store(with_undone) as store, pytest.raises(type(error)):
-        store.save(plan, {"rev": "new"}, "must not land")
+        store.save(plan, make_profile(name="new"), "must not land")
     assert state(with_undone) == before
     with open_store(with_undone) as store:
         assert [r.number for r in store.history()] == [1, 2]
@@ -273,7 +273,7 @@ def test_a_failing_insert_rolls_back_the_delete_before_it(
     before = state(with_undone)
     store, _ = failing
     with pytest.raises(StoreError, match=r"the store cannot be used \(disk I/O error"):
-        store.save(plan, {}, "must not land")
+        store.save(plan, make_profile(), "must not land")
     assert state(with_undone) == before
 
 
@@ -317,7 +317,7 @@ def test_saved_plans_read_back_equal(db: Path, plan: Plan) -> None:
     with open_store(db) as store:
         current, profile = store.current()
     assert current == first and current.to_dict() == first.to_dict()
-    assert profile == {"rev": 0}
+    assert profile == make_profile(name="rev 0")
 
 
 def test_undo_steps_back_and_the_next_save_drops_what_was_undone(db: Path, plan: Plan) -> None:
@@ -331,7 +331,7 @@ def test_undo_steps_back_and_the_next_save_drops_what_was_undone(db: Path, plan:
         with pytest.raises(InputError, match="undo: 'revision 1' is not accepted; a plan with an "
                                              "earlier revision"):
             store.undo()
-        new = store.save(plan, {}, "after undo")
+        new = store.save(plan, make_profile(), "after undo")
         # Numbers are never reused: a calendar imported as "rev 3" is never a different plan.
         assert new.revision == 4
         assert [(r.number, r.note) for r in store.history()] == [(1, "note 1"),
