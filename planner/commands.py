@@ -21,8 +21,10 @@ from planner.store import Current, Revision, open_store
 
 if TYPE_CHECKING:
     from planner.replan import Replanned
-    from planner.solve import Progress, SolveStats
+    from planner.solve import Progress as SolveProgress
+    from planner.solve import SolveStats
     from planner.sync import SyncReport
+    from planner.views.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -30,24 +32,27 @@ class Generated:
     plan: Plan
     stats: SolveStats
     output: Path | None
+    notes: tuple[str, ...] = ()     # lines worth showing, none an error (profile_notes)
 
 
-def read_profile(path: Path, catalog: Catalog) -> Profile:
-    return load_profile(path, shortest_session(catalog))
+def read_profile(path: Path, catalog: Catalog, today: dt.date | None = None) -> Profile:
+    return load_profile(path, shortest_session(catalog), today)
 
 
 def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime,
-             busy: Sequence[Path] = (), progress: Progress | None = None) -> Generated:
+             busy: Sequence[Path] = (), progress: SolveProgress | None = None) -> Generated:
     """Solve a plan for the profile, store it as a new revision and write its calendar."""
     from planner.generate import plan_athlete
+    from planner.profile import profile_notes
 
     catalog = default_catalog()
-    profile = read_profile(profile_path, catalog)
+    profile = read_profile(profile_path, catalog, now.date())
     if output is not None:
         check_writable(output)
     plan, stats = plan_athlete(profile, catalog, db, output, now,
                                f"generated from {profile_path.name}", busy, progress)
-    return Generated(plan, stats, output)
+    today = now.astimezone(profile.tz).date()
+    return Generated(plan, stats, output, tuple(profile_notes(profile, today)))
 
 
 def current_plan(db: Path) -> Plan:
@@ -74,22 +79,38 @@ def show(db: Path, week: int | None, fmt: str, today: Today, chart: bool = False
     return plan_view(plan, profile, fmt, week, plan.today(today), chart, color)
 
 
+def athlete_progress(db: Path) -> tuple[Current, Progress]:
+    """The marked plan and its profile, and levels, effort and pain against the plan and the
+    pain-monitoring limits."""
+    from catalog.monitoring import default_monitoring
+    from planner.views.progress import progress
+
+    with open_store(db) as store:
+        plan, profile = store.current()
+        marked = store.marked(plan)
+        found = progress(marked, store.forecast(), store.athlete_log(plan.plan_id),
+                         default_catalog(), default_monitoring())
+    return Current(marked, profile), found
+
+
 def report(db: Path, output: Path, today: Today) -> None:
-    """Write the one-page HTML report (calendar, load chart, adherence, sessions)."""
+    """Write the one-page HTML report (calendar, load chart, adherence, how it went, sessions)."""
     from planner.views.html_report import plan_report
 
     check_writable(output)
-    plan, profile = _marked(db)
-    html = plan_report(plan, profile, plan.today(today), default_catalog().safety_note)
+    (plan, profile), found = athlete_progress(db)
+    html = plan_report(plan, profile, plan.today(today), default_catalog().safety_note, found)
     write_atomic(output, html.encode())
 
 
 def status(db: Path, today: Today) -> str:
-    """Adherence so far, by the same rule as the report (``Plan.state``)."""
+    """Adherence so far, by the same rule as the report (``Plan.state``); then each strength
+    level by week against the plan, and logged effort and pain against the limits."""
+    from planner.views.progress import progress_text
     from planner.views.terminal_text import adherence
 
-    plan = _marked(db).plan
-    return adherence(plan, plan.today(today))
+    (plan, _), found = athlete_progress(db)
+    return adherence(plan, plan.today(today)) + "\n\n" + progress_text(found)
 
 
 def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> bytes:
@@ -136,7 +157,7 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
         stored = profile = store.current().profile
         plan = store.forecast()      # replan the forecast; the log re-doses the result
         if profile_path is not None:
-            profile = read_profile(profile_path, catalog)
+            profile = read_profile(profile_path, catalog, now.date())
             if profile.start != plan.start:
                 raise InputError("--profile", str(profile_path), f"a profile with the plan's "
                                  f"start, {plan.start} (to start afresh, use generate)")
@@ -177,8 +198,11 @@ def sync(db: Path, url: str, user: str, password: str, calendar: str | None,
     """Make the CalDAV calendar hold exactly the current plan (one resource per session),
     touching only this plan's events; ``replace``: another plan's events there are replaced."""
     from planner.export.ics import session_resources
+    from planner.profile import plain_text
     from planner.sync import sync_calendar
 
+    if calendar is not None:
+        plain_text(calendar, "--calendar")
     plan = current_plan(db)
     resources = session_resources(plan, default_catalog().safety_note)
     return sync_calendar(resources, url=url, user=user, password=password,

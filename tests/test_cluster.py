@@ -50,7 +50,7 @@ def write_roster(path: Path, athletes: int = ATHLETES) -> Path:
 def outputs(folder: Path) -> dict[str, Any]:
     """Every file of a batch's output: calendars as bytes, stores as their plans' JSON, the
     summary without its timings."""
-    from planner.export.tables import plan_json
+    from planner.export.plan_json import plan_json
     from planner.store import open_store
 
     found: dict[str, Any] = {}
