@@ -65,7 +65,7 @@ def plan_days(plan: Plan, profile: Mapping[str, Any], today: dt.date | None) -> 
         today = today.date()
     rest, open_days = profile_days(profile)
     by_date: dict[dt.date, list[Session]] = {}
-    for s in sorted(plan.sessions, key=lambda s: s.start):
+    for s in sorted(plan.sessions, key=lambda s: s.start.astimezone(dt.UTC)):
         by_date.setdefault(local_date(plan, s), []).append(s)
     weeks = []
     for week in range(1, plan.weeks + 1):

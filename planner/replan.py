@@ -247,7 +247,7 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
             sessions.append(fresh)
         changes += [Change("dropped", f"dropped: {_label(s.start, s.session_type, tz)}")
                     for s in dropped]
-    sessions.sort(key=lambda s: s.start)
+    sessions.sort(key=lambda s: s.start.astimezone(dt.UTC))
     new = dataclasses.replace(plan, weeks=weeks, sessions=tuple(sessions), created=now,
                               program_weeks=resume.program_weeks)
     midnight = dt.datetime.combine(today, dt.time(), tz)

@@ -308,7 +308,7 @@ def plan_report(plan: Plan, profile: dict[str, Any], today: dt.date | None,
 
     weeks = plan_days(plan, profile, today)
     phases = week_phases(plan)
-    ordered = sorted(plan.sessions, key=lambda s: s.start)
+    ordered = sorted(plan.sessions, key=lambda s: s.start.astimezone(dt.UTC))
     anchors = {s.uid: f"session-{i}" for i, s in enumerate(ordered, start=1)}
     numbers = list(range(1, plan.weeks + 1))
 
