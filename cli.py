@@ -124,6 +124,10 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
                    f"(no plan can score below {bound:.0f})", err=True)
 
     result = actions.generate(profile, _db(ctx), output, _now(), busy, progress)
+    if not result.saved:
+        click.echo(f"No changes: revision {result.plan.revision} already is this plan. "
+                   f"Calendar: {output}")
+        return
     click.echo(week_summary(result.plan))
     stats = result.stats
     quality = ("proven optimal" if stats.optimal
@@ -239,9 +243,17 @@ def catalog(name: str | None) -> None:
 def _record(ctx: click.Context, dates: tuple[str, ...], status: str, kind: str | None) -> None:
     from planner import actions
 
-    for s in actions.record(_db(ctx), dates, status, kind, _now()):
-        click.echo(f"{status}: {s.start:%a %-d %b %H:%M} (week {s.week})")
-    click.echo("Run `periodize replan` to move the rest of the plan around it.")
+    marked = actions.record(_db(ctx), dates, status, kind, _now())
+    for m in marked:
+        s = m.session
+        was = f"; it was marked {m.earlier}, now {status}" if m.earlier else ""
+        ahead = "; a day ahead: a known absence" if m.ahead else ""
+        click.echo(f"{status}: {s.start:%a %-d %b %H:%M} (week {s.week}{was}{ahead})")
+    if any(m.ahead for m in marked):
+        click.echo("Run `periodize replan` to move the rest of the plan around it; days ahead "
+                   "marked missed stay free of sessions.")
+    else:
+        click.echo("Run `periodize replan` to move the rest of the plan around it.")
 
 
 KINDS = click.Choice(["plyometrics", "strength", "stretching"])
@@ -254,6 +266,9 @@ KINDS = click.Choice(["plyometrics", "strength", "stretching"])
 @handle_errors
 def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None) -> None:
     """Record that the sessions on DATES (YYYY-MM-DD) were missed.
+
+    A date after today records a known absence: `replan` moves its session to another day and
+    keeps that day free.
 
     \b
     Example:
@@ -339,26 +354,31 @@ def status(ctx: click.Context, today: str | None) -> None:
 
 
 @main.command()
+@click.option("--all", "include_undone", is_flag=True,
+              help="Also the revisions set aside by undo.")
 @click.pass_context
 @handle_errors
-def history(ctx: click.Context) -> None:
+def history(ctx: click.Context, include_undone: bool) -> None:
     """List the plan's revisions (* marks the current one).
 
     \b
     Example:
       periodize history
+      periodize history --all
     """
     from planner import actions
     from planner.text import history_list
 
-    click.echo(history_list(actions.history(_db(ctx))))
+    click.echo(history_list(actions.history(_db(ctx), include_undone)))
 
 
 @main.command()
 @click.pass_context
 @handle_errors
 def undo(ctx: click.Context) -> None:
-    """Return to the previous revision of the plan.
+    """Return to the previous revision of the plan. The undone revision is kept: `redo` brings
+    it back until a new change is made. Sessions that differ get a higher SEQUENCE, so
+    calendars take the older plan back.
 
     \b
     Example:
@@ -366,7 +386,24 @@ def undo(ctx: click.Context) -> None:
     """
     from planner import actions
 
-    revision = actions.undo(_db(ctx))
+    revision = actions.undo(_db(ctx), _now())
+    click.echo(f"Back to revision {revision.number} ({revision.note}). "
+               "Run `periodize export` to write its calendar; `periodize redo` takes this back.")
+
+
+@main.command()
+@click.pass_context
+@handle_errors
+def redo(ctx: click.Context) -> None:
+    """Bring back the revision the last undo set aside.
+
+    \b
+    Example:
+      periodize redo
+    """
+    from planner import actions
+
+    revision = actions.redo(_db(ctx), _now())
     click.echo(f"Back to revision {revision.number} ({revision.note}). "
                "Run `periodize export` to write its calendar.")
 

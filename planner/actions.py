@@ -4,13 +4,13 @@ prints the result. Nothing here reads the clock; callers pass ``now``."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from catalog import Catalog, default_catalog
-from planner.errors import InputError
+from planner.errors import ConcurrentChange, InputError
 from planner.export.files import check_writable, write_atomic
 from planner.plan import Plan, Session
 from planner.profile import Profile, load_profile
@@ -26,11 +26,25 @@ if TYPE_CHECKING:
 FORMATS = ("ics", "json", "csv")
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True)
 class Generated:
     plan: Plan
     stats: SolveStats
     output: Path | None
+    saved: bool = True        # False: the current revision already was this plan
+
+
+def retry_once(step: Callable[[], _T]) -> _T:
+    """Run ``step`` (which reads the store, works, then saves with compare-and-swap); when
+    another command changed the store in between, run it once more from the new state. A second
+    clash is reported (ConcurrentChange, exit 3)."""
+    try:
+        return step()
+    except ConcurrentChange:
+        return step()
 
 
 def shortest_session(catalog: Catalog) -> int:
@@ -77,27 +91,59 @@ def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime
         check_writable(output)
     intervals = read_busy(profile, busy)
     plan, stats = build_plan(profile, catalog, intervals, now, progress)
+    plan, saved = retry_once(lambda: store_plan(db, plan, profile, f"generated from "
+                                                f"{profile_path.name}", output))
+    return Generated(plan, stats, output, saved)
+
+
+def store_plan(db: Path, plan: Plan, profile: Profile, note: str, output: Path | None,
+               ) -> tuple[Plan, bool]:
+    """Save a freshly made plan as the next revision and write its calendar to ``output``;
+    when the current revision already is this plan for this profile, change nothing (no new
+    revision, no renamed calendar). The calendar is rendered before the save commits, so a
+    plan the exporter refuses is never stored. Returns the current plan and whether it is new."""
+    calendar: list[bytes] = []
+
+    def render_calendar(final: Plan) -> None:
+        calendar.append(render(final, "ics"))
+
     with open_store(db, create=True) as store:
-        plan = store.save(plan, profile.to_dict(), f"generated from {profile_path.name}")
+        expect = store.changes()
+        current = store.current() if store.history() else None
+        unchanged = current is not None and (current[0].content(), current[1]) == (
+            plan.content(), profile.to_dict())
+        if current is not None and unchanged:
+            plan = current[0]
+        else:
+            plan = store.save(plan, profile.to_dict(), note, expect, render_calendar)
     if output is not None:
-        write_plan(plan, output, "ics")
-    return Generated(plan, stats, output)
+        write_plan(plan, output, "ics", data=calendar[-1] if calendar else None)
+    return plan, not unchanged
 
 
 def render(plan: Plan, fmt: str, google: bool = False) -> bytes:
     if fmt == "ics":
+        from icalendar.error import InvalidCalendar
+
+        from planner.errors import StoreError
         from planner.export.ics import plan_calendar
 
-        return plan_calendar(plan, default_catalog().safety_note, per_revision=google)
+        try:
+            return plan_calendar(plan, default_catalog().safety_note, per_revision=google)
+        except InvalidCalendar as exc:   # only a revision stored by an older periodize
+            raise StoreError(f"revision {plan.revision} cannot be written as a calendar ({exc}); "
+                             "run `periodize generate PROFILE` to make a sound one") from None
     from planner.export.tables import plan_csv, plan_json
 
     return (plan_json(plan) if fmt == "json" else plan_csv(plan)).encode()
 
 
-def write_plan(plan: Plan, output: Path, fmt: str, google: bool = False) -> None:
+def write_plan(plan: Plan, output: Path, fmt: str, google: bool = False,
+               data: bytes | None = None) -> None:
+    """Write the plan in ``fmt`` (or ``data``, already rendered) to ``output``, atomically."""
     if fmt not in FORMATS:
         raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
-    write_atomic(output, render(plan, fmt, google))
+    write_atomic(output, data if data is not None else render(plan, fmt, google))
 
 
 def current_plan(db: Path) -> Plan:
@@ -172,14 +218,31 @@ def _plan_end(plan: Plan) -> dt.date:
     return plan.start + dt.timedelta(days=7 * plan.weeks - 1)
 
 
+@dataclass(frozen=True)
+class Marked:
+    """One session recorded as done or missed."""
+
+    session: Session
+    earlier: str | None     # what the log said of that day before, when it said otherwise
+    ahead: bool             # after today: a known absence, which replan plans around
+
+
 def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
-           now: dt.datetime) -> list[Session]:
-    """Log sessions as done or missed. Every date is checked before anything is written."""
+           now: dt.datetime) -> list[Marked]:
+    """Log sessions as done or missed. Every date is checked before anything is written; the
+    write goes ahead only if no other command changed the store meanwhile (else once more)."""
+    return retry_once(lambda: _record(db, raw_days, status, kind, now))
+
+
+def _record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
+            now: dt.datetime) -> list[Marked]:
     from zoneinfo import ZoneInfo
 
     with open_store(db) as store:
+        expect = store.changes()
         plan = store.current()[0]
         tz = ZoneInfo(plan.timezone)
+        today = now.astimezone(tz).date()
         by_day = {s.start.astimezone(tz).date(): s for s in plan.sessions}
         found: list[Session] = []
         for raw in raw_days:
@@ -196,9 +259,9 @@ def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
                 raise InputError("--kind", kind, f"the session on {day} holds "
                                  + ", ".join(session.kinds))
             found.append(session)
-        store.record(plan.plan_id, [s.start.astimezone(tz).date() for s in found], status, kind,
-                     now)
-    return found
+        days = [s.start.astimezone(tz).date() for s in found]
+        earlier = store.record(plan.plan_id, days, status, kind, now, expect)
+    return [Marked(s, earlier.get(d), d > today) for s, d in zip(found, days, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -210,14 +273,23 @@ class Replan:
 
 def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: Path | None,
            now: dt.datetime, keep_end: bool = False, busy: Sequence[Path] = ()) -> Replan:
-    """Re-solve the future around what happened; store a new revision if anything changed."""
+    """Re-solve the future around what happened; store a new revision if anything changed.
+    The new revision is saved only if no other command changed the store while this one solved
+    (compare-and-swap); else the replan runs once more from the new state."""
+    return retry_once(lambda: _replan(db, today, profile_path, output, now, keep_end, busy))
+
+
+def _replan(db: Path, today: dt.date | None, profile_path: Path | None, output: Path | None,
+            now: dt.datetime, keep_end: bool, busy: Sequence[Path]) -> Replan:
     from zoneinfo import ZoneInfo
 
     from planner.profile import profile_from_dict
     from planner.replan import replan as solve_again
 
     catalog = default_catalog()
+    calendar: list[bytes] = []
     with open_store(db) as store:
+        expect = store.changes()
         plan, stored = store.current()
         if profile_path is not None:
             profile = read_profile(profile_path, catalog)
@@ -226,7 +298,10 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
                                  f"start, {plan.start} (to start afresh, use generate)")
         else:
             profile = profile_from_dict(stored, shortest_session=shortest_session(catalog))
-        day = today or now.astimezone(ZoneInfo(plan.timezone)).date()
+        if today is None:   # the clock's today; before the plan starts, replan from its start
+            day = max(plan.start, now.astimezone(ZoneInfo(plan.timezone)).date())
+        else:
+            day = today
         if not plan.start - dt.timedelta(days=7) <= day <= _plan_end(plan):
             raise InputError("--today", day.isoformat(), f"a date within the plan, "
                              f"{plan.start} to {_plan_end(plan)}")
@@ -235,14 +310,17 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
         longest = max(plan.program_weeks or (plan.weeks,))
         intervals = read_busy(profile, busy, first_day=max(day, plan.start),
                               last_day=max(_plan_end(plan), day + dt.timedelta(weeks=longest)))
+        changed_profile = profile.to_dict() != stored
         result = solve_again(plan, profile, catalog, store.log(plan.plan_id), intervals,
-                             max(day, plan.start), now, keep_end,
-                             profile.to_dict() != stored)
-        saved = profile.to_dict() != stored or (result.plan.sessions, result.plan.program_weeks
-                                                 ) != (plan.sessions, plan.program_weeks)
-        new = store.save(result.plan, profile.to_dict(), f"replanned on {day}") if saved else plan
+                             max(day, plan.start), now, keep_end, changed_profile)
+        saved = changed_profile or result.plan.content() != plan.content()
+        if saved:
+            new = store.save(result.plan, profile.to_dict(), f"replanned on {day}", expect,
+                             lambda final: calendar.append(render(final, "ics")))
+        else:
+            new = plan
     if output is not None:
-        write_plan(new, output, "ics")
+        write_plan(new, output, "ics", data=calendar[-1] if calendar else None)
     return Replan(new, saved, result)
 
 
@@ -252,14 +330,21 @@ def marked_plan(db: Path) -> Plan:
         return store.marked(store.current()[0])
 
 
-def history(db: Path) -> list[Revision]:
+def history(db: Path, include_undone: bool = False) -> list[Revision]:
     with open_store(db) as store:
-        return store.history()
+        return store.history(include_undone)
 
 
-def undo(db: Path) -> Revision:
+def undo(db: Path, now: dt.datetime | None = None) -> Revision:
+    """Return to the previous revision; the undone one is kept for ``redo``."""
     with open_store(db) as store:
-        return store.undo()
+        return store.undo(now)
+
+
+def redo(db: Path, now: dt.datetime | None = None) -> Revision:
+    """Bring back the revision the last undo set aside."""
+    with open_store(db) as store:
+        return store.redo(now)
 
 
 def sync(db: Path, url: str, user: str, password: str, calendar: str | None) -> SyncReport:

@@ -44,6 +44,12 @@ class StoreError(PeriodizeError):
     exit_code = 2
 
 
+class ConcurrentChange(StoreError):
+    """Another periodize changed the store while this command worked; nothing was saved."""
+
+    exit_code = 3
+
+
 class RemoteError(PeriodizeError):
     """A calendar server could not be reached or refused a request."""
 

@@ -11,7 +11,10 @@ progression resumes where the body is rather than where the calendar is.
 - The solver starts from the current plan (hint) and pays for every change; a change in a week
   after the current one costs more than a missing make-up, so a make-up never shifts later
   weeks. The current week's minimums become soft: it gets a make-up where a legal day remains,
-  else it runs short (no cramming)."""
+  else it runs short (no cramming).
+- A changed profile (``replan --profile``) is planned as a fresh plan of that profile would be:
+  its own typical week is the habit, and the current plan's sessions only break ties between
+  otherwise equal plans (a new day is used; nothing is kept at the cost of a session)."""
 
 from __future__ import annotations
 
@@ -24,7 +27,14 @@ from typing import TYPE_CHECKING
 from catalog import Catalog
 from planner.availability import Candidate, candidates
 from planner.errors import InputError
-from planner.generate import dosed_session, durations, session_uid, verify
+from planner.generate import (
+    dosed_session,
+    durations,
+    habit_reference,
+    session_uid,
+    typical_week,
+    verify,
+)
 from planner.model import W_CHANGE, W_CHANGE_LATER, W_HABIT, History, Key, ModelInput
 from planner.plan import Plan, Session
 from planner.profile import Profile
@@ -200,20 +210,28 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
 
     minutes = durations(catalog, profile)
     recent = today - dt.timedelta(days=7)
+    demands = [demand(catalog, w, resume.program_weeks[w - 1], profile.plyo_range,
+                      profile.strength_range) for w in range(current_week, weeks + 1)]
+    current = _reference(plan, future, weeks, tz)
+    if profile_changed:
+        reference = habit_reference(typical_week(profile, minutes, demands), weeks)
+        change_weights = dict.fromkeys(range(current_week, weeks + 1), W_HABIT)
+    else:
+        reference, change_weights = current, {w: weight(w) for w in range(current_week, weeks + 1)}
     data = ModelInput(
         start=plan.start,
         candidates=candidates(profile, minutes, busy, range(first_free, 7 * weeks)),
         durations=minutes,
-        demands=[demand(catalog, w, resume.program_weeks[w - 1], profile.plyo_range,
-                        profile.strength_range) for w in range(current_week, weeks + 1)],
+        demands=demands,
         first_free_day=first_free,
         history=[History((s.start.astimezone(tz).date() - plan.start).days, s.start,
                          s.session_type)
                  for s in past if s.status == "done" and s.start.astimezone(tz).date() >= recent],
         relaxed_weeks=(frozenset({current_week}) if first_free > 7 * (current_week - 1)
                        else frozenset()),
-        reference=_reference(plan, future, weeks, tz),
-        change_weights={w: weight(w) for w in range(current_week, weeks + 1)})
+        reference=reference,
+        change_weights=change_weights,
+        tie_breaker=current if profile_changed else frozenset())
     chosen, stats = solve(data)
 
     taken = {s.uid for s in plan.sessions}

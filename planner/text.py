@@ -57,7 +57,8 @@ def exercise_detail(exercise: Exercise) -> str:
 
 def history_list(revisions: Sequence[Revision]) -> str:
     return "\n".join(f"{'*' if r.current else ' '} rev {r.number:>3}  {r.created:%Y-%m-%d %H:%M} "
-                     f"UTC  {r.sessions:>3} sessions  {r.note}" for r in revisions)
+                     f"UTC  {r.sessions:>3} sessions  {r.note}" + ("  (undone)" if r.undone else "")
+                     for r in revisions)
 
 
 def adherence(plan: Plan, today: dt.date) -> str:

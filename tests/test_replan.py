@@ -294,3 +294,29 @@ def test_google_export_gives_each_revision_its_own_uids(planned: tuple[Path, Pla
     assert len(_events(second)) == len(_events(plain))
     with pytest.raises(InputError, match="--google"):
         actions.export(db, None, "json", google=True)
+
+
+def test_a_changed_profile_is_planned_as_a_fresh_plan_would_be(tmp_path: Path) -> None:
+    """Wednesday swapped for Thursday: the future gets as many sessions as a fresh plan of the
+    new profile, Thursdays included; keeping the old times only breaks ties."""
+    db = tmp_path / "plan.db"
+    week = {"mon": ["18:00-20:00"], "wed": ["18:00-20:00"], "sat": ["09:00-12:00"]}
+    swapped = {"mon": ["18:00-20:00"], "thu": ["18:00-20:00"], "sat": ["09:00-12:00"]}
+    before = actions.generate(write_profile(tmp_path, availability=week), db, None, NOW).plan
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    profile = write_profile(edited, availability=swapped)
+    fresh = actions.generate(profile, tmp_path / "fresh.db", None, NOW).plan
+    today = day("2027-01-18")                                  # Monday of week 3
+    after = actions.replan(db, today, profile, None, LATER).plan
+
+    def per_week(plan: Plan) -> list[int]:
+        return [len(plan.week_sessions(w)) for w in range(3, plan.weeks + 1)]
+
+    assert per_week(after) == per_week(fresh)
+    future = [s for s in after.sessions if s.start.date() >= today]
+    assert {f"{local(s):%a}" for s in future} == {f"{local(s):%a}" for s in fresh.sessions
+                                                  if s.week >= 3}
+    assert any(local(s).weekday() == 3 for s in future)      # Thursdays are used
+    assert [(s.uid, s.start) for s in after.sessions if s.week < 3] == [
+        (s.uid, s.start) for s in before.sessions if s.week < 3]

@@ -20,7 +20,7 @@ from factories import ROOT, profile_toml, write_profile
 
 import cli
 from planner.busy import MAX_BUSY_BYTES
-from planner.store import open_store
+from planner.store import SCHEMA_VERSION, open_store
 
 BUSY_FIXTURES = ROOT / "tests" / "fixtures" / "busy"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256)) * 4
@@ -370,8 +370,8 @@ def _damaged_text(db: Path) -> None:
 BAD_STORES: dict[str, tuple[Callable[[Path], None], str]] = {
     "text-file": (_text_file, "not a readable periodize store (file is not a database)"),
     "other-app": (_other_app, "not a periodize plan store; nothing was changed"),
-    "newer-schema": (_newer, "made by a newer periodize (schema 99; this one reads up to 1); "
-                             "upgrade periodize"),
+    "newer-schema": (_newer, "made by a newer periodize (schema 99; this one reads up to "
+                             f"{SCHEMA_VERSION}); upgrade periodize"),
     "damaged-page": (_damaged_page, "the store is damaged ("),   # then "restore a backup"
     "damaged-header": (_damaged_header, "not a readable periodize store"),
     "damaged-text": (_damaged_text, "the store cannot be used (Could not decode to UTF-8"),
