@@ -26,20 +26,16 @@ from typing import TYPE_CHECKING
 
 from catalog import Catalog
 from planner.availability import Candidate, candidates
+from planner.dosing import dosed_session, durations, ramp_caps
 from planner.errors import InputError
-from planner.generate import (
-    dosed_session,
-    durations,
-    habit_reference,
-    session_uid,
-    typical_week,
-    verify,
-)
+from planner.generate import habit_reference, typical_week
 from planner.model import W_CHANGE, W_CHANGE_LATER, W_HABIT, History, Key, ModelInput
-from planner.plan import Plan, Session
+from planner.plan import Plan, Session, session_uid
 from planner.profile import Profile
-from planner.program import TYPES, demand, ramp_caps
+from planner.program import demand
+from planner.session_types import TYPES
 from planner.solve import SolveStats, solve
+from planner.validate import verify
 
 if TYPE_CHECKING:
     from planner.busy import BusyInterval

@@ -20,7 +20,7 @@ from ical.calendar_stream import IcsCalendarStream
 from radicale_fixture import server_events
 
 import cli
-from planner import actions
+from planner import commands
 from planner.batch import OK, run_batch
 from planner.plan import Plan
 from planner.validate import check_plan
@@ -90,14 +90,14 @@ def test_generate_and_export_on_the_night_the_clocks_change(
     result = CliRunner().invoke(cli.main, ["--db", str(db), "generate", str(profile),
                                            "-o", str(out)])
     assert result.exit_code == 0, result.output
-    plan = actions.current_plan(db)
+    plan = commands.current_plan(db)
     assert_sound(plan, zone, monday)
-    assert check_plan(plan, actions.read_profile(profile, _catalog())) == []
+    assert check_plan(plan, commands.read_profile(profile, _catalog())) == []
     assert read_back(out.read_text(encoding="utf-8"), zone) == plan_spans(plan)
     exported = CliRunner().invoke(cli.main, ["--db", str(db), "export"])
     assert exported.exit_code == 0, exported.output
     assert read_back(exported.output, zone) == plan_spans(plan)
-    as_json = json.loads(actions.export(db, None, "json"))
+    as_json = json.loads(commands.export(db, None, "json"))
     assert [s["minutes"] for s in as_json["sessions"]] == [s.minutes for s in plan.sessions]
 
 
@@ -107,8 +107,8 @@ def test_sync_on_the_night_the_clocks_change(
         tmp_path: Path, radicale_url: str, caldav_calendar_name: str, zone: str, monday: str,
         window: str, night: str) -> None:
     db = tmp_path / "plan.db"
-    plan = actions.generate(write_night(tmp_path, zone, monday, window), db, None, NOW).plan
-    report = actions.sync(db, radicale_url, "athlete", "x", caldav_calendar_name)
+    plan = commands.generate(write_night(tmp_path, zone, monday, window), db, None, NOW).plan
+    report = commands.sync(db, radicale_url, "athlete", "x", caldav_calendar_name)
     assert len(report.created) == len(plan.sessions)
     held = server_events(radicale_url, caldav_calendar_name)
     assert set(held) == {s.uid for s in plan.sessions}
@@ -132,7 +132,7 @@ def test_batch_plans_every_night(tmp_path: Path) -> None:
     assert [r.status for r in summary.results] == [OK] * len(NIGHTS), summary.results
     assert (tmp_path / "out" / "summary.csv").exists()
     for index, (zone, monday, _, _) in enumerate(NIGHTS):
-        plan = actions.current_plan(tmp_path / "out" / f"night-{index}.db")
+        plan = commands.current_plan(tmp_path / "out" / f"night-{index}.db")
         assert_sound(plan, zone, monday)
         data = (tmp_path / "out" / f"night-{index}.ics").read_text(encoding="utf-8")
         assert read_back(data, zone) == plan_spans(plan)

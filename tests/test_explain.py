@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from factories import NOW, build, make_profile, write_profile
 
 import cli
-from planner.actions import read_busy
+from planner.busy_sources import read_busy
 from planner.errors import NoPlanPossible
 
 LONDON = ZoneInfo("Europe/London")

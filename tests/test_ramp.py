@@ -10,10 +10,10 @@ from factories import NOW, make_profile
 from icalendar import Calendar, Event
 
 from catalog import default_catalog
-from planner.actions import read_busy
+from planner.busy_sources import read_busy
+from planner.dosing import RAMP, ramp_caps, session_doses
 from planner.generate import build_plan
 from planner.plan import Plan
-from planner.program import RAMP, ramp_caps, session_doses
 
 LONDON = ZoneInfo("Europe/London")
 EVENINGS = {d: ["18:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}

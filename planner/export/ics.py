@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from planner import __version__
 from planner.plan import Dose, Plan, Session
-from planner.program import TYPES
+from planner.session_types import TYPES
 
 if TYPE_CHECKING:
     from icalendar import Calendar, Event

@@ -4,29 +4,25 @@ prints the result. Nothing here reads the clock; callers pass ``now``."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from catalog import Catalog, default_catalog
-from planner.errors import ConcurrentChange, InputError
+from planner.busy_sources import read_busy
+from planner.dosing import shortest_session
+from planner.errors import InputError
 from planner.export.files import check_writable, write_atomic
+from planner.export.formats import FORMATS, render, write_plan
 from planner.plan import Plan, Session
 from planner.profile import Profile, load_profile
-from planner.program import TYPES, session_minutes
-from planner.store import Revision, open_store
+from planner.store import Revision, open_store, retry_once
 
 if TYPE_CHECKING:
-    from planner.busy import BusyInterval
     from planner.replan import Replanned
     from planner.solve import Progress, SolveStats
     from planner.sync import SyncReport
-
-FORMATS = ("ics", "json", "csv")
-
-
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -37,113 +33,22 @@ class Generated:
     saved: bool = True        # False: the current revision already was this plan
 
 
-def retry_once(step: Callable[[], _T]) -> _T:
-    """Run ``step`` (which reads the store, works, then saves with compare-and-swap); when
-    another command changed the store in between, run it once more from the new state. A second
-    clash is reported (ConcurrentChange, exit 3)."""
-    try:
-        return step()
-    except ConcurrentChange:
-        return step()
-
-
-def shortest_session(catalog: Catalog) -> int:
-    return min(session_minutes(catalog, level, t, warmup)
-               for level in catalog.levels for t in TYPES for warmup in (False, True))
-
-
 def read_profile(path: Path, catalog: Catalog) -> Profile:
     return load_profile(path, shortest_session(catalog))
-
-
-def read_busy(profile: Profile, extra: Sequence[Path] = (), first_day: dt.date | None = None,
-              last_day: dt.date | None = None) -> list[BusyInterval]:
-    """Busy intervals from the profile's calendars and any given on the command line."""
-    from planner.busy import read_busy_file
-
-    buffer = dt.timedelta(minutes=profile.busy_buffer_minutes)
-    first, last = first_day or profile.start, last_day or profile.end
-    intervals: list[BusyInterval] = []
-    for path in (*profile.busy, *extra):
-        intervals += read_busy_file(path, profile.tz, first, last, buffer)
-    if profile.busy_caldav:
-        import os
-
-        from planner.busy_caldav import read_busy_caldav
-
-        password = os.environ.get("PERIODIZE_CALDAV_PASSWORD")
-        for source in profile.busy_caldav:
-            if password is None:
-                raise InputError("busy_caldav", source.url,
-                                 "set PERIODIZE_CALDAV_PASSWORD to read this calendar")
-            intervals += read_busy_caldav(source, password, profile.tz, first, last, buffer)
-    return intervals
 
 
 def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime,
              busy: Sequence[Path] = (), progress: Progress | None = None) -> Generated:
     """Solve a plan for the profile, store it as a new revision and write its calendar."""
-    from planner.generate import build_plan
+    from planner.generate import plan_athlete
 
     catalog = default_catalog()
     profile = read_profile(profile_path, catalog)
     if output is not None:
         check_writable(output)
-    intervals = read_busy(profile, busy)
-    plan, stats = build_plan(profile, catalog, intervals, now, progress)
-    plan, saved = retry_once(lambda: store_plan(db, plan, profile, f"generated from "
-                                                f"{profile_path.name}", output))
+    plan, stats, saved = plan_athlete(profile, catalog, db, output, now,
+                                      f"generated from {profile_path.name}", busy, progress)
     return Generated(plan, stats, output, saved)
-
-
-def store_plan(db: Path, plan: Plan, profile: Profile, note: str, output: Path | None,
-               ) -> tuple[Plan, bool]:
-    """Save a freshly made plan as the next revision and write its calendar to ``output``;
-    when the current revision already is this plan for this profile, change nothing (no new
-    revision, no renamed calendar). The calendar is rendered before the save commits, so a
-    plan the exporter refuses is never stored. Returns the current plan and whether it is new."""
-    calendar: list[bytes] = []
-
-    def render_calendar(final: Plan) -> None:
-        calendar.append(render(final, "ics"))
-
-    with open_store(db, create=True) as store:
-        expect = store.changes()
-        current = store.current() if store.history() else None
-        unchanged = current is not None and (current[0].content(), current[1]) == (
-            plan.content(), profile.to_dict())
-        if current is not None and unchanged:
-            plan = current[0]
-        else:
-            plan = store.save(plan, profile.to_dict(), note, expect, render_calendar)
-    if output is not None:
-        write_plan(plan, output, "ics", data=calendar[-1] if calendar else None)
-    return plan, not unchanged
-
-
-def render(plan: Plan, fmt: str, google: bool = False) -> bytes:
-    if fmt == "ics":
-        from icalendar.error import InvalidCalendar
-
-        from planner.errors import StoreError
-        from planner.export.ics import plan_calendar
-
-        try:
-            return plan_calendar(plan, default_catalog().safety_note, per_revision=google)
-        except InvalidCalendar as exc:   # only a revision stored by an older periodize
-            raise StoreError(f"revision {plan.revision} cannot be written as a calendar ({exc}); "
-                             "run `periodize generate PROFILE` to make a sound one") from None
-    from planner.export.tables import plan_csv, plan_json
-
-    return (plan_json(plan) if fmt == "json" else plan_csv(plan)).encode()
-
-
-def write_plan(plan: Plan, output: Path, fmt: str, google: bool = False,
-               data: bytes | None = None) -> None:
-    """Write the plan in ``fmt`` (or ``data``, already rendered) to ``output``, atomically."""
-    if fmt not in FORMATS:
-        raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
-    write_atomic(output, data if data is not None else render(plan, fmt, google))
 
 
 def current_plan(db: Path) -> Plan:
@@ -161,11 +66,11 @@ def show(db: Path, week: int | None, fmt: str, today: dt.date | None = None,
     if week is not None and not 1 <= week <= plan.weeks:
         raise InputError("--week", week, f"a week from 1 to {plan.weeks}")
     if chart:
-        from planner.grid import load_chart
+        from planner.views.terminal_grid import load_chart
 
         return load_chart(plan)
     if fmt == "grid" and week is None:
-        from planner.grid import plan_grid
+        from planner.views.terminal_grid import plan_grid
 
         return plan_grid(plan, profile, today, color=color)
     from planner.export.tables import plan_csv, plan_json, sessions_frame
@@ -184,7 +89,7 @@ def show(db: Path, week: int | None, fmt: str, today: dt.date | None = None,
 
 def report(db: Path, output: Path, today: dt.date | None) -> None:
     """Write the one-page HTML report (calendar, load chart, adherence, sessions)."""
-    from planner.report import plan_report
+    from planner.views.html_report import plan_report
 
     check_writable(output)
     with open_store(db) as store:
