@@ -10,12 +10,15 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from planner import __version__
 from planner.errors import PeriodizeError
+
+if TYPE_CHECKING:
+    from planner.sync import SyncReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -325,10 +328,11 @@ def replan(ctx: click.Context, today: str | None, profile: Path | None, output: 
         return
     for change in out.result.changes:
         click.echo(f"  {change.text}")
-    click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: delete the "
-               f"plan's calendar, run `periodize export --google -o plan-google.ics` and import "
-               f"that into a new calendar named \"{out.plan.calendar_name}\". Apple, Outlook: "
-               f"import {output}. CalDAV: `periodize sync` updates in place.")
+    click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: "
+               f"`periodize sync --google` updates in place; or delete the plan's calendar, run "
+               f"`periodize export --google -o plan-google.ics` and import that into a new "
+               f"calendar named \"{out.plan.calendar_name}\". Apple, Outlook: import {output}. "
+               f"CalDAV: `periodize sync` updates in place.")
 
 
 @main.command()
@@ -409,27 +413,76 @@ def redo(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.option("--url", required=True, help="CalDAV address, e.g. https://dav.example/dav/")
-@click.option("--user", required=True, help="CalDAV user name.")
-@click.option("--calendar", help="Calendar name (created if missing). Default: periodize · NAME.")
+@click.option("--url", help="CalDAV address, e.g. https://dav.example/dav/")
+@click.option("--user", help="CalDAV user name.")
+@click.option("--google", is_flag=True, help="Sync to Google Calendar through Google's API "
+              "instead (needs: pip install 'periodize[google]').")
+@click.option("--client-secret", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="PERIODIZE_GOOGLE_CLIENT_SECRET", help="With --google: your OAuth client "
+              "file (Desktop app) from the Google Cloud console; needed to sign in the first "
+              "time. Default: PERIODIZE_GOOGLE_CLIENT_SECRET.")
+@click.option("--calendar", help="Calendar name. CalDAV: found, or created; default periodize · "
+              "NAME. Google: a calendar periodize creates and remembers; default periodize · "
+              "NAME · rev N, renamed with each revision.")
 @click.pass_context
 @handle_errors
-def sync(ctx: click.Context, url: str, user: str, calendar: str | None) -> None:
-    """Push the plan to a CalDAV calendar; only what changed is sent.
+def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
+         client_secret: Path | None, calendar: str | None) -> None:
+    """Push the plan to a CalDAV calendar, or with --google to Google Calendar; only what
+    changed is sent.
 
-    The password comes from PERIODIZE_CALDAV_PASSWORD or a prompt, never the command line.
+    The CalDAV password comes from PERIODIZE_CALDAV_PASSWORD or a prompt, never the command line.
+
+    \b
+    Google Calendar, once: in console.cloud.google.com create a project,
+    enable the Google Calendar API, set up the OAuth consent screen (add
+    yourself as a test user), create an OAuth client ID of type "Desktop
+    app" and download its JSON. The first sync opens a browser to sign in;
+    periodize asks only to manage calendars it creates, keeps the sign-in in
+    your config folder (readable by you alone), and creates its own
+    calendar. Later syncs update that calendar in place.
 
     \b
     Example:
       PERIODIZE_CALDAV_PASSWORD=... periodize sync --url https://dav.example/ --user sam
+      periodize sync --google --client-secret ~/Downloads/client_secret.json
+      periodize sync --google
     """
+    from planner.errors import InputError
+
+    if google:
+        for option, value in (("--url", url), ("--user", user)):
+            if value is not None:
+                raise InputError(option, value, "no CalDAV options with --google")
+        from planner import commands
+
+        try:
+            report = commands.sync_google(_db(ctx), calendar, client_secret)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: the Google calendar may be partly updated; run `periodize "
+                       "sync --google` again to finish (it picks up where this one stopped).",
+                       err=True)
+            sys.exit(130)
+        _sync_summary(report)
+        return
+    if client_secret is not None and ctx.get_parameter_source("client_secret") == \
+            click.core.ParameterSource.COMMANDLINE:
+        raise InputError("--client-secret", str(client_secret), "only with --google")
+    for option, value in (("--url", url), ("--user", user)):
+        if value is None:
+            raise click.UsageError(f"Missing option '{option}' (CalDAV), or --google", ctx)
+    assert url is not None and user is not None
     import os
 
     from planner import commands
 
     password = os.environ.get("PERIODIZE_CALDAV_PASSWORD") or click.prompt(
         "CalDAV password", hide_input=True, default="", show_default=False)
-    report = commands.sync(_db(ctx), url, user, password, calendar)
+    _sync_summary(commands.sync(_db(ctx), url, user, password, calendar))
+
+
+def _sync_summary(report: SyncReport) -> None:
+    """'3 created, 19 updated, 2 deleted, 3 unchanged.', the same for CalDAV and Google."""
     click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
                f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged.")
 

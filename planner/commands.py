@@ -262,3 +262,31 @@ def sync(db: Path, url: str, user: str, password: str, calendar: str | None) -> 
     return sync_calendar(resources, url=url, user=user, password=password,
                          calendar_name=calendar or f"periodize · {plan.name}",
                          plan_id=plan.plan_id)
+
+
+def sync_google(db: Path, calendar: str | None, client_secret: Path | None) -> SyncReport:
+    """Make periodize's Google calendar hold exactly the current plan (see google_sync): sign
+    in (saved token, else browser consent), create the calendar on first use and remember it."""
+    from planner.google_auth import require_extra
+
+    require_extra()
+    from planner import google_auth, google_sync
+
+    with open_store(db) as store:
+        plan = store.current()[0]
+        key = calendar or ""
+        token = google_auth.token_path()
+        http = google_sync.new_http()
+        with google_sync.transport_errors(), google_auth.refresh_errors(token):
+            creds = google_auth.load_credentials(token, client_secret, http)
+            signed_in = creds.token
+            service = google_sync.calendar_service(creds, http)
+            calendar_id = google_sync.open_calendar(
+                service, store.google_calendar(key), calendar or plan.calendar_name,
+                plan.timezone, follow_name=calendar is None,
+                remember=lambda found: store.remember_google_calendar(key, found))
+            report = google_sync.GoogleSync(service, plan, default_catalog().safety_note,
+                                            calendar_id).run()
+        if creds.token != signed_in:         # refreshed during the sync: keep the new one
+            google_auth.save_token(token, creds)
+    return report

@@ -29,7 +29,7 @@ from planner.errors import ConcurrentChange, InputError, StoreError
 from planner.plan import Plan, athlete_key, plan_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -52,9 +52,16 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         UNIQUE (plan_id, day)
     );
     """,
+    2: """
+    CREATE TABLE google_calendars (
+        name TEXT PRIMARY KEY,
+        calendar_id TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );
+    """,
     # revisions.undone: 0 current line, > 0 set aside by undo (in undo order, for redo), -1 set
     # aside and then replaced by a new change (kept, not redone).
-    2: """
+    3: """
     CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO counters (name, value) VALUES ('changes', 0);
     CREATE TABLE sequences (uid TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
@@ -84,6 +91,14 @@ class Revision:
     sessions: int
     current: bool
     undone: bool = False      # set aside by undo or by a change after an undo
+
+
+@dataclass(frozen=True)
+class GoogleCalendar:
+    """A Google calendar periodize created: its id and the title periodize last gave it."""
+
+    calendar_id: str
+    summary: str
 
 
 @dataclass(frozen=True)
@@ -372,6 +387,21 @@ class Store:
                 "kind = excluded.kind, recorded = excluded.recorded",
                 [(plan_id, d.isoformat(), status, kind, now.isoformat()) for d in days])
         return earlier
+
+    # -- Google calendars ------------------------------------------------------------------------
+    # Keyed by the --calendar name asked for ('' for the plan's own calendar); the id is Google's.
+    @_guarded
+    def google_calendar(self, name: str) -> GoogleCalendar | None:
+        row = self.db.execute("SELECT calendar_id, summary FROM google_calendars WHERE name = ?",
+                              (name,)).fetchone()
+        return None if row is None else GoogleCalendar(row["calendar_id"], row["summary"])
+
+    @_guarded
+    def remember_google_calendar(self, name: str, calendar: GoogleCalendar) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO google_calendars (name, calendar_id, summary) VALUES (?, ?, ?) "
+                       "ON CONFLICT (name) DO UPDATE SET calendar_id = excluded.calendar_id, "
+                       "summary = excluded.summary", (name, calendar.calendar_id, calendar.summary))
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:

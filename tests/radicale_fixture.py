@@ -129,6 +129,31 @@ def open_calendar(url: str, name: str, *, create: bool = False, user: str = "ath
     return principal.make_calendar(name=name)
 
 
+def caldav_rule_breaks(data: bytes) -> list[str]:
+    """How one stored calendar object breaks RFC 4791 section 4.1 or our resource form: a METHOD,
+    a calendar-level UID or NAME, VEVENTs of more than one UID, a TZID without its VTIMEZONE."""
+    calendar = Calendar.from_ical(data)
+    breaks = [f"calendar-level {name}" for name in ("METHOD", "UID", "NAME", "X-WR-CALNAME")
+              if name in calendar]
+    uids = {str(event.get("UID")) for event in calendar.walk("VEVENT")}
+    if len(uids) != 1:
+        breaks.append(f"{len(uids)} UIDs in one resource")
+    if calendar.get_missing_tzids():
+        breaks.append(f"no VTIMEZONE for {sorted(calendar.get_missing_tzids())}")
+    return breaks
+
+
+def stored_rule_breaks(url: str, name: str, user: str = "athlete") -> dict[str, list[str]]:
+    """Resource URL -> its CalDAV rule breaks, for every resource of the calendar that has any."""
+    found = {}
+    for obj in open_calendar(url, name, user=user).get_events():
+        breaks = caldav_rule_breaks(obj.raw_data if isinstance(obj.raw_data, bytes)
+                                    else str(obj.raw_data).encode())
+        if breaks:
+            found[str(obj.url)] = breaks
+    return found
+
+
 def server_events(url: str, name: str, user: str = "athlete",
                   ) -> dict[str, list[tuple[str, str, Component]]]:
     """UID -> [(resource URL, ETag, VEVENT)], one entry per resource holding that UID."""

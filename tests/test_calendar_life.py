@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from factories import NOW, write_profile
 from ical.calendar_stream import IcsCalendarStream
-from radicale_fixture import free_port, server_events
+from radicale_fixture import free_port, server_events, stored_rule_breaks
 
 import cli
 from planner import commands
@@ -123,6 +123,7 @@ def test_generate_sync_replan_sync(tmp_path: Path, radicale_url: str,
     assert f"{len(plan.sessions)} created, 0 updated, 0 deleted" in first.output
     held = server_events(radicale_url, caldav_calendar_name)
     assert set(held) == {s.uid for s in plan.sessions}
+    assert stored_rule_breaks(radicale_url, caldav_calendar_name) == {}
 
     week2 = [s for s in plan.week_sessions(2) if "plyometrics" in s.kinds]
     assert run(db, "missed", week2[0].start.date().isoformat()).exit_code == 0
@@ -138,6 +139,7 @@ def test_generate_sync_replan_sync(tmp_path: Path, radicale_url: str,
     held = server_events(radicale_url, caldav_calendar_name)
     assert set(held) == {s.uid for s in new.sessions}
     assert all(len(copies) == 1 for copies in held.values()), "no duplicates"
+    assert stored_rule_breaks(radicale_url, caldav_calendar_name) == {}
     missed = held[week2[0].uid][0][2]
     assert str(missed["STATUS"]) == "CANCELLED" and str(missed["SEQUENCE"]) == "1"
     created, updated = (int(second.output.split()[i]) for i in (0, 2))

@@ -132,6 +132,23 @@ def test_every_tzid_has_a_vtimezone(calendar: Calendar) -> None:
     assert used <= timezone_ids(calendar)
 
 
+def test_each_caldav_resource_is_one_events_object(example: Export) -> None:
+    """RFC 4791 4.1: no METHOD, one UID; and no calendar-level UID or NAME (vdirsyncer)."""
+    from radicale_fixture import caldav_rule_breaks
+
+    from planner.export.ics import session_resources
+
+    plan = commands.current_plan(example.db)
+    resources = session_resources(plan, default_catalog().safety_note)
+    assert set(resources) == {s.uid for s in plan.sessions}
+    for uid, data in resources.items():
+        assert caldav_rule_breaks(data) == [], uid
+        calendar = Calendar.from_ical(data)
+        assert [str(e["UID"]) for e in calendar.events] == [uid]
+        assert sorted(calendar) == ["PRODID", "VERSION"]
+        assert timezone_ids(calendar) == {"Europe/London"}
+
+
 # --- one event per session --------------------------------------------------------------------
 
 

@@ -30,7 +30,7 @@ from planner.plan import Plan
 from planner.store import APPLICATION_ID, SCHEMA_VERSION, Store, open_store
 
 DAY = dt.date(2027, 1, 11)
-TABLES = ["counters", "log", "revisions", "sequences"]
+TABLES = ["counters", "google_calendars", "log", "revisions", "sequences"]
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +93,25 @@ def test_a_new_store_says_what_it_is_and_which_schema_it_has(db: Path) -> None:
     assert tables(db) == TABLES
 
 
+def test_a_schema_1_store_gains_the_google_calendars_table_and_keeps_its_data(
+        db: Path, plan: Plan) -> None:
+    with sqlite3.connect(db) as raw:
+        raw.executescript(store_module.MIGRATIONS[1])
+        raw.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        raw.execute("PRAGMA user_version = 1")
+        raw.execute("INSERT INTO log (plan_id, day, status, kind, recorded) VALUES "
+                    "(?, '2027-01-05', 'missed', NULL, '2026-12-01T09:00:00+00:00')",
+                    (plan.plan_id,))
+    raw.close()
+    with open_store(db) as store:
+        store.remember_google_calendar("", store_module.GoogleCalendar("id@group", "periodize"))
+    assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION) and tables(db) == TABLES
+    with open_store(db) as store:
+        assert store.google_calendar("") == store_module.GoogleCalendar("id@group", "periodize")
+        assert [(e.day.isoformat(), e.status) for e in store.log(plan.plan_id)] == [
+            ("2027-01-05", "missed")]
+
+
 def test_a_missing_store_is_created_only_when_asked(db: Path) -> None:
     with pytest.raises(StoreError, match="no plan store here; run `periodize generate"):
         open_store(db)
@@ -148,8 +167,8 @@ def test_a_later_schema_migrates_an_existing_store_and_keeps_its_data(
     assert after[0] == before[0] and [r[:-1] for r in after[1]] == before[1]
     assert after[2:] == before[2:]
     monkeypatch.undo()
-    with pytest.raises(StoreError, match=rf"newer periodize \(schema {later}; this one reads up "
-                                         rf"to {SCHEMA_VERSION}\)"):
+    with pytest.raises(StoreError, match=rf"newer periodize \(schema {later}; this one reads "
+                                         rf"up to {SCHEMA_VERSION}\)"):
         open_store(db)
 
 
