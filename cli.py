@@ -33,11 +33,12 @@ def handle_errors(command: F) -> F:
         except PeriodizeError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            _interrupted()
+        except KeyboardInterrupt as exc:
+            _interrupted(exc)
         except ImportError as exc:   # Ctrl-C while a compiled extension (OR-Tools) was loading
-            if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
-                _interrupted()
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, KeyboardInterrupt):
+                _interrupted(cause)
             raise
 
     return wrapper  # type: ignore[return-value]
@@ -47,11 +48,43 @@ INTERRUPTED = ("Interrupted: the store and files hold the previous plan or the n
                "part of either.")
 
 
-def _interrupted() -> NoReturn:
+def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
     """Every change is one transaction and every file is replaced whole, so whatever moment the
-    Ctrl-C came at, the store and the files are either as before or wholly new."""
-    click.echo(INTERRUPTED, err=True)
-    sys.exit(130)
+    Ctrl-C (or SIGTERM, SIGHUP) came at, the store and the files are either as before or wholly
+    new."""
+    if isinstance(exc, Terminated):
+        click.echo(f"Stopped by {exc.name}: " + INTERRUPTED.partition(": ")[2], err=True)
+    else:
+        click.echo(INTERRUPTED, err=True)
+    sys.exit(_exit_code(exc))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, as Python raises KeyboardInterrupt for
+    SIGINT: one path ends every command cleanly (store rolled back, files whole, batch workers
+    ended). The exit code is the shell's for that signal, 128 + its number (143, 129)."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        super().__init__(signum)
+        self.name = signal.Signals(signum).name
+        self.exit_code = 128 + signum
+
+
+def _exit_code(exc: KeyboardInterrupt) -> int:
+    return exc.exit_code if isinstance(exc, Terminated) else 130
+
+
+def _terminate(signum: int, frame: object) -> None:
+    import signal
+
+    for name in _ENDING:     # one is enough: the clean-up that follows is not interrupted again
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+_ENDING = [name for name in ("SIGTERM", "SIGHUP") if hasattr(__import__("signal"), name)]
 
 
 def _now() -> dt.datetime:
@@ -71,7 +104,13 @@ class Periodize(click.Group):
     """The command group; a usage mistake (an unknown option, a bad value) is one line too."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        import signal
+        import threading
+
         kwargs["standalone_mode"] = False
+        handled = threading.current_thread() is threading.main_thread()
+        previous = {name: signal.signal(getattr(signal, name), _terminate)
+                    for name in (_ENDING if handled else [])}
         try:
             return super().main(*args, **kwargs)
         except click.BadParameter as exc:
@@ -87,6 +126,9 @@ class Periodize(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(1)
+        finally:
+            for name, handler in previous.items():
+                signal.signal(getattr(signal, name), handler)
 
 
 @click.group(cls=Periodize, context_settings={"help_option_names": ["-h", "--help"]})
@@ -412,6 +454,29 @@ def redo(ctx: click.Context) -> None:
                "Run `periodize export` to write its calendar.")
 
 
+PASSWORD_VARIABLE = "PERIODIZE_CALDAV_PASSWORD"
+
+
+def _caldav_password() -> str:
+    """The CalDAV password: PERIODIZE_CALDAV_PASSWORD, else typed at the terminal. Without
+    either (a cron job, a pipe) it is a one-line usage error, never a prompt read from a pipe."""
+    import os
+
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        from planner.errors import InputError
+
+        raise InputError(PASSWORD_VARIABLE, "", "set it to the CalDAV password: there is no "
+                         "terminal to type it at")
+    try:
+        return str(click.prompt("CalDAV password", hide_input=True, default="",
+                                show_default=False))
+    except click.Abort:                 # Ctrl-C or Ctrl-D at the prompt: nothing was sent
+        raise KeyboardInterrupt from None
+
+
 @main.command()
 @click.option("--url", help="CalDAV address, e.g. https://dav.example/dav/")
 @click.option("--user", help="CalDAV user name.")
@@ -424,12 +489,17 @@ def redo(ctx: click.Context) -> None:
 @click.option("--calendar", help="Calendar name. CalDAV: found, or created; default periodize · "
               "NAME. Google: a calendar periodize creates and remembers; default periodize · "
               "NAME · rev N, renamed with each revision.")
+@click.option("--replace", is_flag=True, help="CalDAV: the calendar holds another periodize "
+              "plan; replace it with this one (your own events stay).")
 @click.pass_context
 @handle_errors
 def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
-         client_secret: Path | None, calendar: str | None) -> None:
+         client_secret: Path | None, calendar: str | None, replace: bool) -> None:
     """Push the plan to a CalDAV calendar, or with --google to Google Calendar; only what
     changed is sent.
+
+    CalDAV: only this plan's events are written or deleted; your own events in the calendar
+    are never touched, and a calendar holding another plan is refused unless --replace.
 
     The CalDAV password comes from PERIODIZE_CALDAV_PASSWORD or a prompt, never the command line.
 
@@ -454,6 +524,8 @@ def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
         for option, value in (("--url", url), ("--user", user)):
             if value is not None:
                 raise InputError(option, value, "no CalDAV options with --google")
+        if replace:
+            raise InputError("--replace", "--google", "--replace is for CalDAV calendars")
         from planner import commands
 
         try:
@@ -472,13 +544,9 @@ def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
         if value is None:
             raise click.UsageError(f"Missing option '{option}' (CalDAV), or --google", ctx)
     assert url is not None and user is not None
-    import os
-
     from planner import commands
 
-    password = os.environ.get("PERIODIZE_CALDAV_PASSWORD") or click.prompt(
-        "CalDAV password", hide_input=True, default="", show_default=False)
-    _sync_summary(commands.sync(_db(ctx), url, user, password, calendar))
+    _sync_summary(commands.sync(_db(ctx), url, user, _caldav_password(), calendar, replace))
 
 
 def _sync_summary(report: SyncReport) -> None:
@@ -492,13 +560,18 @@ def _sync_summary(report: SyncReport) -> None:
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("plans"), show_default=True,
               help="Folder for each athlete's store and calendar, and summary.csv.")
-@click.option("--jobs", type=click.IntRange(min=1), help="Processes (default: the core count).")
+@click.option("--jobs", type=click.IntRange(min=1), help="Processes, at most one per usable core "
+              "and per athlete (default: the usable cores).")
 @handle_errors
 def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
     """Plan a whole roster: a CSV (one athlete a row) or a folder of profiles.
 
-    CSV columns: name, timezone, start, level, weeks, rest_days ("sat;sun"), and mon..sun
-    holding windows separated by ";" (e.g. "07:00-08:00;18:00-20:00").
+    CSV columns: name, timezone, start, level, weeks, rest_days ("sat;sun"), mon..sun
+    holding windows separated by ";" (e.g. "07:00-08:00;18:00-20:00"), and optional
+    plyo_min, plyo_max, strength_min, strength_max (sessions a week).
+
+    Exit code: 0 when every athlete was planned, 1 when some could not be (no plan fits),
+    2 when some row was bad input; summary.csv says which, and why.
 
     \b
     Example:
@@ -513,9 +586,14 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
 
         try:
             summary = run_batch(roster, out_dir, _now(), jobs, progress)
-        except KeyboardInterrupt:
-            click.echo("\nInterrupted: athletes already planned keep their files.", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            how = f"Stopped by {exc.name}" if isinstance(exc, Terminated) else "Interrupted"
+            click.echo(f"\n{how}: athletes already planned keep their files; the workers "
+                       "were ended.", err=True)
+            sys.exit(_exit_code(exc))
+    if summary.capped:
+        click.echo(f"--jobs {jobs}: planned with {summary.workers} worker processes, capped "
+                   f"at {summary.capped}.")
     counts: dict[str, int] = {}
     for result in summary.results:
         counts[result.status] = counts.get(result.status, 0) + 1
@@ -524,6 +602,15 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
     for result in summary.results:
         if result.reason:
             click.echo(f"  {result.athlete}: {result.status}: {result.reason}")
+    sys.exit(batch_exit_code(counts))
+
+
+def batch_exit_code(counts: dict[str, int]) -> int:
+    """2 when some row was bad input, else 1 when some athlete could not be planned, else 0:
+    the codes a single ``generate`` would have given, the worst one."""
+    from planner.batch import BAD_INPUT, NO_PLAN
+
+    return 2 if counts.get(BAD_INPUT) else 1 if counts.get(NO_PLAN) else 0
 
 
 if __name__ == "__main__":

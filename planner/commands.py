@@ -252,8 +252,10 @@ def redo(db: Path, now: dt.datetime | None = None) -> Revision:
         return store.redo(now)
 
 
-def sync(db: Path, url: str, user: str, password: str, calendar: str | None) -> SyncReport:
-    """Make the CalDAV calendar hold exactly the current plan (one resource per session)."""
+def sync(db: Path, url: str, user: str, password: str, calendar: str | None,
+         replace: bool = False) -> SyncReport:
+    """Make the CalDAV calendar hold exactly the current plan (one resource per session),
+    touching only this plan's events; ``replace``: another plan's events there are replaced."""
     from planner.export.ics import session_resources
     from planner.sync import sync_calendar
 
@@ -261,7 +263,7 @@ def sync(db: Path, url: str, user: str, password: str, calendar: str | None) -> 
     resources = session_resources(plan, default_catalog().safety_note)
     return sync_calendar(resources, url=url, user=user, password=password,
                          calendar_name=calendar or f"periodize · {plan.name}",
-                         plan_id=plan.plan_id)
+                         plan_id=plan.plan_id, replace=replace)
 
 
 def sync_google(db: Path, calendar: str | None, client_secret: Path | None) -> SyncReport:

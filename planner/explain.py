@@ -13,15 +13,18 @@ from planner.session_types import TYPES
 if TYPE_CHECKING:
     from planner.model import ModelInput, Rule
 
+#: The profile settings the advice names; a roster in another form (CSV) maps them to its own.
+PLYO_SETTING = "[plyometrics] sessions_per_week"
+STRENGTH_SETTING = "[strength] sessions_per_week"
 _NEEDS = {
     "plyo_volume": ("plyometrics", "the plyometric block needs {plyo} sessions a week at least "
-                    "48 h apart", "lower [plyometrics] sessions_per_week"),
+                    "48 h apart", f"lower {PLYO_SETTING}"),
     "plyo_recovery": ("plyometrics", "plyometric sessions need at least 48 h between them",
-                      "lower [plyometrics] sessions_per_week"),
+                      f"lower {PLYO_SETTING}"),
     "strength_volume": ("strength", "strength work needs {strength} sessions a week",
-                        "lower [strength] sessions_per_week"),
+                        f"lower {STRENGTH_SETTING}"),
     "strength_recovery": ("strength", "strength sessions never fall on consecutive days",
-                          "lower [strength] sessions_per_week"),
+                          f"lower {STRENGTH_SETTING}"),
     "stretching_weekly": ("stretching", "stretching needs at least one session every week", ""),
 }
 _ROOM = {"plyometrics": "a jump session", "strength": "a strength session",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 SCOPES = ("https://www.googleapis.com/auth/calendar.app.created",)
 INSTALL = "pip install 'periodize[google]'"
 SECRET_ENV = "PERIODIZE_GOOGLE_CLIENT_SECRET"
+#: How long the local redirect server waits for the browser's answer (a judgement call).
+CONSENT_TIMEOUT_S = 300
 HOW_TO_CLIENT = ("the OAuth client JSON (Desktop app) downloaded from the Google Cloud console, "
                  f"by --client-secret or {SECRET_ENV}; see `periodize sync --help`")
 
@@ -101,11 +104,13 @@ def consent(client_secret: Path | None) -> Credentials:
         raise InputError("--client-secret", str(client_secret),
                          f"{HOW_TO_CLIENT} ({_first_line(exc)})") from None
     try:
-        creds = flow.run_local_server(
-            port=0, open_browser=True,
-            authorization_prompt_message="Sign in to Google to let periodize create its "
-                                         "calendar (a browser opens; if not, visit {url} )",
-            success_message="periodize is signed in; you can close this tab.")
+        # The flow prints its prompt on standard output; standard output is the sync's summary.
+        with contextlib.redirect_stdout(sys.stderr):
+            creds = flow.run_local_server(
+                port=0, open_browser=True, timeout_seconds=CONSENT_TIMEOUT_S,
+                authorization_prompt_message="Sign in to Google to let periodize create its "
+                                             "calendar (a browser opens; if not, visit {url} )",
+                success_message="periodize is signed in; you can close this tab.")
     except Exception as exc:   # the user refused, or Google refused the client (oauthlib errors)
         raise RemoteError(f"Google sign-in did not complete ({_first_line(exc)})") from None
     if not isinstance(creds, Credentials):

@@ -13,6 +13,10 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -290,6 +294,29 @@ def test_nothing_outside_periodizes_calendar_is_read_or_written(db: Path,
         google.calls[0]]                                    # created once, on the first sync
 
 
+def test_events_of_an_earlier_plan_in_the_calendar_are_replaced(db: Path,
+                                                                 google: GoogleStandIn) -> None:
+    sync(db)
+    plan = current(db)
+    renamed = tuple(dataclasses.replace(s, uid="new-" + s.uid) for s in plan.sessions)
+    save(db, dataclasses.replace(plan, plan_id="another-plan", sessions=renamed))
+    report = sync(db)
+    assert report.deleted == tuple(sorted(s.uid for s in plan.sessions))
+    assert report.created == tuple(sorted(s.uid for s in renamed))
+    assert_holds(google, db)
+
+
+def test_a_long_listing_is_read_page_by_page(db: Path, google: GoogleStandIn) -> None:
+    sync(db)
+    google.page_size = 10
+    google.calls.clear()
+    report = sync(db)
+    n = len(current(db).sessions)
+    assert len(report.unchanged) == n and writes_to(google) == []
+    assert [c.query.get("pageToken") for c in google.calls if c.path.endswith("/events")] == [
+        None, *(str(k) for k in range(10, n, 10))]
+
+
 # --- Google's own ways -------------------------------------------------------------------------
 
 
@@ -475,12 +502,50 @@ def test_an_expired_access_token_is_refreshed_silently_and_kept(
     assert stat.S_IMODE(token.stat().st_mode) == 0o600      # written anew, 0600 from the start
 
 
-def test_first_sign_in_runs_the_installed_app_flow_and_keeps_the_token_0600(
-        db: Path, google: GoogleStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from google.oauth2.credentials import Credentials
-    from google_auth_oauthlib.flow import InstalledAppFlow
+@dataclass
+class Browser:
+    """The user's browser and Google's consent page: ``open`` answers the local redirect server
+    the way Google does, with a code (or an error), and the code is exchanged at Google's token
+    endpoint (played by the stand-in, under requests, which google-auth-oauthlib uses)."""
 
+    answer: str = "code=4/granted"
+    opened: list[dict[str, str]] = field(default_factory=list)
+    exchanges: list[dict[str, str]] = field(default_factory=list)
+
+    def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+        self.opened.append(query)
+        target = f"{query['redirect_uri']}?state={query['state']}&{self.answer}"
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        threading.Thread(target=lambda: opener.open(target, timeout=60).read(),
+                         daemon=True).start()
+        return True
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch, google: GoogleStandIn, tmp_path: Path) -> Browser:
+    import webbrowser
+
+    import requests
+
+    user = Browser()
+    monkeypatch.setattr(webbrowser, "get", lambda using=None: user)
+
+    def token_endpoint(adapter: Any, request: Any, **_: Any) -> requests.Response:
+        assert request.url == "https://oauth2.googleapis.com/token", request.url
+        form = dict(urllib.parse.parse_qsl(request.body))
+        user.exchanges.append(form)
+        response = requests.Response()
+        response.status_code = 200
+        response.headers["content-type"] = "application/json"
+        response._content = json.dumps({
+            "access_token": "access-0", "refresh_token": "refresh-1", "expires_in": 3599,
+            "token_type": "Bearer", "scope": google_auth.SCOPES[0]}).encode()
+        response.url = request.url
+        response.request = request
+        return response
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", token_endpoint)
     token = google_auth.token_path()
     token.unlink()
     shutil.rmtree(token.parent)
@@ -490,31 +555,43 @@ def test_first_sign_in_runs_the_installed_app_flow_and_keeps_the_token_0600(
         "auth_uri": "https://accounts.google.com/o/oauth2/auth",
         "token_uri": "https://oauth2.googleapis.com/token",
         "redirect_uris": ["http://localhost"]}}))
-    flows: list[Any] = []
-
-    def consent(flow: InstalledAppFlow, **kwargs: Any) -> Credentials:
-        flows.append((flow.client_config["client_id"], flow.oauth2session.scope, kwargs))
-        return Credentials(token="access-0", refresh_token="refresh-1",  # type: ignore[no-untyped-call]
-                           token_uri="https://oauth2.googleapis.com/token",
-                           client_id="client.apps.googleusercontent.com", client_secret="shh",
-                           scopes=list(google_auth.SCOPES))
-
-    monkeypatch.setattr(InstalledAppFlow, "run_local_server", consent)
     monkeypatch.setenv("PERIODIZE_GOOGLE_CLIENT_SECRET", str(secret))
-    monkeypatch.setattr(os, "umask", os.umask)   # restored after the test
-    os.umask(0o022)
+    return user
 
-    result = run(db)
+
+def test_first_sign_in_runs_the_installed_app_flow_and_keeps_the_token_0600(
+        db: Path, google: GoogleStandIn, browser: Browser) -> None:
+    token = google_auth.token_path()
+    old_umask = os.umask(0o022)
+    try:
+        result = run(db)
+    finally:
+        os.umask(old_umask)
 
     assert result.exit_code == 0, result.output
-    [(client, scopes, kwargs)] = flows
-    assert client == "client.apps.googleusercontent.com"
-    assert scopes == ["https://www.googleapis.com/auth/calendar.app.created"]
-    assert kwargs["port"] == 0
+    assert result.stdout.endswith(" created, 0 updated, 0 deleted, 0 unchanged.\n")
+    assert result.stdout.count("\n") == 1                   # the prompt went to stderr
+    [asked] = browser.opened
+    assert asked["client_id"] == "client.apps.googleusercontent.com"
+    assert asked["scope"] == "https://www.googleapis.com/auth/calendar.app.created"
+    assert asked["redirect_uri"].startswith("http://localhost:")
+    [exchange] = browser.exchanges
+    assert exchange["code"] == "4/granted" and exchange["grant_type"] == "authorization_code"
+    assert exchange["redirect_uri"] == asked["redirect_uri"]
     assert stat.S_IMODE(token.stat().st_mode) == 0o600
     assert stat.S_IMODE(token.parent.stat().st_mode) == 0o700
     assert json.loads(token.read_text())["refresh_token"] == "refresh-1"
-    assert run(db).exit_code == 0 and len(flows) == 1         # the token is used from then on
+    assert run(db).exit_code == 0 and len(browser.opened) == 1   # the token serves from then on
+
+
+def test_a_refused_consent_is_a_one_line_error_exit_3(db: Path, google: GoogleStandIn,
+                                             browser: Browser) -> None:
+    browser.answer = "error=access_denied"
+    result = run(db)
+    assert result.exit_code == 3, result.output
+    [line] = result.stderr.splitlines()[-1:]
+    assert line.startswith("Error: Google sign-in did not complete (") and "access_denied" in line
+    assert not google_auth.token_path().exists() and google.calls == []
 
 
 def test_no_sign_in_and_no_client_file_is_one_line_exit_2(db: Path,
