@@ -18,6 +18,8 @@ from planner import __version__
 from planner.errors import PeriodizeError
 
 if TYPE_CHECKING:
+    from planner.logbook import Logged
+    from planner.plan import Session
     from planner.sync import SyncReport
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -184,7 +186,7 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
 
 def _today(raw: str | None) -> dt.date:
     """--today, or today in the local zone of this machine."""
-    from planner.commands import parse_day
+    from planner.logbook import parse_day
 
     return parse_day(raw, "--today") if raw else dt.date.today()
 
@@ -285,20 +287,17 @@ def catalog(name: str | None) -> None:
     click.echo(exercise_detail(exercise))
 
 
-def _record(ctx: click.Context, dates: tuple[str, ...], status: str, kind: str | None) -> None:
-    from planner import commands
+def _said(logged: Logged) -> None:
+    """How the entry changed future doses, in words."""
+    if logged.revision is None:
+        click.echo("No change to the doses ahead.")
+        return
+    click.echo(f"Re-dosed (revision {logged.revision}; `periodize export` or `sync` to update "
+               "your calendar):")
+    import textwrap
 
-    marked = commands.record(_db(ctx), dates, status, kind, _now())
-    for m in marked:
-        s = m.session
-        was = f"; it was marked {m.earlier}, now {status}" if m.earlier else ""
-        ahead = "; a day ahead: a known absence" if m.ahead else ""
-        click.echo(f"{status}: {s.start:%a %-d %b %H:%M} (week {s.week}{was}{ahead})")
-    if any(m.ahead for m in marked):
-        click.echo("Run `periodize replan` to move the rest of the plan around it; days ahead "
-                   "marked missed stay free of sessions.")
-    else:
-        click.echo("Run `periodize replan` to move the rest of the plan around it.")
+    for line in logged.changes:
+        click.echo(textwrap.fill(line, 80, initial_indent="  ", subsequent_indent="    "))
 
 
 KINDS = click.Choice(["plyometrics", "strength", "stretching"])
@@ -310,7 +309,7 @@ KINDS = click.Choice(["plyometrics", "strength", "stretching"])
 @click.pass_context
 @handle_errors
 def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None) -> None:
-    """Record that the sessions on DATES (YYYY-MM-DD) were missed.
+    """Record that the sessions on DATES (YYYY-MM-DD, or START..END for an absence) were missed.
 
     A date after today records a known absence: `replan` moves its session to another day and
     keeps that day free.
@@ -319,22 +318,131 @@ def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None) -> None
     Example:
       periodize missed 2027-01-13
       periodize missed 2027-01-13 --kind plyometrics
+      periodize missed 2027-01-18..2027-01-24
     """
-    _record(ctx, dates, "missed", kind)
+    from planner import logbook
+
+    logged = logbook.missed(_db(ctx), dates, kind, _now())
+    for s in logged.sessions:
+        click.echo(f"missed: {s.start:%a %-d %b %H:%M} (week {s.week}{_was(logged, s, 'missed')})")
+    if logged.revision is not None:
+        _said(logged)
+    if logged.away:
+        click.echo(f"{len(logged.away)} day{'s' if len(logged.away) > 1 else ''} ahead recorded "
+                   "as away: `periodize replan` keeps them free of sessions.")
+    click.echo("Run `periodize replan` to move the rest of the plan around it.")
+
+
+def _was(logged: Logged, session: Session, status: str) -> str:
+    """'; it was marked done, now missed' when the entry changed an earlier one."""
+    earlier = logged.earlier.get(session.start.date())
+    return f"; it was marked {earlier}, now {status}" if earlier else ""
 
 
 @main.command()
 @click.argument("dates", nargs=-1, required=True)
+@click.option("--rpe", type=int, help="Session effort, 0-10 (CR-10; the plan's target is in "
+              "the session text).")
+@click.option("--pain", type=int, help="Worst knee or thigh pain during the session, 0-10.")
+@click.option("--not-met", "not_met", multiple=True, metavar="ID",
+              help="An exercise whose level rule was NOT met (repeatable; `all` for every one).")
 @click.pass_context
 @handle_errors
-def done(ctx: click.Context, dates: tuple[str, ...]) -> None:
-    """Record that the sessions on DATES (YYYY-MM-DD) were done.
+def done(ctx: click.Context, dates: tuple[str, ...], rpe: int | None, pain: int | None,
+         not_met: tuple[str, ...]) -> None:
+    """Record that the sessions on DATES (YYYY-MM-DD) were done, and how one went.
+
+    Without options: done as prescribed, every level rule met. Future doses follow the log:
+    a level moves up after its rule was met twice in a row; pain above 5/10 eases the next
+    sessions; 7/10 or more pauses jumps (see the README's pain-monitoring model).
 
     \b
     Example:
       periodize done 2027-01-11 2027-01-12
+      periodize done 2027-01-13 --rpe 6 --pain 3 --not-met step-down
     """
-    _record(ctx, dates, "done", None)
+    from planner import logbook
+
+    logged = logbook.done(_db(ctx), dates, _now(), rpe, pain, not_met)
+    how = [f"effort {rpe}/10" if rpe is not None else "", f"pain {pain}/10" if pain is not None
+           else "", "rule not met: " + ", ".join(logbook.not_met_ids(logged.sessions[0], not_met))
+           if not_met else ""]
+    extra = "; ".join(h for h in how if h)
+    for s in logged.sessions:
+        click.echo(f"done: {s.start:%a %-d %b %H:%M} (week {s.week}{_was(logged, s, 'done')})"
+                   + (f": {extra}" if extra else ""))
+    _said(logged)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("date")
+@click.argument("score", metavar="N")
+@click.pass_context
+@handle_errors
+def pain(ctx: click.Context, date: str, score: str) -> None:
+    """Record knee or thigh pain (0-10) on the morning of DATE, the day after a session.
+
+    It belongs to the latest session before that morning. Above 5/10, or 2 points above your
+    previous morning, eases the next sessions; 7/10 or more pauses jumps.
+
+    \b
+    Example:
+      periodize pain 2027-01-14 2
+    """
+    from planner import logbook
+
+    logged = logbook.morning_pain(_db(ctx), date, score, _now())
+    after = logged.sessions[0]
+    click.echo(f"pain {int(score)}/10 on the morning of {date}, after "
+               f"{after.start:%a %-d %b %H:%M}")
+    _said(logged)
+
+
+@main.command()
+@click.argument("date", required=False)
+@click.option("--passed/--failed", default=None, help="The screen's result.")
+@click.pass_context
+@handle_errors
+def screen(ctx: click.Context, date: str | None, passed: bool | None) -> None:
+    """Show the readiness screen for jumping, or record its result on DATE.
+
+    A passed screen clears a profile with `cleared_to_jump = false` (rehab first), and resumes
+    jumps paused by pain of 7/10 or more: the jump block then starts at its first week.
+
+    \b
+    Example:
+      periodize screen
+      periodize screen 2027-02-01 --passed
+    """
+    from planner import logbook
+    from planner.errors import InputError
+
+    if date is None:
+        click.echo(logbook.screen_items())
+        return
+    if passed is None:
+        raise InputError("--passed/--failed", "(missing)", "say how the screen went")
+    logged = logbook.screen(_db(ctx), date, passed, _now())
+    click.echo(f"readiness screen {'passed' if passed else 'not passed'} on {date}")
+    _said(logged)
+
+
+@main.command()
+@click.option("--date", "day", help="Show this day's session (YYYY-MM-DD), else the next.")
+@click.pass_context
+@handle_errors
+def today(ctx: click.Context, day: str | None) -> None:
+    """Show today's session (else the next): every exercise, dose, rest and cue, and how to log it.
+
+    \b
+    Example:
+      periodize today
+      periodize today --date 2027-01-13
+    """
+    from planner import logbook
+    from planner.logbook import parse_day
+
+    click.echo(logbook.today(_db(ctx), parse_day(day, "--date") if day else None, _now()))
 
 
 @main.command()
@@ -360,9 +468,9 @@ def replan(ctx: click.Context, today: str | None, profile: Path | None, output: 
       periodize replan --today 2027-01-14
       periodize replan --profile athlete.toml   # e.g. no more Wednesdays
     """
-    from planner import commands
+    from planner import commands, logbook
 
-    day = commands.parse_day(today, "--today") if today else None
+    day = logbook.parse_day(today, "--today") if today else None
     out = commands.replan(_db(ctx), day, profile, output, _now(), keep_end, busy)
     click.echo(out.result.resume.capitalize() + ".")
     if not out.saved:
@@ -370,6 +478,8 @@ def replan(ctx: click.Context, today: str | None, profile: Path | None, output: 
         return
     for change in out.result.changes:
         click.echo(f"  {change.text}")
+    for line in out.redosed:
+        click.echo(f"  re-dosed {line}")
     click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: "
                f"`periodize sync --google` updates in place; or delete the plan's calendar, run "
                f"`periodize export --google -o plan-google.ics` and import that into a new "
@@ -390,11 +500,11 @@ def status(ctx: click.Context, today: str | None) -> None:
     """
     from zoneinfo import ZoneInfo
 
-    from planner import commands
+    from planner import commands, logbook
     from planner.views.terminal_text import adherence
 
     plan = commands.marked_plan(_db(ctx))
-    day = (commands.parse_day(today, "--today") if today
+    day = (logbook.parse_day(today, "--today") if today
            else _now().astimezone(ZoneInfo(plan.timezone)).date())
     click.echo(adherence(plan, day))
 

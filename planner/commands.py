@@ -15,6 +15,7 @@ from planner.dosing import shortest_session
 from planner.errors import InputError
 from planner.export.files import check_writable, write_atomic
 from planner.export.formats import FORMATS, render, write_plan
+from planner.logbook import _plan_end
 from planner.plan import Plan, Session
 from planner.profile import Profile, load_profile
 from planner.store import Revision, open_store, retry_once
@@ -112,61 +113,14 @@ def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> byt
     return render(plan, fmt, google)
 
 
-def parse_day(raw: str, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise InputError(field, raw, "a date like 2027-01-13") from None
-
-
-def _plan_end(plan: Plan) -> dt.date:
-    return plan.start + dt.timedelta(days=7 * plan.weeks - 1)
-
-
-@dataclass(frozen=True)
-class Marked:
-    """One session recorded as done or missed."""
-
-    session: Session
-    earlier: str | None     # what the log said of that day before, when it said otherwise
-    ahead: bool             # after today: a known absence, which replan plans around
-
-
 def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
-           now: dt.datetime) -> list[Marked]:
-    """Log sessions as done or missed. Every date is checked before anything is written; the
-    write goes ahead only if no other command changed the store meanwhile (else once more)."""
-    return retry_once(lambda: _record(db, raw_days, status, kind, now))
+           now: dt.datetime) -> list[Session]:
+    """Log sessions as done (as prescribed) or missed; see ``planner.logbook`` for the rest."""
+    from planner import logbook
 
-
-def _record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
-            now: dt.datetime) -> list[Marked]:
-    from zoneinfo import ZoneInfo
-
-    with open_store(db) as store:
-        expect = store.changes()
-        plan = store.current()[0]
-        tz = ZoneInfo(plan.timezone)
-        today = now.astimezone(tz).date()
-        by_day = {s.start.astimezone(tz).date(): s for s in plan.sessions}
-        found: list[Session] = []
-        for raw in raw_days:
-            day = parse_day(raw, "DATE")
-            if not plan.start <= day <= _plan_end(plan):
-                raise InputError("DATE", raw, f"a date within the plan, {plan.start} to "
-                                 f"{_plan_end(plan)}")
-            session = by_day.get(day)
-            if session is None:
-                near = sorted(by_day, key=lambda d: abs((d - day).days))[:2]
-                raise InputError("DATE", raw, "a date with a session; the nearest are "
-                                 + " and ".join(f"{d:%a %Y-%m-%d}" for d in sorted(near)))
-            if kind is not None and kind not in session.kinds:
-                raise InputError("--kind", kind, f"the session on {day} holds "
-                                 + ", ".join(session.kinds))
-            found.append(session)
-        days = [s.start.astimezone(tz).date() for s in found]
-        earlier = store.record(plan.plan_id, days, status, kind, now, expect)
-    return [Marked(s, earlier.get(d), d > today) for s, d in zip(found, days, strict=True)]
+    logged = (logbook.done(db, raw_days, now) if status == "done"
+              else logbook.missed(db, raw_days, kind, now))
+    return list(logged.sessions)
 
 
 @dataclass(frozen=True)
@@ -174,6 +128,7 @@ class Replan:
     plan: Plan
     saved: bool
     result: Replanned
+    redosed: tuple[str, ...] = ()     # how the log re-dosed the new forecast, in words
 
 
 def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: Path | None,
@@ -195,7 +150,8 @@ def _replan(db: Path, today: dt.date | None, profile_path: Path | None, output: 
     calendar: list[bytes] = []
     with open_store(db) as store:
         expect = store.changes()
-        plan, stored = store.current()
+        stored = store.current()[1]
+        plan = store.forecast()      # replan the forecast; the log re-doses the result
         if profile_path is not None:
             profile = read_profile(profile_path, catalog)
             if profile.start != plan.start:
@@ -217,16 +173,17 @@ def _replan(db: Path, today: dt.date | None, profile_path: Path | None, output: 
                               last_day=max(_plan_end(plan), day + dt.timedelta(weeks=longest)))
         changed_profile = profile.to_dict() != stored
         result = solve_again(plan, profile, catalog, store.log(plan.plan_id), intervals,
-                             max(day, plan.start), now, keep_end, changed_profile)
-        saved = changed_profile or result.plan.content() != plan.content()
-        if saved:
-            new = store.save(result.plan, profile.to_dict(), f"replanned on {day}", expect,
-                             lambda final: calendar.append(render(final, "ics")))
-        else:
-            new = plan
+                             max(day, plan.start), now, keep_end, changed_profile,
+                             store.absences(plan.plan_id))
+        from planner.logbook import redose
+
+        new, said, saved = redose(store, store.athlete_log(plan.plan_id), now,
+                                  f"replanned on {day}", result.plan, profile.to_dict(),
+                                  expect=expect,
+                                  check=lambda final: calendar.append(render(final, "ics")))
     if output is not None:
         write_plan(new, output, "ics", data=calendar[-1] if calendar else None)
-    return Replan(new, saved, result)
+    return Replan(new, saved, result, said)
 
 
 def marked_plan(db: Path) -> Plan:

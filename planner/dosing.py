@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from catalog import Catalog
+from catalog import Catalog, Exercise
 from planner.plan import Dose, Session
 from planner.program import template_week
 from planner.session_types import TYPES
@@ -59,7 +59,8 @@ def ramp_caps(catalog: Catalog, level: str,
     return caps
 
 
-def _plyo_doses(catalog: Catalog, level: str, program_week: int, cap: int | None) -> list[Dose]:
+def plyo_doses(catalog: Catalog, level: str, program_week: int, cap: int | None) -> list[Dose]:
+    """The jump drills of one session: the week's contacts (within ``cap``) in whole sets."""
     tpl, _ = template_week(catalog, program_week)
     total = session_contacts(catalog, level, program_week, cap)
     drills = [catalog.exercise(d) for d in tpl.drills]
@@ -83,17 +84,20 @@ def _plyo_doses(catalog: Catalog, level: str, program_week: int, cap: int | None
     return doses
 
 
+def strength_dose(catalog: Catalog, exercise: Exercise, level: int, program_week: int) -> Dose:
+    """One strength exercise dosed at ``level`` in a program week (the week sets its sets)."""
+    tpl, _ = template_week(catalog, program_week)
+    lvl = exercise.at(level)
+    return Dose(f"{exercise.name}: {lvl.name}", "strength", max(1, lvl.sets + tpl.sets_delta),
+                lvl.reps, lvl.hold_seconds, None, lvl.level,
+                f"{lvl.cue} Next level when: {exercise.advance_when}", lvl.per_side)
+
+
 def _strength_doses(catalog: Catalog, level: str, program_week: int) -> list[Dose]:
     tpl, cycle = template_week(catalog, program_week)
     stage = tpl.strength_stage + catalog.levels[level].strength_offset + cycle
-    doses = []
-    for exercise in catalog.of_kind("strength"):
-        lvl = exercise.at(stage)
-        sets = max(1, lvl.sets + tpl.sets_delta)
-        doses.append(Dose(f"{exercise.name}: {lvl.name}", "strength", sets, lvl.reps,
-                          lvl.hold_seconds, None, lvl.level,
-                          f"{lvl.cue} Next level when: {exercise.advance_when}", lvl.per_side))
-    return doses
+    return [strength_dose(catalog, exercise, stage, program_week)
+            for exercise in catalog.of_kind("strength")]
 
 
 def _plain_doses(catalog: Catalog, kind: str) -> list[Dose]:
@@ -110,7 +114,7 @@ def session_doses(catalog: Catalog, level: str, program_week: int, type_key: str
     if warmup and kinds != ("stretching",):
         doses += _plain_doses(catalog, "warmup")
     if "plyometrics" in kinds:
-        doses += _plyo_doses(catalog, level, program_week, contacts_cap)
+        doses += plyo_doses(catalog, level, program_week, contacts_cap)
     if "strength" in kinds:
         doses += _strength_doses(catalog, level, program_week)
     doses += _plain_doses(catalog, "stretching")

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog import Catalog
-from planner.availability import candidates
+from planner.availability import candidates, slots
 from planner.dosing import dosed_session, durations, ramp_caps
 from planner.errors import NoPlanPossible
 from planner.model import W_HABIT, Key, ModelInput
 from planner.plan import Plan, plan_identity, session_uid
 from planner.profile import Profile
 from planner.program import Demand, demand
+from planner.pruning import prune
 from planner.session_types import TYPES
 from planner.solve import Progress, SolveStats, solve
 from planner.validate import verify
@@ -33,7 +34,11 @@ def typical_week(profile: Profile, minutes: dict[str, int], demands: Sequence[De
                  ) -> frozenset[Key]:
     """Stage one: the week the athlete will get used to, solved on the bare windows (no busy
     time) as a cycle, for the busiest week's targets. Empty when even that cannot be placed: the
-    full model then explains why."""
+    full model then explains why.
+
+    Its candidates are not pruned (``planner.pruning``): the week is small (7 days), and among
+    equally good typical weeks the one the solver picks depends on the model's shape, so pruning
+    here would change plans that need not change (a judgement call)."""
     days = range(7)
     busiest = Demand(1, 1, max((d.plyo for d in demands), key=lambda t: t[2]),
                      max((d.strength for d in demands), key=lambda t: t[2]))
@@ -59,10 +64,10 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
     minutes = durations(catalog, profile)
     demands = [demand(catalog, w, w, profile.plyo_range, profile.strength_range)
                for w in range(1, profile.weeks + 1)]
-    pattern = typical_week(profile, minutes, demands)
-    data = ModelInput(start=profile.start, candidates=candidates(profile, minutes, busy),
-                      durations=minutes, demands=demands,
-                      reference=habit_reference(pattern, profile.weeks),
+    reference = habit_reference(typical_week(profile, minutes, demands), profile.weeks)
+    data = ModelInput(start=profile.start,
+                      candidates=prune(slots(profile, minutes, busy), reference),
+                      durations=minutes, demands=demands, reference=reference,
                       change_weights=dict.fromkeys(range(1, profile.weeks + 1), W_HABIT))
     chosen, stats = solve(data, progress=progress)
     caps = ramp_caps(catalog, profile.level, [
@@ -94,12 +99,12 @@ def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | No
 
     intervals = read_busy(profile, busy)
     plan, stats = build_plan(profile, catalog, intervals, now, progress)
-    stored, saved = retry_once(lambda: store_plan(db, plan, profile, note, output))
+    stored, saved = retry_once(lambda: store_plan(db, plan, profile, catalog, note, output))
     return stored, stats, saved
 
 
-def store_plan(db: Path, plan: Plan, profile: Profile, note: str, output: Path | None,
-               ) -> tuple[Plan, bool]:
+def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: str,
+               output: Path | None) -> tuple[Plan, bool]:
     """Save a freshly made plan as the next revision and write its calendar to ``output``;
     when the current revision already is this plan for this profile, change nothing (no new
     revision, no renamed calendar). The calendar is rendered before the save commits, so a
@@ -110,14 +115,22 @@ def store_plan(db: Path, plan: Plan, profile: Profile, note: str, output: Path |
     calendar: list[bytes] = []
     with open_store(db, create=True) as store:
         expect = store.changes()
+        # The forecast re-dosed by what the athlete already logged for this plan (if anything).
+        from catalog.monitoring import default_monitoring
+        from planner.adapt import adapted
+
+        redosed = adapted(plan, profile, catalog, default_monitoring(),
+                          store.athlete_log(plan.plan_id))
         current = store.current() if store.history() else None
         unchanged = current is not None and (current[0].content(), current[1]) == (
-            plan.content(), profile.to_dict())
+            redosed.content(), profile.to_dict())
         if current is not None and unchanged:
             plan = current[0]
         else:
-            plan = store.save(plan, profile.to_dict(), note, expect,
-                              lambda final: calendar.append(render(final, "ics")))
+            plan = store.save(redosed, profile.to_dict(), note,
+                              forecast=plan if redosed.sessions != plan.sessions else None,
+                              expect=expect,
+                              check=lambda final: calendar.append(render(final, "ics")))
     if output is not None:
         write_plan(plan, output, "ics", data=calendar[-1] if calendar else None)
     return plan, not unchanged

@@ -22,7 +22,8 @@ MAX_WEEKS = 52
 _CALDAV_KEYS = ("url", "user", "calendar")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy", "busy_caldav",
-             "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength")
+             "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength",
+             "cleared_to_jump")
 
 
 @dataclass(frozen=True, order=True)
@@ -67,6 +68,7 @@ class Profile:
     warmup: bool = True
     plyo_range: tuple[int, int] = (2, 3)
     strength_range: tuple[int, int] = (2, 3)
+    cleared_to_jump: bool = True      # False: rehab first, no jumps until a passed screen
 
     @property
     def tz(self) -> ZoneInfo:
@@ -98,6 +100,8 @@ class Profile:
         }
         if self.busy_caldav:
             data["busy_caldav"] = [source.to_dict() for source in self.busy_caldav]
+        if not self.cleared_to_jump:
+            data["cleared_to_jump"] = False
         return data
 
 
@@ -231,6 +235,7 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
         warmup=take(raw, "warmup", bool, "", True),
         plyo_range=_session_range(raw, "plyometrics", 0, 3, (2, 3)),
         strength_range=_session_range(raw, "strength", 0, 3, (2, 3)),
+        cleared_to_jump=take(raw, "cleared_to_jump", bool, "", True),
     )
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from catalog import Catalog
-from planner.availability import Candidate, candidates
+from planner.availability import Candidate, slots
 from planner.dosing import dosed_session, durations, ramp_caps
 from planner.errors import InputError
 from planner.generate import habit_reference, typical_week
@@ -33,6 +33,7 @@ from planner.model import W_CHANGE, W_CHANGE_LATER, W_HABIT, History, Key, Model
 from planner.plan import Plan, Session, session_uid
 from planner.profile import Profile
 from planner.program import demand
+from planner.pruning import prune
 from planner.session_types import TYPES
 from planner.solve import SolveStats, solve
 from planner.validate import verify
@@ -181,8 +182,11 @@ def _next_uid(plan_id: str, week: int, taken: set[str]) -> str:
 
 def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntry],
            busy: Sequence[BusyInterval], today: dt.date, now: dt.datetime,
-           keep_end: bool = False, profile_changed: bool = False) -> Replanned:
-    """A new revision of ``plan`` from ``today`` on (local date), or the plan unchanged."""
+           keep_end: bool = False, profile_changed: bool = False,
+           away: frozenset[dt.date] = frozenset()) -> Replanned:
+    """A new revision of ``plan`` from ``today`` on (local date), or the plan unchanged.
+    ``away``: days the athlete said ahead of time they will be away (kept free of sessions;
+    their weeks may run short rather than cram)."""
     tz = profile.tz
     plan_end = plan.start + dt.timedelta(days=7 * plan.weeks - 1)
     if today > plan_end:
@@ -197,6 +201,8 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
         s.start.astimezone(tz).date() == today for s in plan.sessions)))
     current_week = max(0, (today - plan.start).days) // 7 + 1
     future = [s for s in plan.sessions if not _is_past(s, marks, today, tz)]
+    absent = {(d - plan.start).days for d in away if d >= today}
+    short = frozenset(day // 7 + 1 for day in absent)
     calm = not resume.broke and not profile_changed
 
     def weight(week: int) -> int:
@@ -206,6 +212,8 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
 
     minutes = durations(catalog, profile)
     recent = today - dt.timedelta(days=7)
+    history = [History((s.start.astimezone(tz).date() - plan.start).days, s.start, s.session_type)
+               for s in past if s.status == "done" and s.start.astimezone(tz).date() >= recent]
     demands = [demand(catalog, w, resume.program_weeks[w - 1], profile.plyo_range,
                       profile.strength_range) for w in range(current_week, weeks + 1)]
     current = _reference(plan, future, weeks, tz)
@@ -216,15 +224,15 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
         reference, change_weights = current, {w: weight(w) for w in range(current_week, weeks + 1)}
     data = ModelInput(
         start=plan.start,
-        candidates=candidates(profile, minutes, busy, range(first_free, 7 * weeks)),
+        candidates=prune(slots(profile, minutes, busy, [d for d in range(first_free, 7 * weeks)
+                                                        if d not in absent]),
+                         reference | (current if profile_changed else frozenset()), history),
         durations=minutes,
         demands=demands,
         first_free_day=first_free,
-        history=[History((s.start.astimezone(tz).date() - plan.start).days, s.start,
-                         s.session_type)
-                 for s in past if s.status == "done" and s.start.astimezone(tz).date() >= recent],
-        relaxed_weeks=(frozenset({current_week}) if first_free > 7 * (current_week - 1)
-                       else frozenset()),
+        history=history,
+        relaxed_weeks=short | (frozenset({current_week}) if first_free > 7 * (current_week - 1)
+                               else frozenset()),
         reference=reference,
         change_weights=change_weights,
         tie_breaker=current if profile_changed else frozenset())
@@ -266,7 +274,7 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
                               program_weeks=resume.program_weeks)
     midnight = dt.datetime.combine(today, dt.time(), tz)
     verify(new, profile, busy, history_before=midnight,
-           short_weeks=frozenset(range(1, current_week + 1)))
+           short_weeks=frozenset(range(1, current_week + 1)) | short)
     return Replanned(new, tuple(changes), resume.words, stats)
 
 

@@ -29,7 +29,7 @@ from planner.errors import ConcurrentChange, InputError, StoreError
 from planner.plan import Plan, athlete_key, plan_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -59,15 +59,50 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         summary TEXT NOT NULL
     );
     """,
+    # How a session went (issue 13): effort (CR-10), worst pain during (0-10), the strength
+    # exercises whose level rule was not met (JSON list of ids); the morning-after pain checks;
+    # readiness screens; and, per revision re-dosed from the log, the forecast it was made from.
+    3: """
+    ALTER TABLE log ADD COLUMN rpe INTEGER CHECK (rpe BETWEEN 0 AND 10);
+    ALTER TABLE log ADD COLUMN pain INTEGER CHECK (pain BETWEEN 0 AND 10);
+    ALTER TABLE log ADD COLUMN not_met TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE morning (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        pain INTEGER NOT NULL CHECK (pain BETWEEN 0 AND 10),
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day)
+    );
+    CREATE TABLE screens (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        passed INTEGER NOT NULL CHECK (passed IN (0, 1)),
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day)
+    );
+    CREATE TABLE forecasts (
+        number INTEGER PRIMARY KEY,
+        plan TEXT NOT NULL
+    );
+    """,
     # revisions.undone: 0 current line, > 0 set aside by undo (in undo order, for redo), -1 set
     # aside and then replaced by a new change (kept, not redone).
-    3: """
+    4: """
     CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO counters (name, value) VALUES ('changes', 0);
     CREATE TABLE sequences (uid TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
     INSERT INTO sequences (uid, sequence)
         SELECT json_extract(s.value, '$.uid'), MAX(json_extract(s.value, '$.sequence'))
-        FROM revisions, json_each(revisions.plan, '$.sessions') AS s GROUP BY 1
+        FROM revisions, json_each(revisions.plan, '$.sessions') AS s GROUP BY 1;
+    CREATE TABLE absences (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day)
+    )
     """,
 }
 
@@ -106,6 +141,18 @@ class LogEntry:
     day: dt.date
     status: str
     kind: str | None
+    rpe: int | None = None            # session effort, CR-10
+    pain: int | None = None           # worst knee or thigh pain during, 0-10
+    not_met: tuple[str, ...] = ()     # exercise ids whose level rule was not met
+
+
+@dataclass(frozen=True)
+class AthleteLog:
+    """Everything the athlete said about one plan, by local date."""
+
+    sessions: tuple[LogEntry, ...] = ()
+    mornings: tuple[tuple[dt.date, int], ...] = ()    # (morning, pain 0-10)
+    screens: tuple[tuple[dt.date, bool], ...] = ()    # (day, passed)
 
 
 #: Seconds to wait for another program (another periodize) to finish with the store.
@@ -183,7 +230,11 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error (or interruption)."""
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error (or interruption). Inside an
+        open transaction it joins it: a log entry and the revision it causes commit together."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -283,12 +334,28 @@ class Store:
         return replace(plan, sessions=sessions)
 
     @_guarded
-    def save(self, plan: Plan, profile: dict[str, Any], note: str, expect: int | None = None,
+    def forecast(self) -> Plan:
+        """The current revision before the log re-dosed it (the plan itself if it was not)."""
+        plan = self.current()[0]
+        row = self.db.execute("SELECT plan FROM forecasts WHERE number = ?",
+                              (plan.revision,)).fetchone()
+        if row is None:
+            return plan
+        try:
+            return plan_from_dict(json.loads(row["plan"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{self.path}: revision {plan.revision} is damaged ({exc})"
+                             ) from None
+
+    @_guarded
+    def save(self, plan: Plan, profile: dict[str, Any], note: str,
+             forecast: Plan | None = None, *, expect: int | None = None,
              check: Callable[[Plan], object] | None = None) -> Plan:
         """Store ``plan`` as the next revision (numbered here, SEQUENCEs raised where calendars
-        need them) and return it as stored. ``expect``: the ``changes()`` count the plan was
-        made from (else ConcurrentChange, nothing saved). ``check(plan)`` runs on the final plan
-        before the transaction commits (e.g. rendering its calendar): if it raises, nothing is
+        need them) and return it as stored. ``forecast``: the plan before the log re-dosed it,
+        kept for the next re-dosing. ``expect``: the ``changes()`` count the plan was made from
+        (else ConcurrentChange, nothing saved). ``check(plan)`` runs on the final plan before
+        the transaction commits (e.g. rendering its calendar): if it raises, nothing is
         saved."""
         with self.transaction() as db:
             self._count_change(expect)
@@ -305,6 +372,10 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (plan.plan_id, last + 1, plan.created.isoformat(), note,
                  json.dumps(profile, sort_keys=True), json.dumps(numbered.to_dict())))
+            db.execute("DELETE FROM forecasts WHERE number > ?", (last,))
+            if forecast is not None:
+                db.execute("INSERT INTO forecasts (number, plan) VALUES (?, ?)",
+                           (last + 1, json.dumps(replace(forecast, revision=last + 1).to_dict())))
         return numbered
 
     @_guarded
@@ -367,26 +438,81 @@ class Store:
     # -- log -------------------------------------------------------------------------------------
     @_guarded
     def log(self, plan_id: str) -> list[LogEntry]:
-        rows = self.db.execute("SELECT day, status, kind FROM log WHERE plan_id = ? ORDER BY day",
-                               (plan_id,)).fetchall()
-        return [LogEntry(dt.date.fromisoformat(r["day"]), r["status"], r["kind"]) for r in rows]
+        rows = self.db.execute("SELECT day, status, kind, rpe, pain, not_met FROM log "
+                               "WHERE plan_id = ? ORDER BY day", (plan_id,)).fetchall()
+        try:
+            return [LogEntry(dt.date.fromisoformat(r["day"]), r["status"], r["kind"], r["rpe"],
+                             r["pain"], tuple(json.loads(r["not_met"]))) for r in rows]
+        except (ValueError, TypeError) as exc:
+            raise StoreError(f"{self.path}: the log is damaged ({exc})") from None
+
+    @_guarded
+    def athlete_log(self, plan_id: str) -> AthleteLog:
+        """Sessions, morning pain checks and readiness screens, each in date order."""
+        mornings = self.db.execute("SELECT day, pain FROM morning WHERE plan_id = ? "
+                                   "ORDER BY day", (plan_id,)).fetchall()
+        screens = self.db.execute("SELECT day, passed FROM screens WHERE plan_id = ? "
+                                  "ORDER BY day", (plan_id,)).fetchall()
+        try:
+            return AthleteLog(
+                tuple(self.log(plan_id)),
+                tuple((dt.date.fromisoformat(r["day"]), int(r["pain"])) for r in mornings),
+                tuple((dt.date.fromisoformat(r["day"]), bool(r["passed"])) for r in screens))
+        except (ValueError, TypeError) as exc:
+            raise StoreError(f"{self.path}: the log is damaged ({exc})") from None
 
     @_guarded
     def record(self, plan_id: str, days: list[dt.date], status: str, kind: str | None,
-               now: dt.datetime, expect: int | None = None) -> dict[dt.date, str]:
-        """Record that the sessions on ``days`` were done or missed (the latest word wins).
-        Returns the earlier word on any of those days that said otherwise."""
+               now: dt.datetime, rpe: int | None = None, pain: int | None = None,
+               not_met: tuple[str, ...] = (), *, expect: int | None = None,
+               ) -> dict[dt.date, str]:
+        """Record that the sessions on ``days`` were done or missed (the latest word wins), with
+        how they went. Returns the earlier word on any of those days that said otherwise."""
         with self.transaction() as db:
             self._count_change(expect)
             earlier = {dt.date.fromisoformat(r["day"]): r["status"] for r in db.execute(
                 "SELECT day, status FROM log WHERE plan_id = ?", (plan_id,))
                 if dt.date.fromisoformat(r["day"]) in days and r["status"] != status}
             db.executemany(
-                "INSERT INTO log (plan_id, day, status, kind, recorded) VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO log (plan_id, day, status, kind, recorded, rpe, pain, not_met) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (plan_id, day) DO UPDATE SET status = excluded.status, "
-                "kind = excluded.kind, recorded = excluded.recorded",
-                [(plan_id, d.isoformat(), status, kind, now.isoformat()) for d in days])
+                "kind = excluded.kind, recorded = excluded.recorded, rpe = excluded.rpe, "
+                "pain = excluded.pain, not_met = excluded.not_met",
+                [(plan_id, d.isoformat(), status, kind, now.isoformat(), rpe, pain,
+                  json.dumps(list(not_met))) for d in days])
         return earlier
+
+    @_guarded
+    def record_absence(self, plan_id: str, days: list[dt.date], now: dt.datetime) -> None:
+        """Days ahead the athlete will be away: replan keeps them free of sessions."""
+        with self.transaction() as db:
+            db.executemany("INSERT INTO absences (plan_id, day, recorded) VALUES (?, ?, ?) "
+                           "ON CONFLICT (plan_id, day) DO NOTHING",
+                           [(plan_id, d.isoformat(), now.isoformat()) for d in days])
+
+    @_guarded
+    def absences(self, plan_id: str) -> frozenset[dt.date]:
+        return frozenset(dt.date.fromisoformat(r[0]) for r in self.db.execute(
+            "SELECT day FROM absences WHERE plan_id = ?", (plan_id,)))
+
+    @_guarded
+    def record_morning(self, plan_id: str, day: dt.date, pain: int, now: dt.datetime) -> None:
+        """The morning-after pain check on ``day`` (the latest word wins)."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO morning (plan_id, day, pain, recorded) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (plan_id, day) DO UPDATE SET pain = excluded.pain, "
+                       "recorded = excluded.recorded",
+                       (plan_id, day.isoformat(), pain, now.isoformat()))
+
+    @_guarded
+    def record_screen(self, plan_id: str, day: dt.date, passed: bool, now: dt.datetime) -> None:
+        """A readiness screen on ``day``, passed or not (the latest word wins)."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO screens (plan_id, day, passed, recorded) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (plan_id, day) DO UPDATE SET passed = excluded.passed, "
+                       "recorded = excluded.recorded",
+                       (plan_id, day.isoformat(), int(passed), now.isoformat()))
 
     # -- Google calendars ------------------------------------------------------------------------
     # Keyed by the --calendar name asked for ('' for the plan's own calendar); the id is Google's.

@@ -669,6 +669,37 @@ def test_without_the_extra_sync_google_says_how_to_install_it(db: Path, tmp_path
     assert not (tmp_path / "config").exists()
 
 
+STANDIN_RUN = """
+import sys
+sys.path.insert(0, 'tests')
+from google_standin import GoogleStandIn
+from planner import google_sync
+standin = GoogleStandIn()
+google_sync.new_http = lambda: standin
+import cli
+try:
+    cli.main(sys.argv[1:])
+finally:
+    print(len(standin.calls), len(standin.writes()), file=sys.stderr)
+"""
+
+
+def test_sync_google_in_a_fresh_python(db: Path, google: GoogleStandIn) -> None:
+    """The whole command in its own interpreter (imports, exit code, output), Google's side
+    played by the stand-in loaded into it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PERIODIZE_")}
+    token = google_auth.token_path()
+    before = token.read_bytes()
+    done = subprocess.run([sys.executable, "-c", STANDIN_RUN, "--db", str(db), "sync",
+                           "--google"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    n = len(current(db).sessions)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{n} created, 0 updated, 0 deleted, 0 unchanged.\n"
+    assert done.stderr.split() == [str(2 + n), str(1 + n)]    # calendar, list, imports
+    assert token.read_bytes() == before                       # still valid: not rewritten
+
+
 def test_remote_errors_never_leave_a_half_remembered_calendar(db: Path,
                                                               google: GoogleStandIn) -> None:
     google.faults.append(Fault(lambda c: c.method == "POST" and c.path.endswith("/calendars"),

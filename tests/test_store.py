@@ -27,10 +27,12 @@ import cli
 from planner import store as store_module
 from planner.errors import ConcurrentChange, InputError, StoreError
 from planner.plan import Plan
-from planner.store import APPLICATION_ID, SCHEMA_VERSION, Store, open_store
+from planner.store import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Store, open_store
+
+TABLES = ["absences", "counters", "forecasts", "google_calendars", "log", "morning",
+          "revisions", "screens", "sequences"]
 
 DAY = dt.date(2027, 1, 11)
-TABLES = ["counters", "google_calendars", "log", "revisions", "sequences"]
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +140,7 @@ def test_a_fresh_sqlite_database_is_migrated_from_version_0(db: Path) -> None:
 
 def test_a_failed_migration_changes_nothing(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db.touch()
-    broken = {**store_module.MIGRATIONS,
-              1: store_module.MIGRATIONS[1] + ";\nCREATE TABLE half ("}
+    broken = {**store_module.MIGRATIONS, 1: store_module.MIGRATIONS[1] + ";\nCREATE TABLE half ("}
     monkeypatch.setattr(store_module, "MIGRATIONS", broken)
     with pytest.raises(StoreError, match="nothing was changed"):
         open_store(db)
@@ -170,6 +171,34 @@ def test_a_later_schema_migrates_an_existing_store_and_keeps_its_data(
     with pytest.raises(StoreError, match=rf"newer periodize \(schema {later}; this one reads "
                                          rf"up to {SCHEMA_VERSION}\)"):
         open_store(db)
+
+
+def test_a_version_1_store_gains_the_athlete_log_and_keeps_its_entries(
+        db: Path, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    open_store(db, create=True).close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("INSERT INTO log (plan_id, day, status, kind, recorded) VALUES (?, ?, ?, ?, ?)",
+                    (plan.plan_id, DAY.isoformat(), "done", None, NOW.isoformat()))
+    raw.close()
+    assert pragmas(db) == (APPLICATION_ID, 1)
+    monkeypatch.undo()
+    saved(db, plan, 1)
+    with open_store(db) as store:
+        assert store.log(plan.plan_id) == [LogEntry(DAY, "done", None, None, None, ())]
+        assert store.forecast() == store.current()[0]
+        store.record_morning(plan.plan_id, DAY, 3, NOW)
+        store.record_screen(plan.plan_id, DAY, True, NOW)
+        assert store.athlete_log(plan.plan_id).mornings == ((DAY, 3),)
+    assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION) and tables(db) == TABLES
+
+
+def test_the_store_refuses_a_pain_score_out_of_range(db: Path, plan: Plan) -> None:
+    saved(db, plan, 1)
+    with open_store(db) as store, pytest.raises(StoreError):
+        store.record_morning(plan.plan_id, DAY, 11, NOW)
+    with open_store(db) as store:
+        assert store.athlete_log(plan.plan_id).mornings == ()
 
 
 # --- one transaction per change ---------------------------------------------------------------

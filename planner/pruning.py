@@ -1,0 +1,85 @@
+"""Leave out candidate starts that no optimal plan needs, before the model is built.
+
+A window free all day holds ~46 starts per session type on the 30-minute grid; over 52 weeks
+that is ~68,000 Booleans and, through the 48-hour jump rule, millions of pairwise terms (15 s
+and 410 MB to prove optimal, measured). Almost all of those starts are dominated.
+
+The argument (an exchange argument over the model in ``planner.model``). Group the candidates by
+(day, window, session type). Within a group, the only things that depend on the start are
+
+- the late-start penalty, which grows with the start;
+- the change penalty, which depends on whether the key is in the reference;
+- the 48-hour rule between plyometric sessions two or three days apart (and after plyometric
+  history), a constraint "start(later) - start(earlier) >= 48 h".
+
+Take an optimal plan and move each session that is not a reference key to the earliest start of
+its group that keeps 48 h after the plyometric sessions before it (as they stand now). A move only
+makes a session earlier, so its own predecessors still fit (checked) and its successors get more
+room; every other rule counts sessions per day or week and does not see the start. The
+late-start penalty does not grow and the change penalty does not grow (the session was already
+off the reference, or lands on it). Repeat until nothing moves (finite: moves only go earlier).
+In the result every session is either its group's first candidate, a reference key, or the
+earliest candidate at least 48 h after some plyometric session (or history) before it, which by
+induction over the days is itself of one of these three sorts. So keeping just those candidates
+— a closure computed day by day below — keeps an optimal plan of the same cost, and
+every rule subset's feasibility (the same argument with fewer constraints), so conflicts are
+explained the same way.
+
+Only plans over consecutive days are pruned: the cyclic typical week (``planner.generate``) is
+7 days, small, and kept whole.
+
+Any new term or rule that depends on the start time must be added here; ``tests/test_pruning.py``
+checks on random profiles that the pruned and the whole model reach the same optimum.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from planner.availability import GRID_MINUTES, UTC, Candidate, Slots
+from planner.model import RECOVERY_PLYO, History, Key
+from planner.session_types import TYPES
+
+_GAPS = (2, 3)   # the 48-hour rule's pairs (planner.model: consecutive days are refused outright)
+
+
+def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
+          history: Sequence[History] = ()) -> list[Candidate]:
+    """The candidates of ``groups`` that an optimal plan may need (see the module's docstring),
+    in the order ``planner.availability.candidates`` lists them. ``reference`` and ``history``
+    are those of the (not cyclic) ``ModelInput`` the candidates are for."""
+    plyo: dict[int, list[int]] = defaultdict(list)   # day -> indexes of its plyometric groups
+    for index, group in enumerate(groups):
+        if TYPES[group.type_key].plyometric:
+            plyo[group.day].append(index)
+
+    kept: dict[tuple[int, int], Candidate] = {}   # (group index, step) -> candidate
+    jumps: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> kept plyometric starts
+
+    def keep(index: int, found: Candidate | None) -> None:
+        if found is not None and (index, found.offset) not in kept:
+            kept[(index, found.offset)] = found
+            if TYPES[found.type_key].plyometric:
+                jumps[found.day].append(found.start.astimezone(UTC))
+
+    wanted: dict[tuple[int, str], list[int]] = defaultdict(list)   # reference starts
+    for day, minute, type_key in reference:
+        wanted[(day, type_key)].append(minute)
+    for index, group in enumerate(groups):
+        keep(index, next(iter(group), None))
+        for minute in wanted.get((group.day, group.type_key), ()):
+            step, late = divmod(minute - group.window.start, GRID_MINUTES)
+            if not late and 0 <= step < group.steps:
+                keep(index, group.at(step))
+
+    after_history = {h.start.astimezone(UTC) + RECOVERY_PLYO for h in history
+                     if TYPES[h.type_key].plyometric}
+    for day in sorted(plyo):   # predecessors lie on earlier days: one pass in day order
+        bounds = after_history | {start + RECOVERY_PLYO for gap in _GAPS
+                                  for start in jumps.get(day - gap, ())}
+        for index in plyo[day]:
+            for bound in bounds:
+                keep(index, groups[index].earliest_from(bound))
+    return [kept[key] for key in sorted(kept)]
