@@ -115,12 +115,12 @@ def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
 
 
 def _logged(store: Store, plan_id: str, log: AthleteLog,
-            write: Callable[[], dict[dt.date, str]], now: dt.datetime, note: str,
+            write: Callable[[], dict[dt.date, str] | None], now: dt.datetime, note: str,
             sessions: Sequence[Session], away: Sequence[dt.date] = ()) -> Logged:
     """Write the log entry and the revision it causes, in one transaction (``write`` does the
     compare-and-swap: it fails if another command changed the store since it was read)."""
     with store.transaction():
-        earlier = write()
+        earlier = write() or {}
         if away:
             store.record_absence(plan_id, list(away), now)
         new, said, saved = redose(store, log, now, note)
@@ -250,7 +250,7 @@ def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime) -> Logged
                              if first else "a morning after a session (the plan has none)")
         log = store.athlete_log(plan.plan_id)
         mornings = tuple(sorted({**dict(log.mornings), day: value}.items()))
-        return _logged(store, dataclasses.replace(log, mornings=mornings),
+        return _logged(store, plan.plan_id, dataclasses.replace(log, mornings=mornings),
                        lambda: store.record_morning(plan.plan_id, day, value, now),
                        now, f"re-dosed: pain {value}/10 on the morning of {day}", [session])
 
@@ -266,7 +266,7 @@ def screen(db: Path, raw_day: str, passed: bool, now: dt.datetime) -> Logged:
         log = store.athlete_log(plan.plan_id)
         screens = tuple(sorted({**dict(log.screens), day: passed}.items()))
         word = "passed" if passed else "not passed"
-        return _logged(store, dataclasses.replace(log, screens=screens),
+        return _logged(store, plan.plan_id, dataclasses.replace(log, screens=screens),
                        lambda: store.record_screen(plan.plan_id, day, passed, now),
                        now, f"re-dosed: readiness screen {word} on {day}", [])
 
