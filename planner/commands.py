@@ -15,10 +15,9 @@ from planner.dosing import shortest_session
 from planner.errors import InputError
 from planner.export.files import check_writable, write_atomic
 from planner.export.formats import FORMATS, render, write_plan
-from planner.logbook import _plan_end
-from planner.plan import Plan, Session
+from planner.plan import Plan, Session, Today
 from planner.profile import Profile, load_profile
-from planner.store import Revision, open_store, retry_once
+from planner.store import Current, Revision, open_store, retry_once
 
 if TYPE_CHECKING:
     from planner.replan import Replanned
@@ -54,50 +53,44 @@ def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime
 
 def current_plan(db: Path) -> Plan:
     with open_store(db) as store:
-        return store.current()[0]
+        return store.current().plan
 
 
-def show(db: Path, week: int | None, fmt: str, today: dt.date | None = None,
-         chart: bool = False, color: bool | None = None) -> str:
+def _marked(db: Path) -> Current:
+    """The current plan with the log's done/missed marks, and its profile."""
+    with open_store(db) as store:
+        plan, profile = store.current()
+        return Current(store.marked(plan), profile)
+
+
+def show(db: Path, week: int | None, fmt: str, today: Today, chart: bool = False,
+         color: bool | None = None) -> str:
     """The plan as a calendar grid (one week: a table), a table, CSV or JSON, or its weekly load
     as a chart; with done/missed marks."""
-    with open_store(db) as store:
-        stored, profile = store.current()
-        plan = store.marked(stored)
+    from planner.views.terminal_text import plan_view
+
+    plan, profile = _marked(db)
     if week is not None and not 1 <= week <= plan.weeks:
         raise InputError("--week", week, f"a week from 1 to {plan.weeks}")
-    if chart:
-        from planner.views.terminal_grid import load_chart
-
-        return load_chart(plan)
-    if fmt == "grid" and week is None:
-        from planner.views.terminal_grid import plan_grid
-
-        return plan_grid(plan, profile, today, color=color)
-    from planner.export.tables import plan_csv, plan_json, sessions_frame
-
-    if fmt == "json":
-        if week is None:
-            return plan_json(plan)
-        from dataclasses import replace
-
-        return plan_json(replace(plan, sessions=plan.week_sessions(week)))
-    if fmt == "csv":
-        return plan_csv(plan, week)
-    frame = sessions_frame(plan, week).drop(columns=["uid", "kinds"])
-    return str(frame.to_string(index=False))
+    return plan_view(plan, profile, fmt, week, plan.today(today), chart, color)
 
 
-def report(db: Path, output: Path, today: dt.date | None) -> None:
+def report(db: Path, output: Path, today: Today) -> None:
     """Write the one-page HTML report (calendar, load chart, adherence, sessions)."""
     from planner.views.html_report import plan_report
 
     check_writable(output)
-    with open_store(db) as store:
-        stored, profile = store.current()
-        plan = store.marked(stored)
-    html = plan_report(plan, profile, today, default_catalog().safety_note)
+    plan, profile = _marked(db)
+    html = plan_report(plan, profile, plan.today(today), default_catalog().safety_note)
     write_atomic(output, html.encode())
+
+
+def status(db: Path, today: Today) -> str:
+    """Adherence so far, by the same rule as the report (``Plan.state``)."""
+    from planner.views.terminal_text import adherence
+
+    plan = _marked(db).plan
+    return adherence(plan, plan.today(today))
 
 
 def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> bytes:
@@ -141,45 +134,34 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
 
 def _replan(db: Path, today: dt.date | None, profile_path: Path | None, output: Path | None,
             now: dt.datetime, keep_end: bool, busy: Sequence[Path]) -> Replan:
-    from zoneinfo import ZoneInfo
-
-    from planner.profile import profile_from_dict
+    from planner.replan import busy_range, check_day
     from planner.replan import replan as solve_again
 
     catalog = default_catalog()
     calendar: list[bytes] = []
     with open_store(db) as store:
         expect = store.changes()
-        stored = store.current()[1]
+        stored = profile = store.current().profile
         plan = store.forecast()      # replan the forecast; the log re-doses the result
         if profile_path is not None:
             profile = read_profile(profile_path, catalog)
             if profile.start != plan.start:
                 raise InputError("--profile", str(profile_path), f"a profile with the plan's "
                                  f"start, {plan.start} (to start afresh, use generate)")
-        else:
-            profile = profile_from_dict(stored, shortest_session=shortest_session(catalog))
-        if today is None:   # the clock's today; before the plan starts, replan from its start
-            day = max(plan.start, now.astimezone(ZoneInfo(plan.timezone)).date())
-        else:
-            day = today
-        if not plan.start - dt.timedelta(days=7) <= day <= _plan_end(plan):
-            raise InputError("--today", day.isoformat(), f"a date within the plan, "
-                             f"{plan.start} to {_plan_end(plan)}")
+        # Before the plan starts, the clock's today is the plan's first day (no complaint
+        # about a --today the user did not type).
+        day = plan.today(today) if today is not None else max(plan.start, plan.today(now))
+        check_day(plan, day)
         if output is not None:
             check_writable(output)
-        longest = max(plan.program_weeks or (plan.weeks,))
-        intervals = read_busy(profile, busy, first_day=max(day, plan.start),
-                              last_day=max(_plan_end(plan), day + dt.timedelta(weeks=longest)))
-        changed_profile = profile.to_dict() != stored
+        intervals = read_busy(profile, busy, *busy_range(plan, day))
         result = solve_again(plan, profile, catalog, store.log(plan.plan_id), intervals,
-                             max(day, plan.start), now, keep_end, changed_profile,
-                             store.absences(plan.plan_id))
+                             max(day, plan.start), now, keep_end,
+                             profile.to_dict() != stored.to_dict(), store.absences(plan.plan_id))
         from planner.logbook import redose
 
         new, said, saved = redose(store, store.athlete_log(plan.plan_id), now,
-                                  f"replanned on {day}", result.plan, profile.to_dict(),
-                                  expect=expect,
+                                  f"replanned on {day}", result.plan, profile, expect=expect,
                                   check=lambda final: calendar.append(render(final, "ics")))
     if output is not None:
         write_plan(new, output, "ics", data=calendar[-1] if calendar else None)
@@ -188,8 +170,7 @@ def _replan(db: Path, today: dt.date | None, profile_path: Path | None, output: 
 
 def marked_plan(db: Path) -> Plan:
     """The current plan with the log's done/missed marks."""
-    with open_store(db) as store:
-        return store.marked(store.current()[0])
+    return _marked(db).plan
 
 
 def history(db: Path, include_undone: bool = False) -> list[Revision]:

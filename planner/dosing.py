@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from catalog import Catalog, Exercise
 from planner.plan import Dose, Session
@@ -38,14 +38,22 @@ def session_contacts(catalog: Catalog, level: str, program_week: int,
 RAMP = 4 / 3    # a week's jump volume rises at most a third over the last full week with jumps
 
 
-def ramp_caps(catalog: Catalog, level: str,
-              weeks: Sequence[tuple[int, int, int, int, int]]) -> dict[int, int]:
+class RampWeek(NamedTuple):
+    """One calendar week as ``ramp_caps`` sees it."""
+
+    week: int               # calendar week, 1-based
+    program_week: int       # the block week whose doses it carries
+    jump_sessions: int      # jump sessions still to dose
+    contacts_done: int      # foot contacts already done (a replan's past)
+    contacts_missed: int    # foot contacts of sessions missed
+
+
+def ramp_caps(catalog: Catalog, level: str, weeks: Sequence[RampWeek]) -> dict[int, int]:
     """Per-session contact caps that keep each week's foot contacts within ``RAMP`` of the last
     week with jumps that was not a deload (coming back from a deload to the block's level is
-    planned). ``weeks``, in order: (week, program week, jump sessions to dose, contacts done,
-    contacts missed). A week's own volume counts what was done; as the reference for the weeks
-    after it, what was missed counts too, since a missed session is not a break (replan's break
-    rules handle those). A week whose template volume fits gets no cap."""
+    planned). ``weeks`` in order. A week's own volume counts what was done; as the reference
+    for the weeks after it, what was missed counts too, since a missed session is not a break
+    (replan's break rules handle those). A week whose template volume fits gets no cap."""
     caps: dict[int, int] = {}
     reference: float | None = None
     for week, program_week, count, done, missed in weeks:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from catalog import Catalog
 from planner.availability import candidates, slots
-from planner.dosing import dosed_session, durations, ramp_caps
+from planner.dosing import RampWeek, dosed_session, durations, ramp_caps
 from planner.errors import NoPlanPossible
 from planner.model import W_HABIT, Key, ModelInput
 from planner.plan import Plan, plan_identity, session_uid
@@ -71,7 +71,7 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
                       change_weights=dict.fromkeys(range(1, profile.weeks + 1), W_HABIT))
     chosen, stats = solve(data, progress=progress)
     caps = ramp_caps(catalog, profile.level, [
-        (w, w, sum(TYPES[c.type_key].plyometric for c in chosen if c.week == w), 0, 0)
+        RampWeek(w, w, sum(TYPES[c.type_key].plyometric for c in chosen if c.week == w), 0, 0)
         for w in range(1, profile.weeks + 1)])
     ordinal: dict[int, int] = {}
     sessions = []
@@ -122,12 +122,12 @@ def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: s
         redosed = adapted(plan, profile, catalog, default_monitoring(),
                           store.athlete_log(plan.plan_id))
         current = store.current() if store.history() else None
-        unchanged = current is not None and (current[0].content(), current[1]) == (
-            redosed.content(), profile.to_dict())
+        unchanged = current is not None and (current.plan.content(), current.profile.to_dict()
+                                             ) == (redosed.content(), profile.to_dict())
         if current is not None and unchanged:
-            plan = current[0]
+            plan = current.plan
         else:
-            plan = store.save(redosed, profile.to_dict(), note,
+            plan = store.save(redosed, profile, note,
                               forecast=plan if redosed.sessions != plan.sessions else None,
                               expect=expect,
                               check=lambda final: calendar.append(render(final, "ics")))

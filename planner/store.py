@@ -22,11 +22,11 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
+from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from planner.errors import ConcurrentChange, InputError, StoreError
 from planner.plan import Plan, athlete_key, plan_from_dict
+from planner.profile import Profile, profile_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
 SCHEMA_VERSION = 4
@@ -126,6 +126,13 @@ class Revision:
     sessions: int
     current: bool
     undone: bool = False      # set aside by undo or by a change after an undo
+
+
+class Current(NamedTuple):
+    """The current revision as stored, and the profile it was made from."""
+
+    plan: Plan
+    profile: Profile
 
 
 @dataclass(frozen=True)
@@ -256,17 +263,17 @@ class Store:
             raise StoreError(f"{self.path}: revision {row['number']} is damaged ({exc})") from None
 
     @_guarded
-    def current(self) -> tuple[Plan, dict[str, Any]]:
+    def current(self) -> Current:
         """The current revision, as stored, and the profile it was made from."""
         row = self._current_row()
         if row is None:
             raise StoreError(f"{self.path}: no plan yet; run `periodize generate PROFILE` first")
         plan = self._plan(row)
         try:
-            profile = json.loads(row["profile"])
-        except (ValueError, TypeError) as exc:
+            profile = profile_from_dict(json.loads(row["profile"]))
+        except (ValueError, KeyError, TypeError, InputError) as exc:
             raise StoreError(f"{self.path}: revision {row['number']} is damaged ({exc})") from None
-        return plan, profile
+        return Current(plan, profile)
 
     @_guarded
     def changes(self) -> int:
@@ -325,13 +332,7 @@ class Store:
     def marked(self, plan: Plan) -> Plan:
         """The plan with the log's done/missed marks applied (for showing it; a replan makes
         them part of a revision)."""
-        marks = {e.day: e.status for e in self.log(plan.plan_id)}
-        if not marks:
-            return plan
-        tz = ZoneInfo(plan.timezone)
-        sessions = tuple(s.with_status(marks[s.start.astimezone(tz).date()])
-                         if s.start.astimezone(tz).date() in marks else s for s in plan.sessions)
-        return replace(plan, sessions=sessions)
+        return plan.with_marks({e.day: e.status for e in self.log(plan.plan_id)})
 
     @_guarded
     def forecast(self) -> Plan:
@@ -348,7 +349,7 @@ class Store:
                              ) from None
 
     @_guarded
-    def save(self, plan: Plan, profile: dict[str, Any], note: str,
+    def save(self, plan: Plan, profile: Profile, note: str,
              forecast: Plan | None = None, *, expect: int | None = None,
              check: Callable[[Plan], object] | None = None) -> Plan:
         """Store ``plan`` as the next revision (numbered here, SEQUENCEs raised where calendars
@@ -371,7 +372,7 @@ class Store:
                 "INSERT INTO revisions (plan_id, number, created, note, profile, plan) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (plan.plan_id, last + 1, plan.created.isoformat(), note,
-                 json.dumps(profile, sort_keys=True), json.dumps(numbered.to_dict())))
+                 json.dumps(profile.to_dict(), sort_keys=True), json.dumps(numbered.to_dict())))
             db.execute("DELETE FROM forecasts WHERE number > ?", (last,))
             if forecast is not None:
                 db.execute("INSERT INTO forecasts (number, plan) VALUES (?, ?)",

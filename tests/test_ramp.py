@@ -11,7 +11,7 @@ from icalendar import Calendar, Event
 
 from catalog import default_catalog
 from planner.busy_sources import read_busy
-from planner.dosing import RAMP, ramp_caps, session_doses
+from planner.dosing import RAMP, RampWeek, ramp_caps, session_doses
 from planner.generate import build_plan
 from planner.plan import Plan
 
@@ -25,14 +25,14 @@ def weekly_contacts(plan: Plan) -> dict[int, int]:
 
 
 def test_no_cap_when_the_template_ramp_fits() -> None:
-    weeks = [(w, w, 3 if w in (3, 5, 6, 7) else 2, 0, 0) for w in range(1, 9)]
+    weeks = [RampWeek(w, w, 3 if w in (3, 5, 6, 7) else 2, 0, 0) for w in range(1, 9)]
     assert ramp_caps(default_catalog(), "beginner", weeks) == {}
 
 
 def test_a_short_week_caps_the_next_one_and_the_block_climbs_back() -> None:
     # Week 2 had one jump session of 80 contacts instead of two: week 3 may reach 106.
-    weeks = [(1, 1, 2, 0, 0), (2, 2, 1, 0, 0), (3, 3, 3, 0, 0), (4, 4, 2, 0, 0),
-             (5, 5, 3, 0, 0)]
+    weeks = [RampWeek(*w) for w in ((1, 1, 2, 0, 0), (2, 2, 1, 0, 0), (3, 3, 3, 0, 0),
+                                    (4, 4, 2, 0, 0), (5, 5, 3, 0, 0))]
     caps = ramp_caps(default_catalog(), "beginner", weeks)
     assert caps[3] == int(RAMP * 80) // 3
     assert 4 not in caps or 2 * caps[4] <= RAMP * 3 * caps[3]
@@ -41,10 +41,11 @@ def test_a_short_week_caps_the_next_one_and_the_block_climbs_back() -> None:
 def test_missed_contacts_keep_the_reference_but_not_the_weeks_own_volume() -> None:
     # Week 2: 80 done and 80 missed. Week 3 is measured against 160, not 80.
     assert ramp_caps(default_catalog(), "beginner",
-                     [(2, 2, 0, 80, 80), (3, 3, 3, 0, 0)]) == {}
+                     [RampWeek(2, 2, 0, 80, 80), RampWeek(3, 3, 3, 0, 0)]) == {}
     # The current week: 80 done, 2 sessions to come, reference 120 -> 80 more at most.
     assert ramp_caps(default_catalog(), "beginner",
-                     [(1, 1, 2, 0, 0), (2, 2, 2, 80, 0)]) == {2: (int(RAMP * 120) - 80) // 2}
+                     [RampWeek(1, 1, 2, 0, 0), RampWeek(2, 2, 2, 80, 0)],
+                     ) == {2: (int(RAMP * 120) - 80) // 2}
 
 
 def test_a_capped_session_never_rounds_above_its_cap() -> None:

@@ -19,15 +19,13 @@ from typing import TYPE_CHECKING
 
 from planner import __version__
 from planner.plan import Plan, Session
-from planner.session_types import TYPES
+from planner.session_types import BLOCK_HEADINGS, TYPES
 
 if TYPE_CHECKING:
     from icalendar import Calendar, Event, Timezone
 
 PRODID = f"-//periodize//periodize {__version__}//EN"
 PLAN_PROPERTY = "X-PERIODIZE-PLAN"
-_HEADINGS = {"warmup": "Warm-up", "plyometrics": "Plyometrics", "strength": "Strength",
-             "stretching": "Stretching"}
 
 
 def summary(session: Session) -> str:
@@ -61,7 +59,7 @@ def session_event(plan: Plan, session: Session, safety_note: str,
         uid=revision_uid(plan, session) if per_revision else session.uid, stamp=session.stamp,
         start=session.start, end=session.end,
         summary=summary(session), description=description(session, safety_note),
-        categories=[_HEADINGS[k] for k in session.kinds], sequence=session.sequence,
+        categories=[BLOCK_HEADINGS[k] for k in session.kinds], sequence=session.sequence,
         status=STATUS.CANCELLED if session.status == "missed" else STATUS.CONFIRMED)
     event.add(PLAN_PROPERTY, plan.plan_id)
     return event
