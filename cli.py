@@ -714,6 +714,50 @@ def _sync_summary(report: SyncReport) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on. "
+              "Loopback: to share the feed, put a reverse proxy with TLS in front (README).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free one).")
+@click.option("--new-token", is_flag=True, help="Make a new secret token first: the old URL "
+              "stops working (e.g. after sharing it by mistake).")
+@click.pass_context
+@handle_errors
+def feed(ctx: click.Context, host: str, port: int, new_token: bool) -> None:
+    """Serve the plan as a calendar feed to subscribe to ("From URL" in Google, Apple, Outlook).
+
+    The URL holds a secret token kept with the plan, the same every time; each request reads
+    the store, so replans, undo and done/missed reach subscribers at their next refresh.
+
+    \b
+    Example:
+      periodize feed
+      periodize feed --host 127.0.0.1 --port 8765 --new-token
+    """
+    import secrets
+
+    from planner import commands
+    from planner.errors import InputError
+    from planner.feed import FeedServer
+
+    plan, token = commands.feed_token(_db(ctx), secrets.token_urlsafe(24), new_token)
+    try:
+        server = FeedServer((host, port), _db(ctx))
+    except OSError as exc:
+        raise InputError("--host/--port", f"{host}:{port}", "an address and port free to "
+                         f"listen on ({exc.strerror or exc})") from None
+    url = server.url(token)
+    click.echo(f"Serving the plan of {plan.name} at {url} (subscribe by URL; Apple and Outlook "
+               f"also take {url.replace('http://', 'webcal://', 1)}). Ctrl-C stops.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Feed stopped.", err=True)
+        sys.exit(130)
+    finally:
+        server.server_close()
+
+
+@main.command()
 @click.argument("roster", type=click.Path(path_type=Path), cls=Described,
                 help="a CSV file, one athlete a row, or a folder of profile .toml files")
 @output_option(Path("plans"), "Folder for each athlete's store and calendar, and summary.csv.",

@@ -99,11 +99,13 @@ def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> byt
         raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
     if google and fmt != "ics":
         raise InputError("--google", fmt, "--google goes with --format ics")
-    plan = current_plan(db)
+    with open_store(db) as store:
+        plan = store.current()[0]
+        dropped = store.dropped(plan) if fmt == "ics" else ()
     if output is not None:
-        write_plan(plan, output, fmt, google)
+        write_plan(plan, output, fmt, google, dropped)
         return b""
-    return render(plan, fmt, google)
+    return render(plan, fmt, google, dropped)
 
 
 def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
@@ -163,8 +165,10 @@ def _replan(db: Path, today: dt.date | None, profile_path: Path | None, output: 
         new, said, saved = redose(store, store.athlete_log(plan.plan_id), now,
                                   f"replanned on {day}", result.plan, profile, expect=expect,
                                   check=lambda final: calendar.append(render(final, "ics")))
+        dropped = store.dropped(new)
     if output is not None:
-        write_plan(new, output, "ics", data=calendar[-1] if calendar else None)
+        write_plan(new, output, "ics", dropped=dropped,
+                   data=calendar[-1] if calendar and not dropped else None)
     return Replan(new, saved, result, said)
 
 
@@ -230,3 +234,14 @@ def sync_google(db: Path, calendar: str | None, client_secret: Path | None) -> S
         if creds.token != signed_in:         # refreshed during the sync: keep the new one
             google_auth.save_token(token, creds)
     return report
+
+
+def feed_token(db: Path, new: str, renew: bool) -> tuple[Plan, str]:
+    """The current plan and its feed token: the one it has, else (or with ``renew``) ``new``."""
+    with open_store(db) as store:
+        plan = store.current()[0]
+        token = store.feed_token(plan.plan_id)
+        if token is None or renew:
+            store.set_feed_token(plan.plan_id, new)
+            token = new
+    return plan, token

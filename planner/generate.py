@@ -131,6 +131,8 @@ def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: s
                               forecast=plan if redosed.sessions != plan.sessions else None,
                               expect=expect,
                               check=lambda final: calendar.append(render(final, "ics")))
+        dropped = store.dropped(plan)
     if output is not None:
-        write_plan(plan, output, "ics", data=calendar[-1] if calendar else None)
+        write_plan(plan, output, "ics", dropped=dropped,
+                   data=calendar[-1] if calendar and not dropped else None)
     return plan, not unchanged

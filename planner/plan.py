@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -204,6 +204,27 @@ class Plan:
             },
             "sessions": [_session_dict(s) for s in self.sessions],
         }
+
+
+def dropped_sessions(current: Plan, revisions: Sequence[Plan]) -> tuple[Session, ...]:
+    """Sessions that some revision of the plan held and ``current`` does not (a replan or an
+    undo took them out), each as last held, with status "dropped", SEQUENCE one above the last
+    one written and stamped with the creation time of the first revision without it; in time
+    order. A calendar file carries them as CANCELLED: an import never deletes, so a session
+    left out of the file would stay in Apple Calendar, Outlook or khal as planned."""
+    last: dict[str, Session] = {}
+    gone: dict[str, dt.datetime] = {}
+    for revision in [*sorted(revisions, key=lambda r: r.revision), current]:
+        held = {s.uid for s in revision.sessions}
+        for uid in last.keys() - held - gone.keys():
+            gone[uid] = revision.created
+        for session in revision.sessions:
+            last[session.uid] = session
+            gone.pop(session.uid, None)
+    kept = {s.uid for s in current.sessions}
+    dropped = [replace(s, status="dropped", sequence=s.sequence + 1, stamp=gone[uid])
+               for uid, s in last.items() if uid not in kept]
+    return tuple(sorted(dropped, key=lambda s: (s.start, s.uid)))
 
 
 def counts_done(state: str) -> bool:

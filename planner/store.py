@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from planner.errors import ConcurrentChange, InputError, StoreError
-from planner.plan import Plan, athlete_key, plan_from_dict
+from planner.plan import Plan, Session, athlete_key, dropped_sessions, plan_from_dict
 from planner.profile import Profile, profile_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -87,9 +87,16 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         plan TEXT NOT NULL
     );
     """,
+    # The secret token of each plan's calendar feed (``periodize feed``).
+    4: """
+    CREATE TABLE feed_tokens (
+        plan_id TEXT PRIMARY KEY,
+        token TEXT NOT NULL
+    );
+    """,
     # revisions.undone: 0 current line, > 0 set aside by undo (in undo order, for redo), -1 set
     # aside and then replaced by a new change (kept, not redone).
-    4: """
+    5: """
     CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO counters (name, value) VALUES ('changes', 0);
     CREATE TABLE sequences (uid TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
@@ -323,10 +330,14 @@ class Store:
             elif s.sequence <= mark:
                 s = replace(s, sequence=mark + 1, stamp=stamp or s.stamp)
             sessions.append(s)
+        # A session calendars held that this plan drops is written CANCELLED one SEQUENCE up
+        # (``dropped_sessions``): that is the highest it was given.
+        kept = {s.uid for s in sessions}
+        gone = [(uid, s.sequence + 1) for uid, s in held.items() if uid not in kept]
         self.db.executemany(
             "INSERT INTO sequences (uid, sequence) VALUES (?, ?) ON CONFLICT (uid) DO UPDATE "
             "SET sequence = max(sequence, excluded.sequence)",
-            [(s.uid, s.sequence) for s in sessions])
+            [*((s.uid, s.sequence) for s in sessions), *gone])
         return replace(plan, sessions=tuple(sessions))
 
     def marked(self, plan: Plan) -> Plan:
@@ -378,6 +389,35 @@ class Store:
                 db.execute("INSERT INTO forecasts (number, plan) VALUES (?, ?)",
                            (last + 1, json.dumps(replace(forecast, revision=last + 1).to_dict())))
         return numbered
+
+    @_guarded
+    def revisions(self, plan_id: str) -> list[Plan]:
+        """Every stored revision of the plan ``plan_id``, those set aside by undo included
+        (a calendar may hold them), oldest first."""
+        rows = self.db.execute("SELECT number, plan FROM revisions WHERE plan_id = ? "
+                               "ORDER BY number", (plan_id,)).fetchall()
+        try:
+            return [plan_from_dict(json.loads(r["plan"])) for r in rows]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{self.path}: a revision is damaged ({exc})") from None
+
+    def dropped(self, plan: Plan) -> tuple[Session, ...]:
+        """The sessions earlier revisions held and ``plan`` does not (``dropped_sessions``)."""
+        return dropped_sessions(plan, self.revisions(plan.plan_id))
+
+    @_guarded
+    def feed_token(self, plan_id: str) -> str | None:
+        """The secret token of the plan's calendar feed, if it has one."""
+        row = self.db.execute("SELECT token FROM feed_tokens WHERE plan_id = ?",
+                              (plan_id,)).fetchone()
+        return None if row is None else str(row["token"])
+
+    @_guarded
+    def set_feed_token(self, plan_id: str, token: str) -> None:
+        """Give the plan's feed the token ``token`` (the old one stops working)."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO feed_tokens (plan_id, token) VALUES (?, ?) ON CONFLICT "
+                       "(plan_id) DO UPDATE SET token = excluded.token", (plan_id, token))
 
     @_guarded
     def history(self, include_undone: bool = False) -> list[Revision]:
@@ -500,20 +540,21 @@ class Store:
     @_guarded
     def record_morning(self, plan_id: str, day: dt.date, pain: int, now: dt.datetime) -> None:
         """The morning-after pain check on ``day`` (the latest word wins)."""
-        with self.transaction() as db:
-            db.execute("INSERT INTO morning (plan_id, day, pain, recorded) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (plan_id, day) DO UPDATE SET pain = excluded.pain, "
-                       "recorded = excluded.recorded",
-                       (plan_id, day.isoformat(), pain, now.isoformat()))
+        self._record_day("morning", "pain", plan_id, day, pain, now)
 
     @_guarded
     def record_screen(self, plan_id: str, day: dt.date, passed: bool, now: dt.datetime) -> None:
         """A readiness screen on ``day``, passed or not (the latest word wins)."""
+        self._record_day("screens", "passed", plan_id, day, int(passed), now)
+
+    def _record_day(self, table: str, column: str, plan_id: str, day: dt.date, value: int,
+                    now: dt.datetime) -> None:
+        """One value a day in ``table`` (a name of ours, never the user's); the latest wins."""
         with self.transaction() as db:
-            db.execute("INSERT INTO screens (plan_id, day, passed, recorded) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (plan_id, day) DO UPDATE SET passed = excluded.passed, "
-                       "recorded = excluded.recorded",
-                       (plan_id, day.isoformat(), int(passed), now.isoformat()))
+            db.execute(f"INSERT INTO {table} (plan_id, day, {column}, recorded) "
+                       f"VALUES (?, ?, ?, ?) ON CONFLICT (plan_id, day) DO UPDATE SET "
+                       f"{column} = excluded.{column}, recorded = excluded.recorded",
+                       (plan_id, day.isoformat(), value, now.isoformat()))
 
     # -- Google calendars ------------------------------------------------------------------------
     # Keyed by the --calendar name asked for ('' for the plan's own calendar); the id is Google's.

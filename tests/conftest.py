@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from factories import run, write_profile
 
-pytest_plugins = ["radicale_fixture"]
+pytest_plugins = ["radicale_fixture", "xandikos_fixture"]
 
 
 @pytest.fixture(scope="session")

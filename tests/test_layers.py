@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cli", ("cli",)),
     ("commands", ("planner.commands", "planner.logbook")),
     ("workflows", ("planner.generate", "planner.replan", "planner.batch", "planner.sync",
-                   "planner.google_sync", "planner.views.*")),
+                   "planner.google_sync", "planner.feed", "planner.views.*")),
     ("stages", ("planner.availability", "planner.busy", "planner.busy_caldav",
                 "planner.busy_sources", "planner.caldav_client", "planner.google_auth",
                 "planner.program", "planner.dosing", "planner.adapt", "planner.model",

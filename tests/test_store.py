@@ -29,8 +29,8 @@ from planner.errors import ConcurrentChange, InputError, StoreError
 from planner.plan import Plan
 from planner.store import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Store, open_store
 
-TABLES = ["absences", "counters", "forecasts", "google_calendars", "log", "morning",
-          "revisions", "screens", "sequences"]
+TABLES = ["absences", "counters", "feed_tokens", "forecasts", "google_calendars", "log",
+          "morning", "revisions", "screens", "sequences"]
 
 DAY = dt.date(2027, 1, 11)
 
@@ -425,11 +425,13 @@ def _integrity(db: Path) -> str:
 
 
 def _calendar_revision(data: bytes) -> tuple[int, int]:
-    """(revision, events) of a complete .ics file; fails on a half-written one."""
+    """(revision, events of its sessions) of a complete .ics file; fails on a half-written one.
+    Sessions earlier revisions dropped are in the file too, cancelled, and not counted."""
     assert data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
     calendar = icalendar.Calendar.from_ical(data)
     name = str(calendar["X-WR-CALNAME"])
-    return int(name.rsplit("rev ", 1)[1]), len(calendar.walk("VEVENT"))
+    held = [e for e in calendar.walk("VEVENT") if not str(e["SUMMARY"]).startswith("Dropped: ")]
+    return int(name.rsplit("rev ", 1)[1]), len(held)
 
 
 # The child runs the CLI with hooks at two kinds of stage: before the k-th SQL statement (any

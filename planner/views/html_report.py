@@ -15,15 +15,8 @@ from typing import TYPE_CHECKING
 from planner.plan import AHEAD, DONE, MISSED, STATES, UNLOGGED, Plan, Session
 from planner.profile import WEEKDAYS, Profile
 from planner.session_types import BLOCK_HEADINGS, SESSION_TYPES, TYPES
-from planner.views.days import (
-    LIGHTER_PHASES,
-    TODAY_MARK,
-    WEEKDAY_SHORT,
-    Day,
-    abbreviation,
-    plan_days,
-    week_phases,
-)
+from planner.views import days
+from planner.views.days import LIGHTER_PHASES, Day
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -203,12 +196,12 @@ def _session_link(plan: Plan, s: Session, anchor: str, today: dt.date | None) ->
     state = plan.state(s, today)
     title = f"{TYPES[s.session_type].label}, {STATE_WORDS[state]}"
     return (f'<a class="s {escape(s.session_type)} {state}" href="#{anchor}" '
-            f'title="{escape(title)}">{escape(abbreviation(s))} {s.start:%H:%M}'
+            f'title="{escape(title)}">{escape(days.abbreviation(s))} {s.start:%H:%M}'
             f"{STATE_SIGNS[state]}</a>")
 
 
 def _day_cell(plan: Plan, day: Day, anchors: Mapping[str, str], today: dt.date | None) -> str:
-    mark = f'<span class="mark">{TODAY_MARK} today</span> ' if day.today else ""
+    mark = f'<span class="mark">{days.TODAY_MARK} today</span> ' if day.today else ""
     body = [f'<span class="date">{mark}<time datetime="{day.date.isoformat()}">'
             f"{day.date.day} {day.date:%b}</time></span>"]
     body += [_session_link(plan, s, anchors[s.uid], today) for s in day.sessions]
@@ -223,7 +216,7 @@ def _legend() -> str:
     kinds = "".join(f"<span><b>{escape(t.abbreviation)}</b> {escape(t.words)}</span>"
                     for t in SESSION_TYPES)
     return (f'<p class="legend">{kinds}<span><i>rest</i> rest day</span>'
-            f"<span>· no training window</span><span>{TODAY_MARK} today</span>"
+            f"<span>· no training window</span><span>{days.TODAY_MARK} today</span>"
             "<span>✓ done</span><span>✗ missed</span>"
             "<span>? past, not logged: counted as done as prescribed</span>"
             "<span>shaded week: deload or taper</span></p>")
@@ -231,15 +224,14 @@ def _legend() -> str:
 
 def _calendar(plan: Plan, weeks: list[list[Day]], phases: Mapping[int, str],
               anchors: Mapping[str, str], today: dt.date | None) -> str:
-    first = plan.start.weekday()
-    head = "".join(f"<th scope=\"col\">{WEEKDAY_SHORT[(first + i) % 7]}</th>" for i in range(7))
+    head = "".join(f"<th scope=\"col\">{name}</th>" for name in days.weekday_columns(plan))
     rows = []
-    for days in weeks:
-        week = days[0].week
+    for week_days in weeks:
+        week = week_days[0].week
         light = phases[week] in LIGHTER_PHASES
         label = f"W{week}" + (f"<br><small>{escape(phases[week])}</small>" if light else "")
         row_cls = ' class="light"' if light else ""
-        cells = "".join(_day_cell(plan, day, anchors, today) for day in days)
+        cells = "".join(_day_cell(plan, day, anchors, today) for day in week_days)
         rows.append(f'<tr{row_cls}><th scope="row">{label}</th>{cells}</tr>')
     return (f'<table class="calendar"><thead><tr><th scope="col">Week</th>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>{_legend()}")
@@ -372,7 +364,7 @@ def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note
     """The whole plan as one self-contained, printable HTML page (no scripts, nothing fetched).
     ``today`` marks the calendar and splits adherence into the past and what is to come, by
     the rule of ``Plan.state`` (a past session with no word counts as done as prescribed)."""
-    phases = week_phases(plan)
+    phases = days.week_phases(plan)
     ordered = sorted(plan.sessions, key=lambda s: s.start.astimezone(dt.UTC))
     anchors = {s.uid: f"session-{i}" for i, s in enumerate(ordered, start=1)}
     by_week, by_type = _adherence(plan, ordered, today)
@@ -391,7 +383,7 @@ def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note
         f'<aside class="safety"><strong>Safety.</strong> {escape(safety_note)}</aside>'
         if safety_note.strip() else "",
         "<h2>Calendar</h2>",
-        _calendar(plan, plan_days(plan, profile, today), phases, anchors, today),
+        _calendar(plan, days.plan_days(plan, profile, today), phases, anchors, today),
         "<h2>Weekly load across the block</h2>",
         f"<figure>{load_svg}<figcaption>Foot contacts, strength sets and minutes per week "
         f"(missed sessions not counted). Shaded: the lighter weeks ({escape(light) or 'none'})."
