@@ -125,7 +125,7 @@ def resume_point(plan: Plan, past: Sequence[Session], today: dt.date, tz: dt.tzi
     jumps = [s for s in done if "plyometrics" in s.kinds]
     cap = jumps[-1].foot_contacts if jumps else None
     why = (f"{idle} days since the last session" if idle >= REPEAT_AFTER_DAYS
-           else "half of last week's sessions missed")
+           else "half of the sessions in the last 7 days missed")
     how = (f"stepping back to block week {start}" if step_back
            else f"repeating block week {start}")
     extra = len(weeks) - plan.weeks
@@ -341,14 +341,33 @@ def _same(a: Session, b: Session) -> bool:
 
 
 def _describe(old: Session, new: Session, tz: dt.tzinfo) -> list[Change]:
+    """What changed, in words; only what differs is named (never "2 -> 2")."""
     found = []
-    if (old.start, old.session_type) != (new.start, new.session_type):
-        before, after = (_label(x.start, x.session_type, tz) for x in (old, new))
+    before, after = (_label(x.start, x.session_type, tz) for x in (old, new))
+    if before != after:
         found.append(Change("moved", f"moved: {before} -> {after}"))
+    if old.minutes != new.minutes:
+        found.append(Change("re-dosed", f"re-dosed: {after}: {old.minutes} -> {new.minutes} min"))
     if old.exercises != new.exercises or old.program_week != new.program_week:
-        label = _label(new.start, new.session_type, tz)
-        text = f"re-dosed: {label}: block week {old.program_week} -> {new.program_week}"
-        if old.foot_contacts or new.foot_contacts:
-            text += f", {old.foot_contacts} -> {new.foot_contacts} foot contacts"
-        found.append(Change("re-dosed", text))
+        parts = []
+        if old.program_week != new.program_week:
+            parts.append(f"block week {old.program_week} -> {new.program_week}")
+        if old.foot_contacts != new.foot_contacts:
+            parts.append(f"{old.foot_contacts} -> {new.foot_contacts} foot contacts")
+        if not parts:
+            parts = _dose_changes(old, new)
+        if parts:
+            found.append(Change("re-dosed", f"re-dosed: {after}: " + ", ".join(parts)))
     return found
+
+
+def _dose_changes(old: Session, new: Session, shown: int = 3) -> list[str]:
+    """'Split squat: 3 × 8 -> 3 × 10' for each exercise whose dose differs (added or gone too),
+    the first ``shown`` of them and a count of the rest."""
+    was = {d.name: d.describe() for d in old.exercises}
+    now = {d.name: d.describe() for d in new.exercises}
+    parts = [f"{name}: {was.get(name, 'none')} -> {now.get(name, 'none')}"
+             for name in [*was, *(n for n in now if n not in was)]
+             if was.get(name) != now.get(name)]
+    more = len(parts) - shown
+    return parts[:shown] + ([f"and {more} more"] if more > 0 else [])

@@ -97,7 +97,8 @@ def adherence(plan: Plan, today: dt.date) -> str:
     for kind in ("plyometrics", "strength", "stretching"):
         counts = Counter(state(s) for s in plan.sessions if kind in s.kinds)
         total = counts["done"] + counts["missed"]
-        rate = f"{100 * counts['done'] // total}% kept" if total else "nothing due yet"
+        rate = (f"{counts['done']} of {total} kept, {round(100 * counts['done'] / total)}%"
+                if total else "nothing due yet")
         lines.append(f"{kind:<12} {counts['done']} done, {counts['missed']} missed, "
                      f"{counts['planned']} planned ({rate})")
     unlogged = sum(plan.state(s, today) == UNLOGGED for s in plan.sessions)
