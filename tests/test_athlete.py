@@ -17,20 +17,20 @@ from typing import Any
 
 import icalendar
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from factories import NOW, build, make_profile, write_profile
+from factories import run as cli_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from radicale_fixture import server_events
 
-import cli
 from catalog import default_catalog
 from catalog.monitoring import default_monitoring
 from planner import commands
 from planner.adapt import adapt
 from planner.plan import Plan, Session
 from planner.profile import Profile
-from planner.store import AthleteLog, LogEntry
+from planner.store import AthleteLog, LogEntry, open_store
 from planner.validate import check_plan
 
 RULES = default_monitoring()
@@ -216,7 +216,7 @@ def test_effort_well_above_target_holds_jump_volume() -> None:
 # --- the command line -------------------------------------------------------------------------
 
 def run(db: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli.main, ["--db", str(db), *args])
+    return cli_run("--db", str(db), *args)
 
 
 def snapshot(db: Path) -> list[Any]:
@@ -407,3 +407,88 @@ def test_log_a_week_then_today_export_and_sync_carry_the_new_doses(
     assert f"({monday.foot_contacts} foot contacts)" in str(served["DESCRIPTION"])
     changed = sum(int(after[u]["SEQUENCE"]) > int(before[u]["SEQUENCE"]) for u in after)
     assert f"0 created, {changed} updated" in second.output
+
+
+# --- views and rehab-first mode ---------------------------------------------------------------
+
+def test_status_and_report_show_levels_effort_and_pain_against_the_limits(
+        db: Path, tmp_path: Path) -> None:
+    for args in (["done", "2027-01-13", "--rpe", "8", "--pain", "6"],
+                 ["done", "2027-01-16", "--not-met", "step-down"], ["pain", "2027-01-17", "4"]):
+        assert run(db, *args).exit_code == 0
+    status = run(db, "status", "--today", "2027-01-18")
+    assert status.exit_code == 0, status.output
+    lines = status.output.splitlines()
+    step_down = next(line for line in lines if line.strip().startswith("Step down"))
+    assert step_down.split()[2:5] == ["1", "1", "1<2"], "held at 1 in week 3, the plan had 2"
+    assert any(line.split() == ["Wed", "13", "Jan", "8/5", "6", "-"] for line in lines)
+    assert any(line.split() == ["Sat", "16", "Jan", "-/5", "-", "4"] for line in lines)
+    assert "Pain limits: during at most 5/10" in status.output
+    mine = lines[next(i for i, line in enumerate(lines) if line.startswith("Strength level")):]
+    assert all(len(line) <= 80 for line in mine)
+
+    page = tmp_path / "plan.html"
+    assert run(db, "report", "-o", str(page), "--today", "2027-01-18").exit_code == 0
+    html = page.read_text(encoding="utf-8")
+    assert "<h2>How it went</h2>" in html
+    assert '1 <span class="note">(plan 2)</span>' in html
+    assert 'aria-label="Logged effort against its target, and pain with the limits"' in html
+    assert "Thomeé 1997; Silbernagel 2007" in html
+
+
+def test_rehab_first_holds_jumps_until_a_passed_screen(tmp_path: Path) -> None:
+    db = tmp_path / "plan.db"
+    profile = write_profile(tmp_path, cleared_to_jump=False)
+    assert run(db, "generate", str(profile), "-o", str(tmp_path / "plan.ics")).exit_code == 0
+    plan = commands.current_plan(db)
+    assert all(s.foot_contacts == 0 for s in plan.sessions)
+    today = run(db, "today", "--date", "2027-01-06").output
+    assert "jumps paused (not yet cleared to jump" in " ".join(today.split())
+    failed = run(db, "screen", "2027-01-20", "--failed")
+    assert failed.exit_code == 0 and "No change to the doses ahead." in failed.output
+    passed = run(db, "screen", "2027-01-20", "--passed")
+    assert passed.exit_code == 0, passed.output
+    assert "jump block week 1 (cleared to jump)" in passed.output
+    cleared = commands.current_plan(db)
+    jumps = [s for s in cleared.sessions if s.foot_contacts]
+    assert jumps and min(s.start.date() for s in jumps) > dt.date(2027, 1, 20)
+    assert all(s.foot_contacts == 0 for s in cleared.sessions
+               if s.start.date() <= dt.date(2027, 1, 20))
+
+
+def test_replan_keeps_what_the_log_says(db: Path) -> None:
+    assert run(db, "done", "2027-01-13", "--pain", "6").exit_code == 0
+    assert run(db, "missed", "2027-01-15").exit_code == 0
+    before = commands.current_plan(db)
+    result = run(db, "replan", "--today", "2027-01-16", "-o", str(db.with_suffix(".ics")))
+    assert result.exit_code == 0, result.output
+    with open_store(db) as store:
+        after, replanned = store.current()[0], store.forecast()
+    assert after.revision > before.revision
+    forecast = {s.uid: s for s in replanned.sessions}
+    later = [s for s in after.sessions if s.start.date() >= dt.date(2027, 1, 16)
+             and s.foot_contacts]
+    assert later and later[0].foot_contacts < forecast[later[0].uid].foot_contacts
+    assert any("(pain 6/10 on Wed 13 Jan)" in n for n in later[0].notes)
+    assert [s.sequence for s in after.sessions if s.uid == later[0].uid] >= [
+        s.sequence for s in before.sessions if s.uid == later[0].uid]
+
+
+def test_an_entry_and_the_revision_it_causes_are_one_transaction(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner import logbook
+    from planner.store import Store
+
+    before = snapshot(db)
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        logbook.done(db, ["2027-01-13"], NOW, rpe=6, pain=6)
+    assert snapshot(db) == before, "the log entry was rolled back with the revision"
+    monkeypatch.undo()
+    logbook.done(db, ["2027-01-13"], NOW, rpe=6, pain=6)
+    after = snapshot(db)
+    assert len(after[0]) == len(before[0]) + 1 and len(after[1]) == len(before[1]) + 1

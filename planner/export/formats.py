@@ -26,7 +26,8 @@ def render(plan: Plan, fmt: str, google: bool = False,
         except InvalidCalendar as exc:   # only a revision stored by an older periodize
             raise StoreError(f"revision {plan.revision} cannot be written as a calendar ({exc}); "
                              "run `periodize generate PROFILE` to make a sound one") from None
-    from planner.export.tables import plan_csv, plan_json
+    from planner.export.plan_json import plan_json
+    from planner.export.tables import plan_csv
 
     return (plan_json(plan) if fmt == "json" else plan_csv(plan)).encode()
 

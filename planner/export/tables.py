@@ -1,8 +1,7 @@
-"""The plan as JSON (the documented contract) and as tables (pandas: CSV and a terminal table)."""
+"""The plan as tables (pandas): CSV, a terminal table and weekly sums. JSON is in ``plan_json``."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from planner.plan import Plan
@@ -13,11 +12,6 @@ if TYPE_CHECKING:
 
 COLUMNS = ["week", "date", "weekday", "start", "end", "minutes", "session", "kinds", "status",
            "foot_contacts", "load", "uid"]
-
-
-def plan_json(plan: Plan) -> str:
-    """``{"plan": {...}, "sessions": [...]}`` in session order, stable key order."""
-    return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
 def sessions_frame(plan: Plan, week: int | None = None) -> pd.DataFrame:
