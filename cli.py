@@ -111,6 +111,15 @@ def _db(ctx: click.Context) -> Path:
     return default_path()
 
 
+def _db_after(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.obj = value
+
+
+#: Commands that do not use the plan store (no --db after them).
+_NO_STORE = frozenset({"catalog", "batch"})
+
+
 class Described(click.Argument):
     """An argument with a few words on what it is, said when it is missing."""
 
@@ -156,7 +165,16 @@ def busy_option(command: F) -> F:
 
 
 class Periodize(click.Group):
-    """The command group; a usage mistake (an unknown option, a bad value) is one line too."""
+    """The command group; a usage mistake (an unknown option, a bad value) is one line too.
+    ``--db`` is accepted before the command and after it (``periodize show --db s.db``); after
+    it, it wins."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if (name or cmd.name) not in _NO_STORE:
+            cmd.params.append(click.Option(
+                ["--db"], type=click.Path(path_type=Path, dir_okay=False), expose_value=False,
+                callback=_db_after, help="Plan store (SQLite), as `periodize --db PATH`."))
+        super().add_command(cmd, name)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         import signal
@@ -242,6 +260,8 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
     click.echo(f"\n{len(result.plan.sessions)} sessions; {quality} in {stats.seconds:.2f} s. "
                f"Calendar: {output} (import it into a calendar of its own, named "
                f"\"{result.plan.calendar_name}\").")
+    for note in result.notes:
+        click.echo(f"Note: {note}")
 
 
 @main.command()
@@ -688,11 +708,10 @@ def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
 
         try:
             report = commands.sync_google(_db(ctx), calendar, client_secret)
-        except KeyboardInterrupt:
-            click.echo("Interrupted: the Google calendar may be partly updated; run `periodize "
-                       "sync --google` again to finish (it picks up where this one stopped).",
-                       err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:      # through the one path: SIGTERM/SIGHUP named too
+            _interrupted(exc, "Interrupted: the Google calendar may be partly updated; run "
+                         "`periodize sync --google` again to finish (it picks up where this one "
+                         "stopped).")
         _sync_summary(report)
         return
     if client_secret is not None and ctx.get_parameter_source("client_secret") == \
@@ -789,7 +808,8 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
 
         summary = run_batch(roster, out_dir, _now(), jobs, progress)
     if summary.capped:
-        click.echo(f"--jobs {jobs}: planned with {summary.workers} worker processes, capped "
+        processes = "process" if summary.workers == 1 else "processes"
+        click.echo(f"--jobs {jobs}: planned with {summary.workers} worker {processes}, capped "
                    f"at {summary.capped}.")
     counts: dict[str, int] = {}
     for result in summary.results:
@@ -797,17 +817,19 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
     click.echo(", ".join(f"{n} {status}" for status, n in counts.items())
                + f" in {summary.seconds:.1f} s. Summary: {summary.summary_csv}")
     for result in summary.results:
-        if result.reason:
-            click.echo(f"  {result.athlete}: {result.status}: {result.reason}")
+        if result.reason:   # a name from a roster is shown escaped if it holds control codes
+            name = result.athlete if result.athlete.isprintable() else repr(result.athlete)
+            click.echo(f"  {name}: {result.status}: {result.reason}")
     sys.exit(batch_exit_code(counts))
 
 
 def batch_exit_code(counts: dict[str, int]) -> int:
-    """2 when some row was bad input, else 1 when some athlete could not be planned, else 0:
-    the codes a single ``generate`` would have given, the worst one."""
-    from planner.batch import BAD_INPUT, NO_PLAN
+    """2 when some row was bad input, else 1 when some athlete could not be planned (no plan, or
+    an unexpected error), else 0: the codes a single ``generate`` would have given, the worst
+    one."""
+    from planner.batch import BAD_INPUT, ERROR, NO_PLAN
 
-    return 2 if counts.get(BAD_INPUT) else 1 if counts.get(NO_PLAN) else 0
+    return 2 if counts.get(BAD_INPUT) else 1 if counts.get(NO_PLAN) or counts.get(ERROR) else 0
 
 
 if __name__ == "__main__":

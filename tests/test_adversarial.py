@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import os
 import signal
 import socketserver
@@ -653,3 +654,234 @@ def test_a_signal_to_generate_or_sync_is_a_clean_stop(
     assert (db.read_bytes() if db.exists() else b"") == before
     assert not (tmp_path / "plan.ics").exists()
     wait_for(lambda: not alive(started), "every process it started end", checks=3000)
+
+
+# --- untrusted text -----------------------------------------------------------------------------
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(1+1)", "-2+3", "@SUM(A1)"]
+
+
+def test_formula_names_are_neutralised_in_summary_csv(tmp_path: Path) -> None:
+    """OWASP CSV injection: each cell a spreadsheet would run is prefixed with a single quote;
+    read back by the csv module, the text is the name with that quote in front."""
+    from test_batch import HEADER, ROWS
+
+    rows = [f'"{name.replace(chr(34), chr(34) * 2)}"' + ROWS[0][len("Sam Smith"):]
+            for name in FORMULAS]
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    out = tmp_path / "plans"
+    result = run("batch", str(roster), "-o", str(out), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert [row["athlete"] for row in summary_rows(out)] == ["'" + name for name in FORMULAS]
+    text = (out / "summary.csv").read_text(encoding="utf-8")
+    assert not any(line.startswith(("=", "+", "-", "@")) for line in text.splitlines())
+
+
+def test_csv_cells_are_made_spreadsheet_safe_and_numbers_kept() -> None:
+    import pandas as pd
+
+    from planner.export.tables import csv_text
+
+    frame = pd.DataFrame({"text": [*FORMULAS, "\tTab", "\rCR", "plain", "-"],
+                          "number": [-1, 2, 3, 4, 5, 6, 7, 8]})
+    rows = list(csv.DictReader(io.StringIO(csv_text(frame), newline="")))
+    assert [r["text"] for r in rows] == [*("'" + f for f in FORMULAS), "'\tTab", "'\rCR",
+                                         "plain", "'-"]
+    assert [r["number"] for r in rows] == ["-1", "2", "3", "4", "5", "6", "7", "8"]
+
+
+def test_the_plan_csv_export_goes_through_the_same_guard(stored: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner.export import tables
+
+    seen: list[int] = []
+    guard = tables.spreadsheet_safe
+
+    def counting(cell: object) -> object:
+        seen.append(1)
+        return guard(cell)
+
+    monkeypatch.setattr(tables, "spreadsheet_safe", counting)
+    result = run("--db", str(stored), "export", "--format", "csv")
+    assert result.exit_code == 0 and seen       # every text cell passed through the guard
+
+
+@pytest.mark.parametrize("name", ["Sam\x1b[2J", "Sam\x00", "Sa\x85m", "Sam\u202eevil",
+                                  "Sa\x07m", "A\u2028B"])
+def test_control_characters_in_a_name_are_refused_at_load(tmp_path: Path, name: str) -> None:
+    profile = write_profile(tmp_path, name=name)
+    result = run("--db", str(tmp_path / "s.db"), "generate", str(profile), "-o",
+                 str(tmp_path / "plan.ics"))
+    line = one_line_error(result, f"name: {name!r} is not accepted; text without control "
+                                  f"characters (found U+")
+    assert line.isprintable()
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_a_name_with_letters_from_anywhere_is_kept(tmp_path: Path) -> None:
+    from planner.profile import plain_text
+
+    name = "Zoë O'Brien-Łukasz 李雷 👩‍👩‍👧"
+    assert plain_text(name, "name") == name
+
+
+def test_control_characters_in_calendar_names_are_refused(tmp_path: Path, stored: Path) -> None:
+    profile = write_profile(tmp_path)
+    with profile.open("a", encoding="utf-8") as handle:
+        handle.write('\n[[busy_caldav]]\nurl = "http://127.0.0.1:9/"\nuser = "sam"\n'
+                     'calendar = "Work\\u001b]0;pwned\\u0007"\n')
+    one_line_error(run("--db", str(tmp_path / "s.db"), "generate", str(profile)),
+                   "busy_caldav[0].calendar: ", "text without control characters (found U+001B)")
+    one_line_error(run("--db", str(stored), "sync", "--url", "http://127.0.0.1:9/", "--user",
+                       "sam", "--calendar", "Plan\x1b[31m",
+                       env={"PERIODIZE_CALDAV_PASSWORD": "pw"}),
+                   "--calendar: 'Plan\\x1b[31m' is not accepted")
+
+
+def test_a_roster_name_with_escapes_is_a_bad_row_shown_escaped(tmp_path: Path) -> None:
+    from test_batch import HEADER, ROWS
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"{HEADER}\nEvil\x1b[2J{ROWS[0][len('Sam Smith'):]}\n{ROWS[0]}\n",
+                      encoding="utf-8")
+    result = run("batch", str(roster), "-o", str(tmp_path / "plans"), "--jobs", "1")
+    assert result.exit_code == 2, result.output
+    assert "\x1b" not in result.output
+    assert "'Evil\\x1b[2J': bad input: name: " in result.output
+
+
+# --- small contract slips -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("zone", "city"), [
+    ("EST", "America/New_York"), ("est", "America/New_York"), ("EST5EDT", "America/New_York"),
+    ("MST", "America/Denver"), ("HST", "Pacific/Honolulu"), ("PST", "America/Los_Angeles"),
+    ("PST8PDT", "America/Los_Angeles"), ("CET", "Europe/Paris")])
+def test_legacy_and_fixed_offset_zones_are_refused_with_the_city(tmp_path: Path, zone: str,
+                                                                city: str) -> None:
+    one_line_error(run("--db", str(tmp_path / "s.db"), "generate",
+                       str(write_profile(tmp_path, timezone=zone))),
+                   f"timezone: {zone!r} is not accepted; a city zone, e.g. {city}")
+
+
+def test_utc_and_explicit_offsets_stay_accepted() -> None:
+    from factories import make_profile
+
+    assert make_profile(timezone="UTC").timezone == "UTC"
+    assert make_profile(timezone="Etc/GMT+5").timezone == "Etc/GMT+5"
+
+
+def test_an_unknown_zone_is_not_offered_a_legacy_name() -> None:
+    with pytest.raises(InputError) as caught:
+        from factories import make_profile
+
+        make_profile(timezone="PST8PD")
+    assert "PST8PDT" not in str(caught.value)
+
+
+def test_db_is_accepted_after_the_command(stored: Path, tmp_path: Path) -> None:
+    before = run("--db", str(stored), "history")
+    after = run("history", "--db", str(stored))
+    assert after.exit_code == 0 and after.output == before.output
+    # After the command, it wins over the one before (and over PERIODIZE_DB).
+    wins = run("--db", str(tmp_path / "other.db"), "history", "--db", str(stored),
+               env={"PERIODIZE_DB": str(tmp_path / "env.db")})
+    assert wins.exit_code == 0 and wins.output == before.output
+    out = tmp_path / "plan.csv"
+    assert run("export", "-o", str(out), "--format", "csv", "--db", str(stored)).exit_code == 0
+    assert out.read_text(encoding="utf-8").startswith("week,date")
+
+
+def test_batch_exit_codes(tmp_path: Path) -> None:
+    """0 all planned; 1 some athlete had no plan (none bad); 2 some row was bad input."""
+    from test_batch import HEADER, ROWS
+
+    codes = {}
+    for label, rows in (("ok", ROWS[:1]), ("no plan", [ROWS[0], ROWS[3]]),
+                        ("bad", [ROWS[0], ROWS[2], ROWS[3]])):
+        roster = tmp_path / f"{label}.csv"
+        roster.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+        result = run("batch", str(roster), "-o", str(tmp_path / label), "--jobs", "1")
+        assert (tmp_path / label / "summary.csv").exists()
+        codes[label] = result.exit_code
+    assert codes == {"ok": 0, "no plan": 1, "bad": 2}
+
+
+def test_batch_says_when_jobs_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_batch import HEADER, ROWS
+
+    from planner import batch
+
+    monkeypatch.setattr(batch, "usable_cores", lambda: 1)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join([HEADER, ROWS[0], ROWS[1]]) + "\n", encoding="utf-8")
+    result = run("batch", str(roster), "-o", str(tmp_path / "plans"), "--jobs", "64")
+    assert result.exit_code == 0, result.output
+    assert "--jobs 64: planned with 1 worker process, capped at the 1 usable core." in \
+        result.output.splitlines()
+
+
+def test_worker_count_is_capped_by_cores_and_athletes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner import batch
+
+    monkeypatch.setattr(batch, "usable_cores", lambda: 2)
+    assert batch.worker_count(64, 20) == (2, "the 2 usable cores")
+    assert batch.worker_count(64, 1) == (1, "the 1 athlete to plan")
+    assert batch.worker_count(2, 20) == (2, "")
+    assert batch.worker_count(None, 20) == (2, "")
+    assert batch.worker_count(None, 0) == (1, "")
+
+
+def test_usable_cores_follow_the_affinity_mask() -> None:
+    from planner.batch import usable_cores
+
+    if hasattr(os, "sched_getaffinity"):
+        assert usable_cores() == len(os.sched_getaffinity(0))
+    assert 1 <= usable_cores() <= (os.cpu_count() or 1)
+
+
+def test_a_rest_day_with_availability_says_the_rest_day_wins(tmp_path: Path) -> None:
+    profile = write_profile(tmp_path, rest_days=["sat", "sun"])   # Saturday has 09:00-12:00
+    result = run("--db", str(tmp_path / "s.db"), "generate", str(profile), "-o",
+                 str(tmp_path / "plan.ics"))
+    assert result.exit_code == 0, result.output
+    assert ("Note: Saturday is a rest day and also has availability (09:00-12:00): the rest day "
+            "wins, no sessions on Saturdays.") in result.output.splitlines()
+
+
+@pytest.mark.parametrize("start", ["9999-11-01", "0001-01-01"])
+def test_a_start_far_from_today_is_refused_with_the_range(tmp_path: Path, start: str) -> None:
+    profile = tmp_path / "profile.toml"
+    profile.write_text(write_profile(tmp_path).read_text(encoding="utf-8").replace(
+        "start = 2027-01-04", f"start = {start}"), encoding="utf-8")
+    one_line_error(run("--db", str(tmp_path / "s.db"), "generate", str(profile)),
+                   f"start: '{start}' is not accepted; a date from ", "(within 10 years of today, ")
+
+
+def test_start_checks_and_notes_take_today_from_the_caller() -> None:
+    """The clock is read in cli.py only: the profile reader is given today."""
+    from factories import make_profile, profile_data
+
+    from planner.profile import profile_from_dict, profile_notes
+
+    today = dt.date(2030, 6, 1)
+    with pytest.raises(InputError, match=r"a date from 2020-06-01 to 2040-06-01"):
+        profile_from_dict(profile_data(start=dt.date(2045, 1, 2)), today=today)
+    past = make_profile(start=dt.date(2027, 1, 4))
+    assert profile_notes(past, today) == [
+        "the plan ran from 2027-01-04 to 2027-02-28, before today (2030-06-01): every session "
+        "is in the past. To plan ahead, set start to a coming Monday."]
+    assert "4 weeks before today" in profile_notes(past, dt.date(2027, 2, 1))[0]
+    assert profile_notes(past, dt.date(2027, 1, 1)) == []
+
+
+def test_a_batch_row_far_from_today_is_a_bad_row(tmp_path: Path) -> None:
+    from test_batch import HEADER, ROWS
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"{HEADER}\n{ROWS[0].replace('2027-01-04', '9999-11-01')}\n",
+                      encoding="utf-8")
+    result = run("batch", str(roster), "-o", str(tmp_path / "plans"), "--jobs", "1")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "start: '9999-11-01' is not accepted" in summary_rows(tmp_path / "plans")[0]["reason"]
