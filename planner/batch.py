@@ -396,12 +396,20 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
     return BatchSummary(final, time.perf_counter() - started, summary, workers, capped)
 
 
+class WorkerLost(PeriodizeError):
+    """A worker process died (killed by the system, e.g. for memory): the outside world, exit
+    3. Athletes finished before keep their files; the summary is not written."""
+
+    exit_code = 3
+
+
 def _run_pool(tasks: list[_Task], workers: int,
               finish: Callable[[int, AthleteResult], None]) -> None:
     """Plan ``tasks`` in ``workers`` fresh processes ("spawn": the same on every platform, and
     never a fork of a process that already runs solver or pandas threads)."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker)
@@ -411,7 +419,13 @@ def _run_pool(tasks: list[_Task], workers: int,
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                finish(*future.result())
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    raise WorkerLost("batch: a worker process died (killed by the system, "
+                                     "perhaps for memory; try fewer --jobs); athletes already "
+                                     "planned keep their files") from None
+                finish(*result)
     except BaseException:
         # Ctrl-C, SIGTERM, SIGHUP (raised here as KeyboardInterrupt by the CLI) or a failure:
         # nothing new starts, the workers are ended (an athlete being planned keeps its
