@@ -189,6 +189,10 @@ def startup(runs: int, env: dict[str, str]) -> Table:
 
 
 # -- 2. generate -------------------------------------------------------------------------------
+#: The functions of ``planner.generate`` timed one by one (a missing one stops the benchmark).
+GENERATE_STAGES = ("typical_week", "candidates", "solve", "verify")
+
+
 class StageClock:
     """Wraps functions that ``planner.generate`` calls, timing the outermost call of each."""
 
@@ -258,7 +262,7 @@ def generate(runs: int, inner_runs: int, env: dict[str, str], tmp: Path) -> Tabl
     busy = read_busy(profile)
     build = median_time(lambda: gen.build_plan(profile, catalog, busy, NOW), inner_runs)
     clock = StageClock()
-    stages = ("typical_week", "candidates", "solve", "verify")
+    stages = GENERATE_STAGES
     with clock.watching(gen, stages):
         for _ in range(inner_runs):
             plan, stats = gen.build_plan(profile, catalog, busy, NOW)
