@@ -23,12 +23,19 @@ def _benchmark() -> Any:
     return module
 
 
-def test_every_stage_the_benchmark_times_exists() -> None:
+def test_every_stage_the_benchmark_times_exists_and_is_called() -> None:
+    from factories import NOW, make_profile
+
     import planner.generate as gen
+    from catalog import default_catalog
 
     bench = _benchmark()
-    with bench.StageClock().watching(gen, bench.GENERATE_STAGES):
-        assert all(callable(getattr(gen, n)) for n in bench.GENERATE_STAGES)
+    clock = bench.StageClock()
+    gen._TYPICAL_WEEKS.clear()      # remembered per week shape: time it being made
+    with clock.watching(gen, bench.GENERATE_STAGES):
+        gen.build_plan(make_profile(weeks=2), default_catalog(), [], NOW)
+    clock.check_called(gen, bench.GENERATE_STAGES)
+    assert set(clock.totals) == set(bench.GENERATE_STAGES)
 
 
 def test_a_missing_stage_fails_the_benchmark_loudly() -> None:
@@ -38,3 +45,5 @@ def test_a_missing_stage_fails_the_benchmark_loudly() -> None:
     with pytest.raises(SystemExit, match=r"planner\.renamed has no stage typical_week"), \
             bench.StageClock().watching(module, ("solve", "typical_week")):
         pass
+    with pytest.raises(SystemExit, match=r"planner\.renamed\.solve was never called"):
+        bench.StageClock().check_called(module, ("solve",))
