@@ -136,18 +136,30 @@ def _read_folder(folder: Path) -> list[tuple[str, dict[str, Any]]]:
     return entries
 
 
+#: A roster of a few thousand athletes is well under a megabyte.
+MAX_ROSTER_BYTES = 20_000_000
+
+
 def _read_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    import io
+
     import pandas as pd
+
+    from planner.reading import read_regular
+
+    data = read_regular(path, "ROSTER", MAX_ROSTER_BYTES,
+                        f"a CSV file of at most {MAX_ROSTER_BYTES // 1_000_000} MB")
 
     def too_many_fields(fields: list[str]) -> list[str]:
         # Keep the line, marked, so that it is reported in its place rather than dropped.
         return [_BAD_LINE + json.dumps(fields), *[""] * (width - 1)]
 
     try:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+        header = pd.read_csv(io.BytesIO(data), nrows=0, encoding="utf-8-sig").columns
         width = len(header)
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
-                            encoding="utf-8-sig", engine="python", on_bad_lines=too_many_fields)
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False,
+                            skipinitialspace=True, encoding="utf-8-sig", engine="python",
+                            on_bad_lines=too_many_fields)
     except (UnicodeDecodeError, ValueError, OSError) as exc:
         # pandas' EmptyDataError and ParserError are ValueErrors
         raise InputError("ROSTER", str(path), "a readable UTF-8 CSV file with a header row "
@@ -436,12 +448,20 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
     return BatchSummary(final, time.perf_counter() - started, summary, workers, capped)
 
 
+class WorkerLost(PeriodizeError):
+    """A worker process died (killed by the system, e.g. for memory): the outside world, exit
+    3. Athletes finished before keep their files; the summary is not written."""
+
+    exit_code = 3
+
+
 def _run_pool(tasks: list[_Task], workers: int,
               finish: Callable[[int, AthleteResult], None]) -> None:
     """Plan ``tasks`` in ``workers`` fresh processes ("spawn": the same on every platform, and
     never a fork of a process that already runs solver or pandas threads)."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker)
@@ -451,7 +471,13 @@ def _run_pool(tasks: list[_Task], workers: int,
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                finish(*future.result())
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    raise WorkerLost("batch: a worker process died (killed by the system, "
+                                     "perhaps for memory; try fewer --jobs); athletes already "
+                                     "planned keep their files") from None
+                finish(*result)
     except BaseException:
         # Ctrl-C, SIGTERM, SIGHUP (raised here as KeyboardInterrupt by the CLI) or a failure:
         # nothing new starts, the workers are ended (an athlete being planned keeps its
