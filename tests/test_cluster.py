@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from factories import NOW, ROOT
 
 import cli
-from planner.batch import BAD_INPUT, FAILED, NO_PLAN, OK, BatchSummary, run_batch
+from planner.batch import BAD_INPUT, ERROR, NO_PLAN, OK, BatchSummary, run_batch
 from planner.errors import MissingExtra
 
 distributed = pytest.importorskip("distributed")
@@ -145,13 +145,13 @@ def test_a_crashing_task_is_reported_and_the_rest_are_planned(
     finally:
         client.run(repair)
     by_name = {r.athlete: r for r in summary.results}
-    assert by_name["Athlete 03"].status == FAILED
-    assert by_name["Athlete 03"].reason == "boom second line"
+    assert by_name["Athlete 03"].status == ERROR    # as the pool records it
+    assert by_name["Athlete 03"].reason == "internal error: RuntimeError: boom second line"
     assert by_name["Athlete 05"].status == BAD_INPUT
     assert [r.status for r in summary.results].count(OK) == 6
     assert not (tmp_path / "plans" / "athlete-03.ics").exists()
     frame = pd.read_csv(summary.summary_csv, keep_default_na=False)
-    assert list(frame["status"]).count(FAILED) == 1
+    assert list(frame["status"]).count(ERROR) == 1
 
 
 def test_busy_calendars_travel_with_the_task(client: Any, tmp_path: Path) -> None:
