@@ -14,15 +14,22 @@ if TYPE_CHECKING:
     from planner.model import ModelInput, Rule
 
 _NEEDS = {
-    "plyo_volume": ("plyometrics", "the plyometric block needs {plyo} sessions a week at least "
-                    "48 h apart", "lower [plyometrics] sessions_per_week"),
-    "plyo_recovery": ("plyometrics", "plyometric sessions need at least 48 h between them",
+    "plyo_volume": (("plyometrics",), "the plyometric block needs {plyo} sessions a week at "
+                    "least 48 h apart", "lower [plyometrics] sessions_per_week"),
+    "plyo_recovery": (("plyometrics",), "plyometric sessions need at least 48 h between them",
                       "lower [plyometrics] sessions_per_week"),
-    "strength_volume": ("strength", "strength work needs {strength} sessions a week",
+    "strength_volume": (("strength",), "strength work needs {strength} sessions a week",
                         "lower [strength] sessions_per_week"),
-    "strength_recovery": ("strength", "strength sessions never fall on consecutive days",
-                          "lower [strength] sessions_per_week"),
-    "stretching_weekly": ("stretching", "stretching needs at least one session every week", ""),
+    "strength_recovery": (("strength",), "strength sessions need at least 48 h between them "
+                          "(never on consecutive days)", "lower [strength] sessions_per_week"),
+    "strength_before_jumps": (("strength", "plyometrics"), "a jump session may not start "
+                              "within 24 h after a strength session ends",
+                              "lower [plyometrics] or [strength] sessions_per_week"),
+    "quad_rest_day": (("strength", "plyometrics"), "the quads need one day without jumps or "
+                      "strength in any three days running",
+                      "lower [plyometrics] or [strength] sessions_per_week"),
+    "stretching_weekly": (("stretching",), "stretching needs at least one session every week",
+                          ""),
 }
 _ROOM = {"plyometrics": "a jump session", "strength": "a strength session",
          "stretching": "any session"}
@@ -65,11 +72,10 @@ def describe_conflict(rules: Sequence[Rule], data: ModelInput) -> str:
         kinds = []
         needs = []
         for rule in (r for r in rules if r.week == week):
-            kind, text, hint = _NEEDS[rule.name]
+            rule_kinds, text, hint = _NEEDS[rule.name]
             d = demand[week]
             needs.append(text.format(plyo=d.plyo[0], strength=d.strength[0]))
-            if kind not in kinds:
-                kinds.append(kind)
+            kinds += [k for k in rule_kinds if k not in kinds]
             if hint and hint not in hints:
                 hints.append(hint)
         rooms = "; ".join(room(data, week, k) for k in kinds)

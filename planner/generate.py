@@ -17,10 +17,12 @@ from planner.profile import Profile
 from planner.program import (
     TYPES,
     Demand,
+    WeekLoad,
+    contact_caps,
     demand,
-    ramp_caps,
     session_doses,
     session_minutes,
+    strength_caps,
     week_rpe,
 )
 from planner.solve import Progress, SolveStats, solve
@@ -46,19 +48,40 @@ def session_uid(plan_id: str, week: int, ordinal: int) -> str:
     return f"{uuid.uuid5(uuid.UUID(plan_id), f'week-{week}/session-{ordinal}')}@periodize"
 
 
-def durations(catalog: Catalog, profile: Profile) -> dict[str, int]:
-    return {t: session_minutes(catalog, profile.level, t, profile.warmup) for t in TYPES}
+def durations(catalog: Catalog, profile: Profile, program_weeks: int | None = None,
+              ) -> dict[str, int]:
+    """Minutes of each session type: the largest dose the plan's program weeks prescribe."""
+    weeks = range(1, (program_weeks or profile.weeks) + 1)
+    return {t: session_minutes(catalog, profile.level, t, profile.warmup, weeks,
+                               profile.equipment) for t in TYPES}
 
 
 def dosed_session(catalog: Catalog, profile: Profile, c: Candidate, program_week: int, uid: str,
                   stamp: dt.datetime, contacts_cap: int | None = None, sequence: int = 0,
-                  status: str = "planned") -> Session:
+                  status: str = "planned", strength_cap: int | None = None) -> Session:
     """A chosen slot with the exercises of its program week."""
     return Session(uid=uid, start=c.start, end=c.end, week=c.week, program_week=program_week,
                    session_type=c.type_key, kinds=TYPES[c.type_key].kinds, status=status,
                    sequence=sequence, stamp=stamp, rpe=week_rpe(catalog, program_week, c.type_key),
                    exercises=session_doses(catalog, profile.level, program_week, c.type_key,
-                                           profile.warmup, contacts_cap))
+                                           profile.warmup, contacts_cap, strength_cap,
+                                           profile.equipment))
+
+
+def load_caps(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
+              program_weeks: Sequence[int], done: Sequence[tuple[int, int]] = (),
+              ) -> tuple[dict[int, int], dict[int, int]]:
+    """Per-session (contacts, strength volume) caps for the chosen sessions under the rolling
+    workload rule; ``done`` gives each earlier or current week's (contacts, strength volume)
+    already done, by calendar week - 1."""
+    def loads(kind: str, which: int) -> list[WeekLoad]:
+        return [WeekLoad(w, program_weeks[w - 1],
+                         sum(kind in TYPES[c.type_key].kinds for c in chosen if c.week == w),
+                         done[w - 1][which] if w <= len(done) else 0)
+                for w in range(1, len(program_weeks) + 1)]
+
+    return (contact_caps(catalog, profile.level, loads("plyometrics", 0), profile.equipment),
+            strength_caps(catalog, profile.level, loads("strength", 1), profile.equipment))
 
 
 def verify(plan: Plan, profile: Profile, busy: Sequence[BusyInterval],
@@ -107,16 +130,14 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
                       reference=habit_reference(pattern, profile.weeks),
                       change_weights=dict.fromkeys(range(1, profile.weeks + 1), W_HABIT))
     chosen, stats = solve(data, progress=progress)
-    caps = ramp_caps(catalog, profile.level, [
-        (w, w, sum(TYPES[c.type_key].plyometric for c in chosen if c.week == w), 0, 0)
-        for w in range(1, profile.weeks + 1)])
+    contacts, strength = load_caps(catalog, profile, chosen, range(1, profile.weeks + 1))
     ordinal: dict[int, int] = {}
     sessions = []
     for c in chosen:
         ordinal[c.week] = ordinal.get(c.week, 0) + 1
         sessions.append(dosed_session(catalog, profile, c, c.week,
                                       session_uid(plan_id, c.week, ordinal[c.week]), now,
-                                      caps.get(c.week)))
+                                      contacts.get(c.week), strength_cap=strength.get(c.week)))
     plan = Plan(plan_id=plan_id, name=profile.name, timezone=profile.timezone,
                 start=profile.start, weeks=profile.weeks, level=profile.level, revision=1,
                 created=now, sessions=tuple(sessions),

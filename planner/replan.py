@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING
 from catalog import Catalog
 from planner.availability import Candidate, candidates
 from planner.errors import InputError
-from planner.generate import dosed_session, durations, session_uid, verify
+from planner.generate import dosed_session, durations, load_caps, session_uid, verify
 from planner.model import W_CHANGE, W_CHANGE_LATER, W_HABIT, History, Key, ModelInput
 from planner.plan import Plan, Session
 from planner.profile import Profile
-from planner.program import TYPES, demand, ramp_caps
+from planner.program import TYPES, demand, strength_volume
 from planner.solve import SolveStats, solve
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
             return W_HABIT
         return W_CHANGE_LATER if calm and week > current_week else W_CHANGE
 
-    minutes = durations(catalog, profile)
+    minutes = durations(catalog, profile, max(plan.program_weeks or (plan.weeks,)))
     recent = today - dt.timedelta(days=7)
     data = ModelInput(
         start=plan.start,
@@ -208,7 +208,7 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
                         profile.strength_range) for w in range(current_week, weeks + 1)],
         first_free_day=first_free,
         history=[History((s.start.astimezone(tz).date() - plan.start).days, s.start,
-                         s.session_type)
+                         s.session_type, s.end)
                  for s in past if s.status == "done" and s.start.astimezone(tz).date() >= recent],
         relaxed_weeks=(frozenset({current_week}) if first_free > 7 * (current_week - 1)
                        else frozenset()),
@@ -218,13 +218,13 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
 
     taken = {s.uid for s in plan.sessions}
     cap = resume.contacts_cap if resume.broke else None
-    def contacts(week: int, status: str) -> int:
-        return sum(s.foot_contacts for s in past if s.week == week and s.status == status)
+    def done(week: int) -> tuple[int, int]:
+        kept = [s for s in past if s.week == week and s.status == "done"]
+        return (sum(s.foot_contacts for s in kept),
+                sum(strength_volume(s.exercises) for s in kept))
 
-    ramp = ramp_caps(catalog, profile.level, [
-        (w, resume.program_weeks[w - 1],
-         sum(TYPES[c.type_key].plyometric for c in chosen if c.week == w),
-         contacts(w, "done"), contacts(w, "missed")) for w in range(1, weeks + 1)])
+    ramp, strength_ramp = load_caps(catalog, profile, chosen, resume.program_weeks,
+                                    [done(w) for w in range(1, current_week + 1)])
     sessions: list[Session] = list(past)
     for week in range(current_week, weeks + 1):
         pairs, dropped = _pairs([c for c in chosen if c.week == week],
@@ -234,7 +234,8 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
             limits = [x for x in (ramp.get(week), cap if first_jump else None) if x is not None]
             fresh = dosed_session(catalog, profile, c, resume.program_weeks[week - 1],
                                   old.uid if old else _next_uid(plan.plan_id, week, taken), now,
-                                  min(limits) if limits else None)
+                                  min(limits) if limits else None,
+                                  strength_cap=strength_ramp.get(week))
             if first_jump:
                 cap = None
             if old is None:

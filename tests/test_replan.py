@@ -54,9 +54,9 @@ def planned(tmp_path: Path) -> tuple[Path, Plan]:
 
 
 def test_example_plan_shape(planned: tuple[Path, Plan]) -> None:
-    """The scenarios below rely on this week 2: jumps Monday and Saturday."""
+    """The scenarios below rely on this week 2: jumps Monday and Friday."""
     _, plan = planned
-    assert [f"{local(s):%a}" for s in jumps(plan, 2)] == ["Mon", "Sat"]
+    assert [f"{local(s):%a}" for s in jumps(plan, 2)] == ["Mon", "Fri"]
 
 
 def test_missed_jump_gets_a_make_up_in_its_own_week(planned: tuple[Path, Plan]) -> None:
@@ -80,13 +80,18 @@ def test_missed_jump_gets_a_make_up_in_its_own_week(planned: tuple[Path, Plan]) 
 
 def test_no_make_up_when_no_legal_day_remains(planned: tuple[Path, Plan]) -> None:
     db, before = planned
-    last_jump = jumps(before, 2)[-1]                       # Saturday; Sunday is a rest day
+    last_jump = jumps(before, 2)[-1]                       # Friday; Saturday holds strength
     actions.record(db, [last_jump.start.date().isoformat()], "missed", None, NOW)
     out = actions.replan(db, day("2027-01-17"), None, None, LATER)
     after = out.plan
     assert len(jumps(after, 2)) == len(jumps(before, 2)) - 1
-    assert [c.kind for c in out.result.changes] == ["missed"]
+    kinds = [c.kind for c in out.result.changes]
+    assert kinds[0] == "missed" and set(kinds[1:]) <= {"re-dosed"}
     assert [s.uid for s in after.sessions] == [s.uid for s in before.sessions]
+    assert [s.start for s in after.sessions] == [s.start for s in before.sessions]
+    # The missed contacts lower the four-week average: later weeks are re-dosed, never up.
+    old = by_uid(before)
+    assert all(s.foot_contacts <= old[s.uid].foot_contacts for s in after.sessions)
 
 
 def test_two_week_absence_steps_back_and_extends(planned: tuple[Path, Plan]) -> None:
@@ -254,7 +259,8 @@ def test_cli_replan_status_history_undo(planned: tuple[Path, Plan], tmp_path: Pa
     result = runner.invoke(cli.main, [*base, "replan", "--today", "2027-01-12", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "missed: Mon 11 Jan 18:00 Plyometrics + stretch" in result.output
-    assert "added: Wed 13 Jan 18:00 Plyometrics + stretch" in result.output
+    assert any(line.strip().startswith("added: ") and "Jan 18:00 Plyometrics" in line
+               for line in result.output.splitlines()), result.output
     assert "export --google" in result.output and "rev 2" in result.output
     assert out.exists()
     result = runner.invoke(cli.main, [*base, "replan", "--today", "2027-01-12", "-o", str(out)])
