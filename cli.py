@@ -116,18 +116,18 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
     Example:
       periodize generate examples/athlete.toml -o plan.ics
     """
-    from planner import actions
-    from planner.text import week_summary
+    from planner import commands
+    from planner.views.terminal_text import week_summary
 
     def progress(seconds: float, best: float, bound: float) -> None:
         click.echo(f"  solving… {seconds:4.1f} s, best plan so far scores {best:.0f} "
                    f"(no plan can score below {bound:.0f})", err=True)
 
-    result = actions.generate(profile, _db(ctx), output, _now(), busy, progress)
+    result = commands.generate(profile, _db(ctx), output, _now(), busy, progress)
     click.echo(week_summary(result.plan))
     stats = result.stats
     quality = ("proven optimal" if stats.optimal
-               else f"best found in the time limit, within {stats.gap:.1%} of optimal")
+               else f"best found within the work limit, within {stats.gap:.1%} of optimal")
     click.echo(f"\n{len(result.plan.sessions)} sessions; {quality} in {stats.seconds:.2f} s. "
                f"Calendar: {output} (import it into a calendar of its own, named "
                f"\"{result.plan.calendar_name}\").")
@@ -135,7 +135,7 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
 
 def _today(raw: str | None) -> dt.date:
     """--today, or today in the local zone of this machine."""
-    from planner.actions import parse_day
+    from planner.commands import parse_day
 
     return parse_day(raw, "--today") if raw else dt.date.today()
 
@@ -158,9 +158,9 @@ def show(ctx: click.Context, week: int | None, fmt: str, chart: bool, today: str
       periodize show --chart
       periodize show --format json
     """
-    from planner import actions
+    from planner import commands
 
-    text = actions.show(_db(ctx), week, fmt, _today(today), chart)
+    text = commands.show(_db(ctx), week, fmt, _today(today), chart)
     click.echo(text, nl=fmt in ("grid", "table") or chart)
 
 
@@ -177,9 +177,9 @@ def report(ctx: click.Context, output: Path, today: str | None) -> None:
     Example:
       periodize report -o plan.html
     """
-    from planner import actions
+    from planner import commands
 
-    actions.report(_db(ctx), output, _today(today))
+    commands.report(_db(ctx), output, _today(today))
     click.echo(f"Wrote {output}")
 
 
@@ -201,9 +201,9 @@ def export(ctx: click.Context, output: Path | None, fmt: str, google: bool) -> N
       periodize export --google -o plan-google.ics
       periodize export --format csv > plan.csv
     """
-    from planner import actions
+    from planner import commands
 
-    data = actions.export(_db(ctx), output, fmt, google)
+    data = commands.export(_db(ctx), output, fmt, google)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:
@@ -223,7 +223,7 @@ def catalog(name: str | None) -> None:
     """
     from catalog import default_catalog
     from planner.errors import InputError, closest
-    from planner.text import catalog_list, exercise_detail
+    from planner.views.terminal_text import catalog_list, exercise_detail
 
     cat = default_catalog()
     if name is None:
@@ -237,9 +237,9 @@ def catalog(name: str | None) -> None:
 
 
 def _record(ctx: click.Context, dates: tuple[str, ...], status: str, kind: str | None) -> None:
-    from planner import actions
+    from planner import commands
 
-    for s in actions.record(_db(ctx), dates, status, kind, _now()):
+    for s in commands.record(_db(ctx), dates, status, kind, _now()):
         click.echo(f"{status}: {s.start:%a %-d %b %H:%M} (week {s.week})")
     click.echo("Run `periodize replan` to move the rest of the plan around it.")
 
@@ -300,10 +300,10 @@ def replan(ctx: click.Context, today: str | None, profile: Path | None, output: 
       periodize replan --today 2027-01-14
       periodize replan --profile athlete.toml   # e.g. no more Wednesdays
     """
-    from planner import actions
+    from planner import commands
 
-    day = actions.parse_day(today, "--today") if today else None
-    out = actions.replan(_db(ctx), day, profile, output, _now(), keep_end, busy)
+    day = commands.parse_day(today, "--today") if today else None
+    out = commands.replan(_db(ctx), day, profile, output, _now(), keep_end, busy)
     click.echo(out.result.resume.capitalize() + ".")
     if not out.saved:
         click.echo("No changes: the plan already fits.")
@@ -329,11 +329,11 @@ def status(ctx: click.Context, today: str | None) -> None:
     """
     from zoneinfo import ZoneInfo
 
-    from planner import actions
-    from planner.text import adherence
+    from planner import commands
+    from planner.views.terminal_text import adherence
 
-    plan = actions.marked_plan(_db(ctx))
-    day = (actions.parse_day(today, "--today") if today
+    plan = commands.marked_plan(_db(ctx))
+    day = (commands.parse_day(today, "--today") if today
            else _now().astimezone(ZoneInfo(plan.timezone)).date())
     click.echo(adherence(plan, day))
 
@@ -348,10 +348,10 @@ def history(ctx: click.Context) -> None:
     Example:
       periodize history
     """
-    from planner import actions
-    from planner.text import history_list
+    from planner import commands
+    from planner.views.terminal_text import history_list
 
-    click.echo(history_list(actions.history(_db(ctx))))
+    click.echo(history_list(commands.history(_db(ctx))))
 
 
 @main.command()
@@ -364,9 +364,9 @@ def undo(ctx: click.Context) -> None:
     Example:
       periodize undo
     """
-    from planner import actions
+    from planner import commands
 
-    revision = actions.undo(_db(ctx))
+    revision = commands.undo(_db(ctx))
     click.echo(f"Back to revision {revision.number} ({revision.note}). "
                "Run `periodize export` to write its calendar.")
 
@@ -388,11 +388,11 @@ def sync(ctx: click.Context, url: str, user: str, calendar: str | None) -> None:
     """
     import os
 
-    from planner import actions
+    from planner import commands
 
     password = os.environ.get("PERIODIZE_CALDAV_PASSWORD") or click.prompt(
         "CalDAV password", hide_input=True, default="", show_default=False)
-    report = actions.sync(_db(ctx), url, user, password, calendar)
+    report = commands.sync(_db(ctx), url, user, password, calendar)
     click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
                f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged.")
 

@@ -198,7 +198,11 @@ class StageClock:
 
     @contextmanager
     def watching(self, module: Any, names: Sequence[str]) -> Iterator[None]:
-        originals = {n: getattr(module, n) for n in names if hasattr(module, n)}
+        missing = [n for n in names if not callable(getattr(module, n, None))]
+        if missing:   # a renamed or moved stage must not silently vanish from the table
+            raise SystemExit(f"benchmark: {module.__name__} has no stage "
+                             f"{', '.join(missing)}; update StageClock's names")
+        originals = {n: getattr(module, n) for n in names}
         for name, func in originals.items():
             setattr(module, name, self._wrap(name, func))
         try:
@@ -226,7 +230,9 @@ class StageClock:
 def generate(runs: int, inner_runs: int, env: dict[str, str], tmp: Path) -> Table:
     import planner.generate as gen
     from catalog import default_catalog
-    from planner.actions import read_busy, read_profile, render, write_plan
+    from planner.busy_sources import read_busy
+    from planner.commands import read_profile
+    from planner.export.formats import render, write_plan
     from planner.store import open_store
 
     table = Table("Generate: examples/athlete.toml, 8 weeks", ["step", "median", "note"])
@@ -264,7 +270,7 @@ def generate(runs: int, inner_runs: int, env: dict[str, str], tmp: Path) -> Tabl
               "candidates": "stage 2: candidate slots", "solve": "stage 2: model + CP-SAT solve",
               "verify": "independent validation"}
     for name in stages:
-        if name in clock.totals:
+        if name in clock.totals:   # a stage the profile never reached (none today)
             table.add(f"↳ {labels[name]}", secs(clock.totals[name] / inner_runs), "mean")
     rest = build - sum(clock.totals.values()) / inner_runs
     table.add("↳ the rest (demands, dosing, ids)", secs(max(rest, 0.0)), "by difference")
@@ -332,8 +338,9 @@ def replan(runs: int, env: dict[str, str], tmp: Path) -> Table:
 # -- 4. horizons -------------------------------------------------------------------------------
 def horizons(runs: int) -> Table:
     from catalog import default_catalog
-    from planner.actions import read_busy, read_profile
     from planner.busy import BusyInterval
+    from planner.busy_sources import read_busy
+    from planner.commands import read_profile
     from planner.generate import build_plan
     from planner.plan import Plan
     from planner.profile import Profile

@@ -82,7 +82,7 @@ def read_roster(path: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _read_folder(folder: Path) -> list[tuple[str, dict[str, Any]]]:
-    from planner.fields import read_toml
+    from planner.strict_toml import read_toml
 
     folder = folder.resolve()   # as `generate` resolves a profile's busy paths
     files = sorted(p for p in folder.glob("*.toml") if not p.name.startswith("."))
@@ -239,16 +239,11 @@ def _start_worker() -> None:
 def _plan_one(task: _Task) -> tuple[int, AthleteResult]:
     """Plan one athlete: solve, store, write the calendar. User-facing failures are recorded."""
     from catalog import default_catalog
-    from planner.actions import read_busy, write_plan
-    from planner.generate import build_plan
-    from planner.store import open_store
+    from planner.generate import plan_athlete
 
     try:
-        busy = read_busy(task.profile)
-        plan, stats = build_plan(task.profile, default_catalog(), busy, task.now)
-        with open_store(task.store, create=True) as store:
-            plan = store.save(plan, task.profile.to_dict(), task.note)
-        write_plan(plan, task.calendar, "ics")
+        plan, stats = plan_athlete(task.profile, default_catalog(), task.store, task.calendar,
+                                   task.now, task.note)
     except NoPlanPossible as exc:
         return task.index, AthleteResult(task.athlete, NO_PLAN, 0, 0.0, one_line(exc))
     except PeriodizeError as exc:
@@ -257,9 +252,9 @@ def _plan_one(task: _Task) -> tuple[int, AthleteResult]:
 
 
 def _prepare_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("-o", str(out_dir), "a folder, not a file")
     try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise InputError("-o", str(out_dir), "a folder, not a file")
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError("-o", str(out_dir), f"a folder that can be made ({exc.strerror})"
@@ -291,7 +286,7 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
     single athlete to plan) runs in this process. ``progress(done, total)`` is called as each
     athlete is finished. ``now`` (UTC) stamps the plans."""
     from catalog import default_catalog
-    from planner.actions import shortest_session
+    from planner.dosing import shortest_session
     from planner.profile import profile_from_dict
 
     started = time.perf_counter()

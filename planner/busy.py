@@ -12,19 +12,28 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from planner.errors import InputError
 
 if TYPE_CHECKING:
-    from icalendar import Event
+    from icalendar import Component, Event
 
 MAX_BUSY_BYTES = 5_000_000
 MAX_OCCURRENCES = 10_000     # in the plan's range; a rule repeating every second or minute is not
                              # a calendar anyone keeps, and expanding it would take minutes
+#: Occurrences a file's repeating events may generate from their first one to the plan's end,
+#: all rules together. The expander (dateutil) walks every occurrence from DTSTART, even those
+#: long before the plan, at about 3 microseconds each: this bounds the work to about a second.
+#: A daily meeting since 1970 is 21,000, an hourly reminder since 2020 about 63,000.
+MAX_GENERATED = 500_000
+#: Judgement call: a rule repeating more often than every 15 minutes is refused outright. Busy
+#: time is widened by a 15-minute buffer on each side, so such a series is one solid block; no
+#: calendar anyone keeps holds one, and from an old DTSTART it would generate millions.
+FINEST_REPEAT = timedelta(minutes=15)
 DEFAULT_BUFFER = timedelta(minutes=15)
 _TOO_BIG = f"files up to {MAX_BUSY_BYTES // 1_000_000} MB are read"
 
@@ -45,25 +54,10 @@ def read_busy_file(path: Path, tz: ZoneInfo, first_day: date, last_day: date,
     """Busy intervals from one .ics file that touch the local days first_day..last_day (inclusive),
     widened by ``buffer`` on each side (timed events only), sorted by start then end, merged where
     they overlap or touch."""
-    source = str(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError("busy", source, "the file does not exist") from None
-    except OSError as exc:
-        raise InputError("busy", source, f"the file cannot be read ({exc.strerror})") from None
-    if path.is_dir():
-        raise InputError("busy", source, "give an .ics file, not a folder")
-    if not path.is_file():
-        raise InputError("busy", source, "a regular .ics file (not a device or a pipe)")
-    if size > MAX_BUSY_BYTES:
-        raise InputError("busy", source, _TOO_BIG)
-    try:
-        with path.open("rb") as handle:         # bounded: the file may grow while we read
-            data = handle.read(MAX_BUSY_BYTES + 1)
-    except OSError as exc:
-        raise InputError("busy", source, f"the file cannot be read ({exc.strerror})") from None
-    return read_busy_text(data, source, tz, first_day, last_day, buffer)
+    from planner.reading import read_regular
+
+    data = read_regular(path, "busy", MAX_BUSY_BYTES, _TOO_BIG, kind=".ics file")
+    return read_busy_text(data, str(path), tz, first_day, last_day, buffer)
 
 
 def read_busy_text(data: bytes, source: str, tz: ZoneInfo, first_day: date, last_day: date,
@@ -87,6 +81,13 @@ def read_busy_text(data: bytes, source: str, tz: ZoneInfo, first_day: date, last
     except _TooMany:
         raise InputError("busy", source, f"calendars with up to {MAX_OCCURRENCES:,} events in "
                          "the plan's weeks (a rule repeats too often)") from None
+    except _TooFine as exc:
+        raise InputError("busy", source, "events that repeat every 15 minutes or less often "
+                         f"({exc.args[0]})") from None
+    except _TooLong as exc:
+        raise InputError("busy", source, "calendars whose repeating events add up to at most "
+                         f"{MAX_GENERATED:,} occurrences from their first to the plan's end "
+                         f"({exc.args[0]})") from None
     except Exception as exc:  # the parsing libraries raise many kinds; none may become a traceback
         raise InputError("busy", source,
                          f"a valid iCalendar file is expected (the reader said: {exc})") from None
@@ -100,29 +101,87 @@ class _TooMany(Exception):
     """More occurrences in the range than ``MAX_OCCURRENCES``."""
 
 
+class _TooFine(Exception):
+    """A rule repeating more often than ``FINEST_REPEAT``; args[0] names it."""
+
+
+class _TooLong(Exception):
+    """Rules that would generate more than ``MAX_GENERATED`` occurrences; args[0] names one."""
+
+
 def _occurrences(data: bytes, start: datetime, end: datetime) -> list[Event]:
-    """Every occurrence of every event in the file that overlaps [start, end), generated in
-    order of start and stopped at ``end`` or at ``MAX_OCCURRENCES``."""
+    """Every occurrence of every event in the file that overlaps [start, end).
+
+    Refused before any expansion: a rule repeating more often than ``FINEST_REPEAT``
+    (``_TooFine``), rules that would generate more than ``MAX_GENERATED`` occurrences before
+    ``end`` (``_TooLong``); after it, more than ``MAX_OCCURRENCES`` in the range (``_TooMany``).
+    The range is expanded in one query: the expander walks each rule from its DTSTART once."""
     import icalendar
     import recurring_ical_events
 
-    tz = start.tzinfo
-    found: list[Event] = []
     with warnings.catch_warnings():  # e.g. a guessed vendor TZID: nothing the user can act on
         warnings.simplefilter("ignore")
         calendar = icalendar.Calendar.from_ical(data)
-        for event in recurring_ical_events.of(calendar).after(start):
-            begins = event.start
-            if not isinstance(begins, datetime):
-                begins = datetime.combine(begins, time(), tz)
-            elif begins.tzinfo is None:
-                begins = begins.replace(tzinfo=tz)
-            if begins >= end:
-                break
-            found.append(event)
-            if len(found) > MAX_OCCURRENCES:
-                raise _TooMany
+        _check_rules(calendar.walk("VEVENT"), end)
+        found: list[Event] = recurring_ical_events.of(calendar).between(start, end)
+    if len(found) > MAX_OCCURRENCES:
+        raise _TooMany
     return found
+
+
+def _moment(value: date | datetime) -> datetime:
+    """A DTSTART, UNTIL or occurrence start as a datetime (a date: its midnight, floating)."""
+    return value if isinstance(value, datetime) else datetime.combine(value, time())
+
+
+#: Length of one step of each FREQ (an upper bound on how many steps fit: months of 28 days).
+_STEP = {"SECONDLY": timedelta(seconds=1), "MINUTELY": timedelta(minutes=1),
+         "HOURLY": timedelta(hours=1), "DAILY": timedelta(days=1), "WEEKLY": timedelta(weeks=1),
+         "MONTHLY": timedelta(days=28), "YEARLY": timedelta(days=365)}
+#: BY parts that may add occurrences within one step (each value at most one; BYDAY below).
+_EXPANDS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYHOUR", "BYMINUTE", "BYSECOND")
+
+
+def _check_rules(events: list[Component], end: datetime) -> None:
+    """Refuse rules finer than ``FINEST_REPEAT`` and files whose rules would generate more than
+    ``MAX_GENERATED`` occurrences from their DTSTART to ``end``: an upper bound computed from
+    each rule's FREQ, INTERVAL, BY parts, COUNT and UNTIL, before anything is expanded."""
+    total = 0
+    for event in events:
+        rules = event.get("RRULE")
+        if rules is None or "DTSTART" not in event:
+            continue
+        first = _utc(_moment(event.decoded("DTSTART")), UTC)
+        name = str(event.get("SUMMARY", "")) or str(event.get("UID", "")) or "an event"
+        for rule in rules if isinstance(rules, list) else [rules]:
+            freq = str(rule.get("FREQ", ["?"])[0]).upper()
+            interval = int(rule.get("INTERVAL", [1])[0])
+            if freq not in _STEP or interval < 1:
+                continue            # the expander refuses it with its own words
+            text = rule.to_ical().decode()
+            if _STEP[freq] * interval < FINEST_REPEAT:
+                raise _TooFine(f"{name!r} repeats {text}")
+            total += _generated(rule, freq, interval, first, end)
+            if total > MAX_GENERATED:
+                raise _TooLong(f"{name!r} repeats {text} from {first:%Y-%m-%d}")
+
+
+def _generated(rule: Any, freq: str, interval: int, first: datetime, end: datetime) -> int:
+    """At most how many occurrences ``rule`` generates from ``first`` to ``end``."""
+    last = end
+    if "UNTIL" in rule:
+        last = min(last, _utc(_moment(rule["UNTIL"][0]), UTC))
+    steps = max(0, (last - first) // (_STEP[freq] * interval)) + 1
+    per_step = 1
+    for part in _EXPANDS:
+        per_step *= max(1, len(rule.get(part, [])))
+    days = rule.get("BYDAY", [])
+    if days:   # "MO" in a month is up to 5 Mondays, in a year up to 53
+        per_step *= len(days) * {"MONTHLY": 5, "YEARLY": 53}.get(freq, 1)
+    count = steps * per_step
+    if "COUNT" in rule:
+        count = min(count, max(0, int(rule["COUNT"][0])))
+    return count
 
 
 def _blocks(event: Event) -> bool:
@@ -142,7 +201,7 @@ def _span(event: Event, tz: ZoneInfo, buffer: timedelta) -> _Span:
     return first, datetime.combine(end, time(), tz).astimezone(UTC), summary
 
 
-def _utc(moment: datetime, tz: ZoneInfo) -> datetime:
+def _utc(moment: datetime, tz: tzinfo) -> datetime:
     """An aware or floating (read in ``tz``) datetime in UTC."""
     return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC)
 

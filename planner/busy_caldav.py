@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from planner.busy import DEFAULT_BUFFER, BusyInterval, read_busy_text
-from planner.sync import dav_client, open_calendar, shown_url
+from planner.caldav_client import dav_client, open_calendar, shown_url
 
 if TYPE_CHECKING:
     from planner.profile import CalDavSource

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from planner.profile import DAY_NAMES
-from planner.program import TYPES
+from planner.session_types import TYPES
 
 if TYPE_CHECKING:
     from planner.model import ModelInput, Rule

@@ -1,97 +1,31 @@
-"""profile -> slots -> demands -> model -> solution -> dosed sessions -> validated plan."""
+"""profile -> slots -> demands -> model -> solution -> dosed sessions -> validated plan, and
+the one way a single athlete is planned, stored and written (``generate`` and ``batch``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog import Catalog
-from planner.availability import Candidate, candidates
+from planner.availability import candidates
+from planner.dosing import dosed_session, durations, load_caps
 from planner.errors import NoPlanPossible
 from planner.model import W_HABIT, Key, ModelInput
-from planner.plan import Plan, Session
+from planner.plan import Plan, plan_identity, session_uid
 from planner.profile import Profile
-from planner.program import (
-    TYPES,
-    Demand,
-    WeekLoad,
-    contact_caps,
-    demand,
-    session_doses,
-    session_minutes,
-    strength_caps,
-    week_rpe,
-)
+from planner.program import Demand, demand
 from planner.solve import Progress, SolveStats, solve
-from planner.validate import check_plan
+from planner.validate import verify
 
 if TYPE_CHECKING:
     from planner.busy import BusyInterval
 
-NAMESPACE = uuid.UUID("6f1c8f0e-52a4-5d2b-9a57-2f1d3c0b7e11")   # periodize plans
-
 
 def plan_id_for(profile: Profile) -> str:
-    """The plan's identity: who (name), where (time zone) and from when (start). Not the paths
-    of busy calendars or the windows: the same athlete regenerating in another folder, or with
-    an edited week, keeps the same UIDs, so a re-import updates rather than duplicates."""
-    identity = json.dumps([profile.name, profile.timezone, profile.start.isoformat()],
-                          ensure_ascii=False)
-    return str(uuid.uuid5(NAMESPACE, identity))
-
-
-def session_uid(plan_id: str, week: int, ordinal: int) -> str:
-    """The stable UID of the ``ordinal``-th session ever placed in calendar week ``week``."""
-    return f"{uuid.uuid5(uuid.UUID(plan_id), f'week-{week}/session-{ordinal}')}@periodize"
-
-
-def durations(catalog: Catalog, profile: Profile, program_weeks: int | None = None,
-              ) -> dict[str, int]:
-    """Minutes of each session type: the largest dose the plan's program weeks prescribe."""
-    weeks = range(1, (program_weeks or profile.weeks) + 1)
-    return {t: session_minutes(catalog, profile.level, t, profile.warmup, weeks,
-                               profile.equipment) for t in TYPES}
-
-
-def dosed_session(catalog: Catalog, profile: Profile, c: Candidate, program_week: int, uid: str,
-                  stamp: dt.datetime, contacts_cap: int | None = None, sequence: int = 0,
-                  status: str = "planned", strength_cap: int | None = None) -> Session:
-    """A chosen slot with the exercises of its program week."""
-    return Session(uid=uid, start=c.start, end=c.end, week=c.week, program_week=program_week,
-                   session_type=c.type_key, kinds=TYPES[c.type_key].kinds, status=status,
-                   sequence=sequence, stamp=stamp, rpe=week_rpe(catalog, program_week, c.type_key),
-                   exercises=session_doses(catalog, profile.level, program_week, c.type_key,
-                                           profile.warmup, contacts_cap, strength_cap,
-                                           profile.equipment))
-
-
-def load_caps(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
-              program_weeks: Sequence[int], done: Sequence[tuple[int, int]] = (),
-              ) -> tuple[dict[int, int], dict[int, int]]:
-    """Per-session (contacts, strength volume) caps for the chosen sessions under the rolling
-    workload rule; ``done`` gives each earlier or current week's (contacts, strength volume)
-    already done, by calendar week - 1."""
-    def loads(kind: str, which: int) -> list[WeekLoad]:
-        return [WeekLoad(w, program_weeks[w - 1],
-                         sum(kind in TYPES[c.type_key].kinds for c in chosen if c.week == w),
-                         done[w - 1][which] if w <= len(done) else 0)
-                for w in range(1, len(program_weeks) + 1)]
-
-    return (contact_caps(catalog, profile.level, loads("plyometrics", 0), profile.equipment),
-            strength_caps(catalog, profile.level, loads("strength", 1), profile.equipment))
-
-
-def verify(plan: Plan, profile: Profile, busy: Sequence[BusyInterval],
-           history_before: dt.datetime | None = None,
-           short_weeks: frozenset[int] = frozenset()) -> Plan:
-    """Refuse to hand out a plan the independent validator rejects (a bug, not a user error)."""
-    problems = check_plan(plan, profile, busy, history_before, short_weeks)
-    if problems:
-        raise RuntimeError("internal error: the solver's plan breaks a hard rule: " + problems[0])
-    return plan
+    """The plan's identity (see ``planner.plan.plan_identity``)."""
+    return plan_identity(profile.name, profile.timezone, profile.start)
 
 
 def typical_week(profile: Profile, minutes: dict[str, int], demands: Sequence[Demand],
@@ -143,3 +77,22 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
                 created=now, sessions=tuple(sessions),
                 program_weeks=tuple(range(1, profile.weeks + 1)))
     return verify(plan, profile, busy), stats
+
+
+def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | None,
+                 now: dt.datetime, note: str, busy: Sequence[Path] = (),
+                 progress: Progress | None = None) -> tuple[Plan, SolveStats]:
+    """Plan one athlete: read their busy time (and ``busy`` files), solve, store the plan as a
+    new revision in ``db`` and write its calendar to ``output``. ``generate`` and ``batch`` both
+    plan an athlete through here."""
+    from planner.busy_sources import read_busy
+    from planner.export.formats import write_plan
+    from planner.store import open_store
+
+    intervals = read_busy(profile, busy)
+    plan, stats = build_plan(profile, catalog, intervals, now, progress)
+    with open_store(db, create=True) as store:
+        plan = store.save(plan, profile.to_dict(), note)
+    if output is not None:
+        write_plan(plan, output, "ics")
+    return plan, stats

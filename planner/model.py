@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from planner.availability import UTC, Candidate
-from planner.program import TYPES, Demand
+from planner.program import Demand
+from planner.session_types import TYPES
 
 RECOVERY_PLYO = dt.timedelta(hours=48)            # NSCA: 48-72 h between plyometric sessions
 RECOVERY_STRENGTH = dt.timedelta(hours=48)        # ACSM: 48 h between sessions, same muscles

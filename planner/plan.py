@@ -4,10 +4,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
 STATUSES = ("planned", "done", "missed")
+NAMESPACE = uuid.UUID("6f1c8f0e-52a4-5d2b-9a57-2f1d3c0b7e11")   # periodize plans
+
+
+def plan_identity(name: str, timezone: str, start: dt.date) -> str:
+    """The plan's identity: who (name), where (time zone) and from when (start). Not the paths
+    of busy calendars or the windows: the same athlete regenerating in another folder, or with
+    an edited week, keeps the same UIDs, so a re-import updates rather than duplicates."""
+    identity = json.dumps([name, timezone, start.isoformat()], ensure_ascii=False)
+    return str(uuid.uuid5(NAMESPACE, identity))
+
+
+def session_uid(plan_id: str, week: int, ordinal: int) -> str:
+    """The stable UID of the ``ordinal``-th session ever placed in calendar week ``week``."""
+    return f"{uuid.uuid5(uuid.UUID(plan_id), f'week-{week}/session-{ordinal}')}@periodize"
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,15 @@ from typing import TYPE_CHECKING
 
 from catalog import Catalog
 from planner.availability import Candidate, candidates
+from planner.dosing import dosed_session, durations, load_caps, strength_volume
 from planner.errors import InputError
-from planner.generate import dosed_session, durations, load_caps, session_uid, verify
 from planner.model import W_CHANGE, W_CHANGE_LATER, W_HABIT, History, Key, ModelInput
-from planner.plan import Plan, Session
+from planner.plan import Plan, Session, session_uid
 from planner.profile import Profile
-from planner.program import TYPES, demand, strength_volume
+from planner.program import demand
+from planner.session_types import TYPES
 from planner.solve import SolveStats, solve
+from planner.validate import verify
 
 if TYPE_CHECKING:
     from planner.busy import BusyInterval

@@ -73,6 +73,26 @@ class LogEntry:
     kind: str | None
 
 
+#: Seconds to wait for another program (another periodize) to finish with the store.
+BUSY_TIMEOUT_S = 10.0
+
+
+class StoreBusy(StoreError):
+    """Another program holds the store locked beyond ``BUSY_TIMEOUT_S``: a state of the world,
+    not bad input, so the exit code is that of the outside world."""
+
+    exit_code = 3
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path}: the store is busy (another program, perhaps another "
+                         f"periodize, has held it locked for {BUSY_TIMEOUT_S:g} s); nothing was "
+                         "changed; try again when it has finished")
+
+
+def _busy(exc: sqlite3.DatabaseError) -> bool:
+    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -92,11 +112,10 @@ def _guarded(method: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatena
         try:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as exc:
-            busy = getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+            if _busy(exc):
+                raise StoreBusy(self.path) from None
             raise StoreError(f"{self.path}: the store cannot be used ({_brief(str(exc))}); "
-                             "nothing was changed; " + ("try again when no other periodize is "
-                             "running" if busy else "if this persists, restore a backup")
-                             ) from None
+                             "nothing was changed; if this persists, restore a backup") from None
 
     return wrapper
 
@@ -240,9 +259,8 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
 _ELSE = "point --db or PERIODIZE_DB at a periodize store, or at a new file"
 
 
-def open_store(path: Path, create: bool = False) -> Store:
-    """Open the store at ``path``. A missing file is created only with ``create``; a file that is
-    not a periodize store, comes from a newer version or is damaged is refused untouched."""
+def _prepare(path: Path, create: bool) -> bool:
+    """Whether a store file exists at ``path``; the default folder is made when creating."""
     exists = path.exists()
     if not exists and not create:
         raise StoreError(f"{path}: no plan store here; run `periodize generate PROFILE` first "
@@ -253,8 +271,21 @@ def open_store(path: Path, create: bool = False) -> Store:
         if os.environ.get("PERIODIZE_DB") or path != default_path():
             raise InputError("--db", str(path), "a path in an existing folder")
         path.parent.mkdir(parents=True, exist_ok=True)
+    return exists
+
+
+def open_store(path: Path, create: bool = False) -> Store:
+    """Open the store at ``path``. A missing file is created only with ``create``; a file that is
+    not a periodize store, comes from a newer version or is damaged is refused untouched."""
     try:
-        db = sqlite3.connect(path, isolation_level=None, timeout=10)
+        exists = _prepare(path, create)
+    except OSError as exc:     # a name too long, a data folder that is a file or read-only
+        why = exc.strerror or exc
+        raise StoreError(f"{path}: the store cannot be opened or created there ({why}); nothing "
+                         "was changed; point --db or PERIODIZE_DB at a file in a folder you may "
+                         "write to") from None
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
         db.row_factory = sqlite3.Row
         if exists:
             app = db.execute("PRAGMA application_id").fetchone()[0]
@@ -270,6 +301,8 @@ def open_store(path: Path, create: bool = False) -> Store:
                                  "restore a backup")
         _migrate(db, path)
     except sqlite3.DatabaseError as exc:
+        if _busy(exc):
+            raise StoreBusy(path) from None
         if getattr(exc, "sqlite_errorname", "") == "SQLITE_CORRUPT":
             raise StoreError(f"{path}: the store is damaged ({_brief(str(exc))}); nothing was "
                              "changed; restore a backup") from None

@@ -144,3 +144,13 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
         if not any("stretching" in s.kinds for s in in_week):
             problems.append(f"week {week}: no stretching")
     return problems
+
+
+def verify(plan: Plan, profile: Profile, busy: Sequence[BusyInterval],
+           history_before: dt.datetime | None = None,
+           short_weeks: frozenset[int] = frozenset()) -> Plan:
+    """Refuse to hand out a plan the independent validator rejects (a bug, not a user error)."""
+    problems = check_plan(plan, profile, busy, history_before, short_weeks)
+    if problems:
+        raise RuntimeError("internal error: the solver's plan breaks a hard rule: " + problems[0])
+    return plan

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from planner import actions
+from planner import commands
 from planner.batch import (
     BAD_INPUT,
     ERROR_KEY,
@@ -141,7 +141,7 @@ def test_folder_of_profiles_plans_each_as_generate_would(tmp_path: Path) -> None
     assert [(r.athlete, r.status) for r in summary.results] == [("kim", OK), ("sam", OK)]
     assert calls == [(1, 2), (2, 2)]
     # the same plan as `periodize generate team/sam.toml` (its busy time included)
-    alone = actions.generate(roster / "sam.toml", tmp_path / "alone.db", None, NOW)
+    alone = commands.generate(roster / "sam.toml", tmp_path / "alone.db", None, NOW)
     assert len(alone.plan.sessions) < 36   # work.ics took some sessions away
     with open_store(tmp_path / "out" / "sam.db") as store:
         assert store.current()[0].to_dict() == alone.plan.to_dict()

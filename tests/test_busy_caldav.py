@@ -13,7 +13,8 @@ from factories import NOW, make_profile, profile_data, write_profile
 from icalendar import Calendar, Event
 from radicale_fixture import free_port, open_calendar
 
-from planner import actions
+from planner import commands
+from planner.busy_sources import read_busy
 from planner.errors import InputError, RemoteError
 from planner.plan import Plan
 from planner.profile import CalDavSource, profile_from_dict
@@ -98,7 +99,7 @@ def _profile(tmp_path: Path, *sources: dict[str, str]) -> Path:
 
 
 def _generate(tmp_path: Path, *sources: dict[str, str]) -> Plan:
-    return actions.generate(_profile(tmp_path, *sources), tmp_path / "plan.db", None, NOW).plan
+    return commands.generate(_profile(tmp_path, *sources), tmp_path / "plan.db", None, NOW).plan
 
 
 def test_plan_keeps_clear_of_the_calendars_events(tmp_path: Path, radicale_url: str,
@@ -122,7 +123,7 @@ def test_read_busy_reads_every_occurrence(radicale_url: str, busy_calendar: str,
     monkeypatch.setenv("PERIODIZE_CALDAV_PASSWORD", "x")
     profile = make_profile(busy_caldav=[{"url": radicale_url, "user": "athlete",
                                          "calendar": busy_calendar}])
-    intervals = actions.read_busy(profile)
+    intervals = read_busy(profile)
     assert sorted((i.start, i.end) for i in intervals) == sorted(BLOCKED)
     assert intervals == sorted(intervals, key=lambda i: (i.start, i.end))
     assert {i.summary for i in intervals} == {"Choir", "Wedding", "Late meeting", "Dinner"}

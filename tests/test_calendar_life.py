@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from factories import NOW, write_profile
 from ical.calendar_stream import IcsCalendarStream
-from radicale_fixture import free_port, server_events
+from radicale_fixture import free_port, server_events, stored_rule_breaks
 
 import cli
-from planner import actions
+from planner import commands
 from planner.plan import Plan
 
 LONDON = ZoneInfo("Europe/London")
@@ -53,7 +53,7 @@ def plan_with(tmp_path: Path, *busy: Path) -> Plan:
     profile = write_profile(tmp_path, start=SPRING, availability=EVENINGS,
                             plyometrics={"sessions_per_week": [0, 3]},
                             strength={"sessions_per_week": [0, 3]})
-    return actions.generate(profile, tmp_path / "plan.db", None, NOW, busy).plan
+    return commands.generate(profile, tmp_path / "plan.db", None, NOW, busy).plan
 
 
 @pytest.mark.parametrize("client", ["google", "apple", "outlook", "thunderbird", "new_york",
@@ -116,20 +116,21 @@ def test_generate_sync_replan_sync(tmp_path: Path, radicale_url: str,
     assert run(db, "generate", str(profile), "-o", str(tmp_path / "plan.ics")).exit_code == 0
     sync = ["sync", "--url", radicale_url, "--user", "athlete", "--calendar",
             caldav_calendar_name]
-    plan = actions.current_plan(db)
+    plan = commands.current_plan(db)
 
     first = run(db, *sync)
     assert first.exit_code == 0, first.output
     assert f"{len(plan.sessions)} created, 0 updated, 0 deleted" in first.output
     held = server_events(radicale_url, caldav_calendar_name)
     assert set(held) == {s.uid for s in plan.sessions}
+    assert stored_rule_breaks(radicale_url, caldav_calendar_name) == {}
 
     week2 = [s for s in plan.week_sessions(2) if "plyometrics" in s.kinds]
     assert run(db, "missed", week2[0].start.date().isoformat()).exit_code == 0
     today = (week2[0].start + dt.timedelta(days=1)).date().isoformat()
     replanned = run(db, "replan", "--today", today, "-o", str(tmp_path / "plan.ics"))
     assert replanned.exit_code == 0, replanned.output
-    new = actions.current_plan(db)
+    new = commands.current_plan(db)
     changed = {s.uid for s in new.sessions} ^ {s.uid for s in plan.sessions}
     changed |= {s.uid for s in new.sessions if s.sequence > 0}
 
@@ -138,6 +139,7 @@ def test_generate_sync_replan_sync(tmp_path: Path, radicale_url: str,
     held = server_events(radicale_url, caldav_calendar_name)
     assert set(held) == {s.uid for s in new.sessions}
     assert all(len(copies) == 1 for copies in held.values()), "no duplicates"
+    assert stored_rule_breaks(radicale_url, caldav_calendar_name) == {}
     missed = held[week2[0].uid][0][2]
     assert str(missed["STATUS"]) == "CANCELLED" and str(missed["SEQUENCE"]) == "1"
     created, updated = (int(second.output.split()[i]) for i in (0, 2))
@@ -151,10 +153,10 @@ def test_server_down_is_a_clear_error_and_the_plan_stays(tmp_path: Path) -> None
     db = tmp_path / "plan.db"
     profile = write_profile(tmp_path)
     run(db, "generate", str(profile), "-o", str(tmp_path / "plan.ics"))
-    before = json.dumps(actions.current_plan(db).to_dict())
+    before = json.dumps(commands.current_plan(db).to_dict())
     url = f"http://127.0.0.1:{free_port()}/"
     result = run(db, "sync", "--url", url, "--user", "sam", password="hunter2-secret")
     assert result.exit_code == 3
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1
     assert url.rstrip("/") in result.output and "hunter2-secret" not in result.output
-    assert json.dumps(actions.current_plan(db).to_dict()) == before
+    assert json.dumps(commands.current_plan(db).to_dict()) == before

@@ -179,7 +179,7 @@ def test_step_and_box_heights_rise_level_by_level(cat: Catalog) -> None:
 def test_every_level_needing_equipment_has_a_substitute_that_is_used(cat: Catalog) -> None:
     """Without the equipment the dose keeps its sets, reps and timing, takes the substitute's
     name and says what it replaces and why; with it, the level itself."""
-    from planner.program import dose_exercise
+    from planner.dosing import dose_exercise
 
     checked = 0
     for exercise in cat.exercises:
@@ -226,7 +226,7 @@ def test_warmup_items_are_single_level(cat: Catalog) -> None:
 def _recomputed(cat: Catalog, level: str, block: str, weeks: range) -> int:
     """A block's minutes by this test's own arithmetic: for every program week, each dose's
     sets x (work x sides + rest) + setup; the largest week, rounded up to the minute."""
-    from planner.program import session_doses
+    from planner.dosing import session_doses
 
     type_key = {"plyometrics": "jumps", "strength": "strength"}.get(block, "stretch")
     largest = 0
@@ -244,7 +244,7 @@ def _recomputed(cat: Catalog, level: str, block: str, weeks: range) -> int:
 @pytest.mark.parametrize("level", ATHLETE_LEVELS)
 @pytest.mark.parametrize("weeks", [8, 52])
 def test_session_minutes_are_the_recomputed_blocks(cat: Catalog, level: str, weeks: int) -> None:
-    from planner.program import session_minutes
+    from planner.dosing import session_minutes
 
     blocks = {b: _recomputed(cat, level, b, range(1, weeks + 1))
               for b in ("warmup", "plyometrics", "strength", "stretching")}
@@ -261,7 +261,7 @@ def test_session_minutes_are_the_recomputed_blocks(cat: Catalog, level: str, wee
 
 
 def test_plyometric_minutes_grow_with_athlete_level(cat: Catalog) -> None:
-    from planner.program import block_minutes
+    from planner.dosing import block_minutes
 
     plyo = [block_minutes(cat, lvl, "plyometrics", range(1, 9)) for lvl in ATHLETE_LEVELS]
     assert plyo == sorted(plyo) and plyo[0] < plyo[-1]
@@ -316,7 +316,7 @@ def test_jump_drills_progress_low_to_high_over_the_block(cat: Catalog) -> None:
 
 @pytest.mark.parametrize("level", ATHLETE_LEVELS)
 def test_every_jump_session_lands_first_then_goes_hardest_first(cat: Catalog, level: str) -> None:
-    from planner.program import session_doses
+    from planner.dosing import session_doses
 
     names = {lv.name: e for e in cat.of_kind("plyometrics") for lv in e.levels}
     for week in range(1, 17):

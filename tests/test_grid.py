@@ -12,9 +12,9 @@ import pytest
 from catalog import default_catalog
 from planner.export.tables import weekly_frame
 from planner.generate import build_plan
-from planner.grid import load_chart, plan_grid
 from planner.plan import Plan, Session
 from planner.profile import profile_from_dict
+from planner.views.terminal_grid import load_chart, plan_grid
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 ABBR = {"jumps": "J", "strength": "S", "combined": "J+S", "stretch": "Mob"}

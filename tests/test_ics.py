@@ -24,7 +24,7 @@ from factories import EXAMPLE, NOW, ROOT
 from icalendar import Calendar, Event
 
 from catalog import default_catalog
-from planner import actions
+from planner import commands
 
 GOLDEN = ROOT / "tests" / "fixtures" / "golden" / "example.ics"
 LONDON = ZoneInfo("Europe/London")
@@ -44,9 +44,9 @@ def generate(folder: Path, profile: Path = EXAMPLE, now: dt.datetime = NOW) -> E
     """Generate the plan into ``folder`` (store and calendar) and export it in every format."""
     folder.mkdir(parents=True, exist_ok=True)
     db, out = folder / "store.db", folder / "plan.ics"
-    actions.generate(profile, db, out, now)
-    return Export(ics=out.read_bytes(), plan=json.loads(actions.export(db, None, "json")),
-                  csv=actions.export(db, None, "csv").decode(), db=db)
+    commands.generate(profile, db, out, now)
+    return Export(ics=out.read_bytes(), plan=json.loads(commands.export(db, None, "json")),
+                  csv=commands.export(db, None, "csv").decode(), db=db)
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +132,23 @@ def test_every_tzid_has_a_vtimezone(calendar: Calendar) -> None:
     assert used <= timezone_ids(calendar)
 
 
+def test_each_caldav_resource_is_one_events_object(example: Export) -> None:
+    """RFC 4791 4.1: no METHOD, one UID; and no calendar-level UID or NAME (vdirsyncer)."""
+    from radicale_fixture import caldav_rule_breaks
+
+    from planner.export.ics import session_resources
+
+    plan = commands.current_plan(example.db)
+    resources = session_resources(plan, default_catalog().safety_note)
+    assert set(resources) == {s.uid for s in plan.sessions}
+    for uid, data in resources.items():
+        assert caldav_rule_breaks(data) == [], uid
+        calendar = Calendar.from_ical(data)
+        assert [str(e["UID"]) for e in calendar.events] == [uid]
+        assert sorted(calendar) == ["PRODID", "VERSION"]
+        assert timezone_ids(calendar) == {"Europe/London"}
+
+
 # --- one event per session --------------------------------------------------------------------
 
 
@@ -215,8 +232,8 @@ def test_the_strict_ical_parser_reads_the_same_events(example: Export) -> None:
 
 
 def test_two_exports_of_the_same_plan_are_identical(example: Export) -> None:
-    first = actions.export(example.db, None, "ics")
-    second = actions.export(example.db, None, "ics")
+    first = commands.export(example.db, None, "ics")
+    second = commands.export(example.db, None, "ics")
     assert first == second == example.ics
 
 
@@ -336,7 +353,7 @@ def _regenerate_golden() -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
-        actions.generate(EXAMPLE, Path(folder) / "store.db", GOLDEN, NOW)
+        commands.generate(EXAMPLE, Path(folder) / "store.db", GOLDEN, NOW)
     print(f"wrote {GOLDEN}")
 
 

@@ -13,17 +13,16 @@ from factories import NOW, make_profile
 from icalendar import Calendar, Event
 
 from catalog import ATHLETE_LEVELS, default_catalog
-from planner.actions import read_busy
-from planner.generate import build_plan
-from planner.plan import Plan
-from planner.program import (
-    WeekLoad,
+from planner.busy_sources import read_busy
+from planner.dosing import (
     contact_caps,
     session_doses,
     starting_base,
     strength_volume,
-    workload_ceiling,
 )
+from planner.generate import build_plan
+from planner.plan import Plan
+from planner.workload import WeekLoad, workload_ceiling
 
 LONDON = ZoneInfo("Europe/London")
 EVENINGS = {d: ["18:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from factories import NOW, write_profile
 
 import cli
-from planner import actions
+from planner import commands
 from planner.availability import Candidate
 from planner.errors import InputError
 from planner.model import History, ModelInput
@@ -49,7 +49,7 @@ def planned(tmp_path: Path) -> tuple[Path, Plan]:
     """A stored plan for an athlete free every evening but Sunday."""
     db = tmp_path / "plan.db"
     profile = write_profile(tmp_path, availability=EVENINGS)
-    plan = actions.generate(profile, db, None, NOW).plan
+    plan = commands.generate(profile, db, None, NOW).plan
     return db, plan
 
 
@@ -62,8 +62,8 @@ def test_example_plan_shape(planned: tuple[Path, Plan]) -> None:
 def test_missed_jump_gets_a_make_up_in_its_own_week(planned: tuple[Path, Plan]) -> None:
     db, before = planned
     missed = jumps(before, 2)[0]
-    actions.record(db, [missed.start.date().isoformat()], "missed", "plyometrics", NOW)
-    after = actions.replan(db, day("2027-01-12"), None, None, LATER).plan
+    commands.record(db, [missed.start.date().isoformat()], "missed", "plyometrics", NOW)
+    after = commands.replan(db, day("2027-01-12"), None, None, LATER).plan
 
     old, new = by_uid(before), by_uid(after)
     assert new[missed.uid].status == "missed"
@@ -81,8 +81,8 @@ def test_missed_jump_gets_a_make_up_in_its_own_week(planned: tuple[Path, Plan]) 
 def test_no_make_up_when_no_legal_day_remains(planned: tuple[Path, Plan]) -> None:
     db, before = planned
     last_jump = jumps(before, 2)[-1]                       # Friday; Saturday holds strength
-    actions.record(db, [last_jump.start.date().isoformat()], "missed", None, NOW)
-    out = actions.replan(db, day("2027-01-17"), None, None, LATER)
+    commands.record(db, [last_jump.start.date().isoformat()], "missed", None, NOW)
+    out = commands.replan(db, day("2027-01-17"), None, None, LATER)
     after = out.plan
     assert len(jumps(after, 2)) == len(jumps(before, 2)) - 1
     kinds = [c.kind for c in out.result.changes]
@@ -97,8 +97,8 @@ def test_no_make_up_when_no_legal_day_remains(planned: tuple[Path, Plan]) -> Non
 def test_two_week_absence_steps_back_and_extends(planned: tuple[Path, Plan]) -> None:
     db, before = planned
     away = [s.start.date().isoformat() for s in before.sessions if s.week in (3, 4)]
-    actions.record(db, away, "missed", None, NOW)
-    out = actions.replan(db, day("2027-02-01"), None, None, LATER)
+    commands.record(db, away, "missed", None, NOW)
+    out = commands.replan(db, day("2027-02-01"), None, None, LATER)
     after = out.plan
 
     assert "stepping back to block week 1" in out.result.resume
@@ -117,8 +117,8 @@ def test_two_week_absence_steps_back_and_extends(planned: tuple[Path, Plan]) -> 
 def test_keep_end_keeps_the_end_and_finishes_on_the_taper(planned: tuple[Path, Plan]) -> None:
     db, before = planned
     away = [s.start.date().isoformat() for s in before.sessions if s.week in (3, 4)]
-    actions.record(db, away, "missed", None, NOW)
-    after = actions.replan(db, day("2027-02-01"), None, None, LATER, keep_end=True).plan
+    commands.record(db, away, "missed", None, NOW)
+    after = commands.replan(db, day("2027-02-01"), None, None, LATER, keep_end=True).plan
     assert after.weeks == before.weeks
     assert after.program_weeks[4:] == (1, 2, 3, 8)
 
@@ -163,7 +163,7 @@ def test_new_availability_from_an_edited_profile(tmp_path: Path,
     edited = tmp_path / "edited"
     edited.mkdir()
     profile = write_profile(edited, availability=no_wednesdays)
-    out = actions.replan(db, day("2027-01-18"), profile, None, LATER)
+    out = commands.replan(db, day("2027-01-18"), profile, None, LATER)
     after = out.plan
     future = [s for s in after.sessions if s.start.date() >= day("2027-01-18")]
     assert future and all(local(s).weekday() != 2 for s in future)
@@ -178,12 +178,12 @@ def test_new_availability_from_an_edited_profile(tmp_path: Path,
 
 def test_replanning_twice_changes_nothing(planned: tuple[Path, Plan]) -> None:
     db, before = planned
-    actions.record(db, [jumps(before, 2)[0].start.date().isoformat()], "missed", None, NOW)
-    first = actions.replan(db, day("2027-01-12"), None, None, LATER)
-    second = actions.replan(db, day("2027-01-12"), None, None, LATER + dt.timedelta(hours=1))
+    commands.record(db, [jumps(before, 2)[0].start.date().isoformat()], "missed", None, NOW)
+    first = commands.replan(db, day("2027-01-12"), None, None, LATER)
+    second = commands.replan(db, day("2027-01-12"), None, None, LATER + dt.timedelta(hours=1))
     assert first.saved and not second.saved
     assert second.plan == first.plan
-    assert [r.number for r in actions.history(db)] == [1, 2]
+    assert [r.number for r in commands.history(db)] == [1, 2]
 
 
 def _events(path: Path) -> dict[str, icalendar.Event]:
@@ -198,10 +198,10 @@ def test_uid_and_sequence_in_the_exported_calendar(tmp_path: Path,
                                                    planned: tuple[Path, Plan]) -> None:
     db, before = planned
     first_ics, second_ics = tmp_path / "before.ics", tmp_path / "after.ics"
-    actions.export(db, first_ics, "ics")
+    commands.export(db, first_ics, "ics")
     missed = jumps(before, 2)[0]
-    actions.record(db, [missed.start.date().isoformat()], "missed", None, NOW)
-    actions.replan(db, day("2027-01-12"), None, second_ics, LATER)
+    commands.record(db, [missed.start.date().isoformat()], "missed", None, NOW)
+    commands.replan(db, day("2027-01-12"), None, second_ics, LATER)
 
     old, new = _events(first_ics), _events(second_ics)
     assert set(old) <= set(new)                                 # nothing dropped
@@ -286,17 +286,17 @@ def test_google_export_gives_each_revision_its_own_uids(planned: tuple[Path, Pla
     while the plain export keeps the stable ones."""
     db, before = planned
     first, again = tmp_path / "g1.ics", tmp_path / "g1-again.ics"
-    actions.export(db, first, "ics", google=True)
-    actions.export(db, again, "ics", google=True)
-    actions.record(db, [jumps(before, 2)[0].start.date().isoformat()], "missed", None, NOW)
-    actions.replan(db, day("2027-01-12"), None, None, LATER)
+    commands.export(db, first, "ics", google=True)
+    commands.export(db, again, "ics", google=True)
+    commands.record(db, [jumps(before, 2)[0].start.date().isoformat()], "missed", None, NOW)
+    commands.replan(db, day("2027-01-12"), None, None, LATER)
     second, plain = tmp_path / "g2.ics", tmp_path / "plain.ics"
-    actions.export(db, second, "ics", google=True)
-    actions.export(db, plain, "ics")
+    commands.export(db, second, "ics", google=True)
+    commands.export(db, plain, "ics")
 
     assert set(_events(first)) == set(_events(again))            # stable within a revision
     assert not set(_events(first)) & set(_events(second))        # never reused across them
     assert set(_events(plain)) >= {s.uid for s in before.sessions}
     assert len(_events(second)) == len(_events(plain))
     with pytest.raises(InputError, match="--google"):
-        actions.export(db, None, "json", google=True)
+        commands.export(db, None, "json", google=True)

@@ -19,7 +19,7 @@ from catalog import default_catalog
 from planner.generate import build_plan
 from planner.plan import Plan
 from planner.profile import profile_from_dict
-from planner.report import plan_report
+from planner.views.html_report import plan_report
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

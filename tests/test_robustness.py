@@ -20,8 +20,8 @@ from factories import ROOT, profile_toml, write_profile
 
 import cli
 from catalog import default_catalog
-from planner.actions import shortest_session
 from planner.busy import MAX_BUSY_BYTES
+from planner.dosing import shortest_session
 from planner.store import open_store
 
 SHORTEST = shortest_session(default_catalog())   # minutes, computed from the catalogue
@@ -138,11 +138,11 @@ def test_a_profile_that_is_not_utf8(tmp_path: Path, store: Path) -> None:
             "UTF-8")
 
 
-def test_a_device_as_profile_is_read_only_up_to_the_limit(tmp_path: Path, store: Path) -> None:
+def test_a_device_as_profile_is_refused_unread(tmp_path: Path, store: Path) -> None:
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero here")
     refused(store, tmp_path, ["generate", "/dev/zero"], "profile: '/dev/zero'",
-            "files up to 1,000,000 bytes")
+            "a regular file (not a device or a pipe)")
 
 
 BAD_PROFILES: list[tuple[str, dict[str, Any], str, str, str]] = [

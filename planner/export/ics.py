@@ -1,6 +1,16 @@
 """The plan as iCalendar (RFC 5545), built with icalendar: one VEVENT per session with TZID and
-VTIMEZONE, stable UIDs, DTSTAMP and SEQUENCE from the store (never from a clock here),
-METHOD:PUBLISH (Outlook and Apple refuse REQUEST with several events), no RRULE, no VALARM."""
+VTIMEZONE, stable UIDs, DTSTAMP and SEQUENCE from the store (never from a clock here), no RRULE,
+no VALARM.
+
+Two shapes. The file (``plan_calendar``) is a published calendar: METHOD:PUBLISH (Outlook and
+Apple refuse REQUEST with several events), a name and the plan's id as calendar UID. A CalDAV
+resource (``session_resources``) is one event's object as RFC 4791 stores it: VERSION, PRODID,
+the VTIMEZONE and the VEVENT only - no METHOD (SabreDAV servers such as Nextcloud refuse it) and
+no calendar-level UID or NAME (vdirsyncer takes the first UID as the object's identity).
+
+VTIMEZONEs list each onset of a STANDARD/DAYLIGHT part in its RDATEs, the DTSTART included:
+ical.js (Thunderbird and many web calendars) and older libical ignore the DTSTART of a part
+that has RDATEs, which shifts every session after a daylight-saving change."""
 
 from __future__ import annotations
 
@@ -9,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from planner import __version__
 from planner.plan import Dose, Plan, Session
-from planner.program import TYPES
+from planner.session_types import TYPES
 
 if TYPE_CHECKING:
-    from icalendar import Calendar, Event
+    from icalendar import Calendar, Event, Timezone
 
 PRODID = f"-//periodize//periodize {__version__}//EN"
 PLAN_PROPERTY = "X-PERIODIZE-PLAN"
@@ -66,27 +76,55 @@ def session_event(plan: Plan, session: Session, safety_note: str,
     return event
 
 
-def _calendar(plan: Plan, events: list[Event]) -> Calendar:
-    from icalendar import Calendar, vText
+def plan_timezone(plan: Plan) -> Timezone:
+    """The VTIMEZONE of the plan's zone, with only the transitions around the plan (small files,
+    right offsets) and every onset listed in RDATE, the DTSTART too (see the module's text)."""
+    from icalendar import Timezone
 
-    # NAME and X-WR-CALNAME are TEXT, but icalendar writes them unescaped (vUnknown): a name with
-    # a comma or a newline would break the file. vText escapes them as DESCRIPTION is.
-    calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=vText(plan.calendar_name),
-                            uid=plan.plan_id, subcomponents=events)
-    # Only the transitions around the plan: small files, and every client gets the right offsets.
     first = plan.start - dt.timedelta(days=31)
-    calendar.add_missing_timezones(first, plan.start + dt.timedelta(days=7 * plan.weeks + 366))
+    last = plan.start + dt.timedelta(days=7 * plan.weeks + 366)
+    zone = Timezone.from_tzid(plan.timezone, first_date=first, last_date=last)
+    for part in (*zone.standard, *zone.daylight):
+        if "RDATE" in part:
+            listed = part.get("RDATE")
+            onsets = [d.dt for lists in (listed if isinstance(listed, list) else [listed])
+                      for d in lists.dts]
+            del part["RDATE"]
+            part.add("RDATE", sorted({part.decoded("DTSTART"), *onsets}))
+    return zone
+
+
+def _with_timezone(calendar: Calendar, zone: Timezone) -> Calendar:
+    calendar.subcomponents.insert(0, zone)
+    if calendar.get_missing_tzids():         # a session outside the plan's zone: a bug
+        raise ValueError(f"no VTIMEZONE for {sorted(calendar.get_missing_tzids())}")
     return calendar
 
 
 def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False) -> bytes:
     """The whole plan as one .ics file for import or subscription; ``per_revision`` gives each
     revision its own UIDs (for Google's file import, see ``revision_uid``)."""
+    from icalendar import Calendar, vText
+
     events = [session_event(plan, s, safety_note, per_revision) for s in plan.sessions]
-    return bytes(_calendar(plan, events).to_ical())
+    # NAME and X-WR-CALNAME are TEXT, but icalendar writes them unescaped (vUnknown): a name with
+    # a comma or a newline would break the file. vText escapes them as DESCRIPTION is.
+    calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=vText(plan.calendar_name),
+                            uid=plan.plan_id, subcomponents=events)
+    return bytes(_with_timezone(calendar, plan_timezone(plan)).to_ical())
 
 
 def session_resources(plan: Plan, safety_note: str) -> dict[str, bytes]:
-    """One calendar object per session, keyed by UID, for CalDAV (one UID per resource)."""
-    return {s.uid: bytes(_calendar(plan, [session_event(plan, s, safety_note)]).to_ical())
-            for s in plan.sessions}
+    """One CalDAV calendar object per session, keyed by UID: VERSION, PRODID, VTIMEZONE, VEVENT
+    and nothing else (RFC 4791 section 4.1: no METHOD; one UID per resource)."""
+    from icalendar import Calendar
+
+    zone = plan_timezone(plan)
+    resources = {}
+    for session in plan.sessions:
+        calendar = Calendar()
+        calendar.add("VERSION", "2.0")
+        calendar.add("PRODID", PRODID)
+        calendar.add_component(session_event(plan, session, safety_note))
+        resources[session.uid] = bytes(_with_timezone(calendar, zone).to_ical())
+    return resources

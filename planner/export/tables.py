@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from planner.plan import Plan
-from planner.program import TYPES
+from planner.session_types import TYPES
 
 if TYPE_CHECKING:
     import pandas as pd

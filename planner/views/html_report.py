@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from planner.grid import (
+from planner.plan import Plan, Session
+from planner.views.days import (
     LIGHTER_PHASES,
     TODAY_MARK,
     WEEKDAY_KEYS,
@@ -23,7 +24,6 @@ from planner.grid import (
     plan_days,
     week_phases,
 )
-from planner.plan import Plan, Session
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -9,39 +9,51 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from planner.errors import InputError, closest
+from planner.reading import read_regular
 
 T = TypeVar("T")
+
+#: No profile or catalogue needs more than four levels; deeper text is a mistake or an attack
+#: (the parser recurses once per level, and so would anything printing the value).
+MAX_DEPTH = 16
 
 _TYPE_WORDS = {str: "text", int: "a whole number", bool: "true or false", list: "a list",
                dict: "a table", float: "a number"}
 
 
 def read_toml(path: Path, what: str, max_bytes: int = 1_000_000) -> dict[str, Any]:
-    """Parse a TOML file, turning every failure into an InputError that names the file."""
+    """Parse a TOML file, turning every failure into an InputError that names the file: only a
+    regular file of at most ``max_bytes``, UTF-8, valid TOML, nested at most ``MAX_DEPTH``."""
+    data = read_regular(path, what, max_bytes, f"files up to {max_bytes:,} bytes are read")
     try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError(what, str(path), "the file does not exist") from None
-    except OSError as exc:
-        raise InputError(what, str(path), f"the file cannot be read ({exc.strerror})") from None
-    if path.is_dir():
-        raise InputError(what, str(path), "give a file, not a folder")
-    if size > max_bytes:
-        raise InputError(what, str(path), f"files up to {max_bytes:,} bytes are read")
-    try:
-        with path.open("rb") as handle:   # at most max_bytes + 1: /dev/zero reports size 0
-            data = handle.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            raise InputError(what, str(path), f"files up to {max_bytes:,} bytes are read")
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(what, str(path), "a UTF-8 TOML text file is expected") from None
-    except OSError as exc:
-        raise InputError(what, str(path), f"the file cannot be read ({exc.strerror})") from None
     try:
-        return tomllib.loads(text)
+        table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(what, str(path), f"it is not valid TOML: {exc}") from None
+    except RecursionError:    # the parser recurses once per level of [[[...]]] or {a={...}}
+        table = None
+    if table is None or _depth(table) > MAX_DEPTH:
+        raise InputError(what, str(path), f"TOML nested at most {MAX_DEPTH} levels deep")
+    return table
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and lists nest in ``value`` (a scalar is 0), without recursing."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        if isinstance(item, dict):
+            stack += [(inner, level + 1) for inner in item.values()]
+        elif isinstance(item, list):
+            stack += [(inner, level + 1) for inner in item]
+    return deepest
 
 
 def reject_unknown(table: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:

@@ -10,20 +10,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog import Catalog, default_catalog
+from planner.busy_sources import read_busy
+from planner.dosing import shortest_session
 from planner.errors import InputError
 from planner.export.files import check_writable, write_atomic
+from planner.export.formats import FORMATS, render, write_plan
 from planner.plan import Plan, Session
 from planner.profile import Profile, load_profile
-from planner.program import TYPES, session_minutes
 from planner.store import Revision, open_store
 
 if TYPE_CHECKING:
-    from planner.busy import BusyInterval
     from planner.replan import Replanned
     from planner.solve import Progress, SolveStats
     from planner.sync import SyncReport
-
-FORMATS = ("ics", "json", "csv")
 
 
 @dataclass(frozen=True)
@@ -33,71 +32,22 @@ class Generated:
     output: Path | None
 
 
-def shortest_session(catalog: Catalog) -> int:
-    return min(session_minutes(catalog, level, t, warmup)
-               for level in catalog.levels for t in TYPES for warmup in (False, True))
-
-
 def read_profile(path: Path, catalog: Catalog) -> Profile:
     return load_profile(path, shortest_session(catalog))
-
-
-def read_busy(profile: Profile, extra: Sequence[Path] = (), first_day: dt.date | None = None,
-              last_day: dt.date | None = None) -> list[BusyInterval]:
-    """Busy intervals from the profile's calendars and any given on the command line."""
-    from planner.busy import read_busy_file
-
-    buffer = dt.timedelta(minutes=profile.busy_buffer_minutes)
-    first, last = first_day or profile.start, last_day or profile.end
-    intervals: list[BusyInterval] = []
-    for path in (*profile.busy, *extra):
-        intervals += read_busy_file(path, profile.tz, first, last, buffer)
-    if profile.busy_caldav:
-        import os
-
-        from planner.busy_caldav import read_busy_caldav
-
-        password = os.environ.get("PERIODIZE_CALDAV_PASSWORD")
-        for source in profile.busy_caldav:
-            if password is None:
-                raise InputError("busy_caldav", source.url,
-                                 "set PERIODIZE_CALDAV_PASSWORD to read this calendar")
-            intervals += read_busy_caldav(source, password, profile.tz, first, last, buffer)
-    return intervals
 
 
 def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime,
              busy: Sequence[Path] = (), progress: Progress | None = None) -> Generated:
     """Solve a plan for the profile, store it as a new revision and write its calendar."""
-    from planner.generate import build_plan
+    from planner.generate import plan_athlete
 
     catalog = default_catalog()
     profile = read_profile(profile_path, catalog)
     if output is not None:
         check_writable(output)
-    intervals = read_busy(profile, busy)
-    plan, stats = build_plan(profile, catalog, intervals, now, progress)
-    with open_store(db, create=True) as store:
-        plan = store.save(plan, profile.to_dict(), f"generated from {profile_path.name}")
-    if output is not None:
-        write_plan(plan, output, "ics")
+    plan, stats = plan_athlete(profile, catalog, db, output, now,
+                               f"generated from {profile_path.name}", busy, progress)
     return Generated(plan, stats, output)
-
-
-def render(plan: Plan, fmt: str, google: bool = False) -> bytes:
-    if fmt == "ics":
-        from planner.export.ics import plan_calendar
-
-        return plan_calendar(plan, default_catalog().safety_note, per_revision=google)
-    from planner.export.tables import plan_csv, plan_json
-
-    return (plan_json(plan) if fmt == "json" else plan_csv(plan)).encode()
-
-
-def write_plan(plan: Plan, output: Path, fmt: str, google: bool = False) -> None:
-    if fmt not in FORMATS:
-        raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
-    write_atomic(output, render(plan, fmt, google))
 
 
 def current_plan(db: Path) -> Plan:
@@ -115,11 +65,11 @@ def show(db: Path, week: int | None, fmt: str, today: dt.date | None = None,
     if week is not None and not 1 <= week <= plan.weeks:
         raise InputError("--week", week, f"a week from 1 to {plan.weeks}")
     if chart:
-        from planner.grid import load_chart
+        from planner.views.terminal_grid import load_chart
 
         return load_chart(plan)
     if fmt == "grid" and week is None:
-        from planner.grid import plan_grid
+        from planner.views.terminal_grid import plan_grid
 
         return plan_grid(plan, profile, today, color=color)
     from planner.export.tables import plan_csv, plan_json, sessions_frame
@@ -138,7 +88,7 @@ def show(db: Path, week: int | None, fmt: str, today: dt.date | None = None,
 
 def report(db: Path, output: Path, today: dt.date | None) -> None:
     """Write the one-page HTML report (calendar, load chart, adherence, sessions)."""
-    from planner.report import plan_report
+    from planner.views.html_report import plan_report
 
     check_writable(output)
     with open_store(db) as store:

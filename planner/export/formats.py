@@ -1,0 +1,28 @@
+"""The plan in each file format the tool writes (iCalendar, JSON, CSV), as bytes or to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from catalog import default_catalog
+from planner.errors import InputError
+from planner.export.files import write_atomic
+from planner.plan import Plan
+
+FORMATS = ("ics", "json", "csv")
+
+
+def render(plan: Plan, fmt: str, google: bool = False) -> bytes:
+    if fmt == "ics":
+        from planner.export.ics import plan_calendar
+
+        return plan_calendar(plan, default_catalog().safety_note, per_revision=google)
+    from planner.export.tables import plan_csv, plan_json
+
+    return (plan_json(plan) if fmt == "json" else plan_csv(plan)).encode()
+
+
+def write_plan(plan: Plan, output: Path, fmt: str, google: bool = False) -> None:
+    if fmt not in FORMATS:
+        raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
+    write_atomic(output, render(plan, fmt, google))

@@ -1,0 +1,326 @@
+"""A hostile world (issue 11): inputs, servers, files and signals chosen to make periodize hang,
+grow without bound or print a traceback. Every test bounds the work it allows by counting
+(occurrences generated, bytes sent, process checks), never by reading the clock."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import test_robustness
+from click.testing import CliRunner, Result
+from factories import write_profile
+
+import cli
+from planner.busy import MAX_GENERATED, read_busy_text
+from planner.errors import InputError
+from planner.strict_toml import MAX_DEPTH
+
+LONDON = ZoneInfo("Europe/London")
+FIRST, LAST = dt.date(2027, 1, 4), dt.date(2027, 2, 28)
+
+
+def run(*args: str, **kwargs: Any) -> Result:
+    return CliRunner().invoke(cli.main, list(args), **kwargs)
+
+
+def one_line(result: Result, code: int, *needles: str) -> str:
+    """Exit ``code``, no traceback, one line on stderr starting 'Error: ' holding every needle."""
+    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: "), lines[0]
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+# --- busy calendars: work bounded by occurrences generated --------------------------------------
+
+
+class Overrun(BaseException):
+    """More occurrences generated than a test allows: a regression fails instead of hanging.
+    A BaseException, so that no reader turns it into a polite refusal."""
+
+
+@pytest.fixture
+def generated(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Count every occurrence dateutil generates (from each rule's DTSTART, also before the
+    range: the real work), stopping past a million."""
+    from dateutil import rrule  # type: ignore[import-untyped]
+
+    counted = [0]
+    original = rrule.rrule._iter
+
+    def counting(self: rrule.rrule) -> Iterator[dt.datetime]:
+        for value in original(self):
+            counted[0] += 1
+            if counted[0] > 1_000_000:
+                raise Overrun(counted[0])
+            yield value
+
+    monkeypatch.setattr(rrule.rrule, "_iter", counting)
+    yield counted
+
+
+def repeating(start: str, rule: str, summary: str = "Ping") -> bytes:
+    return (f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:r@test"
+            f"\r\nSUMMARY:{summary}\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:{start}\r\n"
+            f"DURATION:PT5M\r\nRRULE:{rule}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+
+
+@pytest.mark.parametrize("rule", ["FREQ=SECONDLY", "FREQ=MINUTELY", "FREQ=MINUTELY;INTERVAL=14",
+                                  "FREQ=SECONDLY;INTERVAL=600"])
+def test_a_rule_finer_than_15_minutes_is_refused_before_expanding(
+        generated: list[int], rule: str) -> None:
+    with pytest.raises(InputError) as caught:
+        read_busy_text(repeating("19700101T000000Z", rule), "x.ics", LONDON, FIRST, LAST)
+    assert str(caught.value) == (f"busy: 'x.ics' is not accepted; events that repeat every 15 "
+                                 f"minutes or less often ('Ping' repeats {rule})")
+    assert generated[0] == 0
+
+
+@pytest.mark.parametrize(("start", "rule"), [
+    ("19700101T000000Z", "FREQ=MINUTELY;INTERVAL=15"),      # 2 million to 2027
+    ("19700101T000000Z", "FREQ=HOURLY"),                    # half a million
+    ("19900101T000000Z", "FREQ=DAILY;BYHOUR=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,"
+     "21,22,23;BYMINUTE=0,30"),                            # 46 a day since 1990, by BY parts
+])
+def test_rules_that_would_generate_too_much_are_refused_before_expanding(
+        generated: list[int], start: str, rule: str) -> None:
+    with pytest.raises(InputError, match=f"add up to at most {MAX_GENERATED:,} occurrences"):
+        read_busy_text(repeating(start, rule), "x.ics", LONDON, FIRST, LAST)
+    assert generated[0] == 0
+
+
+def test_an_hourly_rule_since_2020_is_walked_once(generated: list[int]) -> None:
+    """62,800 hours from 2020 to the plan's end: generated once (one query for the whole range),
+    not once per slice of the range as a step-by-step search would."""
+    busy = read_busy_text(repeating("20200101T000000Z", "FREQ=HOURLY"), "x.ics", LONDON, FIRST,
+                          LAST)
+    assert len(busy) == 24 * 56 + 1        # every hour of 56 days, and 23:00 the night before
+    hours = (dt.datetime(2027, 3, 1, tzinfo=dt.UTC) - dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    assert generated[0] <= hours // dt.timedelta(hours=1) + 48, generated[0]
+
+
+def test_a_count_bounds_an_old_rule() -> None:
+    """COUNT=3 from 1970: three occurrences, none in range; nothing refused."""
+    assert read_busy_text(repeating("19700101T000000Z", "FREQ=MINUTELY;INTERVAL=15;COUNT=3"),
+                          "x.ics", LONDON, FIRST, LAST) == []
+
+
+def test_generate_refuses_a_minutely_rule_from_1970(tmp_path: Path, generated: list[int]) -> None:
+    busy = tmp_path / "pings.ics"
+    busy.write_bytes(repeating("19700101T000000Z", "FREQ=MINUTELY"))
+    result = run("--db", str(tmp_path / "s.db"), "generate", str(write_profile(tmp_path)),
+                 "-o", str(tmp_path / "plan.ics"), "--busy", str(busy))
+    one_line(result, 2, f"busy: '{busy}'", "every 15 minutes or less often")
+    assert generated[0] == 0
+    assert not (tmp_path / "plan.ics").exists()
+
+
+class _Resource:
+    def __init__(self, data: bytes) -> None:
+        self.raw_data = data
+
+
+class _Calendar:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def search(self, **_: object) -> list[_Resource]:
+        return [_Resource(self.data)]
+
+
+def test_busy_caldav_refuses_a_minutely_rule_from_1970(
+        monkeypatch: pytest.MonkeyPatch, generated: list[int]) -> None:
+    """The same reader behind [[busy_caldav]]: the server's resource is refused unexpanded."""
+    import contextlib
+
+    from planner import busy_caldav
+    from planner.profile import CalDavSource
+
+    data = repeating("19700101T000000Z", "FREQ=MINUTELY")
+    monkeypatch.setattr(busy_caldav, "dav_client",
+                        lambda *args: contextlib.nullcontext(object()))
+    monkeypatch.setattr(busy_caldav, "open_calendar", lambda *args, **kw: _Calendar(data))
+    source = CalDavSource("http://127.0.0.1:9/dav/", "sam", "Work")
+    with pytest.raises(InputError, match=r"^busy: 'http://127\.0\.0\.1:9/dav/ Work' .*every 15"):
+        busy_caldav.read_busy_caldav(source, "pw", LONDON, FIRST, LAST)
+    assert generated[0] == 0
+
+
+# --- files that are not regular, text nested without end ----------------------------------------
+
+
+def test_a_named_pipe_as_profile_is_refused_without_waiting(tmp_path: Path) -> None:
+    """Opening a pipe for reading waits for a writer: it is opened without blocking and
+    refused by what it is (a writer never comes here; a blocking open would hang the test)."""
+    pipe = tmp_path / "profile.toml"
+    os.mkfifo(pipe)
+    result = run("--db", str(tmp_path / "s.db"), "generate", str(pipe), "-o",
+                 str(tmp_path / "plan.ics"))
+    one_line(result, 2, f"profile: '{pipe}' is not accepted; a regular file (not a device or a "
+                        "pipe)")
+
+
+def deep_toml(levels: int) -> str:
+    return 'name = "Deep"\nweeks = ' + "[" * levels + "1" + "]" * levels + "\n"
+
+
+@pytest.mark.parametrize("levels", [17, 300, 500, 5000])
+def test_deeply_nested_toml_is_refused_in_one_line(tmp_path: Path, levels: int) -> None:
+    profile = tmp_path / "deep.toml"
+    profile.write_text(deep_toml(levels), encoding="utf-8")
+    result = run("--db", str(tmp_path / "s.db"), "generate", str(profile))
+    one_line(result, 2, f"profile: '{profile}' is not accepted; TOML nested at most "
+                        f"{MAX_DEPTH} levels deep")
+
+
+def test_a_roster_folder_reports_a_pipe_and_deep_toml_and_plans_the_rest(tmp_path: Path) -> None:
+    roster = tmp_path / "squad"
+    roster.mkdir()
+    write_profile(roster).rename(roster / "ann.toml")
+    os.mkfifo(roster / "bob.toml")
+    (roster / "cat.toml").write_text(deep_toml(500), encoding="utf-8")
+    out = tmp_path / "plans"
+    result = run("batch", str(roster), "-o", str(out), "--jobs", "1")
+    assert "Traceback" not in result.output
+    rows = {row["athlete"]: row for row in summary_rows(out)}
+    assert rows["ann"]["status"] == "ok"
+    assert rows["bob"]["status"] == "bad input"
+    assert "a regular file (not a device or a pipe)" in rows["bob"]["reason"]
+    assert rows["cat"]["status"] == "bad input"
+    assert f"TOML nested at most {MAX_DEPTH} levels deep" in rows["cat"]["reason"]
+
+
+def summary_rows(out: Path) -> list[dict[str, str]]:
+    with (out / "summary.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+# --- paths: devices, links, long names, the data folder, a busy store ---------------------------
+
+
+stored = test_robustness.stored       # the fixture: a store holding one plan
+
+
+@pytest.mark.parametrize(("device", "args"), [
+    ("/dev/full", ["export", "-o"]), ("/dev/null", ["report", "-o"]),
+    ("/dev/null", ["export", "--format", "csv", "-o"])])
+def test_a_device_as_output_is_refused_and_left_a_device(stored: Path, device: str,
+                                                          args: list[str]) -> None:
+    if not Path(device).is_char_device():
+        pytest.skip(f"no {device} here")
+    one_line(run("--db", str(stored), *args, device), 2,
+             f"--output: '{device}' is not accepted; a regular file (not a device, a pipe or a "
+             "socket)")
+    assert Path(device).is_char_device()
+
+
+def test_a_pipe_as_output_is_refused(stored: Path, tmp_path: Path) -> None:
+    pipe = tmp_path / "plan.ics"
+    os.mkfifo(pipe)
+    one_line(run("--db", str(stored), "export", "-o", str(pipe)), 2, "a regular file")
+    assert pipe.is_fifo()
+
+
+def test_a_symlinked_output_is_written_through_to_its_target(stored: Path,
+                                                             tmp_path: Path) -> None:
+    """Policy: the link stays and its target gets the new calendar (a served or synced file
+    keeps being the one that is read)."""
+    served = tmp_path / "served"
+    served.mkdir()
+    target = served / "plan.ics"
+    target.write_bytes(b"stale")
+    link = tmp_path / "plan.ics"
+    link.symlink_to(target)
+    result = run("--db", str(stored), "export", "-o", str(link))
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_bytes().startswith(b"BEGIN:VCALENDAR")
+    assert sorted(p.name for p in served.iterdir()) == ["plan.ics"]   # no temporary file left
+
+
+def test_a_dangling_symlink_creates_its_target(stored: Path, tmp_path: Path) -> None:
+    link = tmp_path / "plan.ics"
+    link.symlink_to(tmp_path / "real.ics")
+    assert run("--db", str(stored), "export", "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and (tmp_path / "real.ics").read_bytes().startswith(b"BEGIN:")
+
+
+LONG = "x" * 300
+
+
+def test_a_300_character_output_name_is_one_line(stored: Path, tmp_path: Path) -> None:
+    out = tmp_path / f"{LONG}.ics"
+    one_line(run("--db", str(stored), "export", "-o", str(out)), 2, "--output: ",
+             "(File name too long)")
+    one_line(run("--db", str(stored), "report", "-o", str(tmp_path / ("y" * 250))), 2,
+             "a file name of at most")
+
+
+def test_a_300_character_store_name_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / f"{LONG}.db"
+    one_line(run("--db", str(db), "show"), 2, "the store cannot be opened or created there "
+                                              "(File name too long); nothing was changed")
+    one_line(run("--db", str(db), "generate", str(write_profile(tmp_path)), "-o",
+                 str(tmp_path / "plan.ics")), 2, "(File name too long)")
+    assert not (tmp_path / "plan.ics").exists()
+
+
+def test_a_300_character_batch_folder_is_one_line(tmp_path: Path) -> None:
+    roster = tmp_path / "squad"
+    roster.mkdir()
+    write_profile(roster)
+    one_line(run("batch", str(roster), "-o", str(tmp_path / LONG), "--jobs", "1"), 2,
+             "-o: ", "a folder that can be made (File name too long)")
+
+
+def test_a_data_folder_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file\n", encoding="utf-8")
+    env = {"XDG_DATA_HOME": str(blocker), "PERIODIZE_DB": ""}
+    result = run("generate", str(write_profile(tmp_path)), "-o", str(tmp_path / "plan.ics"),
+                 env=env)
+    one_line(result, 2, f"{blocker}/periodize/periodize.db: the store cannot be opened or "
+                        "created there (Not a directory)", "point --db or PERIODIZE_DB")
+    assert blocker.read_text(encoding="utf-8") == "a file\n"
+
+
+def test_a_read_only_data_folder_is_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o555)
+    if os.access(data, os.W_OK):
+        pytest.skip("this user may write into a read-only folder (root)")
+    result = run("show", env={"XDG_DATA_HOME": str(data), "PERIODIZE_DB": ""})
+    one_line(result, 2, "the store cannot be opened or created there (Permission denied)")
+
+
+def test_a_store_locked_by_another_program_is_busy_not_damaged(
+        stored: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner import store as store_module
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.05)   # how long to wait, not a limit
+    db = tmp_path / "store.db"
+    db.write_bytes(stored.read_bytes())
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        for args in (["show"], ["history"], ["missed", "2027-01-13"]):
+            line = one_line(run("--db", str(db), *args), 3, f"{db}: the store is busy",
+                            "nothing was changed; try again when it has finished")
+            assert "not a readable" not in line and "point --db" not in line
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert run("--db", str(db), "history").exit_code == 0
