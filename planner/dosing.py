@@ -259,3 +259,4 @@ def load_caps(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
 
     return (contact_caps(catalog, profile.level, loads("plyometrics", 0), profile.equipment),
             strength_caps(catalog, profile.level, loads("strength", 1), profile.equipment))
+

@@ -46,3 +46,9 @@ def workload_caps(weeks: Sequence[WeekLoad], base: float,
             total = w.done + w.sessions * per_session(w.program_week, caps[w.week])
         history.append(total)
     return caps
+
+
+def workload_ratios(volumes: Sequence[float], base: float) -> list[float]:
+    """Each week's volume over the rolling average of the ``ACWR_WEEKS`` before it."""
+    return [volume / (workload_ceiling(volumes[:i], base) / ACWR_LIMIT)
+            for i, volume in enumerate(volumes)]
