@@ -10,12 +10,16 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from planner import __version__
 from planner.errors import PeriodizeError
+
+if TYPE_CHECKING:
+    from planner.logbook import Logged
+    from planner.sync import SyncReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,11 +34,12 @@ def handle_errors(command: F) -> F:
         except PeriodizeError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            _interrupted()
+        except KeyboardInterrupt as exc:
+            _interrupted(exc)
         except ImportError as exc:   # Ctrl-C while a compiled extension (OR-Tools) was loading
-            if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
-                _interrupted()
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, KeyboardInterrupt):
+                _interrupted(cause)
             raise
 
     return wrapper  # type: ignore[return-value]
@@ -44,11 +49,43 @@ INTERRUPTED = ("Interrupted: the store and files hold the previous plan or the n
                "part of either.")
 
 
-def _interrupted() -> NoReturn:
+def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
     """Every change is one transaction and every file is replaced whole, so whatever moment the
-    Ctrl-C came at, the store and the files are either as before or wholly new."""
-    click.echo(INTERRUPTED, err=True)
-    sys.exit(130)
+    Ctrl-C (or SIGTERM, SIGHUP) came at, the store and the files are either as before or wholly
+    new."""
+    if isinstance(exc, Terminated):
+        click.echo(f"Stopped by {exc.name}: " + INTERRUPTED.partition(": ")[2], err=True)
+    else:
+        click.echo(INTERRUPTED, err=True)
+    sys.exit(_exit_code(exc))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, as Python raises KeyboardInterrupt for
+    SIGINT: one path ends every command cleanly (store rolled back, files whole, batch workers
+    ended). The exit code is the shell's for that signal, 128 + its number (143, 129)."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        super().__init__(signum)
+        self.name = signal.Signals(signum).name
+        self.exit_code = 128 + signum
+
+
+def _exit_code(exc: KeyboardInterrupt) -> int:
+    return exc.exit_code if isinstance(exc, Terminated) else 130
+
+
+def _terminate(signum: int, frame: object) -> None:
+    import signal
+
+    for name in _ENDING:     # one is enough: the clean-up that follows is not interrupted again
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+_ENDING = [name for name in ("SIGTERM", "SIGHUP") if hasattr(__import__("signal"), name)]
 
 
 def _now() -> dt.datetime:
@@ -68,7 +105,13 @@ class Periodize(click.Group):
     """The command group; a usage mistake (an unknown option, a bad value) is one line too."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        import signal
+        import threading
+
         kwargs["standalone_mode"] = False
+        handled = threading.current_thread() is threading.main_thread()
+        previous = {name: signal.signal(getattr(signal, name), _terminate)
+                    for name in (_ENDING if handled else [])}
         try:
             return super().main(*args, **kwargs)
         except click.BadParameter as exc:
@@ -84,6 +127,9 @@ class Periodize(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(1)
+        finally:
+            for name, handler in previous.items():
+                signal.signal(getattr(signal, name), handler)
 
 
 @click.group(cls=Periodize, context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,7 +181,7 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
 
 def _today(raw: str | None) -> dt.date:
     """--today, or today in the local zone of this machine."""
-    from planner.commands import parse_day
+    from planner.logbook import parse_day
 
     return parse_day(raw, "--today") if raw else dt.date.today()
 
@@ -236,12 +282,17 @@ def catalog(name: str | None) -> None:
     click.echo(exercise_detail(exercise))
 
 
-def _record(ctx: click.Context, dates: tuple[str, ...], status: str, kind: str | None) -> None:
-    from planner import commands
+def _said(logged: Logged) -> None:
+    """How the entry changed future doses, in words."""
+    if logged.revision is None:
+        click.echo("No change to the doses ahead.")
+        return
+    click.echo(f"Re-dosed (revision {logged.revision}; `periodize export` or `sync` to update "
+               "your calendar):")
+    import textwrap
 
-    for s in commands.record(_db(ctx), dates, status, kind, _now()):
-        click.echo(f"{status}: {s.start:%a %-d %b %H:%M} (week {s.week})")
-    click.echo("Run `periodize replan` to move the rest of the plan around it.")
+    for line in logged.changes:
+        click.echo(textwrap.fill(line, 80, initial_indent="  ", subsequent_indent="    "))
 
 
 KINDS = click.Choice(["plyometrics", "strength", "stretching"])
@@ -253,28 +304,128 @@ KINDS = click.Choice(["plyometrics", "strength", "stretching"])
 @click.pass_context
 @handle_errors
 def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None) -> None:
-    """Record that the sessions on DATES (YYYY-MM-DD) were missed.
+    """Record that the sessions on DATES (YYYY-MM-DD, or START..END for an absence) were missed.
 
     \b
     Example:
       periodize missed 2027-01-13
       periodize missed 2027-01-13 --kind plyometrics
+      periodize missed 2027-01-18..2027-01-24
     """
-    _record(ctx, dates, "missed", kind)
+    from planner import logbook
+
+    logged = logbook.missed(_db(ctx), dates, kind, _now())
+    for s in logged.sessions:
+        click.echo(f"missed: {s.start:%a %-d %b %H:%M} (week {s.week})")
+    if logged.revision is not None:
+        _said(logged)
+    click.echo("Run `periodize replan` to move the rest of the plan around it.")
 
 
 @main.command()
 @click.argument("dates", nargs=-1, required=True)
+@click.option("--rpe", type=int, help="Session effort, 0-10 (CR-10; the plan's target is in "
+              "the session text).")
+@click.option("--pain", type=int, help="Worst knee or thigh pain during the session, 0-10.")
+@click.option("--not-met", "not_met", multiple=True, metavar="ID",
+              help="An exercise whose level rule was NOT met (repeatable; `all` for every one).")
 @click.pass_context
 @handle_errors
-def done(ctx: click.Context, dates: tuple[str, ...]) -> None:
-    """Record that the sessions on DATES (YYYY-MM-DD) were done.
+def done(ctx: click.Context, dates: tuple[str, ...], rpe: int | None, pain: int | None,
+         not_met: tuple[str, ...]) -> None:
+    """Record that the sessions on DATES (YYYY-MM-DD) were done, and how one went.
+
+    Without options: done as prescribed, every level rule met. Future doses follow the log:
+    a level moves up after its rule was met twice in a row; pain above 5/10 eases the next
+    sessions; 7/10 or more pauses jumps (see the README's pain-monitoring model).
 
     \b
     Example:
       periodize done 2027-01-11 2027-01-12
+      periodize done 2027-01-13 --rpe 6 --pain 3 --not-met step-down
     """
-    _record(ctx, dates, "done", None)
+    from planner import logbook
+
+    logged = logbook.done(_db(ctx), dates, _now(), rpe, pain, not_met)
+    how = [f"effort {rpe}/10" if rpe is not None else "", f"pain {pain}/10" if pain is not None
+           else "", "rule not met: " + ", ".join(logbook.not_met_ids(logged.sessions[0], not_met))
+           if not_met else ""]
+    extra = "; ".join(h for h in how if h)
+    for s in logged.sessions:
+        click.echo(f"done: {s.start:%a %-d %b %H:%M} (week {s.week})"
+                   + (f": {extra}" if extra else ""))
+    _said(logged)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("date")
+@click.argument("score", metavar="N")
+@click.pass_context
+@handle_errors
+def pain(ctx: click.Context, date: str, score: str) -> None:
+    """Record knee or thigh pain (0-10) on the morning of DATE, the day after a session.
+
+    It belongs to the latest session before that morning. Above 5/10, or 2 points above your
+    previous morning, eases the next sessions; 7/10 or more pauses jumps.
+
+    \b
+    Example:
+      periodize pain 2027-01-14 2
+    """
+    from planner import logbook
+
+    logged = logbook.morning_pain(_db(ctx), date, score, _now())
+    after = logged.sessions[0]
+    click.echo(f"pain {int(score)}/10 on the morning of {date}, after "
+               f"{after.start:%a %-d %b %H:%M}")
+    _said(logged)
+
+
+@main.command()
+@click.argument("date", required=False)
+@click.option("--passed/--failed", default=None, help="The screen's result.")
+@click.pass_context
+@handle_errors
+def screen(ctx: click.Context, date: str | None, passed: bool | None) -> None:
+    """Show the readiness screen for jumping, or record its result on DATE.
+
+    A passed screen clears a profile with `cleared_to_jump = false` (rehab first), and resumes
+    jumps paused by pain of 7/10 or more: the jump block then starts at its first week.
+
+    \b
+    Example:
+      periodize screen
+      periodize screen 2027-02-01 --passed
+    """
+    from planner import logbook
+    from planner.errors import InputError
+
+    if date is None:
+        click.echo(logbook.screen_items())
+        return
+    if passed is None:
+        raise InputError("--passed/--failed", "(missing)", "say how the screen went")
+    logged = logbook.screen(_db(ctx), date, passed, _now())
+    click.echo(f"readiness screen {'passed' if passed else 'not passed'} on {date}")
+    _said(logged)
+
+
+@main.command()
+@click.option("--date", "day", help="Show this day's session (YYYY-MM-DD), else the next.")
+@click.pass_context
+@handle_errors
+def today(ctx: click.Context, day: str | None) -> None:
+    """Show today's session (else the next): every exercise, dose, rest and cue, and how to log it.
+
+    \b
+    Example:
+      periodize today
+      periodize today --date 2027-01-13
+    """
+    from planner import logbook
+    from planner.logbook import parse_day
+
+    click.echo(logbook.today(_db(ctx), parse_day(day, "--date") if day else None, _now()))
 
 
 @main.command()
@@ -300,9 +451,9 @@ def replan(ctx: click.Context, today: str | None, profile: Path | None, output: 
       periodize replan --today 2027-01-14
       periodize replan --profile athlete.toml   # e.g. no more Wednesdays
     """
-    from planner import commands
+    from planner import commands, logbook
 
-    day = commands.parse_day(today, "--today") if today else None
+    day = logbook.parse_day(today, "--today") if today else None
     out = commands.replan(_db(ctx), day, profile, output, _now(), keep_end, busy)
     click.echo(out.result.resume.capitalize() + ".")
     if not out.saved:
@@ -310,10 +461,13 @@ def replan(ctx: click.Context, today: str | None, profile: Path | None, output: 
         return
     for change in out.result.changes:
         click.echo(f"  {change.text}")
-    click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: delete the "
-               f"plan's calendar, run `periodize export --google -o plan-google.ics` and import "
-               f"that into a new calendar named \"{out.plan.calendar_name}\". Apple, Outlook: "
-               f"import {output}. CalDAV: `periodize sync` updates in place.")
+    for line in out.redosed:
+        click.echo(f"  re-dosed {line}")
+    click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: "
+               f"`periodize sync --google` updates in place; or delete the plan's calendar, run "
+               f"`periodize export --google -o plan-google.ics` and import that into a new "
+               f"calendar named \"{out.plan.calendar_name}\". Apple, Outlook: import {output}. "
+               f"CalDAV: `periodize sync` updates in place.")
 
 
 @main.command()
@@ -329,11 +483,11 @@ def status(ctx: click.Context, today: str | None) -> None:
     """
     from zoneinfo import ZoneInfo
 
-    from planner import commands
+    from planner import commands, logbook
     from planner.views.terminal_text import adherence
 
     plan = commands.marked_plan(_db(ctx))
-    day = (commands.parse_day(today, "--today") if today
+    day = (logbook.parse_day(today, "--today") if today
            else _now().astimezone(ZoneInfo(plan.timezone)).date())
     click.echo(adherence(plan, day))
 
@@ -371,28 +525,103 @@ def undo(ctx: click.Context) -> None:
                "Run `periodize export` to write its calendar.")
 
 
+PASSWORD_VARIABLE = "PERIODIZE_CALDAV_PASSWORD"
+
+
+def _caldav_password() -> str:
+    """The CalDAV password: PERIODIZE_CALDAV_PASSWORD, else typed at the terminal. Without
+    either (a cron job, a pipe) it is a one-line usage error, never a prompt read from a pipe."""
+    import os
+
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        from planner.errors import InputError
+
+        raise InputError(PASSWORD_VARIABLE, "", "set it to the CalDAV password: there is no "
+                         "terminal to type it at")
+    try:
+        return str(click.prompt("CalDAV password", hide_input=True, default="",
+                                show_default=False))
+    except click.Abort:                 # Ctrl-C or Ctrl-D at the prompt: nothing was sent
+        raise KeyboardInterrupt from None
+
+
 @main.command()
-@click.option("--url", required=True, help="CalDAV address, e.g. https://dav.example/dav/")
-@click.option("--user", required=True, help="CalDAV user name.")
-@click.option("--calendar", help="Calendar name (created if missing). Default: periodize · NAME.")
+@click.option("--url", help="CalDAV address, e.g. https://dav.example/dav/")
+@click.option("--user", help="CalDAV user name.")
+@click.option("--google", is_flag=True, help="Sync to Google Calendar through Google's API "
+              "instead (needs: pip install 'periodize[google]').")
+@click.option("--client-secret", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="PERIODIZE_GOOGLE_CLIENT_SECRET", help="With --google: your OAuth client "
+              "file (Desktop app) from the Google Cloud console; needed to sign in the first "
+              "time. Default: PERIODIZE_GOOGLE_CLIENT_SECRET.")
+@click.option("--calendar", help="Calendar name. CalDAV: found, or created; default periodize · "
+              "NAME. Google: a calendar periodize creates and remembers; default periodize · "
+              "NAME · rev N, renamed with each revision.")
+@click.option("--replace", is_flag=True, help="CalDAV: the calendar holds another periodize "
+              "plan; replace it with this one (your own events stay).")
 @click.pass_context
 @handle_errors
-def sync(ctx: click.Context, url: str, user: str, calendar: str | None) -> None:
-    """Push the plan to a CalDAV calendar; only what changed is sent.
+def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
+         client_secret: Path | None, calendar: str | None, replace: bool) -> None:
+    """Push the plan to a CalDAV calendar, or with --google to Google Calendar; only what
+    changed is sent.
 
-    The password comes from PERIODIZE_CALDAV_PASSWORD or a prompt, never the command line.
+    CalDAV: only this plan's events are written or deleted; your own events in the calendar
+    are never touched, and a calendar holding another plan is refused unless --replace.
+
+    The CalDAV password comes from PERIODIZE_CALDAV_PASSWORD or a prompt, never the command line.
+
+    \b
+    Google Calendar, once: in console.cloud.google.com create a project,
+    enable the Google Calendar API, set up the OAuth consent screen (add
+    yourself as a test user), create an OAuth client ID of type "Desktop
+    app" and download its JSON. The first sync opens a browser to sign in;
+    periodize asks only to manage calendars it creates, keeps the sign-in in
+    your config folder (readable by you alone), and creates its own
+    calendar. Later syncs update that calendar in place.
 
     \b
     Example:
       PERIODIZE_CALDAV_PASSWORD=... periodize sync --url https://dav.example/ --user sam
+      periodize sync --google --client-secret ~/Downloads/client_secret.json
+      periodize sync --google
     """
-    import os
+    from planner.errors import InputError
 
+    if google:
+        for option, value in (("--url", url), ("--user", user)):
+            if value is not None:
+                raise InputError(option, value, "no CalDAV options with --google")
+        if replace:
+            raise InputError("--replace", "--google", "--replace is for CalDAV calendars")
+        from planner import commands
+
+        try:
+            report = commands.sync_google(_db(ctx), calendar, client_secret)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: the Google calendar may be partly updated; run `periodize "
+                       "sync --google` again to finish (it picks up where this one stopped).",
+                       err=True)
+            sys.exit(130)
+        _sync_summary(report)
+        return
+    if client_secret is not None and ctx.get_parameter_source("client_secret") == \
+            click.core.ParameterSource.COMMANDLINE:
+        raise InputError("--client-secret", str(client_secret), "only with --google")
+    for option, value in (("--url", url), ("--user", user)):
+        if value is None:
+            raise click.UsageError(f"Missing option '{option}' (CalDAV), or --google", ctx)
+    assert url is not None and user is not None
     from planner import commands
 
-    password = os.environ.get("PERIODIZE_CALDAV_PASSWORD") or click.prompt(
-        "CalDAV password", hide_input=True, default="", show_default=False)
-    report = commands.sync(_db(ctx), url, user, password, calendar)
+    _sync_summary(commands.sync(_db(ctx), url, user, _caldav_password(), calendar, replace))
+
+
+def _sync_summary(report: SyncReport) -> None:
+    """'3 created, 19 updated, 2 deleted, 3 unchanged.', the same for CalDAV and Google."""
     click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
                f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged.")
 
@@ -402,13 +631,18 @@ def sync(ctx: click.Context, url: str, user: str, calendar: str | None) -> None:
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("plans"), show_default=True,
               help="Folder for each athlete's store and calendar, and summary.csv.")
-@click.option("--jobs", type=click.IntRange(min=1), help="Processes (default: the core count).")
+@click.option("--jobs", type=click.IntRange(min=1), help="Processes, at most one per usable core "
+              "and per athlete (default: the usable cores).")
 @handle_errors
 def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
     """Plan a whole roster: a CSV (one athlete a row) or a folder of profiles.
 
-    CSV columns: name, timezone, start, level, weeks, rest_days ("sat;sun"), and mon..sun
-    holding windows separated by ";" (e.g. "07:00-08:00;18:00-20:00").
+    CSV columns: name, timezone, start, level, weeks, rest_days ("sat;sun"), mon..sun
+    holding windows separated by ";" (e.g. "07:00-08:00;18:00-20:00"), and optional
+    plyo_min, plyo_max, strength_min, strength_max (sessions a week).
+
+    Exit code: 0 when every athlete was planned, 1 when some could not be (no plan fits),
+    2 when some row was bad input; summary.csv says which, and why.
 
     \b
     Example:
@@ -423,9 +657,14 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
 
         try:
             summary = run_batch(roster, out_dir, _now(), jobs, progress)
-        except KeyboardInterrupt:
-            click.echo("\nInterrupted: athletes already planned keep their files.", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            how = f"Stopped by {exc.name}" if isinstance(exc, Terminated) else "Interrupted"
+            click.echo(f"\n{how}: athletes already planned keep their files; the workers "
+                       "were ended.", err=True)
+            sys.exit(_exit_code(exc))
+    if summary.capped:
+        click.echo(f"--jobs {jobs}: planned with {summary.workers} worker processes, capped "
+                   f"at {summary.capped}.")
     counts: dict[str, int] = {}
     for result in summary.results:
         counts[result.status] = counts.get(result.status, 0) + 1
@@ -434,6 +673,15 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
     for result in summary.results:
         if result.reason:
             click.echo(f"  {result.athlete}: {result.status}: {result.reason}")
+    sys.exit(batch_exit_code(counts))
+
+
+def batch_exit_code(counts: dict[str, int]) -> int:
+    """2 when some row was bad input, else 1 when some athlete could not be planned, else 0:
+    the codes a single ``generate`` would have given, the worst one."""
+    from planner.batch import BAD_INPUT, NO_PLAN
+
+    return 2 if counts.get(BAD_INPUT) else 1 if counts.get(NO_PLAN) else 0
 
 
 if __name__ == "__main__":

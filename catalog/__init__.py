@@ -119,6 +119,13 @@ class Catalog:
     def of_kind(self, kind: str) -> tuple[Exercise, ...]:
         return tuple(e for e in self.exercises if e.kind == kind)
 
+    def of_dose(self, dose_name: str) -> Exercise | None:
+        """The exercise a dose prescribes: named as the exercise, or 'Exercise: level name'."""
+        for exercise in self.exercises:
+            if dose_name == exercise.name or dose_name.startswith(exercise.name + ": "):
+                return exercise
+        return None
+
     def find(self, name: str) -> Exercise | None:
         """An exercise by id or by name, ignoring case."""
         wanted = name.strip().lower()

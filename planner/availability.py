@@ -7,11 +7,11 @@ for people."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from planner.profile import Profile
+from planner.profile import Profile, Window
 
 if TYPE_CHECKING:
     from planner.busy import BusyInterval
@@ -64,27 +64,73 @@ def _overlaps(start: dt.datetime, end: dt.datetime,
     return any(s < b_end and b_start < e for b_start, b_end in busy)
 
 
+class Slots:
+    """The grid starts of one session type in one window on one plan day, made on demand.
+
+    A day free from 00:00 to 24:00 holds ~46 starts per type; over a year that is ~68,000
+    candidates, and ``planner.pruning`` needs only a few of each group: the first, and the
+    earliest one after a given moment."""
+
+    def __init__(self, day: int, date: dt.date, window: Window, type_key: str, length: int,
+                 tz: dt.tzinfo, blocked: Sequence[tuple[dt.datetime, dt.datetime]]) -> None:
+        self.day, self.date, self.window = day, date, window
+        self.type_key, self.length, self.tz, self.blocked = type_key, length, tz, blocked
+        self.steps = len(range(window.start, window.end - length + 1, GRID_MINUTES))
+        self._closes = dt.datetime.combine(date, dt.time()) + dt.timedelta(minutes=window.end)
+
+    def at(self, step: int) -> Candidate | None:
+        """The candidate ``step`` grid steps after the window opens, or None when that start
+        does not exist (a DST gap), the session would outlast the window or overlaps busy time."""
+        minute = self.window.start + step * GRID_MINUTES
+        start = local_time(self.date, minute, self.tz)
+        if start is None:
+            return None
+        # The end in real time, then checked against the window on the wall clock.
+        end = (start.astimezone(UTC) + dt.timedelta(minutes=self.length)).astimezone(self.tz)
+        if end.replace(tzinfo=None) > self._closes or _overlaps(start, end, self.blocked):
+            return None
+        return Candidate(self.day, minute, self.type_key, step, start, end)
+
+    def __iter__(self) -> Iterator[Candidate]:
+        for step in range(self.steps):
+            found = self.at(step)
+            if found is not None:
+                yield found
+
+    def earliest_from(self, bound: dt.datetime) -> Candidate | None:
+        """The first candidate starting at or after ``bound`` (aware) in real time."""
+        local = bound.astimezone(self.tz)
+        if local.date() > self.date:
+            return None
+        first = 0
+        if local.date() == self.date:   # one step early: wall and real time part at DST changes
+            first = max(0, (local.hour * 60 + local.minute - self.window.start) // GRID_MINUTES
+                        - 1)
+        for step in range(first, self.steps):
+            found = self.at(step)
+            if found is not None and found.start.astimezone(UTC) >= bound:
+                return found
+        return None
+
+
+def slots(profile: Profile, minutes_by_type: Mapping[str, int],
+          busy: Sequence[BusyInterval] = (), days: Iterable[int] | None = None) -> list[Slots]:
+    """The groups of candidate starts on the given plan days (default: all), by day, window and
+    session type, in that order."""
+    tz = profile.tz
+    blocked = _by_local_day(busy, tz)
+    groups: list[Slots] = []
+    for day in days if days is not None else range(7 * profile.weeks):
+        date = profile.start + dt.timedelta(days=day)
+        for window in profile.windows_on(date):
+            groups += [Slots(day, date, window, type_key, length, tz, blocked.get(date, ()))
+                       for type_key, length in minutes_by_type.items()]
+    return groups
+
+
 def candidates(profile: Profile, minutes_by_type: Mapping[str, int],
                busy: Sequence[BusyInterval] = (), days: Iterable[int] | None = None,
                ) -> list[Candidate]:
     """Every grid start on the given plan days (default: all) where a session of each type fits
     wholly inside one window and overlaps no busy interval."""
-    tz = profile.tz
-    blocked = _by_local_day(busy, tz)
-    found: list[Candidate] = []
-    for day in days if days is not None else range(7 * profile.weeks):
-        date = profile.start + dt.timedelta(days=day)
-        for window in profile.windows_on(date):
-            closes = dt.datetime.combine(date, dt.time()) + dt.timedelta(minutes=window.end)
-            for type_key, length in minutes_by_type.items():
-                for step, minute in enumerate(range(window.start, window.end - length + 1,
-                                                     GRID_MINUTES)):
-                    start = local_time(date, minute, tz)
-                    if start is None:
-                        continue
-                    # The end in real time, then checked against the window on the wall clock.
-                    end = (start.astimezone(UTC) + dt.timedelta(minutes=length)).astimezone(tz)
-                    if end.replace(tzinfo=None) <= closes and not _overlaps(
-                            start, end, blocked.get(date, ())):
-                        found.append(Candidate(day, minute, type_key, step, start, end))
-    return found
+    return [c for group in slots(profile, minutes_by_type, busy, days) for c in group]

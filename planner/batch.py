@@ -18,7 +18,7 @@ import signal
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,11 @@ SUMMARY_NAME = "summary.csv"
 SUMMARY_COLUMNS = ("athlete", "status", "sessions", "solve_seconds", "reason")
 ERROR_KEY = "__error__"   # a roster entry that could not be read: its one-line reason
 CSV_COLUMNS = ("name", "timezone", "start", "level", "weeks", "rest_days", *WEEKDAYS,
-               "plyo_min", "plyo_max")
+               "plyo_min", "plyo_max", "strength_min", "strength_max")
 _DAY_ALIASES = {full.lower(): short for short, full in zip(WEEKDAYS, DAY_NAMES, strict=True)}
 _BAD_LINE = "\x00bad line\x00"   # marks, in the first column, a CSV line with too many fields
-_DEFAULT_PLYO: tuple[int, int] = Profile.plyo_range   # the profile's default
+_DEFAULT_PLYO: tuple[int, int] = Profile.plyo_range   # the profile's defaults
+_DEFAULT_STRENGTH: tuple[int, int] = Profile.strength_range
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
              *(f"lpt{i}" for i in range(1, 10))}   # names Windows will not give to a file
 
@@ -52,6 +53,35 @@ class BatchSummary:
     results: tuple[AthleteResult, ...]
     seconds: float
     summary_csv: Path
+    workers: int = 1       # processes that planned (1: this one)
+    capped: str = ""       # why fewer than --jobs asked for: "" or "the 2 usable cores"
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask; a container's CPU set), which
+    ``os.cpu_count()`` overstates on a shared or limited machine."""
+    counter = getattr(os, "process_cpu_count", None)        # Python 3.13+
+    if counter is not None:
+        return int(counter() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def worker_count(jobs: int | None, tasks: int) -> tuple[int, str]:
+    """Processes to plan ``tasks`` athletes with ``--jobs`` (None: as many as usable cores),
+    and why fewer than asked, if so. More processes than cores only add memory (each loads
+    OR-Tools: about 110 MB) and switching; more than athletes would sit idle."""
+    cores = usable_cores()
+    if tasks == 0:
+        return 1, ""
+    wanted = cores if jobs is None else jobs
+    workers = max(1, min(wanted, cores, tasks))
+    if jobs is None or workers >= jobs:
+        return workers, ""
+    if workers == tasks and tasks < cores:
+        return workers, f"the {tasks} athlete{'s' if tasks != 1 else ''} to plan"
+    return workers, f"the {cores} usable core{'s' if cores != 1 else ''}"
 
 
 # -- the roster --------------------------------------------------------------------------------
@@ -62,7 +92,8 @@ def read_roster(path: Path) -> list[tuple[str, dict[str, Any]]]:
     ``timezone``, ``start``, ``level``, ``weeks`` (optional), ``rest_days`` (``"sat;sun"``), one
     column per weekday ``mon`` .. ``sun`` holding windows separated by ``;``
     (``"07:00-08:00;18:00-20:00"``; empty = unavailable) and optional ``plyo_min`` /
-    ``plyo_max`` — or a folder of profile ``.toml`` files (name = file stem; relative ``busy``
+    ``plyo_max``, ``strength_min`` / ``strength_max`` — or a folder of profile ``.toml`` files
+    (name = file stem; relative ``busy``
     paths are made absolute against the folder).
 
     Values are passed on as written: ``profile_from_dict`` judges them, so a bad value gives the
@@ -180,11 +211,22 @@ def _row_profile(row: Mapping[str, str], name: str) -> dict[str, Any]:
         raw["rest_days"] = _split(row["rest_days"])
     raw["availability"] = {day: _split(row[day]) for day in WEEKDAYS
                            if row.get(day) and _split(row[day])}
-    if row.get("plyo_min") or row.get("plyo_max"):
-        low = _number(row["plyo_min"]) if row.get("plyo_min") else _DEFAULT_PLYO[0]
-        high = _number(row["plyo_max"]) if row.get("plyo_max") else _DEFAULT_PLYO[1]
-        raw["plyometrics"] = {"sessions_per_week": [low, high]}
+    for prefix, key, default in (("plyo", "plyometrics", _DEFAULT_PLYO),
+                                 ("strength", "strength", _DEFAULT_STRENGTH)):
+        low_text, high_text = row.get(f"{prefix}_min"), row.get(f"{prefix}_max")
+        if low_text or high_text:
+            low = _number(low_text) if low_text else default[0]
+            high = _number(high_text) if high_text else default[1]
+            raw[key] = {"sessions_per_week": [low, high]}
     return raw
+
+
+def csv_advice(reason: str) -> str:
+    """A reason whose advice names profile settings, in the CSV roster's own columns."""
+    from planner.explain import PLYO_SETTING, STRENGTH_SETTING
+
+    return (reason.replace(PLYO_SETTING, "the plyo_min column")
+            .replace(STRENGTH_SETTING, "the strength_min column"))
 
 
 # -- file names --------------------------------------------------------------------------------
@@ -227,9 +269,12 @@ class _Task:
 
 
 def _start_worker() -> None:
-    """Pool initializer: the parent handles Ctrl-C (it cancels what has not started); import
-    the solver and read the catalogue once per process, not once per athlete."""
+    """Pool initializer: the parent handles Ctrl-C and a closed terminal (SIGINT and SIGHUP go
+    to the whole process group; the parent ends the workers itself); import the solver and read
+    the catalogue once per process, not once per athlete."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     import planner.generate  # noqa: F401  (OR-Tools)
     from catalog import default_catalog
 
@@ -282,16 +327,16 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
     A bad row ("bad input") or an athlete whose week cannot hold the program ("no plan") is
     recorded with the one-line reason and skipped; existing files of that athlete are left as
     they are. A store already in ``out_dir`` gets a new revision, as with ``generate``.
-    ``jobs`` worker processes (default: the number of CPUs) plan in parallel; ``jobs=1`` (or a
-    single athlete to plan) runs in this process. ``progress(done, total)`` is called as each
-    athlete is finished. ``now`` (UTC) stamps the plans."""
+    ``jobs`` worker processes plan in parallel, at most one per usable core and per athlete
+    (default: one per usable core; ``worker_count``); one runs in this process.
+    ``progress(done, total)`` is called as each athlete is finished. ``now`` (UTC) stamps the
+    plans."""
     from catalog import default_catalog
     from planner.dosing import shortest_session
     from planner.profile import profile_from_dict
 
     started = time.perf_counter()
-    jobs = (os.cpu_count() or 1) if jobs is None else jobs
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise InputError("--jobs", jobs, "a whole number from 1 up")
     entries = read_roster(roster)
     _prepare_out_dir(out_dir)
@@ -300,8 +345,12 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
     results: list[AthleteResult | None] = [None] * total
     done = 0
 
+    from_csv = not roster.is_dir()
+
     def finish(index: int, result: AthleteResult) -> None:
         nonlocal done
+        if from_csv and result.reason:
+            result = replace(result, reason=csv_advice(result.reason))
         results[index] = result
         done += 1
         if progress is not None:
@@ -321,16 +370,17 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
         tasks.append(_Task(index, name, profile, out_dir / f"{slug}.db", out_dir / f"{slug}.ics",
                            f"generated from {roster.name}", now))
 
-    if jobs == 1 or len(tasks) <= 1:
+    workers, capped = worker_count(jobs, len(tasks))
+    if workers == 1:
         for task in tasks:
             finish(*_plan_one(task))
     else:
-        _run_pool(tasks, min(jobs, len(tasks)), finish)
+        _run_pool(tasks, workers, finish)
 
     final = tuple(r for r in results if r is not None)
     summary = out_dir / SUMMARY_NAME
     _write_summary(summary, final)
-    return BatchSummary(final, time.perf_counter() - started, summary)
+    return BatchSummary(final, time.perf_counter() - started, summary, workers, capped)
 
 
 def _run_pool(tasks: list[_Task], workers: int,
@@ -350,6 +400,13 @@ def _run_pool(tasks: list[_Task], workers: int,
             for future in finished:
                 finish(*future.result())
     except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Ctrl-C, SIGTERM, SIGHUP (raised here as KeyboardInterrupt by the CLI) or a failure:
+        # nothing new starts, the workers are ended (an athlete being planned keeps its
+        # previous files: each store change is one transaction, each file replaced whole), and
+        # they are waited for, so that no process of ours outlives this one.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.terminate()
+        pool.shutdown(wait=True)
         raise
     pool.shutdown(wait=True)

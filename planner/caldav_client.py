@@ -5,8 +5,10 @@ and never holds the password."""
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from planner.errors import InputError, RemoteError
@@ -17,6 +19,72 @@ if TYPE_CHECKING:
 
 #: Seconds to wait for the server to connect or answer one request.
 TIMEOUT_S = 20
+#: Seconds the whole exchange may take: every request of one sync or of one busy-time read.
+#: A server that answers one byte at a time never trips the per-request timeout; this ends it.
+#: Judgement call: a sync of a 52-week plan is about 300 requests, well inside two minutes on
+#: any server that works.
+DEADLINE_S = 120.0
+#: Bytes one answer may hold. A calendar of ten years of events is a few MB; an answer without
+#: end would otherwise grow the process until the system kills it.
+MAX_RESPONSE_BYTES = 50_000_000
+
+
+class _Abort(BaseException):
+    """Ends the exchange from inside the HTTP library. A BaseException, so that no library
+    code catching Exception can swallow it."""
+
+
+class _DeadlinePassed(_Abort):
+    pass
+
+
+class _TooBig(_Abort):
+    pass
+
+
+class _Deadline:
+    """Raise ``_DeadlinePassed`` wherever the program is once ``seconds`` have passed (an
+    interval timer and SIGALRM: a blocking read is interrupted too). Only in the main thread of
+    a platform with ``setitimer``; elsewhere only the per-request timeout applies."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.armed = False
+        self.previous: Any = None
+
+    def __enter__(self) -> None:
+        if not hasattr(signal, "setitimer") or (
+                threading.current_thread() is not threading.main_thread()):
+            return
+        self.previous = signal.signal(signal.SIGALRM, self._expire)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        self.armed = True
+
+    def _expire(self, signum: int, frame: object) -> None:
+        raise _DeadlinePassed
+
+    def __exit__(self, *exc: object) -> None:
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+            self.armed = False
+
+
+def _bounded_body(response: Any, **_: Any) -> Any:
+    """A response hook: read the body now, refusing it past ``MAX_RESPONSE_BYTES`` (by its
+    Content-Length before reading, else as it arrives), so the library never holds more."""
+    length = str(response.headers.get("Content-Length") or "")
+    if length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
+        raise _TooBig
+    chunks, size = [], 0
+    for chunk in response.iter_content(65536):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise _TooBig
+        chunks.append(chunk)
+    response._content = b"".join(chunks)      # what ``response.content`` would have read
+    response._content_consumed = True
+    return response
 
 
 def check_url(url: str) -> None:
@@ -87,9 +155,17 @@ def dav_client(url: str, user: str, password: str) -> Iterator[DAVClient]:
 
     where = shown_url(url)
     try:
-        with DAVClientClass(url=url, username=user or None, password=password,
-                            timeout=TIMEOUT_S, enable_rfc6764=False) as client:
+        with _Deadline(DEADLINE_S), DAVClientClass(
+                url=url, username=user or None, password=password, timeout=TIMEOUT_S,
+                enable_rfc6764=False) as client:
+            client.session.hooks["response"].append(_bounded_body)
             yield client
+    except _DeadlinePassed:
+        _fail(where, password, f"the exchange did not finish within {DEADLINE_S:g} s (the "
+                               "server is too slow or has stalled)")
+    except _TooBig:
+        _fail(where, password, f"an answer was over {MAX_RESPONSE_BYTES / 1e6:g} MB; it was "
+                               "not read")
     except RemoteError as exc:
         if password and password in str(exc):
             raise RemoteError(str(exc).replace(password, "***")) from None
@@ -107,6 +183,10 @@ def dav_client(url: str, user: str, password: str) -> Iterator[DAVClient]:
         _fail(where, password, f"cannot reach the server ({_connection_reason(exc)})")
     except (ValueError, SyntaxError) as exc:   # icalendar or lxml choking on the server's answer
         _fail(where, password, f"the server's answer is not CalDAV ({_first_line(exc)})")
+    except (AttributeError, TypeError, KeyError, IndexError, AssertionError) as exc:
+        # caldav reading an answer of the wrong shape (an empty 207, a missing element)
+        _fail(where, password, f"the server's answer is not valid CalDAV ({type(exc).__name__}"
+                               f": {_first_line(exc)})")
 
 
 def open_calendar(client: DAVClient, name: str, where: str, create: bool) -> DAVCalendar:
@@ -114,11 +194,11 @@ def open_calendar(client: DAVClient, name: str, where: str, create: bool) -> DAV
     else a RemoteError that lists the calendars there are."""
     # RFC 4918: a DAV resource lists its compliance classes in the answer to OPTIONS. Ask the
     # given URL first, then the principal (SOGo lists calendar-access only there).
-    classes = _dav_classes(client, str(client.url))
+    classes = _dav_classes(client, str(client.url), where)
     if "calendar-access" not in classes:
         if not classes:
             raise remote_error(where, "this is not a CalDAV server (its answer has no DAV header)")
-        if "calendar-access" not in _dav_classes(client, str(client.get_principal().url)):
+        if "calendar-access" not in _dav_classes(client, str(client.get_principal().url), where):
             raise remote_error(where, "this is a WebDAV server without CalDAV (no calendar-access)")
     principal = client.get_principal()
     calendars = cast("list[DAVCalendar]", principal.get_calendars())
@@ -139,6 +219,17 @@ def open_calendar(client: DAVClient, name: str, where: str, create: bool) -> DAV
                              "create it yourself or use an existing one") from None
 
 
-def _dav_classes(client: DAVClient, url: str) -> str:
+def _dav_classes(client: DAVClient, url: str, where: str) -> str:
+    """The DAV compliance classes the server lists for ``url``. A server error (5xx) is said to
+    be one, not taken for a server without CalDAV."""
     response = client.options(url)
-    return str(response.headers.get("DAV") or "")
+    status = int(response.status or 0)
+    reason = _first_line(getattr(response, "reason", "") or "")
+    if status >= 500:
+        raise remote_error(where, f"the server failed ({status} {reason}".rstrip()
+                           + "); try again later or tell its administrator")
+    classes = str(response.headers.get("DAV") or "")
+    if status >= 400 and not classes:
+        raise remote_error(where, f"the server refused the request ({status} {reason}".rstrip()
+                           + "); check the address")
+    return classes

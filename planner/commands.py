@@ -15,6 +15,7 @@ from planner.dosing import shortest_session
 from planner.errors import InputError
 from planner.export.files import check_writable, write_atomic
 from planner.export.formats import FORMATS, render, write_plan
+from planner.logbook import _plan_end
 from planner.plan import Plan, Session
 from planner.profile import Profile, load_profile
 from planner.store import Revision, open_store
@@ -111,44 +112,14 @@ def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> byt
     return render(plan, fmt, google)
 
 
-def parse_day(raw: str, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise InputError(field, raw, "a date like 2027-01-13") from None
-
-
-def _plan_end(plan: Plan) -> dt.date:
-    return plan.start + dt.timedelta(days=7 * plan.weeks - 1)
-
-
 def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
            now: dt.datetime) -> list[Session]:
-    """Log sessions as done or missed. Every date is checked before anything is written."""
-    from zoneinfo import ZoneInfo
+    """Log sessions as done (as prescribed) or missed; see ``planner.logbook`` for the rest."""
+    from planner import logbook
 
-    with open_store(db) as store:
-        plan = store.current()[0]
-        tz = ZoneInfo(plan.timezone)
-        by_day = {s.start.astimezone(tz).date(): s for s in plan.sessions}
-        found: list[Session] = []
-        for raw in raw_days:
-            day = parse_day(raw, "DATE")
-            if not plan.start <= day <= _plan_end(plan):
-                raise InputError("DATE", raw, f"a date within the plan, {plan.start} to "
-                                 f"{_plan_end(plan)}")
-            session = by_day.get(day)
-            if session is None:
-                near = sorted(by_day, key=lambda d: abs((d - day).days))[:2]
-                raise InputError("DATE", raw, "a date with a session; the nearest are "
-                                 + " and ".join(f"{d:%a %Y-%m-%d}" for d in sorted(near)))
-            if kind is not None and kind not in session.kinds:
-                raise InputError("--kind", kind, f"the session on {day} holds "
-                                 + ", ".join(session.kinds))
-            found.append(session)
-        store.record(plan.plan_id, [s.start.astimezone(tz).date() for s in found], status, kind,
-                     now)
-    return found
+    logged = (logbook.done(db, raw_days, now) if status == "done"
+              else logbook.missed(db, raw_days, kind, now))
+    return list(logged.sessions)
 
 
 @dataclass(frozen=True)
@@ -156,6 +127,7 @@ class Replan:
     plan: Plan
     saved: bool
     result: Replanned
+    redosed: tuple[str, ...] = ()     # how the log re-dosed the new forecast, in words
 
 
 def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: Path | None,
@@ -168,7 +140,8 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
 
     catalog = default_catalog()
     with open_store(db) as store:
-        plan, stored = store.current()
+        stored = store.current()[1]
+        plan = store.forecast()      # replan the forecast; the log re-doses the result
         if profile_path is not None:
             profile = read_profile(profile_path, catalog)
             if profile.start != plan.start:
@@ -188,12 +161,13 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
         result = solve_again(plan, profile, catalog, store.log(plan.plan_id), intervals,
                              max(day, plan.start), now, keep_end,
                              profile.to_dict() != stored)
-        saved = profile.to_dict() != stored or (result.plan.sessions, result.plan.program_weeks
-                                                 ) != (plan.sessions, plan.program_weeks)
-        new = store.save(result.plan, profile.to_dict(), f"replanned on {day}") if saved else plan
+        from planner.logbook import redose
+
+        new, said, saved = redose(store, store.athlete_log(plan.plan_id), now,
+                                  f"replanned on {day}", result.plan, profile.to_dict())
     if output is not None:
         write_plan(new, output, "ics")
-    return Replan(new, saved, result)
+    return Replan(new, saved, result, said)
 
 
 def marked_plan(db: Path) -> Plan:
@@ -212,8 +186,10 @@ def undo(db: Path) -> Revision:
         return store.undo()
 
 
-def sync(db: Path, url: str, user: str, password: str, calendar: str | None) -> SyncReport:
-    """Make the CalDAV calendar hold exactly the current plan (one resource per session)."""
+def sync(db: Path, url: str, user: str, password: str, calendar: str | None,
+         replace: bool = False) -> SyncReport:
+    """Make the CalDAV calendar hold exactly the current plan (one resource per session),
+    touching only this plan's events; ``replace``: another plan's events there are replaced."""
     from planner.export.ics import session_resources
     from planner.sync import sync_calendar
 
@@ -221,4 +197,32 @@ def sync(db: Path, url: str, user: str, password: str, calendar: str | None) -> 
     resources = session_resources(plan, default_catalog().safety_note)
     return sync_calendar(resources, url=url, user=user, password=password,
                          calendar_name=calendar or f"periodize · {plan.name}",
-                         plan_id=plan.plan_id)
+                         plan_id=plan.plan_id, replace=replace)
+
+
+def sync_google(db: Path, calendar: str | None, client_secret: Path | None) -> SyncReport:
+    """Make periodize's Google calendar hold exactly the current plan (see google_sync): sign
+    in (saved token, else browser consent), create the calendar on first use and remember it."""
+    from planner.google_auth import require_extra
+
+    require_extra()
+    from planner import google_auth, google_sync
+
+    with open_store(db) as store:
+        plan = store.current()[0]
+        key = calendar or ""
+        token = google_auth.token_path()
+        http = google_sync.new_http()
+        with google_sync.transport_errors(), google_auth.refresh_errors(token):
+            creds = google_auth.load_credentials(token, client_secret, http)
+            signed_in = creds.token
+            service = google_sync.calendar_service(creds, http)
+            calendar_id = google_sync.open_calendar(
+                service, store.google_calendar(key), calendar or plan.calendar_name,
+                plan.timezone, follow_name=calendar is None,
+                remember=lambda found: store.remember_google_calendar(key, found))
+            report = google_sync.GoogleSync(service, plan, default_catalog().safety_note,
+                                            calendar_id).run()
+        if creds.token != signed_in:         # refreshed during the sync: keep the new one
+            google_auth.save_token(token, creds)
+    return report

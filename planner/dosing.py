@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from planner.profile import Profile
 
 
+RAMP = 4 / 3   # planner.adapt: a session's jumps climb back after a cut by at most a third;
+               # weekly volume is held by the workload rule (planner.workload)
+
+
 # --- one exercise at one level ------------------------------------------------------------------
 
 
@@ -60,8 +64,8 @@ def dose_seconds(dose: Dose, setup_seconds: int) -> int:
 # --- the blocks of a session -------------------------------------------------------------------
 
 
-def _plyo_doses(catalog: Catalog, level: str, program_week: int, cap: int | None,
-                equipment: frozenset[str] | None) -> list[Dose]:
+def plyo_doses(catalog: Catalog, level: str, program_week: int, cap: int | None,
+               equipment: frozenset[str] | None = None) -> list[Dose]:
     """The jump warm-up drills (ankle hops, the landing drill) and the week's drills, in whole
     sets within the session's contacts (and ``cap``); sets go one at a time to the drill with the
     fewest contacts so far, so the drills share the volume. Done hardest first, after the
@@ -104,6 +108,15 @@ def strength_volume(doses: Sequence[Dose]) -> int:
                for d in doses if d.kind == "strength")
 
 
+def strength_dose(catalog: Catalog, exercise: Exercise, level: int, program_week: int,
+                  equipment: frozenset[str] | None = None, sets: int | None = None) -> Dose:
+    """One strength exercise at ``level`` in a program week: the week sets its sets (the
+    deload's one fewer) unless ``sets`` is given."""
+    tpl, _ = template_week(catalog, program_week)
+    count = max(1, exercise.at(level).sets + tpl.sets_delta) if sets is None else sets
+    return dose_exercise(exercise, level, count, equipment)
+
+
 def _strength_doses(catalog: Catalog, level: str, program_week: int, cap: int | None,
                     equipment: frozenset[str] | None) -> list[Dose]:
     """The four strength exercises at the week's level; under ``cap`` (sets x reps a session)
@@ -119,7 +132,8 @@ def _strength_doses(catalog: Catalog, level: str, program_week: int, cap: int | 
             break
         i = max(movable, key=lambda j: (sets[j] * per_set[j], -j))
         sets[i] -= 1
-    return [dose_exercise(e, stage, n, equipment) for e, n in zip(exercises, sets, strict=True)]
+    return [strength_dose(catalog, e, stage, program_week, equipment, n)
+            for e, n in zip(exercises, sets, strict=True)]
 
 
 def _plain_doses(catalog: Catalog, kind: str) -> list[Dose]:
@@ -143,7 +157,7 @@ def session_doses(catalog: Catalog, level: str, program_week: int, type_key: str
     if has_warmup(type_key, warmup):
         doses += _plain_doses(catalog, "warmup")
     if "plyometrics" in kinds:
-        doses += _plyo_doses(catalog, level, program_week, contacts_cap, equipment)
+        doses += plyo_doses(catalog, level, program_week, contacts_cap, equipment)
     if "strength" in kinds:
         doses += _strength_doses(catalog, level, program_week, strength_cap, equipment)
     doses += _plain_doses(catalog, "stretching")
@@ -180,7 +194,7 @@ def _contacts_of(catalog: Catalog, level: str, equipment: frozenset[str] | None,
                  ) -> Callable[[int, int | None], int]:
     def contacts(program_week: int, cap: int | None) -> int:
         return sum(d.foot_contacts or 0
-                   for d in _plyo_doses(catalog, level, program_week, cap, equipment))
+                   for d in plyo_doses(catalog, level, program_week, cap, equipment))
     return contacts
 
 

@@ -44,6 +44,12 @@ class StoreError(PeriodizeError):
     exit_code = 2
 
 
+class MissingExtra(PeriodizeError):
+    """An optional part of periodize is not installed; the message says how to install it."""
+
+    exit_code = 2
+
+
 class RemoteError(PeriodizeError):
     """A calendar server could not be reached or refused a request."""
 

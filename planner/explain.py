@@ -13,21 +13,24 @@ from planner.session_types import TYPES
 if TYPE_CHECKING:
     from planner.model import ModelInput, Rule
 
+#: The profile settings the advice names; a roster in another form (CSV) maps them to its own.
+PLYO_SETTING = "[plyometrics] sessions_per_week"
+STRENGTH_SETTING = "[strength] sessions_per_week"
 _NEEDS = {
     "plyo_volume": (("plyometrics",), "the plyometric block needs {plyo} sessions a week at "
-                    "least 48 h apart", "lower [plyometrics] sessions_per_week"),
+                    "least 48 h apart", f"lower {PLYO_SETTING}"),
     "plyo_recovery": (("plyometrics",), "plyometric sessions need at least 48 h between them",
-                      "lower [plyometrics] sessions_per_week"),
+                      f"lower {PLYO_SETTING}"),
     "strength_volume": (("strength",), "strength work needs {strength} sessions a week",
-                        "lower [strength] sessions_per_week"),
+                        f"lower {STRENGTH_SETTING}"),
     "strength_recovery": (("strength",), "strength sessions need at least 48 h between them "
-                          "(never on consecutive days)", "lower [strength] sessions_per_week"),
+                          "(never on consecutive days)", f"lower {STRENGTH_SETTING}"),
     "strength_before_jumps": (("strength", "plyometrics"), "a jump session may not start "
                               "within 24 h after a strength session ends",
-                              "lower [plyometrics] or [strength] sessions_per_week"),
+                              f"lower {PLYO_SETTING} or {STRENGTH_SETTING}"),
     "quad_rest_day": (("strength", "plyometrics"), "the quads need one day without jumps or "
                       "strength in any three days running",
-                      "lower [plyometrics] or [strength] sessions_per_week"),
+                      f"lower {PLYO_SETTING} or {STRENGTH_SETTING}"),
     "stretching_weekly": (("stretching",), "stretching needs at least one session every week",
                           ""),
 }

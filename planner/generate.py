@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog import Catalog
-from planner.availability import candidates
+from planner.availability import candidates, slots
 from planner.dosing import dosed_session, durations, load_caps
 from planner.errors import NoPlanPossible
 from planner.model import W_HABIT, Key, ModelInput
 from planner.plan import Plan, plan_identity, session_uid
 from planner.profile import Profile
 from planner.program import Demand, demand
+from planner.pruning import prune
 from planner.solve import Progress, SolveStats, solve
 from planner.validate import verify
 
@@ -32,7 +33,11 @@ def typical_week(profile: Profile, minutes: dict[str, int], demands: Sequence[De
                  ) -> frozenset[Key]:
     """Stage one: the week the athlete will get used to, solved on the bare windows (no busy
     time) as a cycle, for the busiest week's targets. Empty when even that cannot be placed: the
-    full model then explains why."""
+    full model then explains why.
+
+    Its candidates are not pruned (``planner.pruning``): the week is small (7 days), and among
+    equally good typical weeks the one the solver picks depends on the model's shape, so pruning
+    here would change plans that need not change (a judgement call)."""
     days = range(7)
     busiest = Demand(1, 1, max((d.plyo for d in demands), key=lambda t: t[2]),
                      max((d.strength for d in demands), key=lambda t: t[2]))
@@ -58,10 +63,10 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
     minutes = durations(catalog, profile)
     demands = [demand(catalog, w, w, profile.plyo_range, profile.strength_range)
                for w in range(1, profile.weeks + 1)]
-    pattern = typical_week(profile, minutes, demands)
-    data = ModelInput(start=profile.start, candidates=candidates(profile, minutes, busy),
-                      durations=minutes, demands=demands,
-                      reference=habit_reference(pattern, profile.weeks),
+    reference = habit_reference(typical_week(profile, minutes, demands), profile.weeks)
+    data = ModelInput(start=profile.start,
+                      candidates=prune(slots(profile, minutes, busy), reference),
+                      durations=minutes, demands=demands, reference=reference,
                       change_weights=dict.fromkeys(range(1, profile.weeks + 1), W_HABIT))
     chosen, stats = solve(data, progress=progress)
     contacts, strength = load_caps(catalog, profile, chosen, range(1, profile.weeks + 1))
@@ -92,7 +97,14 @@ def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | No
     intervals = read_busy(profile, busy)
     plan, stats = build_plan(profile, catalog, intervals, now, progress)
     with open_store(db, create=True) as store:
-        plan = store.save(plan, profile.to_dict(), note)
+        # The forecast re-dosed by what the athlete already logged for this plan (if anything).
+        from catalog.monitoring import default_monitoring
+        from planner.adapt import adapted
+
+        redosed = adapted(plan, profile, catalog, default_monitoring(),
+                          store.athlete_log(plan.plan_id))
+        plan = store.save(redosed, profile.to_dict(), note,
+                          forecast=plan if redosed.sessions != plan.sessions else None)
     if output is not None:
         write_plan(plan, output, "ics")
     return plan, stats

@@ -72,6 +72,7 @@ class Session:
     stamp: dt.datetime            # UTC time of the last change (DTSTAMP)
     rpe: int
     exercises: tuple[Dose, ...]
+    notes: tuple[str, ...] = ()   # why the log re-dosed it, and red-flag advice, in words
 
     @property
     def minutes(self) -> int:
@@ -143,6 +144,7 @@ def _session_dict(s: Session) -> dict[str, Any]:
              "rest_seconds": d.rest_seconds}
             for d in s.exercises
         ],
+        "notes": list(s.notes),
     }
 
 
@@ -160,6 +162,7 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
             status=s["status"], sequence=s["sequence"],
             stamp=dt.datetime.fromisoformat(s["stamp"]), rpe=s["rpe"],
             exercises=tuple(Dose(**e) for e in s["exercises"]),
+            notes=tuple(s.get("notes", ())),
         )
         for s in data["sessions"]
     )

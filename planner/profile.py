@@ -23,7 +23,7 @@ _CALDAV_KEYS = ("url", "user", "calendar")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy", "busy_caldav",
              "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength",
-             "equipment")
+             "equipment", "cleared_to_jump")
 STEP_HEIGHTS = (10, 15, 20, 25)       # cm: the catalogue's step-down heights
 BOX_HEIGHTS = (20, 30, 45, 60)        # cm: the catalogue's box-jump heights
 _EQUIPMENT_FLAGS = {"bench": "bench", "band": "band", "dumbbells": "dumbbells",
@@ -74,6 +74,7 @@ class Profile:
     plyo_range: tuple[int, int] = (2, 3)
     strength_range: tuple[int, int] = (2, 3)
     equipment: frozenset[str] | None = None   # catalogue names; None: no list given (all)
+    cleared_to_jump: bool = True      # False: rehab first, no jumps until a passed screen
 
     @property
     def tz(self) -> ZoneInfo:
@@ -110,6 +111,8 @@ class Profile:
                 "steps_cm": [h for h in STEP_HEIGHTS if f"step-{h}" in self.equipment],
                 "boxes_cm": [h for h in BOX_HEIGHTS if f"box-{h}" in self.equipment],
                 **{key: name in self.equipment for key, name in _EQUIPMENT_FLAGS.items()}}
+        if not self.cleared_to_jump:
+            data["cleared_to_jump"] = False
         return data
 
 
@@ -264,6 +267,7 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
         plyo_range=_session_range(raw, "plyometrics", 0, 3, (2, 3)),
         strength_range=_session_range(raw, "strength", 0, 3, (2, 3)),
         equipment=_equipment(raw),
+        cleared_to_jump=take(raw, "cleared_to_jump", bool, "", True),
     )
 
 

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from catalog import Catalog
-from planner.availability import Candidate, candidates
+from planner.availability import Candidate, slots
 from planner.dosing import dosed_session, durations, load_caps, strength_volume
 from planner.errors import InputError
 from planner.model import W_CHANGE, W_CHANGE_LATER, W_HABIT, History, Key, ModelInput
 from planner.plan import Plan, Session, session_uid
 from planner.profile import Profile
 from planner.program import demand
+from planner.pruning import prune
 from planner.session_types import TYPES
 from planner.solve import SolveStats, solve
 from planner.validate import verify
@@ -202,19 +203,22 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
 
     minutes = durations(catalog, profile, max(plan.program_weeks or (plan.weeks,)))
     recent = today - dt.timedelta(days=7)
+    history = [History((s.start.astimezone(tz).date() - plan.start).days, s.start, s.session_type,
+                       s.end)
+               for s in past if s.status == "done" and s.start.astimezone(tz).date() >= recent]
+    reference = _reference(plan, future, weeks, tz)
     data = ModelInput(
         start=plan.start,
-        candidates=candidates(profile, minutes, busy, range(first_free, 7 * weeks)),
+        candidates=prune(slots(profile, minutes, busy, range(first_free, 7 * weeks)), reference,
+                         history),
         durations=minutes,
         demands=[demand(catalog, w, resume.program_weeks[w - 1], profile.plyo_range,
                         profile.strength_range) for w in range(current_week, weeks + 1)],
         first_free_day=first_free,
-        history=[History((s.start.astimezone(tz).date() - plan.start).days, s.start,
-                         s.session_type, s.end)
-                 for s in past if s.status == "done" and s.start.astimezone(tz).date() >= recent],
+        history=history,
         relaxed_weeks=(frozenset({current_week}) if first_free > 7 * (current_week - 1)
                        else frozenset()),
-        reference=_reference(plan, future, weeks, tz),
+        reference=reference,
         change_weights={w: weight(w) for w in range(current_week, weeks + 1)})
     chosen, stats = solve(data)
 

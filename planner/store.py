@@ -20,7 +20,7 @@ from planner.errors import InputError, StoreError
 from planner.plan import Plan, plan_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -41,6 +41,41 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         kind TEXT,
         recorded TEXT NOT NULL,
         UNIQUE (plan_id, day)
+    );
+    """,
+    2: """
+    CREATE TABLE google_calendars (
+        name TEXT PRIMARY KEY,
+        calendar_id TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );
+    """,
+    # How a session went (issue 13): effort (CR-10), worst pain during (0-10), the strength
+    # exercises whose level rule was not met (JSON list of ids); the morning-after pain checks;
+    # readiness screens; and, per revision re-dosed from the log, the forecast it was made from.
+    3: """
+    ALTER TABLE log ADD COLUMN rpe INTEGER CHECK (rpe BETWEEN 0 AND 10);
+    ALTER TABLE log ADD COLUMN pain INTEGER CHECK (pain BETWEEN 0 AND 10);
+    ALTER TABLE log ADD COLUMN not_met TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE morning (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        pain INTEGER NOT NULL CHECK (pain BETWEEN 0 AND 10),
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day)
+    );
+    CREATE TABLE screens (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        passed INTEGER NOT NULL CHECK (passed IN (0, 1)),
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day)
+    );
+    CREATE TABLE forecasts (
+        number INTEGER PRIMARY KEY,
+        plan TEXT NOT NULL
     );
     """,
 }
@@ -67,10 +102,30 @@ class Revision:
 
 
 @dataclass(frozen=True)
+class GoogleCalendar:
+    """A Google calendar periodize created: its id and the title periodize last gave it."""
+
+    calendar_id: str
+    summary: str
+
+
+@dataclass(frozen=True)
 class LogEntry:
     day: dt.date
     status: str
     kind: str | None
+    rpe: int | None = None            # session effort, CR-10
+    pain: int | None = None           # worst knee or thigh pain during, 0-10
+    not_met: tuple[str, ...] = ()     # exercise ids whose level rule was not met
+
+
+@dataclass(frozen=True)
+class AthleteLog:
+    """Everything the athlete said about one plan, by local date."""
+
+    sessions: tuple[LogEntry, ...] = ()
+    mornings: tuple[tuple[dt.date, int], ...] = ()    # (morning, pain 0-10)
+    screens: tuple[tuple[dt.date, bool], ...] = ()    # (day, passed)
 
 
 #: Seconds to wait for another program (another periodize) to finish with the store.
@@ -138,7 +193,11 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error (or interruption)."""
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error (or interruption). Inside an
+        open transaction it joins it: a log entry and the revision it causes commit together."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -178,8 +237,24 @@ class Store:
         return replace(plan, sessions=sessions)
 
     @_guarded
-    def save(self, plan: Plan, profile: dict[str, Any], note: str) -> Plan:
-        """Store ``plan`` as the next revision (numbered here) and return it with that number."""
+    def forecast(self) -> Plan:
+        """The current revision before the log re-dosed it (the plan itself if it was not)."""
+        plan = self.current()[0]
+        row = self.db.execute("SELECT plan FROM forecasts WHERE number = ?",
+                              (plan.revision,)).fetchone()
+        if row is None:
+            return plan
+        try:
+            return plan_from_dict(json.loads(row["plan"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{self.path}: revision {plan.revision} is damaged ({exc})"
+                             ) from None
+
+    @_guarded
+    def save(self, plan: Plan, profile: dict[str, Any], note: str,
+             forecast: Plan | None = None) -> Plan:
+        """Store ``plan`` as the next revision (numbered here) and return it with that number.
+        ``forecast``: the plan before the log re-dosed it, kept for the next re-dosing."""
         with self.transaction() as db:
             last = db.execute("SELECT COALESCE(MAX(number), 0) FROM revisions").fetchone()[0]
             db.execute("DELETE FROM revisions WHERE undone = 1")
@@ -189,6 +264,10 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (plan.plan_id, last + 1, plan.created.isoformat(), note,
                  json.dumps(profile, sort_keys=True), json.dumps(numbered.to_dict())))
+            db.execute("DELETE FROM forecasts WHERE number > ?", (last,))
+            if forecast is not None:
+                db.execute("INSERT INTO forecasts (number, plan) VALUES (?, ?)",
+                           (last + 1, json.dumps(replace(forecast, revision=last + 1).to_dict())))
         return numbered
 
     @_guarded
@@ -219,20 +298,77 @@ class Store:
     # -- log -------------------------------------------------------------------------------------
     @_guarded
     def log(self, plan_id: str) -> list[LogEntry]:
-        rows = self.db.execute("SELECT day, status, kind FROM log WHERE plan_id = ? ORDER BY day",
-                               (plan_id,)).fetchall()
-        return [LogEntry(dt.date.fromisoformat(r["day"]), r["status"], r["kind"]) for r in rows]
+        rows = self.db.execute("SELECT day, status, kind, rpe, pain, not_met FROM log "
+                               "WHERE plan_id = ? ORDER BY day", (plan_id,)).fetchall()
+        try:
+            return [LogEntry(dt.date.fromisoformat(r["day"]), r["status"], r["kind"], r["rpe"],
+                             r["pain"], tuple(json.loads(r["not_met"]))) for r in rows]
+        except (ValueError, TypeError) as exc:
+            raise StoreError(f"{self.path}: the log is damaged ({exc})") from None
+
+    @_guarded
+    def athlete_log(self, plan_id: str) -> AthleteLog:
+        """Sessions, morning pain checks and readiness screens, each in date order."""
+        mornings = self.db.execute("SELECT day, pain FROM morning WHERE plan_id = ? "
+                                   "ORDER BY day", (plan_id,)).fetchall()
+        screens = self.db.execute("SELECT day, passed FROM screens WHERE plan_id = ? "
+                                  "ORDER BY day", (plan_id,)).fetchall()
+        try:
+            return AthleteLog(
+                tuple(self.log(plan_id)),
+                tuple((dt.date.fromisoformat(r["day"]), int(r["pain"])) for r in mornings),
+                tuple((dt.date.fromisoformat(r["day"]), bool(r["passed"])) for r in screens))
+        except (ValueError, TypeError) as exc:
+            raise StoreError(f"{self.path}: the log is damaged ({exc})") from None
 
     @_guarded
     def record(self, plan_id: str, days: list[dt.date], status: str, kind: str | None,
-               now: dt.datetime) -> None:
-        """Record that the sessions on ``days`` were done or missed (the latest word wins)."""
+               now: dt.datetime, rpe: int | None = None, pain: int | None = None,
+               not_met: tuple[str, ...] = ()) -> None:
+        """Record that the sessions on ``days`` were done or missed (the latest word wins), with
+        how they went."""
         with self.transaction() as db:
             db.executemany(
-                "INSERT INTO log (plan_id, day, status, kind, recorded) VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO log (plan_id, day, status, kind, recorded, rpe, pain, not_met) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (plan_id, day) DO UPDATE SET status = excluded.status, "
-                "kind = excluded.kind, recorded = excluded.recorded",
-                [(plan_id, d.isoformat(), status, kind, now.isoformat()) for d in days])
+                "kind = excluded.kind, recorded = excluded.recorded, rpe = excluded.rpe, "
+                "pain = excluded.pain, not_met = excluded.not_met",
+                [(plan_id, d.isoformat(), status, kind, now.isoformat(), rpe, pain,
+                  json.dumps(list(not_met))) for d in days])
+
+    @_guarded
+    def record_morning(self, plan_id: str, day: dt.date, pain: int, now: dt.datetime) -> None:
+        """The morning-after pain check on ``day`` (the latest word wins)."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO morning (plan_id, day, pain, recorded) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (plan_id, day) DO UPDATE SET pain = excluded.pain, "
+                       "recorded = excluded.recorded",
+                       (plan_id, day.isoformat(), pain, now.isoformat()))
+
+    @_guarded
+    def record_screen(self, plan_id: str, day: dt.date, passed: bool, now: dt.datetime) -> None:
+        """A readiness screen on ``day``, passed or not (the latest word wins)."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO screens (plan_id, day, passed, recorded) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (plan_id, day) DO UPDATE SET passed = excluded.passed, "
+                       "recorded = excluded.recorded",
+                       (plan_id, day.isoformat(), int(passed), now.isoformat()))
+
+    # -- Google calendars ------------------------------------------------------------------------
+    # Keyed by the --calendar name asked for ('' for the plan's own calendar); the id is Google's.
+    @_guarded
+    def google_calendar(self, name: str) -> GoogleCalendar | None:
+        row = self.db.execute("SELECT calendar_id, summary FROM google_calendars WHERE name = ?",
+                              (name,)).fetchone()
+        return None if row is None else GoogleCalendar(row["calendar_id"], row["summary"])
+
+    @_guarded
+    def remember_google_calendar(self, name: str, calendar: GoogleCalendar) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO google_calendars (name, calendar_id, summary) VALUES (?, ?, ?) "
+                       "ON CONFLICT (name) DO UPDATE SET calendar_id = excluded.calendar_id, "
+                       "summary = excluded.summary", (name, calendar.calendar_id, calendar.summary))
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:

@@ -1,11 +1,17 @@
-"""Push a plan's events into one calendar on a CalDAV server, touching only what changed.
+"""Push a plan's events into one calendar on a CalDAV server, touching only what changed and
+only what this plan wrote.
 
 The plan's events are stored one per resource (CalDAV refuses several events in one PUT), each
-tagged ``X-PERIODIZE-PLAN``. A sync makes the calendar hold exactly the plan's events: new ones
-are created, changed ones are written over their old resource, events of any earlier plan that
-the new plan no longer holds are deleted, and everything else - above all the user's own events,
-which carry no ``X-PERIODIZE-PLAN`` - is left alone. A second sync with the same plan sends no
-request that changes anything.
+stamped ``X-PERIODIZE-PLAN:<plan id>``. A sync makes the calendar hold exactly the plan's
+events: new ones are created, changed ones are written over their old resource, and this plan's
+events that it no longer holds are deleted. Nothing else is touched: the user's own events carry
+no ``X-PERIODIZE-PLAN``, and a calendar holding another plan's events is refused (nothing is
+changed) unless ``replace`` is given, which replaces that plan with this one. A second sync
+with the same plan sends no request that changes anything.
+
+Every check is made before the first write. A sync that fails part way (the server goes away, a
+write is refused) leaves some resources written and others not yet; each resource is whole
+(one PUT), and the next sync compares the calendar afresh and completes it.
 """
 
 from __future__ import annotations
@@ -60,11 +66,11 @@ class _Found:
     obj: DAVEvent
     events: list[Component]          # its VEVENTs
     uids: frozenset[str]
-    ours: bool                       # some VEVENT in it carries X-PERIODIZE-PLAN
+    plans: frozenset[str]            # the X-PERIODIZE-PLAN values of its VEVENTs (none: user's)
 
 
 def sync_calendar(resources: Mapping[str, bytes], *, url: str, user: str, password: str,
-                  calendar_name: str, plan_id: str) -> SyncReport:
+                  calendar_name: str, plan_id: str, replace: bool = False) -> SyncReport:
     """Make the calendar named ``calendar_name`` hold exactly the events in ``resources``.
 
     ``resources`` maps each UID to a complete iCalendar object holding one VEVENT with that UID
@@ -75,8 +81,11 @@ def sync_calendar(resources: Mapping[str, bytes], *, url: str, user: str, passwo
     For each UID: no event with it on the server -> PUT as a new resource (created); an event
     with it whose content differs -> PUT over that same resource URL (updated); the same content
     -> no request (unchanged). The bytes given are PUT unchanged, so SEQUENCE is ours, never
-    bumped by the library. Events on the server that carry ``X-PERIODIZE-PLAN`` (of any plan)
-    and whose UID is not in ``resources`` are deleted; events without it are never touched.
+    bumped by the library. Events on the server stamped ``X-PERIODIZE-PLAN:<plan_id>`` whose UID
+    is not in ``resources`` are deleted; events without the stamp are never touched.
+
+    Events stamped with another plan's id: the sync is refused (RemoteError, nothing changed)
+    unless ``replace``, which deletes them (and overwrites one holding a UID of ours).
 
     "Same content" rule: both sides are parsed with icalendar and their VEVENTs compared
     property by property, each property rendered as its content line (value and parameters,
@@ -88,10 +97,11 @@ def sync_calendar(resources: Mapping[str, bytes], *, url: str, user: str, passwo
     rewrite them; the TZID on DTSTART/DTEND is compared).
 
     An event on the server with one of our UIDs but no ``X-PERIODIZE-PLAN`` belongs to the user
-    and is not overwritten: RemoteError. So is every server failure - unreachable (connection
-    refused, unknown host, no answer within ``TIMEOUT_S``), authentication refused, not a CalDAV
-    server, calendar creation or a write refused - with a one-line message that names the URL
-    and never the password. A URL that is not http(s) is an InputError.
+    and is not overwritten: RemoteError, before anything is written. So is every server
+    failure - unreachable (connection refused, unknown host, no answer within ``TIMEOUT_S``),
+    authentication refused, not a CalDAV server, calendar creation or a write refused - with a
+    one-line message that names the URL and never the password. A URL that is not http(s)
+    is an InputError.
     """
     check_url(url)
     wanted = {uid: _parse_resource(uid, data, plan_id) for uid, data in resources.items()}
@@ -105,22 +115,21 @@ def sync_calendar(resources: Mapping[str, bytes], *, url: str, user: str, passwo
             raise remote_error(where, f"the calendar {calendar_name!r} has no address")
         home = calendar.url
         found = _list_events(calendar)
+        mine = [f for f in found if f.plans == {plan_id}]
+        others = [f for f in found if f.plans and f.plans != {plan_id}]
+        _refuse_unless_safe(found, others, wanted.keys(), replace, calendar_name, where)
         by_uid: dict[str, list[_Found]] = {}
-        for item in found:
+        for item in mine + (others if replace else []):
             for uid in item.uids:
                 by_uid.setdefault(uid, []).append(item)
 
         created: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
+        written: set[str] = set()                 # resource URLs kept (PUT over or unchanged)
         for uid in sorted(wanted):
             data, ours = resources[uid], wanted[uid]
             on_server = sorted(by_uid.get(uid, []), key=lambda f: str(f.obj.url))
-            foreign = [f for f in on_server if not f.ours]
-            if foreign:
-                raise remote_error(where, f"calendar {calendar_name!r} already holds an event "
-                                     f"with UID {uid!r} that periodize did not write; it "
-                                     "is left alone: remove it or use another calendar")
             if not on_server:
                 event = DAVEventClass(client=client, parent=calendar,
                                       url=home.join(_resource_name(uid)))
@@ -128,8 +137,10 @@ def sync_calendar(resources: Mapping[str, bytes], *, url: str, user: str, passwo
                 created.append(uid)
                 continue
             target, extra = on_server[0], on_server[1:]
+            written.add(str(target.obj.url))
             for duplicate in extra:          # same UID twice: keep one resource only
                 duplicate.obj.delete()
+                written.add(str(duplicate.obj.url))
             if not extra and same_content(ours, target.events):
                 unchanged.append(uid)
                 continue
@@ -138,12 +149,30 @@ def sync_calendar(resources: Mapping[str, bytes], *, url: str, user: str, passwo
             updated.append(uid)
 
         deleted: set[str] = set()
-        for item in found:
-            if item.ours and item.uids and not item.uids & wanted.keys():
+        for item in mine + (others if replace else []):
+            if item.uids and str(item.obj.url) not in written:
                 item.obj.delete()
-                deleted.update(item.uids)
+                deleted.update(item.uids - wanted.keys())
     return SyncReport(created=tuple(created), updated=tuple(updated),
                       deleted=tuple(sorted(deleted)), unchanged=tuple(unchanged))
+
+
+def _refuse_unless_safe(found: list[_Found], others: list[_Found], wanted: Iterable[str],
+                        replace: bool, calendar_name: str, where: str) -> None:
+    """Refuse, before any write, a sync that would touch what this plan did not write."""
+    ours = set(wanted)
+    for item in found:
+        if not item.plans and item.uids & ours:
+            uid = sorted(item.uids & ours)[0]
+            raise remote_error(where, f"calendar {calendar_name!r} already holds an event with "
+                                      f"UID {uid!r} that periodize did not write; nothing was "
+                                      "changed: remove that event or use another calendar")
+    if others and not replace:
+        count = sum(len(item.events) for item in others)
+        raise remote_error(where, f"calendar {calendar_name!r} holds {count} event"
+                                  f"{'s' if count != 1 else ''} of another periodize plan; "
+                                  "nothing was changed: use --replace to replace that plan "
+                                  "with this one, or --calendar to choose another calendar")
 
 
 def _list_events(calendar: DAVCalendar) -> list[_Found]:
@@ -156,7 +185,8 @@ def _list_events(calendar: DAVCalendar) -> list[_Found]:
         except ValueError:
             continue
         uids = frozenset(str(e["UID"]) for e in events if "UID" in e)
-        found.append(_Found(obj, events, uids, any(PLAN_PROPERTY in e for e in events)))
+        plans = frozenset(str(e[PLAN_PROPERTY]) for e in events if PLAN_PROPERTY in e)
+        found.append(_Found(obj, events, uids, plans))
     return found
 
 

@@ -7,8 +7,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import signal
+import socketserver
 import sqlite3
-from collections.abc import Iterator
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import test_robustness
 from click.testing import CliRunner, Result
-from factories import write_profile
+from factories import ROOT, write_profile
 
 import cli
 from planner.busy import MAX_GENERATED, read_busy_text
@@ -324,3 +330,281 @@ def test_a_store_locked_by_another_program_is_busy_not_damaged(
         holder.execute("ROLLBACK")
         holder.close()
     assert run("--db", str(db), "history").exit_code == 0
+
+
+# --- CalDAV servers that stall, never stop, or answer nonsense ----------------------------------
+
+
+class Misbehaving(socketserver.ThreadingTCPServer):
+    """A local HTTP server that misbehaves in one way (``mode``), bounded by byte counts: it
+    stops on its own after ``limit`` bytes of body, so a client that never gives up ends the
+    test with a wrong answer, not a hang. ``sent`` counts the body bytes it sent."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, mode: str, limit: int) -> None:
+        super().__init__(("127.0.0.1", 0), _Misbehave)
+        self.mode, self.limit, self.sent, self.connections = mode, limit, 0, 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/dav/"
+
+
+MALFORMED = b'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"><d:response>'
+
+
+class _Misbehave(socketserver.BaseRequestHandler):
+    server: Misbehaving
+
+    def handle(self) -> None:
+        self.server.connections += 1
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = self.request.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        method = data.split(b" ", 1)[0]
+        server, send = self.server, self.request.sendall
+        dav = b"DAV: 1, 2, calendar-access\r\n"
+        try:
+            if server.mode == "500":
+                send(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n"
+                     b"Connection: close\r\n\r\noops!")
+            elif server.mode in ("malformed", "empty") and method == b"OPTIONS":
+                send(b"HTTP/1.1 200 OK\r\n" + dav + b"Content-Length: 0\r\n\r\n")
+            elif server.mode in ("malformed", "empty"):
+                body = MALFORMED if server.mode == "malformed" else b""
+                send(b"HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\n"
+                     b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+            elif server.mode == "drip":           # one byte at a time, each well inside the
+                send(b"HTTP/1.1 200 OK\r\n" + dav + b"Content-Length: 100000\r\n\r\n")
+                while server.sent < server.limit:    # per-read timeout
+                    send(b" ")
+                    server.sent += 1
+                    time.sleep(0.05)
+            elif server.mode == "endless":
+                send(b"HTTP/1.1 207 Multi-Status\r\n" + dav + b"Transfer-Encoding: chunked\r\n\r\n")
+                block = b"<d:response/>" * 5000
+                while server.sent < server.limit:
+                    send(b"%x\r\n" % len(block) + block + b"\r\n")
+                    server.sent += len(block)
+                send(b"0\r\n\r\n")
+        except OSError:            # the client hung up: what a client that gives up does
+            pass
+
+
+@pytest.fixture
+def misbehaving(request: pytest.FixtureRequest) -> Iterator[Misbehaving]:
+    mode, limit = request.param
+    server = Misbehaving(mode, limit)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def small_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deadline of 1 s (how long to wait for a stalled server, not a limit on periodize's
+    speed: every exchange here fails) and answers of at most 1 MB."""
+    from planner import caldav_client
+
+    monkeypatch.setattr(caldav_client, "DEADLINE_S", 1.0)
+    monkeypatch.setattr(caldav_client, "MAX_RESPONSE_BYTES", 1_000_000)
+    monkeypatch.setenv("PERIODIZE_CALDAV_PASSWORD", "s3cret-pass")
+
+
+SERVERS = [
+    (("drip", 2_000), "the exchange did not finish within 1 s (the server is too slow or has "
+                      "stalled)"),
+    (("endless", 64_000_000), "an answer was over 1 MB; it was not read"),
+    (("malformed", 0), "the server's answer is not CalDAV"),
+    (("empty", 0), "the server's answer is not valid CalDAV (AttributeError"),
+    (("500", 0), "the server failed (500 Internal Server Error); try again later"),
+]
+
+
+@pytest.mark.parametrize(("misbehaving", "words"), SERVERS, indirect=["misbehaving"],
+                         ids=[mode for (mode, _), _ in SERVERS])
+def test_sync_against_a_misbehaving_server_is_one_line_exit_3(
+        misbehaving: Misbehaving, words: str, small_limits: None, stored: Path,
+        tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    db.write_bytes(stored.read_bytes())
+    result = run("--db", str(db), "sync", "--url", misbehaving.url, "--user", "sam")
+    line = one_line(result, 3, f"CalDAV server {misbehaving.url}: {words}")
+    assert "not a CalDAV server" not in line and "s3cret-pass" not in line
+    assert misbehaving.sent < max(misbehaving.limit, 1)      # the client hung up first
+
+
+@pytest.mark.parametrize(("misbehaving", "words"), SERVERS[:2], indirect=["misbehaving"],
+                         ids=["drip", "endless"])
+def test_busy_caldav_against_a_misbehaving_server_is_one_line_exit_3(
+        misbehaving: Misbehaving, words: str, small_limits: None, tmp_path: Path) -> None:
+    profile = write_profile(tmp_path)
+    with profile.open("a", encoding="utf-8") as handle:
+        handle.write(f'\n[[busy_caldav]]\nurl = "{misbehaving.url}"\nuser = "sam"\n'
+                     'calendar = "Work"\n')
+    result = run("--db", str(tmp_path / "s.db"), "generate", str(profile), "-o",
+                 str(tmp_path / "plan.ics"))
+    one_line(result, 3, f"CalDAV server {misbehaving.url}: {words}")
+    assert misbehaving.sent < misbehaving.limit
+    assert not (tmp_path / "plan.ics").exists() and not (tmp_path / "s.db").exists()
+
+
+def test_the_deadline_timer_is_disarmed_after_the_exchange(
+        small_limits: None, stored: Path, tmp_path: Path) -> None:
+    """After a refused exchange no alarm is left to go off later in the program."""
+    import signal
+
+    server = Misbehaving("500", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        run("--db", str(stored), "sync", "--url", server.url, "--user", "sam")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
+
+
+# --- signals: every way of ending periodize ends what it started ------------------------------
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, state) of every process, from /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            table[int(entry.name)] = (int(fields[1]), fields[0])
+    return table
+
+
+def descendants(pid: int) -> set[int]:
+    """The live (not zombie) processes below ``pid``."""
+    table = _processes()
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, state) in table.items():
+            if ppid == parent and state not in "ZX" and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    table = _processes()
+    return {pid for pid in pids if pid in table and table[pid][1] not in "ZX"}
+
+
+def wait_for(condition: Callable[[], bool], what: str, checks: int = 6000) -> None:
+    """Poll ``condition`` a bounded number of times (the pause is only to yield the CPU)."""
+    for _ in range(checks):
+        if condition():
+            return
+        time.sleep(0.01)
+    pytest.fail(f"never saw {what} in {checks} checks")
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+SIGNALS = [(signal.SIGTERM, 143, "Stopped by SIGTERM"), (signal.SIGHUP, 129, "Stopped by SIGHUP"),
+           (signal.SIGINT, 130, "Interrupted")]
+
+
+def _stalled_profile(folder: Path, server: Misbehaving, name: str = "profile") -> Path:
+    """A profile whose busy time comes from ``server``, which stalls: the command is then
+    waiting at a known place when it is signalled."""
+    path = write_profile(folder).rename(folder / f"{name}.toml")
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f'\n[[busy_caldav]]\nurl = "{server.url}"\nuser = "sam"\n'
+                     'calendar = "Work"\n')
+    return path
+
+
+def _signalled(args: list[str], server: Misbehaving, connections: int, sig: signal.Signals,
+               tmp_path: Path) -> tuple[int, str, set[int]]:
+    """Run periodize with ``args`` in a fresh Python, wait until ``server`` holds
+    ``connections`` stalled requests, send ``sig``; return the exit code, stderr and the
+    processes it had started by then."""
+    env = {**os.environ, "PERIODIZE_CALDAV_PASSWORD": "pw", "PERIODIZE_DB": str(tmp_path / "s.db")}
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *args], cwd=tmp_path,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        wait_for(lambda: server.connections >= connections or process.poll() is not None,
+                 f"{connections} requests")
+        started = descendants(process.pid)
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=300)    # a hang guard, not a limit on speed
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, err, started
+
+
+@needs_proc
+@pytest.mark.parametrize(("sig", "code", "words"), SIGNALS, ids=[s.name for s, _, _ in SIGNALS])
+def test_a_signal_to_batch_ends_its_workers_and_resource_tracker(
+        tmp_path: Path, sig: signal.Signals, code: int, words: str) -> None:
+    from planner.batch import usable_cores
+
+    server = Misbehaving("drip", 10**9)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    roster = tmp_path / "squad"
+    roster.mkdir()
+    for name in ("ann", "bob", "cat", "dan"):
+        _stalled_profile(roster, server, name)
+    workers = min(2, usable_cores())
+    try:
+        returncode, err, started = _signalled(
+            ["batch", str(roster), "-o", str(tmp_path / "plans"), "--jobs", "2"], server,
+            workers, sig, tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert returncode == code, err
+    assert err.strip().splitlines()[-1].startswith(f"{words}: athletes already planned keep "
+                                                   "their files"), err
+    assert "Traceback" not in err
+    if workers > 1:
+        assert len(started) >= workers + 1, started     # the workers and the resource tracker
+    wait_for(lambda: not alive(started), "every process batch started end", checks=3000)
+
+
+@needs_proc
+@pytest.mark.parametrize(("sig", "code", "words"), SIGNALS, ids=[s.name for s, _, _ in SIGNALS])
+@pytest.mark.parametrize("command", ["generate", "sync"])
+def test_a_signal_to_generate_or_sync_is_a_clean_stop(
+        tmp_path: Path, stored: Path, command: str, sig: signal.Signals, code: int,
+        words: str) -> None:
+    server = Misbehaving("drip", 10**9)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    db = tmp_path / "s.db"
+    if command == "generate":
+        args = ["generate", str(_stalled_profile(tmp_path, server)), "-o", "plan.ics"]
+    else:
+        db.write_bytes(stored.read_bytes())
+        args = ["sync", "--url", server.url, "--user", "sam"]
+    before = db.read_bytes() if db.exists() else b""
+    try:
+        returncode, err, started = _signalled(args, server, 1, sig, tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert returncode == code, err
+    assert err == f"{words}: the store and files hold the previous plan or the new one, never " \
+                  "part of either.\n"
+    assert (db.read_bytes() if db.exists() else b"") == before
+    assert not (tmp_path / "plan.ics").exists()
+    wait_for(lambda: not alive(started), "every process it started end", checks=3000)

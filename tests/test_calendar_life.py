@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -160,3 +163,55 @@ def test_server_down_is_a_clear_error_and_the_plan_stays(tmp_path: Path) -> None
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1
     assert url.rstrip("/") in result.output and "hunter2-secret" not in result.output
     assert json.dumps(commands.current_plan(db).to_dict()) == before
+
+
+def test_no_password_and_no_terminal_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """A cron job or a pipe: no prompt read from standard input, no GetPassWarning, no
+    "Aborted.", no exit 1 (which means "no plan possible")."""
+    db = tmp_path / "plan.db"
+    run(db, "generate", str(write_profile(tmp_path)), "-o", str(tmp_path / "plan.ics"))
+    env = {k: v for k, v in os.environ.items() if k != "PERIODIZE_CALDAV_PASSWORD"}
+    url = f"http://127.0.0.1:{free_port()}/"
+    done = subprocess.run([sys.executable, "-m", "cli", "--db", str(db), "sync", "--url", url,
+                           "--user", "sam"], cwd=Path(__file__).parent.parent, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("Error: ")
+    assert "PERIODIZE_CALDAV_PASSWORD" in done.stderr and "terminal" in done.stderr
+    assert "Warning" not in done.stderr and "Aborted" not in done.stderr
+
+    in_process = CliRunner().invoke(cli.main, ["--db", str(db), "sync", "--url", url, "--user",
+                                               "sam"], env={"PERIODIZE_CALDAV_PASSWORD": ""})
+    assert in_process.exit_code == 2 and "no terminal" in in_process.output
+
+
+@pytest.mark.caldav
+def test_syncing_another_athletes_plan_into_the_calendar_is_refused(
+        tmp_path: Path, radicale_url: str, caldav_calendar_name: str) -> None:
+    """The bug this guards: one athlete's sync deleted another athlete's whole plan."""
+    sync = ["sync", "--url", radicale_url, "--user", "athlete", "--calendar",
+            caldav_calendar_name]
+    stores = {}
+    for name in ("Sam", "Alex"):
+        folder = tmp_path / name
+        folder.mkdir()
+        stores[name] = folder / "plan.db"
+        generated = run(stores[name], "generate", str(write_profile(folder, name=name)),
+                        "-o", str(folder / "plan.ics"))
+        assert generated.exit_code == 0, generated.output
+    assert run(stores["Sam"], *sync).exit_code == 0
+    sams = {s.uid for s in commands.current_plan(stores["Sam"]).sessions}
+    before = server_events(radicale_url, caldav_calendar_name)
+    assert set(before) == sams
+
+    refused = run(stores["Alex"], *sync)
+    assert refused.exit_code == 3 and refused.output.count("\n") == 1
+    assert "another periodize plan" in refused.output and "--replace" in refused.output
+    assert server_events(radicale_url, caldav_calendar_name).keys() == before.keys()
+
+    replaced = run(stores["Alex"], *sync, "--replace")
+    assert replaced.exit_code == 0, replaced.output
+    alexs = {s.uid for s in commands.current_plan(stores["Alex"]).sessions}
+    assert f"{len(alexs)} created, 0 updated, {len(sams)} deleted" in replaced.output
+    assert set(server_events(radicale_url, caldav_calendar_name)) == alexs

@@ -24,7 +24,10 @@ import cli
 from planner import __version__
 
 ONE_LINE_ERROR = re.compile(r"^Error: (?P<field>[^:]+): '.*' is not accepted; .+$")
-HEAVY = ("ortools", "pandas", "icalendar")
+HEAVY = ("ortools", "pandas", "icalendar",
+         # Google's client libraries (sync --google)
+         "googleapiclient", "google_auth_oauthlib", "google_auth_httplib2", "google.auth",
+         "google.oauth2", "httplib2")
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
@@ -383,7 +386,8 @@ def test_importing_the_cli_loads_no_heavy_library(tmp_path: Path) -> None:
     assert _loaded_after("import cli", tmp_path) == []
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["catalog"], ["show", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["catalog"], ["show", "--help"],
+                                  ["sync", "--google", "--help"]])
 def test_light_commands_load_no_heavy_library(tmp_path: Path, args: list[str]) -> None:
     code = ("import cli, contextlib, io\n"
             "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"

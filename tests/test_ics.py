@@ -197,10 +197,19 @@ def test_description_holds_every_exercise_its_dose_cue_and_the_safety_note(
     events = events_by_uid(calendar)
     for s in example.plan["sessions"]:
         text = str(prop(events[s["uid"]], "DESCRIPTION"))
-        assert safety in text
+        assert all(len(line) <= 80 for line in text.splitlines()), "fits 80 columns"
+        flat = " ".join(text.split())          # lines are wrapped at 80 columns
+        assert safety in flat
+        assert "If a cramp strikes: stop, stretch the muscle gently, massage it" in flat
+        assert "Cramps that keep coming back need a doctor" in flat
         for exercise in s["exercises"]:
-            assert f"{exercise['name']}: {dose_text(exercise)}" in text
-            assert exercise["cue"] in text
+            name, _, level = exercise["name"].partition(": ")
+            shown = (f"{name} · level {exercise['level']}" + (f": {level}" if level else "")
+                     if exercise["kind"] in ("plyometrics", "strength") else name)
+            at = flat.index(f"- {shown} {dose_text(exercise)}")
+            assert " ".join(exercise["cue"].split()) in flat
+            if exercise["sets"] > 1 and exercise["kind"] != "warmup":
+                assert re.match(r"[^-]*?, rest \d+ s between sets", flat[at + 2 + len(shown):])
         if "plyometrics" in s["kinds"]:
             assert f"({s['foot_contacts']} foot contacts)" in text
         # In the order done: static stretching after the jumps.

@@ -16,15 +16,16 @@ ROOT = Path(__file__).parent.parent
 #: module name ending in ".*" stands for a package and everything in it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cli", ("cli",)),
-    ("commands", ("planner.commands",)),
+    ("commands", ("planner.commands", "planner.logbook")),
     ("workflows", ("planner.generate", "planner.replan", "planner.batch", "planner.sync",
-                   "planner.views.*")),
+                   "planner.google_sync", "planner.views.*")),
     ("stages", ("planner.profile", "planner.availability", "planner.busy", "planner.busy_caldav",
-                "planner.busy_sources", "planner.caldav_client", "planner.program",
-                "planner.dosing", "planner.workload", "planner.model", "planner.solve",
-                "planner.explain", "planner.validate")),
+                "planner.busy_sources", "planner.caldav_client", "planner.google_auth",
+                "planner.program", "planner.dosing", "planner.workload", "planner.adapt",
+                "planner.model", "planner.pruning",
+                "planner.solve", "planner.explain", "planner.validate")),
     ("data", ("planner.plan", "planner.session_types", "planner.store", "planner.export.*",
-              "planner.strict_toml", "planner.reading", "catalog")),
+              "planner.strict_toml", "planner.reading", "catalog", "catalog.monitoring")),
     ("base", ("planner", "planner.errors")),
 )
 OURS = ("cli", "planner", "catalog")

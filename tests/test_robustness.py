@@ -22,7 +22,7 @@ import cli
 from catalog import default_catalog
 from planner.busy import MAX_BUSY_BYTES
 from planner.dosing import shortest_session
-from planner.store import open_store
+from planner.store import SCHEMA_VERSION, open_store
 
 SHORTEST = shortest_session(default_catalog())   # minutes, computed from the catalogue
 
@@ -374,8 +374,8 @@ def _damaged_text(db: Path) -> None:
 BAD_STORES: dict[str, tuple[Callable[[Path], None], str]] = {
     "text-file": (_text_file, "not a readable periodize store (file is not a database)"),
     "other-app": (_other_app, "not a periodize plan store; nothing was changed"),
-    "newer-schema": (_newer, "made by a newer periodize (schema 99; this one reads up to 1); "
-                             "upgrade periodize"),
+    "newer-schema": (_newer, "made by a newer periodize (schema 99; this one reads up to "
+                             f"{SCHEMA_VERSION}); upgrade periodize"),
     "damaged-page": (_damaged_page, "the store is damaged ("),   # then "restore a backup"
     "damaged-header": (_damaged_header, "not a readable periodize store"),
     "damaged-text": (_damaged_text, "the store cannot be used (Could not decode to UTF-8"),

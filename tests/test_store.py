@@ -25,7 +25,9 @@ import cli
 from planner import store as store_module
 from planner.errors import InputError, StoreError
 from planner.plan import Plan
-from planner.store import APPLICATION_ID, SCHEMA_VERSION, Store, open_store
+from planner.store import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Store, open_store
+
+TABLES = ["forecasts", "google_calendars", "log", "morning", "revisions", "screens"]
 
 DAY = dt.date(2027, 1, 11)
 
@@ -85,7 +87,26 @@ def saved(db: Path, plan: Plan, count: int) -> list[Plan]:
 def test_a_new_store_says_what_it_is_and_which_schema_it_has(db: Path) -> None:
     open_store(db, create=True).close()
     assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION)
-    assert tables(db) == ["log", "revisions"]
+    assert tables(db) == TABLES
+
+
+def test_a_schema_1_store_gains_the_google_calendars_table_and_keeps_its_data(
+        db: Path, plan: Plan) -> None:
+    with sqlite3.connect(db) as raw:
+        raw.executescript(store_module.MIGRATIONS[1])
+        raw.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        raw.execute("PRAGMA user_version = 1")
+        raw.execute("INSERT INTO log (plan_id, day, status, kind, recorded) VALUES "
+                    "(?, '2027-01-05', 'missed', NULL, '2026-12-01T09:00:00+00:00')",
+                    (plan.plan_id,))
+    raw.close()
+    with open_store(db) as store:
+        store.remember_google_calendar("", store_module.GoogleCalendar("id@group", "periodize"))
+    assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION) and tables(db) == TABLES
+    with open_store(db) as store:
+        assert store.google_calendar("") == store_module.GoogleCalendar("id@group", "periodize")
+        assert [(e.day.isoformat(), e.status) for e in store.log(plan.plan_id)] == [
+            ("2027-01-05", "missed")]
 
 
 def test_a_missing_store_is_created_only_when_asked(db: Path) -> None:
@@ -98,7 +119,7 @@ def test_an_empty_file_is_migrated_from_version_0(db: Path) -> None:
     db.touch()
     open_store(db).close()
     assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION)
-    assert tables(db) == ["log", "revisions"]
+    assert tables(db) == TABLES
 
 
 def test_a_fresh_sqlite_database_is_migrated_from_version_0(db: Path) -> None:
@@ -114,14 +135,14 @@ def test_a_fresh_sqlite_database_is_migrated_from_version_0(db: Path) -> None:
 
 def test_a_failed_migration_changes_nothing(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db.touch()
-    broken = {1: store_module.MIGRATIONS[1] + ";\nCREATE TABLE half ("}
+    broken = {**store_module.MIGRATIONS, 1: store_module.MIGRATIONS[1] + ";\nCREATE TABLE half ("}
     monkeypatch.setattr(store_module, "MIGRATIONS", broken)
     with pytest.raises(StoreError, match="nothing was changed"):
         open_store(db)
     assert tables(db) == [] and pragmas(db) == (0, 0)
     monkeypatch.undo()
     open_store(db).close()
-    assert tables(db) == ["log", "revisions"]
+    assert tables(db) == TABLES
 
 
 def test_a_later_schema_migrates_an_existing_store_and_keeps_its_data(
@@ -130,18 +151,48 @@ def test_a_later_schema_migrates_an_existing_store_and_keeps_its_data(
     with open_store(db) as store:
         store.record(plan.plan_id, [DAY], "missed", None, NOW)
     before = state(db)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    later = SCHEMA_VERSION + 1
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", later)
     monkeypatch.setattr(store_module, "MIGRATIONS", {
-        **store_module.MIGRATIONS, 2: "ALTER TABLE log ADD COLUMN note TEXT"})
+        **store_module.MIGRATIONS, later: "ALTER TABLE log ADD COLUMN note TEXT"})
     with open_store(db) as store:
         assert [r.number for r in store.history()] == [1, 2]
         assert store.log(plan.plan_id)[0].status == "missed"
-    assert pragmas(db) == (APPLICATION_ID, 2)
+    assert pragmas(db) == (APPLICATION_ID, later)
     after = state(db)
     assert after[0] == before[0] and [r[:-1] for r in after[1]] == before[1]
     monkeypatch.undo()
-    with pytest.raises(StoreError, match=r"newer periodize \(schema 2; this one reads up to 1\)"):
+    with pytest.raises(StoreError, match=rf"newer periodize \(schema {later}; this one reads "
+                                         rf"up to {SCHEMA_VERSION}\)"):
         open_store(db)
+
+
+def test_a_version_1_store_gains_the_athlete_log_and_keeps_its_entries(
+        db: Path, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    open_store(db, create=True).close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("INSERT INTO log (plan_id, day, status, kind, recorded) VALUES (?, ?, ?, ?, ?)",
+                    (plan.plan_id, DAY.isoformat(), "done", None, NOW.isoformat()))
+    raw.close()
+    assert pragmas(db) == (APPLICATION_ID, 1)
+    monkeypatch.undo()
+    saved(db, plan, 1)
+    with open_store(db) as store:
+        assert store.log(plan.plan_id) == [LogEntry(DAY, "done", None, None, None, ())]
+        assert store.forecast() == store.current()[0]
+        store.record_morning(plan.plan_id, DAY, 3, NOW)
+        store.record_screen(plan.plan_id, DAY, True, NOW)
+        assert store.athlete_log(plan.plan_id).mornings == ((DAY, 3),)
+    assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION) and tables(db) == TABLES
+
+
+def test_the_store_refuses_a_pain_score_out_of_range(db: Path, plan: Plan) -> None:
+    saved(db, plan, 1)
+    with open_store(db) as store, pytest.raises(StoreError):
+        store.record_morning(plan.plan_id, DAY, 11, NOW)
+    with open_store(db) as store:
+        assert store.athlete_log(plan.plan_id).mornings == ()
 
 
 # --- one transaction per change ---------------------------------------------------------------

@@ -169,8 +169,32 @@ def test_each_compared_property_counts_as_a_change(radicale_url: str,
     assert tzid(stored) == "Europe/London"
 
 
+def snapshot(url: str, name: str) -> dict[str, list[tuple[str, str]]]:
+    """UID -> [(resource URL, ETag)]: what a sync that touches nothing must leave as it is."""
+    return {uid: [(u, e) for u, e, _ in found] for uid, found in server_events(url, name).items()}
+
+
 @pytest.mark.caldav
-def test_users_own_event_survives_and_an_older_plan_is_replaced(
+def test_another_plan_in_the_calendar_is_refused_and_left_untouched(
+        radicale_url: str, caldav_calendar_name: str, wire: list[str]) -> None:
+    calendar = open_calendar(radicale_url, caldav_calendar_name, create=True)
+    mine = "dentist@example.org"
+    calendar.add_event(resource(mine, dt.datetime(2026, 3, 3, 9, 0, tzinfo=BERLIN), plan=None,
+                                summary="Dentist"))
+    other = plan(2, plan_id="plan-of-another-athlete", prefix="other")
+    push(radicale_url, caldav_calendar_name, other, plan_id="plan-of-another-athlete")
+    before = snapshot(radicale_url, caldav_calendar_name)
+    wire.clear()
+
+    with pytest.raises(RemoteError, match="2 events of another periodize plan") as caught:
+        push(radicale_url, caldav_calendar_name, plan(3, prefix="new"))
+    assert "--replace" in str(caught.value) and caught.value.exit_code == 3
+    assert not CHANGING & set(wire), wire
+    assert snapshot(radicale_url, caldav_calendar_name) == before
+
+
+@pytest.mark.caldav
+def test_replace_swaps_the_other_plan_and_keeps_the_users_events(
         radicale_url: str, caldav_calendar_name: str) -> None:
     calendar = open_calendar(radicale_url, caldav_calendar_name, create=True)
     mine = "dentist@example.org"
@@ -180,7 +204,8 @@ def test_users_own_event_survives_and_an_older_plan_is_replaced(
     assert push(radicale_url, caldav_calendar_name, old, plan_id="plan-2025-winter").created
 
     new = plan(2, prefix="new")
-    report = push(radicale_url, caldav_calendar_name, new)
+    report = sync_calendar(new, url=radicale_url, user=USER, password=PASSWORD,
+                           calendar_name=caldav_calendar_name, plan_id=PLAN, replace=True)
     assert report.created == tuple(sorted(new))
     assert report.deleted == tuple(sorted(old))
     assert push(radicale_url, caldav_calendar_name, {}).deleted == tuple(sorted(new))
@@ -188,6 +213,69 @@ def test_users_own_event_survives_and_an_older_plan_is_replaced(
     events = server_events(radicale_url, caldav_calendar_name)
     assert set(events) == {mine}
     assert str(single(events, mine)["SUMMARY"]) == "Dentist"
+
+
+@pytest.mark.caldav
+def test_the_plans_own_events_are_updated_and_the_users_stay(radicale_url: str,
+                                                   caldav_calendar_name: str) -> None:
+    """Our own plan's events are ours to update: a plan's own earlier sync is never 'another
+    plan', and the user's events around it stay through every sync."""
+    calendar = open_calendar(radicale_url, caldav_calendar_name, create=True)
+    mine = "dentist@example.org"
+    calendar.add_event(resource(mine, dt.datetime(2026, 3, 3, 9, 0, tzinfo=BERLIN), plan=None,
+                                summary="Dentist"))
+    first = plan(3)
+    push(radicale_url, caldav_calendar_name, first)
+    smaller = dict(list(first.items())[:2])
+    assert push(radicale_url, caldav_calendar_name, smaller).deleted == (sorted(first)[2],)
+    events = server_events(radicale_url, caldav_calendar_name)
+    assert set(events) == {mine, *smaller}
+
+
+class _Flaky:
+    """Makes the n-th PUT of a sync fail as a server going away would."""
+
+    def __init__(self, fail_at: int) -> None:
+        self.puts = 0
+        self.fail_at = fail_at
+
+    def __call__(self, original: Any) -> Any:
+        def save(obj: Any, *args: Any, **kwargs: Any) -> Any:
+            self.puts += 1
+            if self.puts == self.fail_at:
+                raise niquests.exceptions.ConnectionError("Connection refused")
+            return original(obj, *args, **kwargs)
+        return save
+
+
+@pytest.mark.caldav
+def test_a_sync_that_fails_part_way_is_completed_by_the_next(
+        radicale_url: str, caldav_calendar_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from caldav.calendarobjectresource import CalendarObjectResource
+
+    first = plan(4, sequence=0)
+    push(radicale_url, caldav_calendar_name, first)
+    moved, dropped, *_ = sorted(first)
+    second = {uid: data for uid, data in first.items() if uid != dropped}
+    second[moved] = resource(moved, dt.datetime(2026, 3, 2, 7, 0, tzinfo=BERLIN), sequence=1)
+    second.update(plan(3, sequence=0, prefix="added"))
+
+    flaky = _Flaky(fail_at=3)                 # the first two writes land, the third does not
+    monkeypatch.setattr(CalendarObjectResource, "save", flaky(CalendarObjectResource.save))
+    with pytest.raises(RemoteError) as caught:
+        push(radicale_url, caldav_calendar_name, second)
+    assert caught.value.exit_code == 3
+    monkeypatch.undo()
+    half = server_events(radicale_url, caldav_calendar_name)
+    assert set(half) != set(second), "the failure must leave the sync unfinished"
+    assert all(len(copies) == 1 for copies in half.values())
+
+    report = push(radicale_url, caldav_calendar_name, second)
+    assert report.deleted == (dropped,)
+    events = server_events(radicale_url, caldav_calendar_name)
+    assert set(events) == set(second)
+    assert single(events, moved).sequence == 1
+    assert push(radicale_url, caldav_calendar_name, second).unchanged == tuple(sorted(second))
 
 
 @pytest.mark.caldav

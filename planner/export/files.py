@@ -5,6 +5,10 @@ Only regular files are written. A device (``/dev/full``, ``/dev/null``), a pipe 
 the path is refused: renaming over it would replace the node with a file. A symbolic link is
 written through: its target file is replaced (atomically, in the target's folder) and the link
 stays, so whatever reads the target (a served folder, a synced file) sees the new plan.
+
+The file gets the mode any program would create it with (0666 less the umask, e.g. 0644), not
+the temporary file's 0600: a calendar is written to be shared, served or subscribed to. A file
+that is replaced keeps its own mode (someone who made it private keeps it private).
 """
 
 from __future__ import annotations
@@ -48,6 +52,15 @@ def _check(path: Path, target: Path, field: str) -> None:
         raise InputError(field, str(path), f"a file name of at most {limit - 14} bytes")
 
 
+def _mode(target: Path) -> int:
+    """The replaced file's permission bits, else 0666 less the process's umask."""
+    with contextlib.suppress(FileNotFoundError):
+        return stat.S_IMODE(target.stat().st_mode)
+    umask = os.umask(0o022)       # the only way to read it; set back at once
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(path: Path, data: bytes, field: str = "--output") -> None:
     """Write ``data`` to ``path`` (through a symbolic link, to its target) all at once or not
     at all."""
@@ -56,6 +69,7 @@ def write_atomic(path: Path, data: bytes, field: str = "--output") -> None:
     tmp = ""
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.fchmod(fd, _mode(target))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

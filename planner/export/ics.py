@@ -18,7 +18,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from planner import __version__
-from planner.plan import Dose, Plan, Session
+from planner.plan import Plan, Session
 from planner.session_types import TYPES
 
 if TYPE_CHECKING:
@@ -36,22 +36,13 @@ def summary(session: Session) -> str:
     return ("Missed: " if session.status == "missed" else "") + text
 
 
-def _line(dose: Dose) -> str:
-    return f"- {dose.name}: {dose.describe()}. {dose.cue}"
-
-
 def description(session: Session, safety_note: str) -> str:
-    """Every exercise with its dose and cue, by block in the order done, then the safety note."""
+    """The session in words (``session_text``): the same text ``periodize today`` shows."""
     # Nothing here may depend on the rest of the plan (its length, say): a session's text changes
     # only when the session does, so SEQUENCE stays honest.
-    lines = [f"Week {session.week} · {session.minutes} min · effort {session.rpe}/10"]
-    for kind in ("warmup", "plyometrics", "strength", "stretching"):
-        doses = [d for d in session.exercises if d.kind == kind]
-        if doses:
-            extra = f" ({session.foot_contacts} foot contacts)" if kind == "plyometrics" else ""
-            lines += ["", _HEADINGS[kind] + extra, *(_line(d) for d in doses)]
-    lines += ["", f"Safety: {safety_note}"]
-    return "\n".join(lines)
+    from planner.export.session_text import session_text
+
+    return session_text(session, safety_note)
 
 
 def revision_uid(plan: Plan, session: Session) -> str:

@@ -1,0 +1,74 @@
+"""The pain-monitoring thresholds, the readiness screen, the guide's cramp advice and the rest
+between sets (``monitoring.toml``), read strictly like the rest of the catalogue."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from planner.errors import InputError
+from planner.strict_toml import read_toml, reject_unknown, take, take_int
+
+HERE = Path(__file__).parent
+_REST_KEYS = ("warmup", "plyometrics_low", "plyometrics_moderate", "plyometrics_high",
+              "strength", "stretching")
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    during_limit: int
+    morning_limit: int
+    morning_rise: int
+    stop_at: int
+    cut_fraction: float
+    within_limits_to_raise: int
+    rpe_margin: int
+    red_flag: str
+    screen: tuple[str, ...]
+    cramp: str                        # steps, hydration and the doctor line, with the source
+    rest: Mapping[str, int]
+
+    def rest_seconds(self, kind: str, intensity: str | None = None) -> int:
+        """Seconds between sets of an exercise of this kind (plyometrics by drill intensity)."""
+        key = f"{kind}_{intensity or 'low'}" if kind == "plyometrics" else kind
+        return self.rest[key]
+
+
+def load_monitoring(path: Path = HERE / "monitoring.toml") -> Monitoring:
+    raw = read_toml(path, "monitoring")
+    reject_unknown(raw, ("schema", "pain", "cramp", "rest"), "")
+    take_int(raw, "schema", "", 1, 1)
+    pain = take(raw, "pain", dict, "")
+    reject_unknown(pain, ("during_limit", "morning_limit", "morning_rise", "stop_at",
+                          "cut_fraction", "within_limits_to_raise", "rpe_margin", "red_flag",
+                          "screen"), "pain")
+    cut = take(pain, "cut_fraction", float, "pain")
+    if not 0.1 <= cut <= 0.9:
+        raise InputError("pain.cut_fraction", cut, "a number from 0.1 to 0.9")
+    screen = take(pain, "screen", list, "pain")
+    if not screen or not all(isinstance(item, str) for item in screen):
+        raise InputError("pain.screen", screen, "a list of one or more texts")
+    cramp = take(raw, "cramp", dict, "")
+    reject_unknown(cramp, ("steps", "hydration", "doctor", "source"), "cramp")
+    text = " ".join(take(cramp, key, str, "cramp") for key in ("steps", "hydration", "doctor"))
+    rest = take(raw, "rest", dict, "")
+    reject_unknown(rest, _REST_KEYS, "rest")
+    return Monitoring(
+        during_limit=take_int(pain, "during_limit", "pain", 0, 10),
+        morning_limit=take_int(pain, "morning_limit", "pain", 0, 10),
+        morning_rise=take_int(pain, "morning_rise", "pain", 1, 10),
+        stop_at=take_int(pain, "stop_at", "pain", 1, 10),
+        cut_fraction=cut,
+        within_limits_to_raise=take_int(pain, "within_limits_to_raise", "pain", 1, 10),
+        rpe_margin=take_int(pain, "rpe_margin", "pain", 0, 10),
+        red_flag=take(pain, "red_flag", str, "pain"), screen=tuple(screen),
+        cramp=f"{text} ({take(cramp, 'source', str, 'cramp')})",
+        rest={key: take_int(rest, key, "rest", 0, 600) for key in _REST_KEYS})
+
+
+@functools.cache
+def default_monitoring() -> Monitoring:
+    """The rules that ship with periodize (read once per process)."""
+    return load_monitoring()

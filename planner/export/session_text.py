@@ -1,0 +1,58 @@
+"""One session in words: every exercise with its level, dose, rest between sets and cue, why the
+log changed it, the guide's cramp advice and the safety note. The same text is the calendar
+event's description and the body of ``periodize today``; lines fit 80 columns."""
+
+from __future__ import annotations
+
+import textwrap
+
+from catalog import default_catalog
+from catalog.monitoring import default_monitoring
+from planner.plan import Dose, Session
+
+WIDTH = 80
+HEADINGS = {"warmup": "Warm-up", "plyometrics": "Plyometrics", "strength": "Strength",
+            "stretching": "Stretching"}
+
+
+def _wrap(text: str, first: str = "", rest: str = "") -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest,
+                         break_on_hyphens=False) or [first.rstrip()]
+
+
+def rest_seconds(dose: Dose) -> int:
+    """Rest between the sets of a dose (monitoring.toml; plyometrics by drill intensity)."""
+    exercise = default_catalog().of_dose(dose.name)
+    intensity = exercise.intensity if exercise is not None else None
+    return default_monitoring().rest_seconds(dose.kind, intensity)
+
+
+def dose_lines(dose: Dose) -> list[str]:
+    """'- Step down · level 2: Step down from a 15 cm step', the dose with its rest, the cue."""
+    name, _, level_name = dose.name.partition(": ")
+    title = name
+    if dose.kind in ("plyometrics", "strength"):
+        title += f" · level {dose.level}" + (f": {level_name}" if level_name else "")
+    amount = dose.describe()
+    rest = rest_seconds(dose)
+    if dose.sets > 1 and rest:
+        amount += f", rest {rest} s between sets"
+    return [*_wrap(title, "- ", "  "), *_wrap(amount, "  ", "  "), *_wrap(dose.cue, "  ", "  ")]
+
+
+def session_text(session: Session, safety_note: str) -> str:
+    """The whole session: header, blocks in the order done, notes, cramp advice, safety."""
+    lines = [f"Week {session.week} · {session.minutes} min · effort {session.rpe}/10 (CR-10)"]
+    if session.notes:
+        lines += ["", "Adjusted from your log:"]
+        for note in session.notes:
+            lines += _wrap(note, "- ", "  ")
+    for kind in ("warmup", "plyometrics", "strength", "stretching"):
+        doses = [d for d in session.exercises if d.kind == kind]
+        if doses:
+            extra = f" ({session.foot_contacts} foot contacts)" if kind == "plyometrics" else ""
+            lines += ["", HEADINGS[kind] + extra]
+            for dose in doses:
+                lines += dose_lines(dose)
+    lines += ["", *_wrap(default_monitoring().cramp), *_wrap(f"Safety: {safety_note}")]
+    return "\n".join(lines)

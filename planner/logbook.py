@@ -1,0 +1,279 @@
+"""The athlete's side of the loop, as library functions: say how a session went (``done``), how
+the knee felt the morning after (``pain``), which sessions were missed (``missed``, with date
+ranges), that a readiness screen was passed (``screen``), and see one session (``today``).
+
+Every word is checked before anything is written. A log entry that changes future doses is saved
+in the same transaction as the new revision it causes (same session times, re-dosed from the
+forecast by ``planner.adapt``; changed sessions get SEQUENCE + 1), so export, sync, show and report
+carry it at once and an interruption leaves neither half. Nothing here reads the clock."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from catalog import default_catalog
+from catalog.monitoring import default_monitoring
+from planner.dosing import shortest_session
+from planner.errors import InputError
+from planner.plan import Plan, Session
+from planner.store import AthleteLog, LogEntry, Store, open_store
+
+
+def parse_day(raw: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InputError(field, raw, "a date like 2027-01-13") from None
+
+
+def _plan_end(plan: Plan) -> dt.date:
+    return plan.start + dt.timedelta(days=7 * plan.weeks - 1)
+
+
+def session_days(plan: Plan, raw_days: Sequence[str], kind: str | None = None,
+                 ranges: bool = False) -> list[Session]:
+    """The sessions on the given dates (each must hold one), or with ``ranges`` in START..END
+    ranges too (dates without a session inside a range are fine). Checks every date first."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(plan.timezone)
+    by_day = {s.start.astimezone(tz).date(): s for s in plan.sessions}
+    found: list[Session] = []
+    for raw in raw_days:
+        if ranges and ".." in raw:
+            first_raw, _, last_raw = raw.partition("..")
+            first, last = parse_day(first_raw, "START..END"), parse_day(last_raw, "START..END")
+            if last < first:
+                raise InputError("START..END", raw, "a range whose end is not before its start")
+            inside = [s for d, s in sorted(by_day.items()) if first <= d <= last]
+            if not inside:
+                raise InputError("START..END", raw, f"a range holding a session, within "
+                                 f"{plan.start} to {_plan_end(plan)}")
+            found += [s for s in inside if kind is None or kind in s.kinds]
+            continue
+        day = parse_day(raw, "DATE")
+        if not plan.start <= day <= _plan_end(plan):
+            raise InputError("DATE", raw, f"a date within the plan, {plan.start} to "
+                             f"{_plan_end(plan)}")
+        session = by_day.get(day)
+        if session is None:
+            near = sorted(by_day, key=lambda d: abs((d - day).days))[:2]
+            raise InputError("DATE", raw, "a date with a session; the nearest are "
+                             + " and ".join(f"{d:%a %Y-%m-%d}" for d in sorted(near)))
+        if kind is not None and kind not in session.kinds:
+            raise InputError("--kind", kind, f"the session on {day} holds "
+                             + ", ".join(session.kinds))
+        found.append(session)
+    return found
+
+
+@dataclass(frozen=True)
+class Logged:
+    sessions: tuple[Session, ...]    # the sessions the entry is about
+    changes: tuple[str, ...]         # how future doses changed, in words
+    revision: int | None             # the new revision, if doses changed
+
+
+def _score(value: int | None, field: str, what: str) -> int | None:
+    if value is not None and not 0 <= value <= 10:
+        raise InputError(field, value, f"a whole number from 0 to 10 ({what})")
+    return value
+
+
+def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
+           forecast: Plan | None = None, profile: dict[str, Any] | None = None,
+           ) -> tuple[Plan, tuple[str, ...], bool]:
+    """The current plan re-dosed from ``forecast`` (default: the stored one) by ``log``, the
+    changes in words, and whether it was saved as a new revision (only when something changed:
+    doses, or the profile given)."""
+    from planner.adapt import adapted, changes, restamp
+    from planner.profile import profile_from_dict
+
+    catalog = default_catalog()
+    current, stored = store.current()
+    base = forecast if forecast is not None else store.forecast()
+    raw_profile = profile if profile is not None else stored
+    athlete = profile_from_dict(raw_profile, shortest_session=shortest_session(catalog))
+    new = restamp(adapted(base, athlete, catalog, default_monitoring(), log), current, now)
+    if (new.sessions, new.program_weeks, new.weeks) == (
+            current.sessions, current.program_weeks, current.weeks) and raw_profile == stored:
+        return current, (), False
+    said = tuple(changes(current, new))
+    saved = store.save(dataclasses.replace(new, created=now), raw_profile, note,
+                       forecast=base if base.sessions != new.sessions else None)
+    return saved, said, True
+
+
+def _logged(store: Store, log: AthleteLog, write: Callable[[], None], now: dt.datetime,
+            note: str, sessions: Sequence[Session]) -> Logged:
+    """Write the log entry and the revision it causes, in one transaction."""
+    with store.transaction():
+        write()
+        new, said, saved = redose(store, log, now, note)
+    return Logged(tuple(sessions), said, new.revision if saved else None)
+
+
+def not_met_ids(session: Session, raw: Sequence[str]) -> tuple[str, ...]:
+    """Exercise ids from --not-met, checked against the session's strength exercises."""
+    catalog = default_catalog()
+    day = f"{session.start:%a %Y-%m-%d}"
+    held = [e.id for e in (catalog.of_dose(d.name) for d in session.exercises
+                           if d.kind == "strength") if e is not None]
+    if raw and not held:
+        raise InputError("--not-met", raw[0], f"nothing: the session on {day} has no "
+                         "strength exercise with a level rule")
+    ids: list[str] = []
+    for item in raw:
+        wanted = item.strip().lower()
+        if wanted == "all":
+            ids += held
+        elif wanted in held:
+            ids.append(wanted)
+        else:
+            from planner.errors import closest
+
+            raise InputError("--not-met", item, "all, or one of " + ", ".join(held)
+                             + f" (the session on {day})" + closest(wanted, held))
+    return tuple(dict.fromkeys(ids))
+
+
+def done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None = None,
+         pain: int | None = None, not_met: Sequence[str] = ()) -> Logged:
+    """``done DATE [--rpe N] [--pain N] [--not-met ID ...]``: done, and how it went."""
+    _score(rpe, "--rpe", "session effort on the CR-10 scale")
+    _score(pain, "--pain", "the worst knee or thigh pain during the session")
+    detailed = rpe is not None or pain is not None or bool(not_met)
+    if detailed and len(raw_days) != 1:
+        raise InputError("DATE", " ".join(raw_days), "one date when --rpe, --pain or --not-met "
+                         "is given")
+    with open_store(db) as store:
+        plan = store.current()[0]
+        found = session_days(plan, raw_days)
+        ids = not_met_ids(found[0], not_met) if detailed else ()
+        tz = ZoneInfo(plan.timezone)
+        days = [s.start.astimezone(tz).date() for s in found]
+        log = store.athlete_log(plan.plan_id)
+        kept = [e for e in log.sessions if e.day not in days]
+        entries = [LogEntry(d, "done", None, rpe, pain, ids) for d in days]
+        new_log = dataclasses.replace(
+            log, sessions=tuple(sorted([*kept, *entries], key=lambda e: e.day)))
+        return _logged(store, new_log,
+                       lambda: store.record(plan.plan_id, days, "done", None, now, rpe, pain, ids),
+                       now, "re-dosed: done " + " ".join(d.isoformat() for d in days), found)
+
+
+def missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetime) -> Logged:
+    """``missed DATE ... | START..END``: the sessions were not done (ranges: an absence)."""
+    with open_store(db) as store:
+        plan = store.current()[0]
+        found = session_days(plan, raw_days, kind, ranges=True)
+        tz = ZoneInfo(plan.timezone)
+        days = sorted({s.start.astimezone(tz).date() for s in found})
+        log = store.athlete_log(plan.plan_id)
+        kept = [e for e in log.sessions if e.day not in days]
+        entries = [LogEntry(d, "missed", kind) for d in days]
+        new_log = dataclasses.replace(
+            log, sessions=tuple(sorted([*kept, *entries], key=lambda e: e.day)))
+        return _logged(store, new_log,
+                       lambda: store.record(plan.plan_id, days, "missed", kind, now),
+                       now, "re-dosed: missed " + " ".join(d.isoformat() for d in days), found)
+
+
+def _latest_before(plan: Plan, day: dt.date) -> Session | None:
+    tz = ZoneInfo(plan.timezone)
+    before = [s for s in plan.sessions if s.start.astimezone(tz).date() < day]
+    return before[-1] if before else None
+
+
+def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime) -> Logged:
+    """``pain DATE N``: the pain check on the morning of DATE, after the latest session."""
+    try:
+        value = int(score.strip())
+    except ValueError:
+        raise InputError("N", score, "a whole number from 0 to 10 (knee or thigh pain on "
+                         "waking)") from None
+    _score(value, "N", "knee or thigh pain on waking")
+    with open_store(db) as store:
+        plan = store.current()[0]
+        day = parse_day(raw_day, "DATE")
+        last_morning = _plan_end(plan) + dt.timedelta(days=1)
+        session = _latest_before(plan, day) if day <= last_morning else None
+        if session is None:
+            first = plan.sessions[0].start if plan.sessions else None
+            raise InputError("DATE", raw_day, "a morning after a session, from the day after "
+                             f"the first one ({first:%a %Y-%m-%d}) to {last_morning}"
+                             if first else "a morning after a session (the plan has none)")
+        log = store.athlete_log(plan.plan_id)
+        mornings = tuple(sorted({**dict(log.mornings), day: value}.items()))
+        return _logged(store, dataclasses.replace(log, mornings=mornings),
+                       lambda: store.record_morning(plan.plan_id, day, value, now),
+                       now, f"re-dosed: pain {value}/10 on the morning of {day}", [session])
+
+
+def screen(db: Path, raw_day: str, passed: bool, now: dt.datetime) -> Logged:
+    """``screen DATE --passed|--failed``: a readiness screen; a pass clears jumping."""
+    with open_store(db) as store:
+        plan = store.current()[0]
+        day = parse_day(raw_day, "DATE")
+        if not plan.start - dt.timedelta(days=7) <= day <= _plan_end(plan):
+            raise InputError("DATE", raw_day, f"a date within the plan, {plan.start} to "
+                             f"{_plan_end(plan)}")
+        log = store.athlete_log(plan.plan_id)
+        screens = tuple(sorted({**dict(log.screens), day: passed}.items()))
+        word = "passed" if passed else "not passed"
+        return _logged(store, dataclasses.replace(log, screens=screens),
+                       lambda: store.record_screen(plan.plan_id, day, passed, now),
+                       now, f"re-dosed: readiness screen {word} on {day}", [])
+
+
+def session_for(db: Path, day: dt.date | None, now: dt.datetime) -> tuple[Session | None, dt.date]:
+    """The session on ``day`` (default: today in the plan's zone), else the next one not
+    missed (None after the last), and the day asked about."""
+    with open_store(db) as store:
+        plan = store.marked(store.current()[0])
+    tz = ZoneInfo(plan.timezone)
+    day = day or now.astimezone(tz).date()
+    ahead = [s for s in plan.sessions if s.start.astimezone(tz).date() >= day]
+    return next((s for s in ahead if s.start.astimezone(tz).date() == day),
+                next((s for s in ahead if s.status != "missed"), None)), day
+
+
+def today(db: Path, asked: dt.date | None, now: dt.datetime) -> str:
+    """``today [--date DATE]``: that day's session, else the next, with the lines to log it."""
+    from planner.export.session_text import session_text
+    from planner.session_types import TYPES
+
+    session, day = session_for(db, asked, now)
+    if session is None:
+        return f"No sessions on or after {day:%a %-d %b %Y}: the plan is over."
+    local = session.start
+    when = "Today" if local.date() == day else "Next session"
+    head = (f"{when}: {local:%a %-d %b %Y}, {local:%H:%M}–{session.end:%H:%M} · "
+            f"{TYPES[session.session_type].label}")
+    if session.status != "planned":
+        head += f" ({session.status})"
+    catalog = default_catalog()
+    ids = [e.id for e in (catalog.of_dose(d.name) for d in session.exercises
+                          if d.kind == "strength") if e is not None]
+    date = local.date().isoformat()
+    log = [f"Log it:    periodize done {date} --rpe N --pain N"]
+    if ids:
+        log.append(f"           --not-met ID if a level rule was not met ({ids[0]}, ... or all)")
+    log.append(f"Next day:  periodize pain {local.date() + dt.timedelta(days=1)} N"
+               "   (knee pain on waking, 0-10)")
+    return "\n".join([head, "", session_text(session, catalog.safety_note), "", *log])
+
+
+def screen_items() -> str:
+    """The readiness screen, as the athlete reads it."""
+    rules = default_monitoring()
+    lines = ["Readiness screen (all must pass, pain at most 3/10 throughout):"]
+    lines += [f"  {i}. {item}" for i, item in enumerate(rules.screen, 1)]
+    lines += ["Record it: periodize screen DATE --passed   (or --failed)"]
+    return "\n".join(lines)

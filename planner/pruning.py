@@ -1,0 +1,112 @@
+"""Leave out candidate starts that no optimal plan needs, before the model is built.
+
+A window free all day holds ~46 starts per session type on the 30-minute grid; over 52 weeks
+that is ~68,000 Booleans and, through the 48-hour jump rule, millions of pairwise terms (15 s
+and 410 MB to prove optimal, measured). Almost all of those starts are dominated.
+
+The argument (an exchange argument over the model in ``planner.model``). Group the candidates by
+(day, window, session type). Within a group, the only things that depend on the start are
+
+- the late-start penalty, which grows with the start;
+- the change penalty, which depends on whether the key is in the reference;
+- the 48-hour rules between plyometric sessions, and between strength sessions, two or three
+  days apart (and after history), constraints "start(later) - start(earlier) >= 48 h";
+- the 24-hour rule from a strength session's end to a later jump start (a day or two later),
+  "start(jumps) - end(strength) >= 24 h". Moving a strength session earlier moves its end
+  earlier too, so it only gives the jumps after it more room.
+
+Take an optimal plan and move each session that is not a reference key to the earliest start of
+its group that keeps these gaps after the sessions before it (as they stand now). A move only
+makes a session earlier, so its own predecessors still fit (checked) and its successors get more
+room; every other rule counts sessions per day or week and does not see the start. The
+late-start penalty does not grow and the change penalty does not grow (the session was already
+off the reference, or lands on it). Repeat until nothing moves (finite: moves only go earlier).
+In the result every session is either its group's first candidate, a reference key, or the
+earliest candidate that keeps one of those gaps after some session (or history) before it
+(the binding gap is one of them), which by
+induction over the days is itself of one of these three sorts. So keeping just those candidates
+— a closure computed day by day below — keeps an optimal plan of the same cost, and
+every rule subset's feasibility (the same argument with fewer constraints), so conflicts are
+explained the same way.
+
+Only plans over consecutive days are pruned: the cyclic typical week (``planner.generate``) is
+7 days, small, and kept whole.
+
+Any new term or rule that depends on the start time must be added here; ``tests/test_pruning.py``
+checks on random profiles that the pruned and the whole model reach the same optimum.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from planner.availability import GRID_MINUTES, UTC, Candidate, Slots
+from planner.model import (
+    RECOVERY_JUMPS_AFTER_STRENGTH,
+    RECOVERY_PLYO,
+    RECOVERY_STRENGTH,
+    History,
+    Key,
+)
+from planner.session_types import TYPES
+
+_GAPS = (2, 3)   # the 48-hour rules' pairs (consecutive days are always under 48 h)
+
+
+def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
+          history: Sequence[History] = ()) -> list[Candidate]:
+    """The candidates of ``groups`` that an optimal plan may need (see the module's docstring),
+    in the order ``planner.availability.candidates`` lists them. ``reference`` and ``history``
+    are those of the (not cyclic) ``ModelInput`` the candidates are for."""
+    kept: dict[tuple[int, int], Candidate] = {}   # (group index, step) -> candidate
+    jumps: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> kept plyometric starts
+    lifts: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> kept strength starts
+    lift_ends: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> their ends
+
+    def keep(index: int, found: Candidate | None) -> None:
+        if found is not None and (index, found.offset) not in kept:
+            kept[(index, found.offset)] = found
+            kinds = TYPES[found.type_key]
+            if kinds.plyometric:
+                jumps[found.day].append(found.start.astimezone(UTC))
+            if kinds.strength:
+                lifts[found.day].append(found.start.astimezone(UTC))
+                lift_ends[found.day].append(found.end.astimezone(UTC))
+
+    wanted: dict[tuple[int, str], list[int]] = defaultdict(list)   # reference starts
+    for day, minute, type_key in reference:
+        wanted[(day, type_key)].append(minute)
+    by_day: dict[int, list[int]] = defaultdict(list)
+    for index, group in enumerate(groups):
+        by_day[group.day].append(index)
+        keep(index, next(iter(group), None))
+        for minute in wanted.get((group.day, group.type_key), ()):
+            step, late = divmod(minute - group.window.start, GRID_MINUTES)
+            if not late and 0 <= step < group.steps:
+                keep(index, group.at(step))
+
+    def utc(t: dt.datetime) -> dt.datetime:
+        return t.astimezone(UTC)
+
+    plyo_history = {utc(h.start) + RECOVERY_PLYO for h in history
+                    if TYPES[h.type_key].plyometric}
+    lift_history = {utc(h.start) + RECOVERY_STRENGTH for h in history
+                    if TYPES[h.type_key].strength}
+    lift_end_history = {utc(h.end or h.start) + RECOVERY_JUMPS_AFTER_STRENGTH for h in history
+                        if TYPES[h.type_key].strength}
+    for day in sorted(by_day):   # predecessors lie on earlier days: one pass in day order
+        jump_bounds = plyo_history | lift_end_history | {
+            start + RECOVERY_PLYO for gap in _GAPS for start in jumps.get(day - gap, ())} | {
+            end + RECOVERY_JUMPS_AFTER_STRENGTH for gap in (1, 2)
+            for end in lift_ends.get(day - gap, ())}
+        lift_bounds = lift_history | {start + RECOVERY_STRENGTH for gap in _GAPS
+                                      for start in lifts.get(day - gap, ())}
+        for index in by_day[day]:
+            kinds = TYPES[groups[index].type_key]
+            bounds = (jump_bounds if kinds.plyometric else set()) | (
+                lift_bounds if kinds.strength else set())
+            for bound in bounds:
+                keep(index, groups[index].earliest_from(bound))
+    return [kept[key] for key in sorted(kept)]

@@ -1,0 +1,409 @@
+"""Listening to the athlete: logs re-dose the forecast (issue 13).
+
+Property tests drive ``planner.adapt`` with random logs (done with effort, pain and rules not met,
+missed, morning pain, readiness screens) and check the rules with code of their own: no strength
+level rises without two met sessions in a row at the level below, no jump volume rises after a
+session logged above the pain limit, pain of 7 or more pauses jumps until a passed screen, and the
+hard-rule validator still holds. Then every new command and every bad value through the CLI, and
+the loop end to end: generate -> log a week -> today -> export and a CalDAV sync."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+from click.testing import CliRunner, Result
+from factories import NOW, build, make_profile, write_profile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from radicale_fixture import server_events
+
+import cli
+from catalog import default_catalog
+from catalog.monitoring import default_monitoring
+from planner import commands
+from planner.adapt import adapt
+from planner.plan import Plan, Session
+from planner.profile import Profile
+from planner.store import AthleteLog, LogEntry
+from planner.validate import check_plan
+
+RULES = default_monitoring()
+CATALOG = default_catalog()
+STRENGTH_IDS = tuple(e.id for e in CATALOG.of_kind("strength"))
+PROFILE = make_profile()
+FORECAST = build(PROFILE)
+DAYS = [s.start.date() for s in FORECAST.sessions]
+
+
+def levels(s: Session) -> dict[str, int]:
+    """Exercise id -> level, for the strength exercises of a session."""
+    found = {}
+    for dose in s.exercises:
+        exercise = CATALOG.of_dose(dose.name)
+        if dose.kind == "strength" and exercise is not None:
+            found[exercise.id] = dose.level
+    return found
+
+
+# --- random logs ------------------------------------------------------------------------------
+
+entries = st.one_of(
+    st.none(),
+    st.builds(lambda rpe, pain, not_met: ("done", rpe, pain, tuple(not_met)),
+              st.one_of(st.none(), st.integers(0, 10)), st.one_of(st.none(), st.integers(0, 10)),
+              st.lists(st.sampled_from(STRENGTH_IDS), max_size=2, unique=True)),
+    st.just(("missed", None, None, ())))
+
+
+@st.composite
+def logs(draw: st.DrawFn) -> AthleteLog:
+    per_session = draw(st.lists(entries, min_size=len(DAYS), max_size=len(DAYS)))
+    sessions = tuple(LogEntry(day, what[0], None, what[1], what[2], what[3])
+                     for day, what in zip(DAYS, per_session, strict=True) if what is not None)
+    morning_days = draw(st.lists(st.sampled_from(DAYS), max_size=6, unique=True))
+    mornings = tuple(sorted((d + dt.timedelta(days=1), draw(st.integers(0, 10)))
+                            for d in morning_days))
+    screen_days = draw(st.lists(st.sampled_from(DAYS), max_size=2, unique=True))
+    screens = tuple(sorted((d, draw(st.booleans())) for d in screen_days))
+    return AthleteLog(sessions, mornings, screens)
+
+
+def _entries(log: AthleteLog) -> dict[dt.date, LogEntry]:
+    return {e.day: e for e in log.sessions}
+
+
+def _adapted(log: AthleteLog, profile: Profile = PROFILE) -> tuple[Plan, frozenset[int]]:
+    return adapt(FORECAST, profile, CATALOG, RULES, log)
+
+
+def test_without_a_log_the_plan_is_the_forecast() -> None:
+    assert _adapted(AthleteLog()) == (FORECAST, frozenset())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs())
+def test_no_strength_level_rises_without_two_met_sessions_in_a_row(log: AthleteLog) -> None:
+    plan, _ = _adapted(log)
+    marks = _entries(log)
+    done = [s for s in plan.sessions if "strength" in s.kinds
+            and marks.get(s.start.date(), LogEntry(s.start.date(), "done", None)).status == "done"]
+    for exercise in STRENGTH_IDS:
+        history = [(levels(s)[exercise], marks.get(s.start.date())) for s in done]
+        for i, (level, _) in enumerate(history):
+            if i and level > history[i - 1][0]:
+                assert level == history[i - 1][0] + 1, "one level at a time"
+                assert i >= 2, "a rise needs two sessions before it"
+                for before_level, entry in history[i - 2:i]:
+                    assert before_level == level - 1
+                    assert entry is None or exercise not in entry.not_met
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs())
+def test_no_jump_volume_rises_after_a_session_logged_above_the_pain_limit(
+        log: AthleteLog) -> None:
+    plan, _ = _adapted(log)
+    marks = _entries(log)
+    live = [s for s in plan.sessions
+            if marks.get(s.start.date(), LogEntry(s.start.date(), "done", None)).status == "done"]
+    for i, s in enumerate(live):
+        entry = marks.get(s.start.date())
+        if entry is None or entry.pain is None or entry.pain <= RULES.during_limit:
+            continue
+        if not s.foot_contacts:
+            continue
+        later = [t for t in live[i + 1:] if t.foot_contacts]
+        if later:
+            assert later[0].foot_contacts <= s.foot_contacts, (s.start, later[0].start)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs())
+def test_pain_of_seven_or_more_pauses_jumps_until_a_passed_screen(log: AthleteLog) -> None:
+    plan, short = _adapted(log)
+    marks = _entries(log)
+    severe = [e.day for e in log.sessions if e.status == "done" and (e.pain or 0) >= RULES.stop_at]
+    severe += [d for d, p in log.mornings if p >= RULES.stop_at]
+    if not severe:
+        return
+    first = min(severe)
+    cleared = [d for d, passed in log.screens if passed and d >= first]
+    until = min(cleared) if cleared else dt.date.max
+    for s in plan.sessions:
+        day = s.start.date()
+        after = day > first or (day == first and any(d == first for d, _ in log.mornings))
+        if after and day <= until and not (day == first and first in marks):
+            assert s.foot_contacts == 0 and "plyometrics" not in s.kinds, s.start
+            assert RULES.red_flag in s.notes
+            assert "see a physiotherapist or doctor before jumping again" in RULES.red_flag.lower()
+            if "plyometrics" in next(t for t in FORECAST.sessions if t.uid == s.uid).kinds:
+                assert s.week in short, "a paused week may run short of jumps, and only then"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs(), st.booleans())
+def test_the_hard_rules_still_hold(log: AthleteLog, cleared: bool) -> None:
+    profile = dataclasses.replace(PROFILE, cleared_to_jump=cleared)
+    plan, short = _adapted(log, profile)
+    assert check_plan(plan, profile, short_weeks=short) == []
+    assert [(s.uid, s.start) for s in plan.sessions] == [(s.uid, s.start)
+                                                         for s in FORECAST.sessions]
+
+
+def test_not_cleared_to_jump_holds_jumps_until_a_passed_screen() -> None:
+    profile = dataclasses.replace(PROFILE, cleared_to_jump=False)
+    held, _ = _adapted(AthleteLog(), profile)
+    assert all(s.foot_contacts == 0 for s in held.sessions)
+    assert all(any("not yet cleared to jump" in n for n in s.notes)
+               for s in held.sessions if s.session_type == "stretch"
+               and "plyometrics" in {k for t in FORECAST.sessions if t.uid == s.uid
+                                     for k in t.kinds})
+    screen_day = dt.date(2027, 1, 27)
+    cleared, _ = _adapted(AthleteLog(screens=((screen_day, True),)), profile)
+    jumps = [s for s in cleared.sessions if s.foot_contacts]
+    assert jumps and all(s.start.date() > screen_day for s in jumps)
+    first_week = CATALOG.weeks[0]
+    assert jumps[0].foot_contacts <= first_week.contacts, "the block starts at its first week"
+    assert {d.name for d in jumps[0].exercises if d.kind == "plyometrics"} == {
+        CATALOG.exercise(d).name for d in first_week.drills}
+    failed, _ = _adapted(AthleteLog(screens=((screen_day, False),)), profile)
+    assert all(s.foot_contacts == 0 for s in failed.sessions)
+
+
+def test_the_words_say_what_held_and_why() -> None:
+    sat = dt.date(2027, 1, 16)
+    log = AthleteLog((LogEntry(dt.date(2027, 1, 13), "done", None, 6, 6),
+                      LogEntry(sat, "done", None, None, None, ("step-down",))))
+    plan, _ = _adapted(log)
+    monday = next(s for s in plan.sessions if s.start.date() == dt.date(2027, 1, 18))
+    assert levels(monday)["step-down"] == 1
+    assert "step down stays at level 1 (rule not met on Sat 16 Jan)" in monday.notes
+    friday = next(s for s in plan.sessions if s.start.date() == dt.date(2027, 1, 15))
+    forecast_friday = next(s for s in FORECAST.sessions if s.uid == friday.uid)
+    assert friday.foot_contacts <= round(forecast_friday.foot_contacts * 2 / 3)
+    assert f"jumps cut to {friday.foot_contacts} contacts (pain 6/10 on Wed 13 Jan)" in \
+        friday.notes
+    assert f"jumps held at {friday.foot_contacts} contacts (pain 6/10 on Wed 13 Jan)" in \
+        monday.notes
+
+
+def test_a_morning_two_points_above_the_last_eases_the_next_sessions() -> None:
+    log = AthleteLog(mornings=((dt.date(2027, 1, 7), 1), (dt.date(2027, 1, 12), 3)))
+    plan, _ = _adapted(log)
+    wednesday = next(s for s in plan.sessions if s.start.date() == dt.date(2027, 1, 13))
+    assert "jumps cut to" in " ".join(wednesday.notes)
+    assert "morning pain up from 1 to 3/10 on Tue 12 Jan" in " ".join(wednesday.notes)
+    calm, _ = _adapted(AthleteLog(mornings=((dt.date(2027, 1, 7), 2), (dt.date(2027, 1, 12), 3))))
+    assert calm == FORECAST
+
+
+def test_effort_well_above_target_holds_jump_volume() -> None:
+    wednesday = dt.date(2027, 1, 6)                          # target 4/10 in week 1
+    plan, _ = _adapted(AthleteLog((LogEntry(wednesday, "done", None, 7, 2),)))
+    next_jumps = next(s for s in plan.sessions if s.start.date() == dt.date(2027, 1, 13))
+    assert next_jumps.foot_contacts == 60                    # the forecast rises to 80
+    assert "jumps held at 60 contacts (effort 7/10 on Wed 6 Jan, target 4)" in next_jumps.notes
+    ok, _ = _adapted(AthleteLog((LogEntry(wednesday, "done", None, 6, 2),)))
+    assert ok == FORECAST
+
+
+# --- the command line -------------------------------------------------------------------------
+
+def run(db: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli.main, ["--db", str(db), *args])
+
+
+def snapshot(db: Path) -> list[Any]:
+    with sqlite3.connect(db) as raw:
+        rows = [raw.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+                for table in ("revisions", "log", "morning", "screens", "forecasts")]
+    raw.close()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("athlete")
+    db = folder / "plan.db"
+    result = run(db, "generate", str(write_profile(folder)), "-o", str(folder / "plan.ics"))
+    assert result.exit_code == 0, result.output
+    return db
+
+
+@pytest.fixture
+def db(generated: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "plan.db"
+    copy.write_bytes(generated.read_bytes())
+    return copy
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (["done", "2027-01-13", "--rpe", "11"], "--rpe"),
+    (["done", "2027-01-13", "--rpe", "-1"], "--rpe"),
+    (["done", "2027-01-13", "--pain", "-1"], "--pain"),
+    (["done", "2027-01-13", "--pain", "12"], "--pain"),
+    (["done", "2027-01-11", "--not-met", "squat-jmp"], "--not-met"),     # Monday: strength
+    (["done", "2027-01-13", "--not-met", "step-down"], "--not-met"),     # Wednesday: jumps only
+    (["done", "2027-01-10", "--rpe", "5"], "DATE"),                      # Sunday: no session
+    (["done", "2027-01-11", "2027-01-13", "--rpe", "5"], "DATE"),        # details: one date
+    (["pain", "2027-01-14", "-1"], "N"),
+    (["pain", "2027-01-14", "11"], "N"),
+    (["pain", "2027-01-14", "sore"], "N"),
+    (["pain", "2027-01-04", "3"], "DATE"),                               # before any session
+    (["pain", "2027-03-30", "3"], "DATE"),                               # long after the plan
+    (["missed", "2027-01-20..2027-01-18"], "START..END"),
+    (["missed", "2027-01-10..2027-01-10"], "START..END"),                # no session inside
+    (["missed", "2027-01-18..next week"], "START..END"),
+    (["screen", "2027-01-20"], "--passed/--failed"),
+    (["screen", "2031-01-01", "--passed"], "DATE"),
+    (["today", "--date", "13/01/2027"], "--date"),
+])
+def test_bad_values_exit_2_with_one_line_and_change_nothing(db: Path, args: list[str],
+                                                            field: str) -> None:
+    before = snapshot(db)
+    result = run(db, *args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {field}: "), result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+    assert snapshot(db) == before
+
+
+def test_done_as_prescribed_changes_no_dose(db: Path) -> None:
+    revisions = len(snapshot(db)[0])
+    result = run(db, "done", "2027-01-11", "2027-01-13")
+    assert result.exit_code == 0, result.output
+    assert "No change to the doses ahead." in result.output
+    assert len(snapshot(db)[0]) == revisions
+
+
+def test_done_with_pain_saves_a_revision_and_says_why(db: Path) -> None:
+    result = run(db, "done", "2027-01-13", "--rpe", "6", "--pain", "6")
+    assert result.exit_code == 0, result.output
+    assert "done: Wed 13 Jan 18:00 (week 2): effort 6/10; pain 6/10" in result.output
+    assert "Re-dosed (revision 2;" in result.output
+    assert "jumps cut to" in result.output and "(pain 6/10 on Wed 13 Jan)" in result.output
+    plan = commands.current_plan(db)
+    friday = next(s for s in plan.sessions if s.start.date() == dt.date(2027, 1, 15))
+    assert friday.sequence == 1 and friday.stamp != NOW
+    assert snapshot(db)[1][0][6:] == (6, 6, "[]")     # rpe, pain, not_met in the log
+
+
+def test_not_met_all_holds_every_exercise(db: Path) -> None:
+    result = run(db, "done", "2027-01-16", "--not-met", "all")
+    assert result.exit_code == 0, result.output
+    assert ("step down, split squat, reverse nordic, tibialis raise stay at level 1 (rule not "
+            "met on Sat 16 Jan)") in " ".join(result.output.split())
+    monday = next(s for s in commands.current_plan(db).sessions
+                  if s.start.date() == dt.date(2027, 1, 18))
+    assert set(levels(monday).values()) == {1}
+
+
+def test_pain_the_morning_after(db: Path) -> None:
+    result = run(db, "pain", "2027-01-14", "8")
+    assert result.exit_code == 0, result.output
+    assert "pain 8/10 on the morning of 2027-01-14, after Wed 13 Jan 18:00" in result.output
+    assert "jumps paused (pain 8/10 on the morning of Thu 14 Jan)" in result.output
+    plan = commands.current_plan(db)
+    later = [s for s in plan.sessions if s.start.date() >= dt.date(2027, 1, 14)]
+    assert all(s.foot_contacts == 0 and RULES.red_flag in s.notes for s in later)
+    text = run(db, "today", "--date", "2027-01-15").output
+    assert "See a physiotherapist or doctor before jumping again." in " ".join(text.split())
+
+
+def test_screen_shows_its_items_and_a_pass_resumes_jumps(db: Path) -> None:
+    items = run(db, "screen")
+    assert items.exit_code == 0 and all(i in items.output for i in RULES.screen)
+    assert run(db, "pain", "2027-01-14", "8").exit_code == 0
+    result = run(db, "screen", "2027-01-27", "--passed")
+    assert result.exit_code == 0, result.output
+    plan = commands.current_plan(db)
+    assert any(s.foot_contacts for s in plan.sessions if s.start.date() > dt.date(2027, 1, 27))
+
+
+def test_missed_takes_a_range_next_to_single_dates(db: Path) -> None:
+    result = run(db, "missed", "2027-01-04", "2027-01-18..2027-01-24")
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.output.splitlines() if line.startswith("missed: ")]
+    assert said == ["missed: Mon 4 Jan 18:00 (week 1)", "missed: Mon 18 Jan 18:00 (week 3)",
+                    "missed: Wed 20 Jan 18:00 (week 3)", "missed: Fri 22 Jan 18:00 (week 3)",
+                    "missed: Sat 23 Jan 09:00 (week 3)"]
+    log = snapshot(db)[1]
+    assert [row[2] for row in log] == ["2027-01-04", "2027-01-18", "2027-01-20", "2027-01-22",
+                                       "2027-01-23"]
+
+
+def test_today_shows_the_session_and_how_to_log_it(db: Path) -> None:
+    result = run(db, "today", "--date", "2027-01-11")
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert text.startswith("Today: Mon 11 Jan 2027, 18:00–")
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "- Step down · level 1: Step down from a 10 cm step" in text
+    assert "3 × 8 each side, rest 90 s between sets" in text
+    assert "Next level when:" in text
+    assert "If a cramp strikes: stop, stretch the muscle gently, massage it" in text
+    assert "Log it:    periodize done 2027-01-11 --rpe N --pain N" in text
+    assert "periodize pain 2027-01-12 N" in text
+    assert "--not-met ID if a level rule was not met (step-down, ... or all)" in text
+    sunday = run(db, "today", "--date", "2027-01-10").output
+    assert sunday.startswith("Next session: Mon 11 Jan 2027")
+    after = run(db, "today", "--date", "2027-03-30").output
+    assert "the plan is over" in after
+
+
+# --- the loop, end to end ---------------------------------------------------------------------
+
+def _events(path: Path) -> dict[str, Any]:
+    calendar = icalendar.Calendar.from_ical(path.read_bytes())
+    return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+
+@pytest.mark.caldav
+def test_log_a_week_then_today_export_and_sync_carry_the_new_doses(
+        tmp_path: Path, radicale_url: str, caldav_calendar_name: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "plan.db"
+    assert run(db, "generate", str(write_profile(tmp_path)), "-o",
+               str(tmp_path / "before.ics")).exit_code == 0
+    monkeypatch.setenv("PERIODIZE_CALDAV_PASSWORD", "x")
+    sync = ["sync", "--url", radicale_url, "--user", "athlete", "--calendar",
+            caldav_calendar_name]
+    assert run(db, *sync).exit_code == 0
+
+    week = [["done", "2027-01-11"], ["done", "2027-01-13", "--rpe", "6", "--pain", "6"],
+            ["done", "2027-01-15"], ["done", "2027-01-16", "--not-met", "step-down"]]
+    for args in week:
+        assert run(db, *args).exit_code == 0
+    today = run(db, "today", "--date", "2027-01-18").output
+    assert "- Step down · level 1: Step down from a 10 cm step" in today
+    assert "step down stays at level 1 (rule not met on Sat 16 Jan)" in " ".join(today.split())
+    monday = next(s for s in commands.current_plan(db).sessions
+                  if s.start.date() == dt.date(2027, 1, 18))
+    forecast_monday = next(s for s in FORECAST.sessions if s.uid == monday.uid)
+    assert monday.foot_contacts < forecast_monday.foot_contacts
+    assert f"Plyometrics ({monday.foot_contacts} foot contacts)" in today
+    assert f"jumps held at {monday.foot_contacts} contacts" in today
+
+    out = tmp_path / "after.ics"
+    assert run(db, "export", "-o", str(out)).exit_code == 0
+    before, after = _events(tmp_path / "before.ics"), _events(out)
+    event = after[monday.uid]
+    assert int(event["SEQUENCE"]) > int(before[monday.uid]["SEQUENCE"])
+    assert "Step down · level 1" in str(event["DESCRIPTION"])
+    assert f"({monday.foot_contacts} foot contacts)" in str(event["DESCRIPTION"])
+
+    second = run(db, *sync)
+    assert second.exit_code == 0, second.output
+    held = server_events(radicale_url, caldav_calendar_name)
+    served = held[monday.uid][0][2]
+    assert str(served["SEQUENCE"]) == str(event["SEQUENCE"])
+    assert f"({monday.foot_contacts} foot contacts)" in str(served["DESCRIPTION"])
+    changed = sum(int(after[u]["SEQUENCE"]) > int(before[u]["SEQUENCE"]) for u in after)
+    assert f"0 created, {changed} updated" in second.output
