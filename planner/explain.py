@@ -25,8 +25,8 @@ _NEEDS = {
                         f"lower {STRENGTH_SETTING}"),
     "strength_recovery": (("strength",), "strength sessions need at least 48 h between them "
                           "(never on consecutive days)", f"lower {STRENGTH_SETTING}"),
-    "strength_before_jumps": (("strength", "plyometrics"), "a jump session may not start "
-                              "within 24 h after a strength session ends",
+    "strength_before_jumps": (("strength", "plyometrics"), "no jump session may fall on "
+                              "the day after a strength session",
                               f"lower {PLYO_SETTING} or {STRENGTH_SETTING}"),
     "quad_rest_day": (("strength", "plyometrics"), "the quads need one day without jumps or "
                       "strength in any three days running",

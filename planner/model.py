@@ -22,7 +22,7 @@ from planner.session_types import TYPES
 
 RECOVERY_PLYO = dt.timedelta(hours=48)            # NSCA: 48-72 h between plyometric sessions
 RECOVERY_STRENGTH = dt.timedelta(hours=48)        # ACSM: 48 h between sessions, same muscles
-RECOVERY_JUMPS_AFTER_STRENGTH = dt.timedelta(hours=24)   # judgement call, see _jumps_after_strength
+RECOVERY_JUMPS_AFTER_STRENGTH = dt.timedelta(hours=24)   # see _jumps_after_strength
 QUAD_WINDOW_DAYS = 3                              # one unloaded day in any three (judgement call)
 STRETCH_DAYS_TARGET = 3        # ACSM: flexibility work 2-3 days a week at least
 
@@ -156,7 +156,7 @@ class PlanModel:
                               "stretching_weekly", d.week)
 
     def _spacing(self, first: str, then: str, gap: dt.timedelta, rule: str,
-                 from_end: bool = False) -> None:
+                 from_end: bool = False, days: tuple[int, ...] = (1, 2, 3)) -> None:
         """A session holding ``then`` never starts within ``gap`` after the start (or, with
         ``from_end``, the end) of one holding ``first``, measured in real time (UTC), so a
         daylight-saving night neither shortens nor lengthens it; also against history."""
@@ -175,7 +175,7 @@ class PlanModel:
             if holds(t, then):
                 follows[day].append((self.start_utc[(day, minute)], var))
         for day, by_ref in marks.items():
-            for n in (1, 2, 3):
+            for n in days:
                 after, shift = self._later(day, n)
                 later = follows.get(after, [])
                 if not later:
@@ -204,11 +204,25 @@ class PlanModel:
         self._spacing("strength", "strength", RECOVERY_STRENGTH, "strength_recovery")
 
     def _jumps_after_strength(self) -> None:
-        """No jump session within 24 h after the end of a strength session: landing asks the
-        quads for eccentric work they have just been tired by. A jump block before strength in
-        one session is the intended order and stays allowed."""
-        self._spacing("strength", "plyometrics", RECOVERY_JUMPS_AFTER_STRENGTH,
-                      "strength_before_jumps", from_end=True)
+        """No jump session on the day after a strength session, and none within 24 h of its end
+        in real time (a short spring-forward night can bring the day after next that close):
+        landing asks the quads for the eccentric work they have just been tired by. Jumps before
+        strength in one session is the intended order and stays allowed. Judgement call: the
+        calendar day (rather than exactly 24 h) keeps the rule readable and lets the candidate
+        pruning (``planner.pruning``) stay small."""
+        rule = "strength_before_jumps"
+        for day in self.days:
+            nxt, _ = self._later(day, 1)
+            after = self._day_vars(nxt, "plyometrics")
+            lifts = self._day_vars(day, "strength")
+            if after and lifts:
+                self._enforce(self.model.add(sum(lifts) + sum(after) <= 1), rule, nxt // 7 + 1)
+        for h in self.data.history:
+            if TYPES[h.type_key].strength:
+                for var in self._day_vars(h.day + 1, "plyometrics"):
+                    self._enforce(self.model.add(var == 0), rule, (h.day + 1) // 7 + 1)
+        self._spacing("strength", "plyometrics", RECOVERY_JUMPS_AFTER_STRENGTH, rule,
+                      from_end=True, days=(2,))
 
     def _quad_rest_days(self) -> None:
         """In any three days running, at least one without loaded quad work (jumps or

@@ -11,7 +11,8 @@ The argument (an exchange argument over the model in ``planner.model``). Group t
 - the change penalty, which depends on whether the key is in the reference;
 - the 48-hour rules between plyometric sessions, and between strength sessions, two or three
   days apart (and after history), constraints "start(later) - start(earlier) >= 48 h";
-- the 24-hour rule from a strength session's end to a later jump start (a day or two later),
+- the 24-hour rule from a strength session's end to a jump start two days later (binding only
+  around midnight or a spring-forward night; the day after is refused outright),
   "start(jumps) - end(strength) >= 24 h". Moving a strength session earlier moves its end
   earlier too, so it only gives the jumps after it more room.
 
@@ -99,8 +100,7 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
     for day in sorted(by_day):   # predecessors lie on earlier days: one pass in day order
         jump_bounds = plyo_history | lift_end_history | {
             start + RECOVERY_PLYO for gap in _GAPS for start in jumps.get(day - gap, ())} | {
-            end + RECOVERY_JUMPS_AFTER_STRENGTH for gap in (1, 2)
-            for end in lift_ends.get(day - gap, ())}
+            end + RECOVERY_JUMPS_AFTER_STRENGTH for end in lift_ends.get(day - 2, ())}
         lift_bounds = lift_history | {start + RECOVERY_STRENGTH for gap in _GAPS
                                       for start in lifts.get(day - gap, ())}
         for index in by_day[day]:

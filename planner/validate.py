@@ -92,9 +92,10 @@ def _recovery(live: Sequence[Session], tz: dt.tzinfo,
             if j is s or j.start.astimezone(dt.UTC) <= s.start.astimezone(dt.UTC):
                 continue
             gap = j.start.astimezone(dt.UTC) - s.end.astimezone(dt.UTC)
-            if gap < JUMPS_AFTER_STRENGTH and not past(s, j):
+            next_day = (j.start.astimezone(tz).date() - s.start.astimezone(tz).date()).days == 1
+            if (gap < JUMPS_AFTER_STRENGTH or next_day) and not past(s, j):
                 problems.append(f"{label(j)}: jumps only {gap} after the strength session of "
-                                f"{label(s)} (24 h at least)")
+                                f"{label(s)} (not the day after, 24 h at least)")
     loaded = sorted({s.start.astimezone(tz).date() for s in live
                      if set(s.kinds) & {"plyometrics", "strength"}})
     run = 1

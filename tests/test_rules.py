@@ -148,8 +148,9 @@ def broken_rules(plan: Plan, spec: Week) -> list[str]:
     for s in lifts:
         for j in plan.sessions:
             after = j.start.astimezone(UTC) - s.end.astimezone(UTC)
+            next_day = (j.start.astimezone(tz).date() - s.start.astimezone(tz).date()).days == 1
             if ("plyometrics" in j.kinds and j.start.astimezone(UTC) > s.start.astimezone(UTC)
-                    and after < AFTER_STRENGTH):
+                    and (after < AFTER_STRENGTH or next_day)):
                 problems.append(f"jumps {j.start:%Y-%m-%d %H:%M} only {after} after strength")
     loaded = {_local_span(s.start, s.end, tz)[0] for s in plan.sessions
               if "plyometrics" in s.kinds or "strength" in s.kinds}
