@@ -120,9 +120,13 @@ class Catalog:
         return tuple(e for e in self.exercises if e.kind == kind)
 
     def of_dose(self, dose_name: str) -> Exercise | None:
-        """The exercise a dose prescribes: named as the exercise, or 'Exercise: level name'."""
+        """The exercise a dose prescribes: named as the exercise, 'Exercise: level name' (or
+        'Exercise: substitute name'), or a jump drill's level name."""
         for exercise in self.exercises:
             if dose_name == exercise.name or dose_name.startswith(exercise.name + ": "):
+                return exercise
+        for exercise in self.exercises:      # jump drills are named by their level
+            if any(dose_name == lv.name for lv in exercise.levels):
                 return exercise
         return None
 

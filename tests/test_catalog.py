@@ -552,3 +552,22 @@ def test_the_template_figures_keep_the_workload_rule(cat: Catalog) -> None:
     history = [weekly[0]] * 4 + weekly
     for i, volume in enumerate(weekly):
         assert volume <= 1.3 * sum(history[i:i + 4]) / 4, (i + 1, volume, history[i:i + 4])
+
+
+@pytest.mark.parametrize("level", ATHLETE_LEVELS)
+def test_long_plans_keep_progressing_and_never_reset(cat: Catalog, level: str) -> None:
+    """Block 2 starts where block 1 ended (strength level; drills one level up, a little more
+    volume); nothing ever steps back over 52 weeks without a reason from the athlete."""
+    from planner.program import drill_level, session_contacts, strength_level
+
+    strength = [strength_level(cat, level, w) for w in range(1, 53)]
+    drills = [drill_level(cat, level, w) for w in range(1, 53)]
+    assert strength == sorted(strength) and drills == sorted(drills)
+    assert strength[8] == strength[7], "block 2 starts at the level block 1 ended on"
+    assert drills[8] == drills[7] + 1
+    top = max(lv.level for lv in cat.exercise("step-down").levels)
+    assert strength[15] > strength[7] or strength[7] >= top, "block 2 climbs unless at the top"
+    for week in range(9, 53):   # each later block's sessions at least the first block's
+        assert session_contacts(cat, level, week) >= session_contacts(cat, level, week - 8)
+    taper = [w for w in range(1, 53) if cat.weeks[(w - 1) % 8].phase == "taper"]
+    assert taper == list(range(8, 53, 8)), "a lighter week between every two blocks"
