@@ -10,7 +10,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 import click
 
@@ -24,39 +24,48 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def handle_errors(command: F) -> F:
-    """Print a PeriodizeError as one line on stderr and exit with its code; no traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except PeriodizeError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt as exc:
-            _interrupted(exc)
-        except ImportError as exc:   # Ctrl-C while a compiled extension (OR-Tools) was loading
-            cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, KeyboardInterrupt):
-                _interrupted(cause)
-            raise
-
-    return wrapper  # type: ignore[return-value]
-
-
 INTERRUPTED = ("Interrupted: the store and files hold the previous plan or the new one, never "
                "part of either.")
 
 
-def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
+@overload
+def handle_errors(command: F) -> F: ...
+@overload
+def handle_errors(*, interrupted: str) -> Callable[[F], F]: ...
+def handle_errors(command: F | None = None, *, interrupted: str = INTERRUPTED) -> Any:
+    """Print a PeriodizeError as one line on stderr and exit with its code; no traceback. A
+    Ctrl-C (or SIGTERM, SIGHUP) prints ``interrupted`` and exits with the signal's code. Use as
+    ``@handle_errors`` or ``@handle_errors(interrupted="...")``."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return function(*args, **kwargs)
+            except PeriodizeError as exc:
+                click.echo(f"Error: {exc}", err=True)
+                sys.exit(exc.exit_code)
+            except KeyboardInterrupt as exc:
+                _interrupted(exc, interrupted)
+            except ImportError as exc:   # Ctrl-C while a compiled extension (OR-Tools) loaded
+                cause = exc.__cause__ or exc.__context__
+                if isinstance(cause, KeyboardInterrupt):
+                    _interrupted(cause, interrupted)
+                raise
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(command) if command is not None else decorate
+
+
+def _interrupted(exc: KeyboardInterrupt, message: str = INTERRUPTED) -> NoReturn:
     """Every change is one transaction and every file is replaced whole, so whatever moment the
     Ctrl-C (or SIGTERM, SIGHUP) came at, the store and the files are either as before or wholly
-    new."""
+    new. ``message`` starts "Interrupted: "; a signal other than Ctrl-C is named instead."""
     if isinstance(exc, Terminated):
-        click.echo(f"Stopped by {exc.name}: " + INTERRUPTED.partition(": ")[2], err=True)
-    else:
-        click.echo(INTERRUPTED, err=True)
+        head, _, rest = message.partition("Interrupted: ")
+        message = f"{head}Stopped by {exc.name}: {rest}"
+    click.echo(message, err=True)
     sys.exit(_exit_code(exc))
 
 
@@ -101,6 +110,50 @@ def _db(ctx: click.Context) -> Path:
     return default_path()
 
 
+class Described(click.Argument):
+    """An argument with a few words on what it is, said when it is missing."""
+
+    def __init__(self, *args: Any, help: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = help
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    """A date written YYYY-MM-DD, refused in the words of every other bad date."""
+    if value is None:
+        return None
+    from planner.errors import InputError
+    from planner.logbook import parse_day
+
+    try:
+        return parse_day(value, "DATE")
+    except InputError as exc:
+        raise click.BadParameter(str(exc).removeprefix(f"{exc.field}: "), ctx, param) from None
+
+
+# -- options shared by several commands (one declaration, one meaning) ------------------------
+def today_option(command: F) -> F:
+    """``--today``: the day to take as today, for every command that has one."""
+    return click.option(
+        "--today", callback=_date, metavar="YYYY-MM-DD",
+        help="The day to take as today (default: today in the plan's time zone).")(command)
+
+
+def output_option(default: Path | None, help: str, name: str = "output",
+                  folder: bool = False) -> Callable[[F], F]:
+    """``-o/--output``: where the command writes (a file, or a folder with ``folder``)."""
+    return click.option("-o", "--output", name,
+                        type=click.Path(path_type=Path, file_okay=not folder),
+                        default=default, show_default=default is not None, help=help)
+
+
+def busy_option(command: F) -> F:
+    """``--busy``: more calendars whose events block time."""
+    return click.option("--busy", type=click.Path(path_type=Path), multiple=True,
+                        help="Another .ics calendar whose events block time (repeatable).",
+                        )(command)
+
+
 class Periodize(click.Group):
     """The command group; a usage mistake (an unknown option, a bad value) is one line too."""
 
@@ -114,6 +167,14 @@ class Periodize(click.Group):
                     for name in (_ENDING if handled else [])}
         try:
             return super().main(*args, **kwargs)
+        except click.MissingParameter as exc:
+            # "Error: missing PROFILE (the profile .toml file to plan); usage: periodize
+            # generate [OPTIONS] PROFILE" - what is missing and how the command is called.
+            what = exc.param.human_readable_name if exc.param is not None else "a value"
+            hint = f" ({exc.param.help})" if isinstance(exc.param, Described) else ""
+            usage = exc.ctx.get_usage().removeprefix("Usage: ") if exc.ctx else "periodize"
+            click.echo(f"Error: missing {what}{hint}; usage: {usage}", err=True)
+            sys.exit(exc.exit_code)
         except click.BadParameter as exc:
             # "--week: 'abc' is not a valid integer." (click's words name the value and what
             # would be accepted; the field goes first, as in every other error).
@@ -148,11 +209,10 @@ def main(ctx: click.Context, db: Path | None) -> None:
 
 
 @main.command()
-@click.argument("profile", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("plan.ics"),
-              show_default=True, help="Where to write the calendar (.ics).")
-@click.option("--busy", type=click.Path(path_type=Path), multiple=True,
-              help="Another .ics calendar whose events block time (repeatable).")
+@click.argument("profile", type=click.Path(path_type=Path), cls=Described,
+                help="the profile .toml file to plan from")
+@output_option(Path("plan.ics"), "Where to write the calendar (.ics).")
+@busy_option
 @click.pass_context
 @handle_errors
 def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, ...]) -> None:
@@ -173,17 +233,10 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
     click.echo(week_summary(result.plan))
     stats = result.stats
     quality = ("proven optimal" if stats.optimal
-               else f"best found within the work limit, within {stats.gap:.1%} of optimal")
+               else f"best found in the time limit, within {stats.gap:.1%} of optimal")
     click.echo(f"\n{len(result.plan.sessions)} sessions; {quality} in {stats.seconds:.2f} s. "
                f"Calendar: {output} (import it into a calendar of its own, named "
                f"\"{result.plan.calendar_name}\").")
-
-
-def _today(raw: str | None) -> dt.date:
-    """--today, or today in the local zone of this machine."""
-    from planner.logbook import parse_day
-
-    return parse_day(raw, "--today") if raw else dt.date.today()
 
 
 @main.command()
@@ -191,10 +244,11 @@ def _today(raw: str | None) -> dt.date:
 @click.option("--format", "fmt", type=click.Choice(["grid", "table", "csv", "json"]),
               default="grid", show_default=True)
 @click.option("--chart", is_flag=True, help="The weekly load as a chart instead.")
-@click.option("--today", help="Mark this day (YYYY-MM-DD) as today.")
+@today_option
 @click.pass_context
 @handle_errors
-def show(ctx: click.Context, week: int | None, fmt: str, chart: bool, today: str | None) -> None:
+def show(ctx: click.Context, week: int | None, fmt: str, chart: bool,
+         today: dt.date | None) -> None:
     """Show the current plan: a calendar grid, a table, CSV or JSON.
 
     \b
@@ -206,18 +260,20 @@ def show(ctx: click.Context, week: int | None, fmt: str, chart: bool, today: str
     """
     from planner import commands
 
-    text = commands.show(_db(ctx), week, fmt, _today(today), chart)
+    text = commands.show(_db(ctx), week, fmt, today or _now(), chart)
     click.echo(text, nl=fmt in ("grid", "table") or chart)
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("plan.html"),
-              show_default=True, help="Where to write the page.")
-@click.option("--today", help="Mark this day (YYYY-MM-DD) as today.")
+@output_option(Path("plan.html"), "Where to write the page.")
+@today_option
 @click.pass_context
 @handle_errors
-def report(ctx: click.Context, output: Path, today: str | None) -> None:
+def report(ctx: click.Context, output: Path, today: dt.date | None) -> None:
     """Write a one-page HTML report: calendar, weekly load, adherence, every session.
+
+    A past session with no word counts as done as prescribed, as in `periodize status` and
+    `periodize replan`; the report says how many of those there are.
 
     \b
     Example:
@@ -225,13 +281,12 @@ def report(ctx: click.Context, output: Path, today: str | None) -> None:
     """
     from planner import commands
 
-    commands.report(_db(ctx), output, _today(today))
+    commands.report(_db(ctx), output, today or _now())
     click.echo(f"Wrote {output}")
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="File to write (atomically); standard output when left out.")
+@output_option(None, "File to write (atomically); standard output when left out.")
 @click.option("--format", "fmt", type=click.Choice(["ics", "json", "csv"]), default="ics",
               show_default=True)
 @click.option("--google", is_flag=True, help="UIDs of this revision only, for re-importing into "
@@ -296,10 +351,11 @@ def _said(logged: Logged) -> None:
 
 
 KINDS = click.Choice(["plyometrics", "strength", "stretching"])
+DATES_HELP = "one or more session dates, YYYY-MM-DD"
 
 
 @main.command()
-@click.argument("dates", nargs=-1, required=True)
+@click.argument("dates", nargs=-1, required=True, cls=Described, help=DATES_HELP)
 @click.option("--kind", type=KINDS, help="Only if that date's session holds this kind.")
 @click.pass_context
 @handle_errors
@@ -323,7 +379,7 @@ def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None) -> None
 
 
 @main.command()
-@click.argument("dates", nargs=-1, required=True)
+@click.argument("dates", nargs=-1, required=True, cls=Described, help=DATES_HELP)
 @click.option("--rpe", type=int, help="Session effort, 0-10 (CR-10; the plan's target is in "
               "the session text).")
 @click.option("--pain", type=int, help="Worst knee or thigh pain during the session, 0-10.")
@@ -429,21 +485,18 @@ def today(ctx: click.Context, day: str | None) -> None:
 
 
 @main.command()
-@click.option("--today", help="The day to replan from (YYYY-MM-DD); default: today in the "
-              "plan's time zone.")
+@today_option
 @click.option("--profile", "profile", type=click.Path(path_type=Path),
               help="Take availability from this edited profile.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("plan.ics"),
-              show_default=True, help="Where to write the updated calendar.")
+@output_option(Path("plan.ics"), "Where to write the updated calendar.")
 @click.option("--keep-end", is_flag=True, help="After a break, keep the end date (drop weeks) "
               "instead of extending the block.")
-@click.option("--busy", type=click.Path(path_type=Path), multiple=True,
-              help="Another .ics calendar whose events block time (repeatable).")
+@busy_option
 @click.pass_context
 @handle_errors
-def replan(ctx: click.Context, today: str | None, profile: Path | None, output: Path,
+def replan(ctx: click.Context, today: dt.date | None, profile: Path | None, output: Path,
            keep_end: bool, busy: tuple[Path, ...]) -> None:
-    """Move the rest of the plan around missed sessions or a new week.
+    """Move the rest of the plan around missed sessions or a new week, from today on.
 
     \b
     Example:
@@ -451,10 +504,9 @@ def replan(ctx: click.Context, today: str | None, profile: Path | None, output: 
       periodize replan --today 2027-01-14
       periodize replan --profile athlete.toml   # e.g. no more Wednesdays
     """
-    from planner import commands, logbook
+    from planner import commands
 
-    day = logbook.parse_day(today, "--today") if today else None
-    out = commands.replan(_db(ctx), day, profile, output, _now(), keep_end, busy)
+    out = commands.replan(_db(ctx), today, profile, output, _now(), keep_end, busy)
     click.echo(out.result.resume.capitalize() + ".")
     if not out.saved:
         click.echo("No changes: the plan already fits.")
@@ -471,25 +523,21 @@ def replan(ctx: click.Context, today: str | None, profile: Path | None, output: 
 
 
 @main.command()
-@click.option("--today", help="Count sessions before this date (YYYY-MM-DD) as due.")
+@today_option
 @click.pass_context
 @handle_errors
-def status(ctx: click.Context, today: str | None) -> None:
+def status(ctx: click.Context, today: dt.date | None) -> None:
     """Show adherence so far: done, missed and planned per week and per kind.
+
+    A past session with no word counts as done as prescribed (as in the report and in replan).
 
     \b
     Example:
       periodize status
     """
-    from zoneinfo import ZoneInfo
+    from planner import commands
 
-    from planner import commands, logbook
-    from planner.views.terminal_text import adherence
-
-    plan = commands.marked_plan(_db(ctx))
-    day = (logbook.parse_day(today, "--today") if today
-           else _now().astimezone(ZoneInfo(plan.timezone)).date())
-    click.echo(adherence(plan, day))
+    click.echo(commands.status(_db(ctx), today or _now()))
 
 
 @main.command()
@@ -627,13 +675,58 @@ def _sync_summary(report: SyncReport) -> None:
 
 
 @main.command()
-@click.argument("roster", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("plans"), show_default=True,
-              help="Folder for each athlete's store and calendar, and summary.csv.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on. "
+              "Loopback: to share the feed, put a reverse proxy with TLS in front (README).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free one).")
+@click.option("--new-token", is_flag=True, help="Make a new secret token first: the old URL "
+              "stops working (e.g. after sharing it by mistake).")
+@click.pass_context
+@handle_errors
+def feed(ctx: click.Context, host: str, port: int, new_token: bool) -> None:
+    """Serve the plan as a calendar feed to subscribe to ("From URL" in Google, Apple, Outlook).
+
+    The URL holds a secret token kept with the plan, the same every time; each request reads
+    the store, so replans, undo and done/missed reach subscribers at their next refresh.
+
+    \b
+    Example:
+      periodize feed
+      periodize feed --host 127.0.0.1 --port 8765 --new-token
+    """
+    import secrets
+
+    from planner import commands
+    from planner.errors import InputError
+    from planner.feed import FeedServer
+
+    plan, token = commands.feed_token(_db(ctx), secrets.token_urlsafe(24), new_token)
+    try:
+        server = FeedServer((host, port), _db(ctx))
+    except OSError as exc:
+        raise InputError("--host/--port", f"{host}:{port}", "an address and port free to "
+                         f"listen on ({exc.strerror or exc})") from None
+    url = server.url(token)
+    click.echo(f"Serving the plan of {plan.name} at {url} (subscribe by URL; Apple and Outlook "
+               f"also take {url.replace('http://', 'webcal://', 1)}). Ctrl-C stops.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Feed stopped.", err=True)
+        sys.exit(130)
+    finally:
+        server.server_close()
+
+
+@main.command()
+@click.argument("roster", type=click.Path(path_type=Path), cls=Described,
+                help="a CSV file, one athlete a row, or a folder of profile .toml files")
+@output_option(Path("plans"), "Folder for each athlete's store and calendar, and summary.csv.",
+               name="out_dir", folder=True)
 @click.option("--jobs", type=click.IntRange(min=1), help="Processes, at most one per usable core "
               "and per athlete (default: the usable cores).")
-@handle_errors
+@handle_errors(interrupted="\nInterrupted: athletes already planned keep their files; the "
+                          "workers were ended.")
 def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
     """Plan a whole roster: a CSV (one athlete a row) or a folder of profiles.
 
@@ -655,13 +748,7 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
             bar.length = total
             bar.update(done - bar.pos)
 
-        try:
-            summary = run_batch(roster, out_dir, _now(), jobs, progress)
-        except KeyboardInterrupt as exc:
-            how = f"Stopped by {exc.name}" if isinstance(exc, Terminated) else "Interrupted"
-            click.echo(f"\n{how}: athletes already planned keep their files; the workers "
-                       "were ended.", err=True)
-            sys.exit(_exit_code(exc))
+        summary = run_batch(roster, out_dir, _now(), jobs, progress)
     if summary.capped:
         click.echo(f"--jobs {jobs}: planned with {summary.workers} worker processes, capped "
                    f"at {summary.capped}.")

@@ -15,10 +15,9 @@ from planner.dosing import shortest_session
 from planner.errors import InputError
 from planner.export.files import check_writable, write_atomic
 from planner.export.formats import FORMATS, render, write_plan
-from planner.logbook import _plan_end
-from planner.plan import Plan, Session
+from planner.plan import Plan, Session, Today
 from planner.profile import Profile, load_profile
-from planner.store import Revision, open_store
+from planner.store import Current, Revision, open_store
 
 if TYPE_CHECKING:
     from planner.replan import Replanned
@@ -53,50 +52,44 @@ def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime
 
 def current_plan(db: Path) -> Plan:
     with open_store(db) as store:
-        return store.current()[0]
+        return store.current().plan
 
 
-def show(db: Path, week: int | None, fmt: str, today: dt.date | None = None,
-         chart: bool = False, color: bool | None = None) -> str:
+def _marked(db: Path) -> Current:
+    """The current plan with the log's done/missed marks, and its profile."""
+    with open_store(db) as store:
+        plan, profile = store.current()
+        return Current(store.marked(plan), profile)
+
+
+def show(db: Path, week: int | None, fmt: str, today: Today, chart: bool = False,
+         color: bool | None = None) -> str:
     """The plan as a calendar grid (one week: a table), a table, CSV or JSON, or its weekly load
     as a chart; with done/missed marks."""
-    with open_store(db) as store:
-        stored, profile = store.current()
-        plan = store.marked(stored)
+    from planner.views.terminal_text import plan_view
+
+    plan, profile = _marked(db)
     if week is not None and not 1 <= week <= plan.weeks:
         raise InputError("--week", week, f"a week from 1 to {plan.weeks}")
-    if chart:
-        from planner.views.terminal_grid import load_chart
-
-        return load_chart(plan)
-    if fmt == "grid" and week is None:
-        from planner.views.terminal_grid import plan_grid
-
-        return plan_grid(plan, profile, today, color=color)
-    from planner.export.tables import plan_csv, plan_json, sessions_frame
-
-    if fmt == "json":
-        if week is None:
-            return plan_json(plan)
-        from dataclasses import replace
-
-        return plan_json(replace(plan, sessions=plan.week_sessions(week)))
-    if fmt == "csv":
-        return plan_csv(plan, week)
-    frame = sessions_frame(plan, week).drop(columns=["uid", "kinds"])
-    return str(frame.to_string(index=False))
+    return plan_view(plan, profile, fmt, week, plan.today(today), chart, color)
 
 
-def report(db: Path, output: Path, today: dt.date | None) -> None:
+def report(db: Path, output: Path, today: Today) -> None:
     """Write the one-page HTML report (calendar, load chart, adherence, sessions)."""
     from planner.views.html_report import plan_report
 
     check_writable(output)
-    with open_store(db) as store:
-        stored, profile = store.current()
-        plan = store.marked(stored)
-    html = plan_report(plan, profile, today, default_catalog().safety_note)
+    plan, profile = _marked(db)
+    html = plan_report(plan, profile, plan.today(today), default_catalog().safety_note)
     write_atomic(output, html.encode())
+
+
+def status(db: Path, today: Today) -> str:
+    """Adherence so far, by the same rule as the report (``Plan.state``)."""
+    from planner.views.terminal_text import adherence
+
+    plan = _marked(db).plan
+    return adherence(plan, plan.today(today))
 
 
 def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> bytes:
@@ -105,11 +98,13 @@ def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> byt
         raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
     if google and fmt != "ics":
         raise InputError("--google", fmt, "--google goes with --format ics")
-    plan = current_plan(db)
+    with open_store(db) as store:
+        plan = store.current()[0]
+        dropped = store.dropped(plan) if fmt == "ics" else ()
     if output is not None:
-        write_plan(plan, output, fmt, google)
+        write_plan(plan, output, fmt, google, dropped)
         return b""
-    return render(plan, fmt, google)
+    return render(plan, fmt, google, dropped)
 
 
 def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
@@ -133,47 +128,38 @@ class Replan:
 def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: Path | None,
            now: dt.datetime, keep_end: bool = False, busy: Sequence[Path] = ()) -> Replan:
     """Re-solve the future around what happened; store a new revision if anything changed."""
-    from zoneinfo import ZoneInfo
-
-    from planner.profile import profile_from_dict
+    from planner.replan import busy_range, check_day
     from planner.replan import replan as solve_again
 
     catalog = default_catalog()
     with open_store(db) as store:
-        stored = store.current()[1]
+        stored = profile = store.current().profile
         plan = store.forecast()      # replan the forecast; the log re-doses the result
         if profile_path is not None:
             profile = read_profile(profile_path, catalog)
             if profile.start != plan.start:
                 raise InputError("--profile", str(profile_path), f"a profile with the plan's "
                                  f"start, {plan.start} (to start afresh, use generate)")
-        else:
-            profile = profile_from_dict(stored, shortest_session=shortest_session(catalog))
-        day = today or now.astimezone(ZoneInfo(plan.timezone)).date()
-        if not plan.start - dt.timedelta(days=7) <= day <= _plan_end(plan):
-            raise InputError("--today", day.isoformat(), f"a date within the plan, "
-                             f"{plan.start} to {_plan_end(plan)}")
+        day = plan.today(today or now)
+        check_day(plan, day)
         if output is not None:
             check_writable(output)
-        longest = max(plan.program_weeks or (plan.weeks,))
-        intervals = read_busy(profile, busy, first_day=max(day, plan.start),
-                              last_day=max(_plan_end(plan), day + dt.timedelta(weeks=longest)))
+        intervals = read_busy(profile, busy, *busy_range(plan, day))
         result = solve_again(plan, profile, catalog, store.log(plan.plan_id), intervals,
-                             max(day, plan.start), now, keep_end,
-                             profile.to_dict() != stored)
+                             max(day, plan.start), now, keep_end, profile != stored)
         from planner.logbook import redose
 
         new, said, saved = redose(store, store.athlete_log(plan.plan_id), now,
-                                  f"replanned on {day}", result.plan, profile.to_dict())
+                                  f"replanned on {day}", result.plan, profile)
+        dropped = store.dropped(new)
     if output is not None:
-        write_plan(new, output, "ics")
+        write_plan(new, output, "ics", dropped=dropped)
     return Replan(new, saved, result, said)
 
 
 def marked_plan(db: Path) -> Plan:
     """The current plan with the log's done/missed marks."""
-    with open_store(db) as store:
-        return store.marked(store.current()[0])
+    return _marked(db).plan
 
 
 def history(db: Path) -> list[Revision]:
@@ -226,3 +212,14 @@ def sync_google(db: Path, calendar: str | None, client_secret: Path | None) -> S
         if creds.token != signed_in:         # refreshed during the sync: keep the new one
             google_auth.save_token(token, creds)
     return report
+
+
+def feed_token(db: Path, new: str, renew: bool) -> tuple[Plan, str]:
+    """The current plan and its feed token: the one it has, else (or with ``renew``) ``new``."""
+    with open_store(db) as store:
+        plan = store.current()[0]
+        token = store.feed_token(plan.plan_id)
+        if token is None or renew:
+            store.set_feed_token(plan.plan_id, new)
+            token = new
+    return plan, token

@@ -103,8 +103,9 @@ def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | No
 
         redosed = adapted(plan, profile, catalog, default_monitoring(),
                           store.athlete_log(plan.plan_id))
-        plan = store.save(redosed, profile.to_dict(), note,
+        plan = store.save(redosed, profile, note,
                           forecast=plan if redosed.sessions != plan.sessions else None)
+        dropped = store.dropped(plan)
     if output is not None:
-        write_plan(plan, output, "ics")
+        write_plan(plan, output, "ics", dropped=dropped)
     return plan, stats

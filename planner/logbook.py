@@ -14,14 +14,13 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from catalog import default_catalog
 from catalog.monitoring import default_monitoring
-from planner.dosing import shortest_session
 from planner.errors import InputError
 from planner.plan import Plan, Session
+from planner.profile import Profile
 from planner.store import AthleteLog, LogEntry, Store, open_store
 
 
@@ -30,10 +29,6 @@ def parse_day(raw: str, field: str) -> dt.date:
         return dt.date.fromisoformat(raw.strip())
     except ValueError:
         raise InputError(field, raw, "a date like 2027-01-13") from None
-
-
-def _plan_end(plan: Plan) -> dt.date:
-    return plan.start + dt.timedelta(days=7 * plan.weeks - 1)
 
 
 def session_days(plan: Plan, raw_days: Sequence[str], kind: str | None = None,
@@ -54,13 +49,13 @@ def session_days(plan: Plan, raw_days: Sequence[str], kind: str | None = None,
             inside = [s for d, s in sorted(by_day.items()) if first <= d <= last]
             if not inside:
                 raise InputError("START..END", raw, f"a range holding a session, within "
-                                 f"{plan.start} to {_plan_end(plan)}")
+                                 f"{plan.start} to {plan.end}")
             found += [s for s in inside if kind is None or kind in s.kinds]
             continue
         day = parse_day(raw, "DATE")
-        if not plan.start <= day <= _plan_end(plan):
+        if not plan.start <= day <= plan.end:
             raise InputError("DATE", raw, f"a date within the plan, {plan.start} to "
-                             f"{_plan_end(plan)}")
+                             f"{plan.end}")
         session = by_day.get(day)
         if session is None:
             near = sorted(by_day, key=lambda d: abs((d - day).days))[:2]
@@ -87,25 +82,23 @@ def _score(value: int | None, field: str, what: str) -> int | None:
 
 
 def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
-           forecast: Plan | None = None, profile: dict[str, Any] | None = None,
+           forecast: Plan | None = None, profile: Profile | None = None,
            ) -> tuple[Plan, tuple[str, ...], bool]:
     """The current plan re-dosed from ``forecast`` (default: the stored one) by ``log``, the
     changes in words, and whether it was saved as a new revision (only when something changed:
     doses, or the profile given)."""
     from planner.adapt import adapted, changes, restamp
-    from planner.profile import profile_from_dict
 
     catalog = default_catalog()
     current, stored = store.current()
     base = forecast if forecast is not None else store.forecast()
-    raw_profile = profile if profile is not None else stored
-    athlete = profile_from_dict(raw_profile, shortest_session=shortest_session(catalog))
+    athlete = profile if profile is not None else stored
     new = restamp(adapted(base, athlete, catalog, default_monitoring(), log), current, now)
     if (new.sessions, new.program_weeks, new.weeks) == (
-            current.sessions, current.program_weeks, current.weeks) and raw_profile == stored:
+            current.sessions, current.program_weeks, current.weeks) and athlete == stored:
         return current, (), False
     said = tuple(changes(current, new))
-    saved = store.save(dataclasses.replace(new, created=now), raw_profile, note,
+    saved = store.save(dataclasses.replace(new, created=now), athlete, note,
                        forecast=base if base.sessions != new.sessions else None)
     return saved, said, True
 
@@ -202,7 +195,7 @@ def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime) -> Logged
     with open_store(db) as store:
         plan = store.current()[0]
         day = parse_day(raw_day, "DATE")
-        last_morning = _plan_end(plan) + dt.timedelta(days=1)
+        last_morning = plan.end + dt.timedelta(days=1)
         session = _latest_before(plan, day) if day <= last_morning else None
         if session is None:
             first = plan.sessions[0].start if plan.sessions else None
@@ -221,9 +214,9 @@ def screen(db: Path, raw_day: str, passed: bool, now: dt.datetime) -> Logged:
     with open_store(db) as store:
         plan = store.current()[0]
         day = parse_day(raw_day, "DATE")
-        if not plan.start - dt.timedelta(days=7) <= day <= _plan_end(plan):
+        if not plan.start - dt.timedelta(days=7) <= day <= plan.end:
             raise InputError("DATE", raw_day, f"a date within the plan, {plan.start} to "
-                             f"{_plan_end(plan)}")
+                             f"{plan.end}")
         log = store.athlete_log(plan.plan_id)
         screens = tuple(sorted({**dict(log.screens), day: passed}.items()))
         word = "passed" if passed else "not passed"

@@ -6,11 +6,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 STATUSES = ("planned", "done", "missed")
+
+#: How a session stands as of a day (``Plan.state``): logged done, logged missed, past with no
+#: word (counted as done as prescribed), or today and later (to come).
+DONE, MISSED, UNLOGGED, AHEAD = "done", "missed", "unlogged", "ahead"
+STATES = (DONE, MISSED, UNLOGGED, AHEAD)
+
+#: "Today" as a command is given it: a date (``--today``), or the moment now (UTC), whose date
+#: is then taken in the plan's time zone (``Plan.today``).
+Today = dt.date | dt.datetime
 NAMESPACE = uuid.UUID("6f1c8f0e-52a4-5d2b-9a57-2f1d3c0b7e11")   # periodize plans
+
+
+def last_day(start: dt.date, weeks: int) -> dt.date:
+    """The last day of a plan of ``weeks`` weeks from ``start``."""
+    return start + dt.timedelta(days=7 * weeks - 1)
 
 
 def plan_identity(name: str, timezone: str, start: dt.date) -> str:
@@ -106,6 +122,46 @@ class Plan:
     sessions: tuple[Session, ...]
     program_weeks: tuple[int, ...] = ()   # block week carried by each calendar week (1-based)
 
+    @property
+    def end(self) -> dt.date:
+        """The plan's last day."""
+        return last_day(self.start, self.weeks)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def today(self, when: Today) -> dt.date:
+        """The one rule for "today" in every command: a date given is taken as it is; the moment
+        now is turned into the date it falls on in the plan's time zone."""
+        if isinstance(when, dt.datetime):
+            return when.astimezone(self.tz).date()
+        return when
+
+    def local_date(self, session: Session) -> dt.date:
+        """The day a session falls on, in the plan's time zone."""
+        return session.start.astimezone(self.tz).date()
+
+    def state(self, session: Session, today: dt.date | None) -> str:
+        """The one rule for how a session stands as of ``today``, used by every view and by
+        replan: ``done`` or ``missed`` when so logged (or so in the revision); a session before
+        today with no word is ``unlogged`` and counts as done as prescribed (as ``counts_done``
+        says; a replan stores it as done); today's and later ones are ``ahead``. With ``today``
+        None nothing is past."""
+        if session.status in (DONE, MISSED):
+            return session.status
+        if today is not None and self.local_date(session) < today:
+            return UNLOGGED
+        return AHEAD
+
+    def with_marks(self, marks: Mapping[dt.date, str]) -> Plan:
+        """The plan with the log's done/missed word applied to the session of each day."""
+        if not marks:
+            return self
+        return replace(self, sessions=tuple(
+            s.with_status(marks[day]) if (day := self.local_date(s)) in marks else s
+            for s in self.sessions))
+
     def program_week(self, week: int) -> int:
         """The block week calendar week ``week`` carries (itself unless a replan shifted it)."""
         return self.program_weeks[week - 1] if self.program_weeks else week
@@ -131,6 +187,32 @@ class Plan:
         }
 
 
+def dropped_sessions(current: Plan, revisions: Sequence[Plan]) -> tuple[Session, ...]:
+    """Sessions that some revision of the plan held and ``current`` does not (a replan or an
+    undo took them out), each as last held, with status "dropped", SEQUENCE one above the last
+    one written and stamped with the creation time of the first revision without it; in time
+    order. A calendar file carries them as CANCELLED: an import never deletes, so a session
+    left out of the file would stay in Apple Calendar, Outlook or khal as planned."""
+    last: dict[str, Session] = {}
+    gone: dict[str, dt.datetime] = {}
+    for revision in [*sorted(revisions, key=lambda r: r.revision), current]:
+        held = {s.uid for s in revision.sessions}
+        for uid in last.keys() - held - gone.keys():
+            gone[uid] = revision.created
+        for session in revision.sessions:
+            last[session.uid] = session
+            gone.pop(session.uid, None)
+    kept = {s.uid for s in current.sessions}
+    dropped = [replace(s, status="dropped", sequence=s.sequence + 1, stamp=gone[uid])
+               for uid, s in last.items() if uid not in kept]
+    return tuple(sorted(dropped, key=lambda s: (s.start, s.uid)))
+
+
+def counts_done(state: str) -> bool:
+    """Whether a session in this state counts as done: logged done, or past with no word."""
+    return state in (DONE, UNLOGGED)
+
+
 def _session_dict(s: Session) -> dict[str, Any]:
     return {
         "uid": s.uid, "start": s.start.isoformat(), "end": s.end.isoformat(), "week": s.week,
@@ -150,8 +232,6 @@ def _session_dict(s: Session) -> dict[str, Any]:
 
 def plan_from_dict(data: dict[str, Any]) -> Plan:
     """The inverse of ``Plan.to_dict`` (times come back in the plan's zone)."""
-    from zoneinfo import ZoneInfo
-
     head = data["plan"]
     tz = ZoneInfo(head["timezone"])
     sessions = tuple(

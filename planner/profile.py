@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from planner.errors import InputError, closest
+from planner.plan import last_day
 from planner.strict_toml import read_toml, reject_unknown, take, take_choice, take_int
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -83,7 +84,7 @@ class Profile:
     @property
     def end(self) -> dt.date:
         """The last day of the plan."""
-        return self.start + dt.timedelta(days=7 * self.weeks - 1)
+        return last_day(self.start, self.weeks)
 
     def windows_on(self, day: dt.date) -> tuple[Window, ...]:
         """The windows open on a calendar date (none on rest days)."""

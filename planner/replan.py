@@ -26,7 +26,7 @@ from planner.availability import Candidate, slots
 from planner.dosing import dosed_session, durations, load_caps, strength_volume
 from planner.errors import InputError
 from planner.model import W_CHANGE, W_CHANGE_LATER, W_HABIT, History, Key, ModelInput
-from planner.plan import Plan, Session, session_uid
+from planner.plan import AHEAD, DONE, MISSED, Plan, Session, counts_done, session_uid
 from planner.profile import Profile
 from planner.program import demand
 from planner.pruning import prune
@@ -54,6 +54,7 @@ class Replanned:
     changes: tuple[Change, ...]
     resume: str        # how the progression resumes, in words
     stats: SolveStats | None
+    changed: bool = True   # worth a new revision: the profile or the sessions changed
 
 
 @dataclass(frozen=True)
@@ -71,21 +72,21 @@ def _label(start: dt.datetime, type_key: str, tz: dt.tzinfo) -> str:
     return f"{start.astimezone(tz):%a %-d %b %H:%M} {TYPES[type_key].label}"
 
 
-def _is_past(s: Session, marks: Mapping[dt.date, str], today: dt.date, tz: dt.tzinfo) -> bool:
-    """Before today, or today and already marked done or missed."""
-    day = s.start.astimezone(tz).date()
-    return day < today or (day == today and day in marks)
+def _is_past(plan: Plan, s: Session, today: dt.date) -> bool:
+    """Before today, or today and already marked done or missed (``plan`` carries the marks)."""
+    return plan.state(s, today) != AHEAD
 
 
-def _history(plan: Plan, marks: Mapping[dt.date, str], today: dt.date, tz: dt.tzinfo,
-             now: dt.datetime) -> tuple[list[Session], list[Change]]:
-    """Past sessions with their final status: the log's word, else done."""
+def _history(plan: Plan, marked: Plan, today: dt.date, now: dt.datetime,
+             ) -> tuple[list[Session], list[Change]]:
+    """Past sessions with their final status by ``Plan.state``: the log's word, else done as
+    prescribed. ``marked`` is ``plan`` with the log's marks."""
+    tz = plan.tz
     past, changes = [], []
-    for s in plan.sessions:
-        if not _is_past(s, marks, today, tz):
+    for s, m in zip(plan.sessions, marked.sessions, strict=True):
+        if not _is_past(marked, m, today):
             continue
-        day = s.start.astimezone(tz).date()
-        status = marks.get(day, "missed" if s.status == "missed" else "done")
+        status = DONE if counts_done(marked.state(m, today)) else MISSED
         if status == s.status or {status, s.status} == {"done", "planned"}:
             past.append(s.with_status(status))
             continue
@@ -176,25 +177,31 @@ def _next_uid(plan_id: str, week: int, taken: set[str]) -> str:
     return uid
 
 
-def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntry],
-           busy: Sequence[BusyInterval], today: dt.date, now: dt.datetime,
-           keep_end: bool = False, profile_changed: bool = False) -> Replanned:
-    """A new revision of ``plan`` from ``today`` on (local date), or the plan unchanged."""
+def check_day(plan: Plan, day: dt.date) -> None:
+    """The days a replan may start from: from a week before the plan to its last day."""
+    if not plan.start - dt.timedelta(days=7) <= day <= plan.end:
+        raise InputError("--today", day.isoformat(), f"a date within the plan, "
+                         f"{plan.start} to {plan.end}")
+
+
+def busy_range(plan: Plan, day: dt.date) -> tuple[dt.date, dt.date]:
+    """The days whose busy time a replan from ``day`` needs: to the plan's end, or further when
+    a break makes the block longer (at most by the longest block it carries)."""
+    longest = max(plan.program_weeks or (plan.weeks,))
+    return max(day, plan.start), max(plan.end, day + dt.timedelta(weeks=longest))
+
+
+def _model_input(plan: Plan, profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
+                 today: dt.date, marks: Mapping[dt.date, str], past: Sequence[Session],
+                 future: Sequence[Session], resume: Resume, calm: bool) -> ModelInput:
+    """The solver's task from today on: the current plan as the reference, recent history for
+    the recovery rules, the current week's minimums soft when it has already begun."""
     tz = profile.tz
-    plan_end = plan.start + dt.timedelta(days=7 * plan.weeks - 1)
-    if today > plan_end:
-        raise InputError("--today", today.isoformat(),
-                         f"a date up to the plan's last day, {plan_end.isoformat()}")
-    marks = {e.day: e.status for e in log}
-    past, changes = _history(plan, marks, today, tz, now)
-    resume = resume_point(plan, past, today, tz, keep_end)
     weeks = len(resume.program_weeks)
     # Today is free unless it already holds a session marked done or missed.
     first_free = max(0, (today - plan.start).days + (today in marks and any(
-        s.start.astimezone(tz).date() == today for s in plan.sessions)))
+        plan.local_date(s) == today for s in plan.sessions)))
     current_week = max(0, (today - plan.start).days) // 7 + 1
-    future = [s for s in plan.sessions if not _is_past(s, marks, today, tz)]
-    calm = not resume.broke and not profile_changed
 
     def weight(week: int) -> int:
         if week > plan.weeks:
@@ -207,7 +214,7 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
                        s.end)
                for s in past if s.status == "done" and s.start.astimezone(tz).date() >= recent]
     reference = _reference(plan, future, weeks, tz)
-    data = ModelInput(
+    return ModelInput(
         start=plan.start,
         candidates=prune(slots(profile, minutes, busy, range(first_free, 7 * weeks)), reference,
                          history),
@@ -220,30 +227,50 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
                        else frozenset()),
         reference=reference,
         change_weights={w: weight(w) for w in range(current_week, weeks + 1)})
-    chosen, stats = solve(data)
 
-    taken = {s.uid for s in plan.sessions}
-    cap = resume.contacts_cap if resume.broke else None
+
+def _ramp(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
+          past: Sequence[Session], program_weeks: Sequence[int], current_week: int,
+          ) -> tuple[dict[int, int], dict[int, int]]:
+    """Per-session (contacts, strength volume) caps for each week under the rolling workload
+    rule (``planner.workload``), over what was done (missed work lowers the average) and what
+    is now chosen."""
     def done(week: int) -> tuple[int, int]:
         kept = [s for s in past if s.week == week and s.status == "done"]
         return (sum(s.foot_contacts for s in kept),
                 sum(strength_volume(s.exercises) for s in kept))
 
-    ramp, strength_ramp = load_caps(catalog, profile, chosen, resume.program_weeks,
-                                    [done(w) for w in range(1, current_week + 1)])
-    sessions: list[Session] = list(past)
+    return load_caps(catalog, profile, chosen, program_weeks,
+                     [done(w) for w in range(1, current_week + 1)])
+
+
+def _dose_future(plan: Plan, profile: Profile, catalog: Catalog, chosen: Sequence[Candidate],
+                 past: Sequence[Session], future: Sequence[Session], resume: Resume,
+                 current_week: int, now: dt.datetime) -> tuple[list[Session], list[Change]]:
+    """The chosen slots from the current week on as sessions: matched to the old ones (which
+    keep their UIDs, and their content when nothing changed), dosed within the ramp caps and,
+    for the first jump session after a break, within the last jump session's contacts."""
+    tz = profile.tz
+    weeks = len(resume.program_weeks)
+    ramp, strength_ramp = _ramp(catalog, profile, chosen, past, resume.program_weeks,
+                                current_week)
+    ahead = [c for week in range(current_week, weeks + 1) for c in chosen if c.week == week]
+    first_jump = (next((c for c in ahead if TYPES[c.type_key].plyometric), None)
+                  if resume.broke and resume.contacts_cap is not None else None)
+    taken = {s.uid for s in plan.sessions}
+    sessions: list[Session] = []
+    changes: list[Change] = []
     for week in range(current_week, weeks + 1):
         pairs, dropped = _pairs([c for c in chosen if c.week == week],
                                 [s for s in future if s.week == week], plan.start, tz)
         for c, old in pairs:
-            first_jump = cap is not None and TYPES[c.type_key].plyometric
-            limits = [x for x in (ramp.get(week), cap if first_jump else None) if x is not None]
+            limits = [x for x in (ramp.get(week),
+                                  resume.contacts_cap if c is first_jump else None)
+                      if x is not None]
             fresh = dosed_session(catalog, profile, c, resume.program_weeks[week - 1],
                                   old.uid if old else _next_uid(plan.plan_id, week, taken), now,
                                   min(limits) if limits else None,
                                   strength_cap=strength_ramp.get(week))
-            if first_jump:
-                cap = None
             if old is None:
                 changes.append(Change("added", f"added: {_label(c.start, c.type_key, tz)}"))
             elif _same(fresh, old):
@@ -254,13 +281,35 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
             sessions.append(fresh)
         changes += [Change("dropped", f"dropped: {_label(s.start, s.session_type, tz)}")
                     for s in dropped]
-    sessions.sort(key=lambda s: s.start)
-    new = dataclasses.replace(plan, weeks=weeks, sessions=tuple(sessions), created=now,
-                              program_weeks=resume.program_weeks)
-    midnight = dt.datetime.combine(today, dt.time(), tz)
+    return sessions, changes
+
+
+def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntry],
+           busy: Sequence[BusyInterval], today: dt.date, now: dt.datetime,
+           keep_end: bool = False, profile_changed: bool = False) -> Replanned:
+    """A new revision of ``plan`` from ``today`` on (local date), or the plan unchanged."""
+    check_day(plan, today)
+    marks = {e.day: e.status for e in log}
+    marked = plan.with_marks(marks)
+    past, changes = _history(plan, marked, today, now)
+    resume = resume_point(plan, past, today, profile.tz, keep_end)
+    future = [s for s, m in zip(plan.sessions, marked.sessions, strict=True)
+              if not _is_past(marked, m, today)]
+    calm = not resume.broke and not profile_changed
+    chosen, stats = solve(_model_input(plan, profile, catalog, busy, today, marks, past, future,
+                                       resume, calm))
+    current_week = max(0, (today - plan.start).days) // 7 + 1
+    ahead, more = _dose_future(plan, profile, catalog, chosen, past, future, resume,
+                               current_week, now)
+    new = dataclasses.replace(plan, weeks=len(resume.program_weeks),
+                              sessions=tuple(sorted([*past, *ahead], key=lambda s: s.start)),
+                              created=now, program_weeks=resume.program_weeks)
+    midnight = dt.datetime.combine(today, dt.time(), profile.tz)
     verify(new, profile, busy, history_before=midnight,
            short_weeks=frozenset(range(1, current_week + 1)))
-    return Replanned(new, tuple(changes), resume.words, stats)
+    changed = profile_changed or (new.sessions, new.program_weeks) != (plan.sessions,
+                                                                       plan.program_weeks)
+    return Replanned(new, (*changes, *more), resume.words, stats, changed)
 
 
 def _same(a: Session, b: Session) -> bool:

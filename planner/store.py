@@ -13,14 +13,14 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
+from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from planner.errors import InputError, StoreError
-from planner.plan import Plan, plan_from_dict
+from planner.plan import Plan, Session, dropped_sessions, plan_from_dict
+from planner.profile import Profile, profile_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -78,6 +78,13 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         plan TEXT NOT NULL
     );
     """,
+    # The secret token of each plan's calendar feed (``periodize feed``).
+    4: """
+    CREATE TABLE feed_tokens (
+        plan_id TEXT PRIMARY KEY,
+        token TEXT NOT NULL
+    );
+    """,
 }
 
 
@@ -99,6 +106,13 @@ class Revision:
     note: str
     sessions: int
     current: bool
+
+
+class Current(NamedTuple):
+    """The current revision as stored, and the profile it was made from."""
+
+    plan: Plan
+    profile: Profile
 
 
 @dataclass(frozen=True)
@@ -213,28 +227,22 @@ class Store:
         return row
 
     @_guarded
-    def current(self) -> tuple[Plan, dict[str, Any]]:
+    def current(self) -> Current:
         """The current revision, as stored, and the profile it was made from."""
         row = self._current_row()
         if row is None:
             raise StoreError(f"{self.path}: no plan yet; run `periodize generate PROFILE` first")
         try:
             plan = plan_from_dict(json.loads(row["plan"]))
-            profile = json.loads(row["profile"])
-        except (ValueError, KeyError, TypeError) as exc:
+            profile = profile_from_dict(json.loads(row["profile"]))
+        except (ValueError, KeyError, TypeError, InputError) as exc:
             raise StoreError(f"{self.path}: revision {row['number']} is damaged ({exc})") from None
-        return plan, profile
+        return Current(plan, profile)
 
     def marked(self, plan: Plan) -> Plan:
         """The plan with the log's done/missed marks applied (for showing it; a replan makes
         them part of a revision)."""
-        marks = {e.day: e.status for e in self.log(plan.plan_id)}
-        if not marks:
-            return plan
-        tz = ZoneInfo(plan.timezone)
-        sessions = tuple(s.with_status(marks[s.start.astimezone(tz).date()])
-                         if s.start.astimezone(tz).date() in marks else s for s in plan.sessions)
-        return replace(plan, sessions=sessions)
+        return plan.with_marks({e.day: e.status for e in self.log(plan.plan_id)})
 
     @_guarded
     def forecast(self) -> Plan:
@@ -251,7 +259,7 @@ class Store:
                              ) from None
 
     @_guarded
-    def save(self, plan: Plan, profile: dict[str, Any], note: str,
+    def save(self, plan: Plan, profile: Profile, note: str,
              forecast: Plan | None = None) -> Plan:
         """Store ``plan`` as the next revision (numbered here) and return it with that number.
         ``forecast``: the plan before the log re-dosed it, kept for the next re-dosing."""
@@ -263,12 +271,41 @@ class Store:
                 "INSERT INTO revisions (plan_id, number, created, note, profile, plan) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (plan.plan_id, last + 1, plan.created.isoformat(), note,
-                 json.dumps(profile, sort_keys=True), json.dumps(numbered.to_dict())))
+                 json.dumps(profile.to_dict(), sort_keys=True), json.dumps(numbered.to_dict())))
             db.execute("DELETE FROM forecasts WHERE number > ?", (last,))
             if forecast is not None:
                 db.execute("INSERT INTO forecasts (number, plan) VALUES (?, ?)",
                            (last + 1, json.dumps(replace(forecast, revision=last + 1).to_dict())))
         return numbered
+
+    @_guarded
+    def revisions(self, plan_id: str) -> list[Plan]:
+        """Every stored revision of the plan ``plan_id``, those set aside by undo included
+        (a calendar may hold them), oldest first."""
+        rows = self.db.execute("SELECT number, plan FROM revisions WHERE plan_id = ? "
+                               "ORDER BY number", (plan_id,)).fetchall()
+        try:
+            return [plan_from_dict(json.loads(r["plan"])) for r in rows]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{self.path}: a revision is damaged ({exc})") from None
+
+    def dropped(self, plan: Plan) -> tuple[Session, ...]:
+        """The sessions earlier revisions held and ``plan`` does not (``dropped_sessions``)."""
+        return dropped_sessions(plan, self.revisions(plan.plan_id))
+
+    @_guarded
+    def feed_token(self, plan_id: str) -> str | None:
+        """The secret token of the plan's calendar feed, if it has one."""
+        row = self.db.execute("SELECT token FROM feed_tokens WHERE plan_id = ?",
+                              (plan_id,)).fetchone()
+        return None if row is None else str(row["token"])
+
+    @_guarded
+    def set_feed_token(self, plan_id: str, token: str) -> None:
+        """Give the plan's feed the token ``token`` (the old one stops working)."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO feed_tokens (plan_id, token) VALUES (?, ?) ON CONFLICT "
+                       "(plan_id) DO UPDATE SET token = excluded.token", (plan_id, token))
 
     @_guarded
     def history(self) -> list[Revision]:

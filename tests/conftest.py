@@ -1,5 +1,32 @@
-"""Shared fixtures. The Radicale server fixture lives in its own plugin module."""
+"""Shared fixtures: a store holding one generated plan, and a private copy of it per test. The
+Radicale server fixture lives in its own plugin module; plain helpers are in factories.py."""
 
 from __future__ import annotations
 
-pytest_plugins = ["radicale_fixture"]
+import shutil
+from pathlib import Path
+
+import pytest
+from factories import run, write_profile
+
+pytest_plugins = ["radicale_fixture", "xandikos_fixture"]
+
+
+@pytest.fixture(scope="session")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A store holding one plan generated (through the CLI) from the default test profile, and
+    that profile. Never changed: tests that change a store use ``store``."""
+    folder = tmp_path_factory.mktemp("stored")
+    profile = write_profile(folder)
+    db = folder / "store.db"
+    result = run("--db", str(db), "generate", str(profile), "-o", str(folder / "plan.ics"))
+    assert result.exit_code == 0, result.output
+    return db, profile
+
+
+@pytest.fixture
+def store(stored: tuple[Path, Path], tmp_path: Path) -> Path:
+    """A private copy of the stored plan for one test."""
+    copy = tmp_path / "store.db"
+    shutil.copy(stored[0], copy)
+    return copy

@@ -1,18 +1,24 @@
-"""Factory helpers for tests: profiles (as objects and as TOML files) and solved plans.
+"""Factory helpers for tests: profiles (as objects and as TOML files), solved plans, the CLI
+runner and its one-line-error check, and the hypothesis settings (registered here, once).
 
 Every helper is a plain typed function. Overrides replace top-level profile keys; an override of
 ``None`` removes the key (to test a missing field). Nothing here reads the clock: plans are
-stamped with ``NOW``.
+stamped with ``NOW``. Fixtures (a generated store and a private copy of it) are in conftest.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
+
+import cli
 from planner.profile import Profile, profile_from_dict
 
 if TYPE_CHECKING:
@@ -24,6 +30,21 @@ ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "athlete.toml"
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 """The fixed "now" every test plan is stamped with (DTSTAMP, created)."""
+
+# Hypothesis settings, registered once. Property tests of the rules run a fixed sequence; the
+# fuzzers run fresh random inputs on a developer's machine (to find new defects) and a fixed
+# sequence in CI, so that a landing is never blocked by a find unrelated to the change.
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("rules", max_examples=60, deadline=None, derandomize=True,
+                          print_blob=True, suppress_health_check=_SLOW_OK)
+settings.register_profile("fuzz", max_examples=150, deadline=None,
+                          derandomize=bool(os.environ.get("CI")),
+                          suppress_health_check=[*_SLOW_OK, HealthCheck.filter_too_much])
+settings.register_profile("hostile-text", max_examples=120, deadline=None,
+                          derandomize=bool(os.environ.get("CI")), suppress_health_check=_SLOW_OK)
+RULES = settings.get_profile("rules")
+FUZZ = settings.get_profile("fuzz")
+HOSTILE_TEXT = settings.get_profile("hostile-text")
 
 DEFAULTS: dict[str, Any] = {
     "name": "Test athlete",
@@ -99,3 +120,25 @@ def build_with_stats(profile: Profile, busy: Sequence[BusyInterval] = (),
 def build(profile: Profile, busy: Sequence[BusyInterval] = ()) -> Plan:
     """Solve a plan for ``profile`` (see ``build_with_stats``)."""
     return build_with_stats(profile, busy)[0]
+
+
+# -- the CLI -----------------------------------------------------------------------------------
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    """``periodize ARGS`` through click's runner (stdout and stderr kept apart)."""
+    return CliRunner(env=env).invoke(cli.main, list(args), prog_name="periodize")
+
+
+def one_line_error(result: Result, *needles: str, code: int = 2) -> str:
+    """Exit ``code``, no traceback, exactly one line on stderr starting 'Error: ' and holding
+    every needle, nothing on stdout. Returns the line."""
+    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    line = lines[0]
+    assert line.startswith("Error: "), line
+    assert result.stdout == "", result.stdout
+    for needle in needles:
+        assert needle in line, (needle, line)
+    return line

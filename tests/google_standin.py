@@ -17,8 +17,9 @@ calls periodize makes; each is linked in the README ("Google Calendar: what the 
 - every API call needs a live bearer token (else 401).
 
 Faults for tests: ``fail`` (status codes answered before a request matching a predicate is
-served), ``interrupt_after`` (KeyboardInterrupt once that many writes were served, as a Ctrl-C
-in the middle of a batch would leave it: those writes done, no answer read).
+served), ``interrupt_after`` (``interrupt``, KeyboardInterrupt unless set, once that many writes
+were served, as a Ctrl-C or a dropped connection in the middle of a batch would leave it: those
+writes done, no answer read).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class GoogleStandIn:
     refreshes: int = 0
     faults: list[Fault] = field(default_factory=list)
     interrupt_after: int | None = None
+    interrupt: type[BaseException] = KeyboardInterrupt
     page_size: int = 2500
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -149,7 +151,7 @@ class GoogleStandIn:
                               else "backendError", "stand-in fault")
         if method in WRITES and self.interrupt_after is not None:
             if self.interrupt_after <= 0:
-                raise KeyboardInterrupt
+                raise self.interrupt
             self.interrupt_after -= 1
         if not path.startswith(API):
             return _error(404, "notFound", "Not Found")

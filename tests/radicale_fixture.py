@@ -76,19 +76,24 @@ def radicale_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     rights = home / "rights"
     rights.write_text(_RIGHTS, encoding="utf-8")
     port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    log_path = home / "radicale.log"
+    yield from run_server(
+        [sys.executable, "-m", "radicale", "--config", "",
+         "--server-hosts", f"127.0.0.1:{port}",
+         "--auth-type", "none", "--auth-delay", "0",
+         "--rights-type", "from_file", "--rights-file", str(rights),
+         "--storage-filesystem-folder", str(home / "storage"),
+         "--logging-level", "warning"],
+        f"http://127.0.0.1:{port}/", home / "radicale.log", "radicale")
+
+
+def run_server(command: list[str], url: str, log_path: Path, name: str) -> Iterator[str]:
+    """Start a server (``command``, its output to ``log_path``), yield ``url`` once it answers,
+    stop it afterwards: the body of a server fixture."""
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "radicale", "--config", "",
-             "--server-hosts", f"127.0.0.1:{port}",
-             "--auth-type", "none", "--auth-delay", "0",
-             "--rights-type", "from_file", "--rights-file", str(rights),
-             "--storage-filesystem-folder", str(home / "storage"),
-             "--logging-level", "warning"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(process, url, log_path)
+        wait_until_up(process, url, log_path, name)
         yield url
     finally:
         process.terminate()
@@ -99,15 +104,17 @@ def radicale_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait(timeout=5)
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+def wait_until_up(process: subprocess.Popen[bytes], url: str, log_path: Path,
+                  name: str = "radicale") -> None:
+    """Poll ``url`` until the server ``process`` answers; fail with its log if it never does."""
     for _ in range(START_POLLS):
         if process.poll() is not None:
-            pytest.fail(f"radicale exited with code {process.returncode} before answering:\n"
+            pytest.fail(f"{name} exited with code {process.returncode} before answering:\n"
                         + log_path.read_text(encoding="utf-8", errors="replace"))
         if _answers(url):
             return
         time.sleep(0.05)
-    pytest.fail(f"radicale did not answer on {url} after {START_POLLS} polls:\n"
+    pytest.fail(f"{name} did not answer on {url} after {START_POLLS} polls:\n"
                 + log_path.read_text(encoding="utf-8", errors="replace"))
 
 

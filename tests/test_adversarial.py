@@ -20,7 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import test_robustness
 from click.testing import CliRunner, Result
 from factories import ROOT, write_profile
 
@@ -217,7 +216,10 @@ def summary_rows(out: Path) -> list[dict[str, str]]:
 # --- paths: devices, links, long names, the data folder, a busy store ---------------------------
 
 
-stored = test_robustness.stored       # the fixture: a store holding one plan
+@pytest.fixture
+def stored(stored: tuple[Path, Path]) -> Path:
+    """conftest's store holding one plan (its path only)."""
+    return stored[0]
 
 
 @pytest.mark.parametrize(("device", "args"), [

@@ -3,13 +3,13 @@ and impossible weeks recorded without stopping the others, the same plans at any
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from factories import NOW
 
 from planner import commands
 from planner.batch import (
@@ -27,7 +27,6 @@ from planner.profile import profile_from_dict
 from planner.store import open_store
 
 ROOT = Path(__file__).parent.parent
-NOW = dt.datetime(2026, 12, 20, 9, 30, tzinfo=dt.UTC)
 HEADER = "name,timezone,start,level,weeks,rest_days,mon,tue,wed,thu,fri,sat,sun,plyo_min,plyo_max"
 ROWS = [  # five athletes: three plannable, one bad time zone, one with only Thursday free
     "Sam Smith,Europe/London,2027-01-04,beginner,8,sun,18:00-20:00,18:30-20:00,"
@@ -92,10 +91,10 @@ def test_roster_records_bad_rows_and_impossible_weeks_and_plans_the_rest(
         assert calendar.count("BEGIN:VEVENT") == by_name[name].sessions
     with open_store(out / "zoe-o-brien.db") as store:
         plan, profile = store.current()
-    assert plan.weeks == 6 and plan.level == "advanced" and profile["rest_days"] == ["sun"]
+    assert plan.weeks == 6 and plan.level == "advanced" and profile.rest_days == (6,)
     with open_store(out / "ana.db") as store:
         plan, profile = store.current()
-    assert profile["plyometrics"] == {"sessions_per_week": [2, 2]} and plan.weeks == 8
+    assert profile.plyo_range == (2, 2) and plan.weeks == 8
 
 
 def test_summary_csv_lists_every_athlete_in_roster_order(

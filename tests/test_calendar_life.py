@@ -17,7 +17,8 @@ import pytest
 from click.testing import CliRunner
 from factories import NOW, write_profile
 from ical.calendar_stream import IcsCalendarStream
-from radicale_fixture import free_port, server_events, stored_rule_breaks
+from radicale_fixture import free_port, open_calendar, server_events, stored_rule_breaks
+from subscribers import synced_events, vdirsyncer_sync
 
 import cli
 from planner import commands
@@ -112,8 +113,10 @@ def run(db: Path, *args: str, password: str = "x") -> Any:
 
 
 @pytest.mark.caldav
-def test_generate_sync_replan_sync(tmp_path: Path, radicale_url: str,
+def test_generate_sync_replan_sync(tmp_path: Path, caldav_url: str,
                                    caldav_calendar_name: str) -> None:
+    """The whole cycle against Radicale and Xandikos, then vdirsyncer syncs the result."""
+    radicale_url = caldav_url             # each server in turn (see xandikos_fixture)
     db = tmp_path / "plan.db"
     profile = write_profile(tmp_path, availability={**EVENINGS, "sat": ["09:00-12:00"]})
     assert run(db, "generate", str(profile), "-o", str(tmp_path / "plan.ics")).exit_code == 0
@@ -150,6 +153,15 @@ def test_generate_sync_replan_sync(tmp_path: Path, radicale_url: str,
 
     third = run(db, *sync)
     assert "0 created, 0 updated, 0 deleted" in third.output
+
+    # A real client syncs the calendar: no "multiple items with the same UID" refusal.
+    address = str(open_calendar(radicale_url, caldav_calendar_name).url)
+    pulled = vdirsyncer_sync({"type": "caldav", "url": address, "username": "athlete",
+                              "password": "x"}, tmp_path / "vdirsyncer")
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    assert "same UID" not in pulled.stdout + pulled.stderr
+    synced = synced_events(tmp_path / "vdirsyncer")
+    assert {item.uid: item.start for item in synced} == {s.uid: s.start for s in new.sessions}
 
 
 def test_server_down_is_a_clear_error_and_the_plan_stays(tmp_path: Path) -> None:

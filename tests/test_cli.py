@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -17,8 +16,7 @@ from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner, Result
-from factories import EXAMPLE, ROOT, profile_toml, write_profile
+from factories import EXAMPLE, ROOT, one_line_error, profile_toml, run, write_profile
 
 import cli
 from planner import __version__
@@ -28,42 +26,6 @@ HEAVY = ("ortools", "pandas", "icalendar",
          # Google's client libraries (sync --google)
          "googleapiclient", "google_auth_oauthlib", "google_auth_httplib2", "google.auth",
          "google.oauth2", "httplib2")
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner(env=env).invoke(cli.main, list(args))
-
-
-def assert_one_line_error(result: Result, code: int = 2) -> str:
-    """Exit ``code``, exactly one line on stderr starting 'Error: ', nothing on stdout."""
-    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
-    assert "Traceback" not in result.output
-    assert not isinstance(result.exception, Exception) or isinstance(
-        result.exception, SystemExit), result.exception
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    assert result.stdout == ""
-    return lines[0]
-
-
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A store holding one generated plan (default test profile), and that profile."""
-    folder = tmp_path_factory.mktemp("stored")
-    profile = write_profile(folder)
-    db = folder / "store.db"
-    result = run("--db", str(db), "generate", str(profile), "-o", str(folder / "plan.ics"))
-    assert result.exit_code == 0, result.output
-    return db, profile
-
-
-@pytest.fixture
-def store(stored: tuple[Path, Path], tmp_path: Path) -> Path:
-    """A private copy of the stored plan for one test."""
-    copy = tmp_path / "store.db"
-    shutil.copy(stored[0], copy)
-    return copy
 
 
 def exported_json(db: Path) -> str:
@@ -202,13 +164,13 @@ def test_db_option_wins_over_the_environment(tmp_path: Path) -> None:
 
 def test_show_without_a_store_says_how_to_make_one(tmp_path: Path) -> None:
     db = tmp_path / "none.db"
-    line = assert_one_line_error(run("--db", str(db), "show"))
+    line = one_line_error(run("--db", str(db), "show"))
     assert "periodize generate" in line
     assert not db.exists(), "reading must not create a store"
 
 
 def test_show_a_week_out_of_range(store: Path) -> None:
-    line = assert_one_line_error(run("--db", str(store), "show", "--week", "9"))
+    line = one_line_error(run("--db", str(store), "show", "--week", "9"))
     assert line == "Error: --week: '9' is not accepted; a week from 1 to 8"
 
 
@@ -233,7 +195,7 @@ def test_catalog_shows_one_exercise_with_its_levels(name: str) -> None:
 
 
 def test_catalog_unknown_name_suggests_the_closest() -> None:
-    line = assert_one_line_error(run("catalog", "step-dwn"))
+    line = one_line_error(run("catalog", "step-dwn"))
     assert "did you mean 'step-down'?" in line
 
 
@@ -265,7 +227,7 @@ def _bad_generate(tmp_path: Path, store: Path, profile: Path,
     out_dir.mkdir(exist_ok=True)
     args = ["--db", str(store), "generate", str(profile), "-o", str(out_dir / "plan.ics"),
             *extra]
-    line = assert_one_line_error(run(*args))
+    line = one_line_error(run(*args))
     assert exported_json(store) == before, "a failed generate changed the stored plan"
     assert list(out_dir.iterdir()) == [], "a failed generate wrote a file"
     return line, out_dir
@@ -306,7 +268,7 @@ def test_missing_busy_file_on_the_command_line(tmp_path: Path, store: Path) -> N
 def test_output_in_a_missing_folder(tmp_path: Path, store: Path) -> None:
     before = exported_json(store)
     target = tmp_path / "no" / "such" / "plan.ics"
-    line = assert_one_line_error(run("--db", str(store), "generate",
+    line = one_line_error(run("--db", str(store), "generate",
                                      str(write_profile(tmp_path)), "-o", str(target)))
     match = ONE_LINE_ERROR.match(line)
     assert match and match["field"] == "--output" and "does not exist" in line
@@ -316,7 +278,7 @@ def test_output_in_a_missing_folder(tmp_path: Path, store: Path) -> None:
 
 def test_export_to_a_missing_folder(tmp_path: Path, store: Path) -> None:
     target = tmp_path / "no" / "plan.ics"
-    line = assert_one_line_error(run("--db", str(store), "export", "-o", str(target)))
+    line = one_line_error(run("--db", str(store), "export", "-o", str(target)))
     assert ONE_LINE_ERROR.match(line) and "--output" in line
     assert not target.parent.exists()
 
@@ -324,7 +286,7 @@ def test_export_to_a_missing_folder(tmp_path: Path, store: Path) -> None:
 def test_db_in_a_missing_folder_is_refused_before_solving(tmp_path: Path) -> None:
     db = tmp_path / "no" / "store.db"
     out = tmp_path / "plan.ics"
-    line = assert_one_line_error(run("--db", str(db), "generate", str(write_profile(tmp_path)),
+    line = one_line_error(run("--db", str(db), "generate", str(write_profile(tmp_path)),
                                      "-o", str(out)))
     assert "--db" in line
     assert not db.parent.exists()
@@ -406,7 +368,7 @@ def test_db_that_is_not_a_store_is_refused_untouched(tmp_path: Path) -> None:
     foreign = tmp_path / "notes.txt"
     foreign.write_text("my notes, not a database\n", encoding="utf-8")
     out = tmp_path / "plan.ics"
-    line = assert_one_line_error(run("--db", str(foreign), "generate",
+    line = one_line_error(run("--db", str(foreign), "generate",
                                      str(write_profile(tmp_path)), "-o", str(out)))
     assert "not a readable periodize store" in line and "nothing was changed" in line
     assert foreign.read_text(encoding="utf-8") == "my notes, not a database\n"
@@ -416,5 +378,34 @@ def test_db_that_is_not_a_store_is_refused_untouched(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [["show", "--week", "abc"], ["export", "--format", "xml"]],
                          ids=["week-abc", "format-xml"])
 def test_option_values_click_rejects_also_get_one_line(store: Path, args: list[str]) -> None:
-    line = assert_one_line_error(run("--db", str(store), *args))
+    line = one_line_error(run("--db", str(store), *args))
     assert line.startswith(f"Error: {args[1]}: '{args[2]}' is not "), line
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["generate"], "Error: missing PROFILE (the profile .toml file to plan from); usage: "
+                   "periodize generate [OPTIONS] PROFILE"),
+    (["missed"], "Error: missing DATES (one or more session dates, YYYY-MM-DD); usage: "
+                 "periodize missed [OPTIONS] DATES..."),
+    (["done"], "Error: missing DATES (one or more session dates, YYYY-MM-DD); usage: "
+               "periodize done [OPTIONS] DATES..."),
+    (["batch"], "Error: missing ROSTER (a CSV file, one athlete a row, or a folder of profile "
+                ".toml files); usage: periodize batch [OPTIONS] ROSTER"),
+])
+def test_a_missing_argument_is_named_with_the_usage(args: list[str], words: str) -> None:
+    result = run(*args)
+    assert one_line_error(result) == words
+
+
+def test_ctrl_c_in_batch_goes_through_the_one_error_handler(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import planner.batch
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(planner.batch, "run_batch", interrupted)
+    result = run("batch", str(tmp_path), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 130
+    assert result.stderr.splitlines()[-1] == ("Interrupted: athletes already planned keep their "
+                                              "files; the workers were ended.")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import ROOT, build, profile_toml
-from hypothesis import HealthCheck, assume, event, example, given, settings
+from factories import FUZZ, ROOT, build, profile_toml
+from hypothesis import assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from planner.busy import read_busy_text
@@ -27,15 +26,6 @@ from planner.errors import InputError, NoPlanPossible
 from planner.plan import Plan
 from planner.profile import Profile, profile_from_dict
 from planner.strict_toml import read_toml
-
-# Fresh random inputs on a developer's machine (to find new defects); a fixed sequence in CI, so
-# that a landing is never blocked by a find that has nothing to do with the change.
-settings.register_profile("fuzz", max_examples=150, deadline=None,
-                          derandomize=bool(os.environ.get("CI")),
-                          suppress_health_check=[HealthCheck.too_slow,
-                                                 HealthCheck.data_too_large,
-                                                 HealthCheck.filter_too_much])
-FUZZ = settings.get_profile("fuzz")
 
 BUSY_FIXTURES = ROOT / "tests" / "fixtures" / "busy"
 LONDON = ZoneInfo("Europe/London")

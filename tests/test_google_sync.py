@@ -452,6 +452,20 @@ def test_an_interrupted_sync_is_finished_by_the_next(db: Path, google: GoogleSta
     assert len(google.calendars) == 1
 
 
+def test_a_connection_lost_mid_sync_is_one_line_exit_3_and_the_next_sync_finishes(
+        db: Path, google: GoogleStandIn) -> None:
+    google.interrupt_after = 1 + 5
+    google.interrupt = ConnectionResetError
+    result = run(db)
+    assert result.exit_code == 3, result.output
+    assert result.stderr.splitlines() == ["Error: cannot reach Google Calendar "
+                                          "(ConnectionResetError)"]
+    google.interrupt_after = None
+    report = sync(db)
+    assert len(report.unchanged) == 5
+    assert_holds(google, db)
+
+
 def test_a_calendar_the_user_deleted_is_made_again(db: Path, google: GoogleStandIn) -> None:
     sync(db)
     old = calendar_id(db)

@@ -8,18 +8,18 @@ import re
 from typing import Any
 
 import pytest
+from factories import NOW
 
 from catalog import default_catalog
 from planner.export.tables import weekly_frame
 from planner.generate import build_plan
 from planner.plan import Plan, Session
-from planner.profile import profile_from_dict
+from planner.profile import Profile, profile_from_dict
 from planner.views.terminal_grid import load_chart, plan_grid
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 ABBR = {"jumps": "J", "strength": "S", "combined": "J+S", "stretch": "Mob"}
 MARKER = re.compile(r"(?<![\w+])(J\+S|J|S|Mob) \d\d:\d\d\b")
-NOW = dt.datetime(2026, 12, 20, 12, 0, tzinfo=dt.UTC)
 # Starts on a Wednesday so the columns must start there too; Thursday has no window; Sunday rests.
 RAW: dict[str, Any] = {
     "name": "Grid", "timezone": "Europe/London", "start": "2027-01-06", "weeks": 8,
@@ -31,10 +31,10 @@ RAW: dict[str, Any] = {
 
 
 @pytest.fixture(scope="module")
-def planned() -> tuple[Plan, dict[str, Any]]:
+def planned() -> tuple[Plan, Profile]:
     profile = profile_from_dict(RAW)
     plan, _ = build_plan(profile, default_catalog(), [], NOW)
-    return plan, profile.to_dict()
+    return plan, profile
 
 
 def with_statuses(plan: Plan, statuses: dict[int, str]) -> Plan:
@@ -72,7 +72,7 @@ def table_part(grid: str) -> str:
     return "\n".join(line for line in grid.splitlines() if "│" in line)
 
 
-def test_every_session_appears_in_its_own_cell(planned: tuple[Plan, dict[str, Any]]) -> None:
+def test_every_session_appears_in_its_own_cell(planned: tuple[Plan, Profile]) -> None:
     plan, profile = planned
     grid = plan_grid(plan, profile, None, color=False)
     headers, weeks = cells(grid)
@@ -87,7 +87,7 @@ def test_every_session_appears_in_its_own_cell(planned: tuple[Plan, dict[str, An
 
 
 @pytest.mark.parametrize("color", [False, True])
-def test_fits_80_columns(planned: tuple[Plan, dict[str, Any]], color: bool) -> None:
+def test_fits_80_columns(planned: tuple[Plan, Profile], color: bool) -> None:
     plan, profile = planned
     plan = with_statuses(plan, {0: "done", 1: "missed"})
     grid = plan_grid(plan, profile, plan.start + dt.timedelta(days=9), width=80, color=color)
@@ -96,7 +96,7 @@ def test_fits_80_columns(planned: tuple[Plan, dict[str, Any]], color: bool) -> N
     assert ("\x1b[" in grid) is color
 
 
-def test_no_escapes_when_color_is_false(planned: tuple[Plan, dict[str, Any]],
+def test_no_escapes_when_color_is_false(planned: tuple[Plan, Profile],
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FORCE_COLOR", "1")
     plan, profile = planned
@@ -104,7 +104,7 @@ def test_no_escapes_when_color_is_false(planned: tuple[Plan, dict[str, Any]],
 
 
 def test_no_color_env_and_non_terminal_mean_no_escapes(
-        planned: tuple[Plan, dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+        planned: tuple[Plan, Profile], monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     plan, profile = planned
     for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE"):
@@ -118,7 +118,7 @@ def test_no_color_env_and_non_terminal_mean_no_escapes(
     assert "▶" in grid                                             # marks survive without colour
 
 
-def test_today_is_marked_in_its_cell(planned: tuple[Plan, dict[str, Any]]) -> None:
+def test_today_is_marked_in_its_cell(planned: tuple[Plan, Profile]) -> None:
     plan, profile = planned
     session = sorted(plan.sessions, key=lambda s: s.start)[5]
     today = session.start.date()
@@ -131,14 +131,14 @@ def test_today_is_marked_in_its_cell(planned: tuple[Plan, dict[str, Any]]) -> No
     assert "\x1b[7m" in coloured or ";7m" in coloured or ";7;" in coloured   # reverse video
 
 
-def test_today_outside_the_plan_is_said(planned: tuple[Plan, dict[str, Any]]) -> None:
+def test_today_outside_the_plan_is_said(planned: tuple[Plan, Profile]) -> None:
     plan, profile = planned
     grid = plan_grid(plan, profile, plan.start - dt.timedelta(days=3), color=False)
     assert "▶" not in table_part(grid)
     assert "before the plan starts" in grid
 
 
-def test_rest_days_and_days_without_windows_differ(planned: tuple[Plan, dict[str, Any]]) -> None:
+def test_rest_days_and_days_without_windows_differ(planned: tuple[Plan, Profile]) -> None:
     plan, profile = planned
     headers, weeks = cells(plan_grid(plan, profile, None, color=False))
     sunday, thursday = headers.index("Sun"), headers.index("Thu")
@@ -147,7 +147,7 @@ def test_rest_days_and_days_without_windows_differ(planned: tuple[Plan, dict[str
         assert week[thursday][1].strip() == "·"
 
 
-def test_missed_and_done_sessions_are_marked(planned: tuple[Plan, dict[str, Any]]) -> None:
+def test_missed_and_done_sessions_are_marked(planned: tuple[Plan, Profile]) -> None:
     plan, profile = planned
     ordered = sorted(plan.sessions, key=lambda s: s.start)
     marked = with_statuses(plan, {0: "done", 1: "done", 2: "missed"})
@@ -162,7 +162,7 @@ def test_missed_and_done_sessions_are_marked(planned: tuple[Plan, dict[str, Any]
     assert "✗" not in table_part(plan_grid(plan, profile, None, color=False))
 
 
-def test_legend_explains_the_marks(planned: tuple[Plan, dict[str, Any]]) -> None:
+def test_legend_explains_the_marks(planned: tuple[Plan, Profile]) -> None:
     plan, profile = planned
     legend = plan_grid(plan, profile, None, color=False).split("\n")[-4:]
     text = " ".join(legend)
@@ -171,7 +171,7 @@ def test_legend_explains_the_marks(planned: tuple[Plan, dict[str, Any]]) -> None
         assert word in text
 
 
-def test_load_chart_rows_bars_and_lighter_weeks(planned: tuple[Plan, dict[str, Any]]) -> None:
+def test_load_chart_rows_bars_and_lighter_weeks(planned: tuple[Plan, Profile]) -> None:
     plan, _ = planned
     chart = load_chart(plan)
     rows = [line for line in chart.splitlines() if re.match(r"^\s*\d+ ", line)]

@@ -8,7 +8,6 @@ an event."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import tempfile
 from pathlib import Path
@@ -17,8 +16,8 @@ from typing import Any
 import icalendar
 import pytest
 from click.testing import CliRunner
-from factories import build, make_profile, profile_toml
-from hypothesis import HealthCheck, example, given, settings
+from factories import HOSTILE_TEXT, build, make_profile, profile_toml
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 
@@ -26,13 +25,6 @@ import cli
 from catalog import default_catalog
 from planner.export.ics import description, plan_calendar
 from planner.plan import Plan, Session
-
-# Random locally, a fixed sequence in CI (see test_fuzz.py).
-settings.register_profile("hostile-text", max_examples=120, deadline=None,
-                          derandomize=bool(os.environ.get("CI")),
-                          suppress_health_check=[HealthCheck.too_slow,
-                                                 HealthCheck.data_too_large])
-HOSTILE_SETTINGS = settings.get_profile("hostile-text")
 
 SPECIALS = [",", ";", "\\", ":", "\n", "\r\n", "\\n", "\\,", "\\;", "\\\\", '"', "'",
             "END:VEVENT\r\nBEGIN:VEVENT", "\r\nEND:VCALENDAR\r\n", "\nX-INJECTED:1\n",
@@ -125,7 +117,7 @@ def check_shape(data: bytes, plan: Plan, safety: str,
     assert sorted(x.name for x in strict.extras) == ["x-wr-calname"]
 
 
-@HOSTILE_SETTINGS
+@HOSTILE_TEXT
 @given(name=HOSTILE, names=st.lists(HOSTILE, min_size=1, max_size=3),
        cues=st.lists(HOSTILE, min_size=1, max_size=3), safety=HOSTILE)
 @example(name="Sam\r\nEND:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:evil\r\nEND:VEVENT",
@@ -164,7 +156,7 @@ def _generate(folder: Path, name: str) -> bytes:
     return out.read_bytes()
 
 
-@settings(HOSTILE_SETTINGS, max_examples=12)
+@settings(HOSTILE_TEXT, max_examples=12)
 @given(name=HOSTILE)
 @example(name="Sam\nEND:VCALENDAR\nBEGIN:VCALENDAR\nX-WR-CALNAME:evil")
 @example(name="Sam, \\the; runner: 🏃\u2028X-EVIL:1")

@@ -8,15 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import shutil
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from factories import ROOT, profile_toml, write_profile
+from factories import ROOT, one_line_error, profile_toml, run, write_profile
 
 import cli
 from catalog import default_catalog
@@ -28,26 +26,6 @@ SHORTEST = shortest_session(default_catalog())   # minutes, computed from the ca
 
 BUSY_FIXTURES = ROOT / "tests" / "fixtures" / "busy"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256)) * 4
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli.main, list(args))
-
-
-def one_line_error(result: Result, *needles: str) -> str:
-    """Exit 2, no traceback, exactly one line on stderr starting 'Error: ' and holding every
-    needle, nothing on stdout. Returns the line."""
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    line = lines[0]
-    assert line.startswith("Error: "), line
-    assert result.stdout == "", result.stdout
-    for needle in needles:
-        assert needle in line, (needle, line)
-    return line
 
 
 def shown(value: str) -> str:
@@ -66,23 +44,11 @@ def snapshot(db: Path) -> tuple[Any, ...]:
                 store.log(plan.plan_id), digest)
 
 
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store holding one plan generated from the default test profile, with one missed day."""
-    folder = tmp_path_factory.mktemp("stored")
-    db = folder / "store.db"
-    result = run("--db", str(db), "generate", str(write_profile(folder)), "-o",
-                 str(folder / "plan.ics"))
-    assert result.exit_code == 0, result.output
-    assert run("--db", str(db), "missed", "2027-01-11").exit_code == 0
-    return db
-
-
 @pytest.fixture
-def store(stored: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "store.db"
-    shutil.copy(stored, copy)
-    return copy
+def store(store: Path) -> Path:
+    """conftest's private copy of the stored plan, with one missed day."""
+    assert run("--db", str(store), "missed", "2027-01-11").exit_code == 0
+    return store
 
 
 def refused(store: Path, tmp_path: Path, args: Sequence[str], *needles: str,

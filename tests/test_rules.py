@@ -17,8 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import EXAMPLE, build, build_with_stats, make_profile
-from hypothesis import HealthCheck, given, settings
+from factories import EXAMPLE, RULES, build, build_with_stats, make_profile
+from hypothesis import given
 from hypothesis import strategies as st
 
 from catalog import default_catalog
@@ -26,11 +26,6 @@ from planner.errors import NoPlanPossible
 from planner.plan import Plan
 from planner.profile import profile_from_dict
 from planner.validate import check_plan
-
-settings.register_profile(
-    "ci", max_examples=60, deadline=None, derandomize=True, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-CI = settings.get_profile("ci")
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TIMEZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC")
@@ -263,7 +258,7 @@ def roomy_weeks(draw: st.DrawFn) -> Week:
 def test_roomy_weeks_give_plans_that_keep_every_rule() -> None:
     outcomes: list[bool] = []
 
-    @CI
+    @RULES
     @given(roomy_weeks())
     def check(spec: Week) -> None:
         outcomes.append(assert_plan_or_explained(spec) is not None)
@@ -275,7 +270,7 @@ def test_roomy_weeks_give_plans_that_keep_every_rule() -> None:
 def test_random_weeks_give_a_sound_plan_or_a_one_line_refusal() -> None:
     outcomes: list[bool] = []
 
-    @CI
+    @RULES
     @given(random_weeks())
     def check(spec: Week) -> None:
         outcomes.append(assert_plan_or_explained(spec) is not None)

@@ -27,7 +27,8 @@ from planner.errors import InputError, StoreError
 from planner.plan import Plan
 from planner.store import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Store, open_store
 
-TABLES = ["forecasts", "google_calendars", "log", "morning", "revisions", "screens"]
+TABLES = ["feed_tokens", "forecasts", "google_calendars", "log", "morning", "revisions",
+          "screens"]
 
 DAY = dt.date(2027, 1, 11)
 
@@ -77,7 +78,7 @@ def saved(db: Path, plan: Plan, count: int) -> list[Plan]:
     with open_store(db, create=True) as store:
         for n in range(count):
             later = dataclasses.replace(plan, created=NOW + dt.timedelta(hours=n))
-            out.append(store.save(later, {"rev": n}, f"note {n + 1}"))
+            out.append(store.save(later, make_profile(name=f"rev {n}"), f"note {n + 1}"))
     return out
 
 
@@ -230,7 +231,7 @@ def test_save_is_one_transaction(with_undone: Path, plan: Plan,
     assert any(r[-1] == 1 for r in before[0])           # the undone revision is there
     _fail_on_plan_json(monkeypatch, error)
     with open_store(with_undone) as store, pytest.raises(type(error)):
-        store.save(plan, {"rev": "new"}, "must not land")
+        store.save(plan, make_profile(name="new"), "must not land")
     assert state(with_undone) == before
     with open_store(with_undone) as store:
         assert [r.number for r in store.history()] == [1, 2]
@@ -273,7 +274,7 @@ def test_a_failing_insert_rolls_back_the_delete_before_it(
     before = state(with_undone)
     store, _ = failing
     with pytest.raises(StoreError, match=r"the store cannot be used \(disk I/O error"):
-        store.save(plan, {}, "must not land")
+        store.save(plan, make_profile(), "must not land")
     assert state(with_undone) == before
 
 
@@ -317,7 +318,7 @@ def test_saved_plans_read_back_equal(db: Path, plan: Plan) -> None:
     with open_store(db) as store:
         current, profile = store.current()
     assert current == first and current.to_dict() == first.to_dict()
-    assert profile == {"rev": 0}
+    assert profile == make_profile(name="rev 0")
 
 
 def test_undo_steps_back_and_the_next_save_drops_what_was_undone(db: Path, plan: Plan) -> None:
@@ -331,7 +332,7 @@ def test_undo_steps_back_and_the_next_save_drops_what_was_undone(db: Path, plan:
         with pytest.raises(InputError, match="undo: 'revision 1' is not accepted; a plan with an "
                                              "earlier revision"):
             store.undo()
-        new = store.save(plan, {}, "after undo")
+        new = store.save(plan, make_profile(), "after undo")
         # Numbers are never reused: a calendar imported as "rev 3" is never a different plan.
         assert new.revision == 4
         assert [(r.number, r.note) for r in store.history()] == [(1, "note 1"),
@@ -412,11 +413,13 @@ def _integrity(db: Path) -> str:
 
 
 def _calendar_revision(data: bytes) -> tuple[int, int]:
-    """(revision, events) of a complete .ics file; fails on a half-written one."""
+    """(revision, events of its sessions) of a complete .ics file; fails on a half-written one.
+    Sessions earlier revisions dropped are in the file too, cancelled, and not counted."""
     assert data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
     calendar = icalendar.Calendar.from_ical(data)
     name = str(calendar["X-WR-CALNAME"])
-    return int(name.rsplit("rev ", 1)[1]), len(calendar.walk("VEVENT"))
+    held = [e for e in calendar.walk("VEVENT") if not str(e["SUMMARY"]).startswith("Dropped: ")]
+    return int(name.rsplit("rev ", 1)[1]), len(held)
 
 
 # The child runs the CLI with hooks at two kinds of stage: before the k-th SQL statement (any

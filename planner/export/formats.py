@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from catalog import default_catalog
 from planner.errors import InputError
 from planner.export.files import write_atomic
-from planner.plan import Plan
+from planner.plan import Plan, Session
 
 FORMATS = ("ics", "json", "csv")
 
 
-def render(plan: Plan, fmt: str, google: bool = False) -> bytes:
+def render(plan: Plan, fmt: str, google: bool = False,
+           dropped: Sequence[Session] = ()) -> bytes:
+    """The plan in ``fmt``; an .ics also holds the sessions a replan ``dropped``, cancelled."""
     if fmt == "ics":
         from planner.export.ics import plan_calendar
 
-        return plan_calendar(plan, default_catalog().safety_note, per_revision=google)
+        return plan_calendar(plan, default_catalog().safety_note, google, dropped)
     from planner.export.tables import plan_csv, plan_json
 
     return (plan_json(plan) if fmt == "json" else plan_csv(plan)).encode()
 
 
-def write_plan(plan: Plan, output: Path, fmt: str, google: bool = False) -> None:
+def write_plan(plan: Plan, output: Path, fmt: str, google: bool = False,
+               dropped: Sequence[Session] = ()) -> None:
     if fmt not in FORMATS:
         raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
-    write_atomic(output, render(plan, fmt, google))
+    write_atomic(output, render(plan, fmt, google, dropped))

@@ -3,7 +3,7 @@ VTIMEZONE, stable UIDs, DTSTAMP and SEQUENCE from the store (never from a clock 
 no VALARM.
 
 Two shapes. The file (``plan_calendar``) is a published calendar: METHOD:PUBLISH (Outlook and
-Apple refuse REQUEST with several events), a name and the plan's id as calendar UID. A CalDAV
+Apple refuse REQUEST with several events) and a name, no calendar-level UID. A CalDAV
 resource (``session_resources``) is one event's object as RFC 4791 stores it: VERSION, PRODID,
 the VTIMEZONE and the VEVENT only - no METHOD (SabreDAV servers such as Nextcloud refuse it) and
 no calendar-level UID or NAME (vdirsyncer takes the first UID as the object's identity).
@@ -15,25 +15,29 @@ that has RDATEs, which shifts every session after a daylight-saving change."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from planner import __version__
 from planner.plan import Plan, Session
-from planner.session_types import TYPES
+from planner.session_types import BLOCK_HEADINGS, TYPES
 
 if TYPE_CHECKING:
     from icalendar import Calendar, Event, Timezone
 
 PRODID = f"-//periodize//periodize {__version__}//EN"
 PLAN_PROPERTY = "X-PERIODIZE-PLAN"
-_HEADINGS = {"warmup": "Warm-up", "plyometrics": "Plyometrics", "strength": "Strength",
-             "stretching": "Stretching"}
+
+
+_PREFIX = {"missed": "Missed: ", "dropped": "Dropped: "}
+#: Statuses written as STATUS:CANCELLED: missed, and dropped by a replan (see dropped_sessions).
+_CANCELLED = frozenset(_PREFIX)
 
 
 def summary(session: Session) -> str:
     """'Plyometrics + stretch · week 3'; 'Missed: ...' once it is known to be missed."""
     text = f"{TYPES[session.session_type].label} · week {session.week}"
-    return ("Missed: " if session.status == "missed" else "") + text
+    return _PREFIX.get(session.status, "") + text
 
 
 def description(session: Session, safety_note: str) -> str:
@@ -61,8 +65,8 @@ def session_event(plan: Plan, session: Session, safety_note: str,
         uid=revision_uid(plan, session) if per_revision else session.uid, stamp=session.stamp,
         start=session.start, end=session.end,
         summary=summary(session), description=description(session, safety_note),
-        categories=[_HEADINGS[k] for k in session.kinds], sequence=session.sequence,
-        status=STATUS.CANCELLED if session.status == "missed" else STATUS.CONFIRMED)
+        categories=[BLOCK_HEADINGS[k] for k in session.kinds], sequence=session.sequence,
+        status=STATUS.CANCELLED if session.status in _CANCELLED else STATUS.CONFIRMED)
     event.add(PLAN_PROPERTY, plan.plan_id)
     return event
 
@@ -92,16 +96,31 @@ def _with_timezone(calendar: Calendar, zone: Timezone) -> Calendar:
     return calendar
 
 
-def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False) -> bytes:
-    """The whole plan as one .ics file for import or subscription; ``per_revision`` gives each
-    revision its own UIDs (for Google's file import, see ``revision_uid``)."""
+def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
+                  dropped: Sequence[Session] = (), refresh: dt.timedelta | None = None) -> bytes:
+    """The whole plan as one .ics file for import or subscription, with the sessions a replan
+    ``dropped`` as CANCELLED (see ``plan.dropped_sessions``); ``per_revision`` gives each
+    revision its own UIDs (for Google's file import into a new calendar, see ``revision_uid``;
+    dropped sessions are left out there, as that calendar never held them). ``refresh``: how
+    often a subscribed client should fetch it again (REFRESH-INTERVAL, X-PUBLISHED-TTL)."""
     from icalendar import Calendar, vText
 
-    events = [session_event(plan, s, safety_note, per_revision) for s in plan.sessions]
+    events = [session_event(plan, s, safety_note, per_revision) for s in (
+        plan.sessions if per_revision else sorted((*plan.sessions, *dropped),
+                                                  key=lambda s: (s.start, s.uid)))]
     # NAME and X-WR-CALNAME are TEXT, but icalendar writes them unescaped (vUnknown): a name with
     # a comma or a newline would break the file. vText escapes them as DESCRIPTION is.
     calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=vText(plan.calendar_name),
-                            uid=plan.plan_id, subcomponents=events)
+                            subcomponents=events, refresh_interval=refresh)
+    # No calendar-level UID (Calendar.new adds a random one): vdirsyncer, subscribing, copies the
+    # calendar's properties into each event's item and takes the first UID as the item's, so
+    # every event would be one item. The plan's id is in each event (X-PERIODIZE-PLAN).
+    del calendar["UID"]
+    if refresh is not None:
+        from icalendar import vDuration
+
+        calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"     # required by RFC 7986
+        calendar.add("X-PUBLISHED-TTL", vDuration(refresh))          # Outlook's name for it
     return bytes(_with_timezone(calendar, plan_timezone(plan)).to_ical())
 
 

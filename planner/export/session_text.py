@@ -9,10 +9,9 @@ import textwrap
 from catalog import default_catalog
 from catalog.monitoring import default_monitoring
 from planner.plan import Dose, Session
+from planner.session_types import BLOCK_HEADINGS, BLOCKS
 
 WIDTH = 80
-HEADINGS = {"warmup": "Warm-up", "plyometrics": "Plyometrics", "strength": "Strength",
-            "stretching": "Stretching"}
 
 
 def _wrap(text: str, first: str = "", rest: str = "") -> list[str]:
@@ -47,11 +46,11 @@ def session_text(session: Session, safety_note: str) -> str:
         lines += ["", "Adjusted from your log:"]
         for note in session.notes:
             lines += _wrap(note, "- ", "  ")
-    for kind in ("warmup", "plyometrics", "strength", "stretching"):
+    for kind in BLOCKS:
         doses = [d for d in session.exercises if d.kind == kind]
         if doses:
             extra = f" ({session.foot_contacts} foot contacts)" if kind == "plyometrics" else ""
-            lines += ["", HEADINGS[kind] + extra]
+            lines += ["", BLOCK_HEADINGS[kind] + extra]
             for dose in doses:
                 lines += dose_lines(dose)
     lines += ["", *_wrap(default_monitoring().cramp), *_wrap(f"Safety: {safety_note}")]

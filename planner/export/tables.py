@@ -33,6 +33,11 @@ def sessions_frame(plan: Plan, week: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def plan_table(plan: Plan, week: int | None = None) -> str:
+    """The sessions as a plain-text table for the terminal (no UID, no kinds column)."""
+    return str(sessions_frame(plan, week).drop(columns=["uid", "kinds"]).to_string(index=False))
+
+
 def plan_csv(plan: Plan, week: int | None = None) -> str:
     return str(sessions_frame(plan, week).to_csv(index=False, lineterminator="\n"))
 

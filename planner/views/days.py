@@ -5,16 +5,13 @@ grid and the HTML report."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from planner.plan import Plan, Session
+from planner.profile import DAY_NAMES, Profile
+from planner.session_types import TYPES
 
-WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-ABBREVIATIONS = {"jumps": "J", "strength": "S", "combined": "J+S", "stretch": "Mob"}
+WEEKDAY_SHORT = tuple(name[:3] for name in DAY_NAMES)   # "Mon" .. "Sun"
 LIGHTER_PHASES = ("deload", "taper")
 TODAY_MARK = "▶"
 
@@ -32,35 +29,18 @@ class Day:
 
 
 def abbreviation(session: Session) -> str:
-    return ABBREVIATIONS.get(session.session_type, session.session_type[:3].capitalize())
+    return TYPES[session.session_type].abbreviation
 
 
-def _weekday_index(key: Any) -> int | None:
-    word = str(key).strip().lower()[:3]
-    return WEEKDAY_KEYS.index(word) if word in WEEKDAY_KEYS else None
-
-
-def profile_days(profile: Mapping[str, Any]) -> tuple[frozenset[int], frozenset[int]]:
-    """(rest weekdays, weekdays with at least one window) from the stored profile dict."""
-    rest = {i for d in profile.get("rest_days", []) or [] if (i := _weekday_index(d)) is not None}
-    windows = profile.get("availability", {}) or {}
-    open_days = {i for key, value in windows.items()
-                 if value and (i := _weekday_index(key)) is not None}
-    return frozenset(rest), frozenset(open_days - rest)
-
-
-def local_date(plan: Plan, session: Session) -> dt.date:
-    return session.start.astimezone(ZoneInfo(plan.timezone)).date()
-
-
-def plan_days(plan: Plan, profile: Mapping[str, Any], today: dt.date | None) -> list[list[Day]]:
+def plan_days(plan: Plan, profile: Profile, today: dt.date | None) -> list[list[Day]]:
     """The plan's days, one list of seven per week, starting on the plan's first day."""
     if isinstance(today, dt.datetime):
         today = today.date()
-    rest, open_days = profile_days(profile)
+    rest = set(profile.rest_days)
+    open_days = {d for d, windows in enumerate(profile.availability) if windows} - rest
     by_date: dict[dt.date, list[Session]] = {}
     for s in sorted(plan.sessions, key=lambda s: s.start):
-        by_date.setdefault(local_date(plan, s), []).append(s)
+        by_date.setdefault(plan.local_date(s), []).append(s)
     weeks = []
     for week in range(1, plan.weeks + 1):
         days = []

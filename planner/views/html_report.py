@@ -10,17 +10,17 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from planner.plan import Plan, Session
+from planner.plan import AHEAD, DONE, MISSED, STATES, UNLOGGED, Plan, Session
+from planner.profile import WEEKDAYS, Profile
+from planner.session_types import BLOCK_HEADINGS, SESSION_TYPES, TYPES
 from planner.views.days import (
     LIGHTER_PHASES,
     TODAY_MARK,
-    WEEKDAY_KEYS,
     WEEKDAY_SHORT,
     Day,
     abbreviation,
-    local_date,
     plan_days,
     week_phases,
 )
@@ -29,12 +29,11 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-TYPE_LABELS = {"jumps": "Plyometrics + stretch", "strength": "Strength + stretch",
-               "combined": "Plyometrics + strength + stretch", "stretch": "Mobility + stretch"}
-KIND_LABELS = {"warmup": "Warm-up", "plyometrics": "Plyometrics", "strength": "Strength",
-               "stretching": "Stretching"}
-STATUS_WORDS = {"planned": "planned", "done": "done ✓", "missed": "missed ✗"}
-STATE_WORDS = {"done": "done", "missed": "missed", "unlogged": "not logged", "ahead": "planned"}
+STATE_WORDS = {DONE: "done", MISSED: "missed",
+               UNLOGGED: "not logged, counted as done as prescribed", AHEAD: "planned"}
+STATE_SIGNS = {DONE: " ✓", MISSED: " ✗", UNLOGGED: " ?", AHEAD: ""}
+BADGES = {DONE: "done ✓", MISSED: "missed ✗", UNLOGGED: "done? not logged: counted as done",
+          AHEAD: "planned"}
 COLORS = {"contacts": "#c2185b", "strength": "#00838f", "minutes": "#5c6bc0",
           "light": "#fff3cd", "done": "#2e7d32", "missed": "#c62828", "unlogged": "#f9a825",
           "ahead": "#b0bec5"}
@@ -167,8 +166,8 @@ def _adherence_chart(weeks: Sequence[int], counts: Mapping[int, Mapping[str, int
     ax = fig.subplots()
     _shade(ax, phases, label=True)
     bottom = [0] * len(weeks)
-    for key, label in (("done", "done"), ("missed", "missed"), ("unlogged", "not logged"),
-                       ("ahead", "to come")):
+    for key, label in ((DONE, "done"), (UNLOGGED, "not logged (counted done)"),
+                       (MISSED, "missed"), (AHEAD, "to come")):
         values = [counts[w][key] for w in weeks]
         ax.bar(weeks, values, bottom=bottom, color=COLORS[key], width=0.62, label=label,
                zorder=2)
@@ -185,11 +184,49 @@ def _adherence_chart(weeks: Sequence[int], counts: Mapping[int, Mapping[str, int
     return _svg(fig, "adherence", "Sessions done, missed, not logged and to come, by week")
 
 
-def _state(session: Session, today: dt.date | None, day: dt.date) -> str:
-    """done | missed | unlogged (in the past, no mark) | ahead (today or later)."""
-    if session.status in ("done", "missed"):
-        return session.status
-    return "unlogged" if today is not None and day < today else "ahead"
+def _day_classes(day: Day) -> list[str]:
+    classes = ["today"] if day.today else []
+    if day.sessions:
+        statuses = {s.status for s in day.sessions}
+        if "missed" in statuses:
+            classes.append("missed")
+        elif statuses == {"done"}:
+            classes.append("done")
+    elif day.rest:
+        classes.append("rest")
+    elif not day.open:
+        classes.append("closed")
+    return classes
+
+
+def _session_link(plan: Plan, s: Session, anchor: str, today: dt.date | None) -> str:
+    state = plan.state(s, today)
+    title = f"{TYPES[s.session_type].label}, {STATE_WORDS[state]}"
+    return (f'<a class="s {escape(s.session_type)} {state}" href="#{anchor}" '
+            f'title="{escape(title)}">{escape(abbreviation(s))} {s.start:%H:%M}'
+            f"{STATE_SIGNS[state]}</a>")
+
+
+def _day_cell(plan: Plan, day: Day, anchors: Mapping[str, str], today: dt.date | None) -> str:
+    mark = f'<span class="mark">{TODAY_MARK} today</span> ' if day.today else ""
+    body = [f'<span class="date">{mark}<time datetime="{day.date.isoformat()}">'
+            f"{day.date.day} {day.date:%b}</time></span>"]
+    body += [_session_link(plan, s, anchors[s.uid], today) for s in day.sessions]
+    if not day.sessions:
+        body.append("rest" if day.rest else "·" if not day.open else "")
+    classes = _day_classes(day)
+    cls = f' class="{" ".join(classes)}"' if classes else ""
+    return f"<td{cls}>{''.join(body)}</td>"
+
+
+def _legend() -> str:
+    kinds = "".join(f"<span><b>{escape(t.abbreviation)}</b> {escape(t.words)}</span>"
+                    for t in SESSION_TYPES)
+    return (f'<p class="legend">{kinds}<span><i>rest</i> rest day</span>'
+            f"<span>· no training window</span><span>{TODAY_MARK} today</span>"
+            "<span>✓ done</span><span>✗ missed</span>"
+            "<span>? past, not logged: counted as done as prescribed</span>"
+            "<span>shaded week: deload or taper</span></p>")
 
 
 def _calendar(plan: Plan, weeks: list[list[Day]], phases: Mapping[int, str],
@@ -200,84 +237,42 @@ def _calendar(plan: Plan, weeks: list[list[Day]], phases: Mapping[int, str],
     for days in weeks:
         week = days[0].week
         light = phases[week] in LIGHTER_PHASES
-        cells = []
-        for day in days:
-            classes = []
-            if day.today:
-                classes.append("today")
-            if day.sessions:
-                statuses = {s.status for s in day.sessions}
-                if "missed" in statuses:
-                    classes.append("missed")
-                elif statuses == {"done"}:
-                    classes.append("done")
-            elif day.rest:
-                classes.append("rest")
-            elif not day.open:
-                classes.append("closed")
-            mark = f'<span class="mark">{TODAY_MARK} today</span> ' if day.today else ""
-            body = [f'<span class="date">{mark}<time datetime="{day.date.isoformat()}">'
-                    f"{day.date.day} {day.date:%b}</time></span>"]
-            for s in day.sessions:
-                state = _state(s, today, day.date)
-                sign = {"done": " ✓", "missed": " ✗", "unlogged": " ?"}.get(state, "")
-                title = (f"{TYPE_LABELS.get(s.session_type, s.session_type)}, "
-                         f"{STATE_WORDS[state]}")
-                body.append(f'<a class="s {escape(s.session_type)} {state}" '
-                            f'href="#{anchors[s.uid]}" title="{escape(title)}">'
-                            f"{escape(abbreviation(s))} {s.start:%H:%M}{sign}</a>")
-            if not day.sessions:
-                body.append("rest" if day.rest else "·" if not day.open else "")
-            cls = f' class="{" ".join(classes)}"' if classes else ""
-            cells.append(f"<td{cls}>{''.join(body)}</td>")
         label = f"W{week}" + (f"<br><small>{escape(phases[week])}</small>" if light else "")
         row_cls = ' class="light"' if light else ""
-        rows.append(f'<tr{row_cls}><th scope="row">{label}</th>{"".join(cells)}</tr>')
-    legend = ('<p class="legend"><span><b>J</b> jumps</span><span><b>S</b> strength</span>'
-              "<span><b>J+S</b> jumps + strength</span><span><b>Mob</b> mobility &amp; stretch"
-              "</span><span><i>rest</i> rest day</span><span>· no training window</span>"
-              f"<span>{TODAY_MARK} today</span><span>✓ done</span><span>✗ missed</span>"
-              "<span>? past, not logged</span>"
-              "<span>shaded week: deload or taper</span></p>")
+        cells = "".join(_day_cell(plan, day, anchors, today) for day in days)
+        rows.append(f'<tr{row_cls}><th scope="row">{label}</th>{cells}</tr>')
     return (f'<table class="calendar"><thead><tr><th scope="col">Week</th>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>{legend}")
+            f"<tbody>{''.join(rows)}</tbody></table>{_legend()}")
 
 
 def _count_table(title: str, rows: Sequence[tuple[str, Mapping[str, int]]]) -> str:
     head = ("<tr><th scope=\"col\">" + escape(title) + "</th><th class=\"num\">Sessions</th>"
-            "<th class=\"num\">Done</th><th class=\"num\">Missed</th>"
-            "<th class=\"num\">Not logged</th><th class=\"num\">To come</th></tr>")
+            "<th class=\"num\">Done</th><th class=\"num\">of them not logged</th>"
+            "<th class=\"num\">Missed</th><th class=\"num\">To come</th></tr>")
     body = "".join(
         f"<tr><th scope=\"row\">{escape(name)}</th><td class=\"num\">{sum(c.values())}</td>"
-        + "".join(f"<td class=\"num\">{c[k]}</td>"
-                  for k in ("done", "missed", "unlogged", "ahead")) + "</tr>"
+        + "".join(f"<td class=\"num\">{n}</td>"
+                  for n in (c[DONE] + c[UNLOGGED], c[UNLOGGED], c[MISSED], c[AHEAD])) + "</tr>"
         for name, c in rows)
     return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
 
 
-def _profile_summary(profile: Mapping[str, Any]) -> str:
+def _profile_summary(profile: Profile) -> str:
     parts = []
-    rest = profile.get("rest_days") or []
-    if rest:
-        parts.append("rest days: " + ", ".join(str(d) for d in rest))
-    windows = profile.get("availability") or {}
-    ordered = sorted(windows.items(), key=lambda kv: (
-        WEEKDAY_KEYS.index(str(kv[0])[:3].lower()) if str(kv[0])[:3].lower() in WEEKDAY_KEYS
-        else 7, str(kv[0])))
-    if ordered:
-        parts.append("windows: " + "; ".join(
-            f"{k} {', '.join(str(w) for w in (v if isinstance(v, list) else [v]))}"
-            for k, v in ordered))
+    if profile.rest_days:
+        parts.append("rest days: " + ", ".join(WEEKDAYS[d] for d in profile.rest_days))
+    windows = [f"{WEEKDAYS[d]} {', '.join(str(w) for w in ws)}"
+               for d, ws in enumerate(profile.availability) if ws]
+    if windows:
+        parts.append("windows: " + "; ".join(windows))
     return escape(" · ".join(parts))
 
 
 def _session_block(plan: Plan, s: Session, anchor: str, today: dt.date | None) -> str:
-    day = local_date(plan, s)
-    label = TYPE_LABELS.get(s.session_type, s.session_type)
-    badge = (f'<span class="badge {escape(s.status)}">'
-             + escape(STATUS_WORDS.get(s.status, s.status)))
-    if s.status == "planned" and today is not None and day < today:
-        badge += " (not logged)"
+    day = plan.local_date(s)
+    label = TYPES[s.session_type].label
+    state = plan.state(s, today)
+    badge = f'<span class="badge {escape(s.status)}">' + escape(BADGES[state])
     facts = [f"{s.minutes} min", f"RPE {s.rpe}", f"load {s.load}"]
     if s.foot_contacts:
         facts.append(f"{s.foot_contacts} foot contacts")
@@ -285,7 +280,7 @@ def _session_block(plan: Plan, s: Session, anchor: str, today: dt.date | None) -
     if sets:
         facts.append(f"{sets} strength sets")
     rows = "".join(
-        f"<tr><td class=\"part\">{escape(KIND_LABELS.get(d.kind, d.kind))}</td>"
+        f"<tr><td class=\"part\">{escape(BLOCK_HEADINGS.get(d.kind, d.kind))}</td>"
         f"<td>{escape(d.name)}</td><td class=\"dose\">{escape(d.describe())}</td>"
         f"<td class=\"cue\">{escape(d.cue)}</td></tr>"
         for d in s.exercises)
@@ -297,100 +292,122 @@ def _session_block(plan: Plan, s: Session, anchor: str, today: dt.date | None) -
             f"</thead><tbody>{rows}</tbody></table></article>")
 
 
-def plan_report(plan: Plan, profile: dict[str, Any], today: dt.date | None,
-                safety_note: str) -> str:
-    """The whole plan as one self-contained, printable HTML page (no scripts, nothing fetched).
-    ``today`` marks the calendar and splits adherence into the past and what is to come."""
+def _adherence(plan: Plan, ordered: Sequence[Session], today: dt.date | None,
+               ) -> tuple[dict[int, dict[str, int]], dict[str, dict[str, int]]]:
+    """Sessions by ``Plan.state``, per calendar week and per session type."""
+    by_week = {w: dict.fromkeys(STATES, 0) for w in range(1, plan.weeks + 1)}
+    by_type: dict[str, dict[str, int]] = {}
+    for s in ordered:
+        state = plan.state(s, today)
+        if s.week in by_week:
+            by_week[s.week][state] += 1
+        by_type.setdefault(s.session_type, dict.fromkeys(STATES, 0))[state] += 1
+    return by_week, by_type
+
+
+def adherence_words(counts: Mapping[str, int], today: dt.date | None) -> str:
+    """'So far: 4 of 5 sessions done (80%; 1 of them not logged, counted as done as
+    prescribed), 1 missed; 20 to come.' The same rule as ``periodize status``."""
+    done = counts[DONE] + counts[UNLOGGED]
+    past = done + counts[MISSED]
+    if past:
+        unlogged = (f"; {counts[UNLOGGED]} of them not logged, counted as done as prescribed"
+                    if counts[UNLOGGED] else "")
+        words = (f"So far: {done} of {past} sessions done ({round(100 * done / past)}%"
+                 f"{unlogged}), {counts[MISSED]} missed; {counts[AHEAD]} to come.")
+    else:
+        words = f"Nothing logged yet; {counts[AHEAD]} sessions to come."
+    return f"As of {_date_words(today)}. " + words if today is not None else words
+
+
+def _charts(plan: Plan, by_week: Mapping[int, Mapping[str, int]],
+            phases: Mapping[int, str]) -> tuple[str, str]:
+    """The weekly load chart and the adherence chart, as inline SVG."""
     import matplotlib
 
     matplotlib.use("Agg")
     from planner.export.tables import weekly_frame
 
-    weeks = plan_days(plan, profile, today)
-    phases = week_phases(plan)
-    ordered = sorted(plan.sessions, key=lambda s: s.start)
-    anchors = {s.uid: f"session-{i}" for i, s in enumerate(ordered, start=1)}
     numbers = list(range(1, plan.weeks + 1))
-
     frame = weekly_frame(plan)
     contacts = [int(v) for v in frame["foot_contacts"]]
     minutes = [int(v) for v in frame["minutes"]]
     strength_sets = [sum(d.sets for s in plan.week_sessions(w) if s.status != "missed"
                          for d in s.exercises if d.kind == "strength") for w in numbers]
-
-    keys = ("done", "missed", "unlogged", "ahead")
-    by_week = {w: dict.fromkeys(keys, 0) for w in numbers}
-    by_type: dict[str, dict[str, int]] = {}
-    for s in ordered:
-        state = _state(s, today, local_date(plan, s))
-        if s.week in by_week:
-            by_week[s.week][state] += 1
-        by_type.setdefault(s.session_type, dict.fromkeys(keys, 0))[state] += 1
-
     # A fixed hash salt and no metadata date: the same plan gives the same SVG, byte for byte.
     with matplotlib.rc_context({"svg.hashsalt": "periodize", "svg.fonttype": "path",
                                 "font.family": "DejaVu Sans"}):
-        load_svg = _load_chart(numbers, contacts, strength_sets, minutes, phases)
-        adherence_svg = _adherence_chart(numbers, by_week, phases)
+        return (_load_chart(numbers, contacts, strength_sets, minutes, phases),
+                _adherence_chart(numbers, by_week, phases))
 
-    total = {k: sum(c[k] for c in by_week.values()) for k in keys}
-    past = total["done"] + total["missed"] + total["unlogged"]
-    if past:
-        summary = (f"So far: {total['done']} of {past} sessions done"
-                   f" ({round(100 * total['done'] / past)}%), {total['missed']} missed, "
-                   f"{total['unlogged']} not logged; {total['ahead']} to come.")
-    else:
-        summary = f"Nothing logged yet; {total['ahead']} sessions to come."
-    if today is not None:
-        summary = f"As of {_date_words(today)}. " + summary
-    type_order = ("jumps", "strength", "combined", "stretch")
-    type_rows = [(TYPE_LABELS.get(t, t), by_type[t])
-                 for t in sorted(by_type, key=lambda t: (t not in type_order,
-                                                         type_order.index(t) if t in type_order
-                                                         else 0, t))]
 
-    end = plan.start + dt.timedelta(days=7 * plan.weeks - 1)
-    title = f"{plan.name}: {plan.weeks}-week knee, quad and plyometric plan"
-    light = ", ".join(f"week {w} {p}" for w, p in phases.items() if p in LIGHTER_PHASES)
+def _type_rows(by_type: Mapping[str, Mapping[str, int]]) -> list[tuple[str, Mapping[str, int]]]:
+    order = [t.key for t in SESSION_TYPES]
+    return [(TYPES[t].label, by_type[t]) for t in order if t in by_type]
+
+
+def _header(plan: Plan, profile: Profile, title: str) -> list[str]:
+    return [
+        f"<header><h1>{escape(title)}</h1>",
+        f'<p class="sub">{_date_words(plan.start)} – {_date_words(plan.end)} · '
+        f"{escape(plan.level)} · {escape(plan.timezone)} · revision {plan.revision} · "
+        f"{len(plan.sessions)} sessions</p>",
+        f'<p class="sub">{_profile_summary(profile)}</p></header>',
+    ]
+
+
+def _week_sections(plan: Plan, ordered: Sequence[Session], phases: Mapping[int, str],
+                   anchors: Mapping[str, str], today: dt.date | None) -> list[str]:
     sections = []
-    for w in numbers:
-        sessions = [s for s in ordered if s.week == w]
-        phase = phases.get(w, "")
-        blocks = "".join(_session_block(plan, s, anchors[s.uid], today) for s in sessions)
-        sections.append(f'<section class="week"><h2>Week {w} · {escape(phase)}</h2>'
+    for w in range(1, plan.weeks + 1):
+        blocks = "".join(_session_block(plan, s, anchors[s.uid], today)
+                         for s in ordered if s.week == w)
+        sections.append(f'<section class="week"><h2>Week {w} · {escape(phases.get(w, ""))}</h2>'
                         + (blocks or '<p class="note">No sessions this week.</p>')
                         + "</section>")
+    return sections
+
+
+def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note: str) -> str:
+    """The whole plan as one self-contained, printable HTML page (no scripts, nothing fetched).
+    ``today`` marks the calendar and splits adherence into the past and what is to come, by
+    the rule of ``Plan.state`` (a past session with no word counts as done as prescribed)."""
+    phases = week_phases(plan)
+    ordered = sorted(plan.sessions, key=lambda s: s.start)
+    anchors = {s.uid: f"session-{i}" for i, s in enumerate(ordered, start=1)}
+    by_week, by_type = _adherence(plan, ordered, today)
+    load_svg, adherence_svg = _charts(plan, by_week, phases)
+    total = {k: sum(c[k] for c in by_week.values()) for k in STATES}
+    title = f"{plan.name}: {plan.weeks}-week knee, quad and plyometric plan"
+    light = ", ".join(f"week {w} {p}" for w, p in phases.items() if p in LIGHTER_PHASES)
+    week_rows = [(f"Week {w}" + (f" ({phases[w]})" if phases[w] in LIGHTER_PHASES else ""), c)
+                 for w, c in by_week.items()]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
-        f"<header><h1>{escape(title)}</h1>",
-        f'<p class="sub">{_date_words(plan.start)} – {_date_words(end)} · '
-        f"{escape(plan.level)} · {escape(plan.timezone)} · revision {plan.revision} · "
-        f"{len(plan.sessions)} sessions</p>",
-        f'<p class="sub">{_profile_summary(profile)}</p></header>',
+        *_header(plan, profile, title),
         f'<aside class="safety"><strong>Safety.</strong> {escape(safety_note)}</aside>'
         if safety_note.strip() else "",
         "<h2>Calendar</h2>",
-        _calendar(plan, weeks, phases, anchors, today),
+        _calendar(plan, plan_days(plan, profile, today), phases, anchors, today),
         "<h2>Weekly load across the block</h2>",
         f"<figure>{load_svg}<figcaption>Foot contacts, strength sets and minutes per week "
         f"(missed sessions not counted). Shaded: the lighter weeks ({escape(light) or 'none'})."
         "</figcaption></figure>",
         "<h2>Adherence so far</h2>",
-        f"<p>{escape(summary)}</p>",
+        f"<p>{escape(adherence_words(total, today))}</p>",
         f"<figure>{adherence_svg}</figure>",
         '<div class="cols"><div><h3>By week</h3>',
-        _count_table("Week", [(f"Week {w}" + (f" ({phases[w]})" if phases[w] in LIGHTER_PHASES
-                                                else ""), by_week[w]) for w in numbers]),
+        _count_table("Week", week_rows),
         "</div><div><h3>By kind of session</h3>",
-        _count_table("Kind", type_rows),
+        _count_table("Kind", _type_rows(by_type)),
         "</div></div>",
         "<h2>Sessions</h2>",
         '<p class="note">Each session in order: warm-up first, jumps before strength, '
         "stretching last.</p>",
-        *sections,
+        *_week_sections(plan, ordered, phases, anchors, today),
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"

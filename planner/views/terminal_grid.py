@@ -9,8 +9,9 @@ import io
 from typing import Any
 
 from planner.plan import Plan
+from planner.profile import Profile
+from planner.session_types import TYPES
 from planner.views.days import (
-    ABBREVIATIONS,
     LIGHTER_PHASES,
     TODAY_MARK,
     WEEKDAY_SHORT,
@@ -79,7 +80,7 @@ def _cell(day: Day, width: int) -> Any:
     return text
 
 
-def plan_grid(plan: Plan, profile: dict[str, Any], today: dt.date | None, width: int = 80,
+def plan_grid(plan: Plan, profile: Profile, today: dt.date | None, width: int = 80,
               color: bool | None = None) -> str:
     """The plan as a calendar: a row per week, a column per weekday (from the plan's first
     weekday), each cell the day's date and its session's kind and start time."""
@@ -108,8 +109,8 @@ def plan_grid(plan: Plan, profile: dict[str, Any], today: dt.date | None, width:
     console.print(table)
     legend = Text(overflow="fold")
     for key in ("jumps", "strength", "combined", "stretch"):
-        legend.append(ABBREVIATIONS[key], style=KIND_STYLES[key])
-        legend.append(f" {_KIND_WORDS[key]}  ")
+        legend.append(TYPES[key].abbreviation, style=KIND_STYLES[key])
+        legend.append(f" {TYPES[key].words}  ")
     legend.append("rest", style="dim italic")
     legend.append(" rest day  ")
     legend.append("·", style="dim")
@@ -131,10 +132,6 @@ def plan_grid(plan: Plan, profile: dict[str, Any], today: dt.date | None, width:
                            style="dim"))
     output: str = console.file.getvalue()
     return "\n".join(line.rstrip() for line in output.splitlines()) + "\n"
-
-
-_KIND_WORDS = {"jumps": "jumps", "strength": "strength", "combined": "jumps+strength",
-               "stretch": "mobility & stretch"}
 
 
 def _bar(value: float, top: float, width: int) -> str:

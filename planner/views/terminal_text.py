@@ -5,14 +5,32 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
+from dataclasses import replace
 
 from catalog import Catalog, Exercise
-from planner.plan import Plan, Session
+from planner.plan import MISSED, UNLOGGED, Plan, Session, counts_done
+from planner.profile import Profile
+from planner.session_types import BLOCKS, TYPES
 from planner.store import Revision
 
-_SHORT = {"jumps": "Jumps", "strength": "Strength", "combined": "Jumps+Strength",
-          "stretch": "Stretch"}
+
+def plan_view(plan: Plan, profile: Profile, fmt: str, week: int | None, today: dt.date | None,
+              chart: bool = False, color: bool | None = None) -> str:
+    """What ``periodize show`` prints: the weekly load chart, the calendar grid (the whole
+    plan), or the sessions (of one week) as a table, CSV or JSON."""
+    if chart:
+        from planner.views.terminal_grid import load_chart
+
+        return load_chart(plan)
+    if fmt == "grid" and week is None:
+        from planner.views.terminal_grid import plan_grid
+
+        return plan_grid(plan, profile, today, color=color)
+    from planner.export.tables import plan_csv, plan_json, plan_table
+
+    if fmt == "json":
+        return plan_json(plan if week is None else replace(plan, sessions=plan.week_sessions(week)))
+    return plan_csv(plan, week) if fmt == "csv" else plan_table(plan, week)
 
 
 def week_summary(plan: Plan) -> str:
@@ -22,7 +40,7 @@ def week_summary(plan: Plan) -> str:
     for week in range(1, plan.weeks + 1):
         sessions = plan.week_sessions(week)
         live = [s for s in sessions if s.status != "missed"]
-        parts = [f"{s.start:%a %H:%M} {_SHORT[s.session_type]}"
+        parts = [f"{s.start:%a %H:%M} {TYPES[s.session_type].short}"
                  + {"missed": " (missed)", "done": " (done)"}.get(s.status, "")
                  for s in sessions]
         contacts = sum(s.foot_contacts for s in live)
@@ -34,7 +52,7 @@ def week_summary(plan: Plan) -> str:
 
 def catalog_list(catalog: Catalog) -> str:
     lines = []
-    for kind in ("warmup", "plyometrics", "strength", "stretching"):
+    for kind in BLOCKS:
         lines.append(kind.capitalize())
         for e in catalog.of_kind(kind):
             levels = f"{len(e.levels)} levels" if len(e.levels) > 1 else ""
@@ -66,14 +84,13 @@ def history_list(revisions: Sequence[Revision]) -> str:
 
 
 def adherence(plan: Plan, today: dt.date) -> str:
-    """Done / missed / planned per week and per kind. Past sessions not marked missed count as
-    done, as a replan would count them."""
-    tz = ZoneInfo(plan.timezone)
+    """Done / missed / planned per week and per kind, by ``Plan.state``: a past session with no
+    word counts as done as prescribed, as a replan counts it; the line under the table says how
+    many those are."""
 
     def state(s: Session) -> str:
-        if s.status in ("done", "missed"):
-            return s.status
-        return "done" if s.start.astimezone(tz).date() < today else "planned"
+        shown = plan.state(s, today)
+        return "done" if counts_done(shown) else "missed" if shown == MISSED else "planned"
 
     lines = [f"{'week':>4}  {'done':>4}  {'missed':>6}  {'planned':>7}"]
     for week in range(1, plan.weeks + 1):
@@ -87,6 +104,10 @@ def adherence(plan: Plan, today: dt.date) -> str:
         rate = f"{100 * counts['done'] // total}% kept" if total else "nothing due yet"
         lines.append(f"{kind:<12} {counts['done']} done, {counts['missed']} missed, "
                      f"{counts['planned']} planned ({rate})")
+    unlogged = sum(plan.state(s, today) == UNLOGGED for s in plan.sessions)
+    if unlogged:
+        lines += ["", f"{unlogged} past session{'s' if unlogged != 1 else ''} not logged, "
+                  "counted as done as prescribed (`periodize missed DATE` if not)."]
     return "\n".join(lines)
 
 

@@ -1,0 +1,217 @@
+"""`periodize feed`: the plan as a subscribable calendar over HTTP. A real subscriber
+(vdirsyncer's read-only http storage) pulls it before and after a replan; the answers carry the
+right Content-Type, ETag/Last-Modified and 304; a wrong token gets a bare 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from factories import NOW, write_profile
+from icalendar import Calendar
+from subscribers import synced_events, vdirsyncer_sync
+
+import cli
+from planner import commands
+from planner.export.ics import summary
+from planner.feed import FeedServer
+from planner.plan import Plan, Session
+from planner.store import open_store
+
+ROOT = Path(__file__).parent.parent
+EVENINGS = {d: ["18:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}
+FEWER = {"mon": ["18:00-20:00"], "thu": ["18:00-20:00"]}
+TOKEN = "s3cret-feed-token-for-tests"
+
+
+@dataclass
+class Served:
+    db: Path
+    host: str
+    port: int
+    path: str
+    folder: Path
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    db = tmp_path / "plan.db"
+    commands.generate(write_profile(tmp_path, availability=EVENINGS), db, None, NOW)
+    _, token = commands.feed_token(db, TOKEN, renew=False)
+    assert token == TOKEN
+    server = FeedServer(("127.0.0.1", 0), db)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield Served(db, str(host), int(port), f"/{TOKEN}.ics", tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def get(served: Served, path: str, method: str = "GET", **headers: str,
+        ) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection(served.host, served.port, timeout=30)
+    try:
+        connection.request(method, path, headers=headers)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def by_uid(body: bytes) -> dict[str, tuple[str, dt.datetime, str]]:
+    """UID -> (STATUS, start, SUMMARY)."""
+    found = {}
+    for event in Calendar.from_ical(body).events:
+        start = event.start
+        assert isinstance(start, dt.datetime)
+        found[str(event["UID"])] = (str(event["STATUS"]), start, str(event["SUMMARY"]))
+    return found
+
+
+def test_the_feed_is_the_current_plan_as_text_calendar(served: Served) -> None:
+    status, headers, body = get(served, served.path)
+    assert status == 200
+    assert headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert int(headers["Content-Length"]) == len(body)
+    assert headers["ETag"].startswith('"') and headers["Last-Modified"].endswith(" GMT")
+    plan = commands.current_plan(served.db)
+    events = by_uid(body)
+    assert {uid: (s, start) for uid, (s, start, _) in events.items()} == {
+        s.uid: ("CONFIRMED", s.start) for s in plan.sessions}
+    calendar = Calendar.from_ical(body)
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H" in body
+    assert b"X-PUBLISHED-TTL:PT1H" in body
+    assert calendar.get("X-PUBLISHED-TTL") is not None
+    head_status, head_headers, head_body = get(served, served.path, "HEAD")
+    assert (head_status, head_body, head_headers["ETag"]) == (200, b"", headers["ETag"])
+
+
+def test_unchanged_is_304_and_a_log_entry_changes_the_feed_at_once(served: Served) -> None:
+    _, headers, _body = get(served, served.path)
+    etag, modified = headers["ETag"], headers["Last-Modified"]
+    for condition in ({"If-None-Match": etag}, {"If-None-Match": f'"other", {etag}'},
+                      {"If-Modified-Since": modified}):
+        status, again, empty = get(served, served.path, **condition)
+        assert (status, empty, again["ETag"]) == (304, b"", etag), condition
+    assert get(served, served.path, **{"If-None-Match": '"other"'})[0] == 200
+
+    plan = commands.current_plan(served.db)
+    first = plan.sessions[0]
+    commands.record(served.db, [first.start.date().isoformat()], "missed", None, NOW)
+    status, headers, changed = get(served, served.path, **{"If-None-Match": etag})
+    assert status == 200 and headers["ETag"] != etag
+    assert by_uid(changed)[first.uid][0] == "CANCELLED"
+    assert by_uid(changed)[first.uid][2].startswith("Missed: ")
+
+
+def test_a_wrong_token_gets_a_bare_404(served: Served) -> None:
+    plan = commands.current_plan(served.db)
+    answers = []
+    for path in ("/", "/wrong.ics", f"/{TOKEN}", f"/{TOKEN}.ics/", f"/{TOKEN[:-1]}.ics",
+                 f"/{TOKEN}x.ics", f"/{plan.plan_id}.ics", "/plan.ics", "/../plan.db"):
+        status, headers, body = get(served, path)
+        assert status == 404, path
+        assert plan.name.encode() not in body and plan.plan_id.encode() not in body
+        assert b"VCALENDAR" not in body
+        answers.append((body, headers.get("Content-Type"), headers.get("Content-Length")))
+    assert len(set(answers)) == 1, "every wrong path gets the same answer"
+    assert get(served, f"/{TOKEN}.ics?x=1")[0] == 200
+
+
+def expected(plan: Plan, dropped: Sequence[Session] = ()) -> list[tuple[str, dt.datetime, str]]:
+    """(STATUS, start, SUMMARY) of every event the feed should hold, in start order."""
+    return sorted(((("CANCELLED" if s.status in ("missed", "dropped") else "CONFIRMED"),
+                    s.start, summary(s)) for s in (*plan.sessions, *dropped)),
+                  key=lambda e: (e[1], e[2]))
+
+
+def test_vdirsyncer_follows_the_feed_through_a_replan(served: Served) -> None:
+    """A subscriber (vdirsyncer's read-only http storage) pulls before and after a replan and
+    holds exactly the feed's events: moved ones at their new time only, dropped and missed ones
+    cancelled, none twice."""
+    feed = {"type": "http", "url": f"http://{served.host}:{served.port}{served.path}"}
+    local = served.folder / "subscribed"
+    before = commands.current_plan(served.db)
+    pulled = vdirsyncer_sync(feed, local)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+
+    def seen() -> list[tuple[str, dt.datetime, str]]:
+        return [(item.status, item.start, item.summary) for item in synced_events(local)]
+
+    assert seen() == expected(before)
+
+    (served.folder / "fewer").mkdir()
+    commands.record(served.db, [before.sessions[0].start.date().isoformat()], "missed", None,
+                    NOW)
+    commands.replan(served.db, dt.date(2027, 1, 18),
+                    write_profile(served.folder / "fewer", availability=FEWER), None,
+                    NOW + dt.timedelta(days=1))
+    after = commands.current_plan(served.db)
+    old = {s.uid: s for s in before.sessions}
+    moved = [s for s in after.sessions if s.uid in old and s.start != old[s.uid].start]
+    dropped = [s for s in before.sessions if s.uid not in {n.uid for n in after.sessions}]
+    missed = [s for s in after.sessions if s.status == "missed"]
+    assert moved and dropped and missed, "the replan must move, drop and miss sessions"
+
+    pulled = vdirsyncer_sync(feed, local)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    assert "same UID" not in pulled.stderr + pulled.stdout
+    with open_store(served.db) as store:
+        cancelled = store.dropped(after)
+    assert {s.uid for s in cancelled} == {s.uid for s in dropped}
+    now_seen = seen()
+    assert now_seen == expected(after, cancelled)
+    for s in moved:                          # at the new time, no longer at the old one
+        assert ("CONFIRMED", s.start, summary(s)) in now_seen
+        assert ("CONFIRMED", old[s.uid].start, summary(old[s.uid])) not in now_seen or any(
+            o.start == old[s.uid].start for o in after.sessions if o.uid != s.uid)
+
+
+def test_the_command_serves_until_interrupted(tmp_path: Path) -> None:
+    db = tmp_path / "plan.db"
+    commands.generate(write_profile(tmp_path), db, None, NOW)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "--db", str(db), "feed", "--port", "0"], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = line.split(" at ", 1)[1].split()[0]
+        assert url.startswith("http://127.0.0.1:") and url.endswith(".ics")
+        host_port, path = url.removeprefix("http://").split("/", 1)
+        served = Served(db, "127.0.0.1", int(host_port.split(":")[1]), "/" + path, tmp_path)
+        status, _headers, body = get(served, served.path)
+        assert status == 200 and body.startswith(b"BEGIN:VCALENDAR")
+        # The same token on the next start: the subscription URL is stable.
+        assert commands.feed_token(db, "ignored", renew=False)[1] == path.removesuffix(".ics")
+    finally:
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "stopped" in err
+    assert path.removesuffix(".ics") not in err, "the token is never logged"
+
+
+def test_a_new_token_retires_the_old_url(served: Served) -> None:
+    _, token = commands.feed_token(served.db, "fresh-token", renew=True)
+    assert token == "fresh-token"
+    assert get(served, served.path)[0] == 404
+    assert get(served, "/fresh-token.ics")[0] == 200
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(served: Served) -> None:
+    result = CliRunner().invoke(cli.main, ["--db", str(served.db), "feed", "--port",
+                                           str(served.port)])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: --host/--port") and result.output.count("\n") == 1
