@@ -59,7 +59,7 @@ class Dose:
     rest_seconds: int | None = None   # rest after each set
 
     def describe(self) -> str:
-        """'4 × 8 (32 foot contacts), rest 90 s', '2 × 30 s each side, rest 10 s'."""
+        """'4 × 8 (32 foot contacts), rest 90 s between sets', '1 × 5, rest 60 s'."""
         if self.reps is not None:
             amount = f"{self.reps}"
         elif self.hold_seconds is not None and self.hold_seconds >= 120 and self.sets == 1:
@@ -70,7 +70,7 @@ class Dose:
         if self.foot_contacts is not None:
             text += f" ({self.foot_contacts} foot contacts)"
         if self.rest_seconds:
-            text += f", rest {self.rest_seconds} s"
+            text += f", rest {self.rest_seconds} s" + (" between sets" if self.sets > 1 else "")
         return text
 
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from factories import build
+from factories import acwr_spikes, build, weekly_volume
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalog import ATHLETE_LEVELS, default_catalog
 from planner.dosing import starting_base
 from planner.errors import NoPlanPossible
-from planner.plan import Plan
 from planner.profile import BOX_HEIGHTS, STEP_HEIGHTS, profile_from_dict
 from planner.validate import check_plan
 
@@ -61,21 +60,6 @@ def athletes(draw: st.DrawFn) -> dict[str, Any]:
     return raw
 
 
-def _weekly(plan: Plan, measure: str) -> list[int]:
-    def volume(week: int) -> int:
-        sessions = plan.week_sessions(week)
-        if measure == "contacts":
-            return sum(s.foot_contacts for s in sessions)
-        return sum(d.sets * (d.reps or 0) * (2 if d.per_side else 1)
-                   for s in sessions for d in s.exercises if d.kind == "strength")
-    return [volume(w) for w in range(1, plan.weeks + 1)]
-
-
-def _spikes(volumes: list[int], base: float) -> list[int]:
-    history = [base] * 4 + [float(v) for v in volumes]
-    return [i + 1 for i, v in enumerate(volumes) if v > 1.3 * sum(history[i:i + 4]) / 4 + 1e-9]
-
-
 def test_random_athletes_get_plans_a_physiotherapist_would_sign() -> None:
     outcomes: list[bool] = []
 
@@ -93,7 +77,7 @@ def test_random_athletes_get_plans_a_physiotherapist_would_sign() -> None:
         assert check_plan(plan, profile) == []
         catalog = default_catalog()
         for measure in ("contacts", "strength"):
-            assert _spikes(_weekly(plan, measure),
+            assert acwr_spikes(weekly_volume(plan, measure),
                            starting_base(catalog, profile.level, measure)) == [], measure
         have = profile.equipment
         top: dict[str, int] = {}

@@ -173,8 +173,11 @@ def test_models_with_history_and_a_reference_agree(
                            change_weights=dict.fromkeys(range(1, profile.weeks + 1), W_CHANGE))
         try:
             _, stats = solve(model)
-        except NoPlanPossible as exc:
-            results.append(str(exc))
+        except NoPlanPossible:
+            # Both refuse; the words may name a different minimal set of rules (with several
+            # recovery rules a week can clash in more than one way, and CP-SAT's first core
+            # depends on the model's shape), so only the refusal is compared.
+            results.append("no plan")
             continue
         assert stats.optimal
         results.append(stats.objective)

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import NOW, make_profile
+from factories import NOW, acwr_spikes, make_profile, weekly_volume
 from icalendar import Calendar, Event
 
 from catalog import ATHLETE_LEVELS, default_catalog
@@ -21,7 +21,7 @@ from planner.dosing import (
     strength_volume,
 )
 from planner.generate import build_plan
-from planner.plan import Plan
+from planner.profile import Profile
 from planner.workload import WeekLoad, workload_ceiling
 
 LONDON = ZoneInfo("Europe/London")
@@ -30,29 +30,7 @@ WEEKS = {"2-day": ("mon", "thu"), "3-day": ("mon", "wed", "fri"),
          "5-day": ("mon", "tue", "wed", "thu", "fri")}
 
 
-def weekly(plan: Plan, measure: str) -> list[int]:
-    """Foot contacts or strength volume (sets x reps, each side counted) of every week."""
-    def of(week: int) -> int:
-        sessions = [s for s in plan.week_sessions(week) if s.status != "missed"]
-        if measure == "contacts":
-            return sum(s.foot_contacts for s in sessions)
-        return sum(d.sets * (d.reps or 0) * (2 if d.per_side else 1)
-                   for s in sessions for d in s.exercises if d.kind == "strength")
-    return [of(w) for w in range(1, plan.weeks + 1)]
-
-
-def spikes(volumes: list[int], base: float) -> list[str]:
-    """Weeks above 1.3 x the mean of the four before (``base`` before the plan)."""
-    history = [base] * 4 + [float(v) for v in volumes]
-    found = []
-    for i, volume in enumerate(volumes):
-        chronic = sum(history[i:i + 4]) / 4
-        if volume > 1.3 * chronic + 1e-9:
-            found.append(f"week {i + 1}: {volume} against {chronic:.1f} ({volume / chronic:.2f})")
-    return found
-
-
-def profile_for(level: str, days: tuple[str, ...], weeks: int) -> object:
+def profile_for(level: str, days: tuple[str, ...], weeks: int) -> Profile:
     return make_profile(level=level, weeks=weeks, rest_days=[],
                         availability={d: ["17:00-21:00"] for d in days},
                         plyometrics={"sessions_per_week": [1, 3]},
@@ -86,19 +64,20 @@ def test_the_beginner_template_itself_needs_no_cap() -> None:
 @pytest.mark.parametrize("days", sorted(WEEKS))
 def test_every_eight_week_plan_keeps_the_workload_rule(level: str, days: str) -> None:
     catalog = default_catalog()
-    plan = build_plan(profile_for(level, WEEKS[days], 8), catalog, [], NOW)[0]  # type: ignore[arg-type]
+    plan = build_plan(profile_for(level, WEEKS[days], 8), catalog, [], NOW)[0]
     for measure in ("contacts", "strength"):
-        assert spikes(weekly(plan, measure), starting_base(catalog, level, measure)) == [], (
-            measure, weekly(plan, measure))
+        volumes = weekly_volume(plan, measure)
+        assert acwr_spikes(volumes, starting_base(catalog, level, measure)) == [], (
+            measure, volumes)
 
 
 @pytest.mark.parametrize("level", ATHLETE_LEVELS)
 def test_a_52_week_plan_keeps_the_workload_rule(level: str) -> None:
     catalog = default_catalog()
-    plan = build_plan(profile_for(level, WEEKS["3-day"], 52), catalog, [], NOW)[0]  # type: ignore[arg-type]
+    plan = build_plan(profile_for(level, WEEKS["3-day"], 52), catalog, [], NOW)[0]
     for measure in ("contacts", "strength"):
-        volumes = weekly(plan, measure)
-        assert spikes(volumes, starting_base(catalog, level, measure)) == [], measure
+        volumes = weekly_volume(plan, measure)
+        assert acwr_spikes(volumes, starting_base(catalog, level, measure)) == [], measure
         assert all(volumes), f"{measure}: a week without any"
 
 
@@ -140,8 +119,8 @@ def test_the_weeks_after_a_short_week_ramp_back_under_the_rule(tmp_path: Path) -
     catalog = default_catalog()
     profile = make_profile(availability=EVENINGS, plyometrics={"sessions_per_week": [1, 3]},
                            strength={"sessions_per_week": [1, 3]})
-    free = weekly(build_plan(profile, catalog, [], NOW)[0], "contacts")
+    free = weekly_volume(build_plan(profile, catalog, [], NOW)[0], "contacts")
     busy = read_busy(profile, [_busy_week(tmp_path)])
-    short = weekly(build_plan(profile, catalog, busy, NOW)[0], "contacts")
+    short = weekly_volume(build_plan(profile, catalog, busy, NOW)[0], "contacts")
     assert short[1] < free[1], "the shifts must shorten week 2"
-    assert spikes(short, starting_base(catalog, "beginner", "contacts")) == []
+    assert acwr_spikes(short, starting_base(catalog, "beginner", "contacts")) == []
