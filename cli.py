@@ -270,7 +270,7 @@ def show(ctx: click.Context, week: int | None, fmt: str, chart: bool,
 @click.pass_context
 @handle_errors
 def report(ctx: click.Context, output: Path, today: dt.date | None) -> None:
-    """Write a one-page HTML report: calendar, weekly load, adherence, every session.
+    """Write a one-page HTML report: calendar, load, adherence, levels and pain, every session.
 
     A past session with no word counts as done as prescribed, as in `periodize status` and
     `periodize replan`; the report says how many of those there are.
@@ -467,10 +467,11 @@ def screen(ctx: click.Context, date: str | None, passed: bool | None) -> None:
 
 
 @main.command()
-@click.option("--date", "day", help="Show this day's session (YYYY-MM-DD), else the next.")
+@click.option("--date", "day", callback=_date, metavar="YYYY-MM-DD",
+              help="Show this day's session, else the next (default: today in the plan's zone).")
 @click.pass_context
 @handle_errors
-def today(ctx: click.Context, day: str | None) -> None:
+def today(ctx: click.Context, day: dt.date | None) -> None:
     """Show today's session (else the next): every exercise, dose, rest and cue, and how to log it.
 
     \b
@@ -479,9 +480,8 @@ def today(ctx: click.Context, day: str | None) -> None:
       periodize today --date 2027-01-13
     """
     from planner import logbook
-    from planner.logbook import parse_day
 
-    click.echo(logbook.today(_db(ctx), parse_day(day, "--date") if day else None, _now()))
+    click.echo(logbook.today(_db(ctx), day, _now()))
 
 
 @main.command()
@@ -527,7 +527,7 @@ def replan(ctx: click.Context, today: dt.date | None, profile: Path | None, outp
 @click.pass_context
 @handle_errors
 def status(ctx: click.Context, today: dt.date | None) -> None:
-    """Show adherence so far: done, missed and planned per week and per kind.
+    """Show adherence, strength levels by week and logged effort and pain against the limits.
 
     A past session with no word counts as done as prescribed (as in the report and in replan).
 

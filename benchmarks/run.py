@@ -335,6 +335,41 @@ def replan(runs: int, env: dict[str, str], tmp: Path) -> Table:
     return table
 
 
+# -- 3b. logging with re-dosing ----------------------------------------------------------------
+def redose(runs: int, env: dict[str, str], tmp: Path) -> Table:
+    """`done` with effort and pain that re-doses the rest of the plan (a new revision) against
+    generate, in alternating pairs on copies of one store, as for replan."""
+    from planner.store import open_store
+
+    table = Table("Log a session that re-doses the plan", ["step", "median", "note"])
+    base_db = tmp / "redose-base.db"
+    run([*periodize(), "--db", str(base_db), "generate", str(EXAMPLE), "-o",
+         str(tmp / "redose.ics")], env)
+    with open_store(base_db) as store:
+        plan = store.current()[0]
+    jump_day = next(s for s in plan.sessions if "plyometrics" in s.kinds).start.date()
+    command = ["done", jump_day.isoformat(), "--rpe", "6", "--pain", "6"]
+    dones, generates = [], []
+    for turn in range(runs + 1):                 # the first pair warms the caches
+        db, fresh = tmp / f"redose{turn}.db", tmp / f"redose-generate{turn}.db"
+        shutil.copy(base_db, db)
+        shutil.copy(base_db, fresh)
+        started = time.perf_counter()
+        run([*periodize(), "--db", str(db), *command], env)
+        dones.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        run([*periodize(), "--db", str(fresh), "generate", str(EXAMPLE), "-o",
+             str(tmp / "generated.ics")], env)
+        generates.append(time.perf_counter() - started)
+    done_s, generate_s = statistics.median(dones[1:]), statistics.median(generates[1:])
+    table.add(f"`periodize {' '.join(command)}`", secs(done_s),
+              f"whole command, re-doses and saves a revision; {done_s / generate_s:.2f}× "
+              f"generate, target ≤ 1.2× ({'ok' if done_s <= generate_s * 1.2 else 'over'})")
+    table.add("`periodize generate` (paired)", secs(generate_s), "whole command, same store")
+    table.notes.append(f"{runs} alternating pairs, each on a fresh copy of one generated store.")
+    return table
+
+
 # -- 4. horizons -------------------------------------------------------------------------------
 def horizons(runs: int) -> Table:
     from catalog import default_catalog
@@ -463,11 +498,15 @@ def roster(athletes: int, tmp: Path) -> Table:
 
 
 # -- main --------------------------------------------------------------------------------------
+SECTIONS = ("startup", "generate", "replan", "redose", "horizons", "roster")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer runs and athletes")
     parser.add_argument("--markdown", action="store_true", help="print Markdown for the README")
     parser.add_argument("--athletes", type=int, help="roster size (default 1000, --quick 100)")
+    parser.add_argument("--only", choices=SECTIONS, help="run one section")
     args = parser.parse_args(argv)
     runs, inner, horizon_runs = (3, 5, 1) if args.quick else (10, 20, 3)
     athletes = args.athletes or (100 if args.quick else 1000)
@@ -479,9 +518,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             lambda: startup(runs, env),
             lambda: generate(max(3, runs // 2), inner, env, tmp),
             lambda: replan(runs * 2, env, tmp),
+            lambda: redose(runs * 2, env, tmp),
             lambda: horizons(horizon_runs),
             lambda: roster(athletes, tmp),
         ]
+        if args.only:
+            sections = [sections[SECTIONS.index(args.only)]]
         heading = "Benchmarks" + (" (--quick)" if args.quick else "")
         print(f"## {heading}\n" if args.markdown else f"{heading}\n")
         print(render_machine(args.markdown) + "\n", flush=True)

@@ -76,17 +76,25 @@ class Slots:
         self.day, self.date, self.window = day, date, window
         self.type_key, self.length, self.tz, self.blocked = type_key, length, tz, blocked
         self.steps = len(range(window.start, window.end - length + 1, GRID_MINUTES))
-        self._closes = dt.datetime.combine(date, dt.time()) + dt.timedelta(minutes=window.end)
+        midnight = dt.datetime.combine(date, dt.time())
+        self._closes = midnight + dt.timedelta(minutes=window.end)
+        # No clock change from this midnight to the next: every wall time exists once and real
+        # time runs with the wall clock, so the round trips through UTC can be skipped.
+        self._steady = (midnight.replace(tzinfo=tz).utcoffset()
+                        == (midnight + dt.timedelta(days=1)).replace(tzinfo=tz).utcoffset())
 
     def at(self, step: int) -> Candidate | None:
         """The candidate ``step`` grid steps after the window opens, or None when that start
         does not exist (a DST gap), the session would outlast the window or overlaps busy time."""
         minute = self.window.start + step * GRID_MINUTES
-        start = local_time(self.date, minute, self.tz)
+        start = (dt.datetime.combine(self.date, dt.time(), self.tz) + dt.timedelta(minutes=minute)
+                 if self._steady else local_time(self.date, minute, self.tz))
         if start is None:
             return None
+        length = dt.timedelta(minutes=self.length)
         # The end in real time, then checked against the window on the wall clock.
-        end = (start.astimezone(UTC) + dt.timedelta(minutes=self.length)).astimezone(self.tz)
+        end = start + length if self._steady else (start.astimezone(UTC) + length).astimezone(
+            self.tz)
         if end.replace(tzinfo=None) > self._closes or _overlaps(start, end, self.blocked):
             return None
         return Candidate(self.day, minute, self.type_key, step, start, end)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from planner.errors import InputError, RemoteError
+from planner.profile import is_http_url
 
 if TYPE_CHECKING:
     from caldav.collection import Calendar as DAVCalendar
@@ -88,13 +89,7 @@ def _bounded_body(response: Any, **_: Any) -> Any:
 
 
 def check_url(url: str) -> None:
-    try:
-        parts = urlsplit(url)
-        ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-        _ = parts.port                   # raises ValueError for a port that is not a number
-    except ValueError:
-        ok = False
-    if not ok:
+    if not is_http_url(url):
         raise InputError("--url", shown_url(url), "an http:// or https:// CalDAV address")
 
 

@@ -21,8 +21,10 @@ from planner.store import Current, Revision, open_store
 
 if TYPE_CHECKING:
     from planner.replan import Replanned
-    from planner.solve import Progress, SolveStats
+    from planner.solve import Progress as SolveProgress
+    from planner.solve import SolveStats
     from planner.sync import SyncReport
+    from planner.views.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ def read_profile(path: Path, catalog: Catalog) -> Profile:
 
 
 def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime,
-             busy: Sequence[Path] = (), progress: Progress | None = None) -> Generated:
+             busy: Sequence[Path] = (), progress: SolveProgress | None = None) -> Generated:
     """Solve a plan for the profile, store it as a new revision and write its calendar."""
     from planner.generate import plan_athlete
 
@@ -74,22 +76,38 @@ def show(db: Path, week: int | None, fmt: str, today: Today, chart: bool = False
     return plan_view(plan, profile, fmt, week, plan.today(today), chart, color)
 
 
+def athlete_progress(db: Path) -> tuple[Current, Progress]:
+    """The marked plan and its profile, and levels, effort and pain against the plan and the
+    pain-monitoring limits."""
+    from catalog.monitoring import default_monitoring
+    from planner.views.progress import progress
+
+    with open_store(db) as store:
+        plan, profile = store.current()
+        marked = store.marked(plan)
+        found = progress(marked, store.forecast(), store.athlete_log(plan.plan_id),
+                         default_catalog(), default_monitoring())
+    return Current(marked, profile), found
+
+
 def report(db: Path, output: Path, today: Today) -> None:
-    """Write the one-page HTML report (calendar, load chart, adherence, sessions)."""
+    """Write the one-page HTML report (calendar, load chart, adherence, how it went, sessions)."""
     from planner.views.html_report import plan_report
 
     check_writable(output)
-    plan, profile = _marked(db)
-    html = plan_report(plan, profile, plan.today(today), default_catalog().safety_note)
+    (plan, profile), found = athlete_progress(db)
+    html = plan_report(plan, profile, plan.today(today), default_catalog().safety_note, found)
     write_atomic(output, html.encode())
 
 
 def status(db: Path, today: Today) -> str:
-    """Adherence so far, by the same rule as the report (``Plan.state``)."""
+    """Adherence so far, by the same rule as the report (``Plan.state``); then each strength
+    level by week against the plan, and logged effort and pain against the limits."""
+    from planner.views.progress import progress_text
     from planner.views.terminal_text import adherence
 
-    plan = _marked(db).plan
-    return adherence(plan, plan.today(today))
+    (plan, _), found = athlete_progress(db)
+    return adherence(plan, plan.today(today)) + "\n\n" + progress_text(found)
 
 
 def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> bytes:

@@ -83,8 +83,10 @@ class FeedServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: FeedServer
-    server_version = "periodize"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        """The Server header: no Python version told to the world."""
+        return "periodize"
 
     def do_GET(self) -> None:
         self._answer(send_body=True)

@@ -37,17 +37,40 @@ def typical_week(profile: Profile, minutes: dict[str, int], demands: Sequence[De
 
     Its candidates are not pruned (``planner.pruning``): the week is small (7 days), and among
     equally good typical weeks the one the solver picks depends on the model's shape, so pruning
-    here would change plans that need not change (a judgement call)."""
-    days = range(7)
+    here would change plans that need not change (a judgement call).
+
+    Remembered per week shape (``week_shape``): athletes with the same windows get the same
+    model, so the same week, without solving it again (a roster shares many)."""
     busiest = Demand(1, 1, max((d.plyo for d in demands), key=lambda t: t[2]),
                      max((d.strength for d in demands), key=lambda t: t[2]))
-    data = ModelInput(start=profile.start, candidates=candidates(profile, minutes, (), days),
-                      durations=minutes, demands=[busiest], cyclic=True, spread=True)
-    try:
-        chosen, _ = solve(data, explain=False)
-    except NoPlanPossible:
-        return frozenset()
-    return frozenset((c.day, c.minute, c.type_key) for c in chosen)
+    key = (week_shape(profile), tuple(minutes.items()), busiest)
+    if key not in _TYPICAL_WEEKS:
+        if len(_TYPICAL_WEEKS) >= _TYPICAL_WEEKS_KEPT:
+            _TYPICAL_WEEKS.clear()
+        week = candidates(profile, minutes, (), range(7))
+        data = ModelInput(start=profile.start, candidates=week, durations=minutes,
+                          demands=[busiest], cyclic=True, spread=True)
+        try:
+            chosen, _ = solve(data, explain=False)
+        except NoPlanPossible:
+            chosen = []
+        _TYPICAL_WEEKS[key] = frozenset((c.day, c.minute, c.type_key) for c in chosen)
+    return _TYPICAL_WEEKS[key]
+
+
+_TYPICAL_WEEKS: dict[tuple[object, ...], frozenset[Key]] = {}
+_TYPICAL_WEEKS_KEPT = 4096
+
+
+def week_shape(profile: Profile) -> tuple[object, ...]:
+    """What the typical week's model is made of: the windows of the first seven days and, when
+    the clock changes in them, the zone and the dates. Without a change the model sees times
+    only as differences (the 48-hour rule), so the zone and the dates do not matter."""
+    tz = profile.tz
+    days = [profile.start + dt.timedelta(days=d) for d in range(8)]
+    offsets = {dt.datetime.combine(day, dt.time(), tz).utcoffset() for day in days}
+    clock = () if len(offsets) == 1 else (profile.timezone, profile.start)
+    return (tuple(profile.windows_on(day) for day in days[:7]), clock)
 
 
 def habit_reference(week_pattern: frozenset[Key], weeks: int) -> frozenset[Key]:

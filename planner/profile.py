@@ -164,7 +164,7 @@ def _caldav_sources(raw: Mapping[str, Any]) -> tuple[CalDavSource, ...]:
                              "(write it as [[busy_caldav]])")
         reject_unknown(item, _CALDAV_KEYS, where)
         url, user, calendar = (take(item, key, str, where).strip() for key in _CALDAV_KEYS)
-        if not _is_http_url(url):
+        if not is_http_url(url):
             raise InputError(f"{where}.url", url, "an http:// or https:// CalDAV address")
         if not user:
             raise InputError(f"{where}.user", user, "a user name")
@@ -174,7 +174,10 @@ def _caldav_sources(raw: Mapping[str, Any]) -> tuple[CalDavSource, ...]:
     return tuple(sources)
 
 
-def _is_http_url(url: str) -> bool:
+def is_http_url(url: str) -> bool:
+    """Whether ``url`` is an http:// or https:// address with a host (and a numeric port, if
+    any): the one check for every calendar server address, in profiles and on the command
+    line."""
     try:
         parts = urlsplit(url)
         _ = parts.port                   # raises ValueError for a port that is not a number

@@ -377,20 +377,21 @@ class Store:
     @_guarded
     def record_morning(self, plan_id: str, day: dt.date, pain: int, now: dt.datetime) -> None:
         """The morning-after pain check on ``day`` (the latest word wins)."""
-        with self.transaction() as db:
-            db.execute("INSERT INTO morning (plan_id, day, pain, recorded) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (plan_id, day) DO UPDATE SET pain = excluded.pain, "
-                       "recorded = excluded.recorded",
-                       (plan_id, day.isoformat(), pain, now.isoformat()))
+        self._record_day("morning", "pain", plan_id, day, pain, now)
 
     @_guarded
     def record_screen(self, plan_id: str, day: dt.date, passed: bool, now: dt.datetime) -> None:
         """A readiness screen on ``day``, passed or not (the latest word wins)."""
+        self._record_day("screens", "passed", plan_id, day, int(passed), now)
+
+    def _record_day(self, table: str, column: str, plan_id: str, day: dt.date, value: int,
+                    now: dt.datetime) -> None:
+        """One value a day in ``table`` (a name of ours, never the user's); the latest wins."""
         with self.transaction() as db:
-            db.execute("INSERT INTO screens (plan_id, day, passed, recorded) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (plan_id, day) DO UPDATE SET passed = excluded.passed, "
-                       "recorded = excluded.recorded",
-                       (plan_id, day.isoformat(), int(passed), now.isoformat()))
+            db.execute(f"INSERT INTO {table} (plan_id, day, {column}, recorded) "
+                       f"VALUES (?, ?, ?, ?) ON CONFLICT (plan_id, day) DO UPDATE SET "
+                       f"{column} = excluded.{column}, recorded = excluded.recorded",
+                       (plan_id, day.isoformat(), value, now.isoformat()))
 
     # -- Google calendars ------------------------------------------------------------------------
     # Keyed by the --calendar name asked for ('' for the plan's own calendar); the id is Google's.

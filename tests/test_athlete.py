@@ -414,3 +414,50 @@ def test_log_a_week_then_today_export_and_sync_carry_the_new_doses(
     assert f"({monday.foot_contacts} foot contacts)" in str(served["DESCRIPTION"])
     changed = sum(int(after[u]["SEQUENCE"]) > int(before[u]["SEQUENCE"]) for u in after)
     assert f"0 created, {changed} updated" in second.output
+
+
+# --- views and rehab-first mode ---------------------------------------------------------------
+
+def test_status_and_report_show_levels_effort_and_pain_against_the_limits(
+        db: Path, tmp_path: Path) -> None:
+    for args in (["done", "2027-01-13", "--rpe", "8", "--pain", "6"],
+                 ["done", "2027-01-16", "--not-met", "step-down"], ["pain", "2027-01-17", "4"]):
+        assert run(db, *args).exit_code == 0
+    status = run(db, "status", "--today", "2027-01-18")
+    assert status.exit_code == 0, status.output
+    lines = status.output.splitlines()
+    step_down = next(line for line in lines if line.strip().startswith("Step down"))
+    assert step_down.split()[2:5] == ["1", "1", "1<2"], "held at 1 in week 3, the plan had 2"
+    assert any(line.split() == ["Wed", "13", "Jan", "8/5", "6", "-"] for line in lines)
+    assert any(line.split() == ["Sat", "16", "Jan", "-/5", "-", "4"] for line in lines)
+    assert "Pain limits: during at most 5/10" in status.output
+    mine = lines[next(i for i, line in enumerate(lines) if line.startswith("Strength level")):]
+    assert all(len(line) <= 80 for line in mine)
+
+    page = tmp_path / "plan.html"
+    assert run(db, "report", "-o", str(page), "--today", "2027-01-18").exit_code == 0
+    html = page.read_text(encoding="utf-8")
+    assert "<h2>How it went</h2>" in html
+    assert '1 <span class="note">(plan 2)</span>' in html
+    assert 'aria-label="Logged effort against its target, and pain with the limits"' in html
+    assert "Thomeé 1997; Silbernagel 2007" in html
+
+
+def test_rehab_first_holds_jumps_until_a_passed_screen(tmp_path: Path) -> None:
+    db = tmp_path / "plan.db"
+    profile = write_profile(tmp_path, cleared_to_jump=False)
+    assert run(db, "generate", str(profile), "-o", str(tmp_path / "plan.ics")).exit_code == 0
+    plan = commands.current_plan(db)
+    assert all(s.foot_contacts == 0 for s in plan.sessions)
+    today = run(db, "today", "--date", "2027-01-06").output
+    assert "jumps paused (not yet cleared to jump" in " ".join(today.split())
+    failed = run(db, "screen", "2027-01-20", "--failed")
+    assert failed.exit_code == 0 and "No change to the doses ahead." in failed.output
+    passed = run(db, "screen", "2027-01-20", "--passed")
+    assert passed.exit_code == 0, passed.output
+    assert "jump block week 1 (cleared to jump)" in passed.output
+    cleared = commands.current_plan(db)
+    jumps = [s for s in cleared.sessions if s.foot_contacts]
+    assert jumps and min(s.start.date() for s in jumps) > dt.date(2027, 1, 20)
+    assert all(s.foot_contacts == 0 for s in cleared.sessions
+               if s.start.date() <= dt.date(2027, 1, 20))

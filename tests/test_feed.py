@@ -86,6 +86,7 @@ def test_the_feed_is_the_current_plan_as_text_calendar(served: Served) -> None:
     assert headers["Content-Type"] == "text/calendar; charset=utf-8"
     assert int(headers["Content-Length"]) == len(body)
     assert headers["ETag"].startswith('"') and headers["Last-Modified"].endswith(" GMT")
+    assert headers["Server"] == "periodize", "no Python version told"
     plan = commands.current_plan(served.db)
     events = by_uid(body)
     assert {uid: (s, start) for uid, (s, start, _) in events.items()} == {

@@ -1,4 +1,5 @@
-"""sync_calendar against a real Radicale server (see radicale_fixture.py) and a few fake ones."""
+"""sync_calendar against real servers (Radicale; Xandikos too for the change, refusal and
+partial-sync tests; see radicale_fixture.py and xandikos_fixture.py) and a few fake ones."""
 
 from __future__ import annotations
 
@@ -102,21 +103,21 @@ def test_first_sync_creates_every_resource(radicale_url: str, caldav_calendar_na
 
 
 @pytest.mark.caldav
-def test_changed_dropped_and_kept_events(radicale_url: str, caldav_calendar_name: str) -> None:
+def test_changed_dropped_and_kept_events(caldav_url: str, caldav_calendar_name: str) -> None:
     first = plan(4, sequence=1)
-    push(radicale_url, caldav_calendar_name, first)
-    before = server_events(radicale_url, caldav_calendar_name)
+    push(caldav_url, caldav_calendar_name, first)
+    before = server_events(caldav_url, caldav_calendar_name)
     moved, dropped, *kept = sorted(first)
 
     second = dict(first)
     new_start = dt.datetime(2026, 3, 2, 7, 15, tzinfo=BERLIN)
     second[moved] = resource(moved, new_start, sequence=2)
     del second[dropped]
-    report = push(radicale_url, caldav_calendar_name, second)
+    report = push(caldav_url, caldav_calendar_name, second)
 
     assert report == SyncReport(created=(), updated=(moved,), deleted=(dropped,),
                                 unchanged=tuple(kept))
-    after = server_events(radicale_url, caldav_calendar_name)
+    after = server_events(caldav_url, caldav_calendar_name)
     assert set(after) == set(second)
     event = single(after, moved)
     assert event.start == new_start and event.sequence == 2
@@ -127,26 +128,26 @@ def test_changed_dropped_and_kept_events(radicale_url: str, caldav_calendar_name
 
 @pytest.mark.caldav
 def test_second_identical_sync_sends_no_changing_request(
-        radicale_url: str, caldav_calendar_name: str, wire: list[str]) -> None:
+        caldav_url: str, caldav_calendar_name: str, wire: list[str]) -> None:
     resources = plan(3)
-    push(radicale_url, caldav_calendar_name, resources)
+    push(caldav_url, caldav_calendar_name, resources)
     assert "PUT" in wire                                   # the recorder does see writes
     etags = {uid: [(u, e) for u, e, _ in found]
-             for uid, found in server_events(radicale_url, caldav_calendar_name).items()}
+             for uid, found in server_events(caldav_url, caldav_calendar_name).items()}
     wire.clear()
 
     # The exporter writes a fresh VCALENDAR UID each time (icalendar's Calendar.new): bytes
     # differ, the events do not.
     again = plan(3)
     assert again != resources
-    report = push(radicale_url, caldav_calendar_name, again)
+    report = push(caldav_url, caldav_calendar_name, again)
 
     assert report == SyncReport(created=(), updated=(), deleted=(),
                                 unchanged=tuple(sorted(resources)))
     assert "REPORT" in wire                                # it did read the calendar
     assert not CHANGING & set(wire), wire
     after = {uid: [(u, e) for u, e, _ in found]
-             for uid, found in server_events(radicale_url, caldav_calendar_name).items()}
+             for uid, found in server_events(caldav_url, caldav_calendar_name).items()}
     assert after == etags
 
 
@@ -176,41 +177,41 @@ def snapshot(url: str, name: str) -> dict[str, list[tuple[str, str]]]:
 
 @pytest.mark.caldav
 def test_another_plan_in_the_calendar_is_refused_and_left_untouched(
-        radicale_url: str, caldav_calendar_name: str, wire: list[str]) -> None:
-    calendar = open_calendar(radicale_url, caldav_calendar_name, create=True)
+        caldav_url: str, caldav_calendar_name: str, wire: list[str]) -> None:
+    calendar = open_calendar(caldav_url, caldav_calendar_name, create=True)
     mine = "dentist@example.org"
     calendar.add_event(resource(mine, dt.datetime(2026, 3, 3, 9, 0, tzinfo=BERLIN), plan=None,
                                 summary="Dentist"))
     other = plan(2, plan_id="plan-of-another-athlete", prefix="other")
-    push(radicale_url, caldav_calendar_name, other, plan_id="plan-of-another-athlete")
-    before = snapshot(radicale_url, caldav_calendar_name)
+    push(caldav_url, caldav_calendar_name, other, plan_id="plan-of-another-athlete")
+    before = snapshot(caldav_url, caldav_calendar_name)
     wire.clear()
 
     with pytest.raises(RemoteError, match="2 events of another periodize plan") as caught:
-        push(radicale_url, caldav_calendar_name, plan(3, prefix="new"))
+        push(caldav_url, caldav_calendar_name, plan(3, prefix="new"))
     assert "--replace" in str(caught.value) and caught.value.exit_code == 3
     assert not CHANGING & set(wire), wire
-    assert snapshot(radicale_url, caldav_calendar_name) == before
+    assert snapshot(caldav_url, caldav_calendar_name) == before
 
 
 @pytest.mark.caldav
 def test_replace_swaps_the_other_plan_and_keeps_the_users_events(
-        radicale_url: str, caldav_calendar_name: str) -> None:
-    calendar = open_calendar(radicale_url, caldav_calendar_name, create=True)
+        caldav_url: str, caldav_calendar_name: str) -> None:
+    calendar = open_calendar(caldav_url, caldav_calendar_name, create=True)
     mine = "dentist@example.org"
     calendar.add_event(resource(mine, dt.datetime(2026, 3, 3, 9, 0, tzinfo=BERLIN), plan=None,
                                 summary="Dentist"))
     old = plan(2, plan_id="plan-2025-winter", prefix="old")
-    assert push(radicale_url, caldav_calendar_name, old, plan_id="plan-2025-winter").created
+    assert push(caldav_url, caldav_calendar_name, old, plan_id="plan-2025-winter").created
 
     new = plan(2, prefix="new")
-    report = sync_calendar(new, url=radicale_url, user=USER, password=PASSWORD,
+    report = sync_calendar(new, url=caldav_url, user=USER, password=PASSWORD,
                            calendar_name=caldav_calendar_name, plan_id=PLAN, replace=True)
     assert report.created == tuple(sorted(new))
     assert report.deleted == tuple(sorted(old))
-    assert push(radicale_url, caldav_calendar_name, {}).deleted == tuple(sorted(new))
+    assert push(caldav_url, caldav_calendar_name, {}).deleted == tuple(sorted(new))
 
-    events = server_events(radicale_url, caldav_calendar_name)
+    events = server_events(caldav_url, caldav_calendar_name)
     assert set(events) == {mine}
     assert str(single(events, mine)["SUMMARY"]) == "Dentist"
 
@@ -250,11 +251,11 @@ class _Flaky:
 
 @pytest.mark.caldav
 def test_a_sync_that_fails_part_way_is_completed_by_the_next(
-        radicale_url: str, caldav_calendar_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        caldav_url: str, caldav_calendar_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from caldav.calendarobjectresource import CalendarObjectResource
 
     first = plan(4, sequence=0)
-    push(radicale_url, caldav_calendar_name, first)
+    push(caldav_url, caldav_calendar_name, first)
     moved, dropped, *_ = sorted(first)
     second = {uid: data for uid, data in first.items() if uid != dropped}
     second[moved] = resource(moved, dt.datetime(2026, 3, 2, 7, 0, tzinfo=BERLIN), sequence=1)
@@ -263,19 +264,19 @@ def test_a_sync_that_fails_part_way_is_completed_by_the_next(
     flaky = _Flaky(fail_at=3)                 # the first two writes land, the third does not
     monkeypatch.setattr(CalendarObjectResource, "save", flaky(CalendarObjectResource.save))
     with pytest.raises(RemoteError) as caught:
-        push(radicale_url, caldav_calendar_name, second)
+        push(caldav_url, caldav_calendar_name, second)
     assert caught.value.exit_code == 3
     monkeypatch.undo()
-    half = server_events(radicale_url, caldav_calendar_name)
+    half = server_events(caldav_url, caldav_calendar_name)
     assert set(half) != set(second), "the failure must leave the sync unfinished"
     assert all(len(copies) == 1 for copies in half.values())
 
-    report = push(radicale_url, caldav_calendar_name, second)
+    report = push(caldav_url, caldav_calendar_name, second)
     assert report.deleted == (dropped,)
-    events = server_events(radicale_url, caldav_calendar_name)
+    events = server_events(caldav_url, caldav_calendar_name)
     assert set(events) == set(second)
     assert single(events, moved).sequence == 1
-    assert push(radicale_url, caldav_calendar_name, second).unchanged == tuple(sorted(second))
+    assert push(caldav_url, caldav_calendar_name, second).unchanged == tuple(sorted(second))
 
 
 @pytest.mark.caldav

@@ -4,6 +4,7 @@ event's description and the body of ``periodize today``; lines fit 80 columns.""
 
 from __future__ import annotations
 
+import functools
 import textwrap
 
 from catalog import default_catalog
@@ -41,15 +42,25 @@ def dose_lines(dose: Dose) -> list[str]:
 
 def session_text(session: Session, safety_note: str) -> str:
     """The whole session: header, blocks in the order done, notes, cramp advice, safety."""
-    lines = [f"Week {session.week} · {session.minutes} min · effort {session.rpe}/10 (CR-10)"]
-    if session.notes:
+    return _text(session.week, session.minutes, session.rpe, session.notes, session.exercises,
+                 session.foot_contacts, safety_note)
+
+
+@functools.lru_cache(maxsize=4096)
+def _text(week: int, minutes: int, rpe: int, notes: tuple[str, ...], exercises: tuple[Dose, ...],
+          foot_contacts: int, safety_note: str) -> str:
+    """Cached on everything the text is made of: in a roster most sessions share their text with
+    another athlete's (the same level, week and type), and wrapping it is a sixth of the cost of
+    an athlete's calendar (measured with ``benchmarks/run.py``)."""
+    lines = [f"Week {week} · {minutes} min · effort {rpe}/10 (CR-10)"]
+    if notes:
         lines += ["", "Adjusted from your log:"]
-        for note in session.notes:
+        for note in notes:
             lines += _wrap(note, "- ", "  ")
     for kind in BLOCKS:
-        doses = [d for d in session.exercises if d.kind == kind]
+        doses = [d for d in exercises if d.kind == kind]
         if doses:
-            extra = f" ({session.foot_contacts} foot contacts)" if kind == "plyometrics" else ""
+            extra = f" ({foot_contacts} foot contacts)" if kind == "plyometrics" else ""
             lines += ["", BLOCK_HEADINGS[kind] + extra]
             for dose in doses:
                 lines += dose_lines(dose)

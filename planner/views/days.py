@@ -11,7 +11,6 @@ from planner.plan import Plan, Session
 from planner.profile import DAY_NAMES, Profile
 from planner.session_types import TYPES
 
-WEEKDAY_SHORT = tuple(name[:3] for name in DAY_NAMES)   # "Mon" .. "Sun"
 LIGHTER_PHASES = ("deload", "taper")
 TODAY_MARK = "▶"
 
@@ -30,6 +29,12 @@ class Day:
 
 def abbreviation(session: Session) -> str:
     return TYPES[session.session_type].abbreviation
+
+
+def weekday_columns(plan: Plan) -> list[str]:
+    """'Mon' .. 'Sun' from the plan's first weekday: the columns of every calendar view."""
+    first = plan.start.weekday()
+    return [DAY_NAMES[(first + offset) % 7][:3] for offset in range(7)]
 
 
 def plan_days(plan: Plan, profile: Profile, today: dt.date | None) -> list[list[Day]]:

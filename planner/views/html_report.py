@@ -5,6 +5,7 @@ cleanly, and the same plan gives byte-identical HTML."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import re
@@ -15,15 +16,9 @@ from typing import TYPE_CHECKING
 from planner.plan import AHEAD, DONE, MISSED, STATES, UNLOGGED, Plan, Session
 from planner.profile import WEEKDAYS, Profile
 from planner.session_types import BLOCK_HEADINGS, SESSION_TYPES, TYPES
-from planner.views.days import (
-    LIGHTER_PHASES,
-    TODAY_MARK,
-    WEEKDAY_SHORT,
-    Day,
-    abbreviation,
-    plan_days,
-    week_phases,
-)
+from planner.views import days
+from planner.views.days import LIGHTER_PHASES, Day
+from planner.views.progress import Progress
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -184,6 +179,66 @@ def _adherence_chart(weeks: Sequence[int], counts: Mapping[int, Mapping[str, int
     return _svg(fig, "adherence", "Sessions done, missed, not logged and to come, by week")
 
 
+def _pain_chart(p: Progress) -> str:
+    """Logged effort against the target and pain (during, next morning) with the limits drawn."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 3.2))
+    ax = fig.subplots()
+    xs = list(range(len(p.logged)))
+    series: list[tuple[str, list[int | None], str, str, str]] = [
+        ("effort target", [r.target for r in p.logged], "#90a4ae", "--", ""),
+        ("effort logged", [r.rpe for r in p.logged], COLORS["minutes"], "-", "o"),
+        ("pain during", [r.pain for r in p.logged], COLORS["missed"], "-", "s"),
+        ("pain next morning", [r.morning for r in p.logged], COLORS["contacts"], ":", "^")]
+    for label, values, color, style, marker in series:
+        points = [(x, v) for x, v in zip(xs, values, strict=True) if isinstance(v, int)]
+        if points:
+            ax.plot([x for x, _ in points], [v for _, v in points], linestyle=style,
+                    marker=marker, color=color, label=label, zorder=3)
+    limit, stop = p.pain_limit, p.stop_at
+    ax.axhspan(limit, stop, color=COLORS["light"], zorder=0)
+    ax.axhline(limit, color="#f9a825", linewidth=1, zorder=1)
+    ax.axhline(stop, color=COLORS["missed"], linewidth=1, zorder=1)
+    ax.text(1.0, limit, f" pain limit {limit}", transform=ax.get_yaxis_transform(),
+            fontsize=8, va="center", color="#8a6d00")
+    ax.text(1.0, stop, f" stop {stop}", transform=ax.get_yaxis_transform(), fontsize=8,
+            va="center", color=COLORS["missed"])
+    ax.set_ylim(0, 10.5)
+    ax.set_ylabel("0-10", fontsize=9)
+    ax.set_xticks(xs, [f"{r.day:%d %b}" for r in p.logged], fontsize=8, rotation=45)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=8)
+    ax.legend(ncols=4, fontsize=8, frameon=False, loc="upper left")
+    fig.tight_layout()
+    return _svg(fig, "pain", "Logged effort against its target, and pain with the limits")
+
+
+def _progress_section(p: Progress) -> list[str]:
+    head = "".join(f'<th class="num">W{w}</th>' for w in p.weeks)
+    rows = []
+    for name, row in p.levels:
+        cells = "".join(
+            f'<td class="num">{"" if now is None else now}'
+            + (f' <span class="note">(plan {then})</span>' if None not in (now, then)
+               and now != then else "") + "</td>" for now, then in row)
+        rows.append(f"<tr><th>{escape(name)}</th>{cells}</tr>")
+    parts = ["<h2>How it went</h2>", "<h3>Strength level by week</h3>",
+             f"<table><thead><tr><th>Exercise</th>{head}</tr></thead><tbody>{''.join(rows)}"
+             "</tbody></table>",
+             '<p class="note">A level moves up only after its rule was met in two sessions in '
+             "a row; where the log held it lower, the plan's level is shown too.</p>",
+             "<h3>Effort and pain</h3>"]
+    if p.logged:
+        with _svg_settings():
+            chart = _pain_chart(p)
+        parts.append(f"<figure>{chart}<figcaption>{escape(p.limits)}</figcaption>"
+                     "</figure>")
+    else:
+        parts.append(f"<p>Nothing logged with effort or pain yet. {escape(p.limits)}</p>")
+    return parts
+
+
 def _day_classes(day: Day) -> list[str]:
     classes = ["today"] if day.today else []
     if day.sessions:
@@ -203,12 +258,12 @@ def _session_link(plan: Plan, s: Session, anchor: str, today: dt.date | None) ->
     state = plan.state(s, today)
     title = f"{TYPES[s.session_type].label}, {STATE_WORDS[state]}"
     return (f'<a class="s {escape(s.session_type)} {state}" href="#{anchor}" '
-            f'title="{escape(title)}">{escape(abbreviation(s))} {s.start:%H:%M}'
+            f'title="{escape(title)}">{escape(days.abbreviation(s))} {s.start:%H:%M}'
             f"{STATE_SIGNS[state]}</a>")
 
 
 def _day_cell(plan: Plan, day: Day, anchors: Mapping[str, str], today: dt.date | None) -> str:
-    mark = f'<span class="mark">{TODAY_MARK} today</span> ' if day.today else ""
+    mark = f'<span class="mark">{days.TODAY_MARK} today</span> ' if day.today else ""
     body = [f'<span class="date">{mark}<time datetime="{day.date.isoformat()}">'
             f"{day.date.day} {day.date:%b}</time></span>"]
     body += [_session_link(plan, s, anchors[s.uid], today) for s in day.sessions]
@@ -223,7 +278,7 @@ def _legend() -> str:
     kinds = "".join(f"<span><b>{escape(t.abbreviation)}</b> {escape(t.words)}</span>"
                     for t in SESSION_TYPES)
     return (f'<p class="legend">{kinds}<span><i>rest</i> rest day</span>'
-            f"<span>· no training window</span><span>{TODAY_MARK} today</span>"
+            f"<span>· no training window</span><span>{days.TODAY_MARK} today</span>"
             "<span>✓ done</span><span>✗ missed</span>"
             "<span>? past, not logged: counted as done as prescribed</span>"
             "<span>shaded week: deload or taper</span></p>")
@@ -231,15 +286,14 @@ def _legend() -> str:
 
 def _calendar(plan: Plan, weeks: list[list[Day]], phases: Mapping[int, str],
               anchors: Mapping[str, str], today: dt.date | None) -> str:
-    first = plan.start.weekday()
-    head = "".join(f"<th scope=\"col\">{WEEKDAY_SHORT[(first + i) % 7]}</th>" for i in range(7))
+    head = "".join(f"<th scope=\"col\">{name}</th>" for name in days.weekday_columns(plan))
     rows = []
-    for days in weeks:
-        week = days[0].week
+    for week_days in weeks:
+        week = week_days[0].week
         light = phases[week] in LIGHTER_PHASES
         label = f"W{week}" + (f"<br><small>{escape(phases[week])}</small>" if light else "")
         row_cls = ' class="light"' if light else ""
-        cells = "".join(_day_cell(plan, day, anchors, today) for day in days)
+        cells = "".join(_day_cell(plan, day, anchors, today) for day in week_days)
         rows.append(f'<tr{row_cls}><th scope="row">{label}</th>{cells}</tr>')
     return (f'<table class="calendar"><thead><tr><th scope="col">Week</th>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>{_legend()}")
@@ -320,12 +374,18 @@ def adherence_words(counts: Mapping[str, int], today: dt.date | None) -> str:
     return f"As of {_date_words(today)}. " + words if today is not None else words
 
 
-def _charts(plan: Plan, by_week: Mapping[int, Mapping[str, int]],
-            phases: Mapping[int, str]) -> tuple[str, str]:
-    """The weekly load chart and the adherence chart, as inline SVG."""
+def _svg_settings() -> contextlib.AbstractContextManager[None]:
+    """A fixed hash salt and no metadata date: the same plan gives the same SVG, byte for byte."""
     import matplotlib
 
     matplotlib.use("Agg")
+    return matplotlib.rc_context({"svg.hashsalt": "periodize", "svg.fonttype": "path",
+                                  "font.family": "DejaVu Sans"})
+
+
+def _charts(plan: Plan, by_week: Mapping[int, Mapping[str, int]],
+            phases: Mapping[int, str]) -> tuple[str, str]:
+    """The weekly load chart and the adherence chart, as inline SVG."""
     from planner.export.tables import weekly_frame
 
     numbers = list(range(1, plan.weeks + 1))
@@ -334,9 +394,7 @@ def _charts(plan: Plan, by_week: Mapping[int, Mapping[str, int]],
     minutes = [int(v) for v in frame["minutes"]]
     strength_sets = [sum(d.sets for s in plan.week_sessions(w) if s.status != "missed"
                          for d in s.exercises if d.kind == "strength") for w in numbers]
-    # A fixed hash salt and no metadata date: the same plan gives the same SVG, byte for byte.
-    with matplotlib.rc_context({"svg.hashsalt": "periodize", "svg.fonttype": "path",
-                                "font.family": "DejaVu Sans"}):
+    with _svg_settings():
         return (_load_chart(numbers, contacts, strength_sets, minutes, phases),
                 _adherence_chart(numbers, by_week, phases))
 
@@ -368,15 +426,17 @@ def _week_sections(plan: Plan, ordered: Sequence[Session], phases: Mapping[int, 
     return sections
 
 
-def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note: str) -> str:
+def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note: str,
+                progress: Progress | None = None) -> str:
     """The whole plan as one self-contained, printable HTML page (no scripts, nothing fetched).
     ``today`` marks the calendar and splits adherence into the past and what is to come, by
     the rule of ``Plan.state`` (a past session with no word counts as done as prescribed)."""
-    phases = week_phases(plan)
+    phases = days.week_phases(plan)
     ordered = sorted(plan.sessions, key=lambda s: s.start)
     anchors = {s.uid: f"session-{i}" for i, s in enumerate(ordered, start=1)}
     by_week, by_type = _adherence(plan, ordered, today)
     load_svg, adherence_svg = _charts(plan, by_week, phases)
+    how_it_went = _progress_section(progress) if progress is not None else []
     total = {k: sum(c[k] for c in by_week.values()) for k in STATES}
     title = f"{plan.name}: {plan.weeks}-week knee, quad and plyometric plan"
     light = ", ".join(f"week {w} {p}" for w, p in phases.items() if p in LIGHTER_PHASES)
@@ -391,7 +451,7 @@ def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note
         f'<aside class="safety"><strong>Safety.</strong> {escape(safety_note)}</aside>'
         if safety_note.strip() else "",
         "<h2>Calendar</h2>",
-        _calendar(plan, plan_days(plan, profile, today), phases, anchors, today),
+        _calendar(plan, days.plan_days(plan, profile, today), phases, anchors, today),
         "<h2>Weekly load across the block</h2>",
         f"<figure>{load_svg}<figcaption>Foot contacts, strength sets and minutes per week "
         f"(missed sessions not counted). Shaded: the lighter weeks ({escape(light) or 'none'})."
@@ -404,6 +464,7 @@ def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note
         "</div><div><h3>By kind of session</h3>",
         _count_table("Kind", _type_rows(by_type)),
         "</div></div>",
+        *how_it_went,
         "<h2>Sessions</h2>",
         '<p class="note">Each session in order: warm-up first, jumps before strength, '
         "stretching last.</p>",

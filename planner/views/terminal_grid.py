@@ -14,11 +14,11 @@ from planner.session_types import TYPES
 from planner.views.days import (
     LIGHTER_PHASES,
     TODAY_MARK,
-    WEEKDAY_SHORT,
     Day,
     abbreviation,
     plan_days,
     week_phases,
+    weekday_columns,
 )
 
 KIND_STYLES = {"jumps": "bold magenta", "strength": "bold cyan", "combined": "bold green",
@@ -96,9 +96,8 @@ def plan_grid(plan: Plan, profile: Profile, today: dt.date | None, width: int = 
     table = Table(box=box.SQUARE, show_edge=False, padding=(0, 0, 0, 1), pad_edge=False,
                   collapse_padding=False, header_style="bold", expand=False)
     table.add_column("Wk", width=head_width, no_wrap=True, overflow="crop")
-    first = plan.start.weekday()
-    for offset in range(7):
-        table.add_column(WEEKDAY_SHORT[(first + offset) % 7], width=cell_width, no_wrap=True,
+    for name in weekday_columns(plan):
+        table.add_column(name, width=cell_width, no_wrap=True,
                          overflow="crop")
     for days in weeks:
         week = days[0].week

@@ -1,0 +1,124 @@
+"""What makes a plan cheaper in a batch changes no byte of it: the folding workaround folds as
+icalendar does, the typical week is solved once per week shape and is the week a fresh solve
+gives, and candidate starts on days without a clock change are the ones the UTC round trip
+gives. Work is counted (solves, calls), never timed."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from unittest import mock
+
+from factories import NOW, make_profile
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from icalendar.parser import content_line, string
+
+import planner.generate as generate
+from catalog import default_catalog
+from planner.availability import candidates, slots
+from planner.dosing import durations
+from planner.export.ics import plan_calendar
+from planner.export.ics_folding import fold, use_fast_folding
+from planner.model import ModelInput, PlanModel
+from planner.program import demand
+from planner.solve import solve
+
+CATALOG = default_catalog()
+SETTINGS = settings(max_examples=300, deadline=None, derandomize=bool(os.environ.get("CI")))
+# Lines like a calendar's: mostly ASCII, with escapes (\, ^ and what follows them), and
+# characters of two, three and four octets.
+LINES = st.text(alphabet=st.sampled_from([*"ab ,;:\\^n", "é", "·", "×", "🦵", "中"]),
+                min_size=60, max_size=400)
+
+
+@SETTINGS
+@given(LINES)
+def test_fold_is_icalendars_folding(line: str) -> None:
+    assert fold(line) == string._foldline(line)
+
+
+@SETTINGS
+@given(st.text(min_size=30, max_size=300).filter(lambda t: "\n" not in t))
+def test_fold_is_icalendars_folding_on_any_text(line: str) -> None:
+    assert fold(line) == string._foldline(line)
+
+
+def test_fast_folding_writes_the_same_calendar() -> None:
+    plan, _ = generate.build_plan(make_profile(name="Zoë; \\ O'Brien, ^x"), CATALOG, [], NOW)
+    with mock.patch.object(content_line, "_foldline", string._foldline), \
+            mock.patch("planner.export.ics_folding.use_fast_folding", return_value=False):
+        slow = plan_calendar(plan, CATALOG.safety_note)
+        assert vars(content_line)["_foldline"] is string._foldline
+        assert use_fast_folding() and use_fast_folding()   # idempotent
+        assert vars(content_line)["_foldline"] is fold
+        assert plan_calendar(plan, CATALOG.safety_note) == slow
+    assert max(len(line) for line in slow.split(b"\r\n")) <= 75
+
+
+def test_fast_folding_stays_out_when_icalendar_folds_otherwise() -> None:
+    def other(line: str, limit: int = 75, fold_sep: str = "\r\n ") -> str:
+        return line
+
+    with mock.patch.object(content_line, "_foldline", other), \
+            mock.patch.object(string, "_foldline", other):
+        assert not use_fast_folding()
+        assert vars(content_line)["_foldline"] is other
+
+
+def test_the_typical_week_is_solved_once_per_week_shape() -> None:
+    """Two athletes with the same windows, other zones and start dates, no clock change: one
+    solve, and the week a fresh solve gives the second."""
+    first = make_profile(name="A", timezone="Europe/Berlin", start=dt.date(2027, 1, 4),
+                         availability={"mon": ["06:00-08:00"], "thu": ["17:00-19:30"],
+                                       "sat": ["09:00-12:00"], "tue": ["18:00-20:00"]})
+    second = dataclasses.replace(first, name="B", timezone="Asia/Tokyo",
+                                 start=dt.date(2027, 6, 7))
+    assert generate.week_shape(first) == generate.week_shape(second)
+    generate._TYPICAL_WEEKS.clear()
+    minutes = durations(CATALOG, first)
+    demands = [demand(CATALOG, 1, 1, first.plyo_range, first.strength_range)]
+    with mock.patch("planner.generate.solve", wraps=solve) as solves:
+        week = generate.typical_week(first, minutes, demands)
+        assert generate.typical_week(second, minutes, demands) == week
+    assert solves.call_count == 1
+    generate._TYPICAL_WEEKS.clear()
+    assert generate.typical_week(second, minutes, demands) == week
+
+
+def test_a_clock_change_in_the_first_week_gives_its_own_shape() -> None:
+    before = make_profile(timezone="Europe/London", start=dt.date(2027, 3, 22))   # 28 March
+    after = dataclasses.replace(before, start=dt.date(2027, 4, 5))
+    assert generate.week_shape(before) != generate.week_shape(after)
+    assert generate.week_shape(before)[1] == ("Europe/London", dt.date(2027, 3, 22))
+
+
+@settings(max_examples=25, deadline=None, derandomize=bool(os.environ.get("CI")))
+@given(st.sampled_from(("Europe/London", "America/New_York", "Australia/Lord_Howe", "UTC")),
+       st.dates(dt.date(2027, 1, 1), dt.date(2027, 12, 31)))
+def test_candidates_without_a_clock_change_match_the_utc_round_trip(
+        zone: str, start: dt.date) -> None:
+    profile = make_profile(timezone=zone, start=start, weeks=2, rest_days=[],
+                           availability={d: ["00:00-24:00"] for d in ("mon", "wed", "sun")}
+                           | {"tue": ["05:30-09:00", "21:00-24:00"]})
+    minutes = durations(CATALOG, profile)
+    for group in slots(profile, minutes):
+        fast = [group.at(step) for step in range(group.steps)]
+        group._steady = False
+        assert fast == [group.at(step) for step in range(group.steps)]
+
+
+def test_the_typical_week_model_depends_on_the_shape_only() -> None:
+    """The premise of the cache: the same shape builds the same CP-SAT model."""
+    first = make_profile(timezone="America/Los_Angeles", start=dt.date(2027, 1, 11))
+    second = dataclasses.replace(first, timezone="Australia/Sydney", start=dt.date(2027, 7, 5))
+    assert generate.week_shape(first) == generate.week_shape(second)
+    protos = []
+    for profile in (first, second):
+        data = ModelInput(
+            start=profile.start, durations={},
+            candidates=candidates(profile, durations(CATALOG, profile), (), range(7)),
+            demands=[demand(CATALOG, 1, 1, (2, 3), (2, 3))], cyclic=True, spread=True)
+        protos.append(str(PlanModel(data).model.proto))
+    assert protos[0] == protos[1]
