@@ -110,6 +110,15 @@ def _db(ctx: click.Context) -> Path:
     return default_path()
 
 
+def _db_after(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.obj = value
+
+
+#: Commands that do not use the plan store (no --db after them).
+_NO_STORE = frozenset({"catalog", "batch"})
+
+
 class Described(click.Argument):
     """An argument with a few words on what it is, said when it is missing."""
 
@@ -155,7 +164,16 @@ def busy_option(command: F) -> F:
 
 
 class Periodize(click.Group):
-    """The command group; a usage mistake (an unknown option, a bad value) is one line too."""
+    """The command group; a usage mistake (an unknown option, a bad value) is one line too.
+    ``--db`` is accepted before the command and after it (``periodize show --db s.db``); after
+    it, it wins."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if (name or cmd.name) not in _NO_STORE:
+            cmd.params.append(click.Option(
+                ["--db"], type=click.Path(path_type=Path, dir_okay=False), expose_value=False,
+                callback=_db_after, help="Plan store (SQLite), as `periodize --db PATH`."))
+        super().add_command(cmd, name)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         import signal
@@ -237,6 +255,8 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
     click.echo(f"\n{len(result.plan.sessions)} sessions; {quality} in {stats.seconds:.2f} s. "
                f"Calendar: {output} (import it into a calendar of its own, named "
                f"\"{result.plan.calendar_name}\").")
+    for note in result.notes:
+        click.echo(f"Note: {note}")
 
 
 @main.command()
@@ -649,11 +669,11 @@ def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
 
         try:
             report = commands.sync_google(_db(ctx), calendar, client_secret)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             click.echo("Interrupted: the Google calendar may be partly updated; run `periodize "
                        "sync --google` again to finish (it picks up where this one stopped).",
                        err=True)
-            sys.exit(130)
+            sys.exit(_exit_code(exc))
         _sync_summary(report)
         return
     if client_secret is not None and ctx.get_parameter_source("client_secret") == \
@@ -750,7 +770,8 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
 
         summary = run_batch(roster, out_dir, _now(), jobs, progress)
     if summary.capped:
-        click.echo(f"--jobs {jobs}: planned with {summary.workers} worker processes, capped "
+        processes = "process" if summary.workers == 1 else "processes"
+        click.echo(f"--jobs {jobs}: planned with {summary.workers} worker {processes}, capped "
                    f"at {summary.capped}.")
     counts: dict[str, int] = {}
     for result in summary.results:
@@ -758,8 +779,9 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
     click.echo(", ".join(f"{n} {status}" for status, n in counts.items())
                + f" in {summary.seconds:.1f} s. Summary: {summary.summary_csv}")
     for result in summary.results:
-        if result.reason:
-            click.echo(f"  {result.athlete}: {result.status}: {result.reason}")
+        if result.reason:   # a name from a roster is shown escaped if it holds control codes
+            name = result.athlete if result.athlete.isprintable() else repr(result.athlete)
+            click.echo(f"  {name}: {result.status}: {result.reason}")
     sys.exit(batch_exit_code(counts))
 
 

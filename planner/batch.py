@@ -312,10 +312,11 @@ def _write_summary(path: Path, results: tuple[AthleteResult, ...]) -> None:
     import pandas as pd
 
     from planner.export.files import write_atomic
+    from planner.export.tables import csv_text
 
     frame = pd.DataFrame([(r.athlete, r.status, r.sessions, round(r.solve_seconds, 3), r.reason)
                           for r in results], columns=list(SUMMARY_COLUMNS))
-    write_atomic(path, frame.to_csv(index=False, lineterminator="\n").encode(), "-o")
+    write_atomic(path, csv_text(frame).encode(), "-o")
 
 
 def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = None,
@@ -363,7 +364,7 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
             finish(index, AthleteResult(name, BAD_INPUT, 0, 0.0, str(raw[ERROR_KEY])))
             continue
         try:
-            profile = profile_from_dict(raw, None, shortest)
+            profile = profile_from_dict(raw, None, shortest, now.date())
         except InputError as exc:
             finish(index, AthleteResult(name, BAD_INPUT, 0, 0.0, one_line(exc)))
             continue

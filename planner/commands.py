@@ -32,24 +32,27 @@ class Generated:
     plan: Plan
     stats: SolveStats
     output: Path | None
+    notes: tuple[str, ...] = ()     # lines worth showing, none an error (profile_notes)
 
 
-def read_profile(path: Path, catalog: Catalog) -> Profile:
-    return load_profile(path, shortest_session(catalog))
+def read_profile(path: Path, catalog: Catalog, today: dt.date | None = None) -> Profile:
+    return load_profile(path, shortest_session(catalog), today)
 
 
 def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime,
              busy: Sequence[Path] = (), progress: SolveProgress | None = None) -> Generated:
     """Solve a plan for the profile, store it as a new revision and write its calendar."""
     from planner.generate import plan_athlete
+    from planner.profile import profile_notes
 
     catalog = default_catalog()
-    profile = read_profile(profile_path, catalog)
+    profile = read_profile(profile_path, catalog, now.date())
     if output is not None:
         check_writable(output)
     plan, stats = plan_athlete(profile, catalog, db, output, now,
                                f"generated from {profile_path.name}", busy, progress)
-    return Generated(plan, stats, output)
+    today = now.astimezone(profile.tz).date()
+    return Generated(plan, stats, output, tuple(profile_notes(profile, today)))
 
 
 def current_plan(db: Path) -> Plan:
@@ -154,7 +157,7 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
         stored = profile = store.current().profile
         plan = store.forecast()      # replan the forecast; the log re-doses the result
         if profile_path is not None:
-            profile = read_profile(profile_path, catalog)
+            profile = read_profile(profile_path, catalog, now.date())
             if profile.start != plan.start:
                 raise InputError("--profile", str(profile_path), f"a profile with the plan's "
                                  f"start, {plan.start} (to start afresh, use generate)")
@@ -195,8 +198,11 @@ def sync(db: Path, url: str, user: str, password: str, calendar: str | None,
     """Make the CalDAV calendar hold exactly the current plan (one resource per session),
     touching only this plan's events; ``replace``: another plan's events there are replaced."""
     from planner.export.ics import session_resources
+    from planner.profile import plain_text
     from planner.sync import sync_calendar
 
+    if calendar is not None:
+        plain_text(calendar, "--calendar")
     plan = current_plan(db)
     resources = session_resources(plan, default_catalog().safety_note)
     return sync_calendar(resources, url=url, user=user, password=password,

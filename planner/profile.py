@@ -163,7 +163,8 @@ def _caldav_sources(raw: Mapping[str, Any]) -> tuple[CalDavSource, ...]:
             raise InputError(where, item, "a table with url, user and calendar "
                              "(write it as [[busy_caldav]])")
         reject_unknown(item, _CALDAV_KEYS, where)
-        url, user, calendar = (take(item, key, str, where).strip() for key in _CALDAV_KEYS)
+        url, user, calendar = (plain_text(take(item, key, str, where).strip(), f"{where}.{key}")
+                               for key in _CALDAV_KEYS)
         if not is_http_url(url):
             raise InputError(f"{where}.url", url, "an http:// or https:// CalDAV address")
         if not user:
@@ -219,19 +220,104 @@ def _date(value: Any) -> dt.date:
     raise InputError("start", value, "a date like 2027-01-04")
 
 
+#: Legacy zone names (and common abbreviations) with the city zone a person most likely means.
+#: EST, MST and HST are fixed offsets all year: a New York user writing EST would train an hour
+#: off from March to November. The POSIX-style ones (EST5EDT, ...) are kept in tzdata only for
+#: compatibility. Abbreviations are not zones at all. Judgement call: refuse them all, naming
+#: the city zone; "UTC" and the Etc/GMT+N offsets stay, as an explicit choice of fixed time.
+LEGACY_ZONES = {
+    "EST": "America/New_York", "EDT": "America/New_York", "EST5EDT": "America/New_York",
+    "CST": "America/Chicago", "CDT": "America/Chicago", "CST6CDT": "America/Chicago",
+    "MST": "America/Denver (or America/Phoenix, which keeps no summer time)",
+    "MDT": "America/Denver", "MST7MDT": "America/Denver",
+    "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles", "PST8PDT": "America/Los_Angeles",
+    "HST": "Pacific/Honolulu", "AKST": "America/Anchorage", "AKDT": "America/Anchorage",
+    "CET": "Europe/Paris or Europe/Berlin", "CEST": "Europe/Paris or Europe/Berlin",
+    "MET": "Europe/Paris or Europe/Berlin", "EET": "Europe/Athens or Europe/Helsinki",
+    "WET": "Europe/Lisbon", "BST": "Europe/London", "IST": "Asia/Kolkata or Europe/Dublin",
+    "AEST": "Australia/Sydney", "AEDT": "Australia/Sydney", "JST": "Asia/Tokyo",
+}
+
+
+#: Judgement call: a plan starts within ten years of today. Dates beyond are typing slips
+#: (9999-11-01) and would overflow the calendar writer; the range leaves room for entering an
+#: old block to keep its log, or planning a season well ahead.
+MAX_YEARS_AWAY = 10
+
+
+def _near(start: dt.date, today: dt.date | None) -> dt.date:
+    if today is None:
+        return start
+    earliest, latest = (_years_from(today, -MAX_YEARS_AWAY), _years_from(today, MAX_YEARS_AWAY))
+    if not earliest <= start <= latest:
+        raise InputError("start", start, f"a date from {earliest} to {latest} (within "
+                         f"{MAX_YEARS_AWAY} years of today, {today})")
+    return start
+
+
+def _years_from(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (or earlier); 29 February becomes the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def profile_notes(profile: Profile, today: dt.date) -> list[str]:
+    """Things worth a line when a plan is made, none an error: rest days that also have
+    availability (the rest day wins), and a start in the past (judgement call: a warning, not a
+    refusal, so that a block already under way can be entered and its log kept)."""
+    notes = []
+    for day in profile.rest_days:
+        if profile.availability[day]:
+            windows = ", ".join(str(w) for w in profile.availability[day])
+            notes.append(f"{DAY_NAMES[day]} is a rest day and also has availability "
+                         f"({windows}): the rest day wins, no sessions on {DAY_NAMES[day]}s.")
+    if profile.end < today:
+        notes.append(f"the plan ran from {profile.start} to {profile.end}, before today "
+                     f"({today}): every session is in the past. To plan ahead, set start to a "
+                     "coming Monday.")
+    elif profile.start < today - dt.timedelta(days=7):
+        weeks = (today - profile.start).days // 7
+        notes.append(f"the plan started on {profile.start}, {weeks} weeks before today: its "
+                     "sessions before today are in the past; record them with `periodize done` "
+                     "or `periodize missed`, then `periodize replan`.")
+    return notes
+
+
 def _timezone(value: str) -> str:
+    city = LEGACY_ZONES.get(value.strip().upper())
+    if city is not None:
+        raise InputError("timezone", value, f"a city zone, e.g. {city}: {value} is a legacy or "
+                         "fixed-offset name whose clock does not follow local summer time")
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):   # OSError: "Europe" is a folder
         raise InputError("timezone", value, "an IANA time zone name like Europe/London"
-                         + closest(value, available_timezones())) from None
+                         + closest(value, available_timezones() - set(LEGACY_ZONES))) from None
+    return value
+
+
+#: Characters refused in names: C0 and C1 controls (ESC, NUL, ...), line and paragraph
+#: separators, and the bidirectional overrides that reorder what a terminal shows. A name goes
+#: to the terminal, the .ics, the HTML report and calendar servers.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def plain_text(value: str, where: str) -> str:
+    """``value`` unless it holds a control character (see ``CONTROL_CHARACTERS``): InputError."""
+    found = CONTROL_CHARACTERS.search(value)
+    if found:
+        raise InputError(where, value, "text without control characters (found "
+                         f"U+{ord(found.group()):04X})")
     return value
 
 
 def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
-                      shortest_session: int = 15) -> Profile:
+                      shortest_session: int = 15, today: dt.date | None = None) -> Profile:
     """Validate TOML-shaped data into a Profile. ``base`` resolves relative busy paths;
-    ``shortest_session`` (minutes) is the least a window must hold."""
+    ``shortest_session`` (minutes) is the least a window must hold; with ``today``, the start
+    must lie within ``MAX_YEARS_AWAY`` years of it (a new plan; a stored one is not judged)."""
     reject_unknown(raw, _TOP_KEYS, "")
     availability_raw = take(raw, "availability", dict, "")
     windows: list[tuple[Window, ...]] = [()] * 7
@@ -258,10 +344,10 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
                  for p in busy_raw)
     return Profile(
         timezone=_timezone(take(raw, "timezone", str, "")),
-        start=_date(raw.get("start")),
+        start=_near(_date(raw.get("start")), today),
         weeks=take_int(raw, "weeks", "", 1, MAX_WEEKS, 8),
         level=take_choice(raw, "level", "", LEVELS, "beginner"),
-        name=take(raw, "name", str, "", "athlete").strip() or "athlete",
+        name=plain_text(take(raw, "name", str, "", "athlete").strip(), "name") or "athlete",
         rest_days=rest_days,
         availability=tuple(windows),
         busy=busy,
@@ -275,6 +361,9 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
     )
 
 
-def load_profile(path: Path, shortest_session: int = 15) -> Profile:
-    """Read a profile file; busy paths are relative to the file's folder."""
-    return profile_from_dict(read_toml(path, "profile"), path.parent.resolve(), shortest_session)
+def load_profile(path: Path, shortest_session: int = 15, today: dt.date | None = None,
+                 ) -> Profile:
+    """Read a profile file; busy paths are relative to the file's folder; with ``today``, the
+    start is checked against it (see ``profile_from_dict``)."""
+    return profile_from_dict(read_toml(path, "profile"), path.parent.resolve(), shortest_session,
+                             today)

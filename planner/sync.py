@@ -31,6 +31,7 @@ from planner.export.ics import PLAN_PROPERTY
 if TYPE_CHECKING:
     from caldav.calendarobjectresource import Event as DAVEvent
     from caldav.collection import Calendar as DAVCalendar
+    from caldav.davclient import DAVClient
 
 #: VEVENT properties always compared, whether or not our event carries them: a property the plan
 #: dropped (no DESCRIPTION any more, say) must count as a change. Any other property our event
@@ -105,56 +106,77 @@ def sync_calendar(resources: Mapping[str, bytes], *, url: str, user: str, passwo
     """
     check_url(url)
     wanted = {uid: _parse_resource(uid, data, plan_id) for uid, data in resources.items()}
-
-    from caldav.calendarobjectresource import Event as DAVEventClass
-
     where = shown_url(url)
     with dav_client(url, user, password) as client:
         calendar = open_calendar(client, calendar_name, where, create=True)
         if calendar.url is None:
             raise remote_error(where, f"the calendar {calendar_name!r} has no address")
-        home = calendar.url
         found = _list_events(calendar)
         mine = [f for f in found if f.plans == {plan_id}]
         others = [f for f in found if f.plans and f.plans != {plan_id}]
         _refuse_unless_safe(found, others, wanted.keys(), replace, calendar_name, where)
-        by_uid: dict[str, list[_Found]] = {}
-        for item in mine + (others if replace else []):
-            for uid in item.uids:
-                by_uid.setdefault(uid, []).append(item)
-
-        created: list[str] = []
-        updated: list[str] = []
-        unchanged: list[str] = []
-        written: set[str] = set()                 # resource URLs kept (PUT over or unchanged)
-        for uid in sorted(wanted):
-            data, ours = resources[uid], wanted[uid]
-            on_server = sorted(by_uid.get(uid, []), key=lambda f: str(f.obj.url))
-            if not on_server:
-                event = DAVEventClass(client=client, parent=calendar,
-                                      url=home.join(_resource_name(uid)))
-                event.save(raw_data=data, increase_seqno=False)
-                created.append(uid)
-                continue
-            target, extra = on_server[0], on_server[1:]
-            written.add(str(target.obj.url))
-            for duplicate in extra:          # same UID twice: keep one resource only
-                duplicate.obj.delete()
-                written.add(str(duplicate.obj.url))
-            if not extra and same_content(ours, target.events):
-                unchanged.append(uid)
-                continue
-            # PUT over the same URL; the ETag read with the listing is sent as If-Match.
-            target.obj.save(raw_data=data, increase_seqno=False)
-            updated.append(uid)
-
-        deleted: set[str] = set()
-        for item in mine + (others if replace else []):
-            if item.uids and str(item.obj.url) not in written:
-                item.obj.delete()
-                deleted.update(item.uids - wanted.keys())
+        kept = mine + (others if replace else [])
+        created, updated, unchanged, written = _write(client, calendar, resources, wanted,
+                                                      _by_uid(kept))
+        deleted = _delete_unwanted(kept, written, wanted.keys())
     return SyncReport(created=tuple(created), updated=tuple(updated),
                       deleted=tuple(sorted(deleted)), unchanged=tuple(unchanged))
+
+
+def _by_uid(items: Iterable[_Found]) -> dict[str, list[_Found]]:
+    by_uid: dict[str, list[_Found]] = {}
+    for item in items:
+        for uid in item.uids:
+            by_uid.setdefault(uid, []).append(item)
+    return by_uid
+
+
+def _write(client: DAVClient, calendar: DAVCalendar, resources: Mapping[str, bytes],
+           wanted: Mapping[str, Component], by_uid: Mapping[str, list[_Found]],
+           ) -> tuple[list[str], list[str], list[str], set[str]]:
+    """PUT each wanted event that is new or changed (see ``sync_calendar``); the UIDs created,
+    updated and unchanged, and the resource URLs that hold them now."""
+    from caldav.calendarobjectresource import Event as DAVEventClass
+
+    home = calendar.url
+    created: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    written: set[str] = set()                 # resource URLs kept (PUT over or unchanged)
+    for uid in sorted(wanted):
+        data, ours = resources[uid], wanted[uid]
+        on_server = sorted(by_uid.get(uid, []), key=lambda f: str(f.obj.url))
+        if not on_server:
+            assert home is not None               # checked by sync_calendar
+            event = DAVEventClass(client=client, parent=calendar,
+                                  url=home.join(_resource_name(uid)))
+            event.save(raw_data=data, increase_seqno=False)
+            created.append(uid)
+            continue
+        target, extra = on_server[0], on_server[1:]
+        written.add(str(target.obj.url))
+        for duplicate in extra:          # same UID twice: keep one resource only
+            duplicate.obj.delete()
+            written.add(str(duplicate.obj.url))
+        if not extra and same_content(ours, target.events):
+            unchanged.append(uid)
+            continue
+        # PUT over the same URL; the ETag read with the listing is sent as If-Match.
+        target.obj.save(raw_data=data, increase_seqno=False)
+        updated.append(uid)
+    return created, updated, unchanged, written
+
+
+def _delete_unwanted(items: Iterable[_Found], written: set[str], wanted: Iterable[str],
+                     ) -> set[str]:
+    """Delete every resource of ours not kept by ``_write``; the UIDs that went."""
+    keep = set(wanted)
+    deleted: set[str] = set()
+    for item in items:
+        if item.uids and str(item.obj.url) not in written:
+            item.obj.delete()
+            deleted.update(item.uids - keep)
+    return deleted
 
 
 def _refuse_unless_safe(found: list[_Found], others: list[_Found], wanted: Iterable[str],

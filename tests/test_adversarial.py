@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import os
 import signal
 import socketserver
@@ -16,37 +17,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner, Result
-from factories import ROOT, write_profile
+from factories import ROOT, one_line_error, run, write_profile
 
-import cli
 from planner.busy import MAX_GENERATED, read_busy_text
 from planner.errors import InputError
 from planner.strict_toml import MAX_DEPTH
 
 LONDON = ZoneInfo("Europe/London")
 FIRST, LAST = dt.date(2027, 1, 4), dt.date(2027, 2, 28)
-
-
-def run(*args: str, **kwargs: Any) -> Result:
-    return CliRunner().invoke(cli.main, list(args), **kwargs)
-
-
-def one_line(result: Result, code: int, *needles: str) -> str:
-    """Exit ``code``, no traceback, one line on stderr starting 'Error: ' holding every needle."""
-    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
-    assert isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: "), lines[0]
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 # --- busy calendars: work bounded by occurrences generated --------------------------------------
@@ -128,7 +109,7 @@ def test_generate_refuses_a_minutely_rule_from_1970(tmp_path: Path, generated: l
     busy.write_bytes(repeating("19700101T000000Z", "FREQ=MINUTELY"))
     result = run("--db", str(tmp_path / "s.db"), "generate", str(write_profile(tmp_path)),
                  "-o", str(tmp_path / "plan.ics"), "--busy", str(busy))
-    one_line(result, 2, f"busy: '{busy}'", "every 15 minutes or less often")
+    one_line_error(result, f"busy: '{busy}'", "every 15 minutes or less often")
     assert generated[0] == 0
     assert not (tmp_path / "plan.ics").exists()
 
@@ -174,7 +155,7 @@ def test_a_named_pipe_as_profile_is_refused_without_waiting(tmp_path: Path) -> N
     os.mkfifo(pipe)
     result = run("--db", str(tmp_path / "s.db"), "generate", str(pipe), "-o",
                  str(tmp_path / "plan.ics"))
-    one_line(result, 2, f"profile: '{pipe}' is not accepted; a regular file (not a device or a "
+    one_line_error(result, f"profile: '{pipe}' is not accepted; a regular file (not a device or a "
                         "pipe)")
 
 
@@ -187,7 +168,7 @@ def test_deeply_nested_toml_is_refused_in_one_line(tmp_path: Path, levels: int) 
     profile = tmp_path / "deep.toml"
     profile.write_text(deep_toml(levels), encoding="utf-8")
     result = run("--db", str(tmp_path / "s.db"), "generate", str(profile))
-    one_line(result, 2, f"profile: '{profile}' is not accepted; TOML nested at most "
+    one_line_error(result, f"profile: '{profile}' is not accepted; TOML nested at most "
                         f"{MAX_DEPTH} levels deep")
 
 
@@ -229,21 +210,21 @@ def test_a_device_as_output_is_refused_and_left_a_device(stored: Path, device: s
                                                           args: list[str]) -> None:
     if not Path(device).is_char_device():
         pytest.skip(f"no {device} here")
-    one_line(run("--db", str(stored), *args, device), 2,
-             f"--output: '{device}' is not accepted; a regular file (not a device, a pipe or a "
-             "socket)")
+    one_line_error(
+        run("--db", str(stored), *args, device),
+        f"--output: '{device}' is not accepted; a regular file (not a device, a pipe or a socket)",
+    )
     assert Path(device).is_char_device()
 
 
 def test_a_pipe_as_output_is_refused(stored: Path, tmp_path: Path) -> None:
     pipe = tmp_path / "plan.ics"
     os.mkfifo(pipe)
-    one_line(run("--db", str(stored), "export", "-o", str(pipe)), 2, "a regular file")
+    one_line_error(run("--db", str(stored), "export", "-o", str(pipe)), "a regular file")
     assert pipe.is_fifo()
 
 
-def test_a_symlinked_output_is_written_through_to_its_target(stored: Path,
-                                                             tmp_path: Path) -> None:
+def test_a_symlinked_output_is_written_through_to_its_target(stored: Path, tmp_path: Path) -> None:
     """Policy: the link stays and its target gets the new calendar (a served or synced file
     keeps being the one that is read)."""
     served = tmp_path / "served"
@@ -256,7 +237,7 @@ def test_a_symlinked_output_is_written_through_to_its_target(stored: Path,
     assert result.exit_code == 0, result.output
     assert link.is_symlink() and link.resolve() == target
     assert target.read_bytes().startswith(b"BEGIN:VCALENDAR")
-    assert sorted(p.name for p in served.iterdir()) == ["plan.ics"]   # no temporary file left
+    assert sorted(p.name for p in served.iterdir()) == ["plan.ics"]  # no temporary file left
 
 
 def test_a_dangling_symlink_creates_its_target(stored: Path, tmp_path: Path) -> None:
@@ -271,18 +252,32 @@ LONG = "x" * 300
 
 def test_a_300_character_output_name_is_one_line(stored: Path, tmp_path: Path) -> None:
     out = tmp_path / f"{LONG}.ics"
-    one_line(run("--db", str(stored), "export", "-o", str(out)), 2, "--output: ",
-             "(File name too long)")
-    one_line(run("--db", str(stored), "report", "-o", str(tmp_path / ("y" * 250))), 2,
-             "a file name of at most")
+    one_line_error(
+        run("--db", str(stored), "export", "-o", str(out)), "--output: ", "(File name too long)"
+    )
+    one_line_error(
+        run("--db", str(stored), "report", "-o", str(tmp_path / ("y" * 250))),
+        "a file name of at most",
+    )
 
 
 def test_a_300_character_store_name_is_one_line(tmp_path: Path) -> None:
     db = tmp_path / f"{LONG}.db"
-    one_line(run("--db", str(db), "show"), 2, "the store cannot be opened or created there "
-                                              "(File name too long); nothing was changed")
-    one_line(run("--db", str(db), "generate", str(write_profile(tmp_path)), "-o",
-                 str(tmp_path / "plan.ics")), 2, "(File name too long)")
+    one_line_error(
+        run("--db", str(db), "show"),
+        "the store cannot be opened or created there (File name too long); nothing was changed",
+    )
+    one_line_error(
+        run(
+            "--db",
+            str(db),
+            "generate",
+            str(write_profile(tmp_path)),
+            "-o",
+            str(tmp_path / "plan.ics"),
+        ),
+        "(File name too long)",
+    )
     assert not (tmp_path / "plan.ics").exists()
 
 
@@ -290,18 +285,27 @@ def test_a_300_character_batch_folder_is_one_line(tmp_path: Path) -> None:
     roster = tmp_path / "squad"
     roster.mkdir()
     write_profile(roster)
-    one_line(run("batch", str(roster), "-o", str(tmp_path / LONG), "--jobs", "1"), 2,
-             "-o: ", "a folder that can be made (File name too long)")
+    one_line_error(
+        run("batch", str(roster), "-o", str(tmp_path / LONG), "--jobs", "1"),
+        "-o: ",
+        "a folder that can be made (File name too long)",
+        quiet=False,
+    )
 
 
 def test_a_data_folder_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     blocker = tmp_path / "data"
     blocker.write_text("a file\n", encoding="utf-8")
     env = {"XDG_DATA_HOME": str(blocker), "PERIODIZE_DB": ""}
-    result = run("generate", str(write_profile(tmp_path)), "-o", str(tmp_path / "plan.ics"),
-                 env=env)
-    one_line(result, 2, f"{blocker}/periodize/periodize.db: the store cannot be opened or "
-                        "created there (Not a directory)", "point --db or PERIODIZE_DB")
+    result = run(
+        "generate", str(write_profile(tmp_path)), "-o", str(tmp_path / "plan.ics"), env=env
+    )
+    one_line_error(
+        result,
+        f"{blocker}/periodize/periodize.db: the store cannot be opened or "
+        "created there (Not a directory)",
+        "point --db or PERIODIZE_DB",
+    )
     assert blocker.read_text(encoding="utf-8") == "a file\n"
 
 
@@ -311,22 +315,27 @@ def test_a_read_only_data_folder_is_one_line(tmp_path: Path) -> None:
     if os.access(data, os.W_OK):
         pytest.skip("this user may write into a read-only folder (root)")
     result = run("show", env={"XDG_DATA_HOME": str(data), "PERIODIZE_DB": ""})
-    one_line(result, 2, "the store cannot be opened or created there (Permission denied)")
+    one_line_error(result, "the store cannot be opened or created there (Permission denied)")
 
 
 def test_a_store_locked_by_another_program_is_busy_not_damaged(
-        stored: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stored: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from planner import store as store_module
 
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.05)   # how long to wait, not a limit
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.05)  # how long to wait, not a limit
     db = tmp_path / "store.db"
     db.write_bytes(stored.read_bytes())
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
         for args in (["show"], ["history"], ["missed", "2027-01-13"]):
-            line = one_line(run("--db", str(db), *args), 3, f"{db}: the store is busy",
-                            "nothing was changed; try again when it has finished")
+            line = one_line_error(
+                run("--db", str(db), *args),
+                f"{db}: the store is busy",
+                "nothing was changed; try again when it has finished",
+                code=3,
+            )
             assert "not a readable" not in line and "point --db" not in line
     finally:
         holder.execute("ROLLBACK")
@@ -373,17 +382,21 @@ class _Misbehave(socketserver.BaseRequestHandler):
         dav = b"DAV: 1, 2, calendar-access\r\n"
         try:
             if server.mode == "500":
-                send(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n"
-                     b"Connection: close\r\n\r\noops!")
+                send(
+                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n"
+                    b"Connection: close\r\n\r\noops!"
+                )
             elif server.mode in ("malformed", "empty") and method == b"OPTIONS":
                 send(b"HTTP/1.1 200 OK\r\n" + dav + b"Content-Length: 0\r\n\r\n")
             elif server.mode in ("malformed", "empty"):
                 body = MALFORMED if server.mode == "malformed" else b""
-                send(b"HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\n"
-                     b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
-            elif server.mode == "drip":           # one byte at a time, each well inside the
+                send(
+                    b"HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\n"
+                    b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body
+                )
+            elif server.mode == "drip":  # one byte at a time, each well inside the
                 send(b"HTTP/1.1 200 OK\r\n" + dav + b"Content-Length: 100000\r\n\r\n")
-                while server.sent < server.limit:    # per-read timeout
+                while server.sent < server.limit:  # per-read timeout
                     send(b" ")
                     server.sent += 1
                     time.sleep(0.05)
@@ -394,7 +407,7 @@ class _Misbehave(socketserver.BaseRequestHandler):
                     send(b"%x\r\n" % len(block) + block + b"\r\n")
                     server.sent += len(block)
                 send(b"0\r\n\r\n")
-        except OSError:            # the client hung up: what a client that gives up does
+        except OSError:  # the client hung up: what a client that gives up does
             pass
 
 
@@ -421,8 +434,10 @@ def small_limits(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 SERVERS = [
-    (("drip", 2_000), "the exchange did not finish within 1 s (the server is too slow or has "
-                      "stalled)"),
+    (
+        ("drip", 2_000),
+        "the exchange did not finish within 1 s (the server is too slow or has stalled)",
+    ),
     (("endless", 64_000_000), "an answer was over 1 MB; it was not read"),
     (("malformed", 0), "the server's answer is not CalDAV"),
     (("empty", 0), "the server's answer is not valid CalDAV (AttributeError"),
@@ -430,36 +445,45 @@ SERVERS = [
 ]
 
 
-@pytest.mark.parametrize(("misbehaving", "words"), SERVERS, indirect=["misbehaving"],
-                         ids=[mode for (mode, _), _ in SERVERS])
+@pytest.mark.parametrize(
+    ("misbehaving", "words"),
+    SERVERS,
+    indirect=["misbehaving"],
+    ids=[mode for (mode, _), _ in SERVERS],
+)
 def test_sync_against_a_misbehaving_server_is_one_line_exit_3(
-        misbehaving: Misbehaving, words: str, small_limits: None, stored: Path,
-        tmp_path: Path) -> None:
+    misbehaving: Misbehaving, words: str, small_limits: None, stored: Path, tmp_path: Path
+) -> None:
     db = tmp_path / "store.db"
     db.write_bytes(stored.read_bytes())
     result = run("--db", str(db), "sync", "--url", misbehaving.url, "--user", "sam")
-    line = one_line(result, 3, f"CalDAV server {misbehaving.url}: {words}")
+    line = one_line_error(result, f"CalDAV server {misbehaving.url}: {words}", code=3)
     assert "not a CalDAV server" not in line and "s3cret-pass" not in line
-    assert misbehaving.sent < max(misbehaving.limit, 1)      # the client hung up first
+    assert misbehaving.sent < max(misbehaving.limit, 1)  # the client hung up first
 
 
-@pytest.mark.parametrize(("misbehaving", "words"), SERVERS[:2], indirect=["misbehaving"],
-                         ids=["drip", "endless"])
+@pytest.mark.parametrize(
+    ("misbehaving", "words"), SERVERS[:2], indirect=["misbehaving"], ids=["drip", "endless"]
+)
 def test_busy_caldav_against_a_misbehaving_server_is_one_line_exit_3(
-        misbehaving: Misbehaving, words: str, small_limits: None, tmp_path: Path) -> None:
+    misbehaving: Misbehaving, words: str, small_limits: None, tmp_path: Path
+) -> None:
     profile = write_profile(tmp_path)
     with profile.open("a", encoding="utf-8") as handle:
-        handle.write(f'\n[[busy_caldav]]\nurl = "{misbehaving.url}"\nuser = "sam"\n'
-                     'calendar = "Work"\n')
-    result = run("--db", str(tmp_path / "s.db"), "generate", str(profile), "-o",
-                 str(tmp_path / "plan.ics"))
-    one_line(result, 3, f"CalDAV server {misbehaving.url}: {words}")
+        handle.write(
+            f'\n[[busy_caldav]]\nurl = "{misbehaving.url}"\nuser = "sam"\ncalendar = "Work"\n'
+        )
+    result = run(
+        "--db", str(tmp_path / "s.db"), "generate", str(profile), "-o", str(tmp_path / "plan.ics")
+    )
+    one_line_error(result, f"CalDAV server {misbehaving.url}: {words}", code=3)
     assert misbehaving.sent < misbehaving.limit
     assert not (tmp_path / "plan.ics").exists() and not (tmp_path / "s.db").exists()
 
 
 def test_the_deadline_timer_is_disarmed_after_the_exchange(
-        small_limits: None, stored: Path, tmp_path: Path) -> None:
+    small_limits: None, stored: Path, tmp_path: Path
+) -> None:
     """After a refused exchange no alarm is left to go off later in the program."""
     import signal
 
@@ -519,8 +543,11 @@ def wait_for(condition: Callable[[], bool], what: str, checks: int = 6000) -> No
 
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-SIGNALS = [(signal.SIGTERM, 143, "Stopped by SIGTERM"), (signal.SIGHUP, 129, "Stopped by SIGHUP"),
-           (signal.SIGINT, 130, "Interrupted")]
+SIGNALS = [
+    (signal.SIGTERM, 143, "Stopped by SIGTERM"),
+    (signal.SIGHUP, 129, "Stopped by SIGHUP"),
+    (signal.SIGINT, 130, "Interrupted"),
+]
 
 
 def _stalled_profile(folder: Path, server: Misbehaving, name: str = "profile") -> Path:
@@ -528,26 +555,33 @@ def _stalled_profile(folder: Path, server: Misbehaving, name: str = "profile") -
     waiting at a known place when it is signalled."""
     path = write_profile(folder).rename(folder / f"{name}.toml")
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(f'\n[[busy_caldav]]\nurl = "{server.url}"\nuser = "sam"\n'
-                     'calendar = "Work"\n')
+        handle.write(f'\n[[busy_caldav]]\nurl = "{server.url}"\nuser = "sam"\ncalendar = "Work"\n')
     return path
 
 
-def _signalled(args: list[str], server: Misbehaving, connections: int, sig: signal.Signals,
-               tmp_path: Path) -> tuple[int, str, set[int]]:
+def _signalled(
+    args: list[str], server: Misbehaving, connections: int, sig: signal.Signals, tmp_path: Path
+) -> tuple[int, str, set[int]]:
     """Run periodize with ``args`` in a fresh Python, wait until ``server`` holds
     ``connections`` stalled requests, send ``sig``; return the exit code, stderr and the
     processes it had started by then."""
     env = {**os.environ, "PERIODIZE_CALDAV_PASSWORD": "pw", "PERIODIZE_DB": str(tmp_path / "s.db")}
-    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *args], cwd=tmp_path,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        wait_for(lambda: server.connections >= connections or process.poll() is not None,
-                 f"{connections} requests")
+        wait_for(
+            lambda: server.connections >= connections or process.poll() is not None,
+            f"{connections} requests",
+        )
         started = descendants(process.pid)
         process.send_signal(sig)
-        _, err = process.communicate(timeout=300)    # a hang guard, not a limit on speed
+        _, err = process.communicate(timeout=300)  # a hang guard, not a limit on speed
     finally:
         if process.poll() is None:
             process.kill()
@@ -558,7 +592,8 @@ def _signalled(args: list[str], server: Misbehaving, connections: int, sig: sign
 @needs_proc
 @pytest.mark.parametrize(("sig", "code", "words"), SIGNALS, ids=[s.name for s, _, _ in SIGNALS])
 def test_a_signal_to_batch_ends_its_workers_and_resource_tracker(
-        tmp_path: Path, sig: signal.Signals, code: int, words: str) -> None:
+    tmp_path: Path, sig: signal.Signals, code: int, words: str
+) -> None:
     from planner.batch import usable_cores
 
     server = Misbehaving("drip", 10**9)
@@ -570,17 +605,24 @@ def test_a_signal_to_batch_ends_its_workers_and_resource_tracker(
     workers = min(2, usable_cores())
     try:
         returncode, err, started = _signalled(
-            ["batch", str(roster), "-o", str(tmp_path / "plans"), "--jobs", "2"], server,
-            workers, sig, tmp_path)
+            ["batch", str(roster), "-o", str(tmp_path / "plans"), "--jobs", "2"],
+            server,
+            workers,
+            sig,
+            tmp_path,
+        )
     finally:
         server.shutdown()
         server.server_close()
     assert returncode == code, err
-    assert err.strip().splitlines()[-1].startswith(f"{words}: athletes already planned keep "
-                                                   "their files"), err
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith(f"{words}: athletes already planned keep their files")
+    ), err
     assert "Traceback" not in err
     if workers > 1:
-        assert len(started) >= workers + 1, started     # the workers and the resource tracker
+        assert len(started) >= workers + 1, started  # the workers and the resource tracker
     wait_for(lambda: not alive(started), "every process batch started end", checks=3000)
 
 
@@ -588,8 +630,8 @@ def test_a_signal_to_batch_ends_its_workers_and_resource_tracker(
 @pytest.mark.parametrize(("sig", "code", "words"), SIGNALS, ids=[s.name for s, _, _ in SIGNALS])
 @pytest.mark.parametrize("command", ["generate", "sync"])
 def test_a_signal_to_generate_or_sync_is_a_clean_stop(
-        tmp_path: Path, stored: Path, command: str, sig: signal.Signals, code: int,
-        words: str) -> None:
+    tmp_path: Path, stored: Path, command: str, sig: signal.Signals, code: int, words: str
+) -> None:
     server = Misbehaving("drip", 10**9)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     db = tmp_path / "s.db"
@@ -605,8 +647,240 @@ def test_a_signal_to_generate_or_sync_is_a_clean_stop(
         server.shutdown()
         server.server_close()
     assert returncode == code, err
-    assert err == f"{words}: the store and files hold the previous plan or the new one, never " \
-                  "part of either.\n"
+    assert (
+        err == f"{words}: the store and files hold the previous plan or the new one, never "
+        "part of either.\n"
+    )
     assert (db.read_bytes() if db.exists() else b"") == before
     assert not (tmp_path / "plan.ics").exists()
     wait_for(lambda: not alive(started), "every process it started end", checks=3000)
+
+
+# --- untrusted text -----------------------------------------------------------------------------
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(1+1)", "-2+3", "@SUM(A1)"]
+
+
+def test_formula_names_are_neutralised_in_summary_csv(tmp_path: Path) -> None:
+    """OWASP CSV injection: each cell a spreadsheet would run is prefixed with a single quote;
+    read back by the csv module, the text is the name with that quote in front."""
+    from test_batch import HEADER, ROWS
+
+    rows = [f'"{name.replace(chr(34), chr(34) * 2)}"' + ROWS[0][len("Sam Smith"):]
+            for name in FORMULAS]
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    out = tmp_path / "plans"
+    result = run("batch", str(roster), "-o", str(out), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert [row["athlete"] for row in summary_rows(out)] == ["'" + name for name in FORMULAS]
+    text = (out / "summary.csv").read_text(encoding="utf-8")
+    assert not any(line.startswith(("=", "+", "-", "@")) for line in text.splitlines())
+
+
+def test_csv_cells_are_made_spreadsheet_safe_and_numbers_kept() -> None:
+    import pandas as pd
+
+    from planner.export.tables import csv_text
+
+    frame = pd.DataFrame({"text": [*FORMULAS, "\tTab", "\rCR", "plain", "-"],
+                          "number": [-1, 2, 3, 4, 5, 6, 7, 8]})
+    rows = list(csv.DictReader(io.StringIO(csv_text(frame), newline="")))
+    assert [r["text"] for r in rows] == [*("'" + f for f in FORMULAS), "'\tTab", "'\rCR",
+                                         "plain", "'-"]
+    assert [r["number"] for r in rows] == ["-1", "2", "3", "4", "5", "6", "7", "8"]
+
+
+def test_the_plan_csv_export_goes_through_the_same_guard(stored: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner.export import tables
+
+    seen: list[int] = []
+    guard = tables.spreadsheet_safe
+
+    def counting(cell: object) -> object:
+        seen.append(1)
+        return guard(cell)
+
+    monkeypatch.setattr(tables, "spreadsheet_safe", counting)
+    result = run("--db", str(stored), "export", "--format", "csv")
+    assert result.exit_code == 0 and seen       # every text cell passed through the guard
+
+
+@pytest.mark.parametrize("name", ["Sam\x1b[2J", "Sam\x00", "Sa\x85m", "Sam\u202eevil",
+                                  "Sa\x07m", "A\u2028B"])
+def test_control_characters_in_a_name_are_refused_at_load(tmp_path: Path, name: str) -> None:
+    profile = write_profile(tmp_path, name=name)
+    result = run("--db", str(tmp_path / "s.db"), "generate", str(profile), "-o",
+                 str(tmp_path / "plan.ics"))
+    line = one_line(result, 2, f"name: {name!r} is not accepted; text without control "
+                               f"characters (found U+")
+    assert line.isprintable()
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_a_name_with_letters_from_anywhere_is_kept(tmp_path: Path) -> None:
+    from planner.profile import plain_text
+
+    name = "Zoë O'Brien-Łukasz 李雷 👩‍👩‍👧"
+    assert plain_text(name, "name") == name
+
+
+def test_control_characters_in_calendar_names_are_refused(tmp_path: Path, stored: Path) -> None:
+    profile = write_profile(tmp_path)
+    with profile.open("a", encoding="utf-8") as handle:
+        handle.write('\n[[busy_caldav]]\nurl = "http://127.0.0.1:9/"\nuser = "sam"\n'
+                     'calendar = "Work\\u001b]0;pwned\\u0007"\n')
+    one_line(run("--db", str(tmp_path / "s.db"), "generate", str(profile)), 2,
+             "busy_caldav[0].calendar: ", "text without control characters (found U+001B)")
+    one_line(run("--db", str(stored), "sync", "--url", "http://127.0.0.1:9/", "--user", "sam",
+                 "--calendar", "Plan\x1b[31m", env={"PERIODIZE_CALDAV_PASSWORD": "pw"}), 2,
+             "--calendar: 'Plan\\x1b[31m' is not accepted")
+
+
+def test_a_roster_name_with_escapes_is_a_bad_row_shown_escaped(tmp_path: Path) -> None:
+    from test_batch import HEADER, ROWS
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"{HEADER}\nEvil\x1b[2J{ROWS[0][len('Sam Smith'):]}\n{ROWS[0]}\n",
+                      encoding="utf-8")
+    result = run("batch", str(roster), "-o", str(tmp_path / "plans"), "--jobs", "1")
+    assert result.exit_code == 2, result.output
+    assert "\x1b" not in result.output
+    assert "'Evil\\x1b[2J': bad input: name: " in result.output
+
+
+# --- small contract slips -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("zone", "city"), [
+    ("EST", "America/New_York"), ("est", "America/New_York"), ("EST5EDT", "America/New_York"),
+    ("MST", "America/Denver"), ("HST", "Pacific/Honolulu"), ("PST", "America/Los_Angeles"),
+    ("PST8PDT", "America/Los_Angeles"), ("CET", "Europe/Paris")])
+def test_legacy_and_fixed_offset_zones_are_refused_with_the_city(tmp_path: Path, zone: str,
+                                                                city: str) -> None:
+    one_line(run("--db", str(tmp_path / "s.db"), "generate",
+                 str(write_profile(tmp_path, timezone=zone))), 2,
+             f"timezone: {zone!r} is not accepted; a city zone, e.g. {city}")
+
+
+def test_utc_and_explicit_offsets_stay_accepted() -> None:
+    from factories import make_profile
+
+    assert make_profile(timezone="UTC").timezone == "UTC"
+    assert make_profile(timezone="Etc/GMT+5").timezone == "Etc/GMT+5"
+
+
+def test_an_unknown_zone_is_not_offered_a_legacy_name() -> None:
+    with pytest.raises(InputError) as caught:
+        from factories import make_profile
+
+        make_profile(timezone="PST8PD")
+    assert "PST8PDT" not in str(caught.value)
+
+
+def test_db_is_accepted_after_the_command(stored: Path, tmp_path: Path) -> None:
+    before = run("--db", str(stored), "history")
+    after = run("history", "--db", str(stored))
+    assert after.exit_code == 0 and after.output == before.output
+    # After the command, it wins over the one before (and over PERIODIZE_DB).
+    wins = run("--db", str(tmp_path / "other.db"), "history", "--db", str(stored),
+               env={"PERIODIZE_DB": str(tmp_path / "env.db")})
+    assert wins.exit_code == 0 and wins.output == before.output
+    out = tmp_path / "plan.csv"
+    assert run("export", "-o", str(out), "--format", "csv", "--db", str(stored)).exit_code == 0
+    assert out.read_text(encoding="utf-8").startswith("week,date")
+
+
+def test_batch_exit_codes(tmp_path: Path) -> None:
+    """0 all planned; 1 some athlete had no plan (none bad); 2 some row was bad input."""
+    from test_batch import HEADER, ROWS
+
+    codes = {}
+    for label, rows in (("ok", ROWS[:1]), ("no plan", [ROWS[0], ROWS[3]]),
+                        ("bad", [ROWS[0], ROWS[2], ROWS[3]])):
+        roster = tmp_path / f"{label}.csv"
+        roster.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+        result = run("batch", str(roster), "-o", str(tmp_path / label), "--jobs", "1")
+        assert (tmp_path / label / "summary.csv").exists()
+        codes[label] = result.exit_code
+    assert codes == {"ok": 0, "no plan": 1, "bad": 2}
+
+
+def test_batch_says_when_jobs_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_batch import HEADER, ROWS
+
+    from planner import batch
+
+    monkeypatch.setattr(batch, "usable_cores", lambda: 1)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join([HEADER, ROWS[0], ROWS[1]]) + "\n", encoding="utf-8")
+    result = run("batch", str(roster), "-o", str(tmp_path / "plans"), "--jobs", "64")
+    assert result.exit_code == 0, result.output
+    assert "--jobs 64: planned with 1 worker process, capped at the 1 usable core." in \
+        result.output.splitlines()
+
+
+def test_worker_count_is_capped_by_cores_and_athletes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner import batch
+
+    monkeypatch.setattr(batch, "usable_cores", lambda: 2)
+    assert batch.worker_count(64, 20) == (2, "the 2 usable cores")
+    assert batch.worker_count(64, 1) == (1, "the 1 athlete to plan")
+    assert batch.worker_count(2, 20) == (2, "")
+    assert batch.worker_count(None, 20) == (2, "")
+    assert batch.worker_count(None, 0) == (1, "")
+
+
+def test_usable_cores_follow_the_affinity_mask() -> None:
+    from planner.batch import usable_cores
+
+    if hasattr(os, "sched_getaffinity"):
+        assert usable_cores() == len(os.sched_getaffinity(0))
+    assert 1 <= usable_cores() <= (os.cpu_count() or 1)
+
+
+def test_a_rest_day_with_availability_says_the_rest_day_wins(tmp_path: Path) -> None:
+    profile = write_profile(tmp_path, rest_days=["sat", "sun"])   # Saturday has 09:00-12:00
+    result = run("--db", str(tmp_path / "s.db"), "generate", str(profile), "-o",
+                 str(tmp_path / "plan.ics"))
+    assert result.exit_code == 0, result.output
+    assert ("Note: Saturday is a rest day and also has availability (09:00-12:00): the rest day "
+            "wins, no sessions on Saturdays.") in result.output.splitlines()
+
+
+@pytest.mark.parametrize("start", ["9999-11-01", "0001-01-01"])
+def test_a_start_far_from_today_is_refused_with_the_range(tmp_path: Path, start: str) -> None:
+    profile = tmp_path / "profile.toml"
+    profile.write_text(write_profile(tmp_path).read_text(encoding="utf-8").replace(
+        "start = 2027-01-04", f"start = {start}"), encoding="utf-8")
+    one_line(run("--db", str(tmp_path / "s.db"), "generate", str(profile)), 2,
+             f"start: '{start}' is not accepted; a date from ", "(within 10 years of today, ")
+
+
+def test_start_checks_and_notes_take_today_from_the_caller() -> None:
+    """The clock is read in cli.py only: the profile reader is given today."""
+    from factories import make_profile, profile_data
+
+    from planner.profile import profile_from_dict, profile_notes
+
+    today = dt.date(2030, 6, 1)
+    with pytest.raises(InputError, match=r"a date from 2020-06-01 to 2040-06-01"):
+        profile_from_dict(profile_data(start=dt.date(2045, 1, 2)), today=today)
+    past = make_profile(start=dt.date(2027, 1, 4))
+    assert profile_notes(past, today) == [
+        "the plan ran from 2027-01-04 to 2027-02-28, before today (2030-06-01): every session "
+        "is in the past. To plan ahead, set start to a coming Monday."]
+    assert "4 weeks before today" in profile_notes(past, dt.date(2027, 2, 1))[0]
+    assert profile_notes(past, dt.date(2027, 1, 1)) == []
+
+
+def test_a_batch_row_far_from_today_is_a_bad_row(tmp_path: Path) -> None:
+    from test_batch import HEADER, ROWS
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"{HEADER}\n{ROWS[0].replace('2027-01-04', '9999-11-01')}\n",
+                      encoding="utf-8")
+    result = run("batch", str(roster), "-o", str(tmp_path / "plans"), "--jobs", "1")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "start: '9999-11-01' is not accepted" in summary_rows(tmp_path / "plans")[0]["reason"]

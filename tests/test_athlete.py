@@ -17,20 +17,20 @@ from typing import Any
 
 import icalendar
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from factories import NOW, build, make_profile, write_profile
+from factories import run as cli_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from radicale_fixture import server_events
 
-import cli
 from catalog import default_catalog
 from catalog.monitoring import default_monitoring
 from planner import commands
 from planner.adapt import adapt
 from planner.plan import Plan, Session
 from planner.profile import Profile
-from planner.store import AthleteLog, LogEntry
+from planner.store import AthleteLog, LogEntry, open_store
 from planner.validate import check_plan
 
 RULES = default_monitoring()
@@ -219,7 +219,7 @@ def test_effort_well_above_target_holds_jump_volume() -> None:
 # --- the command line -------------------------------------------------------------------------
 
 def run(db: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli.main, ["--db", str(db), *args])
+    return cli_run("--db", str(db), *args)
 
 
 def snapshot(db: Path) -> list[Any]:
@@ -461,3 +461,41 @@ def test_rehab_first_holds_jumps_until_a_passed_screen(tmp_path: Path) -> None:
     assert jumps and min(s.start.date() for s in jumps) > dt.date(2027, 1, 20)
     assert all(s.foot_contacts == 0 for s in cleared.sessions
                if s.start.date() <= dt.date(2027, 1, 20))
+
+
+def test_replan_keeps_what_the_log_says(db: Path) -> None:
+    assert run(db, "done", "2027-01-13", "--pain", "6").exit_code == 0
+    assert run(db, "missed", "2027-01-15").exit_code == 0
+    before = commands.current_plan(db)
+    result = run(db, "replan", "--today", "2027-01-16", "-o", str(db.with_suffix(".ics")))
+    assert result.exit_code == 0, result.output
+    with open_store(db) as store:
+        after, replanned = store.current()[0], store.forecast()
+    assert after.revision > before.revision
+    forecast = {s.uid: s for s in replanned.sessions}
+    later = [s for s in after.sessions if s.start.date() >= dt.date(2027, 1, 16)
+             and s.foot_contacts]
+    assert later and later[0].foot_contacts < forecast[later[0].uid].foot_contacts
+    assert any("(pain 6/10 on Wed 13 Jan)" in n for n in later[0].notes)
+    assert [s.sequence for s in after.sessions if s.uid == later[0].uid] >= [
+        s.sequence for s in before.sessions if s.uid == later[0].uid]
+
+
+def test_an_entry_and_the_revision_it_causes_are_one_transaction(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner import logbook
+    from planner.store import Store
+
+    before = snapshot(db)
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        logbook.done(db, ["2027-01-13"], NOW, rpe=6, pain=6)
+    assert snapshot(db) == before, "the log entry was rolled back with the revision"
+    monkeypatch.undo()
+    logbook.done(db, ["2027-01-13"], NOW, rpe=6, pain=6)
+    after = snapshot(db)
+    assert len(after[0]) == len(before[0]) + 1 and len(after[1]) == len(before[1]) + 1

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 from factories import NOW, write_profile
+from factories import run as cli_run
 from ical.calendar_stream import IcsCalendarStream
 from radicale_fixture import free_port, open_calendar, server_events, stored_rule_breaks
 from subscribers import synced_events, vdirsyncer_sync
@@ -108,8 +109,7 @@ def test_sessions_keep_their_local_time_across_daylight_saving(tmp_path: Path) -
 # --- CalDAV from the command line --------------------------------------------------------------
 
 def run(db: Path, *args: str, password: str = "x") -> Any:
-    return CliRunner().invoke(cli.main, ["--db", str(db), *args],
-                              env={"PERIODIZE_CALDAV_PASSWORD": password})
+    return cli_run("--db", str(db), *args, env={"PERIODIZE_CALDAV_PASSWORD": password})
 
 
 @pytest.mark.caldav

@@ -133,7 +133,7 @@ def test_export_to_stdout_and_to_a_file_agree(store: Path, tmp_path: Path, fmt: 
     assert to_file.stdout.strip() == f"Wrote {out}"
     assert out.read_bytes() == to_stdout.stdout_bytes
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["store.db", out.name])
-    head = {"ics": b"BEGIN:VCALENDAR", "json": b'{\n  "plan"', "csv": b"week,date,"}[fmt]
+    head = {"ics": b"BEGIN:VCALENDAR", "json": b'{\n  "version"', "csv": b"week,date,"}[fmt]
     assert to_stdout.stdout_bytes.startswith(head)
 
 

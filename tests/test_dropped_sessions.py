@@ -12,11 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from factories import NOW, build, make_profile, write_profile
+from factories import run as cli_run
 from icalendar import Calendar
 
-import cli
 from planner import commands
 from planner.plan import Plan, dropped_sessions
 
@@ -41,7 +40,7 @@ path = {folder}/khal.db
 
 
 def run(db: Path, *args: str) -> None:
-    result = CliRunner().invoke(cli.main, ["--db", str(db), *args])
+    result = cli_run("--db", str(db), *args)
     assert result.exit_code == 0, result.output
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from factories import NOW, ROOT, write_profile
+from factories import run as cli_run
 from google_standin import Fault, GoogleStandIn
 
 import cli
@@ -85,7 +86,7 @@ def write_token(expiry: str, token: str = "access-0") -> Path:
 
 
 def run(db: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli.main, ["--db", str(db), "sync", "--google", *args])
+    return cli_run("--db", str(db), "sync", "--google", *args)
 
 
 def sync(db: Path, calendar: str | None = None) -> SyncReport:

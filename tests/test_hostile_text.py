@@ -25,6 +25,7 @@ import cli
 from catalog import default_catalog
 from planner.export.ics import description, plan_calendar
 from planner.plan import Plan, Session
+from planner.profile import CONTROL_CHARACTERS
 
 SPECIALS = [",", ";", "\\", ":", "\n", "\r\n", "\\n", "\\,", "\\;", "\\\\", '"', "'",
             "END:VEVENT\r\nBEGIN:VEVENT", "\r\nEND:VCALENDAR\r\n", "\nX-INJECTED:1\n",
@@ -159,9 +160,21 @@ def _generate(folder: Path, name: str) -> bytes:
 @settings(HOSTILE_TEXT, max_examples=12)
 @given(name=HOSTILE)
 @example(name="Sam\nEND:VCALENDAR\nBEGIN:VCALENDAR\nX-WR-CALNAME:evil")
-@example(name="Sam, \\the; runner: 🏃\u2028X-EVIL:1")
+@example(name="Sam, \\the; runner: 🏃 END:VCALENDAR X-EVIL:1 \\n")
 def test_a_hostile_profile_name_round_trips_through_generate(
         generated_shape: tuple[list[str], list[str]], name: str) -> None:
+    """A name with a control character (a line break, a line separator) is refused when the
+    profile is read (issue 11); any other text round-trips, escaped by the library."""
+    if CONTROL_CHARACTERS.search(name.strip()):
+        with tempfile.TemporaryDirectory() as folder:
+            profile = Path(folder) / "profile.toml"
+            profile.write_text(profile_toml(name=name, weeks=1), encoding="utf-8")
+            result = CliRunner().invoke(cli.main, ["--db", str(Path(folder) / "s.db"),
+                                                   "generate", str(profile)])
+        assert result.exit_code == 2 and result.stderr.startswith("Error: name: ")
+        assert "text without control characters" in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+        return
     with tempfile.TemporaryDirectory() as folder:
         data = _generate(Path(folder), name)
     check_lines(data)

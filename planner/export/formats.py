@@ -20,7 +20,8 @@ def render(plan: Plan, fmt: str, google: bool = False,
         from planner.export.ics import plan_calendar
 
         return plan_calendar(plan, default_catalog().safety_note, google, dropped)
-    from planner.export.tables import plan_csv, plan_json
+    from planner.export.plan_json import plan_json
+    from planner.export.tables import plan_csv
 
     return (plan_json(plan) if fmt == "json" else plan_csv(plan)).encode()
 

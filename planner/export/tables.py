@@ -1,8 +1,7 @@
-"""The plan as JSON (the documented contract) and as tables (pandas: CSV and a terminal table)."""
+"""The plan as tables (pandas): CSV, a terminal table and weekly sums. JSON is in ``plan_json``."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from planner.plan import Plan
@@ -13,11 +12,6 @@ if TYPE_CHECKING:
 
 COLUMNS = ["week", "date", "weekday", "start", "end", "minutes", "session", "kinds", "status",
            "foot_contacts", "load", "uid"]
-
-
-def plan_json(plan: Plan) -> str:
-    """``{"plan": {...}, "sessions": [...]}`` in session order, stable key order."""
-    return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
 def sessions_frame(plan: Plan, week: int | None = None) -> pd.DataFrame:
@@ -39,7 +33,33 @@ def plan_table(plan: Plan, week: int | None = None) -> str:
 
 
 def plan_csv(plan: Plan, week: int | None = None) -> str:
-    return str(sessions_frame(plan, week).to_csv(index=False, lineterminator="\n"))
+    return csv_text(sessions_frame(plan, week))
+
+
+#: A cell starting with one of these is read by spreadsheets as a formula (or, tab and carriage
+#: return, shifted into one): "=cmd|' /C calc'!A0", "+SUM(1+1)", "-2+3", "@SUM(A1)".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, prefixed with a single quote, as
+    OWASP's CSV-injection guidance recommends (the quote shows the text as text); anything
+    else unchanged."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV text (LF line ends, no index) with every text cell spreadsheet-safe."""
+    import csv
+
+    safe = frame.map(spreadsheet_safe)
+    # The writer quotes a cell holding the line end ("\n") but not a lone carriage return,
+    # which many readers take for a line end too: then every text cell is quoted.
+    if safe.map(lambda cell: isinstance(cell, str) and "\r" in cell).to_numpy().any():
+        return str(safe.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC))
+    return str(safe.to_csv(index=False, lineterminator="\n"))
 
 
 def weekly_frame(plan: Plan) -> pd.DataFrame:

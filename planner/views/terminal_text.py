@@ -26,7 +26,8 @@ def plan_view(plan: Plan, profile: Profile, fmt: str, week: int | None, today: d
         from planner.views.terminal_grid import plan_grid
 
         return plan_grid(plan, profile, today, color=color)
-    from planner.export.tables import plan_csv, plan_json, plan_table
+    from planner.export.plan_json import plan_json
+    from planner.export.tables import plan_csv, plan_table
 
     if fmt == "json":
         return plan_json(plan if week is None else replace(plan, sessions=plan.week_sessions(week)))
