@@ -713,8 +713,8 @@ def test_control_characters_in_a_name_are_refused_at_load(tmp_path: Path, name: 
     profile = write_profile(tmp_path, name=name)
     result = run("--db", str(tmp_path / "s.db"), "generate", str(profile), "-o",
                  str(tmp_path / "plan.ics"))
-    line = one_line(result, 2, f"name: {name!r} is not accepted; text without control "
-                               f"characters (found U+")
+    line = one_line_error(result, f"name: {name!r} is not accepted; text without control "
+                                  f"characters (found U+")
     assert line.isprintable()
     assert not (tmp_path / "s.db").exists()
 
@@ -731,11 +731,12 @@ def test_control_characters_in_calendar_names_are_refused(tmp_path: Path, stored
     with profile.open("a", encoding="utf-8") as handle:
         handle.write('\n[[busy_caldav]]\nurl = "http://127.0.0.1:9/"\nuser = "sam"\n'
                      'calendar = "Work\\u001b]0;pwned\\u0007"\n')
-    one_line(run("--db", str(tmp_path / "s.db"), "generate", str(profile)), 2,
-             "busy_caldav[0].calendar: ", "text without control characters (found U+001B)")
-    one_line(run("--db", str(stored), "sync", "--url", "http://127.0.0.1:9/", "--user", "sam",
-                 "--calendar", "Plan\x1b[31m", env={"PERIODIZE_CALDAV_PASSWORD": "pw"}), 2,
-             "--calendar: 'Plan\\x1b[31m' is not accepted")
+    one_line_error(run("--db", str(tmp_path / "s.db"), "generate", str(profile)),
+                   "busy_caldav[0].calendar: ", "text without control characters (found U+001B)")
+    one_line_error(run("--db", str(stored), "sync", "--url", "http://127.0.0.1:9/", "--user",
+                       "sam", "--calendar", "Plan\x1b[31m",
+                       env={"PERIODIZE_CALDAV_PASSWORD": "pw"}),
+                   "--calendar: 'Plan\\x1b[31m' is not accepted")
 
 
 def test_a_roster_name_with_escapes_is_a_bad_row_shown_escaped(tmp_path: Path) -> None:
@@ -759,9 +760,9 @@ def test_a_roster_name_with_escapes_is_a_bad_row_shown_escaped(tmp_path: Path) -
     ("PST8PDT", "America/Los_Angeles"), ("CET", "Europe/Paris")])
 def test_legacy_and_fixed_offset_zones_are_refused_with_the_city(tmp_path: Path, zone: str,
                                                                 city: str) -> None:
-    one_line(run("--db", str(tmp_path / "s.db"), "generate",
-                 str(write_profile(tmp_path, timezone=zone))), 2,
-             f"timezone: {zone!r} is not accepted; a city zone, e.g. {city}")
+    one_line_error(run("--db", str(tmp_path / "s.db"), "generate",
+                       str(write_profile(tmp_path, timezone=zone))),
+                   f"timezone: {zone!r} is not accepted; a city zone, e.g. {city}")
 
 
 def test_utc_and_explicit_offsets_stay_accepted() -> None:
@@ -854,8 +855,8 @@ def test_a_start_far_from_today_is_refused_with_the_range(tmp_path: Path, start:
     profile = tmp_path / "profile.toml"
     profile.write_text(write_profile(tmp_path).read_text(encoding="utf-8").replace(
         "start = 2027-01-04", f"start = {start}"), encoding="utf-8")
-    one_line(run("--db", str(tmp_path / "s.db"), "generate", str(profile)), 2,
-             f"start: '{start}' is not accepted; a date from ", "(within 10 years of today, ")
+    one_line_error(run("--db", str(tmp_path / "s.db"), "generate", str(profile)),
+                   f"start: '{start}' is not accepted; a date from ", "(within 10 years of today, ")
 
 
 def test_start_checks_and_notes_take_today_from_the_caller() -> None:
