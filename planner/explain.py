@@ -25,12 +25,14 @@ _NEEDS = {
                         f"lower {STRENGTH_SETTING}"),
     "strength_recovery": (("strength",), "strength sessions need at least 48 h between them "
                           "(never on consecutive days)", f"lower {STRENGTH_SETTING}"),
+    # The two rules across kinds give no advice of their own: the weekly volumes in the same
+    # clash already say which sessions_per_week to lower.
     "strength_before_jumps": (("strength", "plyometrics"), "no jump session may fall on "
                               "the day after a strength session",
-                              f"lower {PLYO_SETTING} or {STRENGTH_SETTING}"),
+                              ""),
     "quad_rest_day": (("strength", "plyometrics"), "the quads need one day without jumps or "
                       "strength in any three days running",
-                      f"lower {PLYO_SETTING} or {STRENGTH_SETTING}"),
+                      ""),
     "stretching_weekly": (("stretching",), "stretching needs at least one session every week",
                           ""),
 }
