@@ -669,11 +669,10 @@ def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
 
         try:
             report = commands.sync_google(_db(ctx), calendar, client_secret)
-        except KeyboardInterrupt as exc:
-            click.echo("Interrupted: the Google calendar may be partly updated; run `periodize "
-                       "sync --google` again to finish (it picks up where this one stopped).",
-                       err=True)
-            sys.exit(_exit_code(exc))
+        except KeyboardInterrupt as exc:      # through the one path: SIGTERM/SIGHUP named too
+            _interrupted(exc, "Interrupted: the Google calendar may be partly updated; run "
+                         "`periodize sync --google` again to finish (it picks up where this one "
+                         "stopped).")
         _sync_summary(report)
         return
     if client_secret is not None and ctx.get_parameter_source("client_secret") == \

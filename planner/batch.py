@@ -135,18 +135,30 @@ def _read_folder(folder: Path) -> list[tuple[str, dict[str, Any]]]:
     return entries
 
 
+#: A roster of a few thousand athletes is well under a megabyte.
+MAX_ROSTER_BYTES = 20_000_000
+
+
 def _read_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    import io
+
     import pandas as pd
+
+    from planner.reading import read_regular
+
+    data = read_regular(path, "ROSTER", MAX_ROSTER_BYTES,
+                        f"a CSV file of at most {MAX_ROSTER_BYTES // 1_000_000} MB")
 
     def too_many_fields(fields: list[str]) -> list[str]:
         # Keep the line, marked, so that it is reported in its place rather than dropped.
         return [_BAD_LINE + json.dumps(fields), *[""] * (width - 1)]
 
     try:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+        header = pd.read_csv(io.BytesIO(data), nrows=0, encoding="utf-8-sig").columns
         width = len(header)
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
-                            encoding="utf-8-sig", engine="python", on_bad_lines=too_many_fields)
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False,
+                            skipinitialspace=True, encoding="utf-8-sig", engine="python",
+                            on_bad_lines=too_many_fields)
     except (UnicodeDecodeError, ValueError, OSError) as exc:
         # pandas' EmptyDataError and ParserError are ValueErrors
         raise InputError("ROSTER", str(path), "a readable UTF-8 CSV file with a header row "

@@ -441,6 +441,9 @@ def _prepare(path: Path, create: bool) -> bool:
                          "(or point --db / PERIODIZE_DB at your store)")
     if exists and path.is_dir():
         raise InputError("--db", str(path), "a file path, not a folder")
+    if exists and not path.is_file():   # SQLite would open a pipe or a device and put its
+        raise InputError("--db", str(path),   # journal beside it (/dev/null-journal)
+                         "a regular file (not a device or a pipe)")
     if not exists and not path.parent.exists():
         if os.environ.get("PERIODIZE_DB") or path != default_path():
             raise InputError("--db", str(path), "a path in an existing folder")

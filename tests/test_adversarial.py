@@ -159,6 +159,20 @@ def test_a_named_pipe_as_profile_is_refused_without_waiting(tmp_path: Path) -> N
                         "pipe)")
 
 
+def test_a_named_pipe_as_store_or_csv_roster_is_refused(tmp_path: Path) -> None:
+    """SQLite would open a pipe (and put its journal beside it); pandas would wait on it."""
+    pipe = tmp_path / "store.db"
+    os.mkfifo(pipe)
+    one_line_error(run("--db", str(pipe), "history"),
+                   f"--db: '{pipe}' is not accepted; a regular file (not a device or a pipe)")
+    roster = tmp_path / "squad.csv"
+    os.mkfifo(roster)
+    one_line_error(run("batch", str(roster), "-o", str(tmp_path / "plans")),
+                   f"ROSTER: '{roster}' is not accepted; a regular file (not a device or a pipe)",
+                   quiet=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["squad.csv", "store.db"]
+
+
 def deep_toml(levels: int) -> str:
     return 'name = "Deep"\nweeks = ' + "[" * levels + "1" + "]" * levels + "\n"
 

@@ -499,3 +499,31 @@ def test_an_entry_and_the_revision_it_causes_are_one_transaction(
     logbook.done(db, ["2027-01-13"], NOW, rpe=6, pain=6)
     after = snapshot(db)
     assert len(after[0]) == len(before[0]) + 1 and len(after[1]) == len(before[1]) + 1
+
+
+def test_the_installed_script_logs_and_shows_today(db: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "periodize"
+    if not script.exists():
+        pytest.skip("the periodize script is not installed next to this Python")
+    env = {"PATH": str(script.parent), "HOME": str(tmp_path), "LANG": "C.UTF-8",
+           "PYTHONIOENCODING": "utf-8"}
+
+    def periodize(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(script), "--db", str(db), *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300, check=False)
+
+    before = snapshot(db)
+    bad = periodize("done", "2027-01-13", "--rpe", "11")
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.splitlines() == [
+        "Error: --rpe: '11' is not accepted; a whole number from 0 to 10 (session effort on the "
+        "CR-10 scale)"]
+    assert snapshot(db) == before
+    good = periodize("done", "2027-01-13", "--rpe", "6", "--pain", "6")
+    assert good.returncode == 0, good.stderr
+    assert "jumps cut to" in good.stdout
+    today = periodize("today", "--date", "2027-01-15")
+    assert today.returncode == 0 and "(pain 6/10 on Wed 13 Jan)" in today.stdout
