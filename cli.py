@@ -19,6 +19,7 @@ from planner.errors import PeriodizeError
 
 if TYPE_CHECKING:
     from planner.logbook import Logged
+    from planner.plan import Session
     from planner.sync import SyncReport
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -248,6 +249,10 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
                    f"(no plan can score below {bound:.0f})", err=True)
 
     result = commands.generate(profile, _db(ctx), output, _now(), busy, progress)
+    if not result.saved:
+        click.echo(f"No changes: revision {result.plan.revision} already is this plan. "
+                   f"Calendar: {output}")
+        return
     click.echo(week_summary(result.plan))
     stats = result.stats
     quality = ("proven optimal" if stats.optimal
@@ -382,6 +387,9 @@ DATES_HELP = "one or more session dates, YYYY-MM-DD"
 def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None) -> None:
     """Record that the sessions on DATES (YYYY-MM-DD, or START..END for an absence) were missed.
 
+    A date after today records a known absence: `replan` moves its session to another day and
+    keeps that day free.
+
     \b
     Example:
       periodize missed 2027-01-13
@@ -392,10 +400,19 @@ def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None) -> None
 
     logged = logbook.missed(_db(ctx), dates, kind, _now())
     for s in logged.sessions:
-        click.echo(f"missed: {s.start:%a %-d %b %H:%M} (week {s.week})")
+        click.echo(f"missed: {s.start:%a %-d %b %H:%M} (week {s.week}{_was(logged, s, 'missed')})")
     if logged.revision is not None:
         _said(logged)
+    if logged.away:
+        click.echo(f"{len(logged.away)} day{'s' if len(logged.away) > 1 else ''} ahead recorded "
+                   "as away: `periodize replan` keeps them free of sessions.")
     click.echo("Run `periodize replan` to move the rest of the plan around it.")
+
+
+def _was(logged: Logged, session: Session, status: str) -> str:
+    """'; it was marked done, now missed' when the entry changed an earlier one."""
+    earlier = logged.earlier.get(session.start.date())
+    return f"; it was marked {earlier}, now {status}" if earlier else ""
 
 
 @main.command()
@@ -428,7 +445,7 @@ def done(ctx: click.Context, dates: tuple[str, ...], rpe: int | None, pain: int 
            if not_met else ""]
     extra = "; ".join(h for h in how if h)
     for s in logged.sessions:
-        click.echo(f"done: {s.start:%a %-d %b %H:%M} (week {s.week})"
+        click.echo(f"done: {s.start:%a %-d %b %H:%M} (week {s.week}{_was(logged, s, 'done')})"
                    + (f": {extra}" if extra else ""))
     _said(logged)
 
@@ -561,26 +578,31 @@ def status(ctx: click.Context, today: dt.date | None) -> None:
 
 
 @main.command()
+@click.option("--all", "include_undone", is_flag=True,
+              help="Also the revisions set aside by undo.")
 @click.pass_context
 @handle_errors
-def history(ctx: click.Context) -> None:
+def history(ctx: click.Context, include_undone: bool) -> None:
     """List the plan's revisions (* marks the current one).
 
     \b
     Example:
       periodize history
+      periodize history --all
     """
     from planner import commands
     from planner.views.terminal_text import history_list
 
-    click.echo(history_list(commands.history(_db(ctx))))
+    click.echo(history_list(commands.history(_db(ctx), include_undone)))
 
 
 @main.command()
 @click.pass_context
 @handle_errors
 def undo(ctx: click.Context) -> None:
-    """Return to the previous revision of the plan.
+    """Return to the previous revision of the plan. The undone revision is kept: `redo` brings
+    it back until a new change is made. Sessions that differ get a higher SEQUENCE, so
+    calendars take the older plan back.
 
     \b
     Example:
@@ -588,7 +610,24 @@ def undo(ctx: click.Context) -> None:
     """
     from planner import commands
 
-    revision = commands.undo(_db(ctx))
+    revision = commands.undo(_db(ctx), _now())
+    click.echo(f"Back to revision {revision.number} ({revision.note}). "
+               "Run `periodize export` to write its calendar; `periodize redo` takes this back.")
+
+
+@main.command()
+@click.pass_context
+@handle_errors
+def redo(ctx: click.Context) -> None:
+    """Bring back the revision the last undo set aside.
+
+    \b
+    Example:
+      periodize redo
+    """
+    from planner import commands
+
+    revision = commands.redo(_db(ctx), _now())
     click.echo(f"Back to revision {revision.number} ({revision.note}). "
                "Run `periodize export` to write its calendar.")
 
@@ -785,11 +824,12 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
 
 
 def batch_exit_code(counts: dict[str, int]) -> int:
-    """2 when some row was bad input, else 1 when some athlete could not be planned, else 0:
-    the codes a single ``generate`` would have given, the worst one."""
-    from planner.batch import BAD_INPUT, NO_PLAN
+    """2 when some row was bad input, else 1 when some athlete could not be planned (no plan, or
+    an unexpected error), else 0: the codes a single ``generate`` would have given, the worst
+    one."""
+    from planner.batch import BAD_INPUT, ERROR, NO_PLAN
 
-    return 2 if counts.get(BAD_INPUT) else 1 if counts.get(NO_PLAN) else 0
+    return 2 if counts.get(BAD_INPUT) else 1 if counts.get(NO_PLAN) or counts.get(ERROR) else 0
 
 
 if __name__ == "__main__":

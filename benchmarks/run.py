@@ -189,6 +189,10 @@ def startup(runs: int, env: dict[str, str]) -> Table:
 
 
 # -- 2. generate -------------------------------------------------------------------------------
+#: The functions of ``planner.generate`` timed one by one (a missing one stops the benchmark).
+GENERATE_STAGES = ("typical_week", "slots", "prune", "solve", "verify")
+
+
 class StageClock:
     """Wraps functions that ``planner.generate`` calls, timing the outermost call of each."""
 
@@ -210,6 +214,13 @@ class StageClock:
         finally:
             for name, func in originals.items():
                 setattr(module, name, func)
+
+    def check_called(self, module: Any, names: Sequence[str]) -> None:
+        """A stage that exists but is no longer called is as wrong a figure as a missing one."""
+        idle = [n for n in names if n not in self.totals]
+        if idle:
+            raise SystemExit(f"benchmark: {module.__name__}.{', '.join(idle)} was never called "
+                             "while timing build_plan; update StageClock's names")
 
     def _wrap(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -258,7 +269,7 @@ def generate(runs: int, inner_runs: int, env: dict[str, str], tmp: Path) -> Tabl
     busy = read_busy(profile)
     build = median_time(lambda: gen.build_plan(profile, catalog, busy, NOW), inner_runs)
     clock = StageClock()
-    stages = ("typical_week", "candidates", "solve", "verify")
+    stages = GENERATE_STAGES
     with clock.watching(gen, stages):
         for _ in range(inner_runs):
             plan, stats = gen.build_plan(profile, catalog, busy, NOW)
@@ -266,12 +277,12 @@ def generate(runs: int, inner_runs: int, env: dict[str, str], tmp: Path) -> Tabl
     table.add("read busy calendar", secs(busy_time), f"{len(busy)} busy intervals from work.ics")
     table.add("`build_plan` (model + solve + validate)", secs(build),
               f"{len(plan.sessions)} sessions, {stats.status.lower()}")
-    labels = {"typical_week": "stage 1: typical week (slots + model + solve)",
-              "candidates": "stage 2: candidate slots", "solve": "stage 2: model + CP-SAT solve",
-              "verify": "independent validation"}
+    labels = {"typical_week": "stage 1: typical week (remembered per week shape)",
+              "slots": "stage 2: candidate slots", "prune": "stage 2: pruning dominated starts",
+              "solve": "stage 2: model + CP-SAT solve", "verify": "independent validation"}
+    clock.check_called(gen, stages)
     for name in stages:
-        if name in clock.totals:   # a stage the profile never reached (none today)
-            table.add(f"↳ {labels[name]}", secs(clock.totals[name] / inner_runs), "mean")
+        table.add(f"↳ {labels[name]}", secs(clock.totals[name] / inner_runs), "mean")
     rest = build - sum(clock.totals.values()) / inner_runs
     table.add("↳ the rest (demands, dosing, ids)", secs(max(rest, 0.0)), "by difference")
     table.add("↳ CP-SAT alone (SolveStats.seconds)", secs(stats.seconds), "stage 2, model built")
@@ -279,7 +290,7 @@ def generate(runs: int, inner_runs: int, env: dict[str, str], tmp: Path) -> Tabl
 
     def store() -> None:
         with open_store(tmp / f"store{next(counter2)}.db", create=True) as s:
-            s.save(plan, profile.to_dict(), "benchmark")
+            s.save(plan, profile, "benchmark")
 
     table.add("store: new SQLite store + save", secs(median_time(store, inner_runs)),
               "one transaction")

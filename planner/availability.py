@@ -2,7 +2,13 @@
 
 Starts lie on a 30-minute grid from each window's opening: coarse enough to keep the model
 small (the shared measurements: a 15-minute grid did not prove optimal in 30 s), fine enough
-for people."""
+for people.
+
+Times are computed in UTC: two aware datetimes in one zone compare and subtract by wall clock in
+Python, which is wrong across a clock change. A local time that occurs twice (the repeated hour
+when clocks go back) is used only in its first pass, because that is how iCalendar reads a
+local time with a TZID (RFC 5545, 3.3.5): a session starting or ending in the second pass would
+be shown an hour off, or ending before it starts."""
 
 from __future__ import annotations
 
@@ -37,12 +43,19 @@ class Candidate:
 
 
 def local_time(day: dt.date, minute: int, tz: dt.tzinfo) -> dt.datetime | None:
-    """The aware local time, or None when the wall time does not exist (a DST gap)."""
+    """The aware local time (its first pass when it occurs twice), or None when the wall time
+    does not exist (a DST gap)."""
     naive = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minute)
-    aware = naive.replace(tzinfo=tz)
-    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+    aware = naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+    if aware.replace(tzinfo=None) != naive:
         return None
     return aware
+
+
+def second_pass(local: dt.datetime) -> bool:
+    """True for an instant whose wall time occurred once already that night (``fold`` is set by
+    the conversion from UTC): a calendar would read that wall time as the earlier instant."""
+    return bool(local.astimezone(UTC).astimezone(local.tzinfo).fold)
 
 
 def _by_local_day(busy: Sequence[BusyInterval], tz: dt.tzinfo,
@@ -95,6 +108,8 @@ class Slots:
         # The end in real time, then checked against the window on the wall clock.
         end = start + length if self._steady else (start.astimezone(UTC) + length).astimezone(
             self.tz)
+        if not self._steady and (second_pass(start) or second_pass(end)):
+            return None
         if end.replace(tzinfo=None) > self._closes or _overlaps(start, end, self.blocked):
             return None
         return Candidate(self.day, minute, self.type_key, step, start, end)

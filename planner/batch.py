@@ -25,8 +25,9 @@ from typing import Any
 from planner.errors import InputError, NoPlanPossible, PeriodizeError, closest
 from planner.profile import DAY_NAMES, WEEKDAYS, Profile
 
-OK, NO_PLAN, BAD_INPUT = "ok", "no plan", "bad input"
+OK, NO_PLAN, BAD_INPUT, ERROR = "ok", "no plan", "bad input", "error"
 SUMMARY_NAME = "summary.csv"
+ATHLETES_NAME = "athletes.json"   # file stem -> athlete (athlete_key), kept across runs
 SUMMARY_COLUMNS = ("athlete", "status", "sessions", "solve_seconds", "reason")
 ERROR_KEY = "__error__"   # a roster entry that could not be read: its one-line reason
 CSV_COLUMNS = ("name", "timezone", "start", "level", "weeks", "rest_days", *WEEKDAYS,
@@ -249,19 +250,44 @@ def slugify(name: str) -> str:
     return f"{slug}-athlete" if slug in _RESERVED else slug
 
 
-def unique_slugs(names: list[str]) -> list[str]:
-    """One slug per name, in order; clashes get -2, -3, ..."""
-    used: set[str] = set()
+def unique_slugs(names: list[str], held: Mapping[str, str | None] | None = None) -> list[str]:
+    """One file stem per athlete, in order. ``held`` maps the stems already in use (by earlier
+    runs) to the athlete each holds (``athlete_key``; None: a file that is not one of ours). An
+    athlete keeps the stem they hold; a new one gets their slug, or -2, -3, ... when another
+    athlete has it: a stem is never reused for someone else, across runs too. The same athlete
+    twice in one list gets the same stem."""
+    from planner.plan import athlete_key
+
+    held = held or {}
+    by_athlete = {key: stem for stem, key in sorted(held.items()) if key is not None}
+    used = set(held)
     slugs = []
     for name in names:
-        base = slug = slugify(name)
-        suffix = 2
-        while slug in used:
-            slug = f"{base}-{suffix}"
-            suffix += 1
-        used.add(slug)
-        slugs.append(slug)
+        key = athlete_key(name)
+        if key not in by_athlete:
+            base = slug = slugify(name)
+            suffix = 2
+            while slug in used:
+                slug = f"{base}-{suffix}"
+                suffix += 1
+            used.add(slug)
+            by_athlete[key] = slug
+        slugs.append(by_athlete[key])
     return slugs
+
+
+def held_slugs(out_dir: Path) -> dict[str, str | None]:
+    """The stems already in use in ``out_dir``: those in its ``ATHLETES_NAME`` index, with the
+    athlete each belongs to, and any other store or calendar there (taken, by no one known)."""
+    held: dict[str, str | None] = {p.stem: None for p in out_dir.iterdir()
+                                   if p.suffix in (".db", ".ics")}
+    try:
+        index = json.loads((out_dir / ATHLETES_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        index = {}
+    if isinstance(index, dict):
+        held.update({str(stem): str(key) for stem, key in index.items()})
+    return held
 
 
 def one_line(exc: BaseException) -> str:
@@ -294,17 +320,21 @@ def _start_worker() -> None:
 
 
 def _plan_one(task: _Task) -> tuple[int, AthleteResult]:
-    """Plan one athlete: solve, store, write the calendar. User-facing failures are recorded."""
+    """Plan one athlete: solve, store, write the calendar (as ``generate`` does). Failures are
+    recorded, an unexpected one too: one athlete never stops the roster."""
     from catalog import default_catalog
     from planner.generate import plan_athlete
 
     try:
-        plan, stats = plan_athlete(task.profile, default_catalog(), task.store, task.calendar,
-                                   task.now, task.note)
+        plan, stats, _ = plan_athlete(task.profile, default_catalog(), task.store,
+                                      task.calendar, task.now, task.note)
     except NoPlanPossible as exc:
         return task.index, AthleteResult(task.athlete, NO_PLAN, 0, 0.0, one_line(exc))
     except PeriodizeError as exc:
         return task.index, AthleteResult(task.athlete, BAD_INPUT, 0, 0.0, one_line(exc))
+    except Exception as exc:   # a bug: recorded, and the others are still planned
+        return task.index, AthleteResult(task.athlete, ERROR, 0, 0.0,
+                                         f"internal error: {type(exc).__name__}: {one_line(exc)}")
     return task.index, AthleteResult(task.athlete, OK, len(plan.sessions), stats.seconds, "")
 
 
@@ -331,15 +361,29 @@ def _write_summary(path: Path, results: tuple[AthleteResult, ...]) -> None:
     write_atomic(path, csv_text(frame).encode(), "-o")
 
 
+def _write_index(out_dir: Path, held: Mapping[str, str | None], names: list[str],
+                 slugs: list[str]) -> None:
+    from planner.export.files import write_atomic
+    from planner.plan import athlete_key
+
+    index = {stem: key for stem, key in held.items() if key is not None}
+    index.update({slug: athlete_key(name) for name, slug in zip(names, slugs, strict=True)})
+    write_atomic(out_dir / ATHLETES_NAME,
+                 (json.dumps(index, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode(),
+                 "-o")
+
+
 def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = None,
               progress: Callable[[int, int], None] | None = None) -> BatchSummary:
     """Plan every athlete of ``roster``: ``out_dir/<slug>.db`` (the plan store) and
     ``out_dir/<slug>.ics`` per athlete planned, and ``out_dir/summary.csv`` (athlete, status,
     sessions, solve_seconds, reason) for all, in roster order.
 
-    A bad row ("bad input") or an athlete whose week cannot hold the program ("no plan") is
-    recorded with the one-line reason and skipped; existing files of that athlete are left as
-    they are. A store already in ``out_dir`` gets a new revision, as with ``generate``.
+    A bad row ("bad input"), an athlete whose week cannot hold the program ("no plan") or one
+    that meets a bug ("error") is recorded with the one-line reason and skipped; existing files
+    of that athlete are left as they are. A store already in ``out_dir`` gets a new revision, as
+    with ``generate`` (none when the plan is unchanged). Each athlete keeps the file stem an
+    earlier run gave them, and a stem is never given to another athlete (``unique_slugs``).
     ``jobs`` worker processes plan in parallel, at most one per usable core and per athlete
     (default: one per usable core; ``worker_count``); one runs in this process.
     ``progress(done, total)`` is called as each athlete is finished. ``now`` (UTC) stamps the
@@ -370,11 +414,18 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
             progress(done, total)
 
     tasks: list[_Task] = []
-    slugs = unique_slugs([name for name, _ in entries])
+    held = held_slugs(out_dir)
+    slugs = unique_slugs([name for name, _ in entries], held)
+    first_row: dict[str, str] = {}
     for index, ((name, raw), slug) in enumerate(zip(entries, slugs, strict=True)):
         if ERROR_KEY in raw:
             finish(index, AthleteResult(name, BAD_INPUT, 0, 0.0, str(raw[ERROR_KEY])))
             continue
+        if slug in first_row:
+            finish(index, AthleteResult(name, BAD_INPUT, 0, 0.0, f"the same athlete as "
+                                        f"{first_row[slug]!r} earlier in the roster"))
+            continue
+        first_row[slug] = name
         try:
             profile = profile_from_dict(raw, None, shortest, now.date())
         except InputError as exc:
@@ -391,9 +442,17 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
         _run_pool(tasks, workers, finish)
 
     final = tuple(r for r in results if r is not None)
+    _write_index(out_dir, held, [name for name, _ in entries], slugs)
     summary = out_dir / SUMMARY_NAME
     _write_summary(summary, final)
     return BatchSummary(final, time.perf_counter() - started, summary, workers, capped)
+
+
+class WorkerLost(PeriodizeError):
+    """A worker process died (killed by the system, e.g. for memory): the outside world, exit
+    3. Athletes finished before keep their files; the summary is not written."""
+
+    exit_code = 3
 
 
 def _run_pool(tasks: list[_Task], workers: int,
@@ -402,6 +461,7 @@ def _run_pool(tasks: list[_Task], workers: int,
     never a fork of a process that already runs solver or pandas threads)."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker)
@@ -411,7 +471,13 @@ def _run_pool(tasks: list[_Task], workers: int,
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                finish(*future.result())
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    raise WorkerLost("batch: a worker process died (killed by the system, "
+                                     "perhaps for memory; try fewer --jobs); athletes already "
+                                     "planned keep their files") from None
+                finish(*result)
     except BaseException:
         # Ctrl-C, SIGTERM, SIGHUP (raised here as KeyboardInterrupt by the CLI) or a failure:
         # nothing new starts, the workers are ended (an athlete being planned keeps its

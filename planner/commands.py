@@ -17,7 +17,7 @@ from planner.export.files import check_writable, write_atomic
 from planner.export.formats import FORMATS, render, write_plan
 from planner.plan import Plan, Session, Today
 from planner.profile import Profile, load_profile
-from planner.store import Current, Revision, open_store
+from planner.store import Current, Revision, open_store, retry_once
 
 if TYPE_CHECKING:
     from planner.replan import Replanned
@@ -33,6 +33,7 @@ class Generated:
     stats: SolveStats
     output: Path | None
     notes: tuple[str, ...] = ()     # lines worth showing, none an error (profile_notes)
+    saved: bool = True        # False: the current revision already was this plan
 
 
 def read_profile(path: Path, catalog: Catalog, today: dt.date | None = None) -> Profile:
@@ -49,10 +50,10 @@ def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime
     profile = read_profile(profile_path, catalog, now.date())
     if output is not None:
         check_writable(output)
-    plan, stats = plan_athlete(profile, catalog, db, output, now,
-                               f"generated from {profile_path.name}", busy, progress)
+    plan, stats, saved = plan_athlete(profile, catalog, db, output, now,
+                                      f"generated from {profile_path.name}", busy, progress)
     today = now.astimezone(profile.tz).date()
-    return Generated(plan, stats, output, tuple(profile_notes(profile, today)))
+    return Generated(plan, stats, output, tuple(profile_notes(profile, today)), saved)
 
 
 def current_plan(db: Path) -> Plan:
@@ -148,12 +149,21 @@ class Replan:
 
 def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: Path | None,
            now: dt.datetime, keep_end: bool = False, busy: Sequence[Path] = ()) -> Replan:
-    """Re-solve the future around what happened; store a new revision if anything changed."""
+    """Re-solve the future around what happened; store a new revision if anything changed.
+    The new revision is saved only if no other command changed the store while this one solved
+    (compare-and-swap); else the replan runs once more from the new state."""
+    return retry_once(lambda: _replan(db, today, profile_path, output, now, keep_end, busy))
+
+
+def _replan(db: Path, today: dt.date | None, profile_path: Path | None, output: Path | None,
+            now: dt.datetime, keep_end: bool, busy: Sequence[Path]) -> Replan:
     from planner.replan import busy_range, check_day
     from planner.replan import replan as solve_again
 
     catalog = default_catalog()
+    calendar: list[bytes] = []
     with open_store(db) as store:
+        expect = store.changes()
         stored = profile = store.current().profile
         plan = store.forecast()      # replan the forecast; the log re-doses the result
         if profile_path is not None:
@@ -161,20 +171,25 @@ def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: P
             if profile.start != plan.start:
                 raise InputError("--profile", str(profile_path), f"a profile with the plan's "
                                  f"start, {plan.start} (to start afresh, use generate)")
-        day = plan.today(today or now)
+        # Before the plan starts, the clock's today is the plan's first day (no complaint
+        # about a --today the user did not type).
+        day = plan.today(today) if today is not None else max(plan.start, plan.today(now))
         check_day(plan, day)
         if output is not None:
             check_writable(output)
         intervals = read_busy(profile, busy, *busy_range(plan, day))
         result = solve_again(plan, profile, catalog, store.log(plan.plan_id), intervals,
-                             max(day, plan.start), now, keep_end, profile != stored)
+                             max(day, plan.start), now, keep_end,
+                             profile.to_dict() != stored.to_dict(), store.absences(plan.plan_id))
         from planner.logbook import redose
 
         new, said, saved = redose(store, store.athlete_log(plan.plan_id), now,
-                                  f"replanned on {day}", result.plan, profile)
+                                  f"replanned on {day}", result.plan, profile, expect=expect,
+                                  check=lambda final: calendar.append(render(final, "ics")))
         dropped = store.dropped(new)
     if output is not None:
-        write_plan(new, output, "ics", dropped=dropped)
+        write_plan(new, output, "ics", dropped=dropped,
+                   data=calendar[-1] if calendar and not dropped else None)
     return Replan(new, saved, result, said)
 
 
@@ -183,14 +198,21 @@ def marked_plan(db: Path) -> Plan:
     return _marked(db).plan
 
 
-def history(db: Path) -> list[Revision]:
+def history(db: Path, include_undone: bool = False) -> list[Revision]:
     with open_store(db) as store:
-        return store.history()
+        return store.history(include_undone)
 
 
-def undo(db: Path) -> Revision:
+def undo(db: Path, now: dt.datetime | None = None) -> Revision:
+    """Return to the previous revision; the undone one is kept for ``redo``."""
     with open_store(db) as store:
-        return store.undo()
+        return store.undo(now)
+
+
+def redo(db: Path, now: dt.datetime | None = None) -> Revision:
+    """Bring back the revision the last undo set aside."""
+    with open_store(db) as store:
+        return store.redo(now)
 
 
 def sync(db: Path, url: str, user: str, password: str, calendar: str | None,

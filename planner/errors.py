@@ -44,6 +44,12 @@ class StoreError(PeriodizeError):
     exit_code = 2
 
 
+class ConcurrentChange(StoreError):
+    """Another periodize changed the store while this command worked; nothing was saved."""
+
+    exit_code = 3
+
+
 class MissingExtra(PeriodizeError):
     """An optional part of periodize is not installed; the message says how to install it."""
 

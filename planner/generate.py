@@ -109,26 +109,50 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
 
 def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | None,
                  now: dt.datetime, note: str, busy: Sequence[Path] = (),
-                 progress: Progress | None = None) -> tuple[Plan, SolveStats]:
+                 progress: Progress | None = None) -> tuple[Plan, SolveStats, bool]:
     """Plan one athlete: read their busy time (and ``busy`` files), solve, store the plan as a
     new revision in ``db`` and write its calendar to ``output``. ``generate`` and ``batch`` both
-    plan an athlete through here."""
+    plan an athlete through here. Returns the stored plan, the solve's figures and whether a
+    new revision was made (see ``store_plan``)."""
     from planner.busy_sources import read_busy
-    from planner.export.formats import write_plan
-    from planner.store import open_store
+    from planner.store import retry_once
 
     intervals = read_busy(profile, busy)
     plan, stats = build_plan(profile, catalog, intervals, now, progress)
+    stored, saved = retry_once(lambda: store_plan(db, plan, profile, catalog, note, output))
+    return stored, stats, saved
+
+
+def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: str,
+               output: Path | None) -> tuple[Plan, bool]:
+    """Save a freshly made plan as the next revision and write its calendar to ``output``;
+    when the current revision already is this plan for this profile, change nothing (no new
+    revision, no renamed calendar). The calendar is rendered before the save commits, so a
+    plan the exporter refuses is never stored. Returns the current plan and whether it is new."""
+    from planner.export.formats import render, write_plan
+    from planner.store import open_store
+
+    calendar: list[bytes] = []
     with open_store(db, create=True) as store:
+        expect = store.changes()
         # The forecast re-dosed by what the athlete already logged for this plan (if anything).
         from catalog.monitoring import default_monitoring
         from planner.adapt import adapted
 
         redosed = adapted(plan, profile, catalog, default_monitoring(),
                           store.athlete_log(plan.plan_id))
-        plan = store.save(redosed, profile, note,
-                          forecast=plan if redosed.sessions != plan.sessions else None)
+        current = store.current() if store.history() else None
+        unchanged = current is not None and (current.plan.content(), current.profile.to_dict()
+                                             ) == (redosed.content(), profile.to_dict())
+        if current is not None and unchanged:
+            plan = current.plan
+        else:
+            plan = store.save(redosed, profile, note,
+                              forecast=plan if redosed.sessions != plan.sessions else None,
+                              expect=expect,
+                              check=lambda final: calendar.append(render(final, "ics")))
         dropped = store.dropped(plan)
     if output is not None:
-        write_plan(plan, output, "ics", dropped=dropped)
-    return plan, stats
+        write_plan(plan, output, "ics", dropped=dropped,
+                   data=calendar[-1] if calendar and not dropped else None)
+    return plan, not unchanged

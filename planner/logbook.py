@@ -21,7 +21,7 @@ from catalog.monitoring import default_monitoring
 from planner.errors import InputError
 from planner.plan import Plan, Session
 from planner.profile import Profile
-from planner.store import AthleteLog, LogEntry, Store, open_store
+from planner.store import AthleteLog, LogEntry, Store, open_store, retry_once
 
 
 def parse_day(raw: str, field: str) -> dt.date:
@@ -73,6 +73,8 @@ class Logged:
     sessions: tuple[Session, ...]    # the sessions the entry is about
     changes: tuple[str, ...]         # how future doses changed, in words
     revision: int | None             # the new revision, if doses changed
+    earlier: dict[dt.date, str] = dataclasses.field(default_factory=dict)  # words it replaced
+    away: tuple[dt.date, ...] = ()   # days ahead recorded as an absence
 
 
 def _score(value: int | None, field: str, what: str) -> int | None:
@@ -83,6 +85,7 @@ def _score(value: int | None, field: str, what: str) -> int | None:
 
 def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
            forecast: Plan | None = None, profile: Profile | None = None,
+           expect: int | None = None, check: Callable[[Plan], object] | None = None,
            ) -> tuple[Plan, tuple[str, ...], bool]:
     """The current plan re-dosed from ``forecast`` (default: the stored one) by ``log``, the
     changes in words, and whether it was saved as a new revision (only when something changed:
@@ -99,17 +102,22 @@ def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
         return current, (), False
     said = tuple(changes(current, new))
     saved = store.save(dataclasses.replace(new, created=now), athlete, note,
-                       forecast=base if base.sessions != new.sessions else None)
+                       forecast=base if base.sessions != new.sessions else None,
+                       expect=expect, check=check)
     return saved, said, True
 
 
-def _logged(store: Store, log: AthleteLog, write: Callable[[], None], now: dt.datetime,
-            note: str, sessions: Sequence[Session]) -> Logged:
-    """Write the log entry and the revision it causes, in one transaction."""
+def _logged(store: Store, plan_id: str, log: AthleteLog,
+            write: Callable[[], dict[dt.date, str] | None], now: dt.datetime, note: str,
+            sessions: Sequence[Session], away: Sequence[dt.date] = ()) -> Logged:
+    """Write the log entry and the revision it causes, in one transaction (``write`` does the
+    compare-and-swap: it fails if another command changed the store since it was read)."""
     with store.transaction():
-        write()
+        earlier = write() or {}
+        if away:
+            store.record_absence(plan_id, list(away), now)
         new, said, saved = redose(store, log, now, note)
-    return Logged(tuple(sessions), said, new.revision if saved else None)
+    return Logged(tuple(sessions), said, new.revision if saved else None, earlier, tuple(away))
 
 
 def not_met_ids(session: Session, raw: Sequence[str]) -> tuple[str, ...]:
@@ -145,7 +153,13 @@ def done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None = 
     if detailed and len(raw_days) != 1:
         raise InputError("DATE", " ".join(raw_days), "one date when --rpe, --pain or --not-met "
                          "is given")
+    return retry_once(lambda: _done(db, raw_days, now, rpe, pain, not_met, detailed))
+
+
+def _done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None,
+          pain: int | None, not_met: Sequence[str], detailed: bool) -> Logged:
     with open_store(db) as store:
+        expect = store.changes()
         plan = store.current()[0]
         found = session_days(plan, raw_days)
         ids = not_met_ids(found[0], not_met) if detailed else ()
@@ -156,26 +170,51 @@ def done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None = 
         entries = [LogEntry(d, "done", None, rpe, pain, ids) for d in days]
         new_log = dataclasses.replace(
             log, sessions=tuple(sorted([*kept, *entries], key=lambda e: e.day)))
-        return _logged(store, new_log,
-                       lambda: store.record(plan.plan_id, days, "done", None, now, rpe, pain, ids),
+        return _logged(store, plan.plan_id, new_log,
+                       lambda: store.record(plan.plan_id, days, "done", None, now, rpe, pain, ids,
+                                            expect=expect),
                        now, "re-dosed: done " + " ".join(d.isoformat() for d in days), found)
 
 
 def missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetime) -> Logged:
-    """``missed DATE ... | START..END``: the sessions were not done (ranges: an absence)."""
+    """``missed DATE ... | START..END``: the sessions were not done (ranges: an absence). Days
+    after today are also recorded as a known absence (every day of a range), which replan keeps
+    free of sessions."""
+    return retry_once(lambda: _missed(db, raw_days, kind, now))
+
+
+def _missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetime) -> Logged:
     with open_store(db) as store:
+        expect = store.changes()
         plan = store.current()[0]
         found = session_days(plan, raw_days, kind, ranges=True)
         tz = ZoneInfo(plan.timezone)
         days = sorted({s.start.astimezone(tz).date() for s in found})
+        today = now.astimezone(tz).date()
+        away = sorted({d for d in [*days, *_range_days(plan, raw_days)] if d > today})
         log = store.athlete_log(plan.plan_id)
         kept = [e for e in log.sessions if e.day not in days]
         entries = [LogEntry(d, "missed", kind) for d in days]
         new_log = dataclasses.replace(
             log, sessions=tuple(sorted([*kept, *entries], key=lambda e: e.day)))
-        return _logged(store, new_log,
-                       lambda: store.record(plan.plan_id, days, "missed", kind, now),
-                       now, "re-dosed: missed " + " ".join(d.isoformat() for d in days), found)
+        return _logged(store, plan.plan_id, new_log,
+                       lambda: store.record(plan.plan_id, days, "missed", kind, now,
+                                            expect=expect),
+                       now, "re-dosed: missed " + " ".join(d.isoformat() for d in days), found,
+                       away)
+
+
+def _range_days(plan: Plan, raw_days: Sequence[str]) -> list[dt.date]:
+    """Every day of the plan inside the START..END ranges among ``raw_days`` (already checked
+    by ``session_days``)."""
+    found: list[dt.date] = []
+    for raw in raw_days:
+        if ".." in raw:
+            first_raw, _, last_raw = raw.partition("..")
+            first = max(plan.start, parse_day(first_raw, "START..END"))
+            last = min(plan.end, parse_day(last_raw, "START..END"))
+            found += [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    return found
 
 
 def _latest_before(plan: Plan, day: dt.date) -> Session | None:
@@ -204,7 +243,7 @@ def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime) -> Logged
                              if first else "a morning after a session (the plan has none)")
         log = store.athlete_log(plan.plan_id)
         mornings = tuple(sorted({**dict(log.mornings), day: value}.items()))
-        return _logged(store, dataclasses.replace(log, mornings=mornings),
+        return _logged(store, plan.plan_id, dataclasses.replace(log, mornings=mornings),
                        lambda: store.record_morning(plan.plan_id, day, value, now),
                        now, f"re-dosed: pain {value}/10 on the morning of {day}", [session])
 
@@ -220,7 +259,7 @@ def screen(db: Path, raw_day: str, passed: bool, now: dt.datetime) -> Logged:
         log = store.athlete_log(plan.plan_id)
         screens = tuple(sorted({**dict(log.screens), day: passed}.items()))
         word = "passed" if passed else "not passed"
-        return _logged(store, dataclasses.replace(log, screens=screens),
+        return _logged(store, plan.plan_id, dataclasses.replace(log, screens=screens),
                        lambda: store.record_screen(plan.plan_id, day, passed, now),
                        now, f"re-dosed: readiness screen {word} on {day}", [])
 

@@ -63,6 +63,7 @@ class ModelInput:
     relaxed_weeks: frozenset[int] = frozenset()   # weekly minimums soft (a partly past week)
     reference: frozenset[Key] = frozenset()       # replan: the current plan's future sessions
     change_weights: Mapping[int, int] = field(default_factory=dict)  # week -> cost of a change
+    tie_breaker: frozenset[Key] = frozenset()     # sessions to keep only among equal plans
     cyclic: bool = False                      # one typical week that repeats: day 6 -> day 0
     spread: bool = False                      # penalise loaded sessions on days running
 
@@ -100,7 +101,12 @@ class PlanModel:
         self._jumps_after_strength()
         self._quad_rest_days()
         if not explain:
-            self.model.minimize(sum(w * t for w, t in self._penalties()))
+            # Lexicographic: the tie-break terms sum to at most ``scale - 1``, so scaling every
+            # other term by ``scale`` lets them decide only among plans otherwise equal.
+            ties = self._tie_terms()
+            scale = len(self.data.tie_breaker) + len(self.days) + 1 if ties else 1
+            terms: list[cp_model.LinearExprT] = [scale * w * t for w, t in self._penalties()]
+            self.model.minimize(sum([*terms, *ties]))
             if data.reference:
                 for key, var in self.x.items():
                     self.model.add_hint(var, key in data.reference)
@@ -315,6 +321,14 @@ class PlanModel:
             for key in sorted(ref) if key[0] >= self.data.first_free_day]
         terms += [(weight(key[0]), var) for key, var in self.x.items() if key not in ref]
         return terms
+
+    def _tie_terms(self) -> list[cp_model.LinearExpr]:
+        """One per tie-breaker session not kept and per session outside the tie-breaker."""
+        ties = self.data.tie_breaker
+        if not ties:
+            return []
+        return ([1 - self.x[k] for k in sorted(ties) if k in self.x]
+                + [var for k, var in self.x.items() if k not in ties])
 
     def chosen(self, solver: cp_model.CpSolver) -> list[Candidate]:
         """The candidates the solver picked, in time order."""

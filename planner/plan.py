@@ -42,6 +42,15 @@ def session_uid(plan_id: str, week: int, ordinal: int) -> str:
     return f"{uuid.uuid5(uuid.UUID(plan_id), f'week-{week}/session-{ordinal}')}@periodize"
 
 
+def athlete_key(name: str) -> str:
+    """Who a plan is for, as compared across stores and rosters: the name with its spaces
+    collapsed, in Unicode NFC, case-folded. "Sam Smith" and "sam  smith" are one athlete; "Zoë"
+    and "Zoe" are two (a judgement call: accents are part of a name)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", " ".join(name.split())).casefold()
+
+
 @dataclass(frozen=True)
 class Dose:
     """One exercise as prescribed in one session."""
@@ -108,6 +117,13 @@ class Session:
     def with_status(self, status: str) -> Session:
         return replace(self, status=status)
 
+    def content(self) -> tuple[object, ...]:
+        """Everything a calendar shows of the session: all but its SEQUENCE and DTSTAMP, which
+        say when and how often it changed, and done vs planned, which it does not show."""
+        return (self.uid, self.start.astimezone(dt.UTC), self.end.astimezone(dt.UTC), self.week,
+                self.program_week, self.session_type, self.kinds, self.status == "missed",
+                self.rpe, self.exercises)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -170,6 +186,13 @@ class Plan:
     def calendar_name(self) -> str:
         """The calendar's display name; carries the revision so a re-import is recognisable."""
         return f"periodize · {self.name} · rev {self.revision}"
+
+    def content(self) -> tuple[object, ...]:
+        """What the plan says, without its revision, creation time, SEQUENCEs and DTSTAMPs: two
+        plans with equal content are the same plan."""
+        return (self.plan_id, self.name, self.timezone, self.start, self.weeks, self.level,
+                tuple(self.program_week(w) for w in range(1, self.weeks + 1)),
+                tuple(s.content() for s in self.sessions))
 
     def week_sessions(self, week: int) -> tuple[Session, ...]:
         return tuple(s for s in self.sessions if s.week == week)

@@ -11,7 +11,12 @@ progression resumes where the body is rather than where the calendar is.
 - The solver starts from the current plan (hint) and pays for every change; a change in a week
   after the current one costs more than a missing make-up, so a make-up never shifts later
   weeks. The current week's minimums become soft: it gets a make-up where a legal day remains,
-  else it runs short (no cramming)."""
+  else it runs short (no cramming).
+- A changed profile (``replan --profile``) is planned as a fresh plan of that profile would be:
+  its own typical week is the habit, and the current plan's sessions only break ties between
+  otherwise equal plans (a new day is used; nothing is kept at the cost of a session).
+- Days the athlete said ahead of time they will be away are kept free; their weeks may move
+  sessions to other days or run short."""
 
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from catalog import Catalog
 from planner.availability import Candidate, slots
 from planner.dosing import dosed_session, durations, load_caps, strength_volume
 from planner.errors import InputError
+from planner.generate import habit_reference, typical_week
 from planner.model import W_CHANGE, W_CHANGE_LATER, W_HABIT, History, Key, ModelInput
 from planner.plan import AHEAD, DONE, MISSED, Plan, Session, counts_done, session_uid
 from planner.profile import Profile
@@ -119,7 +125,7 @@ def resume_point(plan: Plan, past: Sequence[Session], today: dt.date, tz: dt.tzi
     jumps = [s for s in done if "plyometrics" in s.kinds]
     cap = jumps[-1].foot_contacts if jumps else None
     why = (f"{idle} days since the last session" if idle >= REPEAT_AFTER_DAYS
-           else "half of last week's sessions missed")
+           else "half of the sessions in the last 7 days missed")
     how = (f"stepping back to block week {start}" if step_back
            else f"repeating block week {start}")
     extra = len(weeks) - plan.weeks
@@ -193,40 +199,57 @@ def busy_range(plan: Plan, day: dt.date) -> tuple[dt.date, dt.date]:
 
 def _model_input(plan: Plan, profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
                  today: dt.date, marks: Mapping[dt.date, str], past: Sequence[Session],
-                 future: Sequence[Session], resume: Resume, calm: bool) -> ModelInput:
-    """The solver's task from today on: the current plan as the reference, recent history for
-    the recovery rules, the current week's minimums soft when it has already begun."""
+                 future: Sequence[Session], resume: Resume, calm: bool,
+                 profile_changed: bool = False, away: frozenset[dt.date] = frozenset(),
+                 ) -> ModelInput:
+    """The solver's task from today on: the current plan as the reference (with a changed
+    profile: its typical week, the current plan only breaking ties), recent history for the
+    recovery rules, the current week's minimums soft when it has already begun, known absences
+    kept free (their weeks soft)."""
     tz = profile.tz
     weeks = len(resume.program_weeks)
     # Today is free unless it already holds a session marked done or missed.
     first_free = max(0, (today - plan.start).days + (today in marks and any(
         plan.local_date(s) == today for s in plan.sessions)))
     current_week = max(0, (today - plan.start).days) // 7 + 1
+    absent = {(d - plan.start).days for d in away if d >= today}
+    short = frozenset(day // 7 + 1 for day in absent)
 
     def weight(week: int) -> int:
         if week > plan.weeks:
             return W_HABIT
-        return W_CHANGE_LATER if calm and week > current_week else W_CHANGE
+        # A week holding a known absence may move its sessions (else they would only drop).
+        return (W_CHANGE_LATER if calm and week > current_week and week not in short
+                else W_CHANGE)
 
     minutes = durations(catalog, profile, max(plan.program_weeks or (plan.weeks,)))
     recent = today - dt.timedelta(days=7)
     history = [History((s.start.astimezone(tz).date() - plan.start).days, s.start, s.session_type,
                        s.end)
                for s in past if s.status == "done" and s.start.astimezone(tz).date() >= recent]
-    reference = _reference(plan, future, weeks, tz)
+    demands = [demand(catalog, w, resume.program_weeks[w - 1], profile.plyo_range,
+                      profile.strength_range) for w in range(current_week, weeks + 1)]
+    current = _reference(plan, future, weeks, tz)
+    ties = current if profile_changed else frozenset()
+    if profile_changed:
+        reference = habit_reference(typical_week(profile, minutes, demands), weeks)
+        change_weights = dict.fromkeys(range(current_week, weeks + 1), W_HABIT)
+    else:
+        reference, change_weights = current, {w: weight(w) for w in range(current_week, weeks + 1)}
     return ModelInput(
         start=plan.start,
-        candidates=prune(slots(profile, minutes, busy, range(first_free, 7 * weeks)), reference,
-                         history),
+        candidates=prune(slots(profile, minutes, busy, [d for d in range(first_free, 7 * weeks)
+                                                        if d not in absent]),
+                         reference | ties, history),
         durations=minutes,
-        demands=[demand(catalog, w, resume.program_weeks[w - 1], profile.plyo_range,
-                        profile.strength_range) for w in range(current_week, weeks + 1)],
+        demands=demands,
         first_free_day=first_free,
         history=history,
-        relaxed_weeks=(frozenset({current_week}) if first_free > 7 * (current_week - 1)
-                       else frozenset()),
+        relaxed_weeks=short | (frozenset({current_week}) if first_free > 7 * (current_week - 1)
+                               else frozenset()),
         reference=reference,
-        change_weights={w: weight(w) for w in range(current_week, weeks + 1)})
+        change_weights=change_weights,
+        tie_breaker=ties)
 
 
 def _ramp(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
@@ -286,8 +309,10 @@ def _dose_future(plan: Plan, profile: Profile, catalog: Catalog, chosen: Sequenc
 
 def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntry],
            busy: Sequence[BusyInterval], today: dt.date, now: dt.datetime,
-           keep_end: bool = False, profile_changed: bool = False) -> Replanned:
-    """A new revision of ``plan`` from ``today`` on (local date), or the plan unchanged."""
+           keep_end: bool = False, profile_changed: bool = False,
+           away: frozenset[dt.date] = frozenset()) -> Replanned:
+    """A new revision of ``plan`` from ``today`` on (local date), or the plan unchanged.
+    ``away``: days the athlete said ahead of time they will be away."""
     check_day(plan, today)
     marks = {e.day: e.status for e in log}
     marked = plan.with_marks(marks)
@@ -296,17 +321,19 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
     future = [s for s, m in zip(plan.sessions, marked.sessions, strict=True)
               if not _is_past(marked, m, today)]
     calm = not resume.broke and not profile_changed
-    chosen, stats = solve(_model_input(plan, profile, catalog, busy, today, marks, past, future,
-                                       resume, calm))
+    data = _model_input(plan, profile, catalog, busy, today, marks, past, future, resume, calm,
+                        profile_changed, away)
+    chosen, stats = solve(data)
     current_week = max(0, (today - plan.start).days) // 7 + 1
     ahead, more = _dose_future(plan, profile, catalog, chosen, past, future, resume,
                                current_week, now)
     new = dataclasses.replace(plan, weeks=len(resume.program_weeks),
-                              sessions=tuple(sorted([*past, *ahead], key=lambda s: s.start)),
+                              sessions=tuple(sorted([*past, *ahead],
+                                                    key=lambda s: s.start.astimezone(dt.UTC))),
                               created=now, program_weeks=resume.program_weeks)
     midnight = dt.datetime.combine(today, dt.time(), profile.tz)
     verify(new, profile, busy, history_before=midnight,
-           short_weeks=frozenset(range(1, current_week + 1)))
+           short_weeks=frozenset(range(1, current_week + 1)) | data.relaxed_weeks)
     changed = profile_changed or (new.sessions, new.program_weeks) != (plan.sessions,
                                                                        plan.program_weeks)
     return Replanned(new, (*changes, *more), resume.words, stats, changed)
@@ -318,14 +345,33 @@ def _same(a: Session, b: Session) -> bool:
 
 
 def _describe(old: Session, new: Session, tz: dt.tzinfo) -> list[Change]:
+    """What changed, in words; only what differs is named (never "2 -> 2")."""
     found = []
-    if (old.start, old.session_type) != (new.start, new.session_type):
-        before, after = (_label(x.start, x.session_type, tz) for x in (old, new))
+    before, after = (_label(x.start, x.session_type, tz) for x in (old, new))
+    if before != after:
         found.append(Change("moved", f"moved: {before} -> {after}"))
+    if old.minutes != new.minutes:
+        found.append(Change("re-dosed", f"re-dosed: {after}: {old.minutes} -> {new.minutes} min"))
     if old.exercises != new.exercises or old.program_week != new.program_week:
-        label = _label(new.start, new.session_type, tz)
-        text = f"re-dosed: {label}: block week {old.program_week} -> {new.program_week}"
-        if old.foot_contacts or new.foot_contacts:
-            text += f", {old.foot_contacts} -> {new.foot_contacts} foot contacts"
-        found.append(Change("re-dosed", text))
+        parts = []
+        if old.program_week != new.program_week:
+            parts.append(f"block week {old.program_week} -> {new.program_week}")
+        if old.foot_contacts != new.foot_contacts:
+            parts.append(f"{old.foot_contacts} -> {new.foot_contacts} foot contacts")
+        if not parts:
+            parts = _dose_changes(old, new)
+        if parts:
+            found.append(Change("re-dosed", f"re-dosed: {after}: " + ", ".join(parts)))
     return found
+
+
+def _dose_changes(old: Session, new: Session, shown: int = 3) -> list[str]:
+    """'Split squat: 3 × 8 -> 3 × 10' for each exercise whose dose differs (added or gone too),
+    the first ``shown`` of them and a count of the rest."""
+    was = {d.name: d.describe() for d in old.exercises}
+    now = {d.name: d.describe() for d in new.exercises}
+    parts = [f"{name}: {was.get(name, 'none')} -> {now.get(name, 'none')}"
+             for name in [*was, *(n for n in now if n not in was)]
+             if was.get(name) != now.get(name)]
+    more = len(parts) - shown
+    return parts[:shown] + ([f"and {more} more"] if more > 0 else [])

@@ -1,6 +1,15 @@
 """The plan store: one SQLite file holding every revision of the plan and the log of what was
 done or missed. Each change is one transaction; the file says what it is (``application_id``)
-and which schema it has (``user_version``), and older schemas are migrated on open."""
+and which schema it has (``user_version``), and older schemas are migrated on open.
+
+- One store, one athlete: a plan for someone else is refused (they get a store of their own).
+- Every change counts itself (``changes``); a command that read the store at count N saves only
+  if the count is still N, checked inside the write transaction (compare-and-swap), so two
+  commands at once never lose one's change.
+- Every revision is kept: ``undo`` sets the current one aside (``redo`` brings it back until a new
+  change is made); revisions set aside by a later change stay listed in ``history --all``.
+- SEQUENCE never falls: the store keeps the highest SEQUENCE it ever handed out per UID, and a
+  session that differs from the one calendars hold gets a higher one, also after undo."""
 
 from __future__ import annotations
 
@@ -15,12 +24,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
 
-from planner.errors import InputError, StoreError
-from planner.plan import Plan, Session, dropped_sessions, plan_from_dict
+from planner.errors import ConcurrentChange, InputError, StoreError
+from planner.plan import Plan, Session, athlete_key, dropped_sessions, plan_from_dict
 from planner.profile import Profile, profile_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -85,6 +94,23 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         token TEXT NOT NULL
     );
     """,
+    # revisions.undone: 0 current line, > 0 set aside by undo (in undo order, for redo), -1 set
+    # aside and then replaced by a new change (kept, not redone).
+    5: """
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO counters (name, value) VALUES ('changes', 0);
+    CREATE TABLE sequences (uid TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
+    INSERT INTO sequences (uid, sequence)
+        SELECT json_extract(s.value, '$.uid'), MAX(json_extract(s.value, '$.sequence'))
+        FROM revisions, json_each(revisions.plan, '$.sessions') AS s GROUP BY 1;
+    CREATE TABLE absences (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day)
+    )
+    """,
 }
 
 
@@ -106,6 +132,7 @@ class Revision:
     note: str
     sessions: int
     current: bool
+    undone: bool = False      # set aside by undo or by a change after an undo
 
 
 class Current(NamedTuple):
@@ -164,6 +191,16 @@ def _busy(exc: sqlite3.DatabaseError) -> bool:
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+
+
+def retry_once(step: Callable[[], _R]) -> _R:
+    """Run ``step`` (which reads the store, works, then writes with compare-and-swap); when
+    another command changed the store in between, run it once more from the new state. A second
+    clash is reported (ConcurrentChange, exit 3)."""
+    try:
+        return step()
+    except ConcurrentChange:
+        return step()
 
 
 def _brief(message: str) -> str:
@@ -226,18 +263,82 @@ class Store:
             "SELECT * FROM revisions WHERE undone = 0 ORDER BY number DESC LIMIT 1").fetchone()
         return row
 
+    def _plan(self, row: sqlite3.Row) -> Plan:
+        try:
+            return plan_from_dict(json.loads(row["plan"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{self.path}: revision {row['number']} is damaged ({exc})") from None
+
     @_guarded
     def current(self) -> Current:
         """The current revision, as stored, and the profile it was made from."""
         row = self._current_row()
         if row is None:
             raise StoreError(f"{self.path}: no plan yet; run `periodize generate PROFILE` first")
+        plan = self._plan(row)
         try:
-            plan = plan_from_dict(json.loads(row["plan"]))
             profile = profile_from_dict(json.loads(row["profile"]))
         except (ValueError, KeyError, TypeError, InputError) as exc:
             raise StoreError(f"{self.path}: revision {row['number']} is damaged ({exc})") from None
         return Current(plan, profile)
+
+    @_guarded
+    def changes(self) -> int:
+        """How many changes this store has seen. A command reads it first and passes it to the
+        write as ``expect``: the write goes ahead only if nothing changed in between."""
+        return int(self.db.execute(
+            "SELECT value FROM counters WHERE name = 'changes'").fetchone()[0])
+
+    def _count_change(self, expect: int | None) -> int:
+        """Inside a write transaction: refuse when another command changed the store since
+        ``expect`` (compare-and-swap); count this change and return its number."""
+        if expect is not None and self.changes() != expect:
+            raise ConcurrentChange(f"{self.path}: another periodize changed the plan while this "
+                                   "one worked; nothing was saved; run the command again")
+        self.db.execute("UPDATE counters SET value = value + 1 WHERE name = 'changes'")
+        return self.changes()
+
+    @_guarded
+    def athlete(self) -> str | None:
+        """The name of the athlete whose plans this store holds (None while it is empty)."""
+        row = self.db.execute("SELECT json_extract(plan, '$.plan.name') FROM revisions "
+                              "ORDER BY number DESC LIMIT 1").fetchone()
+        return row[0] if row is not None and isinstance(row[0], str) else None
+
+    def _check_athlete(self, plan: Plan) -> None:
+        held = self.athlete()
+        if held is not None and athlete_key(held) != athlete_key(plan.name):
+            raise StoreError(f"{self.path}: this store holds {held}'s plan, not "
+                             f"{plan.name}'s (one store, one athlete); nothing was changed; "
+                             f"plan {plan.name} in a store of their own with --db FILE or "
+                             "PERIODIZE_DB")
+
+    def _issue(self, plan: Plan, before: Plan | None, stamp: dt.datetime | None) -> Plan:
+        """``plan`` as it will be handed out to calendars, which keep the version with the
+        highest SEQUENCE: a session as ``before`` (the revision calendars hold) had it keeps its
+        SEQUENCE and DTSTAMP; any other gets a SEQUENCE above every one this store ever gave its
+        UID (and ``stamp``, when given, as DTSTAMP). Records the new highest SEQUENCEs."""
+        held = {s.uid: s for s in before.sessions} if before is not None else {}
+        marks: dict[str, int] = {}
+        for uid, sequence in self.db.execute("SELECT uid, sequence FROM sequences"):
+            marks[uid] = sequence
+        sessions = []
+        for s in plan.sessions:
+            old, mark = held.get(s.uid), marks.get(s.uid, -1)
+            if old is not None and old.content() == s.content() and old.sequence >= mark:
+                s = replace(s, sequence=max(s.sequence, old.sequence), stamp=old.stamp)
+            elif s.sequence <= mark:
+                s = replace(s, sequence=mark + 1, stamp=stamp or s.stamp)
+            sessions.append(s)
+        # A session calendars held that this plan drops is written CANCELLED one SEQUENCE up
+        # (``dropped_sessions``): that is the highest it was given.
+        kept = {s.uid for s in sessions}
+        gone = [(uid, s.sequence + 1) for uid, s in held.items() if uid not in kept]
+        self.db.executemany(
+            "INSERT INTO sequences (uid, sequence) VALUES (?, ?) ON CONFLICT (uid) DO UPDATE "
+            "SET sequence = max(sequence, excluded.sequence)",
+            [*((s.uid, s.sequence) for s in sessions), *gone])
+        return replace(plan, sessions=tuple(sessions))
 
     def marked(self, plan: Plan) -> Plan:
         """The plan with the log's done/missed marks applied (for showing it; a replan makes
@@ -260,13 +361,24 @@ class Store:
 
     @_guarded
     def save(self, plan: Plan, profile: Profile, note: str,
-             forecast: Plan | None = None) -> Plan:
-        """Store ``plan`` as the next revision (numbered here) and return it with that number.
-        ``forecast``: the plan before the log re-dosed it, kept for the next re-dosing."""
+             forecast: Plan | None = None, *, expect: int | None = None,
+             check: Callable[[Plan], object] | None = None) -> Plan:
+        """Store ``plan`` as the next revision (numbered here, SEQUENCEs raised where calendars
+        need them) and return it as stored. ``forecast``: the plan before the log re-dosed it,
+        kept for the next re-dosing. ``expect``: the ``changes()`` count the plan was made from
+        (else ConcurrentChange, nothing saved). ``check(plan)`` runs on the final plan before
+        the transaction commits (e.g. rendering its calendar): if it raises, nothing is
+        saved."""
         with self.transaction() as db:
+            self._count_change(expect)
+            self._check_athlete(plan)
             last = db.execute("SELECT COALESCE(MAX(number), 0) FROM revisions").fetchone()[0]
-            db.execute("DELETE FROM revisions WHERE undone = 1")
-            numbered = replace(plan, revision=last + 1)
+            row = self._current_row()
+            numbered = self._issue(replace(plan, revision=last + 1),
+                                   self._plan(row) if row is not None else None, None)
+            if check is not None:
+                check(numbered)
+            db.execute("UPDATE revisions SET undone = -1 WHERE undone > 0")   # no redo past this
             db.execute(
                 "INSERT INTO revisions (plan_id, number, created, note, profile, plan) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -308,29 +420,61 @@ class Store:
                        "(plan_id) DO UPDATE SET token = excluded.token", (plan_id, token))
 
     @_guarded
-    def history(self) -> list[Revision]:
+    def history(self, include_undone: bool = False) -> list[Revision]:
+        """The revisions in effect (with ``include_undone``, also those set aside), oldest
+        first."""
         rows = self.db.execute(
-            "SELECT * FROM revisions WHERE undone = 0 ORDER BY number").fetchall()
-        last = rows[-1]["number"] if rows else None
+            "SELECT * FROM revisions" + ("" if include_undone else " WHERE undone = 0")
+            + " ORDER BY number").fetchall()
+        current = self._current_row()
         try:
             return [Revision(r["number"], r["plan_id"], dt.datetime.fromisoformat(r["created"]),
                              r["note"], len(json.loads(r["plan"])["sessions"]),
-                             r["number"] == last)
+                             current is not None and r["number"] == current["number"],
+                             r["undone"] != 0)
                     for r in rows]
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"{self.path}: a revision is damaged ({exc})") from None
 
+    def _switch(self, to: int, before: Plan | None, now: dt.datetime | None) -> Revision:
+        """Inside a transaction, after the ``undone`` marks changed: make revision ``to``'s
+        sessions safe to hand out again (SEQUENCE above anything calendars have seen)."""
+        row = self.db.execute("SELECT * FROM revisions WHERE number = ?", (to,)).fetchone()
+        issued = self._issue(self._plan(row), before, now)
+        self.db.execute("UPDATE revisions SET plan = ? WHERE number = ?",
+                        (json.dumps(issued.to_dict()), to))
+        return next(r for r in self.history() if r.current)   # a damaged row rolls back
+
     @_guarded
-    def undo(self) -> Revision:
-        """Step back to the previous revision; the undone one is kept until the next save."""
+    def undo(self, now: dt.datetime | None = None, expect: int | None = None) -> Revision:
+        """Step back to the previous revision. The undone one is kept: ``redo`` brings it back
+        until a new change is saved. Sessions that differ from the undone revision get a higher
+        SEQUENCE (and ``now`` as DTSTAMP), so calendars take the older plan back."""
         with self.transaction() as db:
-            rows = db.execute("SELECT number FROM revisions WHERE undone = 0 "
+            order = self._count_change(expect)
+            rows = db.execute("SELECT * FROM revisions WHERE undone = 0 "
                               "ORDER BY number DESC LIMIT 2").fetchall()
             if len(rows) < 2:
                 raise InputError("undo", "revision 1" if rows else "no plan",
                                  "a plan with an earlier revision to return to")
-            db.execute("UPDATE revisions SET undone = 1 WHERE number = ?", (rows[0]["number"],))
-            return next(r for r in self.history() if r.current)   # a damaged row rolls back
+            db.execute("UPDATE revisions SET undone = ? WHERE number = ?",
+                       (order, rows[0]["number"]))
+            return self._switch(rows[1]["number"], self._plan(rows[0]), now)
+
+    @_guarded
+    def redo(self, now: dt.datetime | None = None, expect: int | None = None) -> Revision:
+        """Bring back the revision the last ``undo`` set aside (until a new change is saved)."""
+        with self.transaction() as db:
+            self._count_change(expect)
+            row = db.execute("SELECT number FROM revisions WHERE undone > 0 "
+                             "ORDER BY undone DESC LIMIT 1").fetchone()
+            if row is None:
+                raise InputError("redo", "nothing undone", "an undo to take back (a change "
+                                 "saved after an undo replaces what was undone)")
+            current = self._current_row()
+            before = self._plan(current) if current is not None else None
+            db.execute("UPDATE revisions SET undone = 0 WHERE number = ?", (row["number"],))
+            return self._switch(row["number"], before, now)
 
     # -- log -------------------------------------------------------------------------------------
     @_guarded
@@ -361,10 +505,15 @@ class Store:
     @_guarded
     def record(self, plan_id: str, days: list[dt.date], status: str, kind: str | None,
                now: dt.datetime, rpe: int | None = None, pain: int | None = None,
-               not_met: tuple[str, ...] = ()) -> None:
+               not_met: tuple[str, ...] = (), *, expect: int | None = None,
+               ) -> dict[dt.date, str]:
         """Record that the sessions on ``days`` were done or missed (the latest word wins), with
-        how they went."""
+        how they went. Returns the earlier word on any of those days that said otherwise."""
         with self.transaction() as db:
+            self._count_change(expect)
+            earlier = {dt.date.fromisoformat(r["day"]): r["status"] for r in db.execute(
+                "SELECT day, status FROM log WHERE plan_id = ?", (plan_id,))
+                if dt.date.fromisoformat(r["day"]) in days and r["status"] != status}
             db.executemany(
                 "INSERT INTO log (plan_id, day, status, kind, recorded, rpe, pain, not_met) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -373,6 +522,20 @@ class Store:
                 "pain = excluded.pain, not_met = excluded.not_met",
                 [(plan_id, d.isoformat(), status, kind, now.isoformat(), rpe, pain,
                   json.dumps(list(not_met))) for d in days])
+        return earlier
+
+    @_guarded
+    def record_absence(self, plan_id: str, days: list[dt.date], now: dt.datetime) -> None:
+        """Days ahead the athlete will be away: replan keeps them free of sessions."""
+        with self.transaction() as db:
+            db.executemany("INSERT INTO absences (plan_id, day, recorded) VALUES (?, ?, ?) "
+                           "ON CONFLICT (plan_id, day) DO NOTHING",
+                           [(plan_id, d.isoformat(), now.isoformat()) for d in days])
+
+    @_guarded
+    def absences(self, plan_id: str) -> frozenset[dt.date]:
+        return frozenset(dt.date.fromisoformat(r[0]) for r in self.db.execute(
+            "SELECT day FROM absences WHERE plan_id = ?", (plan_id,)))
 
     @_guarded
     def record_morning(self, plan_id: str, day: dt.date, pain: int, now: dt.datetime) -> None:

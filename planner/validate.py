@@ -35,6 +35,12 @@ def _placement(s: Session, profile: Profile, busy: Sequence[BusyInterval]) -> li
     tz = profile.tz
     start, end = s.start.astimezone(tz), s.end.astimezone(tz)
     where = f"{start:%a %Y-%m-%d %H:%M}"
+    # Wall clocks, compared naive; instants, compared in UTC (one zone compares by wall clock).
+    if end.replace(tzinfo=None) <= start.replace(tzinfo=None) or _utc(end) <= _utc(start):
+        return [f"{where}: ends before it starts (on the wall clock or in real time)"]
+    if start.fold or end.fold:
+        # iCalendar reads a repeated local time as its first pass (RFC 5545, 3.3.5).
+        return [f"{where}: starts or ends in the second pass of a repeated hour"]
     if start.weekday() in profile.rest_days:
         return [f"{where}: a session on a rest day"]
     first, last = _minutes(start), _minutes(end) or 24 * 60
@@ -43,7 +49,11 @@ def _placement(s: Session, profile: Profile, busy: Sequence[BusyInterval]) -> li
                              for w in profile.availability[start.weekday()]):
         return [f"{where}: not wholly inside an availability window"]
     return [f"{where}: overlaps busy time ({b.summary or 'busy'})" for b in busy
-            if s.start < b.end and b.start < s.end]
+            if _utc(s.start) < _utc(b.end) and _utc(b.start) < _utc(s.end)]
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t.astimezone(dt.UTC)
 
 
 def _content(s: Session, level: str) -> list[str]:
@@ -119,7 +129,7 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
     live = [s for s in plan.sessions if s.status != "missed"]
     problems: list[str] = []
     for s in live:
-        if history_before is None or s.start >= history_before:
+        if history_before is None or _utc(s.start) >= _utc(history_before):
             problems += _placement(s, profile, busy)
             problems += _content(s, plan.level)
     dates = Counter(s.start.astimezone(tz).date() for s in live)

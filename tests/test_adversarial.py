@@ -899,3 +899,42 @@ def test_a_batch_row_far_from_today_is_a_bad_row(tmp_path: Path) -> None:
     result = run("batch", str(roster), "-o", str(tmp_path / "plans"), "--jobs", "1")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "start: '9999-11-01' is not accepted" in summary_rows(tmp_path / "plans")[0]["reason"]
+
+
+@needs_proc
+def test_a_worker_killed_by_the_system_is_one_line_exit_3(tmp_path: Path) -> None:
+    """SIGKILL to one worker (as the kernel's out-of-memory killer sends): batch ends the other
+    workers and says so in one line, exit 3, not a BrokenProcessPool traceback."""
+    from planner.batch import usable_cores
+
+    if usable_cores() < 2:
+        pytest.skip("one usable core: batch plans in its own process")
+    server = Misbehaving("drip", 10**9)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    roster = tmp_path / "squad"
+    roster.mkdir()
+    for name in ("ann", "bob", "cat"):
+        _stalled_profile(roster, server, name)
+    env = {**os.environ, "PERIODIZE_CALDAV_PASSWORD": "pw"}
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "batch", str(roster), "-o",
+                                str(tmp_path / "plans"), "--jobs", "2"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: server.connections >= 2, "2 requests")
+        started = descendants(process.pid)
+        workers = [pid for pid in started
+                   if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = process.communicate(timeout=300)    # a hang guard, not a limit on speed
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        server.shutdown()
+        server.server_close()
+    assert process.returncode == 3, err
+    assert err.strip().splitlines()[-1] == (
+        "Error: batch: a worker process died (killed by the system, perhaps for memory; try "
+        "fewer --jobs); athletes already planned keep their files"), err
+    assert "Traceback" not in err
+    wait_for(lambda: not alive(started), "every process batch started end", checks=3000)

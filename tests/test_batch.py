@@ -81,7 +81,7 @@ def test_roster_records_bad_rows_and_impossible_weeks_and_plans_the_rest(
         assert (result.sessions > 0) == (result.status == OK)
     # files for the three planned athletes only, and the summary
     expected = {f"{slug}.{ext}" for slug in PLANNED.values() for ext in ("db", "ics")}
-    assert {p.name for p in out.iterdir()} == expected | {"summary.csv"}
+    assert {p.name for p in out.iterdir()} == expected | {"summary.csv", "athletes.json"}
     for name, slug in PLANNED.items():
         with open_store(out / f"{slug}.db") as store:
             plan, profile = store.current()
@@ -160,7 +160,8 @@ def test_unreadable_profile_file_is_recorded_and_the_others_planned(tmp_path: Pa
     summary = run_batch(tmp_path, tmp_path / "out", NOW, jobs=1)
     assert [(r.athlete, r.status) for r in summary.results] == [("a", OK), ("b", BAD_INPUT)]
     assert "not valid TOML" in summary.results[1].reason
-    assert {p.name for p in (tmp_path / "out").iterdir()} == {"a.db", "a.ics", "summary.csv"}
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"a.db", "a.ics", "summary.csv",
+                                                              "athletes.json"}
 
 
 def test_csv_rows_become_profile_dicts(tmp_path: Path) -> None:
@@ -203,12 +204,54 @@ def test_missing_roster_and_bad_jobs_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_slugs_are_safe_and_unique() -> None:
+def test_slugs_are_safe_and_one_per_athlete() -> None:
     names = ["Sam", "sam", "Sam!", "sam-2", "../../etc/passwd", "李雷", "", "CON", "Zoë O'Brien"]
     slugs = unique_slugs(names)
-    assert slugs == ["sam", "sam-2", "sam-3", "sam-2-2", "etc-passwd", "athlete", "athlete-2",
+    # "Sam" and "sam" are one athlete (athlete_key), so one stem.
+    assert slugs == ["sam", "sam", "sam-2", "sam-2-2", "etc-passwd", "athlete", "athlete-2",
                      "con-athlete", "zoe-o-brien"]
-    assert len(set(slugs)) == len(slugs)
+    # Stems held by earlier runs stay with their athlete and are never given to another.
+    assert unique_slugs(["Zoe", "Zoë"], {"zoe": "zoë", "zoe-2": None}) == ["zoe-3", "zoe"]
+
+
+ZOES = ["Zoë,UTC,2027-01-04,beginner,2,,18:00-20:00,,18:00-20:00,,18:00-20:00,,,,",
+        "Zoe,UTC,2027-01-04,beginner,2,,06:00-08:00,,06:00-08:00,,06:00-08:00,,,,"]
+
+
+def test_roster_slugs_never_pass_to_another_athlete_across_runs(tmp_path: Path) -> None:
+    out = tmp_path / "plans"
+    first = run_batch(write_roster(tmp_path, ZOES), out, NOW, jobs=1)
+    assert [r.status for r in first.results] == [OK, OK]
+    zoe_e = (out / "zoe.ics").read_bytes()
+    (tmp_path / "later").mkdir()
+    second = run_batch(write_roster(tmp_path / "later", ZOES[1:]), out, NOW, jobs=1)
+    assert [r.status for r in second.results] == [OK]
+    assert (out / "zoe.ics").read_bytes() == zoe_e          # Zoë's calendar untouched
+    for stem, name in (("zoe", "Zoë"), ("zoe-2", "Zoe")):
+        with open_store(out / f"{stem}.db") as store:
+            assert {r.plan_id for r in store.history()} == {store.current()[0].plan_id}
+            assert store.current()[0].name == name and store.current()[0].revision == 1
+    assert sorted(p.name for p in out.glob("*.db")) == ["zoe-2.db", "zoe.db"]
+
+
+def test_one_athlete_meeting_a_bug_does_not_stop_the_roster(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import planner.generate
+
+    real = planner.generate.build_plan
+
+    def build_plan(profile: Any, *args: Any, **kwargs: Any) -> Any:
+        if profile.name == "Ana":
+            raise ValueError("end must be after start")
+        return real(profile, *args, **kwargs)
+
+    monkeypatch.setattr(planner.generate, "build_plan", build_plan)
+    out = tmp_path / "plans"
+    summary = run_batch(write_roster(tmp_path, ROWS[:2]), out, NOW, jobs=1)
+    assert [(r.athlete, r.status) for r in summary.results] == [("Sam Smith", OK),
+                                                                ("Ana", "error")]
+    assert "internal error: ValueError: end must be after start" in summary.results[1].reason
+    assert (out / "summary.csv").exists() and (out / "sam-smith.ics").exists()
 
 
 def test_batch_command_reports_each_athlete(tmp_path: Path) -> None:

@@ -251,15 +251,16 @@ def test_two_generates_of_the_same_profile_give_the_same_uids(
     later = NOW + dt.timedelta(days=3)
     again = generate(tmp_path / "again", now=later)
     assert event_keys(Calendar.from_ical(again.ics)) == event_keys(Calendar.from_ical(example.ics))
-    # Into the same store: a new revision, the same UIDs.
+    # Into the same store: the same plan, so no new revision and no new calendar name.
     store_copy = tmp_path / "copy"
     store_copy.mkdir()
     shutil.copy(example.db, store_copy / "store.db")
     third = generate(store_copy, now=later)
-    assert third.plan["plan"]["revision"] == 2
+    assert third.plan["plan"]["revision"] == 1
     assert [s["uid"] for s in third.plan["sessions"]] == [s["uid"] for s in
                                                           example.plan["sessions"]]
-    assert str(prop(Calendar.from_ical(third.ics), "X-WR-CALNAME")) == "periodize · Sam · rev 2"
+    assert str(prop(Calendar.from_ical(third.ics), "X-WR-CALNAME")) == "periodize · Sam · rev 1"
+    assert third.ics == example.ics
 
 
 def test_the_same_profile_in_another_folder_gives_the_same_uids(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -308,3 +309,119 @@ def test_google_export_gives_each_revision_its_own_uids(planned: tuple[Path, Pla
     assert len(_events(second)) == len(_events(plain))
     with pytest.raises(InputError, match="--google"):
         commands.export(db, None, "json", google=True)
+
+
+def test_a_changed_profile_is_planned_as_a_fresh_plan_would_be(tmp_path: Path) -> None:
+    """Wednesday swapped for Thursday: the future gets as many sessions as a fresh plan of the
+    new profile, Thursdays included; keeping the old times only breaks ties."""
+    db = tmp_path / "plan.db"
+    week = {"mon": ["18:00-20:00"], "wed": ["18:00-20:00"], "sat": ["09:00-12:00"]}
+    swapped = {"mon": ["18:00-20:00"], "thu": ["18:00-20:00"], "sat": ["09:00-12:00"]}
+    before = commands.generate(write_profile(tmp_path, availability=week), db, None, NOW).plan
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    profile = write_profile(edited, availability=swapped)
+    fresh = commands.generate(profile, tmp_path / "fresh.db", None, NOW).plan
+    today = day("2027-01-18")                                  # Monday of week 3
+    after = commands.replan(db, today, profile, None, LATER).plan
+
+    def per_week(plan: Plan) -> list[int]:
+        return [len(plan.week_sessions(w)) for w in range(3, plan.weeks + 1)]
+
+    assert per_week(after) == per_week(fresh)
+    future = [s for s in after.sessions if s.start.date() >= today]
+    assert {f"{local(s):%a}" for s in future} == {f"{local(s):%a}" for s in fresh.sessions
+                                                  if s.week >= 3}
+    assert any(local(s).weekday() == 3 for s in future)      # Thursdays are used
+    assert [(s.uid, s.start) for s in after.sessions if s.week < 3] == [
+        (s.uid, s.start) for s in before.sessions if s.week < 3]
+
+
+def test_days_ahead_marked_missed_are_planned_around(planned: tuple[Path, Plan]) -> None:
+    """Away Mon 25 - Wed 27 Jan, told on the 12th: no session is left on those days, the week
+    runs short rather than cram, and the next weeks are untouched."""
+    from planner import logbook
+
+    db, before = planned
+    away = [day("2027-01-25"), day("2027-01-26"), day("2027-01-27")]
+    logged = logbook.missed(db, ["2027-01-25..2027-01-27"], None,
+                            dt.datetime(2027, 1, 12, 9, tzinfo=dt.UTC))
+    assert logged.away == tuple(away)
+    out = commands.replan(db, day("2027-01-12"), None, None, LATER)
+    after = out.plan
+    assert len(after.week_sessions(4)) == len(before.week_sessions(4))   # moved, not dropped
+    assert not [s for s in after.sessions if s.start.date() in away and s.status != "missed"]
+    assert [(s.uid, s.start) for s in after.week_sessions(5)] == [
+        (s.uid, s.start) for s in before.week_sessions(5)]
+    again = commands.replan(db, day("2027-01-12"), None, None, LATER)
+    assert not again.saved
+    said = CliRunner().invoke(cli.main, ["--db", str(db), "missed", "2027-02-08..2027-02-09"])
+    assert said.exit_code == 0 and "2 days ahead recorded as away" in said.output
+
+
+def test_replan_with_a_profile_before_the_plan_starts_just_works(
+        planned: tuple[Path, Plan], tmp_path: Path) -> None:
+    db, _ = planned
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    profile = write_profile(edited, availability={d: w for d, w in EVENINGS.items()
+                                                  if d != "wed"})
+    early = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)            # two months before the start
+    out = commands.replan(db, None, profile, None, early)
+    assert out.saved
+    assert not [s for s in out.plan.sessions if local(s).weekday() == 2]
+    result = CliRunner().invoke(cli.main, ["--db", str(db), "replan", "--profile", str(profile),
+                                           "-o", str(tmp_path / "p.ics")])
+    assert result.exit_code == 0, result.output
+    assert "--today" not in result.output
+
+
+def test_change_labels_name_only_what_changed() -> None:
+    from planner.plan import Dose
+    from planner.replan import _describe
+
+    start = dt.datetime(2027, 1, 25, 18, tzinfo=LONDON)
+    dose = Dose("Split squat", "strength", 3, 8, None, None, 1, "knee over toes")
+    old = Session("u", start, start + dt.timedelta(minutes=50), 4, 2, "strength",
+                  ("strength", "stretching"), "planned", 0, NOW, 5, (dose,))
+    new = dataclasses.replace(old, exercises=(dataclasses.replace(dose, reps=10),))
+    texts = [c.text for c in _describe(old, new, LONDON)]
+    assert texts == ["re-dosed: Mon 25 Jan 18:00 Strength + stretch: Split squat: 3 × 8 -> 3 × 10"]
+    assert _describe(old, old, LONDON) == []
+    moved = dataclasses.replace(old, start=start + dt.timedelta(days=2),
+                                end=start + dt.timedelta(days=2, minutes=50))
+    assert [c.text for c in _describe(old, moved, LONDON)] == [
+        "moved: Mon 25 Jan 18:00 Strength + stretch -> Wed 27 Jan 18:00 Strength + stretch"]
+
+
+def test_a_week_half_missed_is_named_for_the_last_seven_days(planned: tuple[Path, Plan]) -> None:
+    db, before = planned
+    week2 = list(before.week_sessions(2))
+    commands.record(db, [s.start.date().isoformat() for s in week2[:len(week2) // 2 + 1]],
+                    "missed", None, NOW)
+    out = commands.replan(db, week2[len(week2) // 2].start.date() + dt.timedelta(days=1), None,
+                          None, LATER)
+    assert "half of the sessions in the last 7 days missed" in out.result.resume
+    assert "last week" not in out.result.resume
+
+
+def test_marking_a_day_again_says_what_it_was(planned: tuple[Path, Plan]) -> None:
+    db, _ = planned
+    runner = CliRunner()
+    runner.invoke(cli.main, ["--db", str(db), "missed", "2027-01-11"])
+    result = runner.invoke(cli.main, ["--db", str(db), "done", "2027-01-11"])
+    assert result.exit_code == 0
+    assert "done: Mon 11 Jan 18:00 (week 2; it was marked missed, now done" in result.output
+    again = runner.invoke(cli.main, ["--db", str(db), "done", "2027-01-11"])
+    assert "it was marked" not in again.output
+
+
+def test_adherence_rounds_honestly(planned: tuple[Path, Plan]) -> None:
+    db, before = planned
+    jumps_2 = [s for s in before.sessions if "plyometrics" in s.kinds][:3]
+    commands.record(db, [jumps_2[0].start.date().isoformat()], "missed", None, NOW)
+    day_after = jumps_2[2].start.date() + dt.timedelta(days=1)
+    result = CliRunner().invoke(cli.main, ["--db", str(db), "status", "--today",
+                                           day_after.isoformat()])
+    assert "plyometrics  2 done, 1 missed" in result.output
+    assert "(2 of 3 kept, 67%)" in result.output

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import os
 import random
@@ -19,16 +20,17 @@ from typing import Any
 
 import icalendar
 import pytest
+from click.testing import CliRunner
 from factories import NOW, ROOT, build, make_profile, write_profile
 
 import cli
 from planner import store as store_module
-from planner.errors import InputError, StoreError
+from planner.errors import ConcurrentChange, InputError, StoreError
 from planner.plan import Plan
 from planner.store import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Store, open_store
 
-TABLES = ["feed_tokens", "forecasts", "google_calendars", "log", "morning", "revisions",
-          "screens"]
+TABLES = ["absences", "counters", "feed_tokens", "forecasts", "google_calendars", "log",
+          "morning", "revisions", "screens", "sequences"]
 
 DAY = dt.date(2027, 1, 11)
 
@@ -66,10 +68,12 @@ def rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
     return result
 
 
-def state(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Every row of both tables, undone revisions included."""
+def state(path: Path) -> tuple[list[tuple[Any, ...]], ...]:
+    """Every row of every table, undone revisions included."""
     return (rows(path, "SELECT * FROM revisions ORDER BY id"),
-            rows(path, "SELECT * FROM log ORDER BY id"))
+            rows(path, "SELECT * FROM log ORDER BY id"),
+            rows(path, "SELECT * FROM counters ORDER BY name"),
+            rows(path, "SELECT * FROM sequences ORDER BY uid"))
 
 
 def saved(db: Path, plan: Plan, count: int) -> list[Plan]:
@@ -162,6 +166,7 @@ def test_a_later_schema_migrates_an_existing_store_and_keeps_its_data(
     assert pragmas(db) == (APPLICATION_ID, later)
     after = state(db)
     assert after[0] == before[0] and [r[:-1] for r in after[1]] == before[1]
+    assert after[2:] == before[2:]
     monkeypatch.undo()
     with pytest.raises(StoreError, match=rf"newer periodize \(schema {later}; this one reads "
                                          rf"up to {SCHEMA_VERSION}\)"):
@@ -225,10 +230,10 @@ def with_undone(db: Path, plan: Plan) -> Path:
                          ids=["error", "ctrl-c"])
 def test_save_is_one_transaction(with_undone: Path, plan: Plan,
                                  monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
-    """save deletes the undone revision, then inserts the new one: a failure in between keeps
-    both the undone revision and the old current one."""
+    """save sets the undone revision aside for good, then inserts the new one: a failure in
+    between keeps the undone revision redoable and the old current one current."""
     before = state(with_undone)
-    assert any(r[-1] == 1 for r in before[0])           # the undone revision is there
+    assert any(r[-1] > 0 for r in before[0])           # the undone revision is there
     _fail_on_plan_json(monkeypatch, error)
     with open_store(with_undone) as store, pytest.raises(type(error)):
         store.save(plan, make_profile(name="new"), "must not land")
@@ -321,7 +326,7 @@ def test_saved_plans_read_back_equal(db: Path, plan: Plan) -> None:
     assert profile == make_profile(name="rev 0")
 
 
-def test_undo_steps_back_and_the_next_save_drops_what_was_undone(db: Path, plan: Plan) -> None:
+def test_undo_steps_back_and_the_next_save_keeps_what_was_undone(db: Path, plan: Plan) -> None:
     saved(db, plan, 3)
     with open_store(db) as store:
         back = store.undo()
@@ -337,7 +342,14 @@ def test_undo_steps_back_and_the_next_save_drops_what_was_undone(db: Path, plan:
         assert new.revision == 4
         assert [(r.number, r.note) for r in store.history()] == [(1, "note 1"),
                                                                  (4, "after undo")]
-    assert rows(db, "SELECT number, undone FROM revisions ORDER BY number") == [(1, 0), (4, 0)]
+    # Every revision is kept; the undone ones are set aside for good once a new one is saved.
+    assert rows(db, "SELECT number, undone FROM revisions ORDER BY number") == [
+        (1, 0), (2, -1), (3, -1), (4, 0)]
+    with open_store(db) as store:
+        assert [(r.number, r.undone) for r in store.history(include_undone=True)] == [
+            (1, False), (2, True), (3, True), (4, False)]
+        with pytest.raises(InputError, match="redo"):
+            store.redo()
 
 
 def test_undo_and_current_without_a_plan(db: Path) -> None:
@@ -701,5 +713,163 @@ def test_ctrl_c_before_the_solver_is_handled(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_after_the_solver_ran_is_handled(tmp_path: Path) -> None:
-    """Ctrl-C just before the new revision is saved."""
-    _interrupted_generate(tmp_path, "planner.store", "Store.save")
+    """Ctrl-C just before the new revision is stored (or found to be stored already)."""
+    _interrupted_generate(tmp_path, "planner.generate", "store_plan")
+
+
+# --- compare-and-swap, one athlete per store, SEQUENCE, undo and redo -------------------------
+
+
+def test_a_write_from_a_stale_read_is_refused_and_changes_nothing(db: Path, plan: Plan) -> None:
+    saved(db, plan, 1)
+    with open_store(db) as store:
+        seen = store.changes()
+        store.record(plan.plan_id, [DAY], "missed", None, NOW)       # another command's change
+        before = state(db)
+        with pytest.raises(ConcurrentChange, match="another periodize changed the plan while "
+                                                   "this one worked; nothing was saved"):
+            store.save(plan, make_profile(), "stale", expect=seen)
+        with pytest.raises(ConcurrentChange):
+            store.record(plan.plan_id, [DAY], "done", None, NOW, expect=seen)
+        with pytest.raises(ConcurrentChange):
+            store.undo(expect=seen)
+        assert state(db) == before
+        assert store.save(plan, make_profile(), "fresh", expect=store.changes()).revision == 2
+    assert ConcurrentChange.exit_code == 3
+
+
+def test_a_store_refuses_another_athletes_plan(tmp_path: Path, db: Path, plan: Plan) -> None:
+    saved(db, plan, 1)
+    before = state(db)
+    with open_store(db) as store, pytest.raises(
+            StoreError, match=r"this store holds Test athlete's plan, not Alex's .* --db FILE"):
+        store.save(dataclasses.replace(plan, name="Alex"), make_profile(), "someone else")
+    assert state(db) == before
+    with open_store(db) as store:      # the same athlete, written differently
+        store.save(dataclasses.replace(plan, name=" test  ATHLETE"), make_profile(), "same person")
+    # Through the CLI, following the README: the example first, then one's own profile.
+    example = tmp_path / "example.db"
+    runner = CliRunner()
+    assert runner.invoke(cli.main, ["--db", str(example), "generate", str(ROOT / "examples" /
+                                    "athlete.toml"), "-o", str(tmp_path / "x.ics")]).exit_code == 0
+    mine = write_profile(tmp_path, name="Alex")
+    before = state(example)
+    result = runner.invoke(cli.main, ["--db", str(example), "generate", str(mine), "-o",
+                                      str(tmp_path / "x.ics")])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "holds Sam's plan, not Alex's" in result.output
+    assert state(example) == before
+
+
+def test_an_unchanged_regenerate_changes_nothing(tmp_path: Path) -> None:
+    db, out = tmp_path / "plan.db", tmp_path / "plan.ics"
+    profile = write_profile(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(cli.main, ["--db", str(db), "generate", str(profile), "-o",
+                                    str(out)]).exit_code == 0
+    before, calendar = state(db), out.read_bytes()
+    again = runner.invoke(cli.main, ["--db", str(db), "generate", str(profile), "-o", str(out)])
+    assert again.exit_code == 0 and "No changes: revision 1 already is this plan" in again.output
+    assert state(db) == before and out.read_bytes() == calendar
+    assert "periodize · Test athlete · rev 1" in out.read_text(encoding="utf-8")
+
+
+def _sequences(db: Path) -> dict[str, tuple[int, str]]:
+    from planner import commands
+
+    calendar = icalendar.Calendar.from_ical(commands.export(db, None, "ics"))
+    return {str(e["UID"]): (int(str(e["SEQUENCE"])), str(e["STATUS"]))
+            for e in calendar.events}
+
+
+def test_sequence_never_falls_through_replan_undo_redo_and_regenerate(tmp_path: Path) -> None:
+    from planner import commands
+
+    db = tmp_path / "plan.db"
+    profile = write_profile(tmp_path)
+    plan = commands.generate(profile, db, None, NOW).plan
+    seen = [_sequences(db)]
+    first = plan.sessions[0]
+    commands.record(db, [first.start.date().isoformat()], "missed", None, NOW)
+    later = NOW + dt.timedelta(days=40)
+    commands.replan(db, first.start.date() + dt.timedelta(days=1), None, None, later)
+    seen.append(_sequences(db))
+    assert seen[-1][first.uid] == (1, "CANCELLED")
+    back = commands.undo(db, later)
+    assert back.number == 1
+    seen.append(_sequences(db))
+    assert seen[-1][first.uid] == (2, "CONFIRMED")   # above the CANCELLED one calendars hold
+    assert commands.redo(db, later).number == 2
+    seen.append(_sequences(db))
+    assert seen[-1][first.uid] == (3, "CANCELLED")
+    commands.undo(db, later)
+    commands.generate(write_profile(tmp_path, weeks=6), db, None, later)   # a new plan, same UIDs
+    seen.append(_sequences(db))
+    for before, after in itertools.pairwise(seen):
+        for uid in before.keys() & after.keys():
+            assert after[uid][0] >= before[uid][0], uid
+            if after[uid] != before[uid]:
+                assert after[uid][0] > before[uid][0], uid
+    assert [(r.number, r.undone) for r in commands.history(db, include_undone=True)] == [
+        (1, False), (2, True), (3, False)]
+
+
+def test_undo_keeps_the_undone_revision_and_redo_brings_it_back(tmp_path: Path) -> None:
+    db = tmp_path / "plan.db"
+    profile = write_profile(tmp_path)
+    runner = CliRunner()
+    base = ["--db", str(db)]
+    assert runner.invoke(cli.main, [*base, "generate", str(profile), "-o",
+                                    str(tmp_path / "p.ics")]).exit_code == 0
+    assert runner.invoke(cli.main, [*base, "missed", "2027-01-11"]).exit_code == 0
+    assert runner.invoke(cli.main, [*base, "replan", "--today", "2027-01-12", "-o",
+                                    str(tmp_path / "p.ics")]).exit_code == 0
+    undone = runner.invoke(cli.main, [*base, "undo"])
+    assert undone.exit_code == 0 and "redo" in undone.output
+    listed = runner.invoke(cli.main, [*base, "history", "--all"]).output
+    assert "rev   2" in listed and "(undone)" in listed
+    redone = runner.invoke(cli.main, [*base, "redo"])
+    assert redone.exit_code == 0 and "Back to revision 2" in redone.output
+    again = runner.invoke(cli.main, [*base, "redo"])
+    assert again.exit_code == 2 and again.output.startswith("Error: redo:")
+
+
+@pytest.mark.slow
+def test_concurrent_replans_never_lose_a_change(tmp_path: Path) -> None:
+    """20 times: a `replan --profile` that drops Wednesdays and a plain `replan` start together
+    from the same revision. Each either saves on top of the other's revision or says, in one
+    line with exit 3, that it saved nothing; the profile change is never overwritten."""
+    base, out = tmp_path / "base.db", tmp_path / "plan.ics"
+    evenings = {d: ["18:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}
+    profile = write_profile(tmp_path, availability=evenings)
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    no_wednesdays = write_profile(edited, availability={
+        d: w for d, w in evenings.items() if d != "wed"})
+    assert _run(["--db", str(base), "generate", str(profile), "-o", str(out)]).returncode == 0
+    assert _run(["--db", str(base), "missed", "2027-01-11"]).returncode == 0
+    today = ["--today", "2027-01-12", "-o", str(out)]
+    outcomes: list[tuple[int, int]] = []
+    for turn in range(20):
+        db = tmp_path / f"race-{turn}.db"
+        db.write_bytes(base.read_bytes())
+        runs = [subprocess.Popen([sys.executable, "-m", "cli", "--db", str(db), "replan", *args],
+                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+                for args in (["--profile", str(no_wednesdays), *today], today)[::(-1) ** turn]]
+        results = [(p.wait(timeout=300), p.communicate()[1]) for p in runs]
+        for code, err in results:
+            assert code in (0, 3), err
+            assert code == 0 or (err.count("\n") == 1 and "nothing was saved" in err), err
+        with open_store(db) as store:
+            plan, stored = store.current()
+            numbers = [r.number for r in store.history()]
+        profile_saved = results[0 if turn % 2 == 0 else 1][0] == 0
+        if profile_saved:
+            assert not stored.availability[2], turn
+            future = [s for s in plan.sessions if s.start.date() >= dt.date(2027, 1, 12)]
+            assert future and all(s.start.weekday() != 2 for s in future), turn
+        assert numbers == list(range(1, len(numbers) + 1))
+        assert plan.sessions[0].status == "missed" or plan.sessions[0].start.date() != DAY
+        outcomes.append((results[0][0], results[1][0]))
+    print("race outcomes:", outcomes)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from catalog import default_catalog
-from planner.errors import InputError
+from planner.errors import InputError, StoreError
 from planner.export.files import write_atomic
 from planner.plan import Plan, Session
 
@@ -17,9 +17,15 @@ def render(plan: Plan, fmt: str, google: bool = False,
            dropped: Sequence[Session] = ()) -> bytes:
     """The plan in ``fmt``; an .ics also holds the sessions a replan ``dropped``, cancelled."""
     if fmt == "ics":
+        from icalendar.error import InvalidCalendar
+
         from planner.export.ics import plan_calendar
 
-        return plan_calendar(plan, default_catalog().safety_note, google, dropped)
+        try:
+            return plan_calendar(plan, default_catalog().safety_note, google, dropped)
+        except InvalidCalendar as exc:   # only a revision stored by an older periodize
+            raise StoreError(f"revision {plan.revision} cannot be written as a calendar ({exc}); "
+                             "run `periodize generate PROFILE` to make a sound one") from None
     from planner.export.plan_json import plan_json
     from planner.export.tables import plan_csv
 
@@ -27,7 +33,8 @@ def render(plan: Plan, fmt: str, google: bool = False,
 
 
 def write_plan(plan: Plan, output: Path, fmt: str, google: bool = False,
-               dropped: Sequence[Session] = ()) -> None:
+               dropped: Sequence[Session] = (), data: bytes | None = None) -> None:
+    """Write the plan in ``fmt`` (or ``data``, already rendered) to ``output``, atomically."""
     if fmt not in FORMATS:
         raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
-    write_atomic(output, render(plan, fmt, google, dropped))
+    write_atomic(output, data if data is not None else render(plan, fmt, google, dropped))

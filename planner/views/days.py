@@ -44,7 +44,7 @@ def plan_days(plan: Plan, profile: Profile, today: dt.date | None) -> list[list[
     rest = set(profile.rest_days)
     open_days = {d for d, windows in enumerate(profile.availability) if windows} - rest
     by_date: dict[dt.date, list[Session]] = {}
-    for s in sorted(plan.sessions, key=lambda s: s.start):
+    for s in sorted(plan.sessions, key=lambda s: s.start.astimezone(dt.UTC)):
         by_date.setdefault(plan.local_date(s), []).append(s)
     weeks = []
     for week in range(1, plan.weeks + 1):

@@ -432,7 +432,7 @@ def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note
     ``today`` marks the calendar and splits adherence into the past and what is to come, by
     the rule of ``Plan.state`` (a past session with no word counts as done as prescribed)."""
     phases = days.week_phases(plan)
-    ordered = sorted(plan.sessions, key=lambda s: s.start)
+    ordered = sorted(plan.sessions, key=lambda s: s.start.astimezone(dt.UTC))
     anchors = {s.uid: f"session-{i}" for i, s in enumerate(ordered, start=1)}
     by_week, by_type = _adherence(plan, ordered, today)
     load_svg, adherence_svg = _charts(plan, by_week, phases)

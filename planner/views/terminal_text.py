@@ -81,7 +81,8 @@ def exercise_detail(exercise: Exercise) -> str:
 
 def history_list(revisions: Sequence[Revision]) -> str:
     return "\n".join(f"{'*' if r.current else ' '} rev {r.number:>3}  {r.created:%Y-%m-%d %H:%M} "
-                     f"UTC  {r.sessions:>3} sessions  {r.note}" for r in revisions)
+                     f"UTC  {r.sessions:>3} sessions  {r.note}" + ("  (undone)" if r.undone else "")
+                     for r in revisions)
 
 
 def adherence(plan: Plan, today: dt.date) -> str:
@@ -102,7 +103,8 @@ def adherence(plan: Plan, today: dt.date) -> str:
     for kind in ("plyometrics", "strength", "stretching"):
         counts = Counter(state(s) for s in plan.sessions if kind in s.kinds)
         total = counts["done"] + counts["missed"]
-        rate = f"{100 * counts['done'] // total}% kept" if total else "nothing due yet"
+        rate = (f"{counts['done']} of {total} kept, {round(100 * counts['done'] / total)}%"
+                if total else "nothing due yet")
         lines.append(f"{kind:<12} {counts['done']} done, {counts['missed']} missed, "
                      f"{counts['planned']} planned ({rate})")
     unlogged = sum(plan.state(s, today) == UNLOGGED for s in plan.sessions)
