@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING
 
 from catalog import Catalog
 from planner.availability import candidates, slots
-from planner.dosing import RampWeek, dosed_session, durations, ramp_caps
+from planner.dosing import dosed_session, durations, load_caps
 from planner.errors import NoPlanPossible
 from planner.model import W_HABIT, Key, ModelInput
 from planner.plan import Plan, plan_identity, session_uid
 from planner.profile import Profile
 from planner.program import Demand, demand
 from planner.pruning import prune
-from planner.session_types import TYPES
 from planner.solve import Progress, SolveStats, solve
 from planner.validate import verify
 
@@ -93,16 +92,14 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
                       durations=minutes, demands=demands, reference=reference,
                       change_weights=dict.fromkeys(range(1, profile.weeks + 1), W_HABIT))
     chosen, stats = solve(data, progress=progress)
-    caps = ramp_caps(catalog, profile.level, [
-        RampWeek(w, w, sum(TYPES[c.type_key].plyometric for c in chosen if c.week == w), 0, 0)
-        for w in range(1, profile.weeks + 1)])
+    contacts, strength = load_caps(catalog, profile, chosen, range(1, profile.weeks + 1))
     ordinal: dict[int, int] = {}
     sessions = []
     for c in chosen:
         ordinal[c.week] = ordinal.get(c.week, 0) + 1
         sessions.append(dosed_session(catalog, profile, c, c.week,
                                       session_uid(plan_id, c.week, ordinal[c.week]), now,
-                                      caps.get(c.week)))
+                                      contacts.get(c.week), strength_cap=strength.get(c.week)))
     plan = Plan(plan_id=plan_id, name=profile.name, timezone=profile.timezone,
                 start=profile.start, weeks=profile.weeks, level=profile.level, revision=1,
                 created=now, sessions=tuple(sessions),
