@@ -29,6 +29,12 @@ def rest_seconds(dose: Dose) -> int:
     return exercise.at(dose.level).rest_seconds if exercise is not None else 0
 
 
+def tempo_text(dose: Dose) -> str | None:
+    """How a rep is paced, where the catalogue's level progresses by tempo (else None)."""
+    exercise = default_catalog().of_dose(dose.name)
+    return exercise.at(dose.level).tempo_text if exercise is not None else None
+
+
 def dose_lines(dose: Dose) -> list[str]:
     """'- Step down · level 2: Step down from a 15 cm step', the dose with its rest, the cue."""
     name, _, level_name = dose.name.partition(": ")
@@ -38,6 +44,9 @@ def dose_lines(dose: Dose) -> list[str]:
     amount = dose.describe()          # with the catalogue's rest after each set
     if dose.rest_seconds is None and dose.sets > 1 and rest_seconds(dose):   # stored before it
         amount += f", rest {rest_seconds(dose)} s between sets"
+    tempo = tempo_text(dose)
+    if tempo:
+        amount += f"; tempo: {tempo}"
     return [*_wrap(title, "- ", "  "), *_wrap(amount, "  ", "  "), *_wrap(dose.cue, "  ", "  ")]
 
 
