@@ -21,9 +21,13 @@ moves a session: only doses (and, when jumps pause, the session's type) change.
 - Jump volume rises (over the last jump session) only when no session logged in the 7 days
   before was above the pain limit or more than ``rpe_margin`` above its target effort.
 - The workload rule holds in the re-dosed plan as in the template (``planner.workload``, through
-  ``dosing.session_cap``): each week's jump contacts and strength volume, as re-dosed and with
-  missed sessions left out, stay within 1.3 x the average of the four weeks before (the level's
-  starting base before the plan). Coming back after a cut or a pause, volume climbs by that rule.
+  ``dosing.session_cap``): each week's jump contacts and strength volume, as re-dosed, stay
+  within 1.3 x the average of the four weeks before (the level's starting base before the
+  plan). Coming back after a cut or a pause, volume climbs by that rule. Judgement call: a
+  session logged missed counts here as prescribed until a replan (re-dosing changes doses,
+  never the schedule); what missed work does to the average is ``replan``'s, which counts only
+  what was done, marks the session missed in the plan (then left out here) and may add a
+  make-up.
   The same exception as the template: a session never drops below one set of the first warm-up
   drill or one set of each strength exercise. A jump block that (re)starts after a passed
   readiness screen counts the weeks before it at the starting base, as a new plan does.
@@ -56,7 +60,7 @@ from planner.dosing import (
     strength_volume,
     week_rpe,
 )
-from planner.plan import Dose, Plan, Session
+from planner.plan import MISSED, Dose, Plan, Session
 from planner.profile import Profile
 from planner.program import session_contacts
 from planner.session_types import TYPES
@@ -239,8 +243,9 @@ def _jumps(catalog: Catalog, profile: Profile, plan_level: str, rules: Monitorin
         return sum(d.foot_contacts or 0 for d in plyo_doses(
             catalog, plan_level, program_week, wanted, profile.equipment))
 
-    cap = session_cap(catalog, plan_level, "contacts", state.past(s.week, 0),
-                      state.volume.get(s.week, (0, 0))[0], room.jumps, dosed)
+    cap = None if not room.jumps else session_cap(
+        catalog, plan_level, "contacts", state.past(s.week, 0),
+        state.volume.get(s.week, (0, 0))[0], room.jumps, dosed)
     if cap is not None and cap < contacts:
         contacts = cap
         why = (f"jumps at {{n}} of the plan's {planned} contacts by the workload rule (at most "
@@ -312,7 +317,7 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
     short: set[int] = set()
     left: dict[tuple[int, str], int] = {}      # (week, kind) -> sessions not yet dosed
     for s in forecast.sessions:
-        for kind in s.kinds:
+        for kind in s.kinds if s.status != MISSED else ():
             left[s.week, kind] = left.get((s.week, kind), 0) + 1
     for day, order, item in timeline:
         if order == 0:
@@ -338,20 +343,23 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
             notes.append(f"jumps paused ({state.stopped or NOT_CLEARED})")
             s = _pause(catalog, profile, forecast.level, s)
             short.add(s.week)
-        room = _Room(left.get((s.week, "plyometrics"), 0), left.get((s.week, "strength"), 0))
-        for kind in item.kinds:
-            left[s.week, kind] -= 1
-        doses = _strength(catalog, profile, state, s, list(s.exercises), notes,
-                          room if "strength" in s.kinds else dataclasses.replace(room, strength=0))
+        room = _Room(0, 0)               # a session the plan marks missed is not capped
+        if s.status != MISSED:
+            room = _Room(left[s.week, "plyometrics"] if "plyometrics" in s.kinds else 0,
+                         left[s.week, "strength"] if "strength" in s.kinds else 0)
+            for kind in item.kinds:
+                left[s.week, kind] -= 1
+        doses = _strength(catalog, profile, state, s, list(s.exercises), notes, room)
         if "plyometrics" in s.kinds:
             doses = _jumps(catalog, profile, forecast.level, rules, state, s, day, doses, notes,
                            room)
+        live.jump_origin = state.jump_origin    # a restart dosed, even in a missed session
         if state is live:
             _after(rules, state, s, day, entry, ids)
-            if s.status != "missed":
-                contacts, lifted = state.volume.get(s.week, (0, 0))
-                state.volume[s.week] = (contacts + sum(d.foot_contacts or 0 for d in doses),
-                                        lifted + strength_volume(doses))
+        if s.status != MISSED:
+            contacts, lifted = live.volume.get(s.week, (0, 0))
+            live.volume[s.week] = (contacts + sum(d.foot_contacts or 0 for d in doses),
+                                   lifted + strength_volume(doses))
         state = live
         sessions.append(dataclasses.replace(s, exercises=tuple(doses), notes=tuple(notes)))
     return dataclasses.replace(forecast, sessions=tuple(sessions)), frozenset(short)
