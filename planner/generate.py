@@ -4,7 +4,7 @@ the one way a single athlete is planned, stored and written (``generate`` and ``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,15 +109,17 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
 
 def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | None,
                  now: dt.datetime, note: str, busy: Sequence[Path] = (),
-                 progress: Progress | None = None) -> tuple[Plan, SolveStats, bool]:
-    """Plan one athlete: read their busy time (and ``busy`` files), solve, store the plan as a
-    new revision in ``db`` and write its calendar to ``output``. ``generate`` and ``batch`` both
-    plan an athlete through here. Returns the stored plan, the solve's figures and whether a
-    new revision was made (see ``store_plan``)."""
+                 progress: Progress | None = None, files: Mapping[Path, bytes] | None = None,
+                 ) -> tuple[Plan, SolveStats, bool]:
+    """Plan one athlete: read their busy time (and ``busy`` files; ``files`` holds calendar
+    files already read, by path), solve, store the plan as a new revision in ``db`` and write
+    its calendar to ``output``. ``generate``, ``batch`` and ``batch --cluster`` all plan an
+    athlete through here. Returns the stored plan, the solve's figures and whether a new
+    revision was made (see ``store_plan``)."""
     from planner.busy_sources import read_busy
     from planner.store import retry_once
 
-    intervals = read_busy(profile, busy)
+    intervals = read_busy(profile, busy, files=files)
     plan, stats = build_plan(profile, catalog, intervals, now, progress)
     stored, saved = retry_once(lambda: store_plan(db, plan, profile, catalog, note, output))
     return stored, stats, saved

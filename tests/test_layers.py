@@ -18,7 +18,8 @@ ROOT = Path(__file__).parent.parent
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cli", ("cli",)),
     ("commands", ("planner.commands", "planner.logbook")),
-    ("workflows", ("planner.generate", "planner.replan", "planner.batch", "planner.sync",
+    ("workflows", ("planner.generate", "planner.replan", "planner.batch", "planner.cluster",
+                   "planner.sync",
                    "planner.google_sync", "planner.feed", "planner.views.*")),
     ("stages", ("planner.availability", "planner.busy", "planner.busy_caldav",
                 "planner.busy_sources", "planner.caldav_client", "planner.google_auth",
