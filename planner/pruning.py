@@ -10,7 +10,10 @@ The argument (an exchange argument over the model in ``planner.model``). Group t
 - the late-start penalty, which grows with the start;
 - the change penalty, which depends on whether the key is in the reference;
 - the 48-hour rule between plyometric sessions two or three days apart (and after plyometric
-  history), a constraint "start(later) - start(earlier) >= 48 h".
+  history), a constraint "start(later) - start(earlier) >= 48 h";
+- the rest between sessions on consecutive days (and after history), "start(later) -
+  end(earlier) >= 8 h": moving a session earlier only gives the next day's session more rest,
+  and the earliest start 8 h after each session the day before is kept.
 
 Take an optimal plan and move each session that is not a reference key to the earliest start of
 its group that keeps 48 h after the plyometric sessions before it (as they stand now). A move only
@@ -39,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from planner.availability import GRID_MINUTES, UTC, Candidate, Slots
-from planner.model import RECOVERY_PLYO, History, Key
+from planner.model import RECOVERY_PLYO, REST_BETWEEN_SESSIONS, History, Key
 from planner.session_types import TYPES
 
 _GAPS = (2, 3)   # the 48-hour rule's pairs (planner.model: consecutive days are refused outright)
@@ -57,10 +60,12 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
 
     kept: dict[tuple[int, int], Candidate] = {}   # (group index, step) -> candidate
     jumps: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> kept plyometric starts
+    ends: dict[int, set[dt.datetime]] = defaultdict(set)      # day -> kept sessions' ends
 
     def keep(index: int, found: Candidate | None) -> None:
         if found is not None and (index, found.offset) not in kept:
             kept[(index, found.offset)] = found
+            ends[found.day].add(found.end.astimezone(UTC))
             if TYPES[found.type_key].plyometric:
                 jumps[found.day].append(found.start.astimezone(UTC))
 
@@ -76,10 +81,20 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
 
     after_history = {h.start.astimezone(UTC) + RECOVERY_PLYO for h in history
                      if TYPES[h.type_key].plyometric}
-    for day in sorted(plyo):   # predecessors lie on earlier days: one pass in day order
+    lengths = {g.type_key: dt.timedelta(minutes=g.length) for g in groups}
+    rested_history = {h.start.astimezone(UTC) + lengths[h.type_key] + REST_BETWEEN_SESSIONS
+                      for h in history if h.type_key in lengths}
+    by_day: dict[int, list[int]] = defaultdict(list)
+    for index, group in enumerate(groups):
+        by_day[group.day].append(index)
+    for day in sorted(by_day):   # predecessors lie on earlier days: one pass in day order
+        rested = rested_history | {end + REST_BETWEEN_SESSIONS for end in ends.get(day - 1, ())}
+        for index in by_day[day]:
+            for bound in rested:
+                keep(index, groups[index].earliest_from(bound))
         bounds = after_history | {start + RECOVERY_PLYO for gap in _GAPS
                                   for start in jumps.get(day - gap, ())}
-        for index in plyo[day]:
+        for index in plyo.get(day, ()):
             for bound in bounds:
                 keep(index, groups[index].earliest_from(bound))
     return [kept[key] for key in sorted(kept)]

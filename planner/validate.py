@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 # session, by experience. Independent of the catalogue's own caps on purpose.
 NSCA_MAX_CONTACTS = {"beginner": 100, "intermediate": 150, "advanced": 200}
 PLYO_GAP = dt.timedelta(hours=48)
+# Judgement call (as in the model, on purpose not shared with it): a night's rest between
+# sessions, 8 h from one's end to the next one's start in real time.
+REST_GAP = dt.timedelta(hours=8)
 
 
 def _minutes(t: dt.datetime) -> int:
@@ -88,6 +91,13 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
     dates = Counter(s.start.astimezone(tz).date() for s in live)
     problems += [f"{d}: {n} sessions on one day" for d, n in dates.items() if n > 1]
 
+    ordered = sorted(live, key=lambda s: _utc(s.start))
+    problems += [f"{_utc(b.start).astimezone(tz):%a %Y-%m-%d %H:%M}: starts "
+                 f"{_utc(b.start) - _utc(a.end)} after the session before ends (less than "
+                 f"{REST_GAP} of rest)"
+                 for a, b in itertools.pairwise(ordered)
+                 if a.start.astimezone(tz).date() != b.start.astimezone(tz).date()
+                 and _utc(b.start) - _utc(a.end) < REST_GAP]
     # In UTC: two times in one ZoneInfo subtract on the wall clock, not in real time.
     jumps = sorted(s.start.astimezone(dt.UTC) for s in live if "plyometrics" in s.kinds)
     problems += [f"{b.astimezone(tz):%a %Y-%m-%d %H:%M}: plyometrics {b - a} after the last"
