@@ -783,9 +783,12 @@ def feed(ctx: click.Context, host: str, port: int, new_token: bool) -> None:
                name="out_dir", folder=True)
 @click.option("--jobs", type=click.IntRange(min=1), help="Processes, at most one per usable core "
               "and per athlete (default: the usable cores).")
+@click.option("--cluster", metavar="ADDRESS", help="Plan on a Dask cluster: its scheduler's "
+              "address (tcp://host:8786), or 'local' for a LocalCluster of --jobs processes. "
+              "Needs pip install 'periodize[cluster]'.")
 @handle_errors(interrupted="\nInterrupted: athletes already planned keep their files; the "
                           "workers were ended.")
-def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
+def batch(roster: Path, out_dir: Path, jobs: int | None, cluster: str | None) -> None:
     """Plan a whole roster: a CSV (one athlete a row) or a folder of profiles.
 
     CSV columns: name, timezone, start, level, weeks, rest_days ("sat;sun"), mon..sun
@@ -798,15 +801,20 @@ def batch(roster: Path, out_dir: Path, jobs: int | None) -> None:
     \b
     Example:
       periodize batch squad.csv -o plans --jobs 2
+      periodize batch club.csv -o plans --cluster tcp://scheduler:8786
     """
     from planner.batch import run_batch
 
+    if cluster is not None:
+        from planner.cluster import require_dask
+
+        require_dask()   # before the progress bar: one line when Dask is missing
     with click.progressbar(length=0, label="Planning", show_pos=True) as bar:
         def progress(done: int, total: int) -> None:
             bar.length = total
             bar.update(done - bar.pos)
 
-        summary = run_batch(roster, out_dir, _now(), jobs, progress)
+        summary = run_batch(roster, out_dir, _now(), jobs, progress, cluster)
     if summary.capped:
         processes = "process" if summary.workers == 1 else "processes"
         click.echo(f"--jobs {jobs}: planned with {summary.workers} worker {processes}, capped "

@@ -17,13 +17,25 @@ KINDS = ("warmup", "plyometrics", "strength", "stretching")
 ATHLETE_LEVELS = ("beginner", "intermediate", "advanced")
 INTENSITIES = ("low", "moderate", "high")
 PHASES = ("foundation", "build", "deload", "peak", "taper")
-BLOCKS = ("warmup", "plyometrics", "strength", "stretching", "mobility")
+ROLES = ("main", "warmup")
+VARIABLES = ("range", "load", "tempo", "support")   # what a level changes, one step at a time
+EQUIPMENT = ("step-10", "step-15", "step-20", "step-25", "box-20", "box-30", "box-45", "box-60",
+             "bench", "band", "dumbbells", "slant-board")
+JUMP_REST_RATIO = (5, 10)      # [NSCA] work:rest 1:5 to 1:10 for plyometric sets
 HERE = Path(__file__).parent
 
 
 @dataclass(frozen=True)
+class Substitute:
+    """What a level becomes when the athlete lacks its equipment (same dose and timing)."""
+
+    name: str
+    cue: str
+
+
+@dataclass(frozen=True)
 class Level:
-    """One step of an exercise's progression, with its dose."""
+    """One step of an exercise's progression, with its dose and timing."""
 
     level: int
     name: str
@@ -32,6 +44,20 @@ class Level:
     hold_seconds: int | None
     per_side: bool
     cue: str
+    work_seconds: int = 0          # one set's work (per side when per_side)
+    rest_seconds: int = 0          # after each set
+    steps: tuple[int, int, int, int] = (0, 0, 0, 0)   # range, load, tempo, support
+    equipment: tuple[str, ...] = ()
+    substitute: Substitute | None = None
+
+    @property
+    def sides(self) -> int:
+        return 2 if self.per_side else 1
+
+    @property
+    def set_seconds(self) -> int:
+        """One set with the rest after it."""
+        return self.work_seconds * self.sides + self.rest_seconds
 
 
 @dataclass(frozen=True)
@@ -44,10 +70,12 @@ class Exercise:
     intensity: str | None          # plyometrics only
     reps_per_set: int | None       # plyometrics only: contacts are split into sets of this size
     levels: tuple[Level, ...]
+    role: str = "main"             # plyometrics: "warmup" drills open every jump session
 
     def at(self, level: int) -> Level:
-        """The level ``level`` (1-based), capped at the top of the progression."""
-        return self.levels[max(1, min(level, len(self.levels))) - 1]
+        """The level numbered ``level``, within the progression's first and last."""
+        first = self.levels[0].level
+        return self.levels[max(0, min(level - first, len(self.levels) - 1))]
 
 
 @dataclass(frozen=True)
@@ -59,7 +87,7 @@ class TemplateWeek:
     plyo_sessions: int
     strength_sessions: int
     contacts: int                  # a beginner's foot contacts per plyometric session
-    drills: tuple[str, ...]        # low intensity first
+    drills: tuple[str, ...]        # main drills of the week
     strength_stage: int
     sets_delta: int
     rpe: int                       # session RPE (CR-10) used for the week's load
@@ -68,17 +96,19 @@ class TemplateWeek:
 @dataclass(frozen=True)
 class LevelScale:
     contacts_scale: float
-    strength_offset: int
     contacts_cap: int              # most contacts a session, whatever the template says
+    start_level: int               # strength level of week 1
+    drill_level: int               # jump drill level of the first block
 
 
 @dataclass(frozen=True)
 class Catalog:
     exercises: tuple[Exercise, ...]
-    block_minutes: Mapping[str, Mapping[str, int]]   # block -> athlete level -> minutes
     weeks: tuple[TemplateWeek, ...]
     levels: Mapping[str, LevelScale]
     safety_note: str
+    setup_seconds: int = 60        # moving to an exercise and setting up
+    next_block_contacts: float = 0.0
 
     def exercise(self, exercise_id: str) -> Exercise:
         for exercise in self.exercises:
@@ -90,9 +120,13 @@ class Catalog:
         return tuple(e for e in self.exercises if e.kind == kind)
 
     def of_dose(self, dose_name: str) -> Exercise | None:
-        """The exercise a dose prescribes: named as the exercise, or 'Exercise: level name'."""
+        """The exercise a dose prescribes: named as the exercise, 'Exercise: level name' (or
+        'Exercise: substitute name'), or a jump drill's level name."""
         for exercise in self.exercises:
             if dose_name == exercise.name or dose_name.startswith(exercise.name + ": "):
+                return exercise
+        for exercise in self.exercises:      # jump drills are named by their level
+            if any(dose_name == lv.name for lv in exercise.levels):
                 return exercise
         return None
 
@@ -105,10 +139,14 @@ class Catalog:
         return None
 
 
-def _level(raw: Any, path: str, expected: int) -> Level:
+_LEVEL_KEYS = ("level", "name", "sets", "reps", "hold_seconds", "per_side", "cue", "work_seconds",
+               "rest_seconds", *VARIABLES, "equipment", "substitute")
+
+
+def _level(raw: Any, path: str, expected: int, jump: bool) -> Level:
     if not isinstance(raw, dict):
         raise InputError(path, raw, "a table is expected")
-    reject_unknown(raw, ("level", "name", "sets", "reps", "hold_seconds", "per_side", "cue"), path)
+    reject_unknown(raw, _LEVEL_KEYS, path)
     number = take_int(raw, "level", path, expected, expected)
     reps = take(raw, "reps", int, path, None)
     hold = take(raw, "hold_seconds", int, path, None)
@@ -119,35 +157,68 @@ def _level(raw: Any, path: str, expected: int) -> Level:
         raise InputError(f"{path}.reps", reps, "a whole number from 1 to 50")
     if hold is not None and not 5 <= hold <= 600:
         raise InputError(f"{path}.hold_seconds", hold, "a whole number from 5 to 600")
-    return Level(level=number, name=take(raw, "name", str, path),
-                 sets=take_int(raw, "sets", path, 1, 10), reps=reps, hold_seconds=hold,
-                 per_side=take(raw, "per_side", bool, path, False), cue=take(raw, "cue", str, path))
+    equipment = take(raw, "equipment", list, path, [])
+    for item in equipment:
+        if item not in EQUIPMENT:
+            raise InputError(f"{path}.equipment", item, "one of " + ", ".join(EQUIPMENT))
+    sub_raw = take(raw, "substitute", dict, path, None)
+    substitute = None
+    if sub_raw is not None:
+        reject_unknown(sub_raw, ("name", "cue"), f"{path}.substitute")
+        substitute = Substitute(take(sub_raw, "name", str, f"{path}.substitute"),
+                                take(sub_raw, "cue", str, f"{path}.substitute"))
+    if equipment and substitute is None:
+        raise InputError(f"{path}.substitute", "(missing)",
+                         "a level that needs equipment says what to do without it")
+    level = Level(level=number, name=take(raw, "name", str, path),
+                  sets=take_int(raw, "sets", path, 1, 10), reps=reps, hold_seconds=hold,
+                  per_side=take(raw, "per_side", bool, path, False),
+                  cue=take(raw, "cue", str, path),
+                  work_seconds=take_int(raw, "work_seconds", path, 1, 600),
+                  rest_seconds=take_int(raw, "rest_seconds", path, 0, 600),
+                  steps=(take_int(raw, "range", path, 0, 9, 0),
+                         take_int(raw, "load", path, 0, 9, 0),
+                         take_int(raw, "tempo", path, 0, 9, 0),
+                         take_int(raw, "support", path, 0, 9, 0)),
+                  equipment=tuple(equipment), substitute=substitute)
+    if jump:
+        low, high = JUMP_REST_RATIO
+        work = level.work_seconds * level.sides
+        if not low * work <= level.rest_seconds <= high * work:
+            raise InputError(f"{path}.rest_seconds", level.rest_seconds,
+                             f"{low} to {high} times the set's work ({work} s) [NSCA 1:5-1:10]")
+    return level
 
 
 def _exercise(raw: Any, path: str) -> Exercise:
     if not isinstance(raw, dict):
         raise InputError(path, raw, "a table is expected")
     reject_unknown(raw, ("id", "name", "kind", "cue", "advance_when", "intensity",
-                         "reps_per_set", "levels"), path)
+                         "reps_per_set", "role", "levels"), path)
     kind = take_choice(raw, "kind", path, KINDS)
     plyo = kind == "plyometrics"
     intensity = take_choice(raw, "intensity", path, INTENSITIES) if plyo else None
     reps_per_set = take_int(raw, "reps_per_set", path, 1, 20) if plyo else None
+    role = take_choice(raw, "role", path, ROLES, "main") if plyo else "main"
     if not plyo:
-        for key in ("intensity", "reps_per_set"):
+        for key in ("intensity", "reps_per_set", "role"):
             if key in raw:
                 raise InputError(f"{path}.{key}", raw[key], "only plyometric drills take this key")
     levels_raw = take(raw, "levels", list, path)
     if not levels_raw:
         raise InputError(f"{path}.levels", levels_raw, "at least one level")
-    levels = tuple(_level(item, f"{path}.levels[{i}]", i + 1) for i, item in enumerate(levels_raw))
+    # Strength and jump progressions start with a regression, level 0; warm-up and stretches
+    # have a single dose, level 1.
+    first = 0 if kind in ("strength", "plyometrics") else 1
+    levels = tuple(_level(item, f"{path}.levels[{i}]", first + i, plyo)
+                   for i, item in enumerate(levels_raw))
     advance = take(raw, "advance_when", str, path, None)
     if kind == "strength" and advance is None:
         raise InputError(f"{path}.advance_when", "(missing)",
                          "strength exercises say when to move to the next level")
     return Exercise(id=take(raw, "id", str, path), name=take(raw, "name", str, path), kind=kind,
                     cue=take(raw, "cue", str, path), advance_when=advance, intensity=intensity,
-                    reps_per_set=reps_per_set, levels=levels)
+                    reps_per_set=reps_per_set, levels=levels, role=role)
 
 
 def _week(raw: Any, path: str, number: int, drills: set[str]) -> TemplateWeek:
@@ -170,25 +241,12 @@ def _week(raw: Any, path: str, number: int, drills: set[str]) -> TemplateWeek:
                         rpe=take_int(raw, "rpe", path, 1, 10))
 
 
-def _block_minutes(raw: Any, path: str) -> dict[str, dict[str, int]]:
-    if not isinstance(raw, dict):
-        raise InputError(path, raw, "a table is expected")
-    reject_unknown(raw, BLOCKS, path)
-    minutes: dict[str, dict[str, int]] = {}
-    for block in BLOCKS:
-        per_level = take(raw, block, dict, path)
-        reject_unknown(per_level, ATHLETE_LEVELS, f"{path}.{block}")
-        minutes[block] = {lvl: take_int(per_level, lvl, f"{path}.{block}", 1, 120)
-                          for lvl in ATHLETE_LEVELS}
-    return minutes
-
-
 def load_catalog(directory: Path = HERE) -> Catalog:
     """Read and validate ``exercises.toml`` and ``template.toml`` from ``directory``."""
     ex_path, tpl_path = directory / "exercises.toml", directory / "template.toml"
     ex_raw = read_toml(ex_path, "catalog")
-    reject_unknown(ex_raw, ("schema", "safety_note", "block_minutes", "exercises"), "")
-    take_int(ex_raw, "schema", "", 1, 1)
+    reject_unknown(ex_raw, ("schema", "safety_note", "setup_seconds", "exercises"), "")
+    take_int(ex_raw, "schema", "", 2, 2)
     exercises = tuple(_exercise(item, f"exercises[{i}]")
                       for i, item in enumerate(take(ex_raw, "exercises", list, "")))
     ids = [e.id for e in exercises]
@@ -201,29 +259,36 @@ def load_catalog(directory: Path = HERE) -> Catalog:
                              "the catalogue needs at least one of each kind")
 
     tpl_raw = read_toml(tpl_path, "template")
-    reject_unknown(tpl_raw, ("schema", "levels", "weeks"), "")
-    take_int(tpl_raw, "schema", "", 1, 1)
+    reject_unknown(tpl_raw, ("schema", "levels", "blocks", "weeks"), "")
+    take_int(tpl_raw, "schema", "", 2, 2)
     levels_raw = take(tpl_raw, "levels", dict, "")
     reject_unknown(levels_raw, ATHLETE_LEVELS, "levels")
     levels: dict[str, LevelScale] = {}
     for name in ATHLETE_LEVELS:
         item = take(levels_raw, name, dict, "levels")
         path = f"levels.{name}"
-        reject_unknown(item, ("contacts_scale", "strength_offset", "contacts_cap"), path)
+        reject_unknown(item, ("contacts_scale", "contacts_cap", "start_level", "drill_level"),
+                       path)
         scale = take(item, "contacts_scale", float, path)
         if not 0.5 <= scale <= 2.5:
             raise InputError(f"{path}.contacts_scale", scale, "a number from 0.5 to 2.5")
-        levels[name] = LevelScale(scale, take_int(item, "strength_offset", path, 0, 5),
-                                  take_int(item, "contacts_cap", path, 40, 200))
-    drills = {e.id for e in exercises if e.kind == "plyometrics"}
+        levels[name] = LevelScale(scale, take_int(item, "contacts_cap", path, 40, 200),
+                                  take_int(item, "start_level", path, 0, 9),
+                                  take_int(item, "drill_level", path, 0, 9))
+    blocks = take(tpl_raw, "blocks", dict, "", {})
+    reject_unknown(blocks, ("next_block_contacts",), "blocks")
+    gain = take(blocks, "next_block_contacts", float, "blocks", 0.0)
+    if not 0 <= gain <= 0.3:
+        raise InputError("blocks.next_block_contacts", gain, "a number from 0 to 0.3")
+    drills = {e.id for e in exercises if e.kind == "plyometrics" and e.role == "main"}
     weeks = tuple(_week(item, f"weeks[{i}]", i + 1, drills)
                   for i, item in enumerate(take(tpl_raw, "weeks", list, "")))
     if not weeks:
         raise InputError("weeks", "[]", "at least one template week")
-    return Catalog(exercises=exercises,
-                   block_minutes=_block_minutes(take(ex_raw, "block_minutes", dict, ""),
-                                                "block_minutes"),
-                   weeks=weeks, levels=levels, safety_note=take(ex_raw, "safety_note", str, ""))
+    return Catalog(exercises=exercises, weeks=weeks, levels=levels,
+                   safety_note=take(ex_raw, "safety_note", str, ""),
+                   setup_seconds=take_int(ex_raw, "setup_seconds", "", 0, 300, 60),
+                   next_block_contacts=gain)
 
 
 @functools.cache

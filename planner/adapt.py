@@ -41,7 +41,6 @@ from catalog.monitoring import Monitoring
 from planner.dosing import (
     RAMP,
     plyo_doses,
-    session_contacts,
     session_doses,
     session_minutes,
     strength_dose,
@@ -49,6 +48,7 @@ from planner.dosing import (
 )
 from planner.plan import Dose, Plan, Session
 from planner.profile import Profile
+from planner.program import session_contacts
 from planner.session_types import TYPES
 
 if TYPE_CHECKING:
@@ -213,12 +213,14 @@ def _jumps(catalog: Catalog, plan_level: str, rules: Monitoring, state: _State, 
 def _pause(catalog: Catalog, profile: Profile, plan_level: str, s: Session) -> Session:
     """The jump slot without the jumps: same start, the paused type's doses and length."""
     new_type = PAUSED_TYPE[s.session_type]
-    minutes = session_minutes(catalog, plan_level, new_type, profile.warmup)
+    minutes = session_minutes(catalog, plan_level, new_type, profile.warmup,
+                              range(1, max(profile.weeks, s.program_week) + 1), profile.equipment)
     end = (s.start.astimezone(dt.UTC) + dt.timedelta(minutes=minutes)).astimezone(s.start.tzinfo)
     return dataclasses.replace(
         s, session_type=new_type, kinds=TYPES[new_type].kinds, end=end,
         rpe=week_rpe(catalog, s.program_week, new_type),
-        exercises=session_doses(catalog, plan_level, s.program_week, new_type, profile.warmup))
+        exercises=session_doses(catalog, plan_level, s.program_week, new_type, profile.warmup,
+                                equipment=profile.equipment))
 
 
 def _after(rules: Monitoring, state: _State, s: Session, day: dt.date, entry: LogEntry | None,

@@ -319,15 +319,17 @@ def _start_worker() -> None:
     default_catalog()
 
 
-def _plan_one(task: _Task) -> tuple[int, AthleteResult]:
+def _plan_one(task: _Task, files: Mapping[Path, bytes] | None = None,
+              ) -> tuple[int, AthleteResult]:
     """Plan one athlete: solve, store, write the calendar (as ``generate`` does). Failures are
-    recorded, an unexpected one too: one athlete never stops the roster."""
+    recorded, an unexpected one too: one athlete never stops the roster. ``files``: busy
+    calendars already read, by path (on a cluster worker)."""
     from catalog import default_catalog
     from planner.generate import plan_athlete
 
     try:
         plan, stats, _ = plan_athlete(task.profile, default_catalog(), task.store,
-                                      task.calendar, task.now, task.note)
+                                      task.calendar, task.now, task.note, files=files)
     except NoPlanPossible as exc:
         return task.index, AthleteResult(task.athlete, NO_PLAN, 0, 0.0, one_line(exc))
     except PeriodizeError as exc:
@@ -348,6 +350,23 @@ def _prepare_out_dir(out_dir: Path) -> None:
                          ) from None
     if not os.access(out_dir, os.W_OK):
         raise InputError("-o", str(out_dir), "a folder you may write to")
+
+
+def _failed(task: _Task, exc: BaseException, crashed: bool) -> AthleteResult:
+    """The summary row of a cluster task that failed (its workers kept dying, say) or could not
+    be sent (a busy calendar unreadable here: bad input, as the pool says it)."""
+    if crashed:
+        return AthleteResult(task.athlete, ERROR, 0, 0.0,
+                             f"task failed: {type(exc).__name__}: {one_line(exc)}")
+    return AthleteResult(task.athlete, BAD_INPUT, 0, 0.0, one_line(exc))
+
+
+def _write_results(task: _Task, store: bytes, calendar: bytes) -> None:
+    """Put a plan made elsewhere (a cluster worker) in place: the store, then the calendar."""
+    from planner.export.files import write_atomic
+
+    write_atomic(task.store, store, "-o")
+    write_atomic(task.calendar, calendar, "-o")
 
 
 def _write_summary(path: Path, results: tuple[AthleteResult, ...]) -> None:
@@ -374,7 +393,8 @@ def _write_index(out_dir: Path, held: Mapping[str, str | None], names: list[str]
 
 
 def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = None,
-              progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+              progress: Callable[[int, int], None] | None = None, cluster: str | None = None,
+              ) -> BatchSummary:
     """Plan every athlete of ``roster``: ``out_dir/<slug>.db`` (the plan store) and
     ``out_dir/<slug>.ics`` per athlete planned, and ``out_dir/summary.csv`` (athlete, status,
     sessions, solve_seconds, reason) for all, in roster order.
@@ -387,7 +407,9 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
     ``jobs`` worker processes plan in parallel, at most one per usable core and per athlete
     (default: one per usable core; ``worker_count``); one runs in this process.
     ``progress(done, total)`` is called as each athlete is finished. ``now`` (UTC) stamps the
-    plans."""
+    plans. ``cluster``: plan on a Dask cluster instead, at that scheduler address or on a new
+    LocalCluster of ``jobs`` processes for ``"local"`` (``planner.cluster``); the same plans,
+    and an athlete whose task failed on the cluster is recorded as "error"."""
     from catalog import default_catalog
     from planner.dosing import shortest_session
     from planner.profile import profile_from_dict
@@ -395,6 +417,10 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
     started = time.perf_counter()
     if jobs is not None and jobs < 1:
         raise InputError("--jobs", jobs, "a whole number from 1 up")
+    if cluster is not None:
+        from planner.cluster import require_dask
+
+        require_dask()
     entries = read_roster(roster)
     _prepare_out_dir(out_dir)
     shortest = shortest_session(default_catalog())
@@ -435,7 +461,13 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
                            f"generated from {roster.name}", now))
 
     workers, capped = worker_count(jobs, len(tasks))
-    if workers == 1:
+    if cluster is not None:
+        from planner.cluster import run_on_cluster
+
+        if cluster != "local":
+            workers, capped = 0, ""   # the cluster's own
+        run_on_cluster(tasks, cluster, workers, _plan_one, _write_results, finish, _failed)
+    elif workers == 1:
         for task in tasks:
             finish(*_plan_one(task))
     else:

@@ -54,10 +54,15 @@ def read_busy_file(path: Path, tz: ZoneInfo, first_day: date, last_day: date,
     """Busy intervals from one .ics file that touch the local days first_day..last_day (inclusive),
     widened by ``buffer`` on each side (timed events only), sorted by start then end, merged where
     they overlap or touch."""
+    return read_busy_text(busy_file_bytes(path), str(path), tz, first_day, last_day, buffer)
+
+
+def busy_file_bytes(path: Path) -> bytes:
+    """The bytes of a busy calendar file, read with the usual checks (a regular file, not too
+    big)."""
     from planner.reading import read_regular
 
-    data = read_regular(path, "busy", MAX_BUSY_BYTES, _TOO_BIG, kind=".ics file")
-    return read_busy_text(data, str(path), tz, first_day, last_day, buffer)
+    return read_regular(path, "busy", MAX_BUSY_BYTES, _TOO_BIG, kind=".ics file")
 
 
 def read_busy_text(data: bytes, source: str, tz: ZoneInfo, first_day: date, last_day: date,

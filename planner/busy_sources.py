@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,15 +17,21 @@ if TYPE_CHECKING:
 
 
 def read_busy(profile: Profile, extra: Sequence[Path] = (), first_day: dt.date | None = None,
-              last_day: dt.date | None = None) -> list[BusyInterval]:
-    """Busy intervals from the profile's calendars and any given on the command line."""
-    from planner.busy import read_busy_file
+              last_day: dt.date | None = None, files: Mapping[Path, bytes] | None = None,
+              ) -> list[BusyInterval]:
+    """Busy intervals from the profile's calendars and any given on the command line.
+    ``files``: calendar files already read, by path (a cluster worker gets them with its task,
+    as it may not see the coach's disk)."""
+    from planner.busy import read_busy_file, read_busy_text
 
     buffer = dt.timedelta(minutes=profile.busy_buffer_minutes)
     first, last = first_day or profile.start, last_day or profile.end
     intervals: list[BusyInterval] = []
     for path in (*profile.busy, *extra):
-        intervals += read_busy_file(path, profile.tz, first, last, buffer)
+        if files is not None and path in files:
+            intervals += read_busy_text(files[path], str(path), profile.tz, first, last, buffer)
+        else:
+            intervals += read_busy_file(path, profile.tz, first, last, buffer)
     if profile.busy_caldav:
         from planner.busy_caldav import read_busy_caldav
 

@@ -1,132 +1,231 @@
-"""Dosing: what one session holds at a level and block week (sets, reps, holds, foot contacts),
-how long it takes, how hard it is, and the caps that keep weekly jump volume rising gently."""
+"""Dosing: what one session holds at a level and block week (sets, reps, holds, foot contacts,
+per-set work and rest), how long it takes (computed from the catalogue's timing), how hard it
+is, and the weekly caps the workload rule (``planner.workload``) sets on jumps and strength.
+``dose_exercise`` is the one way to prescribe an exercise at a level."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from catalog import Catalog, Exercise
+from catalog import INTENSITIES, Catalog, Exercise
 from planner.plan import Dose, Session
-from planner.program import template_week
+from planner.program import (
+    drill_level,
+    session_contacts,
+    strength_level,
+    template_week,
+)
 from planner.session_types import TYPES
+from planner.workload import WeekLoad, workload_caps
 
 if TYPE_CHECKING:
     from planner.availability import Candidate
     from planner.profile import Profile
 
 
-def session_minutes(catalog: Catalog, level: str, type_key: str, warmup: bool) -> int:
-    """Minutes a session of this type takes: the sum of its blocks."""
-    blocks = catalog.block_minutes
-    kinds = TYPES[type_key].kinds
-    if kinds == ("stretching",):
-        return blocks["mobility"][level] + blocks["stretching"][level]
-    return (blocks["warmup"][level] if warmup else 0) + sum(blocks[k][level] for k in kinds)
+RAMP = 4 / 3   # planner.adapt: a session's jumps climb back after a cut by at most a third;
+               # weekly volume is held by the workload rule (planner.workload)
 
 
-def session_contacts(catalog: Catalog, level: str, program_week: int,
-                     cap: int | None = None) -> int:
-    """Foot contacts of one plyometric session: template x level scale, within the level's cap."""
+# --- one exercise at one level ------------------------------------------------------------------
+
+
+def dose_exercise(exercise: Exercise, level: int, sets: int | None = None,
+                  equipment: frozenset[str] | None = None) -> Dose:
+    """The ONE way to prescribe an exercise at a level: its dose, timing and cue, with the
+    catalogue's substitute when ``equipment`` (None: everything) lacks what the level needs.
+    ``sets`` overrides the level's sets (jump drills are dosed in sets from contacts)."""
+    lvl = exercise.at(level)
+    count = lvl.sets if sets is None else sets
+    name = lvl.name if exercise.kind == "plyometrics" else (
+        f"{exercise.name}: {lvl.name}" if len(exercise.levels) > 1 else exercise.name)
+    cue = f"{exercise.cue} {lvl.cue}".strip()
+    missing = [] if equipment is None else [e for e in lvl.equipment if e not in equipment]
+    if missing and lvl.substitute is not None:
+        name = f"{exercise.name}: {lvl.substitute.name}"
+        cue = (f"Substitute for \u201c{lvl.name}\u201d: no {' or '.join(missing)} in your "
+               f"equipment list. {exercise.cue} {lvl.substitute.cue}")
+    if exercise.advance_when:
+        cue += f" Next level when: {exercise.advance_when}"
+    contacts = count * (lvl.reps or 0) * lvl.sides if exercise.kind == "plyometrics" else None
+    return Dose(name, exercise.kind, count, lvl.reps, lvl.hold_seconds, contacts, lvl.level, cue,
+                lvl.per_side, lvl.work_seconds, lvl.rest_seconds)
+
+
+def dose_seconds(dose: Dose, setup_seconds: int) -> int:
+    """How long a dose takes: every set's work (each side) and the rest after it, plus setting
+    up. The rest after the last set is counted: it is the walk to the next exercise."""
+    sides = 2 if dose.per_side else 1
+    return dose.sets * ((dose.work_seconds or 0) * sides + (dose.rest_seconds or 0)) + setup_seconds
+
+
+# --- the blocks of a session -------------------------------------------------------------------
+
+
+def plyo_doses(catalog: Catalog, level: str, program_week: int, cap: int | None,
+               equipment: frozenset[str] | None = None) -> list[Dose]:
+    """The jump warm-up drills (ankle hops, the landing drill) and the week's drills, in whole
+    sets within the session's contacts (and ``cap``); sets go one at a time to the drill with the
+    fewest contacts so far, so the drills share the volume. Done hardest first, after the
+    warm-up drills, while fresh. At least one set of the first warm-up drill is kept."""
     tpl, _ = template_week(catalog, program_week)
-    scale = catalog.levels[level]
-    contacts = min(round(tpl.contacts * scale.contacts_scale / 5) * 5, scale.contacts_cap)
-    return min(contacts, cap) if cap is not None else contacts
-
-
-RAMP = 4 / 3    # a week's jump volume rises at most a third over the last full week with jumps
-
-
-class RampWeek(NamedTuple):
-    """One calendar week as ``ramp_caps`` sees it."""
-
-    week: int               # calendar week, 1-based
-    program_week: int       # the block week whose doses it carries
-    jump_sessions: int      # jump sessions still to dose
-    contacts_done: int      # foot contacts already done (a replan's past)
-    contacts_missed: int    # foot contacts of sessions missed
-
-
-def ramp_caps(catalog: Catalog, level: str, weeks: Sequence[RampWeek]) -> dict[int, int]:
-    """Per-session contact caps that keep each week's foot contacts within ``RAMP`` of the last
-    week with jumps that was not a deload (coming back from a deload to the block's level is
-    planned). ``weeks`` in order. A week's own volume counts what was done; as the reference
-    for the weeks after it, what was missed counts too, since a missed session is not a break
-    (replan's break rules handle those). A week whose template volume fits gets no cap."""
-    caps: dict[int, int] = {}
-    reference: float | None = None
-    for week, program_week, count, done, missed in weeks:
-        each = session_contacts(catalog, level, program_week)
-        total = done + count * each
-        if reference is not None and count and total > RAMP * reference:
-            caps[week] = max(0, int(RAMP * reference) - done) // count
-            total = done + count * min(each, caps[week])
-        if total + missed and template_week(catalog, program_week)[0].phase != "deload":
-            reference = total + missed
-    return caps
-
-
-def plyo_doses(catalog: Catalog, level: str, program_week: int, cap: int | None) -> list[Dose]:
-    """The jump drills of one session: the week's contacts (within ``cap``) in whole sets."""
-    tpl, _ = template_week(catalog, program_week)
-    total = session_contacts(catalog, level, program_week, cap)
-    drills = [catalog.exercise(d) for d in tpl.drills]
-    doses = []
+    total = session_contacts(catalog, level, program_week)
+    if cap is not None:
+        total = min(total, cap)
+    at = drill_level(catalog, level, program_week)
+    warmups = [e for e in catalog.of_kind("plyometrics") if e.role == "warmup"]
+    doses: list[Dose] = []
     remaining = total
-    for i, drill in enumerate(drills):
-        share = remaining // (len(drills) - i)
-        lvl = drill.at(1)
-        per_set = (drill.reps_per_set or 1) * (2 if lvl.per_side else 1)
-        if cap is None:                         # the nearest whole number of sets
-            sets = max(1, round(share / per_set))
-        else:                                   # never above the cap: a drill with no room for
-            sets = share // per_set             # a set is left out (the later, more intense
-            if sets == 0 and i:                 # ones first); the first keeps one set
-                continue
-            sets = max(1, sets)
-        remaining -= sets * per_set
-        doses.append(Dose(drill.name, "plyometrics", sets, drill.reps_per_set, None,
-                          sets * per_set, lvl.level, f"{drill.cue} {lvl.cue}".strip(),
-                          lvl.per_side))
+    for drill in warmups:
+        lvl = drill.at(at)
+        count = min(lvl.sets, remaining // ((lvl.reps or 0) * lvl.sides))
+        if count:
+            doses.append(dose_exercise(drill, at, count, equipment))
+            remaining -= doses[-1].foot_contacts or 0
+    if not doses:
+        doses.append(dose_exercise(warmups[0], at, 1, equipment))
+    main = [catalog.exercise(d) for d in tpl.drills]
+    per_set = [(d.at(at).reps or 0) * d.at(at).sides for d in main]
+    sets = [0] * len(main)
+    while True:
+        fits = [i for i in range(len(main)) if per_set[i] <= remaining]
+        if not fits:
+            break
+        i = min(fits, key=lambda j: (sets[j] * per_set[j], j))
+        sets[i] += 1
+        remaining -= per_set[i]
+    rank = {name: INTENSITIES.index(name) for name in INTENSITIES}
+    order = sorted(range(len(main)), key=lambda j: -rank[main[j].intensity or "low"])
+    doses += [dose_exercise(main[j], at, sets[j], equipment) for j in order if sets[j]]
     return doses
 
 
-def strength_dose(catalog: Catalog, exercise: Exercise, level: int, program_week: int) -> Dose:
-    """One strength exercise dosed at ``level`` in a program week (the week sets its sets)."""
+def strength_volume(doses: Sequence[Dose]) -> int:
+    """Strength volume of a session: sets x reps (each side counted) over its strength work."""
+    return sum(d.sets * (d.reps or 0) * (2 if d.per_side else 1)
+               for d in doses if d.kind == "strength")
+
+
+def strength_dose(catalog: Catalog, exercise: Exercise, level: int, program_week: int,
+                  equipment: frozenset[str] | None = None, sets: int | None = None) -> Dose:
+    """One strength exercise at ``level`` in a program week: the week sets its sets (the
+    deload's one fewer) unless ``sets`` is given."""
     tpl, _ = template_week(catalog, program_week)
-    lvl = exercise.at(level)
-    return Dose(f"{exercise.name}: {lvl.name}", "strength", max(1, lvl.sets + tpl.sets_delta),
-                lvl.reps, lvl.hold_seconds, None, lvl.level,
-                f"{lvl.cue} Next level when: {exercise.advance_when}", lvl.per_side)
+    count = max(1, exercise.at(level).sets + tpl.sets_delta) if sets is None else sets
+    return dose_exercise(exercise, level, count, equipment)
 
 
-def _strength_doses(catalog: Catalog, level: str, program_week: int) -> list[Dose]:
-    tpl, cycle = template_week(catalog, program_week)
-    stage = tpl.strength_stage + catalog.levels[level].strength_offset + cycle
-    return [strength_dose(catalog, exercise, stage, program_week)
-            for exercise in catalog.of_kind("strength")]
+def _strength_doses(catalog: Catalog, level: str, program_week: int, cap: int | None,
+                    equipment: frozenset[str] | None) -> list[Dose]:
+    """The four strength exercises at the week's level; under ``cap`` (sets x reps a session)
+    the exercise with the most volume loses a set until it fits, never below one set each."""
+    tpl, _ = template_week(catalog, program_week)
+    stage = strength_level(catalog, level, program_week)
+    exercises = catalog.of_kind("strength")
+    sets = [max(1, e.at(stage).sets + tpl.sets_delta) for e in exercises]
+    per_set = [(e.at(stage).reps or 0) * e.at(stage).sides for e in exercises]
+    while cap is not None and sum(s * p for s, p in zip(sets, per_set, strict=True)) > cap:
+        movable = [i for i, s in enumerate(sets) if s > 1]
+        if not movable:
+            break
+        i = max(movable, key=lambda j: (sets[j] * per_set[j], -j))
+        sets[i] -= 1
+    return [strength_dose(catalog, e, stage, program_week, equipment, n)
+            for e, n in zip(exercises, sets, strict=True)]
 
 
 def _plain_doses(catalog: Catalog, kind: str) -> list[Dose]:
-    return [Dose(e.name, kind, e.at(1).sets, e.at(1).reps, e.at(1).hold_seconds, None, 1,
-                 f"{e.cue} {e.at(1).cue}".strip(), e.at(1).per_side)
-            for e in catalog.of_kind(kind)]
+    return [dose_exercise(e, 1) for e in catalog.of_kind(kind)]
+
+
+def has_warmup(type_key: str, warmup: bool) -> bool:
+    """Jump sessions always open with the warm-up [NSCA: plyometrics after a warm-up], and
+    stretch-only sessions too [Garber: stretch warm muscles]; ``warmup = false`` in the profile
+    drops it from strength sessions only."""
+    kinds = TYPES[type_key].kinds
+    return warmup or "plyometrics" in kinds or kinds == ("stretching",)
 
 
 def session_doses(catalog: Catalog, level: str, program_week: int, type_key: str, warmup: bool,
-                  contacts_cap: int | None = None) -> tuple[Dose, ...]:
+                  contacts_cap: int | None = None, strength_cap: int | None = None,
+                  equipment: frozenset[str] | None = None) -> tuple[Dose, ...]:
     """Every exercise of one session in the order it is done: warm-up, jumps, strength, stretch."""
     kinds = TYPES[type_key].kinds
     doses: list[Dose] = []
-    if warmup and kinds != ("stretching",):
+    if has_warmup(type_key, warmup):
         doses += _plain_doses(catalog, "warmup")
     if "plyometrics" in kinds:
-        doses += plyo_doses(catalog, level, program_week, contacts_cap)
+        doses += plyo_doses(catalog, level, program_week, contacts_cap, equipment)
     if "strength" in kinds:
-        doses += _strength_doses(catalog, level, program_week)
+        doses += _strength_doses(catalog, level, program_week, strength_cap, equipment)
     doses += _plain_doses(catalog, "stretching")
     return tuple(doses)
+
+
+BLOCK_KINDS = ("warmup", "plyometrics", "strength", "stretching")
+
+
+def block_minutes(catalog: Catalog, level: str, block: str, program_weeks: Iterable[int],
+                  equipment: frozenset[str] | None = None) -> int:
+    """Minutes a block takes for the largest dose it is given in ``program_weeks``, from the
+    catalogue's per-set work and rest (rounded up to the minute)."""
+    type_key = {"warmup": "stretch", "plyometrics": "jumps", "strength": "strength",
+                "stretching": "stretch"}[block]
+    seconds = max(sum(dose_seconds(d, catalog.setup_seconds)
+                      for d in session_doses(catalog, level, w, type_key, True,
+                                             equipment=equipment) if d.kind == block)
+                  for w in program_weeks)
+    return -(-seconds // 60)
+
+
+def session_minutes(catalog: Catalog, level: str, type_key: str, warmup: bool,
+                    program_weeks: Iterable[int] = (1,),
+                    equipment: frozenset[str] | None = None) -> int:
+    """Minutes a session of this type takes: the sum of its blocks' minutes."""
+    weeks = tuple(program_weeks)
+    kinds = TYPES[type_key].kinds
+    blocks = list(kinds) + (["warmup"] if has_warmup(type_key, warmup) else [])
+    return sum(block_minutes(catalog, level, b, weeks, equipment) for b in blocks)
+
+
+def _contacts_of(catalog: Catalog, level: str, equipment: frozenset[str] | None,
+                 ) -> Callable[[int, int | None], int]:
+    def contacts(program_week: int, cap: int | None) -> int:
+        return sum(d.foot_contacts or 0
+                   for d in plyo_doses(catalog, level, program_week, cap, equipment))
+    return contacts
+
+
+def _strength_of(catalog: Catalog, level: str, equipment: frozenset[str] | None,
+                 ) -> Callable[[int, int | None], int]:
+    def volume(program_week: int, cap: int | None) -> int:
+        return strength_volume(_strength_doses(catalog, level, program_week, cap, equipment))
+    return volume
+
+
+def starting_base(catalog: Catalog, level: str, measure: str) -> float:
+    """The weekly volume an athlete at ``level`` is taken to tolerate before the plan: the
+    template's week 1 at that level (see template.toml). ``measure``: contacts or strength."""
+    first = catalog.weeks[0]
+    if measure == "contacts":
+        return first.plyo_sessions * _contacts_of(catalog, level, None)(1, None)
+    return first.strength_sessions * _strength_of(catalog, level, None)(1, None)
+
+
+def contact_caps(catalog: Catalog, level: str, weeks: Sequence[WeekLoad],
+                 equipment: frozenset[str] | None = None) -> dict[int, int]:
+    """Per-session foot-contact caps under the workload rule (see ``workload_caps``)."""
+    return workload_caps(weeks, starting_base(catalog, level, "contacts"),
+                         _contacts_of(catalog, level, equipment))
+
+
+def strength_caps(catalog: Catalog, level: str, weeks: Sequence[WeekLoad],
+                  equipment: frozenset[str] | None = None) -> dict[int, int]:
+    """Per-session strength-volume caps (sets x reps) under the workload rule."""
+    return workload_caps(weeks, starting_base(catalog, level, "strength"),
+                         _strength_of(catalog, level, equipment))
 
 
 def week_rpe(catalog: Catalog, program_week: int, type_key: str) -> int:
@@ -134,9 +233,12 @@ def week_rpe(catalog: Catalog, program_week: int, type_key: str) -> int:
     return 2 if type_key == "stretch" else template_week(catalog, program_week)[0].rpe
 
 
-def durations(catalog: Catalog, profile: Profile) -> dict[str, int]:
-    """Minutes of each session type for this athlete."""
-    return {t: session_minutes(catalog, profile.level, t, profile.warmup) for t in TYPES}
+def durations(catalog: Catalog, profile: Profile, program_weeks: int | None = None,
+              ) -> dict[str, int]:
+    """Minutes of each session type: the largest dose the plan's program weeks prescribe."""
+    weeks = range(1, (program_weeks or profile.weeks) + 1)
+    return {t: session_minutes(catalog, profile.level, t, profile.warmup, weeks,
+                               profile.equipment) for t in TYPES}
 
 
 def shortest_session(catalog: Catalog) -> int:
@@ -147,10 +249,28 @@ def shortest_session(catalog: Catalog) -> int:
 
 def dosed_session(catalog: Catalog, profile: Profile, c: Candidate, program_week: int, uid: str,
                   stamp: dt.datetime, contacts_cap: int | None = None, sequence: int = 0,
-                  status: str = "planned") -> Session:
+                  status: str = "planned", strength_cap: int | None = None) -> Session:
     """A chosen slot with the exercises of its program week."""
     return Session(uid=uid, start=c.start, end=c.end, week=c.week, program_week=program_week,
                    session_type=c.type_key, kinds=TYPES[c.type_key].kinds, status=status,
                    sequence=sequence, stamp=stamp, rpe=week_rpe(catalog, program_week, c.type_key),
                    exercises=session_doses(catalog, profile.level, program_week, c.type_key,
-                                           profile.warmup, contacts_cap))
+                                           profile.warmup, contacts_cap, strength_cap,
+                                           profile.equipment))
+
+
+def load_caps(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
+              program_weeks: Sequence[int], done: Sequence[tuple[int, int]] = (),
+              ) -> tuple[dict[int, int], dict[int, int]]:
+    """Per-session (contacts, strength volume) caps for the chosen sessions under the rolling
+    workload rule; ``done[w - 1]`` is calendar week w's (contacts, strength volume) already
+    done (a replan's past)."""
+    def loads(kind: str, which: int) -> list[WeekLoad]:
+        return [WeekLoad(w, program_weeks[w - 1],
+                         sum(kind in TYPES[c.type_key].kinds for c in chosen if c.week == w),
+                         done[w - 1][which] if w <= len(done) else 0)
+                for w in range(1, len(program_weeks) + 1)]
+
+    return (contact_caps(catalog, profile.level, loads("plyometrics", 0), profile.equipment),
+            strength_caps(catalog, profile.level, loads("strength", 1), profile.equipment))
+

@@ -17,16 +17,25 @@ if TYPE_CHECKING:
 PLYO_SETTING = "[plyometrics] sessions_per_week"
 STRENGTH_SETTING = "[strength] sessions_per_week"
 _NEEDS = {
-    "plyo_volume": ("plyometrics", "the plyometric block needs {plyo} sessions a week at least "
-                    "48 h apart", f"lower {PLYO_SETTING}"),
-    "plyo_recovery": ("plyometrics", "plyometric sessions need at least 48 h between them",
+    "plyo_volume": (("plyometrics",), "the plyometric block needs {plyo} sessions a week at "
+                    "least 48 h apart", f"lower {PLYO_SETTING}"),
+    "plyo_recovery": (("plyometrics",), "plyometric sessions need at least 48 h between them",
                       f"lower {PLYO_SETTING}"),
-    "strength_volume": ("strength", "strength work needs {strength} sessions a week",
+    "strength_volume": (("strength",), "strength work needs {strength} sessions a week",
                         f"lower {STRENGTH_SETTING}"),
-    "strength_recovery": ("strength", "strength sessions never fall on consecutive days",
-                          f"lower {STRENGTH_SETTING}"),
-    "stretching_weekly": ("stretching", "stretching needs at least one session every week", ""),
-    "rest_between": ("stretching", "sessions need at least 8 h of rest between them",
+    "strength_recovery": (("strength",), "strength sessions need at least 48 h between them "
+                          "(never on consecutive days)", f"lower {STRENGTH_SETTING}"),
+    # The two rules across kinds give no advice of their own: the weekly volumes in the same
+    # clash already say which sessions_per_week to lower.
+    "strength_before_jumps": (("strength", "plyometrics"), "no jump session may fall on "
+                              "the day after a strength session",
+                              ""),
+    "quad_rest_day": (("strength", "plyometrics"), "the quads need one day without jumps or "
+                      "strength in any three days running",
+                      ""),
+    "stretching_weekly": (("stretching",), "stretching needs at least one session every week",
+                          ""),
+    "rest_between": (("stretching",), "sessions need at least 8 h of rest between them",
                      "add a window earlier in the evening or later in the morning"),
 }
 _ROOM = {"plyometrics": "a jump session", "strength": "a strength session",
@@ -70,11 +79,10 @@ def describe_conflict(rules: Sequence[Rule], data: ModelInput) -> str:
         kinds = []
         needs = []
         for rule in (r for r in rules if r.week == week):
-            kind, text, hint = _NEEDS[rule.name]
+            rule_kinds, text, hint = _NEEDS[rule.name]
             d = demand[week]
             needs.append(text.format(plyo=d.plyo[0], strength=d.strength[0]))
-            if kind not in kinds:
-                kinds.append(kind)
+            kinds += [k for k in rule_kinds if k not in kinds]
             if hint and hint not in hints:
                 hints.append(hint)
         rooms = "; ".join(room(data, week, k) for k in kinds)

@@ -4,20 +4,19 @@ the one way a single athlete is planned, stored and written (``generate`` and ``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog import Catalog
 from planner.availability import candidates, slots
-from planner.dosing import RampWeek, dosed_session, durations, ramp_caps
+from planner.dosing import dosed_session, durations, load_caps
 from planner.errors import NoPlanPossible
 from planner.model import W_HABIT, Key, ModelInput
 from planner.plan import Plan, plan_identity, session_uid
 from planner.profile import Profile
 from planner.program import Demand, demand
 from planner.pruning import prune
-from planner.session_types import TYPES
 from planner.solve import Progress, SolveStats, solve
 from planner.validate import verify
 
@@ -93,16 +92,14 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
                       durations=minutes, demands=demands, reference=reference,
                       change_weights=dict.fromkeys(range(1, profile.weeks + 1), W_HABIT))
     chosen, stats = solve(data, progress=progress)
-    caps = ramp_caps(catalog, profile.level, [
-        RampWeek(w, w, sum(TYPES[c.type_key].plyometric for c in chosen if c.week == w), 0, 0)
-        for w in range(1, profile.weeks + 1)])
+    contacts, strength = load_caps(catalog, profile, chosen, range(1, profile.weeks + 1))
     ordinal: dict[int, int] = {}
     sessions = []
     for c in chosen:
         ordinal[c.week] = ordinal.get(c.week, 0) + 1
         sessions.append(dosed_session(catalog, profile, c, c.week,
                                       session_uid(plan_id, c.week, ordinal[c.week]), now,
-                                      caps.get(c.week)))
+                                      contacts.get(c.week), strength_cap=strength.get(c.week)))
     plan = Plan(plan_id=plan_id, name=profile.name, timezone=profile.timezone,
                 start=profile.start, weeks=profile.weeks, level=profile.level, revision=1,
                 created=now, sessions=tuple(sessions),
@@ -112,15 +109,17 @@ def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
 
 def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | None,
                  now: dt.datetime, note: str, busy: Sequence[Path] = (),
-                 progress: Progress | None = None) -> tuple[Plan, SolveStats, bool]:
-    """Plan one athlete: read their busy time (and ``busy`` files), solve, store the plan as a
-    new revision in ``db`` and write its calendar to ``output``. ``generate`` and ``batch`` both
-    plan an athlete through here. Returns the stored plan, the solve's figures and whether a
-    new revision was made (see ``store_plan``)."""
+                 progress: Progress | None = None, files: Mapping[Path, bytes] | None = None,
+                 ) -> tuple[Plan, SolveStats, bool]:
+    """Plan one athlete: read their busy time (and ``busy`` files; ``files`` holds calendar
+    files already read, by path), solve, store the plan as a new revision in ``db`` and write
+    its calendar to ``output``. ``generate``, ``batch`` and ``batch --cluster`` all plan an
+    athlete through here. Returns the stored plan, the solve's figures and whether a new
+    revision was made (see ``store_plan``)."""
     from planner.busy_sources import read_busy
     from planner.store import retry_once
 
-    intervals = read_busy(profile, busy)
+    intervals = read_busy(profile, busy, files=files)
     plan, stats = build_plan(profile, catalog, intervals, now, progress)
     stored, saved = retry_once(lambda: store_plan(db, plan, profile, catalog, note, output))
     return stored, stats, saved

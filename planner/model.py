@@ -20,7 +20,10 @@ from planner.availability import UTC, Candidate
 from planner.program import Demand
 from planner.session_types import TYPES
 
-RECOVERY_PLYO = dt.timedelta(hours=48)
+RECOVERY_PLYO = dt.timedelta(hours=48)            # NSCA: 48-72 h between plyometric sessions
+RECOVERY_STRENGTH = dt.timedelta(hours=48)        # ACSM: 48 h between sessions, same muscles
+RECOVERY_JUMPS_AFTER_STRENGTH = dt.timedelta(hours=24)   # see _jumps_after_strength
+QUAD_WINDOW_DAYS = 3                              # one unloaded day in any three (judgement call)
 # Judgement call: "one session a day" means a night's rest between sessions, not a change of
 # calendar date: a session starts at least 8 h after the one before ends, in real time (so
 # windows 23:00-24:00 and 00:00-01:00 never give two sessions ten minutes apart).
@@ -50,6 +53,7 @@ class History:
     day: int
     start: dt.datetime
     type_key: str
+    end: dt.datetime | None = None            # for the 24 h after strength; None: the start
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ class PlanModel:
         self._weekly_volumes()
         self._plyometric_recovery()
         self._strength_recovery()
+        self._jumps_after_strength()
+        self._quad_rest_days()
         if not explain:
             # Lexicographic: the tie-break terms sum to at most ``scale - 1``, so scaling every
             # other term by ``scale`` lets them decide only among plans otherwise equal.
@@ -186,50 +192,97 @@ class PlanModel:
                 self._enforce(self.model.add(self._count(d.week, None) >= 1),
                               "stretching_weekly", d.week)
 
-    def _plyometric_recovery(self) -> None:
-        """Plyometric starts at least 48 h apart, measured in absolute time (DST-proof)."""
-        starts: dict[int, dict[int, list[cp_model.IntVar]]] = defaultdict(lambda: defaultdict(list))
+    def _spacing(self, first: str, then: str, gap: dt.timedelta, rule: str,
+                 from_end: bool = False, days: tuple[int, ...] = (1, 2, 3)) -> None:
+        """A session holding ``then`` never starts within ``gap`` after the start (or, with
+        ``from_end``, the end) of one holding ``first``, measured in real time (UTC), so a
+        daylight-saving night neither shortens nor lengthens it; also against history."""
+        def holds(t: str, kind: str) -> bool:
+            return kind in TYPES[t].kinds
+
+        # (day, reference time in UTC) -> variables of sessions holding ``first`` there
+        marks: dict[int, dict[dt.datetime, list[cp_model.IntVar]]] = defaultdict(
+            lambda: defaultdict(list))
+        follows: dict[int, list[tuple[dt.datetime, cp_model.IntVar]]] = defaultdict(list)
         for (day, minute, t), var in self.x.items():
-            if TYPES[t].plyometric:
-                starts[day][minute].append(var)
-        for day in self.days:
-            # Not on consecutive days.
-            nxt, _ = self._later(day, 1)
-            if nxt in starts:
-                pair = self._day_vars(day, "plyometrics") + self._day_vars(nxt, "plyometrics")
-                self._enforce(self.model.add(sum(pair) <= 1), "plyo_recovery", nxt // 7 + 1)
-            # Two or three days later (a late start before a spring-forward weekend): only starts
-            # a full 48 h after this one, in real time.
-            for gap in (2, 3):
-                after, shift = self._later(day, gap)
-                for minute, here in starts.get(day, {}).items():
-                    begin = self.start_utc[(day, minute)]
-                    early = [v for m2, vs in starts.get(after, {}).items()
-                             if self.start_utc[(after, m2)] + shift - begin < RECOVERY_PLYO
-                             for v in vs]
+            c = self.by_candidate[(day, minute, t)]
+            if holds(t, first):
+                ref = c.end.astimezone(UTC) if from_end else self.start_utc[(day, minute)]
+                marks[day][ref].append(var)
+            if holds(t, then):
+                follows[day].append((self.start_utc[(day, minute)], var))
+        for day, by_ref in marks.items():
+            for n in days:
+                after, shift = self._later(day, n)
+                later = follows.get(after, [])
+                if not later:
+                    continue
+                for ref, here in by_ref.items():
+                    early = [v for begin, v in later if begin + shift - ref < gap]
                     if early:
-                        self._enforce(self.model.add(sum(here) + sum(early) <= 1),
-                                      "plyo_recovery", after // 7 + 1)
+                        self._enforce(self.model.add(sum(here) + sum(early) <= 1), rule,
+                                      after // 7 + 1)
         for h in self.data.history:
-            if not TYPES[h.type_key].plyometric:
+            if not holds(h.type_key, first):
                 continue
-            for (day, minute, t), var in self.x.items():
-                if TYPES[t].plyometric and (
-                        self.start_utc[(day, minute)] - h.start.astimezone(UTC) < RECOVERY_PLYO):
-                    self._enforce(self.model.add(var == 0), "plyo_recovery", day // 7 + 1)
+            ref = (h.end if from_end and h.end is not None else h.start).astimezone(UTC)
+            for day, later in follows.items():
+                for begin, var in later:
+                    if begin - ref < gap:
+                        self._enforce(self.model.add(var == 0), rule, day // 7 + 1)
+
+    def _plyometric_recovery(self) -> None:
+        """Plyometric starts at least 48 h apart [NSCA: 48-72 h]."""
+        self._spacing("plyometrics", "plyometrics", RECOVERY_PLYO, "plyo_recovery")
 
     def _strength_recovery(self) -> None:
-        """Strength never on consecutive calendar days (ACSM: 48 h for the same muscles)."""
+        """Strength starts at least 48 h apart [ACSM: 48 h between sessions for the same
+        muscles], in real time: Monday evening and Wednesday morning are not 48 h."""
+        self._spacing("strength", "strength", RECOVERY_STRENGTH, "strength_recovery")
+
+    def _jumps_after_strength(self) -> None:
+        """No jump session on the day after a strength session, and none within 24 h of its end
+        in real time (a short spring-forward night can bring the day after next that close):
+        landing asks the quads for the eccentric work they have just been tired by. Jumps before
+        strength in one session is the intended order and stays allowed. Judgement call: the
+        calendar day (rather than exactly 24 h) keeps the rule readable and lets the candidate
+        pruning (``planner.pruning``) stay small."""
+        rule = "strength_before_jumps"
         for day in self.days:
             nxt, _ = self._later(day, 1)
-            if self._day_vars(nxt, "strength"):
-                pair = self._day_vars(day, "strength") + self._day_vars(nxt, "strength")
-                self._enforce(self.model.add(sum(pair) <= 1), "strength_recovery", nxt // 7 + 1)
+            after = self._day_vars(nxt, "plyometrics")
+            lifts = self._day_vars(day, "strength")
+            if after and lifts:
+                self._enforce(self.model.add(sum(lifts) + sum(after) <= 1), rule, nxt // 7 + 1)
         for h in self.data.history:
             if TYPES[h.type_key].strength:
-                for var in self._day_vars(h.day + 1, "strength"):
-                    self._enforce(self.model.add(var == 0), "strength_recovery",
-                                  (h.day + 1) // 7 + 1)
+                for var in self._day_vars(h.day + 1, "plyometrics"):
+                    self._enforce(self.model.add(var == 0), rule, (h.day + 1) // 7 + 1)
+        self._spacing("strength", "plyometrics", RECOVERY_JUMPS_AFTER_STRENGTH, rule,
+                      from_end=True, days=(2,))
+
+    def _quad_rest_days(self) -> None:
+        """In any three days running, at least one without loaded quad work (jumps or
+        strength). Judgement call: no source gives a number; it keeps five free days from
+        becoming five loaded days running while allowing two loaded days back to back."""
+        if not self.days:
+            return
+        last = self.days[-1]
+        loaded_history: dict[int, int] = defaultdict(int)
+        for h in self.data.history:
+            if TYPES[h.type_key].kinds != ("stretching",):
+                loaded_history[h.day] += 1
+        span = range(7) if self.data.cyclic else range(
+            max(0, self.data.first_free_day - 2), last - 1)
+        for day in span:
+            window = [self._later(day, n)[0] for n in range(QUAD_WINDOW_DAYS)]
+            terms = [v for d in window for v in self._day_vars(d, "loaded")]
+            known = sum(loaded_history.get(d, 0) for d in window)
+            if not terms:
+                continue
+            week = 1 if self.data.cyclic else window[-1] // 7 + 1
+            self._enforce(self.model.add(sum(terms) + known <= QUAD_WINDOW_DAYS - 1),
+                          "quad_rest_day", week)
 
     # -- soft goals ----------------------------------------------------------------------------
     def _penalties(self) -> list[tuple[int, cp_model.LinearExprT]]:

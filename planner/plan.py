@@ -64,9 +64,11 @@ class Dose:
     level: int
     cue: str
     per_side: bool = False
+    work_seconds: int | None = None   # one set's work (per side), from the catalogue
+    rest_seconds: int | None = None   # rest after each set
 
     def describe(self) -> str:
-        """'4 × 10 (40 foot contacts)', '2 × 30 s each side'."""
+        """'4 × 8 (32 foot contacts), rest 90 s between sets', '1 × 5, rest 60 s'."""
         if self.reps is not None:
             amount = f"{self.reps}"
         elif self.hold_seconds is not None and self.hold_seconds >= 120 and self.sets == 1:
@@ -76,6 +78,8 @@ class Dose:
         text = f"{self.sets} × {amount}" + (" each side" if self.per_side else "")
         if self.foot_contacts is not None:
             text += f" ({self.foot_contacts} foot contacts)"
+        if self.rest_seconds:
+            text += f", rest {self.rest_seconds} s" + (" between sets" if self.sets > 1 else "")
         return text
 
 
@@ -241,7 +245,8 @@ def _session_dict(s: Session) -> dict[str, Any]:
         "exercises": [
             {"name": d.name, "kind": d.kind, "sets": d.sets, "reps": d.reps,
              "hold_seconds": d.hold_seconds, "foot_contacts": d.foot_contacts, "level": d.level,
-             "cue": d.cue, "per_side": d.per_side}
+             "cue": d.cue, "per_side": d.per_side, "work_seconds": d.work_seconds,
+             "rest_seconds": d.rest_seconds}
             for d in s.exercises
         ],
         "notes": list(s.notes),

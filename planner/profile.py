@@ -24,7 +24,12 @@ _CALDAV_KEYS = ("url", "user", "calendar")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy", "busy_caldav",
              "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength",
-             "cleared_to_jump")
+             "equipment", "cleared_to_jump")
+STEP_HEIGHTS = (10, 15, 20, 25)       # cm: the catalogue's step-down heights
+BOX_HEIGHTS = (20, 30, 45, 60)        # cm: the catalogue's box-jump heights
+_EQUIPMENT_FLAGS = {"bench": "bench", "band": "band", "dumbbells": "dumbbells",
+                    "slant_board": "slant-board"}
+_EQUIPMENT_KEYS = ("steps_cm", "boxes_cm", *_EQUIPMENT_FLAGS)
 
 
 @dataclass(frozen=True, order=True)
@@ -69,6 +74,7 @@ class Profile:
     warmup: bool = True
     plyo_range: tuple[int, int] = (2, 3)
     strength_range: tuple[int, int] = (2, 3)
+    equipment: frozenset[str] | None = None   # catalogue names; None: no list given (all)
     cleared_to_jump: bool = True      # False: rehab first, no jumps until a passed screen
 
     @property
@@ -101,6 +107,11 @@ class Profile:
         }
         if self.busy_caldav:
             data["busy_caldav"] = [source.to_dict() for source in self.busy_caldav]
+        if self.equipment is not None:
+            data["equipment"] = {
+                "steps_cm": [h for h in STEP_HEIGHTS if f"step-{h}" in self.equipment],
+                "boxes_cm": [h for h in BOX_HEIGHTS if f"box-{h}" in self.equipment],
+                **{key: name in self.equipment for key, name in _EQUIPMENT_FLAGS.items()}}
         if not self.cleared_to_jump:
             data["cleared_to_jump"] = False
         return data
@@ -174,6 +185,26 @@ def is_http_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def _equipment(raw: Mapping[str, Any]) -> frozenset[str] | None:
+    """``[equipment]``: step and box heights (cm) and what else is at hand; anything not listed
+    is taken as missing and the plan uses the catalogue's substitutes. No table: all of it."""
+    if "equipment" not in raw:
+        return None
+    table = take(raw, "equipment", dict, "")
+    reject_unknown(table, _EQUIPMENT_KEYS, "equipment")
+    names: set[str] = set()
+    for key, prefix, heights in (("steps_cm", "step", STEP_HEIGHTS),
+                                 ("boxes_cm", "box", BOX_HEIGHTS)):
+        for height in take(table, key, list, "equipment", []):
+            if height not in heights or isinstance(height, bool):
+                raise InputError(f"equipment.{key}", height,
+                                 "heights in cm from " + ", ".join(map(str, heights)))
+            names.add(f"{prefix}-{height}")
+    names |= {name for key, name in _EQUIPMENT_FLAGS.items()
+              if take(table, key, bool, "equipment", False)}
+    return frozenset(names)
 
 
 def _date(value: Any) -> dt.date:
@@ -325,6 +356,7 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
         warmup=take(raw, "warmup", bool, "", True),
         plyo_range=_session_range(raw, "plyometrics", 0, 3, (2, 3)),
         strength_range=_session_range(raw, "strength", 0, 3, (2, 3)),
+        equipment=_equipment(raw),
         cleared_to_jump=take(raw, "cleared_to_jump", bool, "", True),
     )
 

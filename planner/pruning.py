@@ -9,20 +9,25 @@ The argument (an exchange argument over the model in ``planner.model``). Group t
 
 - the late-start penalty, which grows with the start;
 - the change penalty, which depends on whether the key is in the reference;
-- the 48-hour rule between plyometric sessions two or three days apart (and after plyometric
-  history), a constraint "start(later) - start(earlier) >= 48 h";
+- the 48-hour rules between plyometric sessions, and between strength sessions, two or three
+  days apart (and after history), constraints "start(later) - start(earlier) >= 48 h";
+- the 24-hour rule from a strength session's end to a jump start two days later (binding only
+  around midnight or a spring-forward night; the day after is refused outright),
+  "start(jumps) - end(strength) >= 24 h". Moving a strength session earlier moves its end
+  earlier too, so it only gives the jumps after it more room.
 - the rest between sessions on consecutive days (and after history), "start(later) -
   end(earlier) >= 8 h": moving a session earlier only gives the next day's session more rest,
   and the earliest start 8 h after each session the day before is kept.
 
 Take an optimal plan and move each session that is not a reference key to the earliest start of
-its group that keeps 48 h after the plyometric sessions before it (as they stand now). A move only
+its group that keeps these gaps after the sessions before it (as they stand now). A move only
 makes a session earlier, so its own predecessors still fit (checked) and its successors get more
 room; every other rule counts sessions per day or week and does not see the start. The
 late-start penalty does not grow and the change penalty does not grow (the session was already
 off the reference, or lands on it). Repeat until nothing moves (finite: moves only go earlier).
 In the result every session is either its group's first candidate, a reference key, or the
-earliest candidate at least 48 h after some plyometric session (or history) before it, which by
+earliest candidate that keeps one of those gaps after some session (or history) before it
+(the binding gap is one of them), which by
 induction over the days is itself of one of these three sorts. So keeping just those candidates
 — a closure computed day by day below — keeps an optimal plan of the same cost, and
 every rule subset's feasibility (the same argument with fewer constraints), so conflicts are
@@ -42,10 +47,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from planner.availability import GRID_MINUTES, UTC, Candidate, Slots
-from planner.model import RECOVERY_PLYO, REST_BETWEEN_SESSIONS, History, Key
+from planner.model import (
+    RECOVERY_JUMPS_AFTER_STRENGTH,
+    RECOVERY_PLYO,
+    RECOVERY_STRENGTH,
+    REST_BETWEEN_SESSIONS,
+    History,
+    Key,
+)
 from planner.session_types import TYPES
 
-_GAPS = (2, 3)   # the 48-hour rule's pairs (planner.model: consecutive days are refused outright)
+_GAPS = (2, 3)   # the 48-hour rules' pairs (consecutive days are always under 48 h)
 
 
 def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
@@ -53,48 +65,56 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
     """The candidates of ``groups`` that an optimal plan may need (see the module's docstring),
     in the order ``planner.availability.candidates`` lists them. ``reference`` and ``history``
     are those of the (not cyclic) ``ModelInput`` the candidates are for."""
-    plyo: dict[int, list[int]] = defaultdict(list)   # day -> indexes of its plyometric groups
-    for index, group in enumerate(groups):
-        if TYPES[group.type_key].plyometric:
-            plyo[group.day].append(index)
-
     kept: dict[tuple[int, int], Candidate] = {}   # (group index, step) -> candidate
     jumps: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> kept plyometric starts
     ends: dict[int, set[dt.datetime]] = defaultdict(set)      # day -> kept sessions' ends
+    lifts: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> kept strength starts
+    lift_ends: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> their ends
 
     def keep(index: int, found: Candidate | None) -> None:
         if found is not None and (index, found.offset) not in kept:
             kept[(index, found.offset)] = found
             ends[found.day].add(found.end.astimezone(UTC))
-            if TYPES[found.type_key].plyometric:
+            kinds = TYPES[found.type_key]
+            if kinds.plyometric:
                 jumps[found.day].append(found.start.astimezone(UTC))
+            if kinds.strength:
+                lifts[found.day].append(found.start.astimezone(UTC))
+                lift_ends[found.day].append(found.end.astimezone(UTC))
 
     wanted: dict[tuple[int, str], list[int]] = defaultdict(list)   # reference starts
     for day, minute, type_key in reference:
         wanted[(day, type_key)].append(minute)
+    by_day: dict[int, list[int]] = defaultdict(list)
     for index, group in enumerate(groups):
+        by_day[group.day].append(index)
         keep(index, next(iter(group), None))
         for minute in wanted.get((group.day, group.type_key), ()):
             step, late = divmod(minute - group.window.start, GRID_MINUTES)
             if not late and 0 <= step < group.steps:
                 keep(index, group.at(step))
 
-    after_history = {h.start.astimezone(UTC) + RECOVERY_PLYO for h in history
-                     if TYPES[h.type_key].plyometric}
-    lengths = {g.type_key: dt.timedelta(minutes=g.length) for g in groups}
-    rested_history = {h.start.astimezone(UTC) + lengths[h.type_key] + REST_BETWEEN_SESSIONS
-                      for h in history if h.type_key in lengths}
-    by_day: dict[int, list[int]] = defaultdict(list)
-    for index, group in enumerate(groups):
-        by_day[group.day].append(index)
+    def utc(t: dt.datetime) -> dt.datetime:
+        return t.astimezone(UTC)
+
+    plyo_history = {utc(h.start) + RECOVERY_PLYO for h in history
+                    if TYPES[h.type_key].plyometric}
+    lift_history = {utc(h.start) + RECOVERY_STRENGTH for h in history
+                    if TYPES[h.type_key].strength}
+    lift_end_history = {utc(h.end or h.start) + RECOVERY_JUMPS_AFTER_STRENGTH for h in history
+                        if TYPES[h.type_key].strength}
+    rested_history = {utc(h.end or h.start) + REST_BETWEEN_SESSIONS for h in history}
     for day in sorted(by_day):   # predecessors lie on earlier days: one pass in day order
         rested = rested_history | {end + REST_BETWEEN_SESSIONS for end in ends.get(day - 1, ())}
+        jump_bounds = plyo_history | lift_end_history | {
+            start + RECOVERY_PLYO for gap in _GAPS for start in jumps.get(day - gap, ())} | {
+            end + RECOVERY_JUMPS_AFTER_STRENGTH for end in lift_ends.get(day - 2, ())}
+        lift_bounds = lift_history | {start + RECOVERY_STRENGTH for gap in _GAPS
+                                      for start in lifts.get(day - gap, ())}
         for index in by_day[day]:
-            for bound in rested:
-                keep(index, groups[index].earliest_from(bound))
-        bounds = after_history | {start + RECOVERY_PLYO for gap in _GAPS
-                                  for start in jumps.get(day - gap, ())}
-        for index in plyo.get(day, ()):
+            kinds = TYPES[groups[index].type_key]
+            bounds = rested | (jump_bounds if kinds.plyometric else set()) | (
+                lift_bounds if kinds.strength else set())
             for bound in bounds:
                 keep(index, groups[index].earliest_from(bound))
     return [kept[key] for key in sorted(kept)]

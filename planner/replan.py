@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from catalog import Catalog
 from planner.availability import Candidate, slots
-from planner.dosing import RampWeek, dosed_session, durations, ramp_caps
+from planner.dosing import dosed_session, durations, load_caps, strength_volume
 from planner.errors import InputError
 from planner.generate import habit_reference, typical_week
 from planner.model import W_CHANGE, W_CHANGE_LATER, W_HABIT, History, Key, ModelInput
@@ -222,9 +222,10 @@ def _model_input(plan: Plan, profile: Profile, catalog: Catalog, busy: Sequence[
         return (W_CHANGE_LATER if calm and week > current_week and week not in short
                 else W_CHANGE)
 
-    minutes = durations(catalog, profile)
+    minutes = durations(catalog, profile, max(plan.program_weeks or (plan.weeks,)))
     recent = today - dt.timedelta(days=7)
-    history = [History((s.start.astimezone(tz).date() - plan.start).days, s.start, s.session_type)
+    history = [History((s.start.astimezone(tz).date() - plan.start).days, s.start, s.session_type,
+                       s.end)
                for s in past if s.status == "done" and s.start.astimezone(tz).date() >= recent]
     demands = [demand(catalog, w, resume.program_weeks[w - 1], profile.plyo_range,
                       profile.strength_range) for w in range(current_week, weeks + 1)]
@@ -251,18 +252,19 @@ def _model_input(plan: Plan, profile: Profile, catalog: Catalog, busy: Sequence[
         tie_breaker=ties)
 
 
-def _ramp(catalog: Catalog, level: str, chosen: Sequence[Candidate], past: Sequence[Session],
-          program_weeks: Sequence[int]) -> dict[int, int]:
-    """Per-session contact caps for each week (``ramp_caps``) over what was done and what is
-    now chosen."""
-    def contacts(week: int, status: str) -> int:
-        return sum(s.foot_contacts for s in past if s.week == week and s.status == status)
+def _ramp(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
+          past: Sequence[Session], program_weeks: Sequence[int], current_week: int,
+          ) -> tuple[dict[int, int], dict[int, int]]:
+    """Per-session (contacts, strength volume) caps for each week under the rolling workload
+    rule (``planner.workload``), over what was done (missed work lowers the average) and what
+    is now chosen."""
+    def done(week: int) -> tuple[int, int]:
+        kept = [s for s in past if s.week == week and s.status == "done"]
+        return (sum(s.foot_contacts for s in kept),
+                sum(strength_volume(s.exercises) for s in kept))
 
-    return ramp_caps(catalog, level, [
-        RampWeek(w, program_weeks[w - 1],
-                 sum(TYPES[c.type_key].plyometric for c in chosen if c.week == w),
-                 contacts(w, "done"), contacts(w, "missed"))
-        for w in range(1, len(program_weeks) + 1)])
+    return load_caps(catalog, profile, chosen, program_weeks,
+                     [done(w) for w in range(1, current_week + 1)])
 
 
 def _dose_future(plan: Plan, profile: Profile, catalog: Catalog, chosen: Sequence[Candidate],
@@ -273,7 +275,8 @@ def _dose_future(plan: Plan, profile: Profile, catalog: Catalog, chosen: Sequenc
     for the first jump session after a break, within the last jump session's contacts."""
     tz = profile.tz
     weeks = len(resume.program_weeks)
-    ramp = _ramp(catalog, profile.level, chosen, past, resume.program_weeks)
+    ramp, strength_ramp = _ramp(catalog, profile, chosen, past, resume.program_weeks,
+                                current_week)
     ahead = [c for week in range(current_week, weeks + 1) for c in chosen if c.week == week]
     first_jump = (next((c for c in ahead if TYPES[c.type_key].plyometric), None)
                   if resume.broke and resume.contacts_cap is not None else None)
@@ -289,7 +292,8 @@ def _dose_future(plan: Plan, profile: Profile, catalog: Catalog, chosen: Sequenc
                       if x is not None]
             fresh = dosed_session(catalog, profile, c, resume.program_weeks[week - 1],
                                   old.uid if old else _next_uid(plan.plan_id, week, taken), now,
-                                  min(limits) if limits else None)
+                                  min(limits) if limits else None,
+                                  strength_cap=strength_ramp.get(week))
             if old is None:
                 changes.append(Change("added", f"added: {_label(c.start, c.type_key, tz)}"))
             elif _same(fresh, old):

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 # NSCA (Essentials of Strength Training and Conditioning, plyometrics): off-season contacts per
 # session, by experience. Independent of the catalogue's own caps on purpose.
 NSCA_MAX_CONTACTS = {"beginner": 100, "intermediate": 150, "advanced": 200}
-PLYO_GAP = dt.timedelta(hours=48)
+PLYO_GAP = dt.timedelta(hours=48)          # NSCA: 48-72 h between plyometric sessions
+STRENGTH_GAP = dt.timedelta(hours=48)      # ACSM: 48 h between sessions for the same muscles
+JUMPS_AFTER_STRENGTH = dt.timedelta(hours=24)
+LOADED_DAYS_RUNNING = 2                    # a third loaded day in a row breaks the rule
 # Judgement call (as in the model, on purpose not shared with it): a night's rest between
 # sessions, 8 h from one's end to the next one's start in real time.
 REST_GAP = dt.timedelta(hours=8)
@@ -74,6 +77,50 @@ def _content(s: Session, level: str) -> list[str]:
     return problems
 
 
+def _recovery(live: Sequence[Session], tz: dt.tzinfo,
+              history_before: dt.datetime | None) -> list[str]:
+    """Recovery between loaded sessions, in real time (UTC: two times in one ZoneInfo subtract
+    on the wall clock). Pairs wholly in the past are history, not the plan's choice."""
+    def past(*sessions: Session) -> bool:
+        return history_before is not None and all(x.start < history_before for x in sessions)
+
+    def label(s: Session) -> str:
+        return f"{s.start.astimezone(tz):%a %Y-%m-%d %H:%M}"
+
+    problems: list[str] = []
+    ordered = sorted(live, key=lambda s: s.start.astimezone(dt.UTC))
+    jumps = [s for s in ordered if "plyometrics" in s.kinds]
+    strength = [s for s in ordered if "strength" in s.kinds]
+    problems += [f"{label(b)}: plyometrics {b.start - a.start} after the last"
+                 for a, b in itertools.pairwise(jumps)
+                 if b.start.astimezone(dt.UTC) - a.start.astimezone(dt.UTC) < PLYO_GAP
+                 and not past(a, b)]
+    problems += [f"{label(b)}: strength only {b.start - a.start} after the last "
+                 "(48 h apart, never on consecutive days)"
+                 for a, b in itertools.pairwise(strength)
+                 if b.start.astimezone(dt.UTC) - a.start.astimezone(dt.UTC) < STRENGTH_GAP
+                 and not past(a, b)]
+    for s in strength:
+        for j in jumps:
+            if j is s or j.start.astimezone(dt.UTC) <= s.start.astimezone(dt.UTC):
+                continue
+            gap = j.start.astimezone(dt.UTC) - s.end.astimezone(dt.UTC)
+            next_day = (j.start.astimezone(tz).date() - s.start.astimezone(tz).date()).days == 1
+            if (gap < JUMPS_AFTER_STRENGTH or next_day) and not past(s, j):
+                problems.append(f"{label(j)}: jumps only {gap} after the strength session of "
+                                f"{label(s)} (not the day after, 24 h at least)")
+    loaded = sorted({s.start.astimezone(tz).date() for s in live
+                     if set(s.kinds) & {"plyometrics", "strength"}})
+    run = 1
+    for a, b in itertools.pairwise(loaded):
+        run = run + 1 if (b - a).days == 1 else 1
+        if run > LOADED_DAYS_RUNNING and not (
+                history_before is not None and b < history_before.astimezone(tz).date()):
+            problems.append(f"{b}: loaded quad work {run} days running "
+                            "(one day in any three without jumps or strength)")
+    return problems
+
+
 def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
                history_before: dt.datetime | None = None,
                short_weeks: frozenset[int] = frozenset()) -> list[str]:
@@ -98,15 +145,7 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
                  for a, b in itertools.pairwise(ordered)
                  if a.start.astimezone(tz).date() != b.start.astimezone(tz).date()
                  and _utc(b.start) - _utc(a.end) < REST_GAP]
-    # In UTC: two times in one ZoneInfo subtract on the wall clock, not in real time.
-    jumps = sorted(s.start.astimezone(dt.UTC) for s in live if "plyometrics" in s.kinds)
-    problems += [f"{b.astimezone(tz):%a %Y-%m-%d %H:%M}: plyometrics {b - a} after the last"
-                 for a, b in itertools.pairwise(jumps) if b - a < PLYO_GAP]
-    strength_days = sorted({s.start.astimezone(tz).date() for s in live if "strength" in s.kinds})
-    problems += [f"{b}: strength on consecutive days"
-                 for a, b in itertools.pairwise(strength_days)
-                 if (b - a).days < 2]
-
+    problems += _recovery(live, tz, history_before)
     for week in range(1, plan.weeks + 1):
         in_week = [s for s in live
                    if (s.start.astimezone(tz).date() - plan.start).days // 7 + 1 == week]

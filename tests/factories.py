@@ -143,3 +143,26 @@ def one_line_error(result: Result, *needles: str, code: int = 2, quiet: bool = T
     for needle in needles:
         assert needle in line, (needle, line)
     return line
+
+
+def weekly_volume(plan: Plan, measure: str) -> list[int]:
+    """Foot contacts ("contacts") or strength sets x reps, each side counted ("strength") of
+    every week of ``plan``, missed sessions left out; the test's own arithmetic."""
+    def of(week: int) -> int:
+        sessions = [s for s in plan.week_sessions(week) if s.status != "missed"]
+        if measure == "contacts":
+            return sum(s.foot_contacts for s in sessions)
+        return sum(d.sets * (d.reps or 0) * (2 if d.per_side else 1)
+                   for s in sessions for d in s.exercises if d.kind == "strength")
+    return [of(w) for w in range(1, plan.weeks + 1)]
+
+
+def acwr_spikes(volumes: Sequence[int], base: float) -> list[str]:
+    """Weeks above 1.3 x the mean of the four weeks before (``base`` before the plan)."""
+    history = [base] * 4 + [float(v) for v in volumes]
+    found = []
+    for i, volume in enumerate(volumes):
+        chronic = sum(history[i:i + 4]) / 4
+        if volume > 1.3 * chronic + 1e-9:
+            found.append(f"week {i + 1}: {volume} against {chronic:.1f} ({volume / chronic:.2f})")
+    return found

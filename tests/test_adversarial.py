@@ -401,7 +401,10 @@ class _Misbehave(socketserver.BaseRequestHandler):
                     b"Connection: close\r\n\r\noops!"
                 )
             elif server.mode in ("malformed", "empty") and method == b"OPTIONS":
-                send(b"HTTP/1.1 200 OK\r\n" + dav + b"Content-Length: 0\r\n\r\n")
+                # One request per connection here, so say so: a client that kept this
+                # connection for its next request would meet a closed socket instead.
+                send(b"HTTP/1.1 200 OK\r\n" + dav + b"Content-Length: 0\r\n"
+                     b"Connection: close\r\n\r\n")
             elif server.mode in ("malformed", "empty"):
                 body = MALFORMED if server.mode == "malformed" else b""
                 send(

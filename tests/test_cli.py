@@ -25,7 +25,9 @@ ONE_LINE_ERROR = re.compile(r"^Error: (?P<field>[^:]+): '.*' is not accepted; .+
 HEAVY = ("ortools", "pandas", "icalendar",
          # Google's client libraries (sync --google)
          "googleapiclient", "google_auth_oauthlib", "google_auth_httplib2", "google.auth",
-         "google.oauth2", "httplib2")
+         "google.oauth2", "httplib2",
+         # Dask (batch --cluster)
+         "dask", "distributed")
 
 
 def exported_json(db: Path) -> str:

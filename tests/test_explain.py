@@ -78,7 +78,11 @@ def test_two_consecutive_days_name_strength_and_consecutive_days() -> None:
 def test_windows_too_short_for_a_jump_session_say_so() -> None:
     message = refusal(SHORT_WINDOWS)
     assert "no day has a free window long enough" in message
-    assert "jump session (42 min)" in message, "a beginner's jump session with warm-up: 42 min"
+    from catalog import default_catalog
+    from planner.dosing import durations
+
+    minutes = durations(default_catalog(), make_profile(**SHORT_WINDOWS))["jumps"]
+    assert f"jump session ({minutes} min)" in message, "the jump session's computed minutes"
 
 
 def test_the_same_windows_hold_a_plan_of_stretching_only() -> None:
@@ -165,3 +169,16 @@ def test_cli_refusal_without_output_option_writes_no_plan_ics(
     result = CliRunner().invoke(cli.main, ["--db", "store.db", "generate", str(profile)])
     assert result.exit_code == 1
     assert list(folder.iterdir()) == []
+
+
+def test_three_days_running_names_a_recovery_rule_across_kinds() -> None:
+    """Monday to Wednesday only, an hour each (too short for jumps and strength together), one
+    jump session and two strength sessions: strength must take Monday and Wednesday (48 h), so
+    jumps would fall the day after strength and make three loaded days running. The message
+    names a recovery rule, not a lack of windows."""
+    message = refusal({"availability": {d: ["18:00-19:00"] for d in ("mon", "tue", "wed")},
+                       "rest_days": [], "plyometrics": {"sessions_per_week": [1, 1]},
+                       "strength": {"sessions_per_week": [2, 2]}})
+    assert ("the day after a strength session" in message
+            or "one day without jumps or strength in any three days running" in message), message
+    assert "no day has a free window" not in message

@@ -29,7 +29,7 @@ from planner.store import open_store
 
 ROOT = Path(__file__).parent.parent
 EVENINGS = {d: ["18:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}
-FEWER = {"mon": ["18:00-20:00"], "thu": ["18:00-20:00"]}
+FEWER = {"mon": ["18:30-20:30"], "thu": ["18:00-20:00"]}   # Monday later: sessions move
 TOKEN = "s3cret-feed-token-for-tests"
 
 

@@ -283,7 +283,7 @@ def test_example_matches_the_golden_calendar(example: Export, golden_ics: bytes)
     """Order-insensitive: the same events (UID, times, summary, sequence) and time zones."""
     golden = Calendar.from_ical(golden_ics)
     ours = Calendar.from_ical(example.ics)
-    assert len(golden.events) == 33
+    assert len(golden.events) == 31
     assert timezone_ids(ours) == timezone_ids(golden) == {"Europe/London"}
     assert {key[1:] for key in event_keys(ours)} == {key[1:] for key in event_keys(golden)}
     assert event_keys(ours) == event_keys(golden)
@@ -320,23 +320,27 @@ def test_json_first_session_exact_values(example: Export, calendar: Calendar) ->
     first = example.plan["sessions"][0]
     assert first["uid"] == str(prop(calendar.events[0], "UID"))
     assert first["start"] == "2027-01-04T18:00:00+00:00"
-    assert first["end"] == "2027-01-04T18:42:00+00:00"
-    assert (first["week"], first["program_week"], first["type"]) == (1, 1, "jumps")
-    assert first["kinds"] == ["plyometrics", "stretching"]
-    assert (first["status"], first["sequence"], first["minutes"]) == ("planned", 0, 42)
+    assert first["end"] == "2027-01-04T18:56:00+00:00"
+    assert (first["week"], first["program_week"], first["type"]) == (1, 1, "strength")
+    assert first["kinds"] == ["strength", "stretching"]
+    assert (first["status"], first["sequence"], first["minutes"]) == ("planned", 0, 56)
     assert first["stamp"] == NOW.isoformat() == "2026-12-01T09:00:00+00:00"
-    assert first["foot_contacts"] == 60
+    assert first["foot_contacts"] == 0
     rows = [(e["name"], e["kind"], e["sets"], e["reps"], e["hold_seconds"], e["foot_contacts"],
-             e["level"], e["per_side"]) for e in first["exercises"]]
+             e["level"], e["per_side"], e["work_seconds"], e["rest_seconds"])
+            for e in first["exercises"]]
     assert rows == [
-        ("Easy bike or jog", "warmup", 1, None, 300, None, 1, False),
-        ("Leg swings", "warmup", 2, 10, None, None, 1, True),
-        ("Bodyweight squat", "warmup", 1, 10, None, None, 1, False),
-        ("Ankle hops", "warmup", 2, 15, None, None, 1, False),
-        ("Squat jump", "plyometrics", 6, 10, None, 60, 1, False),
-        ("Standing quad stretch", "stretching", 2, None, 30, None, 1, True),
-        ("Lying quad stretch", "stretching", 2, None, 30, None, 1, True),
-        ("Couch stretch", "stretching", 2, None, 45, None, 1, True),
+        ("Easy bike or jog", "warmup", 1, None, 300, None, 1, False, 300, 0),
+        ("Leg swings", "warmup", 2, 10, None, None, 1, True, 15, 5),
+        ("Bodyweight squat", "warmup", 1, 10, None, None, 1, False, 40, 0),
+        ("Step down: Step down from a 10 cm step", "strength", 3, 8, None, None, 1, True, 40, 60),
+        ("Split squat: Split squat to half depth", "strength", 3, 8, None, None, 1, True, 40, 60),
+        ("Reverse Nordic: Reverse Nordic, short lean", "strength", 3, 6, None, None, 1, False,
+         36, 90),
+        ("Tibialis raise: Wall tibialis raise", "strength", 3, 12, None, None, 1, False, 36, 45),
+        ("Standing quad stretch", "stretching", 2, None, 30, None, 1, True, 30, 10),
+        ("Lying quad stretch", "stretching", 2, None, 30, None, 1, True, 30, 10),
+        ("Couch stretch", "stretching", 2, None, 45, None, 1, True, 45, 15),
     ]
     assert all(isinstance(e["cue"], str) and len(e["cue"]) > 20 for e in first["exercises"])
 

@@ -17,8 +17,12 @@ import pytest
 from factories import ROOT, one_line_error, profile_toml, run, write_profile
 
 import cli
+from catalog import default_catalog
 from planner.busy import MAX_BUSY_BYTES
+from planner.dosing import shortest_session
 from planner.store import SCHEMA_VERSION, open_store
+
+SHORTEST = shortest_session(default_catalog())   # minutes, computed from the catalogue
 
 BUSY_FIXTURES = ROOT / "tests" / "fixtures" / "busy"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256)) * 4
@@ -117,7 +121,7 @@ BAD_PROFILES: list[tuple[str, dict[str, Any], str, str, str]] = [
      "wednsday", "did you mean 'wednesday'?"),
     ("rest-day-unknown", {"rest_days": ["funday"]}, "rest_days", "funday", "a weekday: mon"),
     ("window-shorter-than-a-session", {"availability": {"mon": ["18:00-18:10"]}},
-     "availability.mon", "18:00-18:10", "at least 15 minutes (the shortest session)"),
+     "availability.mon", "18:00-18:10", f"at least {SHORTEST} minutes (the shortest session)"),
     ("window-overlap", {"availability": {"mon": ["18:00-20:00", "19:00-21:00"]}},
      "availability.mon", "18:00-20:00, 19:00-21:00", "windows that do not overlap"),
     ("window-words", {"availability": {"mon": ["6pm-8pm"]}}, "availability.mon", "6pm-8pm",
@@ -275,7 +279,7 @@ def test_replan_with_a_bad_profile(tmp_path: Path, store: Path) -> None:
     edited.mkdir()
     profile = write_profile(edited, availability={"mon": ["18:00-18:05"]})
     refused(store, tmp_path, ["replan", "--today", "2027-01-12", "--profile", str(profile)],
-            "availability.mon: '18:00-18:05'", "at least 15 minutes")
+            "availability.mon: '18:00-18:05'", f"at least {SHORTEST} minutes")
 
 
 def test_replan_with_a_profile_that_starts_elsewhere(tmp_path: Path, store: Path) -> None:

@@ -37,6 +37,8 @@ DST_STARTS = (dt.date(2027, 3, 1), dt.date(2027, 10, 18), dt.date(2027, 3, 29),
               dt.date(2027, 9, 20), dt.date(2027, 1, 4), dt.date(2027, 6, 16))
 NSCA_CAP = {"beginner": 100, "intermediate": 150, "advanced": 200}
 PLYO_GAP = dt.timedelta(hours=48)
+STRENGTH_GAP = dt.timedelta(hours=48)          # ACSM, in real time
+AFTER_STRENGTH = dt.timedelta(hours=24)        # from a strength session's end to a jump start
 UTC = dt.UTC
 
 
@@ -132,10 +134,24 @@ def broken_rules(plan: Plan, spec: Week) -> list[str]:
                          if "plyometrics" in s.kinds)
     problems += [f"jump sessions {a:%Y-%m-%d %H:%M}Z and {b:%Y-%m-%d %H:%M}Z only {b - a} apart"
                  for a, b in itertools.pairwise(jump_starts) if b - a < PLYO_GAP]
-    strength_days = sorted(_local_span(s.start, s.end, tz)[0] for s in plan.sessions
-                           if "strength" in s.kinds)
-    problems += [f"strength on {a} and {b}" for a, b in itertools.pairwise(strength_days)
-                 if (b - a).days < 2]
+    lifts = sorted((s for s in plan.sessions if "strength" in s.kinds),
+                   key=lambda s: s.start.astimezone(UTC))
+    problems += [f"strength on {a.start:%Y-%m-%d %H:%M} and {b.start:%Y-%m-%d %H:%M}, "
+                 f"{b.start.astimezone(UTC) - a.start.astimezone(UTC)} apart"
+                 for a, b in itertools.pairwise(lifts)
+                 if b.start.astimezone(UTC) - a.start.astimezone(UTC) < STRENGTH_GAP]
+    for s in lifts:
+        for j in plan.sessions:
+            after = j.start.astimezone(UTC) - s.end.astimezone(UTC)
+            next_day = (j.start.astimezone(tz).date() - s.start.astimezone(tz).date()).days == 1
+            if ("plyometrics" in j.kinds and j.start.astimezone(UTC) > s.start.astimezone(UTC)
+                    and (after < AFTER_STRENGTH or next_day)):
+                problems.append(f"jumps {j.start:%Y-%m-%d %H:%M} only {after} after strength")
+    loaded = {_local_span(s.start, s.end, tz)[0] for s in plan.sessions
+              if "plyometrics" in s.kinds or "strength" in s.kinds}
+    problems += [f"loaded quad work on {d}, the day after and the day after that"
+                 for d in sorted(loaded) if d + dt.timedelta(days=1) in loaded
+                 and d + dt.timedelta(days=2) in loaded]
 
     for week, sessions in by_week.items():
         plyo = sum("plyometrics" in s.kinds for s in sessions)
@@ -280,7 +296,8 @@ def _mutations(plan: Plan) -> dict[str, tuple[Plan, str]]:
     assert len(strength) >= 2 and len(jumps) >= 2, "the default week has changed shape"
     first, second = jumps[:2]
     index = next(i for i, d in enumerate(first.exercises) if d.kind == "plyometrics")
-    heavy = replace(first.exercises[index], foot_contacts=120)
+    others = first.foot_contacts - (first.exercises[index].foot_contacts or 0)
+    heavy = replace(first.exercises[index], foot_contacts=120 - others)
 
     def swap(old: Any, *new: Any) -> Plan:
         kept = [x for x in week1 if x is not old]
@@ -304,6 +321,16 @@ def _mutations(plan: Plan) -> dict[str, tuple[Plan, str]]:
         "too many contacts": (swap(first, replace(first, exercises=(
             *first.exercises[:index], heavy, *first.exercises[index + 1:]))),
                               "120 foot contacts for a beginner"),
+        "strength 40 h apart": (swap(strength[1], strength[1], replace(
+            _shifted(strength[0], hours=40), uid="x")), "strength on"),
+        "jumps 20 h after strength": (swap(first, replace(
+            first, start=strength[0].end + dt.timedelta(hours=20),
+            end=strength[0].end + dt.timedelta(hours=20) + (first.end - first.start))),
+            "after strength"),
+        "three loaded days": (swap(strength[0], strength[0], *(
+            replace(first, uid=f"x{n}", start=strength[0].start + dt.timedelta(days=n),
+                    end=strength[0].start + dt.timedelta(days=n) + (first.end - first.start))
+            for n in (1, 2))), "loaded quad work"),
     }
 
 
@@ -325,7 +352,9 @@ def test_the_default_plan_passes_both_checkers(default_plan: Plan) -> None:
 
 @pytest.mark.parametrize("case", ["rest day", "before the window", "47 h between jumps",
                                   "stretch before jumps", "two a day", "one strength",
-                                  "strength two days running", "too many contacts"])
+                                  "strength two days running", "too many contacts",
+                                  "strength 40 h apart", "jumps 20 h after strength",
+                                  "three loaded days"])
 def test_both_checkers_catch_a_broken_plan(default_plan: Plan, case: str) -> None:
     broken, words = _mutations(default_plan)[case]
     problems = broken_rules(broken, DEFAULT_SPEC)
@@ -472,8 +501,9 @@ def test_example_contacts_follow_the_template(example: tuple[Plan, str, Week]) -
         assert len(counts) == 1, f"week {week}: jump sessions differ in volume {counts}"
         per_session[week] = counts.pop()
         weekly[week] = sum(s.foot_contacts for s in plan.week_sessions(week))
-        # Whole sets of 5, 10 or 12 contacts: within 10 % of the template's figure.
-        assert abs(per_session[week] - template[week]) <= template[week] // 10, (
+        # Whole sets, never above the template's figure; the workload rule may cap a week
+        # after a short one (week 6 here has two jump sessions: choir on Wednesday).
+        assert template[week] - 20 <= per_session[week] <= template[week], (
             week, per_session[week], template[week])
         assert per_session[week] <= 100, "over the NSCA beginner range"
     assert per_session[4] < per_session[3] and per_session[4] < per_session[5]

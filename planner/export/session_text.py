@@ -33,9 +33,9 @@ def dose_lines(dose: Dose) -> list[str]:
     title = name
     if dose.kind in ("plyometrics", "strength"):
         title += f" · level {dose.level}" + (f": {level_name}" if level_name else "")
-    amount = dose.describe()
+    amount = dose.describe()          # with the catalogue's rest after each set
     rest = rest_seconds(dose)
-    if dose.sets > 1 and rest:
+    if dose.rest_seconds is None and dose.sets > 1 and rest:   # a plan stored before it
         amount += f", rest {rest} s between sets"
     return [*_wrap(title, "- ", "  "), *_wrap(amount, "  ", "  "), *_wrap(dose.cue, "  ", "  ")]
 

@@ -68,7 +68,12 @@ def exercise_detail(exercise: Exercise) -> str:
     for lvl in exercise.levels:
         amount = f"{lvl.reps} reps" if lvl.reps is not None else f"{lvl.hold_seconds} s"
         side = " each side" if lvl.per_side else ""
-        lines.append(f"  level {lvl.level}: {lvl.name}: {lvl.sets} × {amount}{side}. {lvl.cue}")
+        rest = f", rest {lvl.rest_seconds} s" if lvl.rest_seconds else ""
+        lines.append(f"  level {lvl.level}: {lvl.name}: {lvl.sets} × {amount}{side}{rest}. "
+                     f"{lvl.cue}")
+        if lvl.substitute is not None:
+            lines.append(f"    needs {', '.join(lvl.equipment)}; without: "
+                         f"{lvl.substitute.name}. {lvl.substitute.cue}")
     if exercise.advance_when:
         lines.append(f"  next level when: {exercise.advance_when}")
     return "\n".join(lines)
@@ -107,3 +112,43 @@ def adherence(plan: Plan, today: dt.date) -> str:
         lines += ["", f"{unlogged} past session{'s' if unlogged != 1 else ''} not logged, "
                   "counted as done as prescribed (`periodize missed DATE` if not)."]
     return "\n".join(lines)
+
+
+def template_markdown(catalog: Catalog, level: str = "beginner") -> str:
+    """The 8-week template as the README shows it, computed from the doses a plan holds (a test
+    keeps the README's copy equal to this): sessions, contacts, strength volume and levels."""
+    from planner.dosing import session_doses, strength_volume
+    from planner.program import strength_level
+    from planner.workload import workload_ratios
+
+    weeks = catalog.weeks
+    jumps = [sum(d.foot_contacts or 0 for d in session_doses(catalog, level, w.number, "jumps",
+                                                               True)) for w in weeks]
+    lifts = [strength_volume(session_doses(catalog, level, w.number, "strength", True))
+             for w in weeks]
+    contacts = [w.plyo_sessions * c for w, c in zip(weeks, jumps, strict=True)]
+    volume = [w.strength_sessions * v for w, v in zip(weeks, lifts, strict=True)]
+    names = {e.id: e.name.lower().replace(" (landing drill)", "") for e in catalog.exercises}
+
+    def row(title: str, cells: Sequence[object]) -> str:
+        return f"| {title} | " + " | ".join(str(c) for c in cells) + " |"
+
+    def level_cell(w: int) -> str:
+        delta = weeks[w].sets_delta
+        return f"{strength_level(catalog, level, w + 1)}" + (f" ({delta:+d} set)" if delta else "")
+
+    rows = [
+        row("week", [w.number for w in weeks]),
+        "|---|" + "---|" * len(weeks),
+        row("phase", [w.phase for w in weeks]),
+        row("jump sessions", [w.plyo_sessions for w in weeks]),
+        row(f"contacts a session ({level}, warm-up drills included)", jumps),
+        row(f"contacts a week ({level})", contacts),
+        row("contacts ratio to the last 4 weeks",
+            [f"{r:.2f}" for r in workload_ratios(contacts, contacts[0])]),
+        row(f"strength sets × reps a week ({level})", volume),
+        row(f"strength level ({level})", [level_cell(i) for i in range(len(weeks))]),
+        row("drills after the landing warm-up",
+            [", ".join(names[d] for d in w.drills) for w in weeks]),
+    ]
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,159 @@
+"""A roster planned on a Dask distributed cluster (``periodize batch --cluster ADDRESS``).
+
+Each athlete is one task running ``planner.batch``'s per-athlete function - the one the process
+pool runs, which plans through ``generate.plan_athlete`` as ``periodize generate`` does - in a
+scratch folder on the worker. Work travels as data, never as paths the worker may not see: the
+profile, the bytes of its busy calendars and of the athlete's store if there is one. The result
+comes back as the summary row, the new store and the .ics; this process writes them as they
+complete, so the plans are the pool's byte for byte. At most ``window`` tasks are out at once
+(back-pressure: a roster of 100,000 never sits in memory as futures or results). A worker lost
+mid-run has its tasks run again elsewhere by Dask; a task that fails anyway is reported in the
+summary and the others go on.
+
+Dask is an optional extra: ``pip install 'periodize[cluster]'``. Nothing here imports it before
+it is needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from planner.errors import MissingExtra, PeriodizeError, RemoteError
+
+LOCAL = "local"           # --cluster local: a LocalCluster on this machine
+INSTALL = "periodize batch --cluster needs Dask: pip install 'periodize[cluster]'"
+CONNECT_TIMEOUT_S = 30
+
+
+PlanOne = Callable[[Any, Mapping[Path, bytes]], tuple[int, Any]]
+"""``planner.batch``'s per-athlete function: (task, busy files) -> (index, summary row). A task
+is a dataclass with ``index``, ``profile``, ``store`` and ``calendar`` (paths)."""
+
+
+@dataclass(frozen=True)
+class RemoteTask:
+    """One athlete's work as it travels to a worker: data only."""
+
+    task: Any                            # paths in it are names for the files, not read there
+    files: Mapping[Path, bytes]          # busy calendars by the profile's paths
+    store: bytes | None                  # the athlete's store, when one exists already
+
+
+@dataclass(frozen=True)
+class RemoteResult:
+    index: int
+    result: Any                          # the summary row
+    store: bytes | None                  # the store after planning; None when not planned
+    calendar: bytes | None
+
+
+def plan_remote(plan_one: PlanOne, job: RemoteTask) -> RemoteResult:
+    """On a worker: plan one athlete with the pool's function, in a scratch folder."""
+    with tempfile.TemporaryDirectory(prefix="periodize-") as scratch:
+        store, calendar = Path(scratch) / "plan.db", Path(scratch) / "plan.ics"
+        if job.store is not None:
+            store.write_bytes(job.store)
+        index, result = plan_one(replace(job.task, store=store, calendar=calendar), job.files)
+        if not calendar.exists():        # not planned: nothing of the athlete's changes
+            return RemoteResult(index, result, None, None)
+        return RemoteResult(index, result, store.read_bytes(), calendar.read_bytes())
+
+
+def _remote_task(task: Any) -> RemoteTask:
+    from planner.busy import busy_file_bytes
+
+    files = {path: busy_file_bytes(path) for path in task.profile.busy}
+    return RemoteTask(task, files, task.store.read_bytes() if task.store.exists() else None)
+
+
+def require_dask() -> None:
+    """MissingExtra (one line: how to install it) unless Dask's distributed scheduler is
+    installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        raise MissingExtra(INSTALL)
+
+
+@contextlib.contextmanager
+def connect(address: str, workers: int) -> Iterator[Any]:
+    """A Dask client: on a new LocalCluster of ``workers`` processes for ``local``, else on the
+    scheduler at ``address`` (``tcp://host:8786``)."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise MissingExtra(INSTALL) from None
+    cluster = None
+    try:
+        if address == LOCAL:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, host="127.0.0.1")
+            client = Client(cluster)
+        else:
+            client = Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise RemoteError(f"--cluster: cannot reach the Dask scheduler at {address!r} "
+                          f"({' '.join(str(exc).split()) or type(exc).__name__})") from None
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_on_cluster(tasks: Sequence[Any], address: str, workers: int, plan_one: PlanOne,
+                   write: Callable[[Any, bytes, bytes], None],
+                   finish: Callable[[int, Any], None],
+                   failed: Callable[[Any, BaseException, bool], Any],
+                   window: int | None = None) -> None:
+    """Plan ``tasks`` on the cluster with ``plan_one``: ``write(task, store, calendar)`` and
+    ``finish(index, row)`` for each as it completes; ``failed(task, error, crashed)`` makes the
+    row of a task that could not be sent (its busy file unreadable) or that crashed. ``window``:
+    tasks out at once (default four per worker thread, so that no worker waits for the next)."""
+    from dask.distributed import as_completed
+
+    with connect(address, workers) as client:
+        threads = sum(client.nthreads().values()) or workers
+        window = window or 4 * threads
+        pending = iter(tasks)
+        futures: dict[Any, Any] = {}
+
+        def submit(queue: Any) -> None:
+            for task in pending:
+                try:
+                    job = _remote_task(task)
+                except PeriodizeError as exc:   # an unreadable busy file: as the pool says it
+                    finish(task.index, failed(task, exc, False))
+                    continue
+                future = client.submit(plan_remote, plan_one, job, key=f"athlete-{task.index}",
+                                       pure=False)
+                futures[future] = task
+                queue.add(future)
+                return
+
+        queue = as_completed([])
+        try:
+            for _ in range(window):
+                submit(queue)
+            for future in queue:
+                task = futures.pop(future)
+                try:
+                    outcome: RemoteResult = future.result()
+                except Exception as exc:   # the task crashed or its workers kept dying
+                    finish(task.index, failed(task, exc, True))
+                else:
+                    if outcome.store is not None and outcome.calendar is not None:
+                        write(task, outcome.store, outcome.calendar)
+                    finish(outcome.index, outcome.result)
+                submit(queue)
+        except BaseException:
+            client.cancel(list(futures))
+            raise

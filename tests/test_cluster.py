@@ -1,0 +1,234 @@
+"""`periodize batch --cluster`: a roster planned as Dask tasks gives the process pool's plans byte
+for byte and the same summary, survives a worker killed mid-run, and reports a bad row, an
+impossible week or a crashing task without stopping the rest. The cluster is a LocalCluster of
+two worker processes on 127.0.0.1 (no network)."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from factories import NOW, ROOT
+
+import cli
+from planner.batch import BAD_INPUT, ERROR, NO_PLAN, OK, BatchSummary, run_batch
+from planner.errors import MissingExtra
+
+distributed = pytest.importorskip("distributed")
+
+ATHLETES = 40
+HEADER = "name,timezone,start,level,weeks,rest_days,mon,tue,wed,thu,fri,sat,sun,plyo_min,plyo_max"
+ZONES = ("Europe/London", "America/New_York", "Asia/Tokyo", "UTC", "Australia/Sydney")
+WINDOWS = ("06:00-07:30", "18:00-20:00", "17:30-19:00", "07:00-08:00;18:00-19:30")
+
+
+def write_roster(path: Path, athletes: int = ATHLETES) -> Path:
+    """``athletes`` rows: varied weeks, one row with a bad time zone, one free on Thursdays only
+    (no plan possible)."""
+    rng = random.Random(18)
+    lines = [HEADER]
+    for i in range(athletes):
+        zone = "Mars/Olympus" if i == 5 else rng.choice(ZONES)
+        days = [3] if i == 11 else sorted(rng.sample(range(7), rng.randint(3, 6)))
+        cells = [rng.choice(WINDOWS) if d in days else "" for d in range(7)]
+        lines.append(",".join([f"Athlete {i:02d}", zone, f"2027-01-{4 + 7 * (i % 3):02d}",
+                               rng.choice(("beginner", "advanced")), str(rng.choice((4, 6))),
+                               "", *cells, "", ""]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def outputs(folder: Path) -> dict[str, Any]:
+    """Every file of a batch's output: calendars as bytes, stores as their plans' JSON, the
+    summary without its timings."""
+    from planner.export.plan_json import plan_json
+    from planner.store import open_store
+
+    found: dict[str, Any] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".db":
+            with open_store(path) as store:
+                found[path.name] = plan_json(store.current()[0])
+        elif path.name == "summary.csv":
+            found[path.name] = pd.read_csv(path, keep_default_na=False).drop(
+                columns="solve_seconds").to_dict("records")
+        else:
+            found[path.name] = path.read_bytes()
+    return found
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, host="127.0.0.1") as cluster, \
+            distributed.Client(cluster) as connected:
+        yield connected
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BatchSummary]:
+    """The same roster through the process pool: what the cluster must match."""
+    folder = tmp_path_factory.mktemp("pool")
+    roster = write_roster(folder / "roster.csv")
+    return roster, run_batch(roster, folder / "plans", NOW, jobs=2)
+
+
+def test_the_cluster_plans_what_the_pool_plans(client: Any, pool: tuple[Path, BatchSummary],
+                                               tmp_path: Path) -> None:
+    roster, by_pool = pool
+    calls: list[tuple[int, int]] = []
+    summary = run_batch(roster, tmp_path / "plans", NOW, progress=lambda *c: calls.append(c),
+                        cluster=client.scheduler.address)
+    assert [(r.athlete, r.status, r.sessions, r.reason) for r in summary.results] == \
+        [(r.athlete, r.status, r.sessions, r.reason) for r in by_pool.results]
+    statuses = [r.status for r in summary.results]
+    assert statuses.count(BAD_INPUT) == 1 and statuses.count(NO_PLAN) == 1
+    assert statuses.count(OK) == ATHLETES - 2
+    assert outputs(tmp_path / "plans") == outputs(roster.parent / "plans")
+    assert calls == [(n, ATHLETES) for n in range(1, ATHLETES + 1)]
+
+
+def worker_processes() -> list[int]:
+    """This process's LocalCluster worker processes (Linux: read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == os.getpid() and b"multiprocessing-fork" in command:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers through /proc")
+def test_a_worker_killed_mid_run_has_its_tasks_run_again(
+        pool: tuple[Path, BatchSummary], tmp_path: Path) -> None:
+    """`--cluster local`: one worker process is killed when 8 athletes are done (32 to go, 8
+    of them out on the workers); Dask runs its tasks again on a new one."""
+    roster, _ = pool
+    killed: list[int] = []
+    others = set(worker_processes())   # another test's cluster, if any
+
+    def progress(done: int, total: int) -> None:
+        if done == 8 and not killed:
+            workers = [pid for pid in worker_processes() if pid not in others]
+            assert len(workers) == 2
+            os.kill(workers[0], signal.SIGKILL)
+            killed.append(workers[0])
+
+    summary = run_batch(roster, tmp_path / "plans", NOW, jobs=2, progress=progress,
+                        cluster="local")
+    assert len(killed) == 1
+    assert [(r.athlete, r.status, r.reason) for r in summary.results if r.status == ERROR] == []
+    assert outputs(tmp_path / "plans") == outputs(roster.parent / "plans")
+    assert [r.status for r in summary.results].count(OK) == ATHLETES - 2
+    assert set(worker_processes()) == others   # the LocalCluster is gone with its workers
+
+
+def test_a_crashing_task_is_reported_and_the_rest_are_planned(
+        client: Any, tmp_path: Path) -> None:
+    def sabotage() -> None:   # on each worker: one athlete's solve raises
+        import planner.generate as generate
+
+        original = generate.build_plan
+
+        def broken(profile: Any, *args: Any, **kwargs: Any) -> Any:
+            if profile.name == "Athlete 03":
+                raise RuntimeError("boom\nsecond line")
+            return original(profile, *args, **kwargs)
+
+        broken.original = original  # type: ignore[attr-defined]
+        generate.build_plan = broken
+
+    def repair() -> None:
+        import planner.generate as generate
+
+        generate.build_plan = getattr(generate.build_plan, "original", generate.build_plan)
+
+    client.run(sabotage)
+    try:
+        summary = run_batch(write_roster(tmp_path / "roster.csv", 8), tmp_path / "plans", NOW,
+                            cluster=client.scheduler.address)
+    finally:
+        client.run(repair)
+    by_name = {r.athlete: r for r in summary.results}
+    assert by_name["Athlete 03"].status == ERROR    # as the pool records it
+    assert by_name["Athlete 03"].reason == "internal error: RuntimeError: boom second line"
+    assert by_name["Athlete 05"].status == BAD_INPUT
+    assert [r.status for r in summary.results].count(OK) == 6
+    assert not (tmp_path / "plans" / "athlete-03.ics").exists()
+    frame = pd.read_csv(summary.summary_csv, keep_default_na=False)
+    assert list(frame["status"]).count(ERROR) == 1
+
+
+def test_busy_calendars_travel_with_the_task(client: Any, tmp_path: Path) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    shutil.copy(ROOT / "examples" / "athlete.toml", team / "sam.toml")
+    shutil.copy(ROOT / "examples" / "work.ics", team / "work.ics")
+    by_pool = run_batch(team, tmp_path / "pool", NOW, jobs=1)
+    on_cluster = run_batch(team, tmp_path / "cluster", NOW, cluster=client.scheduler.address)
+    assert [r.status for r in on_cluster.results] == [r.status for r in by_pool.results] == [OK]
+    assert outputs(tmp_path / "cluster") == outputs(tmp_path / "pool")
+    # a changed week: the worker, sent the store, adds revision 2 to it
+    profile = team / "sam.toml"
+    profile.write_text(profile.read_text(encoding="utf-8").replace("weeks = 8", "weeks = 6"),
+                       encoding="utf-8")
+    again = run_batch(team, tmp_path / "cluster", NOW, cluster=client.scheduler.address)
+    assert again.results[0].status == OK
+    from planner.store import open_store
+
+    with open_store(tmp_path / "cluster" / "sam.db") as store:
+        assert store.current()[0].revision == 2
+
+
+def test_the_batch_command_on_a_cluster(client: Any, tmp_path: Path) -> None:
+    roster = write_roster(tmp_path / "roster.csv", 12)
+    result = CliRunner().invoke(cli.main, ["batch", str(roster), "-o", str(tmp_path / "plans"),
+                                           "--cluster", client.scheduler.address])
+    assert result.exit_code == 2, result.output     # one bad row, as with the pool
+    assert "10 ok" in result.output and "1 bad input" in result.output
+    assert "Athlete 05: bad input: timezone:" in result.output
+    assert len(list((tmp_path / "plans").glob("*.ics"))) == 10
+
+
+def test_an_unreachable_scheduler_is_one_line_exit_3(tmp_path: Path) -> None:
+    roster = write_roster(tmp_path / "roster.csv", 3)
+    with mock.patch("planner.cluster.CONNECT_TIMEOUT_S", 1):
+        result = CliRunner().invoke(cli.main, ["batch", str(roster), "-o", str(tmp_path / "out"),
+                                               "--cluster", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 3, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(lines) == 1 and "tcp://127.0.0.1:9" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_without_dask_one_line_says_how_to_install_it(tmp_path: Path) -> None:
+    roster = write_roster(tmp_path / "roster.csv", 3)
+    real = __import__("importlib.util").util.find_spec
+
+    def find_spec(name: str, *args: Any) -> Any:
+        return None if name == "distributed" else real(name, *args)
+
+    with mock.patch("importlib.util.find_spec", find_spec):
+        result = CliRunner().invoke(cli.main, ["batch", str(roster), "-o", str(tmp_path / "out"),
+                                               "--cluster", "local"])
+        with pytest.raises(MissingExtra, match=r"pip install 'periodize\[cluster\]'"):
+            run_batch(roster, tmp_path / "out", NOW, cluster="local")
+    assert result.exit_code == 2, result.output
+    assert "pip install 'periodize[cluster]'" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
