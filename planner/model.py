@@ -172,7 +172,8 @@ class PlanModel:
                     self._enforce(self.model.add(sum(late) + sum(here) <= 1), "rest_between",
                                   nxt // 7 + 1)
         for h in self.data.history:
-            done = h.start.astimezone(UTC) + dt.timedelta(minutes=self.data.durations[h.type_key])
+            done = (h.end.astimezone(UTC) if h.end is not None else h.start.astimezone(UTC)
+                    + dt.timedelta(minutes=self.data.durations[h.type_key]))
             for day in (h.day + 1, h.day + 2):
                 for begin, here in starts.get(day, {}).items():
                     if begin - done < REST_BETWEEN_SESSIONS:

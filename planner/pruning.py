@@ -103,7 +103,11 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
                     if TYPES[h.type_key].strength}
     lift_end_history = {utc(h.end or h.start) + RECOVERY_JUMPS_AFTER_STRENGTH for h in history
                         if TYPES[h.type_key].strength}
-    rested_history = {utc(h.end or h.start) + REST_BETWEEN_SESSIONS for h in history}
+    # A session done ends at its end, else its start plus its type's minutes (as the model has it).
+    lengths = {g.type_key: dt.timedelta(minutes=g.length) for g in groups}
+    rested_history = {utc(h.end) if h.end is not None else utc(h.start) + lengths[h.type_key]
+                      for h in history if h.end is not None or h.type_key in lengths}
+    rested_history = {end + REST_BETWEEN_SESSIONS for end in rested_history}
     for day in sorted(by_day):   # predecessors lie on earlier days: one pass in day order
         rested = rested_history | {end + REST_BETWEEN_SESSIONS for end in ends.get(day - 1, ())}
         jump_bounds = plyo_history | lift_end_history | {
