@@ -49,6 +49,7 @@ class Level:
     steps: tuple[int, int, int, int] = (0, 0, 0, 0)   # range, load, tempo, support
     equipment: tuple[str, ...] = ()
     substitute: Substitute | None = None
+    tempo_text: str | None = None  # how a rep is paced, on levels that progress by tempo
 
     @property
     def sides(self) -> int:
@@ -140,7 +141,7 @@ class Catalog:
 
 
 _LEVEL_KEYS = ("level", "name", "sets", "reps", "hold_seconds", "per_side", "cue", "work_seconds",
-               "rest_seconds", *VARIABLES, "equipment", "substitute")
+               "rest_seconds", *VARIABLES, "tempo_text", "equipment", "substitute")
 
 
 def _level(raw: Any, path: str, expected: int, jump: bool) -> Level:
@@ -180,7 +181,16 @@ def _level(raw: Any, path: str, expected: int, jump: bool) -> Level:
                          take_int(raw, "load", path, 0, 9, 0),
                          take_int(raw, "tempo", path, 0, 9, 0),
                          take_int(raw, "support", path, 0, 9, 0)),
-                  equipment=tuple(equipment), substitute=substitute)
+                  equipment=tuple(equipment), substitute=substitute,
+                  tempo_text=take(raw, "tempo_text", str, path, None))
+    tempo_step = level.steps[VARIABLES.index("tempo")]
+    if level.tempo_text is not None and not (tempo_step and 1 <= len(level.tempo_text) <= 60):
+        raise InputError(f"{path}.tempo_text", level.tempo_text,
+                         "1 to 60 characters, on a level that progresses by tempo (tempo >= 1)")
+    if not jump and tempo_step and level.tempo_text is None:
+        raise InputError(f"{path}.tempo_text", "(missing)",
+                         "a level that progresses by tempo says its tempo, e.g. "
+                         "\"3 s down, 2 s pause, 1 s up\"")
     if jump:
         low, high = JUMP_REST_RATIO
         work = level.work_seconds * level.sides

@@ -1,10 +1,10 @@
-"""The pain-monitoring thresholds, the readiness screen, the guide's cramp advice and the rest
-between sets (``monitoring.toml``), read strictly like the rest of the catalogue."""
+"""The pain-monitoring thresholds, the readiness screen and the guide's cramp advice
+(``monitoring.toml``), read strictly like the rest of the catalogue. Rest between sets is the
+catalogue's, per level (``exercises.toml``), not here."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +12,6 @@ from planner.errors import InputError
 from planner.strict_toml import read_toml, reject_unknown, take, take_int
 
 HERE = Path(__file__).parent
-_REST_KEYS = ("warmup", "plyometrics_low", "plyometrics_moderate", "plyometrics_high",
-              "strength", "stretching")
 
 
 @dataclass(frozen=True)
@@ -28,17 +26,11 @@ class Monitoring:
     red_flag: str
     screen: tuple[str, ...]
     cramp: str                        # steps, hydration and the doctor line, with the source
-    rest: Mapping[str, int]
-
-    def rest_seconds(self, kind: str, intensity: str | None = None) -> int:
-        """Seconds between sets of an exercise of this kind (plyometrics by drill intensity)."""
-        key = f"{kind}_{intensity or 'low'}" if kind == "plyometrics" else kind
-        return self.rest[key]
 
 
 def load_monitoring(path: Path = HERE / "monitoring.toml") -> Monitoring:
     raw = read_toml(path, "monitoring")
-    reject_unknown(raw, ("schema", "pain", "cramp", "rest"), "")
+    reject_unknown(raw, ("schema", "pain", "cramp"), "")
     take_int(raw, "schema", "", 1, 1)
     pain = take(raw, "pain", dict, "")
     reject_unknown(pain, ("during_limit", "morning_limit", "morning_rise", "stop_at",
@@ -53,8 +45,6 @@ def load_monitoring(path: Path = HERE / "monitoring.toml") -> Monitoring:
     cramp = take(raw, "cramp", dict, "")
     reject_unknown(cramp, ("steps", "hydration", "doctor", "source"), "cramp")
     text = " ".join(take(cramp, key, str, "cramp") for key in ("steps", "hydration", "doctor"))
-    rest = take(raw, "rest", dict, "")
-    reject_unknown(rest, _REST_KEYS, "rest")
     return Monitoring(
         during_limit=take_int(pain, "during_limit", "pain", 0, 10),
         morning_limit=take_int(pain, "morning_limit", "pain", 0, 10),
@@ -64,8 +54,7 @@ def load_monitoring(path: Path = HERE / "monitoring.toml") -> Monitoring:
         within_limits_to_raise=take_int(pain, "within_limits_to_raise", "pain", 1, 10),
         rpe_margin=take_int(pain, "rpe_margin", "pain", 0, 10),
         red_flag=take(pain, "red_flag", str, "pain"), screen=tuple(screen),
-        cramp=f"{text} ({take(cramp, 'source', str, 'cramp')})",
-        rest={key: take_int(rest, key, "rest", 0, 600) for key in _REST_KEYS})
+        cramp=f"{text} ({take(cramp, 'source', str, 'cramp')})")
 
 
 @functools.cache

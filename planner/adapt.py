@@ -19,8 +19,20 @@ moves a session: only doses (and, when jumps pause, the session's type) change.
   jumps pause, strength goes back to level 1 and every following session carries the red flag,
   until a passed readiness screen.
 - Jump volume rises (over the last jump session) only when no session logged in the 7 days
-  before was above the pain limit or more than ``rpe_margin`` above its target effort; coming
-  back below the plan it rises at most by ``RAMP`` a session.
+  before was above the pain limit or more than ``rpe_margin`` above its target effort.
+- The workload rule holds in the re-dosed plan as in the template (``planner.workload``, through
+  ``dosing.session_cap``): each week's jump contacts and strength volume, as re-dosed, stay
+  within 1.3 x the average of the four weeks before (the level's starting base before the
+  plan). Coming back after a cut or a pause, volume climbs by that rule. Judgement call: a
+  session logged missed counts here as prescribed until a replan (re-dosing changes doses,
+  never the schedule); what missed work does to the average is ``replan``'s, which counts only
+  what was done, marks the session missed in the plan (then left out here) and may add a
+  make-up.
+  The same exception as the template: a session never drops below one set of the first warm-up
+  drill or one set of each strength exercise. A jump block that (re)starts after a passed
+  readiness screen counts the weeks before it at the starting base, as a new plan does.
+- Every re-dosed exercise goes through the dosing functions with the profile's equipment, so a
+  re-dosed session never prescribes equipment the athlete lacks (the catalogue's substitute).
 - Not cleared to jump (a profile saying so): the jump sessions hold mobility and stretching (a
   combined one keeps its strength) until a passed screen; then the jump block starts at its first
   week. Judgement call: a passed screen after a red flag restarts the block the same way.
@@ -39,14 +51,16 @@ from zoneinfo import ZoneInfo
 from catalog import Catalog
 from catalog.monitoring import Monitoring
 from planner.dosing import (
-    RAMP,
+    fit_strength,
     plyo_doses,
+    session_cap,
     session_doses,
     session_minutes,
     strength_dose,
+    strength_volume,
     week_rpe,
 )
-from planner.plan import Dose, Plan, Session
+from planner.plan import MISSED, Dose, Plan, Session
 from planner.profile import Profile
 from planner.program import session_contacts
 from planner.session_types import TYPES
@@ -80,9 +94,26 @@ class _State:
     restart: bool = False               # the next jump session starts the block afresh
     restart_week: int | None = None
     last_contacts: int | None = None    # of the last jump session dosed
-    below_plan: bool = False            # ... and it was below the forecast
     recent: list[tuple[dt.date, str]] = field(default_factory=list)   # logged over a limit
     morning: int | None = None          # the previous morning-after score
+    # week -> (contacts, strength volume) as re-dosed, missed sessions left out
+    volume: dict[int, tuple[int, int]] = field(default_factory=dict)
+    jump_origin: int = 1                # the week the jump block (re)started
+
+    def past(self, week: int, which: int) -> list[int]:
+        """The weeks before ``week`` as dosed (``which``: 0 contacts, 1 strength volume), from
+        the plan's first week; jump contacts from the week the jump block last (re)started."""
+        return [self.volume.get(w, (0, 0))[which]
+                for w in range(self.jump_origin if which == 0 else 1, week)]
+
+
+@dataclass(frozen=True)
+class _Room:
+    """What the workload rule needs to cap one session: how many sessions of each kind are left
+    to dose in its week (this one included)."""
+
+    jumps: int
+    strength: int
 
 
 def _trigger_ease(state: _State, rules: Monitoring, ids: Sequence[str], why: str) -> None:
@@ -115,8 +146,8 @@ def _morning(state: _State, rules: Monitoring, ids: Sequence[str], day: dt.date,
         state.recent.append((day, f"pain {pain}/10 on the morning of {_when(day)}"))
 
 
-def _strength(catalog: Catalog, state: _State, s: Session, doses: list[Dose],
-              out: list[str]) -> None:
+def _strength(catalog: Catalog, profile: Profile, state: _State, s: Session, doses: list[Dose],
+              out: list[str], room: _Room) -> list[Dose]:
     notes: list[str] = []
     for i, dose in enumerate(doses):
         exercise = catalog.of_dose(dose.name) if dose.kind == "strength" else None
@@ -152,7 +183,7 @@ def _strength(catalog: Catalog, state: _State, s: Session, doses: list[Dose],
         state.ease.pop(key, None)
         state.levels[key] = level
         if level != planned:
-            doses[i] = strength_dose(catalog, exercise, level, s.program_week)
+            doses[i] = strength_dose(catalog, exercise, level, s.program_week, profile.equipment)
     # "step down, split squat stays at level 1 (...)": one line per reason, not per exercise.
     grouped: dict[str, list[str]] = {}
     names = {e.name.lower() for e in catalog.of_kind("strength")}
@@ -161,16 +192,30 @@ def _strength(catalog: Catalog, state: _State, s: Session, doses: list[Dose],
         grouped.setdefault(note[len(name) + 1:], []).append(name)
     out += [f"{', '.join(who)} {what.replace('stays ', 'stay ') if len(who) > 1 else what}"
             for what, who in grouped.items()]
+    if not room.strength:
+        return doses
+    cap = session_cap(catalog, profile.level, "strength", state.past(s.week, 1),
+                      state.volume.get(s.week, (0, 0))[1], room.strength,
+                      lambda c: strength_volume(fit_strength(doses, c)))
+    if cap is not None and strength_volume(doses) > cap:
+        doses = fit_strength(doses, cap)
+        out.append(f"strength cut to {strength_volume(doses)} reps by the workload rule (at most "
+                   "1.3 times the average of the four weeks before)")
+    return doses
 
 
-def _jumps(catalog: Catalog, plan_level: str, rules: Monitoring, state: _State, s: Session,
-           day: dt.date, doses: list[Dose], notes: list[str]) -> list[Dose]:
+def _jumps(catalog: Catalog, profile: Profile, plan_level: str, rules: Monitoring,
+           state: _State, s: Session, day: dt.date, doses: list[Dose], notes: list[str],
+           room: _Room) -> list[Dose]:
     forecast = sum(d.foot_contacts or 0 for d in doses)
     program_week = s.program_week
     restarting = state.restart
     if state.restart or state.restart_week is not None:
         if state.restart_week is None or state.restart:
-            state.restart, state.restart_week = False, s.week
+            # Judgement call: a block that (re)starts after a passed readiness screen starts at
+            # its first week, the stated starting base, as a new plan does; the weeks of the
+            # pause are not held against it (else it could never climb off one set of hops).
+            state.restart, state.restart_week, state.jump_origin = False, s.week, s.week
         program_week = max(1, s.week - state.restart_week + 1)
     planned = (forecast if program_week == s.program_week
                else min(forecast, session_contacts(catalog, plan_level, program_week)))
@@ -190,14 +235,24 @@ def _jumps(catalog: Catalog, plan_level: str, rules: Monitoring, state: _State, 
         bad = [words for when, words in state.recent if day - when <= dt.timedelta(days=7)]
         if bad:
             contacts, why = last, f"jumps held at {last} contacts ({bad[-1]})"
-        elif state.below_plan and planned > int(last * RAMP):
-            contacts = int(last * RAMP)
-            why = f"jumps back up to {{n}} of the plan's {planned} contacts"
     if restarting and last is not None and contacts > last:
         contacts, why = last, "jumps restart at {n} contacts, no more than before the pause"
+
+    def dosed(cap: int | None) -> int:
+        wanted = contacts if cap is None else min(contacts, cap)
+        return sum(d.foot_contacts or 0 for d in plyo_doses(
+            catalog, plan_level, program_week, wanted, profile.equipment))
+
+    cap = None if not room.jumps else session_cap(
+        catalog, plan_level, "contacts", state.past(s.week, 0),
+        state.volume.get(s.week, (0, 0))[0], room.jumps, dosed)
+    if cap is not None and cap < contacts:
+        contacts = cap
+        why = (f"jumps at {{n}} of the plan's {planned} contacts by the workload rule (at most "
+               "1.3 times the average of the four weeks before)")
     new = doses
     if contacts < forecast or program_week != s.program_week:
-        fresh = plyo_doses(catalog, plan_level, program_week, contacts)
+        fresh = plyo_doses(catalog, plan_level, program_week, contacts, profile.equipment)
         new = [d for d in doses if d.kind != "plyometrics"]
         at = next((i for i, d in enumerate(doses) if d.kind == "plyometrics"), len(new))
         new[at:at] = fresh
@@ -206,7 +261,7 @@ def _jumps(catalog: Catalog, plan_level: str, rules: Monitoring, state: _State, 
     done = sum(d.foot_contacts or 0 for d in new)
     if why:
         notes.append(why.replace("{n}", str(done)))
-    state.last_contacts, state.below_plan = done, done < forecast
+    state.last_contacts = done
     return new
 
 
@@ -260,6 +315,10 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
     timeline.sort(key=lambda item: (item[0], item[1]))
     sessions: list[Session] = []
     short: set[int] = set()
+    left: dict[tuple[int, str], int] = {}      # (week, kind) -> sessions not yet dosed
+    for s in forecast.sessions:
+        for kind in s.kinds if s.status != MISSED else ():
+            left[s.week, kind] = left.get((s.week, kind), 0) + 1
     for day, order, item in timeline:
         if order == 0:
             assert isinstance(item, int)
@@ -284,12 +343,23 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
             notes.append(f"jumps paused ({state.stopped or NOT_CLEARED})")
             s = _pause(catalog, profile, forecast.level, s)
             short.add(s.week)
-        doses = list(s.exercises)
-        _strength(catalog, state, s, doses, notes)
+        room = _Room(0, 0)               # a session the plan marks missed is not capped
+        if s.status != MISSED:
+            room = _Room(left[s.week, "plyometrics"] if "plyometrics" in s.kinds else 0,
+                         left[s.week, "strength"] if "strength" in s.kinds else 0)
+            for kind in item.kinds:
+                left[s.week, kind] -= 1
+        doses = _strength(catalog, profile, state, s, list(s.exercises), notes, room)
         if "plyometrics" in s.kinds:
-            doses = _jumps(catalog, forecast.level, rules, state, s, day, doses, notes)
+            doses = _jumps(catalog, profile, forecast.level, rules, state, s, day, doses, notes,
+                           room)
+        live.jump_origin = state.jump_origin    # a restart dosed, even in a missed session
         if state is live:
             _after(rules, state, s, day, entry, ids)
+        if s.status != MISSED:
+            contacts, lifted = live.volume.get(s.week, (0, 0))
+            live.volume[s.week] = (contacts + sum(d.foot_contacts or 0 for d in doses),
+                                   lifted + strength_volume(doses))
         state = live
         sessions.append(dataclasses.replace(s, exercises=tuple(doses), notes=tuple(notes)))
     return dataclasses.replace(forecast, sessions=tuple(sessions)), frozenset(short)

@@ -5,11 +5,12 @@ and never holds the password."""
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, cast
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from planner.errors import InputError, RemoteError
 from planner.profile import is_http_url
@@ -111,11 +112,27 @@ def remote_error(where: str, reason: str) -> RemoteError:
     return RemoteError(_first_line(f"CalDAV server {where}: {reason}"))
 
 
+# Judgement call: a password this long is taken to be unambiguous anywhere in a message; a
+# shorter one ("p") is redacted only where it stands as a credential, in a URL's user:password@.
+UNAMBIGUOUS_PASSWORD = 8
+
+
+def redact(text: str, password: str) -> str:
+    """``text`` with ``password`` hidden as ``***`` where it is a credential (the password of a
+    URL's user information, as typed or percent-encoded) and, when it is at least
+    ``UNAMBIGUOUS_PASSWORD`` characters long, wherever it appears. A short password is not
+    replaced inside other words (``p`` must not turn ``http`` into ``htt***``)."""
+    if not password:
+        return text
+    for form in dict.fromkeys((password, quote(password, safe=""))):
+        text = re.sub(r"(//[^/\s@]*:)" + re.escape(form) + "@", r"\1***@", text)
+    if len(password) >= UNAMBIGUOUS_PASSWORD:
+        text = text.replace(password, "***")
+    return text
+
+
 def _fail(where: str, password: str, reason: str) -> NoReturn:
-    error = remote_error(where, reason)
-    if password and password in str(error):
-        error = RemoteError(str(error).replace(password, "***"))
-    raise error from None
+    raise RemoteError(redact(str(remote_error(where, reason)), password)) from None
 
 
 def _first_line(text: object) -> str:
@@ -162,8 +179,8 @@ def dav_client(url: str, user: str, password: str) -> Iterator[DAVClient]:
         _fail(where, password, f"an answer was over {MAX_RESPONSE_BYTES / 1e6:g} MB; it was "
                                "not read")
     except RemoteError as exc:
-        if password and password in str(exc):
-            raise RemoteError(str(exc).replace(password, "***")) from None
+        if redact(str(exc), password) != str(exc):
+            raise RemoteError(redact(str(exc), password)) from None
         raise
     except dav_error.AuthorizationError as exc:
         if exc.status == 403:

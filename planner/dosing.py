@@ -5,6 +5,7 @@ is, and the weekly caps the workload rule (``planner.workload``) sets on jumps a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -23,10 +24,6 @@ from planner.workload import WeekLoad, workload_caps
 if TYPE_CHECKING:
     from planner.availability import Candidate
     from planner.profile import Profile
-
-
-RAMP = 4 / 3   # planner.adapt: a session's jumps climb back after a cut by at most a third;
-               # weekly volume is held by the workload rule (planner.workload)
 
 
 # --- one exercise at one level ------------------------------------------------------------------
@@ -117,23 +114,26 @@ def strength_dose(catalog: Catalog, exercise: Exercise, level: int, program_week
     return dose_exercise(exercise, level, count, equipment)
 
 
-def _strength_doses(catalog: Catalog, level: str, program_week: int, cap: int | None,
-                    equipment: frozenset[str] | None) -> list[Dose]:
-    """The four strength exercises at the week's level; under ``cap`` (sets x reps a session)
-    the exercise with the most volume loses a set until it fits, never below one set each."""
-    tpl, _ = template_week(catalog, program_week)
-    stage = strength_level(catalog, level, program_week)
-    exercises = catalog.of_kind("strength")
-    sets = [max(1, e.at(stage).sets + tpl.sets_delta) for e in exercises]
-    per_set = [(e.at(stage).reps or 0) * e.at(stage).sides for e in exercises]
-    while cap is not None and sum(s * p for s, p in zip(sets, per_set, strict=True)) > cap:
-        movable = [i for i, s in enumerate(sets) if s > 1]
+def fit_strength(doses: Sequence[Dose], cap: int | None) -> list[Dose]:
+    """Strength doses under ``cap`` (sets x reps a session, each side counted): the strength
+    exercise with the most volume loses a set until the session fits, never below one set each
+    (so a very low cap can leave a session above it: the documented exception)."""
+    fitted = list(doses)
+    while cap is not None and strength_volume(fitted) > cap:
+        movable = [i for i, d in enumerate(fitted) if d.kind == "strength" and d.sets > 1]
         if not movable:
             break
-        i = max(movable, key=lambda j: (sets[j] * per_set[j], -j))
-        sets[i] -= 1
-    return [strength_dose(catalog, e, stage, program_week, equipment, n)
-            for e, n in zip(exercises, sets, strict=True)]
+        i = max(movable, key=lambda j: (strength_volume(fitted[j:j + 1]), -j))
+        fitted[i] = dataclasses.replace(fitted[i], sets=fitted[i].sets - 1)
+    return fitted
+
+
+def _strength_doses(catalog: Catalog, level: str, program_week: int, cap: int | None,
+                    equipment: frozenset[str] | None) -> list[Dose]:
+    """The four strength exercises at the week's level, fitted under ``cap``."""
+    stage = strength_level(catalog, level, program_week)
+    return fit_strength([strength_dose(catalog, e, stage, program_week, equipment)
+                         for e in catalog.of_kind("strength")], cap)
 
 
 def _plain_doses(catalog: Catalog, kind: str) -> list[Dose]:
@@ -226,6 +226,20 @@ def strength_caps(catalog: Catalog, level: str, weeks: Sequence[WeekLoad],
     """Per-session strength-volume caps (sets x reps) under the workload rule."""
     return workload_caps(weeks, starting_base(catalog, level, "strength"),
                          _strength_of(catalog, level, equipment))
+
+
+def session_cap(catalog: Catalog, level: str, measure: str, past: Sequence[int], done: int,
+                remaining: int, volume: Callable[[int | None], int]) -> int | None:
+    """The workload rule's cap on one session being re-dosed (``planner.adapt``), through the
+    same ``workload_caps`` as a fresh plan: ``past`` are the weeks before as actually dosed
+    (weeks 1..n), ``done`` this week's volume so far, ``remaining`` its sessions of this kind
+    still to dose (this one included), ``volume(cap)`` this session's volume at a cap. None:
+    it fits as it is. ``measure``: contacts or strength."""
+    week = len(past) + 1
+    weeks = [*(WeekLoad(i, 1, 0, v) for i, v in enumerate(past, start=1)),
+             WeekLoad(week, 1, remaining, done)]
+    return workload_caps(weeks, starting_base(catalog, level, measure),
+                         lambda _program_week, cap: volume(cap)).get(week)
 
 
 def week_rpe(catalog: Catalog, program_week: int, type_key: str) -> int:

@@ -35,6 +35,8 @@ _NEEDS = {
                       ""),
     "stretching_weekly": (("stretching",), "stretching needs at least one session every week",
                           ""),
+    "rest_between": (("stretching",), "sessions need at least 8 h of rest between them",
+                     "add a window earlier in the evening or later in the morning"),
 }
 _ROOM = {"plyometrics": "a jump session", "strength": "a strength session",
          "stretching": "any session"}

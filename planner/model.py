@@ -24,6 +24,10 @@ RECOVERY_PLYO = dt.timedelta(hours=48)            # NSCA: 48-72 h between plyome
 RECOVERY_STRENGTH = dt.timedelta(hours=48)        # ACSM: 48 h between sessions, same muscles
 RECOVERY_JUMPS_AFTER_STRENGTH = dt.timedelta(hours=24)   # see _jumps_after_strength
 QUAD_WINDOW_DAYS = 3                              # one unloaded day in any three (judgement call)
+# Judgement call: "one session a day" means a night's rest between sessions, not a change of
+# calendar date: a session starts at least 8 h after the one before ends, in real time (so
+# windows 23:00-24:00 and 00:00-01:00 never give two sessions ten minutes apart).
+REST_BETWEEN_SESSIONS = dt.timedelta(hours=8)
 STRETCH_DAYS_TARGET = 3        # ACSM: flexibility work 2-3 days a week at least
 
 # Penalty weights, largest first: a missing session costs more than moving several others, a move
@@ -95,6 +99,7 @@ class PlanModel:
         for (day, _, t), var in self.x.items():
             self.by_day[day].append((t, var))
         self._one_session_a_day()
+        self._rest_between_sessions()
         self._weekly_volumes()
         self._plyometric_recovery()
         self._strength_recovery()
@@ -147,6 +152,33 @@ class PlanModel:
     def _one_session_a_day(self) -> None:
         for day in self.days:
             self.model.add_at_most_one(self._day_vars(day))
+
+    def _rest_between_sessions(self) -> None:
+        """A session on the next day starts ``REST_BETWEEN_SESSIONS`` after this day's ends.
+        For each start time of the next day, that start and every session of this day ending
+        too late for it form a clique: at most one of them."""
+        ends: dict[int, list[tuple[dt.datetime, cp_model.IntVar]]] = defaultdict(list)
+        starts: dict[int, dict[dt.datetime, list[cp_model.IntVar]]] = defaultdict(
+            lambda: defaultdict(list))
+        for key, var in self.x.items():
+            c = self.by_candidate[key]
+            ends[c.day].append((c.end.astimezone(UTC), var))
+            starts[c.day][c.start.astimezone(UTC)].append(var)
+        for day in self.days:
+            nxt, shift = self._later(day, 1)
+            for begin, here in sorted(starts.get(nxt, {}).items()):
+                late = [v for end, v in ends[day] if begin + shift - end < REST_BETWEEN_SESSIONS]
+                if late:
+                    self._enforce(self.model.add(sum(late) + sum(here) <= 1), "rest_between",
+                                  nxt // 7 + 1)
+        for h in self.data.history:
+            done = (h.end.astimezone(UTC) if h.end is not None else h.start.astimezone(UTC)
+                    + dt.timedelta(minutes=self.data.durations[h.type_key]))
+            for day in (h.day + 1, h.day + 2):
+                for begin, here in starts.get(day, {}).items():
+                    if begin - done < REST_BETWEEN_SESSIONS:
+                        for var in here:
+                            self._enforce(self.model.add(var == 0), "rest_between", day // 7 + 1)
 
     def _weekly_volumes(self) -> None:
         for d in self.data.demands:

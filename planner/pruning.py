@@ -15,6 +15,9 @@ The argument (an exchange argument over the model in ``planner.model``). Group t
   around midnight or a spring-forward night; the day after is refused outright),
   "start(jumps) - end(strength) >= 24 h". Moving a strength session earlier moves its end
   earlier too, so it only gives the jumps after it more room.
+- the rest between sessions on consecutive days (and after history), "start(later) -
+  end(earlier) >= 8 h": moving a session earlier only gives the next day's session more rest,
+  and the earliest start 8 h after each session the day before is kept.
 
 Take an optimal plan and move each session that is not a reference key to the earliest start of
 its group that keeps these gaps after the sessions before it (as they stand now). A move only
@@ -48,6 +51,7 @@ from planner.model import (
     RECOVERY_JUMPS_AFTER_STRENGTH,
     RECOVERY_PLYO,
     RECOVERY_STRENGTH,
+    REST_BETWEEN_SESSIONS,
     History,
     Key,
 )
@@ -63,12 +67,14 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
     are those of the (not cyclic) ``ModelInput`` the candidates are for."""
     kept: dict[tuple[int, int], Candidate] = {}   # (group index, step) -> candidate
     jumps: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> kept plyometric starts
+    ends: dict[int, set[dt.datetime]] = defaultdict(set)      # day -> kept sessions' ends
     lifts: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> kept strength starts
     lift_ends: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> their ends
 
     def keep(index: int, found: Candidate | None) -> None:
         if found is not None and (index, found.offset) not in kept:
             kept[(index, found.offset)] = found
+            ends[found.day].add(found.end.astimezone(UTC))
             kinds = TYPES[found.type_key]
             if kinds.plyometric:
                 jumps[found.day].append(found.start.astimezone(UTC))
@@ -97,7 +103,13 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
                     if TYPES[h.type_key].strength}
     lift_end_history = {utc(h.end or h.start) + RECOVERY_JUMPS_AFTER_STRENGTH for h in history
                         if TYPES[h.type_key].strength}
+    # A session done ends at its end, else its start plus its type's minutes (as the model has it).
+    lengths = {g.type_key: dt.timedelta(minutes=g.length) for g in groups}
+    rested_history = {utc(h.end) if h.end is not None else utc(h.start) + lengths[h.type_key]
+                      for h in history if h.end is not None or h.type_key in lengths}
+    rested_history = {end + REST_BETWEEN_SESSIONS for end in rested_history}
     for day in sorted(by_day):   # predecessors lie on earlier days: one pass in day order
+        rested = rested_history | {end + REST_BETWEEN_SESSIONS for end in ends.get(day - 1, ())}
         jump_bounds = plyo_history | lift_end_history | {
             start + RECOVERY_PLYO for gap in _GAPS for start in jumps.get(day - gap, ())} | {
             end + RECOVERY_JUMPS_AFTER_STRENGTH for end in lift_ends.get(day - 2, ())}
@@ -105,7 +117,7 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
                                       for start in lifts.get(day - gap, ())}
         for index in by_day[day]:
             kinds = TYPES[groups[index].type_key]
-            bounds = (jump_bounds if kinds.plyometric else set()) | (
+            bounds = rested | (jump_bounds if kinds.plyometric else set()) | (
                 lift_bounds if kinds.strength else set())
             for bound in bounds:
                 keep(index, groups[index].earliest_from(bound))

@@ -25,6 +25,9 @@ PLYO_GAP = dt.timedelta(hours=48)          # NSCA: 48-72 h between plyometric se
 STRENGTH_GAP = dt.timedelta(hours=48)      # ACSM: 48 h between sessions for the same muscles
 JUMPS_AFTER_STRENGTH = dt.timedelta(hours=24)
 LOADED_DAYS_RUNNING = 2                    # a third loaded day in a row breaks the rule
+# Judgement call (as in the model, on purpose not shared with it): a night's rest between
+# sessions, 8 h from one's end to the next one's start in real time.
+REST_GAP = dt.timedelta(hours=8)
 
 
 def _minutes(t: dt.datetime) -> int:
@@ -135,6 +138,13 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
     dates = Counter(s.start.astimezone(tz).date() for s in live)
     problems += [f"{d}: {n} sessions on one day" for d, n in dates.items() if n > 1]
 
+    ordered = sorted(live, key=lambda s: _utc(s.start))
+    problems += [f"{_utc(b.start).astimezone(tz):%a %Y-%m-%d %H:%M}: starts "
+                 f"{_utc(b.start) - _utc(a.end)} after the session before ends (less than "
+                 f"{REST_GAP} of rest)"
+                 for a, b in itertools.pairwise(ordered)
+                 if a.start.astimezone(tz).date() != b.start.astimezone(tz).date()
+                 and _utc(b.start) - _utc(a.end) < REST_GAP]
     problems += _recovery(live, tz, history_before)
     for week in range(1, plan.weeks + 1):
         in_week = [s for s in live

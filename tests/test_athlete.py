@@ -28,6 +28,7 @@ from catalog import default_catalog
 from catalog.monitoring import default_monitoring
 from planner import commands
 from planner.adapt import adapt
+from planner.dosing import starting_base
 from planner.plan import Plan, Session
 from planner.profile import Profile
 from planner.store import AthleteLog, LogEntry, open_store
@@ -154,6 +155,74 @@ def test_the_hard_rules_still_hold(log: AthleteLog, cleared: bool) -> None:
     assert check_plan(plan, profile, short_weeks=short) == []
     assert [(s.uid, s.start) for s in plan.sessions] == [(s.uid, s.start)
                                                          for s in FORECAST.sessions]
+
+
+def _at_floor(s: Session, measure: str) -> bool:
+    """The documented exception (README, workload rule): a session at its least dose, one set
+    of the first warm-up drill, or one set of each strength exercise."""
+    if measure == "contacts":
+        jumps = [d for d in s.exercises if d.kind == "plyometrics"]
+        return len(jumps) == 1 and jumps[0].sets == 1
+    return all(d.sets == 1 for d in s.exercises if d.kind == "strength")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs(), st.booleans())
+def test_every_re_dosed_week_keeps_the_rolling_workload_rule(log: AthleteLog,
+                                                             cleared: bool) -> None:
+    """No re-dosed week's jump contacts or strength volume (as prescribed, a session logged
+    missed included: what missing does to the average is replan's) above 1.3 x the average of
+    the four weeks before, weeks before the plan at the level's starting base, as the template;
+    a jump block restarted after a pause counts the weeks before it at that base. The one
+    exception, as the template's: every session of that kind in the week at its floor."""
+    profile = dataclasses.replace(PROFILE, cleared_to_jump=cleared)
+    plan, _ = _adapted(log, profile)
+    was_jump = {s.uid for s in FORECAST.sessions if "plyometrics" in s.kinds}
+    missed = {e.day for e in log.sessions if e.status == "missed"}
+    origins, paused = {1}, not cleared
+    for s in plan.sessions:   # the jump block restarts after a pause (a missed session: again)
+        if s.uid in was_jump and "plyometrics" not in s.kinds:
+            paused = True
+        elif "plyometrics" in s.kinds and paused:
+            origins.add(s.week)
+            paused = s.start.date() in missed
+    for measure, which in (("contacts", "plyometrics"), ("strength", "strength")):
+        counted = list(plan.sessions)
+        volumes = [sum(s.foot_contacts if measure == "contacts" else sum(
+                       d.sets * (d.reps or 0) * (2 if d.per_side else 1)
+                       for d in s.exercises if d.kind == "strength")
+                       for s in counted if s.week == w) for w in range(1, plan.weeks + 1)]
+        base = starting_base(CATALOG, PROFILE.level, measure)
+        for week, volume in enumerate(volumes, start=1):
+            first = max(o for o in origins if o <= week) if measure == "contacts" else 1
+            ceiling = 1.3 * sum(([base] * 4 + volumes[first - 1:week - 1])[-4:]) / 4
+            if volume > ceiling + 1e-9:
+                assert all(_at_floor(s, measure) for s in counted
+                           if s.week == week and which in s.kinds), (measure, week, volumes)
+
+
+def test_a_re_dosed_jump_session_never_prescribes_missing_equipment() -> None:
+    """Without a box, pain logged: every re-dosed jump session uses the catalogue's substitute."""
+    profile = make_profile(equipment={"steps_cm": [10, 15, 20, 25], "boxes_cm": [],
+                                      "bench": True, "band": True, "dumbbells": True,
+                                      "slant_board": True})
+    forecast = build(profile)
+    box = CATALOG.exercise("box-jump")
+    own_names = {lv.name for lv in box.levels}
+    assert not any(d.name in own_names for s in forecast.sessions for d in s.exercises)
+    first = next(s for s in forecast.sessions
+                 if any(CATALOG.of_dose(d.name) == box for d in s.exercises))
+    log = AthleteLog((LogEntry(first.start.date(), "done", None, 4, 6),))
+    plan, _ = adapt(forecast, profile, CATALOG, RULES, log)
+    later = [s for s in plan.sessions if s.start > first.start]
+    redosed = [s for s in later if any("jumps" in n for n in s.notes)]
+    assert redosed, "the pain re-doses the next jump sessions"
+    for s in later:
+        for d in s.exercises:
+            assert d.name not in own_names, (s.start, d.name)
+    substitutes = [d for s in redosed for d in s.exercises if CATALOG.of_dose(d.name) == box]
+    assert substitutes and all("Substitute for" in d.cue and "box" in d.cue
+                               for d in substitutes)
 
 
 def test_not_cleared_to_jump_holds_jumps_until_a_passed_screen() -> None:

@@ -454,6 +454,10 @@ EXERCISE_CASES = [
                  "levels[0].equipment", "step-12", id="unknown-equipment"),
     pytest.param("step-down", "range = 1", "range = 10", "levels[2].range", 10,
                  id="variable-out-of-range"),
+    pytest.param("step-down", "per_side = true", 'per_side = true\ntempo_text = "slow"',
+                 "levels[0].tempo_text", "slow", id="tempo-text-on-a-level-without-tempo"),
+    pytest.param("step-down", "tempo_text = ", "# tempo_text = ", "levels[4].tempo_text",
+                 "(missing)", id="tempo-level-without-its-tempo"),
 ]
 
 
@@ -571,3 +575,24 @@ def test_long_plans_keep_progressing_and_never_reset(cat: Catalog, level: str) -
         assert session_contacts(cat, level, week) >= session_contacts(cat, level, week - 8)
     taper = [w for w in range(1, 53) if cat.weeks[(w - 1) % 8].phase == "taper"]
     assert taper == list(range(8, 53, 8)), "a lighter week between every two blocks"
+
+
+def test_a_level_that_progresses_by_tempo_shows_its_tempo_and_no_other_does() -> None:
+    """The event text and ``periodize today`` (one text, ``dose_lines``) show the tempo of every
+    strength level that progresses by tempo, and none where the level has none."""
+    from planner.dosing import dose_exercise
+    from planner.export.session_text import dose_lines
+
+    catalog = default_catalog()
+    shown = 0
+    for exercise in catalog.of_kind("strength"):
+        for lv in exercise.levels:
+            flat = " ".join(" ".join(dose_lines(dose_exercise(exercise, lv.level))).split())
+            tempo_step = lv.steps[VARIABLES.index("tempo")]
+            assert (lv.tempo_text is not None) == bool(tempo_step), (exercise.id, lv.level)
+            if lv.tempo_text is None:
+                assert "tempo:" not in flat, (exercise.id, lv.level)
+            else:
+                assert f"tempo: {lv.tempo_text}" in flat, (exercise.id, lv.level)
+                shown += 1
+    assert shown >= 4, "the catalogue has strength levels that progress by tempo"

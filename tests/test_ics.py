@@ -369,3 +369,29 @@ def _regenerate_golden() -> None:
 
 if __name__ == "__main__":
     _regenerate_golden()
+
+
+def test_a_dose_stored_without_its_rest_shows_the_catalogues_rest_for_that_level(
+        tmp_path: Path) -> None:
+    """Rest has one source, the catalogue's levels: a plan stored before doses carried their rest
+    gets it from the exercise at that level, not from a second table."""
+    import dataclasses
+
+    from catalog.monitoring import load_monitoring
+    from planner.dosing import dose_exercise
+    from planner.errors import InputError
+    from planner.export.session_text import dose_lines
+
+    catalog = default_catalog()
+    for exercise in (catalog.exercise("squat-jump"), catalog.of_kind("strength")[0]):
+        for lv in exercise.levels:
+            dose = dataclasses.replace(dose_exercise(exercise, lv.level, sets=3),
+                                       rest_seconds=None)
+            flat = " ".join(" ".join(dose_lines(dose)).split())
+            assert f", rest {lv.rest_seconds} s between sets" in flat, (exercise.id, lv.level)
+    toml = (ROOT / "catalog" / "monitoring.toml").read_text()
+    assert "[rest]" not in toml
+    extra = tmp_path / "monitoring.toml"
+    extra.write_text(toml + "\n[rest]\nstrength = 90\n")
+    with pytest.raises(InputError, match="rest"):
+        load_monitoring(extra)

@@ -557,3 +557,27 @@ def test_a_52_week_plan_builds_and_keeps_every_rule() -> None:
     assert broken_rules(plan, spec) == []
     assert {s.week for s in plan.sessions} == set(range(1, 53))
     assert stats.status in ("OPTIMAL", "FEASIBLE")
+
+
+def test_one_session_a_day_means_a_nights_rest_not_a_new_date() -> None:
+    """Windows either side of midnight: sessions never start less than 8 h after the one before
+    ends (a judgement call, in the model and in the validator)."""
+    profile = make_profile(weeks=1, rest_days=[], availability={
+        "mon": ["23:00-24:00"], "tue": ["00:00-01:00"], "thu": ["23:00-24:00"],
+        "fri": ["00:00-01:00"]}, plyometrics={"sessions_per_week": [1, 2]},
+        strength={"sessions_per_week": [1, 2]})
+    plan = build(profile)
+    ordered = sorted(plan.sessions, key=lambda s: s.start.astimezone(dt.UTC))
+    assert len(ordered) >= 2
+    for a, b in itertools.pairwise(ordered):
+        assert b.start.astimezone(dt.UTC) - a.end.astimezone(dt.UTC) >= dt.timedelta(hours=8)
+    # The validator says so too, on its own: the second session moved to the next midnight,
+    # minutes after the first ends.
+    first, second = ordered[0], ordered[1]
+    midnight = dt.datetime.combine(first.start.date() + dt.timedelta(days=1), dt.time(),
+                                   first.start.tzinfo)
+    gap = midnight - second.start
+    close = replace(plan, sessions=tuple(
+        replace(s, start=s.start + gap, end=s.end + gap) if s is second else s
+        for s in plan.sessions))
+    assert any("of rest" in p for p in check_plan(close, profile))

@@ -328,6 +328,29 @@ def test_password_in_the_url_is_not_shown() -> None:
     assert PASSWORD not in str(caught.value)
 
 
+def test_a_one_letter_password_leaves_the_url_readable() -> None:
+    """The password "p" is hidden where it is a credential, not inside "http" or the path."""
+    url = f"http://127.0.0.1:{free_port()}/dav/p/"
+    with pytest.raises(RemoteError) as caught:
+        sync_calendar({}, url=url, user=USER, password="p", calendar_name="Training",
+                      plan_id=PLAN)
+    message = str(caught.value)
+    assert url in message and "connection refused" in message, message
+    assert "***" not in message
+
+
+@pytest.mark.parametrize(("text", "password", "shown"), [
+    ("http://athlete:p@host/dav/p/ refused", "p", "http://athlete:***@host/dav/p/ refused"),
+    ("https://a:p%40ss@host/", "p@ss", "https://a:***@host/"),
+    ("Basic auth for pass failed", "pass", "Basic auth for pass failed"),
+    ("header echoed s3cret-Pa55word", PASSWORD, "header echoed ***"),
+    ("nothing to hide", "", "nothing to hide"),
+])
+def test_a_password_is_redacted_only_as_a_credential_or_when_unambiguous(
+        text: str, password: str, shown: str) -> None:
+    assert caldav_client.redact(text, password) == shown
+
+
 @pytest.mark.parametrize("url", ["ftp://example.org/cal/", "example.org/cal", "file:///tmp/x",
                                  "http://", "http://[::1/", "https://example.org:port/"])
 def test_bad_url_is_an_input_error(url: str) -> None:

@@ -21,10 +21,18 @@ def _wrap(text: str, first: str = "", rest: str = "") -> list[str]:
 
 
 def rest_seconds(dose: Dose) -> int:
-    """Rest between the sets of a dose (monitoring.toml; plyometrics by drill intensity)."""
+    """Rest between the sets of a dose: its own, or for a plan stored before doses carried it,
+    the catalogue's for that exercise at that level (one source of rest: ``exercises.toml``)."""
+    if dose.rest_seconds is not None:
+        return dose.rest_seconds
     exercise = default_catalog().of_dose(dose.name)
-    intensity = exercise.intensity if exercise is not None else None
-    return default_monitoring().rest_seconds(dose.kind, intensity)
+    return exercise.at(dose.level).rest_seconds if exercise is not None else 0
+
+
+def tempo_text(dose: Dose) -> str | None:
+    """How a rep is paced, where the catalogue's level progresses by tempo (else None)."""
+    exercise = default_catalog().of_dose(dose.name)
+    return exercise.at(dose.level).tempo_text if exercise is not None else None
 
 
 def dose_lines(dose: Dose) -> list[str]:
@@ -34,9 +42,11 @@ def dose_lines(dose: Dose) -> list[str]:
     if dose.kind in ("plyometrics", "strength"):
         title += f" · level {dose.level}" + (f": {level_name}" if level_name else "")
     amount = dose.describe()          # with the catalogue's rest after each set
-    rest = rest_seconds(dose)
-    if dose.rest_seconds is None and dose.sets > 1 and rest:   # a plan stored before it
-        amount += f", rest {rest} s between sets"
+    if dose.rest_seconds is None and dose.sets > 1 and rest_seconds(dose):   # stored before it
+        amount += f", rest {rest_seconds(dose)} s between sets"
+    tempo = tempo_text(dose)
+    if tempo:
+        amount += f"; tempo: {tempo}"
     return [*_wrap(title, "- ", "  "), *_wrap(amount, "  ", "  "), *_wrap(dose.cue, "  ", "  ")]
 
 
