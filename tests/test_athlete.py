@@ -430,6 +430,24 @@ def test_today_shows_the_session_and_how_to_log_it(db: Path) -> None:
     assert "the plan is over" in after
 
 
+def test_today_and_the_event_show_the_tempo_of_a_level_that_has_one(db: Path,
+                                                                      tmp_path: Path) -> None:
+    plan = commands.marked_plan(db)
+    tempo = [(s, d, lv.tempo_text) for s in plan.sessions for d in s.exercises
+             if (e := CATALOG.of_dose(d.name)) is not None
+             and (lv := e.at(d.level)).tempo_text is not None]
+    assert tempo, "the plan reaches a strength level that progresses by tempo"
+    session, _, text = tempo[0]
+    shown = " ".join(run(db, "today", "--date", f"{session.start.date()}").output.split())
+    assert f"tempo: {text}" in shown, shown
+    out = tmp_path / "plan.ics"
+    assert run(db, "export", "-o", str(out)).exit_code == 0
+    description = " ".join(str(_events(out)[session.uid]["DESCRIPTION"]).split())
+    assert f"tempo: {text}" in description
+    with_tempo = sum(s is session for s, _, _ in tempo)
+    assert description.count("tempo: ") == with_tempo, "no tempo where the level has none"
+
+
 # --- the loop, end to end ---------------------------------------------------------------------
 
 def _events(path: Path) -> dict[str, Any]:
