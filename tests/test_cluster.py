@@ -82,21 +82,6 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BatchSummary]:
     return roster, run_batch(roster, folder / "plans", NOW, jobs=2)
 
 
-def test_the_cluster_plans_what_the_pool_plans(client: Any, pool: tuple[Path, BatchSummary],
-                                               tmp_path: Path) -> None:
-    roster, by_pool = pool
-    calls: list[tuple[int, int]] = []
-    summary = run_batch(roster, tmp_path / "plans", NOW, progress=lambda *c: calls.append(c),
-                        cluster=client.scheduler.address)
-    assert [(r.athlete, r.status, r.sessions, r.reason) for r in summary.results] == \
-        [(r.athlete, r.status, r.sessions, r.reason) for r in by_pool.results]
-    statuses = [r.status for r in summary.results]
-    assert statuses.count(BAD_INPUT) == 1 and statuses.count(NO_PLAN) == 1
-    assert statuses.count(OK) == ATHLETES - 2
-    assert outputs(tmp_path / "plans") == outputs(roster.parent / "plans")
-    assert calls == [(n, ATHLETES) for n in range(1, ATHLETES + 1)]
-
-
 def worker_processes() -> list[int]:
     """This process's LocalCluster worker processes (Linux: read from /proc)."""
     found = []
@@ -117,7 +102,9 @@ def worker_processes() -> list[int]:
 def test_a_worker_killed_mid_run_has_its_tasks_run_again(
         pool: tuple[Path, BatchSummary], tmp_path: Path) -> None:
     """`--cluster local`: one worker process is killed when 8 athletes are done (32 to go, 8
-    of them out on the workers); Dask runs its tasks again on a new one."""
+    of them out on the workers); Dask runs its tasks again on a new one. First in this module,
+    before the shared ``client`` fixture starts: one Dask client in the process, as a coach's
+    run has (two clients in one process can trip over each other's event loops)."""
     roster, _ = pool
     killed: list[int] = []
     others = set(worker_processes())   # another test's cluster, if any
@@ -136,6 +123,21 @@ def test_a_worker_killed_mid_run_has_its_tasks_run_again(
     assert outputs(tmp_path / "plans") == outputs(roster.parent / "plans")
     assert [r.status for r in summary.results].count(OK) == ATHLETES - 2
     assert killed[0] not in worker_processes()
+
+
+def test_the_cluster_plans_what_the_pool_plans(client: Any, pool: tuple[Path, BatchSummary],
+                                               tmp_path: Path) -> None:
+    roster, by_pool = pool
+    calls: list[tuple[int, int]] = []
+    summary = run_batch(roster, tmp_path / "plans", NOW, progress=lambda *c: calls.append(c),
+                        cluster=client.scheduler.address)
+    assert [(r.athlete, r.status, r.sessions, r.reason) for r in summary.results] == \
+        [(r.athlete, r.status, r.sessions, r.reason) for r in by_pool.results]
+    statuses = [r.status for r in summary.results]
+    assert statuses.count(BAD_INPUT) == 1 and statuses.count(NO_PLAN) == 1
+    assert statuses.count(OK) == ATHLETES - 2
+    assert outputs(tmp_path / "plans") == outputs(roster.parent / "plans")
+    assert calls == [(n, ATHLETES) for n in range(1, ATHLETES + 1)]
 
 
 def test_a_crashing_task_is_reported_and_the_rest_are_planned(
