@@ -156,13 +156,14 @@ def _strength(catalog: Catalog, profile: Profile, state: _State, s: Session, dos
         key, planned = exercise.id, dose.level
         level = state.levels.get(key, planned)
         name = exercise.name.lower()
-        if key in state.reset:
-            level, state.streak[key] = 1, 0
+        if key in state.reset:     # back to level 1, or stays at the regression if eased there
+            level, state.streak[key] = min(level, 1), 0
             state.restarted[key] = state.reset[key]
             if planned != 1:
                 notes.append(f"{name} back to level 1 ({state.reset[key]})")
         elif key in state.ease:
-            level, state.streak[key] = max(1, level - 1), 0
+            # One level back, down to the exercise's regression (level 0) at the lowest.
+            level, state.streak[key] = max(exercise.levels[0].level, level - 1), 0
             state.restarted[key] = state.ease[key]
             if level != planned:
                 notes.append(f"{name} eased to level {level} ({state.ease[key]})")

@@ -100,7 +100,9 @@ def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
     if (new.sessions, new.program_weeks, new.weeks) == (
             current.sessions, current.program_weeks, current.weeks) and athlete == stored:
         return current, (), False
-    said = tuple(changes(current, new))
+    # What the log changed, in words: against the revision the user has, or, for a new forecast
+    # (a replan's, which prints its own changes), against that forecast.
+    said = tuple(changes(current if forecast is None else base, new))
     saved = store.save(dataclasses.replace(new, created=now), athlete, note,
                        forecast=base if base.sessions != new.sessions else None,
                        expect=expect, check=check)
