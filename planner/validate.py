@@ -132,7 +132,10 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
     live = [s for s in plan.sessions if s.status != "missed"]
     problems: list[str] = []
     for s in live:
-        if history_before is None or _utc(s.start) >= _utc(history_before):
+        # A session logged done is a fact, not a choice of this plan: busy time added since (a
+        # dentist at that hour) or a profile edited since does not make it wrong.
+        if s.status != "done" and (history_before is None
+                                   or _utc(s.start) >= _utc(history_before)):
             problems += _placement(s, profile, busy)
             problems += _content(s, plan.level)
     dates = Counter(s.start.astimezone(tz).date() for s in live)

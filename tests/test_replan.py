@@ -425,3 +425,25 @@ def test_adherence_rounds_honestly(planned: tuple[Path, Plan]) -> None:
                                            day_after.isoformat()])
     assert "plyometrics  2 done, 1 missed" in result.output
     assert "(2 of 3 kept, 67%)" in result.output
+
+
+def test_busy_time_added_over_a_session_done_today_is_not_a_broken_rule(
+        planned: tuple[Path, Plan], tmp_path: Path) -> None:
+    """A session logged done this morning, then a calendar that now says busy at that hour:
+    the replan keeps the session as history (a fact, not a choice) instead of calling its own
+    plan broken (a RuntimeError, a traceback, before the fix)."""
+    from planner import logbook
+
+    db, plan = planned
+    first = plan.sessions[0]
+    start = local(first)
+    logbook.done(db, [start.date().isoformat()], dt.datetime(2027, 1, 4, 21, tzinfo=dt.UTC))
+    calendar = icalendar.Calendar.new(prodid="-//test//test//EN")
+    calendar.add_component(icalendar.Event.new(
+        uid="dentist@test", stamp=dt.datetime(2027, 1, 1, tzinfo=dt.UTC), summary="Dentist",
+        start=start - dt.timedelta(minutes=30), end=start + dt.timedelta(hours=2)))
+    busy = tmp_path / "busy.ics"
+    busy.write_bytes(calendar.to_ical())
+    after = commands.replan(db, start.date(), None, None, LATER, busy=[busy]).plan
+    kept = by_uid(after)[first.uid]
+    assert (kept.start, kept.status) == (first.start, "done")
