@@ -306,17 +306,22 @@ def generate(runs: int, inner_runs: int, env: dict[str, str], tmp: Path) -> Tabl
 
 
 # -- 3. replan ---------------------------------------------------------------------------------
+def _stored_example(tmp: Path, name: str, env: dict[str, str]) -> tuple[Path, Any]:
+    """A store holding the example's plan, made by the command line, and that plan."""
+    from planner.store import open_store
+
+    db = tmp / f"{name}-base.db"
+    run([*periodize(), "--db", str(db), "generate", str(EXAMPLE), "-o", str(tmp / f"{name}.ics")],
+        env)
+    with open_store(db) as store:
+        return db, store.current()[0]
+
+
 def replan(runs: int, env: dict[str, str], tmp: Path) -> Table:
     """Replan after one missed session against generate, in alternating pairs on copies of one
     store: on a shared machine, timings drift, and only paired runs compare fairly."""
-    from planner.store import open_store
-
     table = Table("Replan after one missed session", ["step", "median", "note"])
-    base_db = tmp / "replan-base.db"
-    run([*periodize(), "--db", str(base_db), "generate", str(EXAMPLE), "-o",
-         str(tmp / "replan.ics")], env)
-    with open_store(base_db) as store:
-        plan = store.current()[0]
+    base_db, plan = _stored_example(tmp, "replan", env)
     missed_day = plan.sessions[0].start.date()
     today = missed_day + dt.timedelta(days=1)
     missed, replans, generates = [], [], []
@@ -351,14 +356,8 @@ def replan(runs: int, env: dict[str, str], tmp: Path) -> Table:
 def redose(runs: int, env: dict[str, str], tmp: Path) -> Table:
     """`done` with effort and pain that re-doses the rest of the plan (a new revision) against
     generate, in alternating pairs on copies of one store, as for replan."""
-    from planner.store import open_store
-
     table = Table("Log a session that re-doses the plan", ["step", "median", "note"])
-    base_db = tmp / "redose-base.db"
-    run([*periodize(), "--db", str(base_db), "generate", str(EXAMPLE), "-o",
-         str(tmp / "redose.ics")], env)
-    with open_store(base_db) as store:
-        plan = store.current()[0]
+    base_db, plan = _stored_example(tmp, "redose", env)
     jump_day = next(s for s in plan.sessions if "plyometrics" in s.kinds).start.date()
     command = ["done", jump_day.isoformat(), "--rpe", "6", "--pain", "6"]
     dones, generates = [], []
