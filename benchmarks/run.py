@@ -317,6 +317,13 @@ def _stored_example(tmp: Path, name: str, env: dict[str, str]) -> tuple[Path, An
         return db, store.current()[0]
 
 
+def _timed(args: list[str], env: dict[str, str]) -> float:
+    """Seconds one whole ``periodize`` command takes (a subprocess)."""
+    started = time.perf_counter()
+    run([*periodize(), *args], env)
+    return time.perf_counter() - started
+
+
 def replan(runs: int, env: dict[str, str], tmp: Path) -> Table:
     """Replan after one missed session against generate, in alternating pairs on copies of one
     store: on a shared machine, timings drift, and only paired runs compare fairly."""
@@ -329,17 +336,11 @@ def replan(runs: int, env: dict[str, str], tmp: Path) -> Table:
         db, fresh = tmp / f"replan{turn}.db", tmp / f"generate{turn}.db"
         shutil.copy(base_db, db)
         shutil.copy(base_db, fresh)
-        started = time.perf_counter()
-        run([*periodize(), "--db", str(db), "missed", missed_day.isoformat()], env)
-        missed.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        run([*periodize(), "--db", str(db), "replan", "--today", today.isoformat(), "-o",
-             str(tmp / "replanned.ics")], env)
-        replans.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        run([*periodize(), "--db", str(fresh), "generate", str(EXAMPLE), "-o",
-             str(tmp / "generated.ics")], env)
-        generates.append(time.perf_counter() - started)
+        missed.append(_timed(["--db", str(db), "missed", missed_day.isoformat()], env))
+        replans.append(_timed(["--db", str(db), "replan", "--today", today.isoformat(),
+                               "-o", str(tmp / "replanned.ics")], env))
+        generates.append(_timed(["--db", str(fresh), "generate", str(EXAMPLE),
+                                 "-o", str(tmp / "generated.ics")], env))
     replan_s, generate_s = statistics.median(replans[1:]), statistics.median(generates[1:])
     table.add(f"`periodize missed {missed_day}`", secs(statistics.median(missed[1:])),
               "whole command")
@@ -365,13 +366,9 @@ def redose(runs: int, env: dict[str, str], tmp: Path) -> Table:
         db, fresh = tmp / f"redose{turn}.db", tmp / f"redose-generate{turn}.db"
         shutil.copy(base_db, db)
         shutil.copy(base_db, fresh)
-        started = time.perf_counter()
-        run([*periodize(), "--db", str(db), *command], env)
-        dones.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        run([*periodize(), "--db", str(fresh), "generate", str(EXAMPLE), "-o",
-             str(tmp / "generated.ics")], env)
-        generates.append(time.perf_counter() - started)
+        dones.append(_timed(["--db", str(db), *command], env))
+        generates.append(_timed(["--db", str(fresh), "generate", str(EXAMPLE),
+                                 "-o", str(tmp / "generated.ics")], env))
     done_s, generate_s = statistics.median(dones[1:]), statistics.median(generates[1:])
     table.add(f"`periodize {' '.join(command)}`", secs(done_s),
               f"whole command, re-doses and saves a revision; {done_s / generate_s:.2f}× "
