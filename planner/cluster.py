@@ -165,7 +165,11 @@ def run_on_cluster(tasks: Sequence[Any], address: str, workers: int, plan_one: P
                 queue.add(future)
                 return
 
-        queue = as_completed([])
+        # on this client's loop: with no futures yet, as_completed would take the process's
+        # default client's, another one if the caller holds a client of its own (a notebook),
+        # and a task recomputed after its worker was lost then fails ("bound to a different
+        # event loop")
+        queue = as_completed([], loop=client.loop)
         try:
             for _ in range(window):
                 submit(queue)
