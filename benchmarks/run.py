@@ -528,7 +528,7 @@ BASELINE = "0d56c3a"
 _COST = """
 import datetime as dt, sys, time
 from pathlib import Path
-import planner.generate                # OR-Tools: a pool worker imports it once, before its athletes
+import planner.generate   # OR-Tools: a pool worker imports it once, before its athletes
 from catalog import default_catalog
 from planner.batch import run_batch
 default_catalog()
