@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from planner.busy import BusyInterval
 
 GRID_MINUTES = 30
+GRID_SECONDS = 60 * GRID_MINUTES
 _GRID = dt.timedelta(minutes=GRID_MINUTES)
 UTC = dt.UTC
 
@@ -129,15 +130,25 @@ class Slots:
             if found is not None:
                 yield found
 
+    @property
+    def opens_at(self) -> float | None:
+        """On a day without a clock change, the POSIX time of the first grid step: step k starts
+        k grid steps after it in real time. None on a day with a change."""
+        return self._opens.timestamp() if self._steady else None
+
+    def first_from(self, step: int) -> Candidate | None:
+        """The first candidate at grid step ``step`` or later."""
+        for later in range(max(0, step), self.steps):
+            found = self.at(later)
+            if found is not None:
+                return found
+        return None
+
     def earliest_from(self, bound: dt.datetime) -> Candidate | None:
         """The first candidate starting at or after ``bound`` (aware) in real time."""
         if self._steady:     # starts run with real time: the first step at or after the bound
             steps, late = divmod(bound - self._opens, _GRID)
-            for step in range(max(0, steps + (1 if late else 0)), self.steps):
-                found = self.at(step)
-                if found is not None:
-                    return found
-            return None
+            return self.first_from(steps + (1 if late else 0))
         local = bound.astimezone(self.tz)
         if local.date() > self.date:
             return None
