@@ -164,6 +164,26 @@ def busy_option(command: F) -> F:
                         )(command)
 
 
+class FolderOrUrl(click.Path):
+    """A folder path, or an fsspec URL (``s3://bucket/plans``) kept as text: ``batch -o``."""
+
+    name = "folder or URL"
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path, file_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None,
+                ) -> Any:
+        from planner.shared_folder import is_url
+
+        if isinstance(value, str) and is_url(value):
+            return value
+        return super().convert(value, param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "DIR|URL"
+
+
 class Periodize(click.Group):
     """The command group; a usage mistake (an unknown option, a bad value) is one line too.
     ``--db`` is accepted before the command and after it (``periodize show --db s.db``); after
@@ -779,8 +799,10 @@ def feed(ctx: click.Context, host: str, port: int, new_token: bool) -> None:
 @main.command()
 @click.argument("roster", type=click.Path(path_type=Path), cls=Described,
                 help="a CSV file, one athlete a row, or a folder of profile .toml files")
-@output_option(Path("plans"), "Folder for each athlete's store and calendar, and summary.csv.",
-               name="out_dir", folder=True)
+@click.option("-o", "--output", "out_dir", type=FolderOrUrl(), default=Path("plans"),
+              show_default=True, help="Folder for each athlete's store and calendar, and "
+              "summary.csv; or an fsspec URL (s3://bucket/plans, file:///shared/plans) that "
+              "--cluster's workers write to themselves.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Processes, at most one per usable core "
               "and per athlete (default: the usable cores).")
 @click.option("--cluster", metavar="ADDRESS", help="Plan on a Dask cluster: its scheduler's "
@@ -788,7 +810,7 @@ def feed(ctx: click.Context, host: str, port: int, new_token: bool) -> None:
               "Needs pip install 'periodize[cluster]'.")
 @handle_errors(interrupted="\nInterrupted: athletes already planned keep their files; the "
                           "workers were ended.")
-def batch(roster: Path, out_dir: Path, jobs: int | None, cluster: str | None) -> None:
+def batch(roster: Path, out_dir: Path | str, jobs: int | None, cluster: str | None) -> None:
     """Plan a whole roster: a CSV (one athlete a row) or a folder of profiles.
 
     CSV columns: name, timezone, start, level, weeks, rest_days ("sat;sun"), mon..sun
@@ -802,6 +824,7 @@ def batch(roster: Path, out_dir: Path, jobs: int | None, cluster: str | None) ->
     Example:
       periodize batch squad.csv -o plans --jobs 2
       periodize batch club.csv -o plans --cluster tcp://scheduler:8786
+      periodize batch club.csv -o s3://club/plans --cluster tcp://scheduler:8786
     """
     from planner.batch import run_batch
 
