@@ -402,9 +402,11 @@ DATES_HELP = "one or more session dates, YYYY-MM-DD"
 @main.command()
 @click.argument("dates", nargs=-1, required=True, cls=Described, help=DATES_HELP)
 @click.option("--kind", type=KINDS, help="Only if that date's session holds this kind.")
+@today_option
 @click.pass_context
 @handle_errors
-def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None) -> None:
+def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None,
+           today: dt.date | None) -> None:
     """Record that the sessions on DATES (YYYY-MM-DD, or START..END for an absence) were missed.
 
     A date after today records a known absence: `replan` moves its session to another day and
@@ -418,7 +420,7 @@ def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None) -> None
     """
     from planner import logbook
 
-    logged = logbook.missed(_db(ctx), dates, kind, _now())
+    logged = logbook.missed(_db(ctx), dates, kind, _now(), today)
     for s in logged.sessions:
         click.echo(f"missed: {s.start:%a %-d %b %H:%M} (week {s.week}{_was(logged, s, 'missed')})")
     if logged.revision is not None:
@@ -442,10 +444,11 @@ def _was(logged: Logged, session: Session, status: str) -> str:
 @click.option("--pain", type=int, help="Worst knee or thigh pain during the session, 0-10.")
 @click.option("--not-met", "not_met", multiple=True, metavar="ID",
               help="An exercise whose level rule was NOT met (repeatable; `all` for every one).")
+@today_option
 @click.pass_context
 @handle_errors
 def done(ctx: click.Context, dates: tuple[str, ...], rpe: int | None, pain: int | None,
-         not_met: tuple[str, ...]) -> None:
+         not_met: tuple[str, ...], today: dt.date | None) -> None:
     """Record that the sessions on DATES (YYYY-MM-DD) were done, and how one went.
 
     Without options: done as prescribed, every level rule met. Future doses follow the log:
@@ -459,7 +462,7 @@ def done(ctx: click.Context, dates: tuple[str, ...], rpe: int | None, pain: int 
     """
     from planner import logbook
 
-    logged = logbook.done(_db(ctx), dates, _now(), rpe, pain, not_met)
+    logged = logbook.done(_db(ctx), dates, _now(), rpe, pain, not_met, today)
     how = [f"effort {rpe}/10" if rpe is not None else "", f"pain {pain}/10" if pain is not None
            else "", "rule not met: " + ", ".join(logbook.not_met_ids(logged.sessions[0], not_met))
            if not_met else ""]
@@ -473,9 +476,10 @@ def done(ctx: click.Context, dates: tuple[str, ...], rpe: int | None, pain: int 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("date")
 @click.argument("score", metavar="N")
+@today_option
 @click.pass_context
 @handle_errors
-def pain(ctx: click.Context, date: str, score: str) -> None:
+def pain(ctx: click.Context, date: str, score: str, today: dt.date | None) -> None:
     """Record knee or thigh pain (0-10) on the morning of DATE, the day after a session.
 
     It belongs to the latest session before that morning. Above 5/10, or 2 points above your
@@ -487,7 +491,7 @@ def pain(ctx: click.Context, date: str, score: str) -> None:
     """
     from planner import logbook
 
-    logged = logbook.morning_pain(_db(ctx), date, score, _now())
+    logged = logbook.morning_pain(_db(ctx), date, score, _now(), today)
     after = logged.sessions[0]
     click.echo(f"pain {int(score)}/10 on the morning of {date}, after "
                f"{after.start:%a %-d %b %H:%M}")
@@ -497,9 +501,11 @@ def pain(ctx: click.Context, date: str, score: str) -> None:
 @main.command()
 @click.argument("date", required=False)
 @click.option("--passed/--failed", default=None, help="The screen's result.")
+@today_option
 @click.pass_context
 @handle_errors
-def screen(ctx: click.Context, date: str | None, passed: bool | None) -> None:
+def screen(ctx: click.Context, date: str | None, passed: bool | None,
+           today: dt.date | None) -> None:
     """Show the readiness screen for jumping, or record its result on DATE.
 
     A passed screen clears a profile with `cleared_to_jump = false` (rehab first), and resumes
@@ -518,7 +524,7 @@ def screen(ctx: click.Context, date: str | None, passed: bool | None) -> None:
         return
     if passed is None:
         raise InputError("--passed/--failed", "(missing)", "say how the screen went")
-    logged = logbook.screen(_db(ctx), date, passed, _now())
+    logged = logbook.screen(_db(ctx), date, passed, _now(), today)
     click.echo(f"readiness screen {'passed' if passed else 'not passed'} on {date}")
     _said(logged)
 

@@ -362,7 +362,8 @@ def redose(runs: int, env: dict[str, str], tmp: Path) -> Table:
     table = Table("Log a session that re-doses the plan", ["step", "median", "note"])
     base_db, plan = _stored_example(tmp, "redose", env)
     jump_day = next(s for s in plan.sessions if "plyometrics" in s.kinds).start.date()
-    command = ["done", jump_day.isoformat(), "--rpe", "6", "--pain", "6"]
+    command = ["done", jump_day.isoformat(), "--rpe", "6", "--pain", "6",
+               "--today", jump_day.isoformat()]        # logged on the day it happened
     dones, generates = [], []
     for turn in range(runs + 1):                 # the first pair warms the caches
         db, fresh = tmp / f"redose{turn}.db", tmp / f"redose-generate{turn}.db"
