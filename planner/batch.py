@@ -510,6 +510,9 @@ def run_batch(roster: Path, out_dir: Path | str, now: dt.datetime, jobs: int | N
                            f"generated from {roster.name}", now))
 
     workers, capped = worker_count(jobs, len(tasks))
+    if folder is not None and (cluster is not None or workers > 1) and folder.private():
+        raise InputError("-o", folder.url, "a URL every worker process can reach; memory:// is "
+                         "this process's own (use it with --jobs 1 and no --cluster)")
     plan: Callable[[_Task], tuple[int, AthleteResult]] = (
         _plan_one if folder is None else functools.partial(_plan_shared, folder))
     returned = 0

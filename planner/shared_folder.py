@@ -75,6 +75,13 @@ class SharedFolder:
         fs, root = self.filesystem()
         return Path(root) if isinstance(fs, LocalFileSystem) else None
 
+    def private(self) -> bool:
+        """Whether the folder lives in this process's memory (``memory://``), out of reach of
+        any other process."""
+        from fsspec.implementations.memory import MemoryFileSystem
+
+        return isinstance(self.filesystem()[0], MemoryFileSystem)
+
     def location(self, name: str) -> str:
         """The URL of file ``name`` in this folder."""
         return f"{self.url.rstrip('/')}/{name}"

@@ -14,7 +14,7 @@ import pytest
 from factories import NOW, outputs, write_roster
 
 from planner.batch import ERROR, OK, run_batch
-from planner.errors import RemoteError
+from planner.errors import InputError, RemoteError
 from planner.shared_folder import SharedFolder, is_url
 
 fsspec = pytest.importorskip("fsspec")
@@ -102,3 +102,13 @@ def test_a_file_that_cannot_be_written_is_that_athletes_error(tmp_path: Path,
         f"task failed: RemoteError: -o: cannot write '{memory}/athlete-02.ics' (quota exceeded)")
     assert [by_name[f"Athlete 0{i}"].status for i in (0, 1, 3)] == [OK, OK, OK]
     assert "athlete-02.ics" not in {p.name for p in copied(memory, tmp_path / "url").iterdir()}
+
+
+def test_memory_is_refused_where_other_processes_would_write(tmp_path: Path,
+                                                            memory: str) -> None:
+    roster = write_roster(tmp_path / "roster.csv", 3)
+    with pytest.raises(InputError, match=r"^-o: 'memory://.*' is not accepted; a URL every "
+                                         r"worker process can reach"), \
+            mock.patch("planner.batch.usable_cores", return_value=2):
+        run_batch(roster, memory, NOW, jobs=2)
+    assert not fsspec.filesystem("memory").exists(f"{memory[len('memory://'):]}/summary.csv")
