@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
@@ -389,8 +390,6 @@ def _said(logged: Logged) -> None:
         return
     click.echo(f"Re-dosed (revision {logged.revision}; `periodize export` or `sync` to update "
                "your calendar):")
-    import textwrap
-
     for line in logged.changes:
         click.echo(textwrap.fill(line, 80, initial_indent="  ", subsequent_indent="    "))
 
@@ -402,24 +401,34 @@ DATES_HELP = "one or more session dates, YYYY-MM-DD"
 @main.command()
 @click.argument("dates", nargs=-1, required=True, cls=Described, help=DATES_HELP)
 @click.option("--kind", type=KINDS, help="Only if that date's session holds this kind.")
+@click.option("--cancel", is_flag=True, help="Take back an absence recorded ahead: its days "
+              "after today are free again.")
 @today_option
 @click.pass_context
 @handle_errors
-def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None,
+def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None, cancel: bool,
            today: dt.date | None) -> None:
     """Record that the sessions on DATES (YYYY-MM-DD, or START..END for an absence) were missed.
 
     A date after today records a known absence: `replan` moves its session to another day and
-    keeps that day free.
+    keeps that day free. `--cancel` takes such an absence back.
 
     \b
     Example:
       periodize missed 2027-01-13
       periodize missed 2027-01-13 --kind plyometrics
       periodize missed 2027-01-18..2027-01-24
+      periodize missed 2027-01-18..2027-01-24 --cancel
     """
     from planner import logbook
 
+    if cancel:
+        if kind is not None:
+            from planner.errors import InputError
+
+            raise InputError("--kind", kind, "no --kind with --cancel (an absence is whole days)")
+        _cancelled(logbook.cancel_absence(_db(ctx), dates, _now(), today))
+        return
     logged = logbook.missed(_db(ctx), dates, kind, _now(), today)
     for s in logged.sessions:
         click.echo(f"missed: {s.start:%a %-d %b %H:%M} (week {s.week}{_was(logged, s, 'missed')})")
@@ -429,6 +438,22 @@ def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None,
         click.echo(f"{len(logged.away)} day{'s' if len(logged.away) > 1 else ''} ahead recorded "
                    "as away: `periodize replan` keeps them free of sessions.")
     click.echo("Run `periodize replan` to move the rest of the plan around it.")
+
+
+def _cancelled(logged: Logged) -> None:
+    """What ``missed --cancel`` did, in one line, then how the doses changed."""
+    from planner.logbook import day_runs
+
+    days = len(logged.freed)
+    sessions = len(logged.sessions)
+    click.echo(f"Absence cancelled: {', '.join(day_runs(logged.freed))} ({days} "
+               f"day{'s' if days > 1 else ''}) free again; {sessions} session"
+               f"{'s' if sessions != 1 else ''} there planned again.")
+    if logged.revision is not None:
+        click.echo(f"Revision {logged.revision} (`periodize export` or `sync` to update your "
+                   "calendar):")
+        for line in logged.changes:
+            click.echo(textwrap.fill(line, 80, initial_indent="  ", subsequent_indent="    "))
 
 
 def _was(logged: Logged, session: Session, status: str) -> str:

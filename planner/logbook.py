@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from catalog import default_catalog
@@ -22,6 +23,9 @@ from planner.errors import InputError
 from planner.plan import Plan, Session, Today
 from planner.profile import Profile
 from planner.store import AthleteLog, LogEntry, Store, open_store, retry_once
+
+if TYPE_CHECKING:
+    from planner.replan import Replanned
 
 
 def parse_day(raw: str, field: str) -> dt.date:
@@ -84,6 +88,7 @@ class Logged:
     revision: int | None             # the new revision, if doses changed
     earlier: dict[dt.date, str] = dataclasses.field(default_factory=dict)  # words it replaced
     away: tuple[dt.date, ...] = ()   # days ahead recorded as an absence
+    freed: tuple[dt.date, ...] = ()  # days ahead no longer recorded as an absence
 
 
 def _score(value: int | None, field: str, what: str) -> int | None:
@@ -120,14 +125,16 @@ def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
 
 def _logged(store: Store, plan_id: str, log: AthleteLog,
             write: Callable[[], dict[dt.date, str] | None], now: dt.datetime, note: str,
-            sessions: Sequence[Session], away: Sequence[dt.date] = ()) -> Logged:
+            sessions: Sequence[Session], away: Sequence[dt.date] = (),
+            forecast: Plan | None = None) -> Logged:
     """Write the log entry and the revision it causes, in one transaction (``write`` does the
-    compare-and-swap: it fails if another command changed the store since it was read)."""
+    compare-and-swap: it fails if another command changed the store since it was read).
+    ``forecast``: re-dose this one instead of the stored forecast."""
     with store.transaction():
         earlier = write() or {}
         if away:
             store.record_absence(plan_id, list(away), now)
-        new, said, saved = redose(store, log, now, note)
+        new, said, saved = redose(store, log, now, note, forecast)
     return Logged(tuple(sessions), said, new.revision if saved else None, earlier, tuple(away))
 
 
@@ -220,6 +227,89 @@ def _missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetim
                                             expect=expect),
                        now, "re-dosed: missed " + " ".join(d.isoformat() for d in days), found,
                        away)
+
+
+def cancel_absence(db: Path, raw_days: Sequence[str], now: dt.datetime,
+                   today: Today | None = None) -> Logged:
+    """``missed --cancel DATE ... | START..END``: take back an absence recorded ahead. Its days
+    after today are free again and their sessions no longer marked missed; the doses are
+    re-dosed from the shorter log, as ``missed`` does. A range holding no day ahead recorded as
+    away is refused."""
+    return retry_once(lambda: _cancel_absence(db, raw_days, now,
+                                              now if today is None else today))
+
+
+def _cancel_absence(db: Path, raw_days: Sequence[str], now: dt.datetime,
+                    when: Today) -> Logged:
+    with open_store(db) as store:
+        expect = store.changes()
+        plan = store.current()[0]
+        today = plan.today(when)
+        ahead = sorted(d for d in store.absences(plan.plan_id) if d > today)
+        days: set[dt.date] = set()
+        for raw in raw_days:
+            field = "START..END" if ".." in raw else "DATE"
+            first_raw, _, last_raw = raw.partition("..") if ".." in raw else (raw, "", raw)
+            first, last = parse_day(first_raw, field), parse_day(last_raw, field)
+            inside = {d for d in ahead if first <= d <= last}
+            if not inside:
+                raise InputError(field, raw, f"a range holding days recorded as away after "
+                                 f"today ({today}): " + (", ".join(day_runs(ahead)) if ahead
+                                                         else "there are none"))
+            days |= inside
+        log = store.athlete_log(plan.plan_id)
+        kept = tuple(e for e in log.sessions if not (e.day in days and e.status == "missed"))
+        freed = [s for s in plan.sessions if plan.local_date(s) in days]
+        new_log = dataclasses.replace(log, sessions=kept)
+        cancelled = sorted(days)
+        replanned = _replanned_without(store, plan, new_log, days, today, now)
+        logged = _logged(store, plan.plan_id, new_log,
+                         lambda: store.cancel_absence(plan.plan_id, cancelled, expect=expect),
+                         now, ("replanned" if replanned else "re-dosed") + ": absence cancelled "
+                         + " ".join(day_runs(cancelled)), freed,
+                         forecast=replanned.plan if replanned else None)
+        moved = tuple(c.text for c in replanned.changes) if replanned else ()
+        return dataclasses.replace(logged, freed=tuple(cancelled),
+                                   changes=(*moved, *logged.changes))
+
+
+def _replanned_without(store: Store, plan: Plan, log: AthleteLog, days: set[dt.date],
+                       today: dt.date, now: dt.datetime) -> Replanned | None:
+    """The forecast replanned from ``today`` without the absence on ``days``, when a replan
+    since it was recorded made its sessions history (missed) and may have moved others to make
+    up for them; else None (nothing moved: re-dosing is enough). Its sessions there are planned
+    again and the future is solved as ``replan`` does, so no make-up doubles a session."""
+    from catalog import default_catalog
+    from planner.busy_sources import read_busy
+    from planner.replan import busy_range, check_day, replan
+
+    forecast = store.forecast()
+    planned = dataclasses.replace(forecast, sessions=tuple(
+        s.with_status("planned") if s.status == "missed" and forecast.local_date(s) in days
+        else s for s in forecast.sessions))
+    if planned == forecast:
+        return None
+    profile = store.current().profile
+    day = max(plan.start, today)
+    check_day(plan, day)
+    busy = read_busy(profile, (), *busy_range(planned, day))
+    away = frozenset(store.absences(plan.plan_id) - days)
+    # A judgement call: solved as for a changed profile (the profile's own typical week first,
+    # keeping times only as a tie-breaker), so the sessions come back where the plan had them
+    # instead of the make-ups staying and the returned sessions being dropped.
+    return replan(planned, profile, default_catalog(), log.sessions, busy, day, now,
+                  profile_changed=True, away=away)
+
+
+def day_runs(days: Sequence[dt.date]) -> list[str]:
+    """Sorted days as runs of consecutive ones: ['2027-01-18..2027-01-24', '2027-02-01']."""
+    runs: list[list[dt.date]] = []
+    for day in days:
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return [f"{r[0]}..{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs]
 
 
 def _range_days(plan: Plan, raw_days: Sequence[str]) -> list[dt.date]:

@@ -538,6 +538,17 @@ class Store:
                            [(plan_id, d.isoformat(), now.isoformat()) for d in days])
 
     @_guarded
+    def cancel_absence(self, plan_id: str, days: list[dt.date], *,
+                       expect: int | None = None) -> None:
+        """Take back days recorded as away, and the missed marks they put on sessions there.
+        ``expect``: as for ``record`` (compare-and-swap)."""
+        with self.transaction() as db:
+            self._count_change(expect)
+            for table, only in (("absences", ""), ("log", " AND status = 'missed'")):
+                db.executemany(f"DELETE FROM {table} WHERE plan_id = ? AND day = ?{only}",
+                               [(plan_id, d.isoformat()) for d in days])
+
+    @_guarded
     def absences(self, plan_id: str) -> frozenset[dt.date]:
         return frozenset(dt.date.fromisoformat(r[0]) for r in self.db.execute(
             "SELECT day FROM absences WHERE plan_id = ?", (plan_id,)))

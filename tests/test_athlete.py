@@ -417,6 +417,64 @@ def test_missed_ahead_still_records_an_absence(db: Path) -> None:
     assert sorted(away) == [dt.date(2027, 1, 18) + dt.timedelta(days=n) for n in range(7)]
 
 
+def away(db: Path) -> frozenset[dt.date]:
+    with open_store(db) as store:
+        return store.absences(store.current().plan.plan_id)
+
+
+@pytest.mark.parametrize("absence", ["2027-01-18..2027-01-24", "2027-01-20", "2027-01-15"])
+@pytest.mark.parametrize("replanned", [True, False])
+def test_missed_cancel_takes_an_absence_back(db: Path, absence: str, replanned: bool) -> None:
+    """Away ahead, perhaps replanned around (sessions there missed, others moved or merged to
+    make up), then cancelled: the plan is the one before the absence again, in a new revision
+    whose changed sessions carry a higher SEQUENCE; a replan after it changes nothing."""
+    original = commands.current_plan(db)
+    today = ["--today", "2027-01-12"]
+    assert run(db, "missed", absence, *today).exit_code == 0
+    if replanned:
+        assert run(db, "replan", *today, "-o", str(db.with_suffix(".ics"))).exit_code == 0
+    before = commands.current_plan(db)
+    result = run(db, "missed", absence, "--cancel", *today)
+    assert result.exit_code == 0, result.output
+    days = len(away(db) | {dt.date(2027, 1, 18) + dt.timedelta(days=n) for n in range(7)})
+    line = result.output.splitlines()[0]
+    assert line.startswith(f"Absence cancelled: {absence} (") and "free again;" in line, line
+    assert days and not away(db) and snapshot(db)[1] == []      # no absence, no missed mark
+    after = commands.current_plan(db)
+    assert [s.content() for s in after.sessions] == [s.content() for s in original.sessions]
+    held = {s.uid: s for s in before.sessions}
+    changed = [s for s in after.sessions if s.uid in held and s.content() != held[s.uid].content()]
+    assert bool(changed) == replanned      # only a replan put the absence into a revision
+    assert after.revision == before.revision + bool(changed)
+    assert all(s.sequence > held[s.uid].sequence for s in changed)
+    again = run(db, "replan", *today, "-o", str(db.with_suffix(".ics")))
+    assert again.exit_code == 0, again.output
+    assert ("No changes: the plan already fits." in again.output) == replanned   # else: the
+    # first replan, which marks the past done (content unchanged)
+    assert [s.content() for s in commands.current_plan(db).sessions] == [
+        s.content() for s in original.sessions]
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["2027-02-01..2027-02-07"], "START..END: '2027-02-01..2027-02-07' is not accepted; a range "
+     "holding days recorded as away after today (2027-01-12): 2027-01-18..2027-01-24"),
+    (["2027-01-25"], "DATE: '2027-01-25' is not accepted; a range holding days recorded as away"),
+    (["2027-01-18..2027-01-24", "--kind", "strength"], "--kind: 'strength' is not accepted; no "
+     "--kind with --cancel"),
+    (["2027-01-24..2027-01-18"], "START..END"),
+])
+def test_missed_cancel_refuses_a_range_with_no_absence(db: Path, args: list[str],
+                                                       needle: str) -> None:
+    assert run(db, "missed", "2027-01-18..2027-01-24", "--today", "2027-01-12").exit_code == 0
+    before, count = snapshot(db), changes(db)
+    one_line_error(run(db, "missed", "--cancel", *args, "--today", "2027-01-12"), needle)
+    assert snapshot(db) == before and changes(db) == count and len(away(db)) == 7
+    # On the first day of the absence, it has begun: the days left ahead can still be cancelled.
+    late = run(db, "missed", "--cancel", "2027-01-18..2027-01-24", "--today", "2027-01-18")
+    assert late.exit_code == 0 and "2027-01-19..2027-01-24 (6 days)" in late.output
+    assert away(db) == {dt.date(2027, 1, 18)}
+
+
 def test_done_as_prescribed_changes_no_dose(db: Path) -> None:
     revisions = len(snapshot(db)[0])
     result = run(db, "done", "2027-01-11", "2027-01-13")
@@ -674,22 +732,30 @@ def consistent(db: Path) -> bool:
             == [(s.content(), s.notes) for s in plan.sessions])
 
 
-ENTRIES = {"pain": ["pain", "2027-01-14", "8"], "screen": ["screen", "2027-01-12", "--passed"]}
+ENTRIES = {"pain": ["pain", "2027-01-14", "8"], "screen": ["screen", "2027-01-12", "--passed"],
+           "cancel": ["missed", "2027-01-18..2027-01-24", "--cancel", "--today", "2027-01-12"]}
 INTERFERING = [("2027-01-11", "6"), ("2027-01-13", "6")]    # done --pain, by "another periodize"
+
+
+def written(command: str, db: Path) -> int:
+    """What the command writes: morning rows, screen rows, days no longer away."""
+    return {"pain": lambda: len(snapshot(db)[2]), "screen": lambda: len(snapshot(db)[3]),
+            "cancel": lambda: 7 - len(away(db))}[command]()
 
 
 @pytest.mark.parametrize("command", sorted(ENTRIES))
 @pytest.mark.parametrize("clashes", [1, 2])
-def test_pain_and_screen_never_lose_a_change_made_while_they_work(
+def test_pain_screen_and_cancel_never_lose_a_change_made_while_they_work(
         db: Path, monkeypatch: pytest.MonkeyPatch, command: str, clashes: int) -> None:
-    """Another periodize logs a session (re-dosing the plan) after ``pain``/``screen`` read the
-    store and before it writes, ``clashes`` times. Once: the entry is written from the new
-    state, and the plan holds both. Twice: one line, exit 3, the entry is not written, and the
-    other command's change stands."""
+    """Another periodize logs a session (re-dosing the plan) after ``pain``, ``screen`` or
+    ``missed --cancel`` read the store and before it writes, ``clashes`` times. Once: the entry
+    is written from the new state, and the plan holds both. Twice: one line, exit 3, the entry
+    is not written, and the other command's change stands."""
     from planner import logbook
 
-    pain = command == "pain"
-    before = len(snapshot(db)[2 if pain else 3])
+    if command == "cancel":
+        assert run(db, "missed", "2027-01-18..2027-01-24", "--today", "2027-01-12").exit_code == 0
+    before = written(command, db)
     real, calls, other = logbook._logged, [0], [False]
 
     def meanwhile(*args: Any, **kwargs: Any) -> Any:
@@ -704,16 +770,17 @@ def test_pain_and_screen_never_lose_a_change_made_while_they_work(
 
     monkeypatch.setattr(logbook, "_logged", meanwhile)
     result = run(db, *ENTRIES[command])
-    after = snapshot(db)
-    assert [row[2] for row in after[1]] == [day for day, _ in INTERFERING[:clashes]]
+    done = [row[2] for row in snapshot(db)[1] if row[3] == "done"]
+    assert done == [day for day, _ in INTERFERING[:clashes]]
     assert consistent(db)
+    assert calls[0] == 2
     if clashes == 1:
         assert result.exit_code == 0, result.output
-        assert calls[0] == 2 and len(after[2 if pain else 3]) == before + 1
+        assert written(command, db) > before
     else:
         one_line_error(result, "another periodize changed the plan while this one worked; "
                        "nothing was saved", code=3)
-        assert calls[0] == 2 and len(after[2 if pain else 3]) == before
+        assert written(command, db) == before
 
 
 @pytest.mark.slow
