@@ -1,8 +1,8 @@
-"""The memo behind the fast calendar path changes no byte: every calendar, CalDAV resource and
-variant (per revision, dropped, refresh) is the one icalendar's plain API gives
-(``plain_icalendar``: ``Event.new``, no memo, icalendar's own folding), on random texts with
-everything iCalendar escapes, in any order and after the memo has started again. Work is counted
-(content lines made), never timed."""
+"""The fast calendar path changes no byte: every calendar, CalDAV resource and variant (per
+revision, dropped, refresh) is the one icalendar's plain API gives (``plain_icalendar``:
+``Event.new``, no memo, icalendar's own folding and zone search), on random texts with everything
+iCalendar escapes, in any order and after the memo has started again; the bounded zone search
+gives icalendar's VTIMEZONE for random zones and spans. Work is counted, never timed."""
 
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ import dataclasses
 import datetime as dt
 import os
 from unittest import mock
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 from factories import NOW, make_profile
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from icalendar import Calendar, Event, vText
+from icalendar import Calendar, Event, Timezone, vText
 from icalendar.error import InvalidCalendar
 from icalendar.parser import Contentline
 
 import planner.export.ics as ics
+import planner.export.ics_zone_search as zone_search
 import planner.generate as generate
 from catalog import default_catalog
 from planner.export.ics_memo import Memo, memo_calendar
@@ -140,3 +141,27 @@ def test_an_event_ending_before_it_starts_is_refused_as_icalendar_refuses_it() -
     for context in (ics.plain_icalendar(), mock.patch.object(ics, "_plain", False)):
         with context, pytest.raises(InvalidCalendar):
             ics.plan_calendar(bad, CATALOG.safety_note)
+
+
+@settings(max_examples=80, deadline=None, derandomize=bool(os.environ.get("CI")))
+@given(st.sampled_from(sorted(available_timezones())), st.dates(dt.date(1970, 1, 1),
+                                                               dt.date(2060, 12, 31)),
+       st.integers(1, 900))
+def test_the_bounded_zone_search_is_icalendars_vtimezone(zone: str, first: dt.date,
+                                                         days: int) -> None:
+    last = first + dt.timedelta(days=days)
+    assert zone_search.timezone(zone, first, last).to_ical() == \
+        Timezone.from_tzid(zone, first_date=first, last_date=last).to_ical()
+
+
+def test_the_bounded_zone_search_stays_out_when_icalendar_builds_zones_otherwise() -> None:
+    zone_search._agrees.cache_clear()
+    try:
+        with mock.patch.object(zone_search, "_REACH", dt.timedelta(days=1)):
+            assert not zone_search._agrees()      # stops too early: a probe differs
+            with mock.patch.object(Timezone, "from_tzinfo", wraps=Timezone.from_tzinfo) as made:
+                zone_search.timezone("UTC", dt.date(2027, 1, 1), dt.date(2028, 1, 1))
+            assert not isinstance(made.call_args.args[0], zone_search._Until)
+    finally:
+        zone_search._agrees.cache_clear()
+    assert zone_search._agrees()

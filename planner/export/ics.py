@@ -151,16 +151,19 @@ def plan_timezone(plan: Plan) -> Timezone:
     """The VTIMEZONE of the plan's zone, with only the transitions around the plan (small files,
     right offsets) and every onset listed in RDATE, the DTSTART too (see the module's text)."""
     first = plan.start - dt.timedelta(days=31)
-    return _timezone(plan.timezone, first, plan.start + dt.timedelta(days=7 * plan.weeks + 366))
+    return _timezone(plan.timezone, first, plan.start + dt.timedelta(days=7 * plan.weeks + 366),
+                     bounded=not _plain)
 
 
 @functools.lru_cache(maxsize=256)
-def _timezone(tzid: str, first: dt.date, last: dt.date) -> Timezone:
-    """Made once per zone and span (a roster shares a few): it is a tenth of the cost of an
-    athlete's calendar (measured). Calendars share the component; nothing may change it."""
-    from icalendar import Timezone
+def _timezone(tzid: str, first: dt.date, last: dt.date, bounded: bool) -> Timezone:
+    """Made once per zone and span (a roster shares a few zones, but the span moves with each
+    start date). Calendars share the component; nothing may change it. ``bounded``: without
+    icalendar's search to year 9999 in zones with no more clock changes (``ics_zone_search``,
+    the same component; off in ``plain_icalendar``)."""
+    from planner.export.ics_zone_search import timezone
 
-    zone = Timezone.from_tzid(tzid, first_date=first, last_date=last)
+    zone = timezone(tzid, first, last, bounded)
     for part in (*zone.standard, *zone.daylight):
         if "RDATE" in part:
             listed = part.get("RDATE")
