@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from planner.busy import BusyInterval
 
 GRID_MINUTES = 30
+_GRID = dt.timedelta(minutes=GRID_MINUTES)
 UTC = dt.UTC
 
 
@@ -95,10 +96,18 @@ class Slots:
         # time runs with the wall clock, so the round trips through UTC can be skipped.
         self._steady = (midnight.replace(tzinfo=tz).utcoffset()
                         == (midnight + dt.timedelta(days=1)).replace(tzinfo=tz).utcoffset())
+        self._opens = dt.datetime.combine(date, dt.time(), tz) + dt.timedelta(
+            minutes=window.start)      # on a steady day, step k starts k grid steps after this
+        self._made: dict[int, Candidate | None] = {}    # pruning asks for the same steps again
 
     def at(self, step: int) -> Candidate | None:
         """The candidate ``step`` grid steps after the window opens, or None when that start
         does not exist (a DST gap), the session would outlast the window or overlaps busy time."""
+        if step not in self._made:
+            self._made[step] = self._at(step)
+        return self._made[step]
+
+    def _at(self, step: int) -> Candidate | None:
         minute = self.window.start + step * GRID_MINUTES
         start = (dt.datetime.combine(self.date, dt.time(), self.tz) + dt.timedelta(minutes=minute)
                  if self._steady else local_time(self.date, minute, self.tz))
@@ -122,6 +131,13 @@ class Slots:
 
     def earliest_from(self, bound: dt.datetime) -> Candidate | None:
         """The first candidate starting at or after ``bound`` (aware) in real time."""
+        if self._steady:     # starts run with real time: the first step at or after the bound
+            steps, late = divmod(bound - self._opens, _GRID)
+            for step in range(max(0, steps + (1 if late else 0)), self.steps):
+                found = self.at(step)
+                if found is not None:
+                    return found
+            return None
         local = bound.astimezone(self.tz)
         if local.date() > self.date:
             return None

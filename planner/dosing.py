@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from catalog import INTENSITIES, Catalog, Exercise
 from planner.plan import Dose, Session
@@ -24,6 +24,26 @@ from planner.workload import WeekLoad, workload_caps
 if TYPE_CHECKING:
     from planner.availability import Candidate
     from planner.profile import Profile
+
+
+T = TypeVar("T")
+# What the catalogue prescribes, remembered: a roster asks the same (level, week, type, caps,
+# equipment) questions thousands of times, and the answers (frozen doses) never change. Keyed by
+# the catalogue's identity (a Catalog holds a dict, so it has no hash); the entry keeps the
+# catalogue itself, so its id cannot be reused while the entry lives.
+_MEMO: dict[tuple[object, ...], tuple[Catalog, object]] = {}
+_MEMO_KEPT = 16_384
+
+
+def _memo(catalog: Catalog, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+    found = _MEMO.get((id(catalog), *key))
+    if found is not None and found[0] is catalog:
+        return found[1]  # type: ignore[return-value]
+    value = compute()
+    if len(_MEMO) >= _MEMO_KEPT:
+        _MEMO.clear()
+    _MEMO[(id(catalog), *key)] = (catalog, value)
+    return value
 
 
 # --- one exercise at one level ------------------------------------------------------------------
@@ -152,6 +172,15 @@ def session_doses(catalog: Catalog, level: str, program_week: int, type_key: str
                   contacts_cap: int | None = None, strength_cap: int | None = None,
                   equipment: frozenset[str] | None = None) -> tuple[Dose, ...]:
     """Every exercise of one session in the order it is done: warm-up, jumps, strength, stretch."""
+    return _memo(catalog, ("session", level, program_week, type_key, warmup, contacts_cap,
+                           strength_cap, equipment),
+                 lambda: _session_doses(catalog, level, program_week, type_key, warmup,
+                                        contacts_cap, strength_cap, equipment))
+
+
+def _session_doses(catalog: Catalog, level: str, program_week: int, type_key: str, warmup: bool,
+                   contacts_cap: int | None, strength_cap: int | None,
+                   equipment: frozenset[str] | None) -> tuple[Dose, ...]:
     kinds = TYPES[type_key].kinds
     doses: list[Dose] = []
     if has_warmup(type_key, warmup):
@@ -251,8 +280,11 @@ def durations(catalog: Catalog, profile: Profile, program_weeks: int | None = No
               ) -> dict[str, int]:
     """Minutes of each session type: the largest dose the plan's program weeks prescribe."""
     weeks = range(1, (program_weeks or profile.weeks) + 1)
-    return {t: session_minutes(catalog, profile.level, t, profile.warmup, weeks,
-                               profile.equipment) for t in TYPES}
+    minutes = _memo(catalog, ("durations", profile.level, profile.warmup, weeks.stop,
+                              profile.equipment),
+                    lambda: {t: session_minutes(catalog, profile.level, t, profile.warmup, weeks,
+                                                profile.equipment) for t in TYPES})
+    return dict(minutes)     # a copy: the caller may change it
 
 
 def shortest_session(catalog: Catalog) -> int:

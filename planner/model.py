@@ -46,6 +46,11 @@ W_LATE_START = 1               # per grid step after the window opens: a tie-bre
 Key = tuple[int, int, str]     # (day, minute, session type)
 
 
+def _sum(terms: Sequence[cp_model.LinearExprT]) -> cp_model.LinearExprT:
+    """``sum(terms)`` as one flat expression (the same model; builtin sum nests one per term)."""
+    return cp_model.LinearExpr.sum(terms)
+
+
 @dataclass(frozen=True)
 class History:
     """A session already done before the first free day; it constrains what may follow."""
@@ -94,8 +99,11 @@ class PlanModel:
                 self.x[(c.day, c.minute, c.type_key)] = self.model.new_bool_var(name)
         self.by_candidate = {(c.day, c.minute, c.type_key): c for c in data.candidates}
         self.start_utc = {(c.day, c.minute): c.start.astimezone(UTC) for c in data.candidates}
+        self.end_utc = {(c.day, c.minute, c.type_key): c.end.astimezone(UTC)
+                        for c in data.candidates}
         self.days = sorted({k[0] for k in self.x})
         self.by_day: dict[int, list[tuple[str, cp_model.IntVar]]] = defaultdict(list)
+        self._day_cache: dict[tuple[int, str | None], list[cp_model.IntVar]] = {}
         for (day, _, t), var in self.x.items():
             self.by_day[day].append((t, var))
         self._one_session_a_day()
@@ -127,9 +135,12 @@ class PlanModel:
     def _day_vars(self, day: int, test: str | None = None) -> list[cp_model.IntVar]:
         """Variables of one day; ``test`` keeps only types holding that kind, or "loaded" for
         every type but stretch-only."""
-        return [v for t, v in self.by_day.get(day, ()) if (
-            test is None or test in TYPES[t].kinds
-            or (test == "loaded" and TYPES[t].kinds != ("stretching",)))]
+        key = (day, test)
+        if key not in self._day_cache:
+            self._day_cache[key] = [v for t, v in self.by_day.get(day, ()) if (
+                test is None or test in TYPES[t].kinds
+                or (test == "loaded" and TYPES[t].kinds != ("stretching",)))]
+        return self._day_cache[key]
 
     def _later(self, day: int, n: int) -> tuple[int, dt.timedelta]:
         """The day ``n`` days after ``day`` and the shift to add to its times (cyclic wrap)."""
@@ -145,7 +156,7 @@ class PlanModel:
                    and (kind is None or kind in TYPES[h.type_key].kinds))
 
     def _count(self, week: int, kind: str | None) -> cp_model.LinearExprT:
-        return sum(v for d in self._week_days(week) for v in self._day_vars(d, kind)) + \
+        return _sum([v for d in self._week_days(week) for v in self._day_vars(d, kind)]) + \
             self._history_count(week, kind)
 
     # -- hard rules ----------------------------------------------------------------------------
@@ -161,15 +172,16 @@ class PlanModel:
         starts: dict[int, dict[dt.datetime, list[cp_model.IntVar]]] = defaultdict(
             lambda: defaultdict(list))
         for key, var in self.x.items():
-            c = self.by_candidate[key]
-            ends[c.day].append((c.end.astimezone(UTC), var))
-            starts[c.day][c.start.astimezone(UTC)].append(var)
+            day, minute, _ = key
+            ends[day].append((self.end_utc[key], var))
+            starts[day][self.start_utc[(day, minute)]].append(var)
         for day in self.days:
             nxt, shift = self._later(day, 1)
             for begin, here in sorted(starts.get(nxt, {}).items()):
-                late = [v for end, v in ends[day] if begin + shift - end < REST_BETWEEN_SESSIONS]
+                limit = begin + shift - REST_BETWEEN_SESSIONS   # an end after this is too late
+                late = [v for end, v in ends[day] if end > limit]
                 if late:
-                    self._enforce(self.model.add(sum(late) + sum(here) <= 1), "rest_between",
+                    self._enforce(self.model.add(_sum([*late, *here]) <= 1), "rest_between",
                                   nxt // 7 + 1)
         for h in self.data.history:
             done = (h.end.astimezone(UTC) if h.end is not None else h.start.astimezone(UTC)
@@ -205,12 +217,14 @@ class PlanModel:
         marks: dict[int, dict[dt.datetime, list[cp_model.IntVar]]] = defaultdict(
             lambda: defaultdict(list))
         follows: dict[int, list[tuple[dt.datetime, cp_model.IntVar]]] = defaultdict(list)
-        for (day, minute, t), var in self.x.items():
-            c = self.by_candidate[(day, minute, t)]
-            if holds(t, first):
-                ref = c.end.astimezone(UTC) if from_end else self.start_utc[(day, minute)]
+        firsts = {t for t in TYPES if holds(t, first)}
+        thens = {t for t in TYPES if holds(t, then)}
+        for key, var in self.x.items():
+            day, minute, t = key
+            if t in firsts:
+                ref = self.end_utc[key] if from_end else self.start_utc[(day, minute)]
                 marks[day][ref].append(var)
-            if holds(t, then):
+            if t in thens:
                 follows[day].append((self.start_utc[(day, minute)], var))
         for day, by_ref in marks.items():
             for n in days:
@@ -219,9 +233,10 @@ class PlanModel:
                 if not later:
                     continue
                 for ref, here in by_ref.items():
-                    early = [v for begin, v in later if begin + shift - ref < gap]
+                    limit = ref + gap - shift        # a start before this is too early
+                    early = [v for begin, v in later if begin < limit]
                     if early:
-                        self._enforce(self.model.add(sum(here) + sum(early) <= 1), rule,
+                        self._enforce(self.model.add(_sum([*here, *early]) <= 1), rule,
                                       after // 7 + 1)
         for h in self.data.history:
             if not holds(h.type_key, first):
@@ -254,7 +269,7 @@ class PlanModel:
             after = self._day_vars(nxt, "plyometrics")
             lifts = self._day_vars(day, "strength")
             if after and lifts:
-                self._enforce(self.model.add(sum(lifts) + sum(after) <= 1), rule, nxt // 7 + 1)
+                self._enforce(self.model.add(_sum([*lifts, *after]) <= 1), rule, nxt // 7 + 1)
         for h in self.data.history:
             if TYPES[h.type_key].strength:
                 for var in self._day_vars(h.day + 1, "plyometrics"):
@@ -282,7 +297,7 @@ class PlanModel:
             if not terms:
                 continue
             week = 1 if self.data.cyclic else window[-1] // 7 + 1
-            self._enforce(self.model.add(sum(terms) + known <= QUAD_WINDOW_DAYS - 1),
+            self._enforce(self.model.add(_sum(terms) + known <= QUAD_WINDOW_DAYS - 1),
                           "quad_rest_day", week)
 
     # -- soft goals ----------------------------------------------------------------------------

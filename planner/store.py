@@ -401,8 +401,13 @@ class Store:
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"{self.path}: a revision is damaged ({exc})") from None
 
+    @_guarded
     def dropped(self, plan: Plan) -> tuple[Session, ...]:
         """The sessions earlier revisions held and ``plan`` does not (``dropped_sessions``)."""
+        others = self.db.execute("SELECT COUNT(*) FROM revisions WHERE plan_id = ? AND "
+                                 "number != ?", (plan.plan_id, plan.revision)).fetchone()[0]
+        if not others:      # a first plan (most of a roster): nothing to read back and parse
+            return ()
         return dropped_sessions(plan, self.revisions(plan.plan_id))
 
     @_guarded

@@ -103,10 +103,17 @@ def test_candidates_without_a_clock_change_match_the_utc_round_trip(
                            availability={d: ["00:00-24:00"] for d in ("mon", "wed", "sun")}
                            | {"tue": ["05:30-09:00", "21:00-24:00"]})
     minutes = durations(CATALOG, profile)
-    for group in slots(profile, minutes):
-        fast = [group.at(step) for step in range(group.steps)]
-        group._steady = False
-        assert fast == [group.at(step) for step in range(group.steps)]
+    # The first candidate at or after a bound: every half hour from the day before to the day
+    # after, and a minute either side of it (bounds are session ends plus rests: any minute).
+    day = dt.timedelta(days=1)
+    for fast, slow in zip(slots(profile, minutes), slots(profile, minutes), strict=True):
+        slow._steady = False                     # before any candidate is made (they are kept)
+        assert [fast.at(step) for step in range(fast.steps)] == [
+            slow.at(step) for step in range(slow.steps)]
+        opens = dt.datetime.combine(fast.date, dt.time(), fast.tz).astimezone(dt.UTC) - day
+        bounds = [opens + dt.timedelta(minutes=m) for m in range(0, 3 * 24 * 60, 30)]
+        bounds += [b + dt.timedelta(minutes=d) for b in bounds for d in (-1, 1)]
+        assert [fast.earliest_from(b) for b in bounds] == [slow.earliest_from(b) for b in bounds]
 
 
 def test_the_typical_week_model_depends_on_the_shape_only() -> None:

@@ -1,6 +1,7 @@
 """Property tests over random athletes (level, days, equipment, 1-52 weeks): every plan keeps the
 recovery rules (independent validator), the workload rule, never prescribes equipment the
-athlete lacks (and names the substitute), and never steps a level back."""
+athlete lacks (and names the substitute), never steps a level back, and is what re-dosing by an
+empty log gives back (``planner.adapt.adapted`` skips re-dosing a plan nobody logged)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalog import ATHLETE_LEVELS, default_catalog
+from catalog.monitoring import default_monitoring
+from planner.adapt import adapt
 from planner.dosing import starting_base
 from planner.errors import NoPlanPossible
 from planner.profile import BOX_HEIGHTS, STEP_HEIGHTS, profile_from_dict
+from planner.store import AthleteLog
 from planner.validate import check_plan
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -76,6 +80,8 @@ def test_random_athletes_get_plans_a_physiotherapist_would_sign() -> None:
         outcomes.append(True)
         assert check_plan(plan, profile) == []
         catalog = default_catalog()
+        assert adapt(plan, profile, catalog, default_monitoring(), AthleteLog()) == (
+            plan, frozenset()), "re-dosing by an empty log changes the plan"
         for measure in ("contacts", "strength"):
             assert acwr_spikes(weekly_volume(plan, measure),
                            starting_base(catalog, profile.level, measure)) == [], measure
