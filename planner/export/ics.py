@@ -114,7 +114,7 @@ def session_event(plan: Plan, session: Session, safety_note: str,
     an event that ends before it starts is refused (``Event.new`` raises InvalidCalendar)."""
     if _plain or session.end < session.start:
         return _plain_event(plan, session, safety_note, per_revision)
-    from icalendar import Event, vCategory, vInt, vText, vUnknown
+    from icalendar import Event, vCategory, vDDDTypes, vInt, vText, vUnknown
 
     memo = _MEMO
     text, words = summary(session), description(session, safety_note)
@@ -125,7 +125,8 @@ def session_event(plan: Plan, session: Session, safety_note: str,
     event["UID"] = vText(revision_uid(plan, session) if per_revision else session.uid)
     event["DTSTAMP"] = _moment(memo, "DTSTAMP", session.stamp, utc=True)
     event["DTSTART"] = _moment(memo, "DTSTART", session.start)
-    event["DTEND"] = _moment(memo, "DTEND", session.end)
+    # Not memoised: ends vary with each session's minutes (70% of a roster's are unique).
+    event["DTEND"] = vDDDTypes(session.end)
     event["CATEGORIES"] = memo.value(("CATEGORIES", session.kinds), lambda: vCategory(
         [BLOCK_HEADINGS[k] for k in session.kinds]))
     event["SEQUENCE"] = memo.value(("SEQUENCE", session.sequence),

@@ -30,10 +30,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 _WORDS = ("BEGIN", "END")
 
-#: Values held before the memo starts again (a 1,000-athlete roster makes ~25,000: starts and
-#: ends in each zone, plan ids, texts); a judgement call between memory (~1 KB a value with its
-#: line) and how often the lines are made again.
-LIMIT = 40_000
+#: Values held before the memo starts again: a judgement call between memory (~1.3 KB a value
+#: with its line, measured) and making lines again. A 1,000-athlete roster makes ~7,000 (start
+#: times in each zone, plan ids, ~100 texts).
+LIMIT = 20_000
 
 
 class Memo:
