@@ -164,6 +164,26 @@ def busy_option(command: F) -> F:
                         )(command)
 
 
+class FolderOrUrl(click.Path):
+    """A folder path, or an fsspec URL (``s3://bucket/plans``) kept as text: ``batch -o``."""
+
+    name = "folder or URL"
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path, file_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None,
+                ) -> Any:
+        from planner.shared_folder import is_url
+
+        if isinstance(value, str) and is_url(value):
+            return value
+        return super().convert(value, param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "DIR|URL"
+
+
 class Periodize(click.Group):
     """The command group; a usage mistake (an unknown option, a bad value) is one line too.
     ``--db`` is accepted before the command and after it (``periodize show --db s.db``); after
@@ -382,9 +402,11 @@ DATES_HELP = "one or more session dates, YYYY-MM-DD"
 @main.command()
 @click.argument("dates", nargs=-1, required=True, cls=Described, help=DATES_HELP)
 @click.option("--kind", type=KINDS, help="Only if that date's session holds this kind.")
+@today_option
 @click.pass_context
 @handle_errors
-def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None) -> None:
+def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None,
+           today: dt.date | None) -> None:
     """Record that the sessions on DATES (YYYY-MM-DD, or START..END for an absence) were missed.
 
     A date after today records a known absence: `replan` moves its session to another day and
@@ -398,7 +420,7 @@ def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None) -> None
     """
     from planner import logbook
 
-    logged = logbook.missed(_db(ctx), dates, kind, _now())
+    logged = logbook.missed(_db(ctx), dates, kind, _now(), today)
     for s in logged.sessions:
         click.echo(f"missed: {s.start:%a %-d %b %H:%M} (week {s.week}{_was(logged, s, 'missed')})")
     if logged.revision is not None:
@@ -422,10 +444,11 @@ def _was(logged: Logged, session: Session, status: str) -> str:
 @click.option("--pain", type=int, help="Worst knee or thigh pain during the session, 0-10.")
 @click.option("--not-met", "not_met", multiple=True, metavar="ID",
               help="An exercise whose level rule was NOT met (repeatable; `all` for every one).")
+@today_option
 @click.pass_context
 @handle_errors
 def done(ctx: click.Context, dates: tuple[str, ...], rpe: int | None, pain: int | None,
-         not_met: tuple[str, ...]) -> None:
+         not_met: tuple[str, ...], today: dt.date | None) -> None:
     """Record that the sessions on DATES (YYYY-MM-DD) were done, and how one went.
 
     Without options: done as prescribed, every level rule met. Future doses follow the log:
@@ -439,7 +462,7 @@ def done(ctx: click.Context, dates: tuple[str, ...], rpe: int | None, pain: int 
     """
     from planner import logbook
 
-    logged = logbook.done(_db(ctx), dates, _now(), rpe, pain, not_met)
+    logged = logbook.done(_db(ctx), dates, _now(), rpe, pain, not_met, today)
     how = [f"effort {rpe}/10" if rpe is not None else "", f"pain {pain}/10" if pain is not None
            else "", "rule not met: " + ", ".join(logbook.not_met_ids(logged.sessions[0], not_met))
            if not_met else ""]
@@ -453,9 +476,10 @@ def done(ctx: click.Context, dates: tuple[str, ...], rpe: int | None, pain: int 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("date")
 @click.argument("score", metavar="N")
+@today_option
 @click.pass_context
 @handle_errors
-def pain(ctx: click.Context, date: str, score: str) -> None:
+def pain(ctx: click.Context, date: str, score: str, today: dt.date | None) -> None:
     """Record knee or thigh pain (0-10) on the morning of DATE, the day after a session.
 
     It belongs to the latest session before that morning. Above 5/10, or 2 points above your
@@ -467,7 +491,7 @@ def pain(ctx: click.Context, date: str, score: str) -> None:
     """
     from planner import logbook
 
-    logged = logbook.morning_pain(_db(ctx), date, score, _now())
+    logged = logbook.morning_pain(_db(ctx), date, score, _now(), today)
     after = logged.sessions[0]
     click.echo(f"pain {int(score)}/10 on the morning of {date}, after "
                f"{after.start:%a %-d %b %H:%M}")
@@ -477,9 +501,11 @@ def pain(ctx: click.Context, date: str, score: str) -> None:
 @main.command()
 @click.argument("date", required=False)
 @click.option("--passed/--failed", default=None, help="The screen's result.")
+@today_option
 @click.pass_context
 @handle_errors
-def screen(ctx: click.Context, date: str | None, passed: bool | None) -> None:
+def screen(ctx: click.Context, date: str | None, passed: bool | None,
+           today: dt.date | None) -> None:
     """Show the readiness screen for jumping, or record its result on DATE.
 
     A passed screen clears a profile with `cleared_to_jump = false` (rehab first), and resumes
@@ -498,7 +524,7 @@ def screen(ctx: click.Context, date: str | None, passed: bool | None) -> None:
         return
     if passed is None:
         raise InputError("--passed/--failed", "(missing)", "say how the screen went")
-    logged = logbook.screen(_db(ctx), date, passed, _now())
+    logged = logbook.screen(_db(ctx), date, passed, _now(), today)
     click.echo(f"readiness screen {'passed' if passed else 'not passed'} on {date}")
     _said(logged)
 
@@ -779,8 +805,10 @@ def feed(ctx: click.Context, host: str, port: int, new_token: bool) -> None:
 @main.command()
 @click.argument("roster", type=click.Path(path_type=Path), cls=Described,
                 help="a CSV file, one athlete a row, or a folder of profile .toml files")
-@output_option(Path("plans"), "Folder for each athlete's store and calendar, and summary.csv.",
-               name="out_dir", folder=True)
+@click.option("-o", "--output", "out_dir", type=FolderOrUrl(), default=Path("plans"),
+              show_default=True, help="Folder for each athlete's store and calendar, and "
+              "summary.csv; or an fsspec URL (s3://bucket/plans, file:///shared/plans) that "
+              "--cluster's workers write to themselves.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Processes, at most one per usable core "
               "and per athlete (default: the usable cores).")
 @click.option("--cluster", metavar="ADDRESS", help="Plan on a Dask cluster: its scheduler's "
@@ -788,7 +816,7 @@ def feed(ctx: click.Context, host: str, port: int, new_token: bool) -> None:
               "Needs pip install 'periodize[cluster]'.")
 @handle_errors(interrupted="\nInterrupted: athletes already planned keep their files; the "
                           "workers were ended.")
-def batch(roster: Path, out_dir: Path, jobs: int | None, cluster: str | None) -> None:
+def batch(roster: Path, out_dir: Path | str, jobs: int | None, cluster: str | None) -> None:
     """Plan a whole roster: a CSV (one athlete a row) or a folder of profiles.
 
     CSV columns: name, timezone, start, level, weeks, rest_days ("sat;sun"), mon..sun
@@ -802,6 +830,7 @@ def batch(roster: Path, out_dir: Path, jobs: int | None, cluster: str | None) ->
     Example:
       periodize batch squad.csv -o plans --jobs 2
       periodize batch club.csv -o plans --cluster tcp://scheduler:8786
+      periodize batch club.csv -o s3://club/plans --cluster tcp://scheduler:8786
     """
     from planner.batch import run_batch
 

@@ -1,6 +1,8 @@
-"""The figures the README reports: start-up, generate, replan, long horizons and a roster.
+"""The figures the README reports: start-up, generate, replan, long horizons, a roster, and the
+CPU per athlete against an earlier revision.
 
     python benchmarks/run.py [--quick] [--markdown] [--athletes N] [--only SECTION ...]
+                             [--baseline REV]
 
 Each figure is the median of several runs (fewer with --quick), on the machine described at the
 top of the output. Whole commands run as subprocesses, exactly as a person types them; the
@@ -37,7 +39,7 @@ NOW = dt.datetime(2026, 12, 20, 9, 0, tzinfo=dt.UTC)
 PY = sys.executable
 WORKDIR: list[Path] = []   # the temporary folder the commands run in (set by main)
 T = TypeVar("T")
-SECTIONS = ("startup", "generate", "replan", "redose", "horizons", "worst-case", "roster",
+SECTIONS = ("startup", "generate", "replan", "redose", "horizons", "worst-case", "roster", "cost",
             "render")
 
 
@@ -361,7 +363,8 @@ def redose(runs: int, env: dict[str, str], tmp: Path) -> Table:
     table = Table("Log a session that re-doses the plan", ["step", "median", "note"])
     base_db, plan = _stored_example(tmp, "redose", env)
     jump_day = next(s for s in plan.sessions if "plyometrics" in s.kinds).start.date()
-    command = ["done", jump_day.isoformat(), "--rpe", "6", "--pain", "6"]
+    command = ["done", jump_day.isoformat(), "--rpe", "6", "--pain", "6",
+               "--today", jump_day.isoformat()]        # logged on the day it happened
     dones, generates = [], []
     for turn in range(runs + 1):                 # the first pair warms the caches
         db, fresh = tmp / f"redose{turn}.db", tmp / f"redose-generate{turn}.db"
@@ -521,6 +524,59 @@ def roster(athletes: int, tmp: Path, pairs: int) -> Table:
     return table
 
 
+# -- 5b. CPU per athlete against an earlier revision -------------------------------------------
+#: main when issue 18 ("half the cost per plan") was filed: the figure it is to halve.
+BASELINE = "0d56c3a"
+_COST = """
+import datetime as dt, sys, time
+from pathlib import Path
+import planner.generate   # OR-Tools: a pool worker imports it once, before its athletes
+from catalog import default_catalog
+from planner.batch import run_batch
+default_catalog()
+started = time.process_time()
+summary = run_batch(Path(sys.argv[1]), Path(sys.argv[2]), dt.datetime.fromisoformat(sys.argv[3]),
+                    jobs=1)
+print(time.process_time() - started, sum(r.status == "ok" for r in summary.results))
+"""
+
+
+def cost(athletes: int, tmp: Path, pairs: int, baseline: str) -> Table:
+    """CPU per athlete of ``run_batch`` in one process (jobs=1), this tree against ``baseline``
+    (a git revision, unpacked into a temporary folder and run with the same Python and
+    libraries), on the same roster, in alternating pairs (the machine's load drifts). CPU is
+    the process's own user + system time around ``run_batch``, after the imports."""
+    old = tmp / "baseline"
+    old.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    path = tmp / "cost.csv"
+    synthetic_roster(path, athletes)
+    trees = ((f"{baseline} (issue 18 filed)" if baseline == BASELINE else baseline, old),
+             ("this tree", ROOT))
+    samples: dict[str, list[tuple[float, int]]] = {}
+    for turn in range(pairs):
+        for label, tree in trees:
+            out = tmp / f"cost-{turn}-{len(samples.get(label, []))}-{tree.name}"
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            result = subprocess.run([PY, "-c", _COST, str(path), str(out), NOW.isoformat()],
+                                    cwd=tmp, env=env, capture_output=True, text=True, check=True)
+            cpu, ok = result.stdout.split()
+            samples.setdefault(label, []).append((float(cpu), int(ok)))
+            shutil.rmtree(out)
+    table = Table(f"CPU per athlete: {athletes} synthetic athletes, `run_batch` in one process",
+                  ["revision", "CPU per athlete", "ratio", "plans made"])
+    first = statistics.median(c for c, _ in samples[trees[0][0]])
+    for label, runs_of in samples.items():
+        cpu = statistics.median(c for c, _ in runs_of)
+        table.add(label, f"{cpu / athletes * 1000:.1f} ms", f"{cpu / first:.2f}×", runs_of[-1][1])
+    table.notes.append(f"Median of {pairs} alternating pair{'s' if pairs > 1 else ''}; the same "
+                       "roster, Python and libraries. The revisions plan different programs "
+                       "(the rules and doses changed since), so their plan counts may differ.")
+    return table
+
+
 # -- 6. the worst case of one plan ---------------------------------------------------------------
 ALL_DAY = """name = "Retiree"
 timezone = "Europe/London"
@@ -637,6 +693,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--athletes", type=int, help="roster size (default 1000, --quick 100)")
     parser.add_argument("--only", action="append", choices=SECTIONS,
                         help="run only this section (repeatable)")
+    parser.add_argument("--baseline", default=BASELINE,
+                        help=f"git revision the cost section compares with (default {BASELINE})")
     args = parser.parse_args(argv)
     runs, inner, horizon_runs = (3, 5, 1) if args.quick else (10, 20, 3)
     athletes = args.athletes or (100 if args.quick else 1000)
@@ -652,6 +710,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "horizons": lambda: horizons(horizon_runs),
             "worst-case": lambda: worst_case(env, tmp, max(1, runs // 5)),
             "roster": lambda: roster(athletes, tmp, 1 if args.quick else 3),
+            "cost": lambda: cost(athletes, tmp, 1 if args.quick else 3, args.baseline),
             "render": lambda: render_calendars(min(athletes, 200), tmp, 1 if args.quick else 3),
         }
         heading = "Benchmarks" + (" (--quick)" if args.quick else "")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from planner.busy import BusyInterval
 
 GRID_MINUTES = 30
+GRID_SECONDS = 60 * GRID_MINUTES
 _GRID = dt.timedelta(minutes=GRID_MINUTES)
 UTC = dt.UTC
 
@@ -78,6 +79,14 @@ def _overlaps(start: dt.datetime, end: dt.datetime,
     return any(s < b_end and b_start < e for b_start, b_end in busy)
 
 
+def steady_day(date: dt.date, tz: dt.tzinfo) -> bool:
+    """No clock change from this midnight to the next: every wall time exists once and real
+    time runs with the wall clock, so the round trips through UTC can be skipped."""
+    midnight = dt.datetime.combine(date, dt.time())
+    return (midnight.replace(tzinfo=tz).utcoffset()
+            == (midnight + dt.timedelta(days=1)).replace(tzinfo=tz).utcoffset())
+
+
 class Slots:
     """The grid starts of one session type in one window on one plan day, made on demand.
 
@@ -86,17 +95,17 @@ class Slots:
     earliest one after a given moment."""
 
     def __init__(self, day: int, date: dt.date, window: Window, type_key: str, length: int,
-                 tz: dt.tzinfo, blocked: Sequence[tuple[dt.datetime, dt.datetime]]) -> None:
+                 tz: dt.tzinfo, blocked: Sequence[tuple[dt.datetime, dt.datetime]],
+                 steady: bool | None = None) -> None:
         self.day, self.date, self.window = day, date, window
         self.type_key, self.length, self.tz, self.blocked = type_key, length, tz, blocked
         self.steps = len(range(window.start, window.end - length + 1, GRID_MINUTES))
         midnight = dt.datetime.combine(date, dt.time())
         self._closes = midnight + dt.timedelta(minutes=window.end)
-        # No clock change from this midnight to the next: every wall time exists once and real
-        # time runs with the wall clock, so the round trips through UTC can be skipped.
-        self._steady = (midnight.replace(tzinfo=tz).utcoffset()
-                        == (midnight + dt.timedelta(days=1)).replace(tzinfo=tz).utcoffset())
-        self._opens = dt.datetime.combine(date, dt.time(), tz) + dt.timedelta(
+        self._length = dt.timedelta(minutes=length)
+        self._steady = steady_day(date, tz) if steady is None else steady
+        self._midnight = midnight.replace(tzinfo=tz)
+        self._opens = self._midnight + dt.timedelta(
             minutes=window.start)      # on a steady day, step k starts k grid steps after this
         self._made: dict[int, Candidate | None] = {}    # pruning asks for the same steps again
 
@@ -109,17 +118,18 @@ class Slots:
 
     def _at(self, step: int) -> Candidate | None:
         minute = self.window.start + step * GRID_MINUTES
-        start = (dt.datetime.combine(self.date, dt.time(), self.tz) + dt.timedelta(minutes=minute)
+        start = (self._midnight + dt.timedelta(minutes=minute)
                  if self._steady else local_time(self.date, minute, self.tz))
         if start is None:
             return None
-        length = dt.timedelta(minutes=self.length)
+        length = self._length
         # The end in real time, then checked against the window on the wall clock.
         end = start + length if self._steady else (start.astimezone(UTC) + length).astimezone(
             self.tz)
         if not self._steady and (second_pass(start) or second_pass(end)):
             return None
-        if end.replace(tzinfo=None) > self._closes or _overlaps(start, end, self.blocked):
+        if end.replace(tzinfo=None) > self._closes or (
+                self.blocked and _overlaps(start, end, self.blocked)):
             return None
         return Candidate(self.day, minute, self.type_key, step, start, end)
 
@@ -129,15 +139,25 @@ class Slots:
             if found is not None:
                 yield found
 
+    @property
+    def opens_at(self) -> float | None:
+        """On a day without a clock change, the POSIX time of the first grid step: step k starts
+        k grid steps after it in real time. None on a day with a change."""
+        return self._opens.timestamp() if self._steady else None
+
+    def first_from(self, step: int) -> Candidate | None:
+        """The first candidate at grid step ``step`` or later."""
+        for later in range(max(0, step), self.steps):
+            found = self.at(later)
+            if found is not None:
+                return found
+        return None
+
     def earliest_from(self, bound: dt.datetime) -> Candidate | None:
         """The first candidate starting at or after ``bound`` (aware) in real time."""
         if self._steady:     # starts run with real time: the first step at or after the bound
             steps, late = divmod(bound - self._opens, _GRID)
-            for step in range(max(0, steps + (1 if late else 0)), self.steps):
-                found = self.at(step)
-                if found is not None:
-                    return found
-            return None
+            return self.first_from(steps + (1 if late else 0))
         local = bound.astimezone(self.tz)
         if local.date() > self.date:
             return None
@@ -161,9 +181,11 @@ def slots(profile: Profile, minutes_by_type: Mapping[str, int],
     groups: list[Slots] = []
     for day in days if days is not None else range(7 * profile.weeks):
         date = profile.start + dt.timedelta(days=day)
-        for window in profile.windows_on(date):
-            groups += [Slots(day, date, window, type_key, length, tz, blocked.get(date, ()))
-                       for type_key, length in minutes_by_type.items()]
+        windows = profile.windows_on(date)
+        steady = steady_day(date, tz) if windows else True
+        for window in windows:
+            groups += [Slots(day, date, window, type_key, length, tz, blocked.get(date, ()),
+                             steady) for type_key, length in minutes_by_type.items()]
     return groups
 
 

@@ -11,6 +11,7 @@ solver is deterministic (one worker, fixed seed), so the plans do not depend on 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -20,10 +21,13 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.errors import InputError, NoPlanPossible, PeriodizeError, closest
 from planner.profile import DAY_NAMES, WEEKDAYS, Profile
+
+if TYPE_CHECKING:
+    from planner.shared_folder import SharedFolder
 
 OK, NO_PLAN, BAD_INPUT, ERROR = "ok", "no plan", "bad input", "error"
 SUMMARY_NAME = "summary.csv"
@@ -53,9 +57,10 @@ class AthleteResult:
 class BatchSummary:
     results: tuple[AthleteResult, ...]
     seconds: float
-    summary_csv: Path
+    summary_csv: Path | str   # a URL when the output is one
     workers: int = 1       # processes that planned (1: this one)
     capped: str = ""       # why fewer than --jobs asked for: "" or "the 2 usable cores"
+    returned_bytes: int = 0   # bytes of stores and calendars a cluster sent back to this process
 
 
 def usable_cores() -> int:
@@ -276,14 +281,22 @@ def unique_slugs(names: list[str], held: Mapping[str, str | None] | None = None)
     return slugs
 
 
-def held_slugs(out_dir: Path) -> dict[str, str | None]:
+def held_slugs(out_dir: Path | SharedFolder) -> dict[str, str | None]:
     """The stems already in use in ``out_dir``: those in its ``ATHLETES_NAME`` index, with the
     athlete each belongs to, and any other store or calendar there (taken, by no one known)."""
-    held: dict[str, str | None] = {p.stem: None for p in out_dir.iterdir()
-                                   if p.suffix in (".db", ".ics")}
+    if isinstance(out_dir, Path):
+        names = [p.name for p in out_dir.iterdir()]
+        try:
+            text: bytes | None = (out_dir / ATHLETES_NAME).read_bytes()
+        except OSError:
+            text = None
+    else:
+        names, text = out_dir.names(), out_dir.read(ATHLETES_NAME)
+    held: dict[str, str | None] = {Path(name).stem: None for name in names
+                                   if Path(name).suffix in (".db", ".ics")}
     try:
-        index = json.loads((out_dir / ATHLETES_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        index = json.loads(text.decode("utf-8")) if text is not None else {}
+    except ValueError:   # UnicodeDecodeError too
         index = {}
     if isinstance(index, dict):
         held.update({str(stem): str(key) for stem, key in index.items()})
@@ -340,16 +353,18 @@ def _plan_one(task: _Task, files: Mapping[Path, bytes] | None = None,
     return task.index, AthleteResult(task.athlete, OK, len(plan.sessions), stats.seconds, "")
 
 
-def _prepare_out_dir(out_dir: Path) -> None:
+def _prepare_out_dir(out_dir: Path, shown: str | None = None) -> None:
+    """Make ``out_dir`` if needed; InputError (named as the user gave it, ``shown``) unless it
+    is a folder this process may write to."""
+    shown = shown or str(out_dir)
     try:
         if out_dir.exists() and not out_dir.is_dir():
-            raise InputError("-o", str(out_dir), "a folder, not a file")
+            raise InputError("-o", shown, "a folder, not a file")
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError("-o", str(out_dir), f"a folder that can be made ({exc.strerror})"
-                         ) from None
+        raise InputError("-o", shown, f"a folder that can be made ({exc.strerror})") from None
     if not os.access(out_dir, os.W_OK):
-        raise InputError("-o", str(out_dir), "a folder you may write to")
+        raise InputError("-o", shown, "a folder you may write to")
 
 
 def _failed(task: _Task, exc: BaseException, crashed: bool) -> AthleteResult:
@@ -361,6 +376,19 @@ def _failed(task: _Task, exc: BaseException, crashed: bool) -> AthleteResult:
     return AthleteResult(task.athlete, BAD_INPUT, 0, 0.0, one_line(exc))
 
 
+def _plan_shared(folder: SharedFolder, task: _Task) -> tuple[int, AthleteResult]:
+    """Plan one athlete of a roster whose output is an fsspec URL, in this process (the pool):
+    as a cluster worker does, in a scratch folder, the files read from and written to
+    ``folder``. A file that cannot be read or written there is this athlete's error."""
+    from planner.cluster import RemoteTask, plan_remote
+
+    try:
+        outcome = plan_remote(_plan_one, RemoteTask(task, {}, None), folder)
+    except PeriodizeError as exc:
+        return task.index, _failed(task, exc, True)
+    return outcome.index, outcome.result
+
+
 def _write_results(task: _Task, store: bytes, calendar: bytes) -> None:
     """Put a plan made elsewhere (a cluster worker) in place: the store, then the calendar."""
     from planner.export.files import write_atomic
@@ -369,30 +397,44 @@ def _write_results(task: _Task, store: bytes, calendar: bytes) -> None:
     write_atomic(task.calendar, calendar, "-o")
 
 
-def _write_summary(path: Path, results: tuple[AthleteResult, ...]) -> None:
+def _summary_bytes(results: tuple[AthleteResult, ...]) -> bytes:
     import pandas as pd
 
-    from planner.export.files import write_atomic
     from planner.export.tables import csv_text
 
     frame = pd.DataFrame([(r.athlete, r.status, r.sessions, round(r.solve_seconds, 3), r.reason)
                           for r in results], columns=list(SUMMARY_COLUMNS))
-    write_atomic(path, csv_text(frame).encode(), "-o")
+    return csv_text(frame).encode()
 
 
-def _write_index(out_dir: Path, held: Mapping[str, str | None], names: list[str],
-                 slugs: list[str]) -> None:
-    from planner.export.files import write_atomic
+def _index_bytes(held: Mapping[str, str | None], names: list[str], slugs: list[str]) -> bytes:
     from planner.plan import athlete_key
 
     index = {stem: key for stem, key in held.items() if key is not None}
     index.update({slug: athlete_key(name) for name, slug in zip(names, slugs, strict=True)})
-    write_atomic(out_dir / ATHLETES_NAME,
-                 (json.dumps(index, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode(),
-                 "-o")
+    return (json.dumps(index, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
 
 
-def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = None,
+def open_output(out_dir: Path | str) -> Path | SharedFolder:
+    """``-o`` as given: a folder path, or a ``SharedFolder`` for an fsspec URL (``s3://...``,
+    ``file:///shared/plans``; ``planner.shared_folder``). Made if needed, and checked writable
+    before any planning: one-line errors, nothing written."""
+    from planner.shared_folder import SharedFolder, is_url
+
+    if isinstance(out_dir, Path) or not is_url(out_dir):
+        path = Path(out_dir)
+        _prepare_out_dir(path)
+        return path
+    folder = SharedFolder(out_dir)
+    local = folder.local()
+    if local is not None:
+        _prepare_out_dir(local, out_dir)
+    else:
+        folder.prepare()
+    return folder
+
+
+def run_batch(roster: Path, out_dir: Path | str, now: dt.datetime, jobs: int | None = None,
               progress: Callable[[int, int], None] | None = None, cluster: str | None = None,
               ) -> BatchSummary:
     """Plan every athlete of ``roster``: ``out_dir/<slug>.db`` (the plan store) and
@@ -409,7 +451,12 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
     ``progress(done, total)`` is called as each athlete is finished. ``now`` (UTC) stamps the
     plans. ``cluster``: plan on a Dask cluster instead, at that scheduler address or on a new
     LocalCluster of ``jobs`` processes for ``"local"`` (``planner.cluster``); the same plans,
-    and an athlete whose task failed on the cluster is recorded as "error"."""
+    and an athlete whose task failed on the cluster is recorded as "error".
+
+    ``out_dir`` may be an fsspec URL (``s3://bucket/plans``, ``file:///shared/plans``): the same
+    files are written there through fsspec - by the cluster's workers themselves, so that no plan
+    travels back (``planner.shared_folder``), or by the pool. The summary's ``returned_bytes``
+    counts the plans' bytes a cluster sent back to this process."""
     from catalog import default_catalog
     from planner.dosing import shortest_session
     from planner.profile import profile_from_dict
@@ -422,7 +469,9 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
 
         require_dask()
     entries = read_roster(roster)
-    _prepare_out_dir(out_dir)
+    output = open_output(out_dir)
+    folder = None if isinstance(output, Path) else output
+    place = Path() if folder is not None else Path(out_dir)   # where tasks' files are named
     shortest = shortest_session(default_catalog())
     total = len(entries)
     results: list[AthleteResult | None] = [None] * total
@@ -440,7 +489,7 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
             progress(done, total)
 
     tasks: list[_Task] = []
-    held = held_slugs(out_dir)
+    held = held_slugs(output)
     slugs = unique_slugs([name for name, _ in entries], held)
     first_row: dict[str, str] = {}
     for index, ((name, raw), slug) in enumerate(zip(entries, slugs, strict=True)):
@@ -457,27 +506,44 @@ def run_batch(roster: Path, out_dir: Path, now: dt.datetime, jobs: int | None = 
         except InputError as exc:
             finish(index, AthleteResult(name, BAD_INPUT, 0, 0.0, one_line(exc)))
             continue
-        tasks.append(_Task(index, name, profile, out_dir / f"{slug}.db", out_dir / f"{slug}.ics",
+        tasks.append(_Task(index, name, profile, place / f"{slug}.db", place / f"{slug}.ics",
                            f"generated from {roster.name}", now))
 
     workers, capped = worker_count(jobs, len(tasks))
+    if folder is not None and (cluster is not None or workers > 1) and folder.private():
+        raise InputError("-o", folder.url, "a URL every worker process can reach; memory:// is "
+                         "this process's own (use it with --jobs 1 and no --cluster)")
+    plan: Callable[[_Task], tuple[int, AthleteResult]] = (
+        _plan_one if folder is None else functools.partial(_plan_shared, folder))
+    returned = 0
     if cluster is not None:
         from planner.cluster import run_on_cluster
 
         if cluster != "local":
             workers, capped = 0, ""   # the cluster's own
-        run_on_cluster(tasks, cluster, workers, _plan_one, _write_results, finish, _failed)
+        returned = run_on_cluster(tasks, cluster, workers, _plan_one, _write_results, finish,
+                                  _failed, folder=folder)
     elif workers == 1:
         for task in tasks:
-            finish(*_plan_one(task))
+            finish(*plan(task))
     else:
-        _run_pool(tasks, workers, finish)
+        _run_pool(tasks, workers, finish, plan)
 
     final = tuple(r for r in results if r is not None)
-    _write_index(out_dir, held, [name for name, _ in entries], slugs)
-    summary = out_dir / SUMMARY_NAME
-    _write_summary(summary, final)
-    return BatchSummary(final, time.perf_counter() - started, summary, workers, capped)
+    roster_index = _index_bytes(held, [name for name, _ in entries], slugs)
+    if folder is None:
+        from planner.export.files import write_atomic
+
+        summary: Path | str = Path(out_dir) / SUMMARY_NAME
+        write_atomic(Path(out_dir) / ATHLETES_NAME, roster_index, "-o")
+        write_atomic(Path(summary), _summary_bytes(final), "-o")
+    else:
+        # temporary files of a worker lost while writing: its task ran again and wrote whole
+        folder.sweep(name for task in tasks for name in (task.store.name, task.calendar.name))
+        summary = folder.location(SUMMARY_NAME)
+        folder.write(ATHLETES_NAME, roster_index)
+        folder.write(SUMMARY_NAME, _summary_bytes(final))
+    return BatchSummary(final, time.perf_counter() - started, summary, workers, capped, returned)
 
 
 class WorkerLost(PeriodizeError):
@@ -488,7 +554,8 @@ class WorkerLost(PeriodizeError):
 
 
 def _run_pool(tasks: list[_Task], workers: int,
-              finish: Callable[[int, AthleteResult], None]) -> None:
+              finish: Callable[[int, AthleteResult], None],
+              plan: Callable[[_Task], tuple[int, AthleteResult]] = _plan_one) -> None:
     """Plan ``tasks`` in ``workers`` fresh processes ("spawn": the same on every platform, and
     never a fork of a process that already runs solver or pandas threads)."""
     import multiprocessing
@@ -499,7 +566,7 @@ def _run_pool(tasks: list[_Task], workers: int,
                                initializer=_start_worker)
     try:
         pending: set[Future[tuple[int, AthleteResult]]] = {
-            pool.submit(_plan_one, task) for task in tasks}
+            pool.submit(plan, task) for task in tasks}
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:

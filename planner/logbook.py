@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from catalog import default_catalog
 from catalog.monitoring import default_monitoring
 from planner.errors import InputError
-from planner.plan import Plan, Session
+from planner.plan import Plan, Session, Today
 from planner.profile import Profile
 from planner.store import AthleteLog, LogEntry, Store, open_store, retry_once
 
@@ -29,6 +29,15 @@ def parse_day(raw: str, field: str) -> dt.date:
         return dt.date.fromisoformat(raw.strip())
     except ValueError:
         raise InputError(field, raw, "a date like 2027-01-13") from None
+
+
+def not_ahead(plan: Plan, day: dt.date, raw: str, today: Today) -> None:
+    """Refuse a log entry for a day after ``today`` (in the plan's time zone): what has not
+    happened yet cannot be logged (``missed`` on days ahead records an absence instead)."""
+    latest = plan.today(today)
+    if day > latest:
+        raise InputError("DATE", raw, f"a day up to today, {latest} in {plan.timezone}: it is "
+                         "in the future (log a session on or after the day it happens)")
 
 
 def session_days(plan: Plan, raw_days: Sequence[str], kind: str | None = None,
@@ -147,22 +156,27 @@ def not_met_ids(session: Session, raw: Sequence[str]) -> tuple[str, ...]:
 
 
 def done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None = None,
-         pain: int | None = None, not_met: Sequence[str] = ()) -> Logged:
-    """``done DATE [--rpe N] [--pain N] [--not-met ID ...]``: done, and how it went."""
+         pain: int | None = None, not_met: Sequence[str] = (), today: Today | None = None,
+         ) -> Logged:
+    """``done DATE [--rpe N] [--pain N] [--not-met ID ...]``: done, and how it went; a day
+    after ``today`` (default: ``now``'s date in the plan's zone) is refused."""
     _score(rpe, "--rpe", "session effort on the CR-10 scale")
     _score(pain, "--pain", "the worst knee or thigh pain during the session")
     detailed = rpe is not None or pain is not None or bool(not_met)
     if detailed and len(raw_days) != 1:
         raise InputError("DATE", " ".join(raw_days), "one date when --rpe, --pain or --not-met "
                          "is given")
-    return retry_once(lambda: _done(db, raw_days, now, rpe, pain, not_met, detailed))
+    return retry_once(lambda: _done(db, raw_days, now, rpe, pain, not_met, detailed,
+                                    now if today is None else today))
 
 
 def _done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None,
-          pain: int | None, not_met: Sequence[str], detailed: bool) -> Logged:
+          pain: int | None, not_met: Sequence[str], detailed: bool, today: Today) -> Logged:
     with open_store(db) as store:
         expect = store.changes()
         plan = store.current()[0]
+        for raw, day in [(raw, parse_day(raw, "DATE")) for raw in raw_days]:
+            not_ahead(plan, day, raw, today)
         found = session_days(plan, raw_days)
         ids = not_met_ids(found[0], not_met) if detailed else ()
         tz = ZoneInfo(plan.timezone)
@@ -178,21 +192,23 @@ def _done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None,
                        now, "re-dosed: done " + " ".join(d.isoformat() for d in days), found)
 
 
-def missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetime) -> Logged:
+def missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetime,
+           today: Today | None = None) -> Logged:
     """``missed DATE ... | START..END``: the sessions were not done (ranges: an absence). Days
-    after today are also recorded as a known absence (every day of a range), which replan keeps
-    free of sessions."""
-    return retry_once(lambda: _missed(db, raw_days, kind, now))
+    after today (default: ``now``'s date in the plan's zone) are also recorded as a known
+    absence (every day of a range), which replan keeps free of sessions."""
+    return retry_once(lambda: _missed(db, raw_days, kind, now, now if today is None else today))
 
 
-def _missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetime) -> Logged:
+def _missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetime,
+            when: Today) -> Logged:
     with open_store(db) as store:
         expect = store.changes()
         plan = store.current()[0]
         found = session_days(plan, raw_days, kind, ranges=True)
         tz = ZoneInfo(plan.timezone)
         days = sorted({s.start.astimezone(tz).date() for s in found})
-        today = now.astimezone(tz).date()
+        today = plan.today(when)
         away = sorted({d for d in [*days, *_range_days(plan, raw_days)] if d > today})
         log = store.athlete_log(plan.plan_id)
         kept = [e for e in log.sessions if e.day not in days]
@@ -225,8 +241,10 @@ def _latest_before(plan: Plan, day: dt.date) -> Session | None:
     return before[-1] if before else None
 
 
-def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime) -> Logged:
-    """``pain DATE N``: the pain check on the morning of DATE, after the latest session."""
+def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime,
+                 today: Today | None = None) -> Logged:
+    """``pain DATE N``: the pain check on the morning of DATE, after the latest session; a
+    morning after ``today`` (default: ``now``'s date in the plan's zone) is refused."""
     try:
         value = int(score.strip())
     except ValueError:
@@ -236,6 +254,7 @@ def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime) -> Logged
     with open_store(db) as store:
         plan = store.current()[0]
         day = parse_day(raw_day, "DATE")
+        not_ahead(plan, day, raw_day, now if today is None else today)
         last_morning = plan.end + dt.timedelta(days=1)
         session = _latest_before(plan, day) if day <= last_morning else None
         if session is None:
@@ -250,11 +269,14 @@ def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime) -> Logged
                        now, f"re-dosed: pain {value}/10 on the morning of {day}", [session])
 
 
-def screen(db: Path, raw_day: str, passed: bool, now: dt.datetime) -> Logged:
-    """``screen DATE --passed|--failed``: a readiness screen; a pass clears jumping."""
+def screen(db: Path, raw_day: str, passed: bool, now: dt.datetime,
+           today: Today | None = None) -> Logged:
+    """``screen DATE --passed|--failed``: a readiness screen; a pass clears jumping. A day
+    after ``today`` (default: ``now``'s date in the plan's zone) is refused."""
     with open_store(db) as store:
         plan = store.current()[0]
         day = parse_day(raw_day, "DATE")
+        not_ahead(plan, day, raw_day, now if today is None else today)
         if not plan.start - dt.timedelta(days=7) <= day <= plan.end:
             raise InputError("DATE", raw_day, f"a date within the plan, {plan.start} to "
                              f"{plan.end}")

@@ -46,7 +46,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from planner.availability import GRID_MINUTES, UTC, Candidate, Slots
+from planner.availability import GRID_MINUTES, GRID_SECONDS, UTC, Candidate, Slots
 from planner.model import (
     RECOVERY_JUMPS_AFTER_STRENGTH,
     RECOVERY_PLYO,
@@ -115,10 +115,24 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
             end + RECOVERY_JUMPS_AFTER_STRENGTH for end in lift_ends.get(day - 2, ())}
         lift_bounds = lift_history | {start + RECOVERY_STRENGTH for gap in _GAPS
                                       for start in lifts.get(day - gap, ())}
+        stamps: dict[tuple[bool, bool], list[float]] = {}
         for index in by_day[day]:
-            kinds = TYPES[groups[index].type_key]
+            group = groups[index]
+            kinds = TYPES[group.type_key]
             bounds = rested | (jump_bounds if kinds.plyometric else set()) | (
                 lift_bounds if kinds.strength else set())
-            for bound in bounds:
-                keep(index, groups[index].earliest_from(bound))
+            opens = group.opens_at
+            if opens is None:            # a clock change that day: search in real time
+                for bound in bounds:
+                    keep(index, group.earliest_from(bound))
+                continue
+            # Without a change, a bound's grid step is arithmetic (``Slots.earliest_from``);
+            # a bound at or before the window's opening gives the first candidate, kept above.
+            which = (kinds.plyometric, kinds.strength)
+            if which not in stamps:
+                stamps[which] = [bound.timestamp() for bound in bounds]
+            steps = {-int((opens - stamp) // GRID_SECONDS) for stamp in stamps[which]}
+            for step in sorted(steps):
+                if 0 < step < group.steps:
+                    keep(index, group.first_from(step))
     return [kept[key] for key in sorted(kept)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -165,4 +166,48 @@ def acwr_spikes(volumes: Sequence[int], base: float) -> list[str]:
         chronic = sum(history[i:i + 4]) / 4
         if volume > 1.3 * chronic + 1e-9:
             found.append(f"week {i + 1}: {volume} against {chronic:.1f} ({volume / chronic:.2f})")
+    return found
+
+
+# -- rosters for batch ----------------------------------------------------------------------
+ATHLETES = 40   # write_roster's default: a roster for batch and cluster tests
+HEADER = "name,timezone,start,level,weeks,rest_days,mon,tue,wed,thu,fri,sat,sun,plyo_min,plyo_max"
+ZONES = ("Europe/London", "America/New_York", "Asia/Tokyo", "UTC", "Australia/Sydney")
+WINDOWS = ("06:00-07:30", "18:00-20:00", "17:30-19:00", "07:00-08:00;18:00-19:30")
+
+
+def write_roster(path: Path, athletes: int = ATHLETES) -> Path:
+    """``athletes`` rows: varied weeks, one row with a bad time zone, one free on Thursdays only
+    (no plan possible)."""
+    rng = random.Random(18)
+    lines = [HEADER]
+    for i in range(athletes):
+        zone = "Mars/Olympus" if i == 5 else rng.choice(ZONES)
+        days = [3] if i == 11 else sorted(rng.sample(range(7), rng.randint(3, 6)))
+        cells = [rng.choice(WINDOWS) if d in days else "" for d in range(7)]
+        lines.append(",".join([f"Athlete {i:02d}", zone, f"2027-01-{4 + 7 * (i % 3):02d}",
+                               rng.choice(("beginner", "advanced")), str(rng.choice((4, 6))),
+                               "", *cells, "", ""]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def outputs(folder: Path) -> dict[str, Any]:
+    """Every file of a batch's output: calendars as bytes, stores as their plans' JSON, the
+    summary without its timings."""
+    import pandas
+
+    from planner.export.plan_json import plan_json
+    from planner.store import open_store
+
+    found: dict[str, Any] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".db":
+            with open_store(path) as store:
+                found[path.name] = plan_json(store.current()[0])
+        elif path.name == "summary.csv":
+            found[path.name] = pandas.read_csv(path, keep_default_na=False).drop(
+                columns="solve_seconds").to_dict("records")
+        else:
+            found[path.name] = path.read_bytes()
     return found

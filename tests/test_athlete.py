@@ -18,7 +18,7 @@ from typing import Any
 import icalendar
 import pytest
 from click.testing import Result
-from factories import NOW, build, make_profile, write_profile
+from factories import NOW, build, make_profile, one_line_error, write_profile
 from factories import run as cli_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -292,7 +292,16 @@ def test_effort_well_above_target_holds_jump_volume() -> None:
 
 # --- the command line -------------------------------------------------------------------------
 
+#: A day after the plan: the sessions these tests log have happened by then (the machine's
+#: clock reads a date before the plan, and a day ahead cannot be logged).
+LATER = dt.date(2027, 3, 31)
+
+
 def run(db: Path, *args: str) -> Result:
+    """``periodize --db DB ARGS``; ``done``, ``pain`` and ``screen`` as of ``LATER`` unless the
+    test says ``--today``."""
+    if args and args[0] in ("done", "pain", "screen") and "--today" not in args:
+        args = (*args, "--today", LATER.isoformat())
     return cli_run("--db", str(db), *args)
 
 
@@ -350,6 +359,62 @@ def test_bad_values_exit_2_with_one_line_and_change_nothing(db: Path, args: list
     assert len(lines) == 1 and lines[0].startswith(f"Error: {field}: "), result.stderr
     assert "Traceback" not in result.output and result.stdout == ""
     assert snapshot(db) == before
+
+
+def changes(db: Path) -> int:
+    with open_store(db) as store:
+        return store.changes()
+
+
+@pytest.mark.parametrize(("args", "ahead"), [
+    (["done", "2027-01-13"], "2027-01-13"),
+    (["done", "2027-01-11", "2027-01-13"], "2027-01-13"),              # one of them ahead
+    (["done", "2027-01-13", "--rpe", "6", "--pain", "6"], "2027-01-13"),
+    (["done", "2027-02-27", "--not-met", "all"], "2027-02-27"),
+    (["pain", "2027-01-14", "3"], "2027-01-14"),                         # tomorrow morning
+    (["screen", "2027-01-20", "--passed"], "2027-01-20"),
+    (["screen", "2027-01-20", "--failed"], "2027-01-20"),
+])
+def test_a_day_ahead_cannot_be_logged(db: Path, args: list[str], ahead: str) -> None:
+    """What has not happened yet is refused in one line naming DATE, the day and what is
+    accepted (days up to today in the plan's zone); the store is untouched."""
+    before, count = snapshot(db), changes(db)
+    result = run(db, *args, "--today", "2027-01-12")
+    one_line_error(result, f"DATE: '{ahead}' is not accepted; a day up to today, 2027-01-12 in "
+                   "Europe/London: it is in the future (log a session on or after the day it "
+                   "happens)")
+    assert snapshot(db) == before and changes(db) == count
+    on_the_day = run(db, *args, "--today", ahead)
+    assert on_the_day.exit_code == 0, on_the_day.output
+
+
+def test_today_is_the_clocks_date_in_the_plans_zone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --today, the day is the clock's, in the plan's time zone: 03:00 UTC on 13 Jan
+    is still 12 Jan in New York, so a session on the 13th there cannot be logged yet."""
+    import cli
+
+    db = tmp_path / "plan.db"
+    profile = write_profile(tmp_path, timezone="America/New_York")
+    assert run(db, "generate", str(profile), "-o", str(tmp_path / "plan.ics")).exit_code == 0
+    before = snapshot(db)
+    monkeypatch.setattr(cli, "_now", lambda: dt.datetime(2027, 1, 13, 3, 0, tzinfo=dt.UTC))
+    early = cli_run("--db", str(db), "done", "2027-01-13")
+    one_line_error(early, "DATE: '2027-01-13' is not accepted; a day up to today, 2027-01-12 "
+                   "in America/New_York")
+    assert snapshot(db) == before
+    monkeypatch.setattr(cli, "_now", lambda: dt.datetime(2027, 1, 14, 3, 0, tzinfo=dt.UTC))
+    assert cli_run("--db", str(db), "done", "2027-01-13").exit_code == 0
+
+
+def test_missed_ahead_still_records_an_absence(db: Path) -> None:
+    """``missed`` on days ahead is not refused: it is a known absence (issue 15)."""
+    result = run(db, "missed", "2027-01-11", "2027-01-18..2027-01-24", "--today", "2027-01-12")
+    assert result.exit_code == 0, result.output
+    assert "7 days ahead recorded as away" in result.output
+    with open_store(db) as store:
+        away = store.absences(commands.current_plan(db).plan_id)
+    assert sorted(away) == [dt.date(2027, 1, 18) + dt.timedelta(days=n) for n in range(7)]
 
 
 def test_done_as_prescribed_changes_no_dose(db: Path) -> None:
@@ -587,10 +652,10 @@ def test_an_entry_and_the_revision_it_causes_are_one_transaction(
 
     monkeypatch.setattr(Store, "save", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        logbook.done(db, ["2027-01-13"], NOW, rpe=6, pain=6)
+        logbook.done(db, ["2027-01-13"], NOW, rpe=6, pain=6, today=LATER)
     assert snapshot(db) == before, "the log entry was rolled back with the revision"
     monkeypatch.undo()
-    logbook.done(db, ["2027-01-13"], NOW, rpe=6, pain=6)
+    logbook.done(db, ["2027-01-13"], NOW, rpe=6, pain=6, today=LATER)
     after = snapshot(db)
     assert len(after[0]) == len(before[0]) + 1 and len(after[1]) == len(before[1]) + 1
 
@@ -610,13 +675,14 @@ def test_the_installed_script_logs_and_shows_today(db: Path, tmp_path: Path) -> 
                               capture_output=True, text=True, timeout=300, check=False)
 
     before = snapshot(db)
-    bad = periodize("done", "2027-01-13", "--rpe", "11")
+    bad = periodize("done", "2027-01-13", "--rpe", "11", "--today", "2027-01-13")
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.splitlines() == [
         "Error: --rpe: '11' is not accepted; a whole number from 0 to 10 (session effort on the "
         "CR-10 scale)"]
     assert snapshot(db) == before
-    good = periodize("done", "2027-01-13", "--rpe", "6", "--pain", "6")
+    good = periodize("done", "2027-01-13", "--rpe", "6", "--pain", "6",
+                     "--today", "2027-01-13")
     assert good.returncode == 0, good.stderr
     assert "jumps cut to" in good.stdout
     today = periodize("today", "--date", "2027-01-15")

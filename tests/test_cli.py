@@ -26,8 +26,8 @@ HEAVY = ("ortools", "pandas", "icalendar",
          # Google's client libraries (sync --google)
          "googleapiclient", "google_auth_oauthlib", "google_auth_httplib2", "google.auth",
          "google.oauth2", "httplib2",
-         # Dask (batch --cluster)
-         "dask", "distributed")
+         # Dask (batch --cluster) and fsspec (batch -o URL)
+         "dask", "distributed", "fsspec")
 
 
 def exported_json(db: Path) -> str:

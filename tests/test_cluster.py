@@ -6,9 +6,10 @@ two worker processes on 127.0.0.1 (no network)."""
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,54 +18,13 @@ from unittest import mock
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from factories import NOW, ROOT
+from factories import ATHLETES, NOW, ROOT, outputs, write_roster
 
 import cli
 from planner.batch import BAD_INPUT, ERROR, NO_PLAN, OK, BatchSummary, run_batch
 from planner.errors import MissingExtra
 
 distributed = pytest.importorskip("distributed")
-
-ATHLETES = 40
-HEADER = "name,timezone,start,level,weeks,rest_days,mon,tue,wed,thu,fri,sat,sun,plyo_min,plyo_max"
-ZONES = ("Europe/London", "America/New_York", "Asia/Tokyo", "UTC", "Australia/Sydney")
-WINDOWS = ("06:00-07:30", "18:00-20:00", "17:30-19:00", "07:00-08:00;18:00-19:30")
-
-
-def write_roster(path: Path, athletes: int = ATHLETES) -> Path:
-    """``athletes`` rows: varied weeks, one row with a bad time zone, one free on Thursdays only
-    (no plan possible)."""
-    rng = random.Random(18)
-    lines = [HEADER]
-    for i in range(athletes):
-        zone = "Mars/Olympus" if i == 5 else rng.choice(ZONES)
-        days = [3] if i == 11 else sorted(rng.sample(range(7), rng.randint(3, 6)))
-        cells = [rng.choice(WINDOWS) if d in days else "" for d in range(7)]
-        lines.append(",".join([f"Athlete {i:02d}", zone, f"2027-01-{4 + 7 * (i % 3):02d}",
-                               rng.choice(("beginner", "advanced")), str(rng.choice((4, 6))),
-                               "", *cells, "", ""]))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def outputs(folder: Path) -> dict[str, Any]:
-    """Every file of a batch's output: calendars as bytes, stores as their plans' JSON, the
-    summary without its timings."""
-    from planner.export.plan_json import plan_json
-    from planner.store import open_store
-
-    found: dict[str, Any] = {}
-    for path in sorted(folder.iterdir()):
-        if path.suffix == ".db":
-            with open_store(path) as store:
-                found[path.name] = plan_json(store.current()[0])
-        elif path.name == "summary.csv":
-            found[path.name] = pd.read_csv(path, keep_default_na=False).drop(
-                columns="solve_seconds").to_dict("records")
-        else:
-            found[path.name] = path.read_bytes()
-    return found
-
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
@@ -138,6 +98,74 @@ def test_the_cluster_plans_what_the_pool_plans(client: Any, pool: tuple[Path, Ba
     assert statuses.count(OK) == ATHLETES - 2
     assert outputs(tmp_path / "plans") == outputs(roster.parent / "plans")
     assert calls == [(n, ATHLETES) for n in range(1, ATHLETES + 1)]
+    # every store and calendar came back to this process, and nothing else was counted as plans
+    assert summary.returned_bytes == sum(p.stat().st_size for p in (tmp_path / "plans").iterdir()
+                                         if p.suffix in (".db", ".ics"))
+
+
+def test_with_a_url_the_workers_write_the_plans(client: Any, pool: tuple[Path, BatchSummary],
+                                                tmp_path: Path) -> None:
+    """``-o file://...``: each worker reads and writes its athlete's files there; the client
+    writes no plan (its writer would fail the test) and gets no plan's bytes back; the folder
+    is the pool's, byte for byte, summary.csv and athletes.json included."""
+    roster, by_pool = pool
+    calls: list[tuple[int, int]] = []
+    with mock.patch("planner.batch._write_results", side_effect=AssertionError("client wrote")):
+        summary = run_batch(roster, (tmp_path / "plans").as_uri(), NOW,
+                            progress=lambda *c: calls.append(c), cluster=client.scheduler.address)
+    assert summary.returned_bytes == 0
+    assert summary.summary_csv == f"{(tmp_path / 'plans').as_uri()}/summary.csv"
+    assert [(r.athlete, r.status, r.sessions, r.reason) for r in summary.results] == \
+        [(r.athlete, r.status, r.sessions, r.reason) for r in by_pool.results]
+    assert outputs(tmp_path / "plans") == outputs(roster.parent / "plans")
+    assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == \
+        sorted(p.name for p in (roster.parent / "plans").iterdir())
+    assert calls == [(n, ATHLETES) for n in range(1, ATHLETES + 1)]
+
+
+def test_a_worker_lost_while_writing_to_a_url_leaves_no_partial_file(
+        client: Any, pool: tuple[Path, BatchSummary], tmp_path: Path) -> None:
+    """A worker dies after writing Athlete 07's calendar under its temporary name, before the
+    rename (its store is already in place); Dask runs the task again on a worker, which finds
+    the new store unchanged and writes the calendar whole. No temporary, partial or second file
+    is left: the folder is the pool's."""
+    roster, _ = pool
+    marker = tmp_path / "killed"
+
+    def sabotage(marker: str) -> None:   # on each worker; kills one worker once
+        import pathlib
+
+        original = pathlib.Path.replace
+
+        def replace(self: pathlib.Path, target: Any) -> pathlib.Path:
+            if pathlib.Path(target).name == "athlete-07.ics":
+                try:
+                    os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                except FileExistsError:
+                    pass
+                else:
+                    os._exit(1)
+            return original(self, target)
+
+        replace.original = original  # type: ignore[attr-defined]
+        pathlib.Path.replace = replace  # type: ignore[method-assign,assignment]
+
+    def repair() -> None:
+        import pathlib
+
+        pathlib.Path.replace = getattr(  # type: ignore[method-assign]
+            pathlib.Path.replace, "original", pathlib.Path.replace)
+
+    client.run(sabotage, str(marker))
+    try:
+        summary = run_batch(roster, (tmp_path / "plans").as_uri(), NOW,
+                            cluster=client.scheduler.address)
+    finally:
+        client.run(repair)
+    assert marker.exists()                          # a worker did die mid-write
+    assert [(r.athlete, r.reason) for r in summary.results if r.status == ERROR] == []
+    assert outputs(tmp_path / "plans") == outputs(roster.parent / "plans")
+    assert not list((tmp_path / "plans").glob(".*"))
 
 
 def test_a_crashing_task_is_reported_and_the_rest_are_planned(
@@ -197,6 +225,26 @@ def test_busy_calendars_travel_with_the_task(client: Any, tmp_path: Path) -> Non
         assert store.current()[0].revision == 2
 
 
+def test_a_worker_reads_the_store_from_the_url(client: Any, tmp_path: Path) -> None:
+    """A changed week planned again into the same URL: the worker read the athlete's store there
+    (nothing was sent) and added revision 2 to it."""
+    team = tmp_path / "team"
+    team.mkdir()
+    shutil.copy(ROOT / "examples" / "athlete.toml", team / "sam.toml")
+    shutil.copy(ROOT / "examples" / "work.ics", team / "work.ics")
+    url = (tmp_path / "plans").as_uri()
+    assert run_batch(team, url, NOW, cluster=client.scheduler.address).results[0].status == OK
+    profile = team / "sam.toml"
+    profile.write_text(profile.read_text(encoding="utf-8").replace("weeks = 8", "weeks = 6"),
+                       encoding="utf-8")
+    again = run_batch(team, url, NOW, cluster=client.scheduler.address)
+    assert again.results[0].status == OK and again.returned_bytes == 0
+    from planner.store import open_store
+
+    with open_store(tmp_path / "plans" / "sam.db") as store:
+        assert store.current()[0].revision == 2
+
+
 def test_the_batch_command_on_a_cluster(client: Any, tmp_path: Path) -> None:
     roster = write_roster(tmp_path / "roster.csv", 12)
     result = CliRunner().invoke(cli.main, ["batch", str(roster), "-o", str(tmp_path / "plans"),
@@ -205,6 +253,51 @@ def test_the_batch_command_on_a_cluster(client: Any, tmp_path: Path) -> None:
     assert "10 ok" in result.output and "1 bad input" in result.output
     assert "Athlete 05: bad input: timezone:" in result.output
     assert len(list((tmp_path / "plans").glob("*.ics"))) == 10
+
+
+def test_the_batch_command_writes_to_a_url_in_a_real_process(client: Any, tmp_path: Path,
+                                                            ) -> None:
+    roster = write_roster(tmp_path / "roster.csv", 6)
+    url = (tmp_path / "plans").as_uri()
+    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "batch", str(roster), "-o", url,
+                           "--cluster", client.scheduler.address], capture_output=True,
+                          text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 2, done.stderr      # Athlete 05's bad time zone
+    assert f"Summary: {url}/summary.csv" in done.stdout
+    assert "5 ok, 1 bad input" in done.stdout and "Traceback" not in done.stderr
+    assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == sorted(
+        [*(f"athlete-{i:02d}.{kind}" for i in (0, 1, 2, 3, 4) for kind in ("db", "ics")),
+         "athletes.json", "summary.csv"])
+
+
+@pytest.mark.parametrize(("url", "code", "says"), [
+    ("foo://plans", 2, "-o: 'foo://plans' is not accepted; a folder, or an fsspec URL of a "
+                       "protocol fsspec knows"),
+    ("ftp://127.0.0.1:9/plans", 3, "-o: cannot reach 'ftp://127.0.0.1:9/plans'"),
+    ("file:///dev/null/plans", 2, "-o: 'file:///dev/null/plans' is not accepted; a folder"),
+])
+def test_a_bad_url_is_one_line_and_nothing_is_written(client: Any, tmp_path: Path, url: str,
+                                                       code: int, says: str) -> None:
+    roster = write_roster(tmp_path / "roster.csv", 3)
+    before = sorted(tmp_path.rglob("*"))
+    result = CliRunner().invoke(cli.main, ["batch", str(roster), "-o", url,
+                                           "--cluster", client.scheduler.address])
+    assert result.exit_code == code, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and errors[0].startswith(f"Error: {says}"), result.output
+    assert "Traceback" not in result.output
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_a_url_whose_driver_is_missing_names_the_package(tmp_path: Path) -> None:
+    if __import__("importlib.util").util.find_spec("s3fs") is not None:
+        pytest.skip("s3fs is installed here")
+    roster = write_roster(tmp_path / "roster.csv", 3)
+    result = CliRunner().invoke(cli.main, ["batch", str(roster), "-o", "s3://club/plans"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: -o: 's3://club/plans' needs s3fs (Install s3fs to access S3): pip install s3fs")
+    assert not (tmp_path / "club").exists()
 
 
 def test_an_unreachable_scheduler_is_one_line_exit_3(tmp_path: Path) -> None:

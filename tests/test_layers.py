@@ -27,7 +27,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 "planner.model", "planner.pruning", "planner.solve", "planner.explain",
                 "planner.validate")),
     ("data", ("planner.profile", "planner.plan", "planner.session_types", "planner.store",
-              "planner.export.*", "planner.strict_toml", "planner.reading", "catalog",
+              "planner.export.*", "planner.strict_toml", "planner.reading",
+              "planner.shared_folder", "catalog",
               "catalog.monitoring")),
     ("base", ("planner", "planner.errors")),
 )

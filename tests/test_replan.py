@@ -409,10 +409,11 @@ def test_marking_a_day_again_says_what_it_was(planned: tuple[Path, Plan]) -> Non
     db, _ = planned
     runner = CliRunner()
     runner.invoke(cli.main, ["--db", str(db), "missed", "2027-01-11"])
-    result = runner.invoke(cli.main, ["--db", str(db), "done", "2027-01-11"])
+    done = ["--db", str(db), "done", "2027-01-11", "--today", "2027-01-12"]
+    result = runner.invoke(cli.main, done)
     assert result.exit_code == 0
     assert "done: Mon 11 Jan 18:00 (week 2; it was marked missed, now done" in result.output
-    again = runner.invoke(cli.main, ["--db", str(db), "done", "2027-01-11"])
+    again = runner.invoke(cli.main, done)
     assert "it was marked" not in again.output
 
 
