@@ -31,6 +31,7 @@ from planner.errors import MissingExtra, PeriodizeError, RemoteError
 LOCAL = "local"           # --cluster local: a LocalCluster on this machine
 INSTALL = "periodize batch --cluster needs Dask: pip install 'periodize[cluster]'"
 CONNECT_TIMEOUT_S = 30
+LOCAL_HTTP = ":0"         # a LocalCluster's HTTP server: any free port (see connect)
 
 if TYPE_CHECKING:
     from planner.shared_folder import SharedFolder
@@ -114,8 +115,11 @@ def connect(address: str, workers: int) -> Iterator[Any]:
     cluster = None
     try:
         if address == LOCAL:
+            # The scheduler serves HTTP (health, metrics, the dashboard) even when told None
+            # (distributed 2025/2026: it then takes :8787 and warns when another program holds
+            # it); a free port on this machine's loopback never collides.
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, host="127.0.0.1")
+                                   dashboard_address=LOCAL_HTTP, host="127.0.0.1")
             client = Client(cluster)
         else:
             client = Client(address, timeout=CONNECT_TIMEOUT_S)

@@ -251,10 +251,16 @@ def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime,
         raise InputError("N", score, "a whole number from 0 to 10 (knee or thigh pain on "
                          "waking)") from None
     _score(value, "N", "knee or thigh pain on waking")
+    return retry_once(lambda: _morning_pain(db, raw_day, value, now,
+                                            now if today is None else today))
+
+
+def _morning_pain(db: Path, raw_day: str, value: int, now: dt.datetime, today: Today) -> Logged:
     with open_store(db) as store:
+        expect = store.changes()
         plan = store.current()[0]
         day = parse_day(raw_day, "DATE")
-        not_ahead(plan, day, raw_day, now if today is None else today)
+        not_ahead(plan, day, raw_day, today)
         last_morning = plan.end + dt.timedelta(days=1)
         session = _latest_before(plan, day) if day <= last_morning else None
         if session is None:
@@ -265,7 +271,8 @@ def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime,
         log = store.athlete_log(plan.plan_id)
         mornings = tuple(sorted({**dict(log.mornings), day: value}.items()))
         return _logged(store, plan.plan_id, dataclasses.replace(log, mornings=mornings),
-                       lambda: store.record_morning(plan.plan_id, day, value, now),
+                       lambda: store.record_morning(plan.plan_id, day, value, now,
+                                                    expect=expect),
                        now, f"re-dosed: pain {value}/10 on the morning of {day}", [session])
 
 
@@ -273,10 +280,15 @@ def screen(db: Path, raw_day: str, passed: bool, now: dt.datetime,
            today: Today | None = None) -> Logged:
     """``screen DATE --passed|--failed``: a readiness screen; a pass clears jumping. A day
     after ``today`` (default: ``now``'s date in the plan's zone) is refused."""
+    return retry_once(lambda: _screen(db, raw_day, passed, now, now if today is None else today))
+
+
+def _screen(db: Path, raw_day: str, passed: bool, now: dt.datetime, today: Today) -> Logged:
     with open_store(db) as store:
+        expect = store.changes()
         plan = store.current()[0]
         day = parse_day(raw_day, "DATE")
-        not_ahead(plan, day, raw_day, now if today is None else today)
+        not_ahead(plan, day, raw_day, today)
         if not plan.start - dt.timedelta(days=7) <= day <= plan.end:
             raise InputError("DATE", raw_day, f"a date within the plan, {plan.start} to "
                              f"{plan.end}")
@@ -284,7 +296,8 @@ def screen(db: Path, raw_day: str, passed: bool, now: dt.datetime,
         screens = tuple(sorted({**dict(log.screens), day: passed}.items()))
         word = "passed" if passed else "not passed"
         return _logged(store, plan.plan_id, dataclasses.replace(log, screens=screens),
-                       lambda: store.record_screen(plan.plan_id, day, passed, now),
+                       lambda: store.record_screen(plan.plan_id, day, passed, now,
+                                                   expect=expect),
                        now, f"re-dosed: readiness screen {word} on {day}", [])
 
 

@@ -543,19 +543,24 @@ class Store:
             "SELECT day FROM absences WHERE plan_id = ?", (plan_id,)))
 
     @_guarded
-    def record_morning(self, plan_id: str, day: dt.date, pain: int, now: dt.datetime) -> None:
-        """The morning-after pain check on ``day`` (the latest word wins)."""
-        self._record_day("morning", "pain", plan_id, day, pain, now)
+    def record_morning(self, plan_id: str, day: dt.date, pain: int, now: dt.datetime, *,
+                       expect: int | None = None) -> None:
+        """The morning-after pain check on ``day`` (the latest word wins). ``expect``: as for
+        ``record`` (compare-and-swap)."""
+        self._record_day("morning", "pain", plan_id, day, pain, now, expect)
 
     @_guarded
-    def record_screen(self, plan_id: str, day: dt.date, passed: bool, now: dt.datetime) -> None:
-        """A readiness screen on ``day``, passed or not (the latest word wins)."""
-        self._record_day("screens", "passed", plan_id, day, int(passed), now)
+    def record_screen(self, plan_id: str, day: dt.date, passed: bool, now: dt.datetime, *,
+                      expect: int | None = None) -> None:
+        """A readiness screen on ``day``, passed or not (the latest word wins). ``expect``: as
+        for ``record`` (compare-and-swap)."""
+        self._record_day("screens", "passed", plan_id, day, int(passed), now, expect)
 
     def _record_day(self, table: str, column: str, plan_id: str, day: dt.date, value: int,
-                    now: dt.datetime) -> None:
+                    now: dt.datetime, expect: int | None) -> None:
         """One value a day in ``table`` (a name of ours, never the user's); the latest wins."""
         with self.transaction() as db:
+            self._count_change(expect)
             db.execute(f"INSERT INTO {table} (plan_id, day, {column}, recorded) "
                        f"VALUES (?, ?, ?, ?) ON CONFLICT (plan_id, day) DO UPDATE SET "
                        f"{column} = excluded.{column}, recorded = excluded.recorded",

@@ -18,7 +18,7 @@ from typing import Any
 import icalendar
 import pytest
 from click.testing import Result
-from factories import NOW, build, make_profile, one_line_error, write_profile
+from factories import NOW, ROOT, build, make_profile, one_line_error, write_profile
 from factories import run as cli_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -658,6 +658,92 @@ def test_an_entry_and_the_revision_it_causes_are_one_transaction(
     logbook.done(db, ["2027-01-13"], NOW, rpe=6, pain=6, today=LATER)
     after = snapshot(db)
     assert len(after[0]) == len(before[0]) + 1 and len(after[1]) == len(before[1]) + 1
+
+
+# --- two commands at once: pain and screen compare-and-swap like done, missed and replan ----
+
+def consistent(db: Path) -> bool:
+    """No lost update: the current revision is the forecast re-dosed by the whole log."""
+    from planner.adapt import adapted
+
+    with open_store(db) as store:
+        plan, profile = store.current()
+        expected = adapted(store.forecast(), profile, CATALOG, RULES,
+                           store.athlete_log(plan.plan_id))
+    return ([(s.content(), s.notes) for s in expected.sessions]
+            == [(s.content(), s.notes) for s in plan.sessions])
+
+
+ENTRIES = {"pain": ["pain", "2027-01-14", "8"], "screen": ["screen", "2027-01-12", "--passed"]}
+INTERFERING = [("2027-01-11", "6"), ("2027-01-13", "6")]    # done --pain, by "another periodize"
+
+
+@pytest.mark.parametrize("command", sorted(ENTRIES))
+@pytest.mark.parametrize("clashes", [1, 2])
+def test_pain_and_screen_never_lose_a_change_made_while_they_work(
+        db: Path, monkeypatch: pytest.MonkeyPatch, command: str, clashes: int) -> None:
+    """Another periodize logs a session (re-dosing the plan) after ``pain``/``screen`` read the
+    store and before it writes, ``clashes`` times. Once: the entry is written from the new
+    state, and the plan holds both. Twice: one line, exit 3, the entry is not written, and the
+    other command's change stands."""
+    from planner import logbook
+
+    pain = command == "pain"
+    before = len(snapshot(db)[2 if pain else 3])
+    real, calls, other = logbook._logged, [0], [False]
+
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        if not other[0]:             # the command under test (not the other one's own write)
+            calls[0] += 1
+            if calls[0] <= clashes:
+                other[0] = True
+                day, score = INTERFERING[calls[0] - 1]
+                logbook.done(db, [day], NOW, pain=int(score), today=LATER)
+                other[0] = False
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(logbook, "_logged", meanwhile)
+    result = run(db, *ENTRIES[command])
+    after = snapshot(db)
+    assert [row[2] for row in after[1]] == [day for day, _ in INTERFERING[:clashes]]
+    assert consistent(db)
+    if clashes == 1:
+        assert result.exit_code == 0, result.output
+        assert calls[0] == 2 and len(after[2 if pain else 3]) == before + 1
+    else:
+        one_line_error(result, "another periodize changed the plan while this one worked; "
+                       "nothing was saved", code=3)
+        assert calls[0] == 2 and len(after[2 if pain else 3]) == before
+
+
+@pytest.mark.slow
+def test_racing_pain_and_done_processes_never_lose_a_change(db: Path, tmp_path: Path) -> None:
+    """10 times: `pain` and `done --pain` (each re-doses the plan) start together as real
+    processes on a copy of one store. Each saves on top of the other or says in one line, exit
+    3, that it saved nothing; the plan is always the forecast re-dosed by the whole log."""
+    import subprocess
+    import sys
+
+    outcomes: list[tuple[int, int]] = []
+    for turn in range(10):
+        copy = tmp_path / f"race-{turn}.db"
+        copy.write_bytes(db.read_bytes())
+        commands_ = [["pain", "2027-01-14", "8"], ["done", "2027-01-13", "--pain", "6"]]
+        runs = [subprocess.Popen([sys.executable, "-m", "cli", "--db", str(copy), *args,
+                                  "--today", LATER.isoformat()], cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for args in commands_[::(-1) ** turn]]
+        results = [(p.wait(timeout=300), p.communicate()[1]) for p in runs]
+        for code, err in results:
+            assert code in (0, 3), err
+            assert code == 0 or (err.count("\n") == 1 and "nothing was saved" in err), err
+        codes = dict(zip(("pain", "done")[::(-1) ** turn], (c for c, _ in results), strict=True))
+        rows = snapshot(copy)
+        assert (len(rows[2]) == 1) == (codes["pain"] == 0), turn      # the morning entry
+        assert (len(rows[1]) == 1) == (codes["done"] == 0), turn      # the session entry
+        assert consistent(copy), turn
+        outcomes.append((codes["pain"], codes["done"]))
+    print("race outcomes (pain, done):", outcomes)
 
 
 def test_the_installed_script_logs_and_shows_today(db: Path, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from factories import ATHLETES, NOW, ROOT, outputs, write_roster
 
 import cli
 from planner.batch import BAD_INPUT, ERROR, NO_PLAN, OK, BatchSummary, run_batch
+from planner.cluster import LOCAL_HTTP
 from planner.errors import MissingExtra
 
 distributed = pytest.importorskip("distributed")
@@ -29,7 +30,7 @@ distributed = pytest.importorskip("distributed")
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, host="127.0.0.1") as cluster, \
+                                  dashboard_address=LOCAL_HTTP, host="127.0.0.1") as cluster, \
             distributed.Client(cluster) as connected:
         yield connected
 
