@@ -562,15 +562,16 @@ def cost(athletes: int, tmp: Path, pairs: int, baseline: str) -> Table:
             env = {**os.environ, "PYTHONPATH": str(tree)}
             result = subprocess.run([PY, "-c", _COST, str(path), str(out), NOW.isoformat()],
                                     cwd=tmp, env=env, capture_output=True, text=True, check=True)
-            cpu, ok = result.stdout.split()
-            samples.setdefault(label, []).append((float(cpu), int(ok)))
+            seconds, ok = result.stdout.split()
+            samples.setdefault(label, []).append((float(seconds), int(ok)))
             shutil.rmtree(out)
     table = Table(f"CPU per athlete: {athletes} synthetic athletes, `run_batch` in one process",
                   ["revision", "CPU per athlete", "ratio", "plans made"])
     first = statistics.median(c for c, _ in samples[trees[0][0]])
     for label, runs_of in samples.items():
-        cpu = statistics.median(c for c, _ in runs_of)
-        table.add(label, f"{cpu / athletes * 1000:.1f} ms", f"{cpu / first:.2f}×", runs_of[-1][1])
+        median = statistics.median(c for c, _ in runs_of)
+        table.add(label, f"{median / athletes * 1000:.1f} ms", f"{median / first:.2f}×",
+                  runs_of[-1][1])
     table.notes.append(f"Median of {pairs} alternating pair{'s' if pairs > 1 else ''}; the same "
                        "roster, Python and libraries. The revisions plan different programs "
                        "(the rules and doses changed since), so their plan counts may differ.")
