@@ -46,8 +46,8 @@ def main() -> None:
             http_requests += 1
             return original(*args, **kwargs)  # type: ignore[arg-type]
 
-        standin.request = counted  # type: ignore[method-assign]
-        google_sync.new_http = new_http  # type: ignore[assignment]
+        standin.request = counted  # type: ignore[method-assign,assignment]
+        google_sync.new_http = new_http
         db = Path(folder) / "store.db"
         plan = commands.generate(ROOT / "examples" / "athlete.toml", db, None, NOW).plan
 

@@ -39,7 +39,8 @@ NOW = dt.datetime(2026, 12, 20, 9, 0, tzinfo=dt.UTC)
 PY = sys.executable
 WORKDIR: list[Path] = []   # the temporary folder the commands run in (set by main)
 T = TypeVar("T")
-SECTIONS = ("startup", "generate", "replan", "redose", "horizons", "worst-case", "roster", "cost")
+SECTIONS = ("startup", "generate", "replan", "redose", "horizons", "worst-case", "roster", "cost",
+            "render")
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -561,15 +562,16 @@ def cost(athletes: int, tmp: Path, pairs: int, baseline: str) -> Table:
             env = {**os.environ, "PYTHONPATH": str(tree)}
             result = subprocess.run([PY, "-c", _COST, str(path), str(out), NOW.isoformat()],
                                     cwd=tmp, env=env, capture_output=True, text=True, check=True)
-            cpu, ok = result.stdout.split()
-            samples.setdefault(label, []).append((float(cpu), int(ok)))
+            seconds, ok = result.stdout.split()
+            samples.setdefault(label, []).append((float(seconds), int(ok)))
             shutil.rmtree(out)
     table = Table(f"CPU per athlete: {athletes} synthetic athletes, `run_batch` in one process",
                   ["revision", "CPU per athlete", "ratio", "plans made"])
     first = statistics.median(c for c, _ in samples[trees[0][0]])
     for label, runs_of in samples.items():
-        cpu = statistics.median(c for c, _ in runs_of)
-        table.add(label, f"{cpu / athletes * 1000:.1f} ms", f"{cpu / first:.2f}×", runs_of[-1][1])
+        median = statistics.median(c for c, _ in runs_of)
+        table.add(label, f"{median / athletes * 1000:.1f} ms", f"{median / first:.2f}×",
+                  runs_of[-1][1])
     table.notes.append(f"Median of {pairs} alternating pair{'s' if pairs > 1 else ''}; the same "
                        "roster, Python and libraries. The revisions plan different programs "
                        "(the rules and doses changed since), so their plan counts may differ.")
@@ -615,6 +617,75 @@ def worst_case(env: dict[str, str], tmp: Path, runs: int) -> Table:
     return table
 
 
+# -- 7. rendering a roster's calendars -----------------------------------------------------------
+RENDER_MODES = {
+    "icalendar's plain API (`plain_icalendar`)": "plain",
+    "+ fast folding (`ics_folding`): main before this change": "folding",
+    "+ values and lines made once (`ics_memo`), bounded zone search (`ics_zone_search`)": "fast",
+}
+_RENDER_CHILD = """
+import hashlib, pickle, sys, time
+from contextlib import nullcontext
+import icalendar
+from catalog import default_catalog
+from planner.export import formats, ics
+from planner.export.ics_folding import use_fast_folding
+plans, mode = pickle.load(open(sys.argv[1], "rb")), sys.argv[2]
+default_catalog().safety_note
+figures, digest = [], hashlib.sha256()
+with (nullcontext() if mode == "fast" else ics.plain_icalendar()):
+    if mode == "folding":
+        use_fast_folding()
+    for turn in range(2):
+        started = time.process_time()
+        bodies = [formats.render(plan, "ics") for plan in plans]
+        figures.append((time.process_time() - started) / len(plans) * 1000)
+for body in bodies:
+    digest.update(body)
+print(*figures, digest.hexdigest())
+"""
+
+
+def render_calendars(athletes: int, tmp: Path, runs: int) -> Table:
+    """CPU time of ``formats.render(plan, "ics")`` over the plans of a synthetic roster, each
+    way in a fresh process: cold (every cache empty, as a batch worker starts) and warm (the
+    same plans again). The plans are the ones ``run_batch`` renders (caught on the way)."""
+    import pickle
+
+    import planner.export.formats as formats
+    from planner.batch import run_batch
+
+    path = tmp / "render-roster.csv"
+    synthetic_roster(path, athletes)
+    plans: list[Any] = []
+    original = formats.render
+
+    def catch(plan: Any, fmt: str, *args: Any, **kwargs: Any) -> bytes:
+        plans.append(plan)
+        return original(plan, fmt, *args, **kwargs)
+
+    formats.render = catch
+    try:
+        run_batch(path, tmp / "render-out", NOW, jobs=1)
+    finally:
+        formats.render = original
+    (tmp / "plans.pickle").write_bytes(pickle.dumps(plans))
+    table = Table(f"Rendering the .ics of {len(plans)} plans ({athletes} synthetic athletes, "
+                  "8 weeks each), CPU per plan", ["how", "cold", "warm", "same bytes"])
+    digests = set()
+    for label, mode in RENDER_MODES.items():
+        samples = [run([PY, "-c", _RENDER_CHILD, str(tmp / "plans.pickle"), mode]).stdout.split()
+                   for _ in range(runs)]
+        digests.add(samples[0][2])
+        table.add(label, f"{statistics.median(float(s[0]) for s in samples):.2f} ms",
+                  f"{statistics.median(float(s[1]) for s in samples):.2f} ms",
+                  "yes" if len(digests) == 1 else "NO")
+    table.notes.append(f"Median of {runs} fresh processes each; cold = the first pass over the "
+                       "plans in a new process (the memo and the VTIMEZONE cache empty), warm = "
+                       "the same plans again. CPU time of the process (`time.process_time`).")
+    return table
+
+
 # -- main --------------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -641,6 +712,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "worst-case": lambda: worst_case(env, tmp, max(1, runs // 5)),
             "roster": lambda: roster(athletes, tmp, 1 if args.quick else 3),
             "cost": lambda: cost(athletes, tmp, 1 if args.quick else 3, args.baseline),
+            "render": lambda: render_calendars(min(athletes, 200), tmp, 1 if args.quick else 3),
         }
         heading = "Benchmarks" + (" (--quick)" if args.quick else "")
         print(f"## {heading}\n" if args.markdown else f"{heading}\n")

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from planner import __version__
+from planner.export.ics_memo import Memo, memo_calendar
 from planner.plan import Plan, Session
 from planner.session_types import BLOCK_HEADINGS, TYPES
 
 if TYPE_CHECKING:
-    from icalendar import Calendar, Event, Timezone
+    from icalendar import Calendar, Event, Timezone, vDDDTypes
 
 PRODID = f"-//periodize//periodize {__version__}//EN"
 PLAN_PROPERTY = "X-PERIODIZE-PLAN"
@@ -33,6 +35,38 @@ PLAN_PROPERTY = "X-PERIODIZE-PLAN"
 _PREFIX = {"missed": "Missed: ", "dropped": "Dropped: "}
 #: Statuses written as STATUS:CANCELLED: missed, and dropped by a replan (see dropped_sessions).
 _CANCELLED = frozenset(_PREFIX)
+
+#: Values and content lines made once per content for every calendar (see ``ics_memo``).
+_MEMO = Memo()
+_plain = False
+
+
+@contextmanager
+def plain_icalendar() -> Iterator[None]:
+    """Within it, calendars are made with icalendar's plain API only (``Event.new``, no memo,
+    icalendar's own folding): the reference the fast path must match byte for byte (tests)."""
+    from planner.export.ics_folding import icalendar_folding
+
+    global _plain
+    before, _plain = _plain, True
+    try:
+        with icalendar_folding():
+            yield
+    finally:
+        _plain = before
+
+
+def _calendar_class() -> type[Calendar]:
+    """icalendar's Calendar, or outside ``plain_icalendar`` one whose lines come through the
+    memo, with the fast folding (``ics_folding``) in place."""
+    from icalendar import Calendar
+
+    from planner.export.ics_folding import use_fast_folding
+
+    if _plain:
+        return Calendar
+    use_fast_folding()   # a workaround for icalendar 7.3's folding cost, same bytes
+    return memo_calendar(_MEMO)
 
 
 def summary(session: Session) -> str:
@@ -57,7 +91,7 @@ def revision_uid(plan: Plan, session: Session) -> str:
     return f"{base}-rev{plan.revision}@{domain}"
 
 
-def session_event(plan: Plan, session: Session, safety_note: str,
+def _plain_event(plan: Plan, session: Session, safety_note: str,
                   per_revision: bool = False) -> Event:
     from icalendar import Event
     from icalendar.enums import STATUS
@@ -72,20 +106,65 @@ def session_event(plan: Plan, session: Session, safety_note: str,
     return event
 
 
+def session_event(plan: Plan, session: Session, safety_note: str,
+                  per_revision: bool = False) -> Event:
+    """The session's VEVENT. Outside ``plain_icalendar`` it is built from values made once per
+    content (``_MEMO``): the same properties with the same types and parameters that
+    ``Event.new`` gives (whose setters convert and look up time zones each time), and, as there,
+    an event that ends before it starts is refused (``Event.new`` raises InvalidCalendar)."""
+    if _plain or session.end < session.start:
+        return _plain_event(plan, session, safety_note, per_revision)
+    from icalendar import Event, vCategory, vDDDTypes, vInt, vText, vUnknown
+
+    memo = _MEMO
+    text, words = summary(session), description(session, safety_note)
+    status = "CANCELLED" if session.status in _CANCELLED else "CONFIRMED"
+    event = Event()
+    event["SUMMARY"] = memo.value(("SUMMARY", text), lambda: vText(text))
+    event["DESCRIPTION"] = memo.value(("DESCRIPTION", words), lambda: vText(words))
+    event["UID"] = vText(revision_uid(plan, session) if per_revision else session.uid)
+    event["DTSTAMP"] = _moment(memo, "DTSTAMP", session.stamp, utc=True)
+    event["DTSTART"] = _moment(memo, "DTSTART", session.start)
+    # Not memoised: ends vary with each session's minutes (70% of a roster's are unique).
+    event["DTEND"] = vDDDTypes(session.end)
+    event["CATEGORIES"] = memo.value(("CATEGORIES", session.kinds), lambda: vCategory(
+        [BLOCK_HEADINGS[k] for k in session.kinds]))
+    event["SEQUENCE"] = memo.value(("SEQUENCE", session.sequence),
+                                   lambda: vInt(session.sequence))
+    event["STATUS"] = memo.value(("STATUS", status), lambda: vText(status))
+    event[PLAN_PROPERTY] = memo.value((PLAN_PROPERTY, plan.plan_id),
+                                      lambda: vUnknown(plan.plan_id))
+    return event
+
+
+def _moment(memo: Memo, name: str, when: dt.datetime, utc: bool = False) -> vDDDTypes:
+    """The date-time value, made once per wall time and time zone object (aware datetimes
+    compare by instant, so the key is the wall time, ``fold`` and the tzinfo itself, which the
+    value holds on to). ``utc``: converted to UTC first, as icalendar does for DTSTAMP."""
+    from icalendar import vDDDTypes
+    from icalendar.timezone import tzp
+
+    key = (name, when.replace(tzinfo=None), when.fold, id(when.tzinfo))
+    return memo.value(key, lambda: vDDDTypes(tzp.localize_utc(when) if utc else when))
+
+
 def plan_timezone(plan: Plan) -> Timezone:
     """The VTIMEZONE of the plan's zone, with only the transitions around the plan (small files,
     right offsets) and every onset listed in RDATE, the DTSTART too (see the module's text)."""
     first = plan.start - dt.timedelta(days=31)
-    return _timezone(plan.timezone, first, plan.start + dt.timedelta(days=7 * plan.weeks + 366))
+    return _timezone(plan.timezone, first, plan.start + dt.timedelta(days=7 * plan.weeks + 366),
+                     bounded=not _plain)
 
 
 @functools.lru_cache(maxsize=256)
-def _timezone(tzid: str, first: dt.date, last: dt.date) -> Timezone:
-    """Made once per zone and span (a roster shares a few): it is a tenth of the cost of an
-    athlete's calendar (measured). Calendars share the component; nothing may change it."""
-    from icalendar import Timezone
+def _timezone(tzid: str, first: dt.date, last: dt.date, bounded: bool) -> Timezone:
+    """Made once per zone and span (a roster shares a few zones, but the span moves with each
+    start date). Calendars share the component; nothing may change it. ``bounded``: without
+    icalendar's search to year 9999 in zones with no more clock changes (``ics_zone_search``,
+    the same component; off in ``plain_icalendar``)."""
+    from planner.export.ics_zone_search import timezone
 
-    zone = Timezone.from_tzid(tzid, first_date=first, last_date=last)
+    zone = timezone(tzid, first, last, bounded)
     for part in (*zone.standard, *zone.daylight):
         if "RDATE" in part:
             listed = part.get("RDATE")
@@ -97,9 +176,19 @@ def _timezone(tzid: str, first: dt.date, last: dt.date) -> Timezone:
 
 
 def _with_timezone(calendar: Calendar, zone: Timezone) -> Calendar:
-    calendar.subcomponents.insert(0, zone)
-    if calendar.get_missing_tzids():         # a session outside the plan's zone: a bug
-        raise ValueError(f"no VTIMEZONE for {sorted(calendar.get_missing_tzids())}")
+    """``calendar`` with ``zone`` first; refused if an event's time is in another zone."""
+    if _plain:
+        calendar.subcomponents.insert(0, zone)
+        missing = calendar.get_missing_tzids()
+    else:
+        # session_event's events carry a TZID only on DTSTART and DTEND: the same set as
+        # get_missing_tzids gives, without its walk over every property (a fifth of the cost).
+        missing = {event[name].params.get("TZID") for event in calendar.subcomponents
+                   for name in ("DTSTART", "DTEND")} - {None, "UTC", zone.tz_name}
+        _MEMO.hold(zone)
+        calendar.subcomponents.insert(0, zone)
+    if missing:                              # a session outside the plan's zone: a bug
+        raise ValueError(f"no VTIMEZONE for {sorted(missing)}")
     return calendar
 
 
@@ -110,18 +199,16 @@ def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
     revision its own UIDs (for Google's file import into a new calendar, see ``revision_uid``;
     dropped sessions are left out there, as that calendar never held them). ``refresh``: how
     often a subscribed client should fetch it again (REFRESH-INTERVAL, X-PUBLISHED-TTL)."""
-    from icalendar import Calendar, vText
+    from icalendar import vText
 
-    from planner.export.ics_folding import use_fast_folding
-
-    use_fast_folding()   # a workaround for icalendar 7.3's folding cost, same bytes
     events = [session_event(plan, s, safety_note, per_revision) for s in (
         plan.sessions if per_revision else sorted((*plan.sessions, *dropped),
                                                   key=lambda s: (s.start, s.uid)))]
     # NAME and X-WR-CALNAME are TEXT, but icalendar writes them unescaped (vUnknown): a name with
     # a comma or a newline would break the file. vText escapes them as DESCRIPTION is.
-    calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=vText(plan.calendar_name),
-                            subcomponents=events, refresh_interval=refresh)
+    calendar = _calendar_class().new(
+        prodid=PRODID, method="PUBLISH", name=vText(plan.calendar_name), subcomponents=events,
+        refresh_interval=refresh)
     # No calendar-level UID (Calendar.new adds a random one): vdirsyncer, subscribing, copies the
     # calendar's properties into each event's item and takes the first UID as the item's, so
     # every event would be one item. The plan's id is in each event (X-PERIODIZE-PLAN).
@@ -137,15 +224,10 @@ def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
 def session_resources(plan: Plan, safety_note: str) -> dict[str, bytes]:
     """One CalDAV calendar object per session, keyed by UID: VERSION, PRODID, VTIMEZONE, VEVENT
     and nothing else (RFC 4791 section 4.1: no METHOD; one UID per resource)."""
-    from icalendar import Calendar
-
-    from planner.export.ics_folding import use_fast_folding
-
-    use_fast_folding()   # a workaround for icalendar 7.3's folding cost, same bytes
     zone = plan_timezone(plan)
     resources = {}
     for session in plan.sessions:
-        calendar = Calendar()
+        calendar = _calendar_class()()
         calendar.add("VERSION", "2.0")
         calendar.add("PRODID", PRODID)
         calendar.add_component(session_event(plan, session, safety_note))

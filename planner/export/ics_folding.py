@@ -16,6 +16,8 @@ text. iCalendar itself is still written by icalendar; only this one helper is re
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _LIMIT = 75
@@ -59,3 +61,16 @@ def use_fast_folding() -> bool:
             return False
     setattr(content_line, "_foldline", fold)   # the one name replaced  # noqa: B010
     return True
+
+
+@contextmanager
+def icalendar_folding() -> Iterator[None]:
+    """Within it, icalendar folds with its own helper again (for a reference to compare with)."""
+    from icalendar.parser import content_line, string
+
+    before: Any = getattr(content_line, "_foldline", None)
+    setattr(content_line, "_foldline", string._foldline)   # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(content_line, "_foldline", before)   # noqa: B010
