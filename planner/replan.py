@@ -109,7 +109,10 @@ def resume_point(plan: Plan, past: Sequence[Session], today: dt.date, tz: dt.tzi
     done = [s for s in past if s.status == "done"]
     last = done[-1] if done else None
     idle = (today - (last.start.astimezone(tz).date() if last else plan.start)).days
-    recent = [s for s in past if s.start.astimezone(tz).date() >= today - dt.timedelta(days=7)]
+    # The last 7 days up to today: a session ahead marked missed is a known absence, not a
+    # sign of lost fitness yet (it is a break when it has happened).
+    recent = [s for s in past
+              if today - dt.timedelta(days=7) <= s.start.astimezone(tz).date() <= today]
     half_missed = bool(recent) and 2 * sum(s.status == "missed" for s in recent) >= len(recent)
     if idle < REPEAT_AFTER_DAYS and not half_missed:
         return Resume(tuple(old), None, False, "on track: the progression continues as planned")

@@ -355,8 +355,22 @@ def test_days_ahead_marked_missed_are_planned_around(planned: tuple[Path, Plan])
         (s.uid, s.start) for s in before.week_sessions(5)]
     again = commands.replan(db, day("2027-01-12"), None, None, LATER)
     assert not again.saved
-    said = CliRunner().invoke(cli.main, ["--db", str(db), "missed", "2027-02-08..2027-02-09"])
+    said = CliRunner().invoke(cli.main, ["--db", str(db), "missed", "2027-02-08..2027-02-09",
+                                         "--today", "2027-01-12"])
     assert said.exit_code == 0 and "2 days ahead recorded as away" in said.output
+
+
+def test_an_absence_ahead_is_not_a_break_yet(planned: tuple[Path, Plan]) -> None:
+    """Away all next week, told on the 12th: the replan keeps the block as planned (on track);
+    missing sessions is a break once it has happened, not a week before."""
+    from planner import logbook
+
+    db, before = planned
+    logbook.missed(db, ["2027-01-18..2027-01-24"], None, LATER, today=day("2027-01-12"))
+    out = commands.replan(db, day("2027-01-12"), None, None, LATER)
+    assert out.result.resume == "on track: the progression continues as planned"
+    assert out.plan.program_weeks == before.program_weeks
+    assert not [s for s in out.plan.week_sessions(3) if s.status != "missed"]
 
 
 def test_replan_with_a_profile_before_the_plan_starts_just_works(
