@@ -13,7 +13,6 @@ file. Everything goes to a temporary folder.
 
 from __future__ import annotations
 
-import importlib.util
 import resource
 import statistics
 import sys
@@ -24,16 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+import run as bench  # noqa: E402  (benchmarks/run.py, beside this script)
+
 from planner.batch import run_batch  # noqa: E402
-
-
-def _benchmark_run() -> object:
-    spec = importlib.util.spec_from_file_location("benchmark_run", ROOT / "benchmarks" / "run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def own_cpu() -> float:
@@ -44,18 +36,17 @@ def own_cpu() -> float:
 def main() -> None:
     athletes = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     pairs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    bench = _benchmark_run()
     figures: dict[str, list[tuple[float, float, int]]] = {"streamed": [], "url": []}
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
         roster = tmp / "roster.csv"
-        bench.synthetic_roster(roster, athletes)  # type: ignore[attr-defined]
+        bench.synthetic_roster(roster, athletes)
         for turn in range(pairs):
             for way in ("streamed", "url") if turn % 2 == 0 else ("url", "streamed"):
                 folder = tmp / f"{way}-{turn}"
                 out: Path | str = folder if way == "streamed" else folder.as_uri()
                 started, cpu = time.perf_counter(), own_cpu()
-                summary = run_batch(roster, out, bench.NOW, jobs=2,  # type: ignore[attr-defined]
+                summary = run_batch(roster, out, bench.NOW, jobs=2,
                                     cluster="local")
                 figures[way].append((time.perf_counter() - started, own_cpu() - cpu,
                                      summary.returned_bytes))

@@ -9,9 +9,11 @@ stamped with ``NOW``. Fixtures (a generated store and a private copy of it) are 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import os
 import random
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -211,3 +213,13 @@ def outputs(folder: Path) -> dict[str, Any]:
         else:
             found[path.name] = path.read_bytes()
     return found
+
+
+def load_benchmark() -> Any:
+    """``benchmarks/run.py`` as a module (its roster generator, stage names and the like)."""
+    spec = importlib.util.spec_from_file_location("benchmark_run", ROOT / "benchmarks" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module            # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module

@@ -13,34 +13,24 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import importlib.util
 import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pytest
+from factories import load_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD = ROOT / "tests" / "fixtures" / "golden" / "roster.json"
 ATHLETES = 40
 
 
-def _benchmark() -> Any:
-    spec = importlib.util.spec_from_file_location("benchmark_run", ROOT / "benchmarks" / "run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def roster_digests(folder: Path) -> dict[str, str]:
     """Each planned athlete's calendar file name -> SHA-256 of it without its PRODID line."""
     from planner.batch import run_batch
 
-    bench = _benchmark()
+    bench = load_benchmark()
     roster = folder / "roster.csv"
     bench.synthetic_roster(roster, ATHLETES)
     run_batch(roster, folder / "plans", bench.NOW, jobs=1)
@@ -66,7 +56,6 @@ def test_a_varied_roster_gets_the_recorded_plans(tmp_path: Path) -> None:
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
-    sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as folder:
         found = roster_digests(Path(folder))
     RECORD.write_text(json.dumps({"ortools": importlib.metadata.version("ortools"),
