@@ -263,16 +263,33 @@ def _years_from(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+# Judgement call: a window opening before 05:00 (00:00-24:00 for "free all day") gets a note,
+# since sessions start as early as a window allows; the plan itself is not changed.
+NIGHT_ENDS = 5 * 60
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def profile_notes(profile: Profile, today: dt.date) -> list[str]:
     """Things worth a line when a plan is made, none an error: rest days that also have
-    availability (the rest day wins), and a start in the past (judgement call: a warning, not a
-    refusal, so that a block already under way can be entered and its log kept)."""
+    availability (the rest day wins), windows opening in the night, and a start in the past
+    (judgement call: a warning, not a refusal, so that a block already under way can be
+    entered and its log kept)."""
     notes = []
     for day in profile.rest_days:
         if profile.availability[day]:
             windows = ", ".join(str(w) for w in profile.availability[day])
             notes.append(f"{DAY_NAMES[day]} is a rest day and also has availability "
                          f"({windows}): the rest day wins, no sessions on {DAY_NAMES[day]}s.")
+    night = [DAY_NAMES[day] for day in range(7) if day not in profile.rest_days
+             and any(w.start < NIGHT_ENDS for w in profile.availability[day])]
+    if night:
+        notes.append(f"{_listed(night)} {'has a window' if len(night) == 1 else 'have windows'} "
+                     f"opening before {_clock(NIGHT_ENDS)}: sessions start as early as a window "
+                     "allows, so they may be planned in the night. If that is not what you "
+                     "meant, give the hours you would train (e.g. 07:00-21:00).")
     if profile.end < today:
         notes.append(f"the plan ran from {profile.start} to {profile.end}, before today "
                      f"({today}): every session is in the past. To plan ahead, set start to a "

@@ -867,6 +867,24 @@ def test_a_rest_day_with_availability_says_the_rest_day_wins(tmp_path: Path) -> 
             "wins, no sessions on Saturdays.") in result.output.splitlines()
 
 
+def test_a_window_opening_in_the_night_is_noted_once(tmp_path: Path) -> None:
+    """Free all day means sessions at midnight (the earliest start wins): say so, in one line
+    naming the days; a plan with evening windows gets no such line."""
+    days = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    profile = write_profile(tmp_path, availability=days, rest_days=["sun"], weeks=2)
+    result = run("--db", str(tmp_path / "s.db"), "generate", str(profile), "-o",
+                 str(tmp_path / "plan.ics"))
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if "in the night" in line]
+    assert notes == ["Note: Monday, Tuesday, Wednesday, Thursday, Friday and Saturday have "
+                     "windows opening before 05:00: sessions start as early as a window allows, "
+                     "so they may be planned in the night. If that is not what you meant, give "
+                     "the hours you would train (e.g. 07:00-21:00)."]
+    plain = run("--db", str(tmp_path / "t.db"), "generate", str(write_profile(tmp_path)), "-o",
+                str(tmp_path / "plain.ics"))
+    assert plain.exit_code == 0 and "in the night" not in plain.output
+
+
 @pytest.mark.parametrize("start", ["9999-11-01", "0001-01-01"])
 def test_a_start_far_from_today_is_refused_with_the_range(tmp_path: Path, start: str) -> None:
     profile = tmp_path / "profile.toml"
