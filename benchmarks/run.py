@@ -39,6 +39,7 @@ NOW = dt.datetime(2026, 12, 20, 9, 0, tzinfo=dt.UTC)
 PY = sys.executable
 WORKDIR: list[Path] = []   # the temporary folder the commands run in (set by main)
 T = TypeVar("T")
+CACHE_ENV = "PERIODIZE_CACHE"    # planner.solutions' switch: off for the measured searches
 SECTIONS = ("startup", "generate", "replan", "redose", "horizons", "worst-case", "roster", "cost",
             "render")
 
@@ -504,6 +505,22 @@ def roster(athletes: int, tmp: Path, pairs: int) -> Table:
         identical = identical and files == calendars
         samples.setdefault(label, []).append((wall, cpu, [r.status for r in summary.results]))
         shutil.rmtree(out)
+    # The nightly case: the same roster again, every model answered by the solutions cache
+    # (planner.solutions), which the runs above had off.
+    warm = "pool, 2 processes, run again (solutions cache warm)"
+    os.environ[CACHE_ENV] = str(tmp / "solutions.sqlite")
+    try:
+        run_batch(path, tmp / "roster-fill", NOW, jobs=2)
+        cpu_before, started = cpu_seconds(), time.perf_counter()
+        summary = run_batch(path, tmp / "roster-warm", NOW, jobs=2)
+        wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu_before
+        identical = identical and {p.name: p.read_bytes() for p in (tmp / "roster-warm").glob(
+            "*.ics")} == calendars
+        samples[warm] = [(wall, cpu, [r.status for r in summary.results])]
+    finally:
+        os.environ[CACHE_ENV] = "off"
+        for folder in ("roster-fill", "roster-warm"):
+            shutil.rmtree(tmp / folder, ignore_errors=True)
     for label, runs_of in samples.items():
         workers = 1 if label.startswith("pool, 1") else 2
         wall = statistics.median(w for w, _, _ in runs_of)
@@ -516,8 +533,9 @@ def roster(athletes: int, tmp: Path, pairs: int) -> Table:
     table.notes.append(f"{on_purpose} athletes have a single free day on purpose (no plan). "
                        f"Same results everywhere: {'yes' if same else 'NO'}; byte-identical "
                        f"calendars: {'yes' if identical else 'NO'}. Pool and cluster: median of "
-                       f"{pairs} alternating pair{'s' if pairs > 1 else ''}; one process: one "
-                       "run. CPU time = user + system of this process and every process it "
+                       f"{pairs} alternating pair{'s' if pairs > 1 else ''}; one process and "
+                       "run again: one run each (the solutions cache is off but there). "
+                       "CPU time = user + system of this process and every process it "
                        "started (each worker imports OR-Tools once: about 1.5 s of CPU), per "
                        "athlete of the roster; cores used below the workers means waiting, often "
                        "for other work on the machine (see the load average).")
@@ -612,6 +630,15 @@ def worst_case(env: dict[str, str], tmp: Path, runs: int) -> Table:
     table.add("CPU (user + system)", secs(statistics.median(cpus)), "of the command")
     table.add("peak memory", f"{statistics.median(peaks):.0f} MB",
               "maximum resident set; target under 200 MB")
+    cached = {**env, CACHE_ENV: str(tmp / "allday-solutions.sqlite")}
+    again = []
+    for turn in range(2):   # the first fills the solutions cache, the second is answered by it
+        started = time.perf_counter()
+        run([*periodize(), "--db", str(tmp / f"allday-again{turn}.db"), "generate",
+             str(profile), "-o", str(tmp / "allday.ics")], cached)
+        again.append(time.perf_counter() - started)
+    table.add("the same, run again (solutions cache warm)", secs(again[-1]),
+              "wall; one run; every model answered by the cache")
     table.notes.append(f"{runs} run{'s' if runs > 1 else ''}; wall time includes a wrapper "
                        "Python that reads the command's CPU time and peak memory.")
     return table
@@ -699,6 +726,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runs, inner, horizon_runs = (3, 5, 1) if args.quick else (10, 20, 3)
     athletes = args.athletes or (100 if args.quick else 1000)
+    os.environ[CACHE_ENV] = "off"   # every figure is a search, unless a row says otherwise
     with tempfile.TemporaryDirectory(prefix="periodize-bench-") as name:
         tmp = Path(name)
         WORKDIR.append(tmp)   # so that no command can leave a file in the repository

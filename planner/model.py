@@ -381,3 +381,16 @@ class PlanModel:
         """The candidates the solver picked, in time order."""
         return sorted((self.by_candidate[k] for k, v in self.x.items() if solver.value(v)),
                       key=lambda c: (c.day, c.minute))
+
+    def chosen_indices(self, solver: cp_model.CpSolver) -> tuple[int, ...]:
+        """The model's indices of the placement variables the solver set."""
+        return tuple(v.index for v in self.x.values() if solver.value(v))
+
+    def chosen_at(self, indices: tuple[int, ...]) -> list[Candidate] | None:
+        """``chosen`` for the placement variables at ``indices`` (see ``chosen_indices``); None
+        when one is not a placement variable of this model."""
+        by_index = {v.index: k for k, v in self.x.items()}
+        if not set(indices) <= by_index.keys():
+            return None
+        return sorted((self.by_candidate[by_index[i]] for i in indices),
+                      key=lambda c: (c.day, c.minute))

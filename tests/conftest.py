@@ -3,6 +3,7 @@ Radicale server fixture lives in its own plugin module; plain helpers are in fac
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,13 @@ import pytest
 from factories import run, write_profile
 
 pytest_plugins = ["radicale_fixture", "xandikos_fixture"]
+
+
+# No test reads or fills the machine's solution cache (``planner.solutions``): every test solves,
+# whatever ran before it, and tests that count solves count them all. Set here, before any test
+# module is imported (some plan at import), and inherited by every subprocess and worker; the
+# cache's own tests give it a file of their own.
+os.environ["PERIODIZE_CACHE"] = "off"
 
 
 @pytest.fixture(scope="session")

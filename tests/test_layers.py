@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 "planner.validate")),
     ("data", ("planner.profile", "planner.plan", "planner.session_types", "planner.store",
               "planner.export.*", "planner.strict_toml", "planner.reading",
-              "planner.shared_folder", "catalog",
+              "planner.shared_folder", "planner.solutions", "catalog",
               "catalog.monitoring")),
     ("base", ("planner", "planner.errors")),
 )
