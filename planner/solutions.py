@@ -69,6 +69,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")   # a cache: no wait on the disk per answer
         db.execute("CREATE TABLE IF NOT EXISTS solutions (key TEXT PRIMARY KEY, status TEXT, "
                    "objective INTEGER, bound INTEGER, chosen TEXT)")
         _OPEN[key] = db

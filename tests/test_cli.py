@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -321,7 +322,12 @@ def test_installed_script_generates_the_example(tmp_path: Path) -> None:
     summary = re.search(r"^(\d+) sessions; proven optimal in ", done.stdout, re.MULTILINE)
     assert summary, done.stdout
     assert out.read_bytes().count(b"BEGIN:VEVENT\r\n") == int(summary[1]) > 16
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.ics", "store.db"]
+    # HOME is tmp_path: besides the plan and its store, only the solutions cache in the user
+    # cache folder (planner.solutions), with the two models solved.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "plan.ics", "store.db"]
+    cache = tmp_path / ".cache" / "periodize" / "solutions.sqlite"
+    with sqlite3.connect(cache) as remembered:
+        assert remembered.execute("SELECT count(*) FROM solutions").fetchone()[0] == 2
 
 
 def test_python_m_cli_exits_2_with_one_line_on_bad_input(tmp_path: Path) -> None:
