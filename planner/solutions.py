@@ -17,6 +17,7 @@ in silence and the model solved as if it were not there.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -53,11 +54,16 @@ def cache_path() -> Path | None:
 
 def model_key(model_text: str, settings: str) -> str:
     """The key of a model (``str(model.proto)``) solved with ``settings``."""
-    from importlib.metadata import version
-
-    digest = hashlib.sha256(f"ortools {version('ortools')}\n{settings}\n".encode())
+    digest = hashlib.sha256(f"ortools {_ortools()}\n{settings}\n".encode())
     digest.update(model_text.encode())
     return digest.hexdigest()
+
+
+@functools.cache
+def _ortools() -> str:
+    from importlib.metadata import version
+
+    return version("ortools")
 
 
 _OPEN: dict[tuple[Path, int], sqlite3.Connection] = {}   # per file and process (not across fork)

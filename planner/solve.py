@@ -72,13 +72,14 @@ def solve(data: ModelInput, work_limit: float = WORK_LIMIT, explain: bool = True
           progress: Progress | None = None) -> tuple[list[Candidate], SolveStats]:
     """The chosen sessions, or NoPlanPossible naming the rules that cannot all hold (with
     ``explain=False``, without looking for them)."""
-    from planner.solutions import Remembered, model_key, recall, remember
+    from planner.solutions import Remembered, cache_path, model_key, recall, remember
 
     started = time.perf_counter()
     built = PlanModel(data)
     proto = built.model.proto
-    key = model_key(str(proto), f"workers {WORKERS} seed {SEED} work {work_limit}")
-    known = recall(key)
+    key = (model_key(str(proto), f"workers {WORKERS} seed {SEED} work {work_limit}")
+           if cache_path() is not None else "")
+    known = recall(key) if key else None
     remembered = None if known is None else built.chosen_at(known.chosen)
     if known is not None and remembered is not None:
         # This very model was solved before: its answer (planner.solutions).
@@ -99,7 +100,7 @@ def solve(data: ModelInput, work_limit: float = WORK_LIMIT, explain: bool = True
                        objective=round(solver.objective_value),
                        bound=round(solver.best_objective_bound), booleans=len(proto.variables),
                        constraints=len(proto.constraints))
-    if status == cp_model.OPTIMAL:   # not a plan cut short by the wall-clock guard
+    if key and status == cp_model.OPTIMAL:   # not a plan cut short by the wall-clock guard
         remember(key, Remembered(name, stats.objective, stats.bound, built.chosen_indices(solver)))
     return built.chosen(solver), stats
 
