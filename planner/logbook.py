@@ -9,9 +9,10 @@ carry it at once and an interruption leaves neither half. Nothing here reads the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -345,12 +346,20 @@ def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime,
                                             now if today is None else today))
 
 
-def _morning_pain(db: Path, raw_day: str, value: int, now: dt.datetime, today: Today) -> Logged:
+@contextlib.contextmanager
+def _on_day(db: Path, raw_day: str, today: Today) -> Iterator[tuple[Store, int, Plan, dt.date]]:
+    """The store (with its change count, for the compare-and-swap), its current plan and DATE,
+    refused when after today, for a command about one day."""
     with open_store(db) as store:
         expect = store.changes()
         plan = store.current()[0]
         day = parse_day(raw_day, "DATE")
         not_ahead(plan, day, raw_day, today)
+        yield store, expect, plan, day
+
+
+def _morning_pain(db: Path, raw_day: str, value: int, now: dt.datetime, today: Today) -> Logged:
+    with _on_day(db, raw_day, today) as (store, expect, plan, day):
         last_morning = plan.end + dt.timedelta(days=1)
         session = _latest_before(plan, day) if day <= last_morning else None
         if session is None:
@@ -374,11 +383,7 @@ def screen(db: Path, raw_day: str, passed: bool, now: dt.datetime,
 
 
 def _screen(db: Path, raw_day: str, passed: bool, now: dt.datetime, today: Today) -> Logged:
-    with open_store(db) as store:
-        expect = store.changes()
-        plan = store.current()[0]
-        day = parse_day(raw_day, "DATE")
-        not_ahead(plan, day, raw_day, today)
+    with _on_day(db, raw_day, today) as (store, expect, plan, day):
         if not plan.start - dt.timedelta(days=7) <= day <= plan.end:
             raise InputError("DATE", raw_day, f"a date within the plan, {plan.start} to "
                              f"{plan.end}")
