@@ -553,6 +553,13 @@ class WorkerLost(PeriodizeError):
     exit_code = 3
 
 
+# Ctrl-C, SIGTERM and SIGHUP are handled in the main thread, when it runs Python code. Waiting
+# for athletes with a timeout returns to Python this often, so that a signal noticed late (the
+# kernel gives a process's signal to any of its threads; CI once saw a batch whose workers
+# never finish keep waiting after SIGINT) is still handled at once.
+SIGNAL_POLL_S = 0.25
+
+
 def _run_pool(tasks: list[_Task], workers: int,
               finish: Callable[[int, AthleteResult], None],
               plan: Callable[[_Task], tuple[int, AthleteResult]] = _plan_one) -> None:
@@ -568,7 +575,7 @@ def _run_pool(tasks: list[_Task], workers: int,
         pending: set[Future[tuple[int, AthleteResult]]] = {
             pool.submit(plan, task) for task in tasks}
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            finished, pending = wait(pending, timeout=SIGNAL_POLL_S, return_when=FIRST_COMPLETED)
             for future in finished:
                 try:
                     result = future.result()

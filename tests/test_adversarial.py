@@ -643,6 +643,57 @@ def test_a_signal_to_batch_ends_its_workers_and_resource_tracker(
     wait_for(lambda: not alive(started), "every process batch started end", checks=3000)
 
 
+_SIGNAL_TO_A_POOL_THREAD = """
+import signal, sys, threading, time
+from planner import batch
+
+class Stopped(KeyboardInterrupt):
+    pass
+
+def stop(signum, frame):
+    raise Stopped(signum)
+
+signal.signal(signal.SIGTERM, stop)
+
+def waiting():   # the main thread blocked in the pool's wait for an athlete to finish
+    frame = sys._current_frames().get(threading.main_thread().ident)
+    return (frame is not None and frame.f_code.co_name == "wait"
+            and frame.f_code.co_filename.endswith("threading.py")
+            and any(f.f_code.co_name == "_run_pool" for f in iter_frames(frame)))
+
+def iter_frames(frame):
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
+
+def aim():   # then the signal goes to the pool's manager thread, not to the main thread
+    while True:
+        found = [t for t in threading.enumerate() if "ExecutorManager" in type(t).__name__]
+        if found and waiting():
+            signal.pthread_kill(found[0].ident, signal.SIGTERM)
+            return
+        time.sleep(0.01)
+
+threading.Thread(target=aim, daemon=True).start()
+try:
+    batch._run_pool([10**6, 10**6], 2, lambda *_: None, plan=time.sleep)   # never finish
+except Stopped:
+    print("stopped")
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs pthread_kill")
+def test_a_signal_the_kernel_gives_a_pool_thread_still_ends_batch() -> None:
+    """The kernel gives a process's signal to any of its threads: one delivered to the process
+    pool's manager thread while the main thread waits for athletes that never finish still ends
+    the batch (``planner.batch.SIGNAL_POLL_S``)."""
+    done = subprocess.run([sys.executable, "-c", _SIGNAL_TO_A_POOL_THREAD], cwd=ROOT,
+                          capture_output=True, text=True,
+                          timeout=120)  # a hang guard, not a limit on speed
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "stopped"
+
+
 @needs_proc
 @pytest.mark.parametrize(("sig", "code", "words"), SIGNALS, ids=[s.name for s, _, _ in SIGNALS])
 @pytest.mark.parametrize("command", ["generate", "sync"])
