@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,13 @@ pytest_plugins = ["radicale_fixture", "xandikos_fixture"]
 # module is imported (some plan at import), and inherited by every subprocess and worker; the
 # cache's own tests give it a file of their own.
 os.environ["PERIODIZE_CACHE"] = "off"
+
+# Started from a shell's background job (`cmd &` without job control), the suite inherits SIGINT
+# ignored, and so would every periodize it starts: the Ctrl-C tests could never interrupt them
+# (CI run by hand that way hung in them). An ignored signal stays ignored across exec, a handled
+# one is reset to the default there: handling it here gives each child Python's own Ctrl-C.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

@@ -668,7 +668,8 @@ def iter_frames(frame):
 
 def aim():   # then the signal goes to the pool's manager thread, not to the main thread
     while True:
-        found = [t for t in threading.enumerate() if "ExecutorManager" in type(t).__name__]
+        found = [t for t in threading.enumerate() if "ExecutorManager" in type(t).__name__
+                 and t.ident is not None]
         if found and waiting():
             signal.pthread_kill(found[0].ident, signal.SIGTERM)
             return
@@ -686,7 +687,7 @@ except Stopped:
 def test_a_signal_the_kernel_gives_a_pool_thread_still_ends_batch() -> None:
     """The kernel gives a process's signal to any of its threads: one delivered to the process
     pool's manager thread while the main thread waits for athletes that never finish still ends
-    the batch (``planner.batch.SIGNAL_POLL_S``)."""
+    the batch."""
     done = subprocess.run([sys.executable, "-c", _SIGNAL_TO_A_POOL_THREAD], cwd=ROOT,
                           capture_output=True, text=True,
                           timeout=120)  # a hang guard, not a limit on speed
