@@ -9,7 +9,7 @@ import datetime as dt
 import functools
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
@@ -388,9 +388,14 @@ def _said(logged: Logged) -> None:
     if logged.revision is None:
         click.echo("No change to the doses ahead.")
         return
-    click.echo(f"Re-dosed (revision {logged.revision}; `periodize export` or `sync` to update "
-               "your calendar):")
-    for line in logged.changes:
+    _changes(f"Re-dosed (revision {logged.revision}; `periodize export` or `sync` to update "
+             "your calendar):", logged.changes)
+
+
+def _changes(heading: str, changes: Sequence[str]) -> None:
+    """A heading and the dose changes under it, wrapped to 80 columns."""
+    click.echo(heading)
+    for line in changes:
         click.echo(textwrap.fill(line, 80, initial_indent="  ", subsequent_indent="    "))
 
 
@@ -450,10 +455,8 @@ def _cancelled(logged: Logged) -> None:
                f"day{'s' if days > 1 else ''}) free again; {sessions} session"
                f"{'s' if sessions != 1 else ''} there planned again.")
     if logged.revision is not None:
-        click.echo(f"Revision {logged.revision} (`periodize export` or `sync` to update your "
-                   "calendar):")
-        for line in logged.changes:
-            click.echo(textwrap.fill(line, 80, initial_indent="  ", subsequent_indent="    "))
+        _changes(f"Revision {logged.revision} (`periodize export` or `sync` to update your "
+                 "calendar):", logged.changes)
 
 
 def _was(logged: Logged, session: Session, status: str) -> str:
