@@ -150,7 +150,7 @@ def test_a_failed_migration_changes_nothing(db: Path, monkeypatch: pytest.Monkey
     assert tables(db) == TABLES
 
 
-def schema(path: Path) -> tuple[object, ...]:
+def schema(path: Path) -> tuple[list[tuple[Any, ...]], tuple[Any, ...], bytes, bytes]:
     """Everything a store file says about itself: its tables and indexes as SQLite holds them,
     its pragmas, and the fixed fields of its header (page size, format versions, encoding)."""
     with sqlite3.connect(path) as raw:
