@@ -52,12 +52,17 @@ Term = int | None
 
 INT_MIN, INT_MAX = cp_model.INT_MIN, cp_model.INT_MAX
 _BOOLEAN = Domain(0, 1)
+_RANGES: dict[int, Domain] = {}                 # upper bound -> Domain(0, bound), made once
 _LOADED = frozenset(t for t, s in TYPES.items() if s.kinds != ("stretching",))
 # Session types holding each kind, and "loaded" for every type but stretch-only.
 _HOLDING: dict[str, frozenset[str]] = {
     "loaded": _LOADED,
     **{k: frozenset(t for t, s in TYPES.items() if k in s.kinds)
        for k in {k for s in TYPES.values() for k in s.kinds}}}
+
+
+# A placement variable: (day, session type, variable index, start in UTC, end in UTC).
+_Slot = tuple[int, str, int, dt.datetime, dt.datetime]
 
 
 class _CpModel(cp_model.CpModel):
@@ -125,23 +130,22 @@ class PlanModel:
         self.x: dict[Key, cp_model.IntVar] = {}
         self.index: dict[Key, int] = {}                # key -> its variable's index
         self.by_candidate: dict[Key, Candidate] = {}
-        self.start_utc: dict[Key, dt.datetime] = {}
-        self.end_utc: dict[Key, dt.datetime] = {}
+        self.slots: list[_Slot] = []                   # the placement variables, in order
         self.by_day: dict[int, list[tuple[str, int]]] = defaultdict(list)
-        starts: dict[tuple[int, int], dt.datetime] = {}
+        at = None
         for c in data.candidates:
-            if c.day >= data.first_free_day:
-                key = (c.day, c.minute, c.type_key)
-                name = f"x_w{c.week}_d{c.day}_{c.minute // 60:02d}{c.minute % 60:02d}_{c.type_key}"
-                var = self.x[key] = self._new_var(name, _BOOLEAN)
-                self.index[key] = index = var.index
-                self.by_candidate[key] = c
+            if c.day < data.first_free_day:
+                continue
+            if (c.day, c.minute) != at:    # the types of one start come together: once for all
                 at = (c.day, c.minute)
-                if at not in starts:
-                    starts[at] = c.start.astimezone(UTC)
-                self.start_utc[key] = starts[at]
-                self.end_utc[key] = c.end.astimezone(UTC)
-                self.by_day[c.day].append((c.type_key, index))
+                prefix = f"x_w{c.week}_d{c.day}_{c.minute // 60:02d}{c.minute % 60:02d}_"
+                start = c.start.astimezone(UTC)
+            key = (c.day, c.minute, c.type_key)
+            var = self.x[key] = self._new_var(prefix + c.type_key, _BOOLEAN)
+            self.index[key] = index = var.index
+            self.by_candidate[key] = c
+            self.slots.append((c.day, c.type_key, index, start, c.end.astimezone(UTC)))
+            self.by_day[c.day].append((c.type_key, index))
         self.days = sorted(self.by_day)
         self._day_cache: dict[tuple[int, str | None], list[int]] = {}
         self._count_cache: dict[tuple[int, str | None], tuple[list[int], int]] = {}
@@ -259,9 +263,9 @@ class PlanModel:
         too late for it form a clique: at most one of them."""
         ends: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
         starts: dict[int, dict[dt.datetime, list[int]]] = defaultdict(lambda: defaultdict(list))
-        for key, i in self.index.items():
-            ends[key[0]].append((self.end_utc[key], i))
-            starts[key[0]][self.start_utc[key]].append(i)
+        for day, _, i, start, end in self.slots:
+            ends[day].append((end, i))
+            starts[day][start].append(i)
         for day in self.days:
             nxt, shift = self._later(day, 1)
             ending = sorted(ends[day])      # those ending after a time are a tail: bisect
@@ -302,24 +306,23 @@ class PlanModel:
         marks: dict[int, dict[dt.datetime, list[int]]] = defaultdict(lambda: defaultdict(list))
         follows: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
         firsts, thens = _HOLDING[first], _HOLDING[then]
-        for key, i in self.index.items():
-            day, _, t = key
+        for day, t, i, start, end in self.slots:
             if t in firsts:
-                marks[day][self.end_utc[key] if from_end else self.start_utc[key]].append(i)
+                marks[day][end if from_end else start].append(i)
             if t in thens:
-                follows[day].append((self.start_utc[key], i))
+                follows[day].append((start, i))
         # each day's sessions holding ``then``, by start: those starting too early are a head
-        heads = {day: (sorted(later), sorted(begin for begin, _ in later))
-                 for day, later in follows.items()}
+        heads = {day: sorted(later) for day, later in follows.items()}
+        begins = {day: [begin for begin, _ in later] for day, later in heads.items()}
         for day, by_ref in marks.items():
             for n in days:
                 after, shift = self._later(day, n)
                 if after not in heads:
                     continue
-                later, begins = heads[after]
+                later = heads[after]
                 for ref, here in by_ref.items():
                     limit = ref + gap - shift        # a start before this is too early
-                    early = [i for _, i in later[:bisect_left(begins, limit)]]
+                    early = [i for _, i in later[:bisect_left(begins[after], limit)]]
                     if early:
                         self._add_sum([*here, *early], INT_MIN, 1, rule, after // 7 + 1)
         for h in self.data.history:
@@ -374,9 +377,10 @@ class PlanModel:
                 loaded_history[h.day] += 1
         span = range(7) if self.data.cyclic else range(
             max(0, self.data.first_free_day - 2), last - 1)
+        loaded = {day: self._day_vars(day, "loaded") for day in self.days}
         for day in span:
             window = [self._later(day, n)[0] for n in range(QUAD_WINDOW_DAYS)]
-            terms = [i for d in window for i in self._day_vars(d, "loaded")]
+            terms = [i for d in window for i in loaded.get(d, ())]
             known = sum(loaded_history.get(d, 0) for d in window)
             if not terms:
                 continue
@@ -391,11 +395,12 @@ class PlanModel:
     def _gap(self, name: str, sign: int, sessions: list[int], constant: int, bound: int) -> int:
         """A variable at least max(0, sign * sum(sessions) + constant) (minimised, so equal to
         it): ``model.add(var >= expr)``, written as var - sign * sum(sessions) >= constant."""
-        var = self._new_var(name, Domain(0, bound)).index
+        if bound not in _RANGES:
+            _RANGES[bound] = Domain(0, bound)
+        var = self._new_var(name, _RANGES[bound]).index
         linear = self.proto.constraints.add().linear
-        terms = sorted([(i, -sign) for i in sessions] + [(var, 1)])
-        linear.vars.extend([i for i, _ in terms])
-        linear.coeffs.extend([c for _, c in terms])
+        linear.vars.extend([*sorted(sessions), var])     # the newest variable: the last index
+        linear.coeffs.extend([-sign] * len(sessions) + [1])
         linear.domain.extend((constant, INT_MAX))
         return var
 
