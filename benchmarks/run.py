@@ -41,7 +41,7 @@ WORKDIR: list[Path] = []   # the temporary folder the commands run in (set by ma
 T = TypeVar("T")
 CACHE_ENV = "PERIODIZE_CACHE"    # planner.solutions' switch: off for the measured searches
 SECTIONS = ("startup", "generate", "replan", "redose", "horizons", "worst-case", "roster", "cost",
-            "render")
+            "render", "store")
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -713,6 +713,102 @@ def render_calendars(athletes: int, tmp: Path, runs: int) -> Table:
     return table
 
 
+# -- 8. storing a roster's plans -----------------------------------------------------------------
+STORE_BASELINE = "af898e6"    # main before a new store was made from a template (issue 18)
+_STORE_CHILD = """
+import hashlib, pickle, shutil, sqlite3, sys, time
+from pathlib import Path
+from catalog import default_catalog
+from planner import generate
+from planner.export import formats
+pairs, out = pickle.load(open(sys.argv[1], "rb")), Path(sys.argv[2])
+catalog = default_catalog()
+spent = {"render": 0.0, "write": 0.0}
+def timed(name, function):
+    def run(*args, **kwargs):
+        started = time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[name] += time.process_time() - started
+    return run
+formats.render = timed("render", formats.render)
+formats.write_plan = timed("write", formats.write_plan)
+figures = []
+for turn in range(2):
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    spent.update(render=0.0, write=0.0)
+    started = time.process_time()
+    for i, (plan, profile) in enumerate(pairs):
+        generate.store_plan(out / f"{i}.db", plan, profile, catalog, "stored", out / f"{i}.ics")
+    whole = time.process_time() - started
+    figures.append((whole - spent["render"] - spent["write"]) / len(pairs) * 1000)
+digest = hashlib.sha256()
+for i in range(len(pairs)):
+    with sqlite3.connect(out / f"{i}.db") as db:
+        for table in ("revisions", "forecasts", "sequences", "counters", "sqlite_master"):
+            rows = db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            digest.update(repr(rows).encode())
+    db.close()
+    digest.update((out / f"{i}.ics").read_bytes())
+print(*figures, digest.hexdigest())
+"""
+
+
+def store_plans(athletes: int, tmp: Path, runs: int) -> Table:
+    """CPU time of ``generate.store_plan`` per plan of a synthetic roster (a new store each:
+    open, save, write the file), without rendering and writing the calendar (timed apart and
+    taken out), for this tree and for ``STORE_BASELINE`` unpacked from git, each in fresh
+    processes taking turns. Also whether both stored the same rows and calendars."""
+    import pickle
+
+    from planner import generate
+    from planner.batch import run_batch
+
+    path = tmp / "store-roster.csv"
+    synthetic_roster(path, athletes)
+    pairs: list[Any] = []
+    original = generate.store_plan
+
+    def catch(db: Path, plan: Any, profile: Any, catalog: Any, note: str, output: Path | None,
+              ) -> Any:
+        pairs.append((plan, profile))
+        return original(db, plan, profile, catalog, note, output)
+
+    generate.store_plan = catch
+    try:
+        run_batch(path, tmp / "store-out", NOW, jobs=1)
+    finally:
+        generate.store_plan = original
+    (tmp / "stored.pickle").write_bytes(pickle.dumps(pairs))
+    old = tmp / "store-baseline"
+    old.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", STORE_BASELINE], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    trees = {f"{STORE_BASELINE} (each new store migrated, statement by statement)": old,
+             "this tree (made from a template, written at its first change)": ROOT}
+    samples: dict[str, list[list[str]]] = {label: [] for label in trees}
+    for _ in range(runs):
+        for label, tree in trees.items():
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            samples[label].append(run([PY, "-c", _STORE_CHILD, str(tmp / "stored.pickle"),
+                                       str(tmp / "store-files")], env=env).stdout.split())
+    table = Table(f"Storing the {len(pairs)} plans of {athletes} synthetic athletes, each in a "
+                  "new store: CPU per plan", ["tree", "first pass", "again", "same rows"])
+    digests = set()
+    for label, got in samples.items():
+        digests.add(got[0][2])
+        table.add(label, f"{statistics.median(float(s[0]) for s in got):.2f} ms",
+                  f"{statistics.median(float(s[1]) for s in got):.2f} ms",
+                  "yes" if len(digests) == 1 else "NO")
+    table.notes.append(f"Median of {runs} fresh processes each, taking turns; `store_plan`'s CPU "
+                       "time (`time.process_time`) less rendering and writing the .ics, which "
+                       "are timed apart. Same rows: every stored row and calendar identical.")
+    return table
+
+
 # -- main --------------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -741,6 +837,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "roster": lambda: roster(athletes, tmp, 1 if args.quick else 3),
             "cost": lambda: cost(athletes, tmp, 1 if args.quick else 3, args.baseline),
             "render": lambda: render_calendars(min(athletes, 200), tmp, 1 if args.quick else 3),
+            "store": lambda: store_plans(min(athletes, 300), tmp, 1 if args.quick else 3),
         }
         heading = "Benchmarks" + (" (--quick)" if args.quick else "")
         print(f"## {heading}\n" if args.markdown else f"{heading}\n")

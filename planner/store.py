@@ -237,9 +237,21 @@ class Store:
     store either way."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path, new: bool = False) -> None:
-        self.db = connection
+        self._db: sqlite3.Connection | None = connection
         self.path = path
         self.new = new
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection; after a new store's file was written, to that file, opened when next
+        used (a roster's store is not used again)."""
+        if self._db is None:
+            self._db = _connect(self.path)
+        return self._db
+
+    @db.setter
+    def db(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
 
     def __enter__(self) -> Store:
         return self
@@ -259,7 +271,8 @@ class Store:
                 with contextlib.suppress(ConcurrentChange):
                     self._create_file()
         finally:
-            self.db.close()
+            if self._db is not None:
+                self._db.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -319,7 +332,7 @@ class Store:
                              "PERIODIZE_DB at a file in a folder you may write to") from None
         self.new = False
         self.db.close()
-        self.db = _connect(self.path)
+        self._db = None
 
     # -- plans -----------------------------------------------------------------------------------
     def _current_row(self) -> sqlite3.Row | None:
