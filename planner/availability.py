@@ -87,6 +87,38 @@ def steady_day(date: dt.date, tz: dt.tzinfo) -> bool:
             == (midnight + dt.timedelta(days=1)).replace(tzinfo=tz).utcoffset())
 
 
+class WindowDay:
+    """One availability window on one plan day: what the groups of its session types share
+    (made once per window, not once per type: a roster makes ~190 groups per athlete)."""
+
+    __slots__ = (
+        "blocked",
+        "closes",
+        "date",
+        "day",
+        "midnight",
+        "opens",
+        "opens_at",
+        "steady",
+        "tz",
+        "window",
+    )
+
+    def __init__(self, day: int, date: dt.date, window: Window, tz: dt.tzinfo,
+                 blocked: Sequence[tuple[dt.datetime, dt.datetime]],
+                 steady: bool | None = None) -> None:
+        self.day, self.date, self.window, self.tz, self.blocked = day, date, window, tz, blocked
+        self.steady = steady_day(date, tz) if steady is None else steady
+        midnight = dt.datetime.combine(date, dt.time())
+        self.closes = midnight + dt.timedelta(minutes=window.end)
+        self.midnight = midnight.replace(tzinfo=tz)
+        self.opens = self.midnight + dt.timedelta(
+            minutes=window.start)      # on a steady day, step k starts k grid steps after this
+        # On a day without a clock change, the POSIX time of the first grid step: step k starts
+        # k grid steps after it in real time. None on a day with a change.
+        self.opens_at = self.opens.timestamp() if self.steady else None
+
+
 class Slots:
     """The grid starts of one session type in one window on one plan day, made on demand.
 
@@ -94,44 +126,56 @@ class Slots:
     candidates, and ``planner.pruning`` needs only a few of each group: the first, and the
     earliest one after a given moment."""
 
-    def __init__(self, day: int, date: dt.date, window: Window, type_key: str, length: int,
-                 tz: dt.tzinfo, blocked: Sequence[tuple[dt.datetime, dt.datetime]],
-                 steady: bool | None = None) -> None:
-        self.day, self.date, self.window = day, date, window
-        self.type_key, self.length, self.tz, self.blocked = type_key, length, tz, blocked
-        self.steps = len(range(window.start, window.end - length + 1, GRID_MINUTES))
-        midnight = dt.datetime.combine(date, dt.time())
-        self._closes = midnight + dt.timedelta(minutes=window.end)
+    __slots__ = ("_length", "_made", "day", "frame", "length", "steps", "type_key", "window")
+
+    def __init__(self, frame: WindowDay, type_key: str, length: int) -> None:
+        self.frame, self.day, self.window = frame, frame.day, frame.window
+        self.type_key, self.length = type_key, length
+        # len(range(window.start, window.end - length + 1, GRID_MINUTES)), as arithmetic
+        self.steps = max(0, (frame.window.end - length - frame.window.start) // GRID_MINUTES + 1)
         self._length = dt.timedelta(minutes=length)
-        self._steady = steady_day(date, tz) if steady is None else steady
-        self._midnight = midnight.replace(tzinfo=tz)
-        self._opens = self._midnight + dt.timedelta(
-            minutes=window.start)      # on a steady day, step k starts k grid steps after this
         self._made: dict[int, Candidate | None] = {}    # pruning asks for the same steps again
+
+    @property
+    def date(self) -> dt.date:
+        return self.frame.date
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        return self.frame.tz
+
+    @property
+    def blocked(self) -> Sequence[tuple[dt.datetime, dt.datetime]]:
+        return self.frame.blocked
 
     def at(self, step: int) -> Candidate | None:
         """The candidate ``step`` grid steps after the window opens, or None when that start
         does not exist (a DST gap), the session would outlast the window or overlaps busy time."""
-        if step not in self._made:
-            self._made[step] = self._at(step)
-        return self._made[step]
+        made = self._made
+        if step not in made:
+            made[step] = self._at(step)
+        return made[step]
 
     def _at(self, step: int) -> Candidate | None:
-        minute = self.window.start + step * GRID_MINUTES
-        start = (self._midnight + dt.timedelta(minutes=minute)
-                 if self._steady else local_time(self.date, minute, self.tz))
-        if start is None:
+        frame = self.frame
+        minute = frame.window.start + step * GRID_MINUTES
+        if frame.steady:   # wall time runs with real time: plain arithmetic on the wall clock
+            if minute + self.length > frame.window.end:
+                return None
+            start = frame.midnight + dt.timedelta(minutes=minute)
+            end = start + self._length
+        else:
+            found = local_time(frame.date, minute, frame.tz)
+            if found is None:
+                return None
+            start = found
+            # The end in real time, then checked against the window on the wall clock.
+            end = (start.astimezone(UTC) + self._length).astimezone(frame.tz)
+            if second_pass(start) or second_pass(end) or end.replace(tzinfo=None) > frame.closes:
+                return None
+        if frame.blocked and _overlaps(start, end, frame.blocked):
             return None
-        length = self._length
-        # The end in real time, then checked against the window on the wall clock.
-        end = start + length if self._steady else (start.astimezone(UTC) + length).astimezone(
-            self.tz)
-        if not self._steady and (second_pass(start) or second_pass(end)):
-            return None
-        if end.replace(tzinfo=None) > self._closes or (
-                self.blocked and _overlaps(start, end, self.blocked)):
-            return None
-        return Candidate(self.day, minute, self.type_key, step, start, end)
+        return Candidate(frame.day, minute, self.type_key, step, start, end)
 
     def __iter__(self) -> Iterator[Candidate]:
         for step in range(self.steps):
@@ -141,9 +185,8 @@ class Slots:
 
     @property
     def opens_at(self) -> float | None:
-        """On a day without a clock change, the POSIX time of the first grid step: step k starts
-        k grid steps after it in real time. None on a day with a change."""
-        return self._opens.timestamp() if self._steady else None
+        """See ``WindowDay.opens_at``."""
+        return self.frame.opens_at
 
     def first_from(self, step: int) -> Candidate | None:
         """The first candidate at grid step ``step`` or later."""
@@ -155,15 +198,16 @@ class Slots:
 
     def earliest_from(self, bound: dt.datetime) -> Candidate | None:
         """The first candidate starting at or after ``bound`` (aware) in real time."""
-        if self._steady:     # starts run with real time: the first step at or after the bound
-            steps, late = divmod(bound - self._opens, _GRID)
+        frame = self.frame
+        if frame.steady:     # starts run with real time: the first step at or after the bound
+            steps, late = divmod(bound - frame.opens, _GRID)
             return self.first_from(steps + (1 if late else 0))
-        local = bound.astimezone(self.tz)
-        if local.date() > self.date:
+        local = bound.astimezone(frame.tz)
+        if local.date() > frame.date:
             return None
         first = 0
-        if local.date() == self.date:   # one step early: wall and real time part at DST changes
-            first = max(0, (local.hour * 60 + local.minute - self.window.start) // GRID_MINUTES
+        if local.date() == frame.date:   # one step early: wall and real time part at DST changes
+            first = max(0, (local.hour * 60 + local.minute - frame.window.start) // GRID_MINUTES
                         - 1)
         for step in range(first, self.steps):
             found = self.at(step)
@@ -178,14 +222,17 @@ def slots(profile: Profile, minutes_by_type: Mapping[str, int],
     session type, in that order."""
     tz = profile.tz
     blocked = _by_local_day(busy, tz)
+    types = list(minutes_by_type.items())
     groups: list[Slots] = []
     for day in days if days is not None else range(7 * profile.weeks):
         date = profile.start + dt.timedelta(days=day)
         windows = profile.windows_on(date)
-        steady = steady_day(date, tz) if windows else True
+        if not windows:
+            continue
+        steady = steady_day(date, tz)
         for window in windows:
-            groups += [Slots(day, date, window, type_key, length, tz, blocked.get(date, ()),
-                             steady) for type_key, length in minutes_by_type.items()]
+            frame = WindowDay(day, date, window, tz, blocked.get(date, ()), steady)
+            groups += [Slots(frame, type_key, length) for type_key, length in types]
     return groups
 
 
