@@ -13,6 +13,7 @@ be shown an hour off, or ending before it starts."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -79,9 +80,11 @@ def _overlaps(start: dt.datetime, end: dt.datetime,
     return any(s < b_end and b_start < e for b_start, b_end in busy)
 
 
+@functools.lru_cache(maxsize=4096)
 def steady_day(date: dt.date, tz: dt.tzinfo) -> bool:
     """No clock change from this midnight to the next: every wall time exists once and real
-    time runs with the wall clock, so the round trips through UTC can be skipped."""
+    time runs with the wall clock, so the round trips through UTC can be skipped. (Remembered:
+    a roster asks it for the same dates and zones again and again.)"""
     midnight = dt.datetime.combine(date, dt.time())
     return (midnight.replace(tzinfo=tz).utcoffset()
             == (midnight + dt.timedelta(days=1)).replace(tzinfo=tz).utcoffset())
@@ -93,10 +96,8 @@ class WindowDay:
 
     __slots__ = (
         "blocked",
-        "closes",
         "date",
         "day",
-        "midnight",
         "opens",
         "opens_at",
         "steady",
@@ -109,10 +110,7 @@ class WindowDay:
                  steady: bool | None = None) -> None:
         self.day, self.date, self.window, self.tz, self.blocked = day, date, window, tz, blocked
         self.steady = steady_day(date, tz) if steady is None else steady
-        midnight = dt.datetime.combine(date, dt.time())
-        self.closes = midnight + dt.timedelta(minutes=window.end)
-        self.midnight = midnight.replace(tzinfo=tz)
-        self.opens = self.midnight + dt.timedelta(
+        self.opens = dt.datetime.combine(date, dt.time(), tz) + dt.timedelta(
             minutes=window.start)      # on a steady day, step k starts k grid steps after this
         # On a day without a clock change, the POSIX time of the first grid step: step k starts
         # k grid steps after it in real time. None on a day with a change.
@@ -128,12 +126,14 @@ class Slots:
 
     __slots__ = ("_length", "_made", "day", "frame", "length", "steps", "type_key", "window")
 
-    def __init__(self, frame: WindowDay, type_key: str, length: int) -> None:
+    def __init__(self, frame: WindowDay, type_key: str, length: int,
+                 duration: dt.timedelta | None = None) -> None:
         self.frame, self.day, self.window = frame, frame.day, frame.window
         self.type_key, self.length = type_key, length
         # len(range(window.start, window.end - length + 1, GRID_MINUTES)), as arithmetic
         self.steps = max(0, (frame.window.end - length - frame.window.start) // GRID_MINUTES + 1)
-        self._length = dt.timedelta(minutes=length)
+        # ``length`` as a timedelta (``slots`` passes it made once per session type)
+        self._length = dt.timedelta(minutes=length) if duration is None else duration
         self._made: dict[int, Candidate | None] = {}    # pruning asks for the same steps again
 
     @property
@@ -162,7 +162,7 @@ class Slots:
         if frame.steady:   # wall time runs with real time: plain arithmetic on the wall clock
             if minute + self.length > frame.window.end:
                 return None
-            start = frame.midnight + dt.timedelta(minutes=minute)
+            start = frame.opens + _GRID * step
             end = start + self._length
         else:
             found = local_time(frame.date, minute, frame.tz)
@@ -171,7 +171,9 @@ class Slots:
             start = found
             # The end in real time, then checked against the window on the wall clock.
             end = (start.astimezone(UTC) + self._length).astimezone(frame.tz)
-            if second_pass(start) or second_pass(end) or end.replace(tzinfo=None) > frame.closes:
+            closes = dt.datetime.combine(frame.date, dt.time()) + dt.timedelta(
+                minutes=frame.window.end)
+            if second_pass(start) or second_pass(end) or end.replace(tzinfo=None) > closes:
                 return None
         if frame.blocked and _overlaps(start, end, frame.blocked):
             return None
@@ -222,7 +224,8 @@ def slots(profile: Profile, minutes_by_type: Mapping[str, int],
     session type, in that order."""
     tz = profile.tz
     blocked = _by_local_day(busy, tz)
-    types = list(minutes_by_type.items())
+    types = [(type_key, length, dt.timedelta(minutes=length))
+             for type_key, length in minutes_by_type.items()]
     groups: list[Slots] = []
     for day in days if days is not None else range(7 * profile.weeks):
         date = profile.start + dt.timedelta(days=day)
@@ -232,7 +235,8 @@ def slots(profile: Profile, minutes_by_type: Mapping[str, int],
         steady = steady_day(date, tz)
         for window in windows:
             frame = WindowDay(day, date, window, tz, blocked.get(date, ()), steady)
-            groups += [Slots(frame, type_key, length) for type_key, length in types]
+            groups += [Slots(frame, type_key, length, duration)
+                       for type_key, length, duration in types]
     return groups
 
 

@@ -43,6 +43,7 @@ checks on random profiles that the pruned and the whole model reach the same opt
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -58,6 +59,8 @@ from planner.model import (
 from planner.session_types import TYPES
 
 _GAPS = (2, 3)   # the 48-hour rules' pairs (consecutive days are always under 48 h)
+# (plyometric, strength) of each session type, looked up once (asked for every candidate kept).
+_KINDS = {key: (kinds.plyometric, kinds.strength) for key, kinds in TYPES.items()}
 
 
 def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
@@ -76,22 +79,23 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
     lift_ends: dict[int, list[float]] = defaultdict(list)   # day -> their ends
 
     def keep(index: int, found: Candidate | None) -> None:
-        if found is not None and (index, found.offset) not in kept:
-            kept[(index, found.offset)] = found
-            group = groups[index]
-            opens = group.opens_at
-            if opens is None:
-                start, end = found.start.timestamp(), found.end.timestamp()
-            else:     # no clock change that day: the same instants, by arithmetic
-                start = opens + found.offset * GRID_SECONDS
-                end = start + group.length * 60
-            ends[found.day].add(end)
-            kinds = TYPES[found.type_key]
-            if kinds.plyometric:
-                jumps[found.day].append(start)
-            if kinds.strength:
-                lifts[found.day].append(start)
-                lift_ends[found.day].append(end)
+        if found is None or (index, found.offset) in kept:
+            return
+        kept[(index, found.offset)] = found
+        group = groups[index]
+        opens = group.frame.opens_at
+        if opens is None:
+            start, end = found.start.timestamp(), found.end.timestamp()
+        else:     # no clock change that day: the same instants, by arithmetic
+            start = opens + found.offset * GRID_SECONDS
+            end = start + group.length * 60
+        ends[found.day].add(end)
+        plyometric, strength = _KINDS[found.type_key]
+        if plyometric:
+            jumps[found.day].append(start)
+        if strength:
+            lifts[found.day].append(start)
+            lift_ends[found.day].append(end)
 
     wanted: dict[tuple[int, str], list[int]] = defaultdict(list)   # reference starts
     for day, minute, type_key in reference:
@@ -129,24 +133,26 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
             end + jumps_after for end in lift_ends.get(day - 2, ())}
         lift_bounds = lift_history | {start + strength for gap in _GAPS
                                       for start in lifts.get(day - gap, ())}
-        by_kind: dict[tuple[bool, bool], set[float]] = {}   # the same for each window that day
+        by_kind: dict[tuple[bool, bool], list[float]] = {}   # the same for each window that day
         for index in by_day[day]:
             group = groups[index]
-            kinds = TYPES[group.type_key]
-            which = (kinds.plyometric, kinds.strength)
+            which = _KINDS[group.type_key]
             bounds = by_kind.get(which)
             if bounds is None:
-                bounds = by_kind[which] = rested | (jump_bounds if which[0] else set()) | (
-                    lift_bounds if which[1] else set())
-            opens = group.opens_at
+                bounds = by_kind[which] = sorted(rested | (jump_bounds if which[0] else set()) | (
+                    lift_bounds if which[1] else set()))
+            opens = group.frame.opens_at
             if opens is None:            # a clock change that day: search in real time
                 for bound in bounds:
                     keep(index, group.earliest_from(dt.datetime.fromtimestamp(bound, UTC)))
                 continue
             # Without a change, a bound's grid step is arithmetic (``Slots.earliest_from``);
             # a bound at or before the window's opening gives the first candidate, kept above.
-            steps = {-int((opens - bound) // GRID_SECONDS) for bound in bounds}
-            for step in sorted(steps):
-                if 0 < step < group.steps:
+            # Most bounds fall outside the window: only those inside it are looked at.
+            last = group.steps
+            inside = bounds[bisect_right(bounds, opens):
+                            bisect_right(bounds, opens + last * GRID_SECONDS)]
+            for step in {-int((opens - bound) // GRID_SECONDS) for bound in inside}:
+                if 0 < step < last:     # in any order: ``kept`` is sorted at the end
                     keep(index, group.first_from(step))
     return [kept[key] for key in sorted(kept)]
