@@ -29,7 +29,7 @@ _GRID = dt.timedelta(minutes=GRID_MINUTES)
 UTC = dt.UTC
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)   # no per-candidate dict: a plan makes hundreds of them
 class Candidate:
     """A session of ``type_key`` could start here."""
 
@@ -134,7 +134,9 @@ class Slots:
         self.steps = max(0, (frame.window.end - length - frame.window.start) // GRID_MINUTES + 1)
         # ``length`` as a timedelta (``slots`` passes it made once per session type)
         self._length = dt.timedelta(minutes=length) if duration is None else duration
-        self._made: dict[int, Candidate | None] = {}    # pruning asks for the same steps again
+        # On a clock-change day the starts are remembered: ``earliest_from`` scans them again
+        # for each bound. On other days a start is plain arithmetic, cheaper to make again.
+        self._made: dict[int, Candidate | None] | None = None
 
     @property
     def date(self) -> dt.date:
@@ -151,10 +153,13 @@ class Slots:
     def at(self, step: int) -> Candidate | None:
         """The candidate ``step`` grid steps after the window opens, or None when that start
         does not exist (a DST gap), the session would outlast the window or overlaps busy time."""
-        made = self._made
-        if step not in made:
-            made[step] = self._at(step)
-        return made[step]
+        if self.frame.steady:
+            return self._at(step)
+        if self._made is None:
+            self._made = {}
+        if step not in self._made:
+            self._made[step] = self._at(step)
+        return self._made[step]
 
     def _at(self, step: int) -> Candidate | None:
         frame = self.frame

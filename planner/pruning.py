@@ -79,9 +79,12 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
     lift_ends: dict[int, list[float]] = defaultdict(list)   # day -> their ends
 
     def keep(index: int, found: Candidate | None) -> None:
-        if found is None or (index, found.offset) in kept:
+        if found is None:
             return
-        kept[(index, found.offset)] = found
+        key = (index, found.offset)
+        if key in kept:
+            return
+        kept[key] = found
         group = groups[index]
         opens = group.frame.opens_at
         if opens is None:
@@ -97,16 +100,17 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
             lifts[found.day].append(start)
             lift_ends[found.day].append(end)
 
-    wanted: dict[tuple[int, str], list[int]] = defaultdict(list)   # reference starts
+    wanted: dict[int, dict[str, list[int]]] = defaultdict(dict)   # reference starts by day
     for day, minute, type_key in reference:
-        wanted[(day, type_key)].append(minute)
+        wanted[day].setdefault(type_key, []).append(minute)
     by_day: dict[int, list[int]] = defaultdict(list)
     for index, group in enumerate(groups):
         by_day[group.day].append(index)
         keep(index, group.first_from(0))
-        for minute in wanted.get((group.day, group.type_key), ()):
+        starts = wanted.get(group.day)
+        for minute in starts.get(group.type_key, ()) if starts else ():
             step, late = divmod(minute - group.window.start, GRID_MINUTES)
-            if not late and 0 <= step < group.steps:
+            if not late and 0 <= step < group.steps and (index, step) not in kept:
                 keep(index, group.at(step))
 
     def stamp(t: dt.datetime, after: dt.timedelta) -> float:

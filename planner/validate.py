@@ -41,10 +41,16 @@ class _Timed(NamedTuple):
     start: dt.datetime     # UTC
     end: dt.datetime       # UTC
     local: dt.datetime     # the start on the profile's wall clock
+    day: dt.date           # its local date
 
     @property
     def label(self) -> str:
         return f"{self.local:%a %Y-%m-%d %H:%M}"
+
+
+def _timed(s: Session, tz: dt.tzinfo) -> _Timed:
+    local = s.start.astimezone(tz)
+    return _Timed(s, _utc(s.start), _utc(s.end), local, local.date())
 
 
 def _placement(t: _Timed, profile: Profile, busy: Sequence[BusyInterval]) -> list[str]:
@@ -115,11 +121,11 @@ def _recovery(ordered: Sequence[_Timed], tz: dt.tzinfo,
             if j is s or j.start <= s.start:
                 continue
             gap = j.start - s.end
-            next_day = (j.local.date() - s.local.date()).days == 1
+            next_day = (j.day - s.day).days == 1
             if (gap < JUMPS_AFTER_STRENGTH or next_day) and not past(s, j):
                 problems.append(f"{j.label}: jumps only {gap} after the strength session of "
                                 f"{s.label} (not the day after, 24 h at least)")
-    loaded = sorted({t.local.date() for t in ordered
+    loaded = sorted({t.day for t in ordered
                      if set(t.session.kinds) & {"plyometrics", "strength"}})
     run = 1
     for a, b in itertools.pairwise(loaded):
@@ -139,8 +145,7 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
     Sessions before ``history_before`` are past: only the recovery rules apply to them.
     ``short_weeks`` may fall below their weekly minimums (a replan after a miss runs short)."""
     tz = profile.tz
-    live = [_Timed(s, _utc(s.start), _utc(s.end), s.start.astimezone(tz))
-            for s in plan.sessions if s.status != "missed"]
+    live = [_timed(s, tz) for s in plan.sessions if s.status != "missed"]
     problems: list[str] = []
     for t in live:
         s = t.session
@@ -149,18 +154,18 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
         if s.status != "done" and (history_before is None or t.start >= _utc(history_before)):
             problems += _placement(t, profile, busy)
             problems += _content(s, plan.level)
-    dates = Counter(t.local.date() for t in live)
+    dates = Counter(t.day for t in live)
     problems += [f"{d}: {n} sessions on one day" for d, n in dates.items() if n > 1]
 
     ordered = sorted(live, key=lambda t: t.start)
     problems += [f"{b.start.astimezone(tz):%a %Y-%m-%d %H:%M}: starts {b.start - a.end} after "
                  f"the session before ends (less than {REST_GAP} of rest)"
                  for a, b in itertools.pairwise(ordered)
-                 if a.local.date() != b.local.date() and b.start - a.end < REST_GAP]
+                 if a.day != b.day and b.start - a.end < REST_GAP]
     problems += _recovery(ordered, tz, history_before)
     by_week: dict[int, list[Session]] = {}
     for t in live:
-        by_week.setdefault((t.local.date() - plan.start).days // 7 + 1, []).append(t.session)
+        by_week.setdefault((t.day - plan.start).days // 7 + 1, []).append(t.session)
     for week in range(1, plan.weeks + 1):
         in_week = by_week.get(week, [])
         plyo = sum("plyometrics" in s.kinds for s in in_week)
