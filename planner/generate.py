@@ -132,7 +132,7 @@ def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: s
     revision, no renamed calendar). The calendar is rendered before the save commits, so a
     plan the exporter refuses is never stored. Returns the current plan and whether it is new."""
     from planner.export.formats import render, write_plan
-    from planner.store import open_store
+    from planner.store import AthleteLog, open_store
 
     calendar: list[bytes] = []
     with open_store(db, create=True) as store:
@@ -141,9 +141,10 @@ def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: s
         from catalog.monitoring import default_monitoring
         from planner.adapt import adapted
 
-        redosed = adapted(plan, profile, catalog, default_monitoring(),
-                          store.athlete_log(plan.plan_id))
-        current = store.current() if store.history() else None
+        # A store just created (most of a roster) holds no log and no plan: nothing to read.
+        log = AthleteLog() if store.new else store.athlete_log(plan.plan_id)
+        redosed = adapted(plan, profile, catalog, default_monitoring(), log)
+        current = store.current() if not store.new and store.history() else None
         unchanged = current is not None and (current.plan.content(), current.profile.to_dict()
                                              ) == (redosed.content(), profile.to_dict())
         if current is not None and unchanged:

@@ -10,11 +10,13 @@ optimality in 20 s (measured), the pairwise form in the shared notes neither in 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
+from ortools.util.python.sorted_interval_list import Domain
 
 from planner.availability import UTC, Candidate
 from planner.program import Demand
@@ -44,11 +46,35 @@ W_BACK_TO_BACK = 4
 W_LATE_START = 1               # per grid step after the window opens: a tie-breaker
 
 Key = tuple[int, int, str]     # (day, minute, session type)
+# A penalty term: a variable's index, ``~index`` (CP-SAT's negated literal, -index - 1) for
+# "1 - that Boolean", or None for a constant 1 (a reference session that no variable can keep).
+Term = int | None
+
+INT_MIN, INT_MAX = cp_model.INT_MIN, cp_model.INT_MAX
+_BOOLEAN = Domain(0, 1)
+_RANGES: dict[int, Domain] = {}                 # upper bound -> Domain(0, bound), made once
+_LOADED = frozenset(t for t, s in TYPES.items() if s.kinds != ("stretching",))
+# Session types holding each kind, and "loaded" for every type but stretch-only.
+_HOLDING: dict[str, frozenset[str]] = {
+    "loaded": _LOADED,
+    **{k: frozenset(t for t, s in TYPES.items() if k in s.kinds)
+       for k in {k for s in TYPES.values() for k in s.kinds}}}
 
 
-def _sum(terms: Sequence[cp_model.LinearExprT]) -> cp_model.LinearExprT:
-    """``sum(terms)`` as one flat expression (the same model; builtin sum nests one per term)."""
-    return cp_model.LinearExpr.sum(terms)
+# A placement variable: (day, session type, variable index, start in UTC, end in UTC).
+_Slot = tuple[int, str, int, dt.datetime, dt.datetime]
+
+
+class _CpModel(cp_model.CpModel):
+    """``cp_model.CpModel`` without its per-model camelCase aliases. OR-Tools 9.15's constructor
+    is ``CpBaseModel.__init__`` and then ``_add_pre_pep8_methods``, which binds some 60 deprecated
+    names (``AddHint`` ...) to each new model: 0.15 ms a model, more than a typical week's rules.
+    This module calls only the snake_case methods, which are the class's own, so the model is
+    the same; ``tests/test_model_proto.py`` checks that the aliases are all the base class adds
+    (the OR-Tools API offers no switch for them)."""
+
+    def __init__(self) -> None:
+        cp_model_helper.CpBaseModel.__init__(self, None)
 
 
 @dataclass(frozen=True)
@@ -85,27 +111,44 @@ class Rule:
 
 class PlanModel:
     """Builds the model. ``explain=True`` puts every hard rule under an assumption literal and
-    leaves the objective out (CP-SAT cores need a pure feasibility problem)."""
+    leaves the objective out (CP-SAT cores need a pure feasibility problem).
+
+    The rules are worked out on variable indices and written straight into the proto, in the
+    very form CP-SAT's operator API gives (``model.add(sum(xs) <= 1)``: a linear constraint
+    over the variables in index order, coefficients merged, the constant moved into the
+    bounds): building through that API cost a sixth of a plan (issue 18), and the model CP-SAT
+    sees must stay the same, since among equally good plans the one it returns depends on the
+    model's exact shape (``tests/test_model_proto.py`` holds the recorded models)."""
 
     def __init__(self, data: ModelInput, explain: bool = False) -> None:
         self.data = data
         self.explain = explain
-        self.model = cp_model.CpModel()
+        self.model: cp_model.CpModel = _CpModel()
+        self.proto = self.model.proto
         self.rules: dict[Rule, cp_model.IntVar] = {}
+        self._rule_index: dict[tuple[str, int], int] = {}
         self.x: dict[Key, cp_model.IntVar] = {}
+        self.index: dict[Key, int] = {}                # key -> its variable's index
+        self.by_candidate: dict[Key, Candidate] = {}
+        self.slots: list[_Slot] = []                   # the placement variables, in order
+        self.by_day: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        at = None
         for c in data.candidates:
-            if c.day >= data.first_free_day:
-                name = f"x_w{c.week}_d{c.day}_{c.minute // 60:02d}{c.minute % 60:02d}_{c.type_key}"
-                self.x[(c.day, c.minute, c.type_key)] = self.model.new_bool_var(name)
-        self.by_candidate = {(c.day, c.minute, c.type_key): c for c in data.candidates}
-        self.start_utc = {(c.day, c.minute): c.start.astimezone(UTC) for c in data.candidates}
-        self.end_utc = {(c.day, c.minute, c.type_key): c.end.astimezone(UTC)
-                        for c in data.candidates}
-        self.days = sorted({k[0] for k in self.x})
-        self.by_day: dict[int, list[tuple[str, cp_model.IntVar]]] = defaultdict(list)
-        self._day_cache: dict[tuple[int, str | None], list[cp_model.IntVar]] = {}
-        for (day, _, t), var in self.x.items():
-            self.by_day[day].append((t, var))
+            if c.day < data.first_free_day:
+                continue
+            if (c.day, c.minute) != at:    # the types of one start come together: once for all
+                at = (c.day, c.minute)
+                prefix = f"x_w{c.week}_d{c.day}_{c.minute // 60:02d}{c.minute % 60:02d}_"
+                start = c.start.astimezone(UTC)
+            key = (c.day, c.minute, c.type_key)
+            var = self.x[key] = self._new_var(prefix + c.type_key, _BOOLEAN)
+            self.index[key] = index = var.index
+            self.by_candidate[key] = c
+            self.slots.append((c.day, c.type_key, index, start, c.end.astimezone(UTC)))
+            self.by_day[c.day].append((c.type_key, index))
+        self.days = sorted(self.by_day)
+        self._day_cache: dict[tuple[int, str | None], list[int]] = {}
+        self._count_cache: dict[tuple[int, str | None], tuple[list[int], int]] = {}
         self._one_session_a_day()
         self._rest_between_sessions()
         self._weekly_volumes()
@@ -118,28 +161,72 @@ class PlanModel:
             # other term by ``scale`` lets them decide only among plans otherwise equal.
             ties = self._tie_terms()
             scale = len(self.data.tie_breaker) + len(self.days) + 1 if ties else 1
-            terms: list[cp_model.LinearExprT] = [scale * w * t for w, t in self._penalties()]
-            self.model.minimize(sum([*terms, *ties]))
+            self._minimize([*((scale * w, t) for w, t in self._penalties()),
+                            *((1, t) for t in ties)])
             if data.reference:
-                for key, var in self.x.items():
-                    self.model.add_hint(var, key in data.reference)
+                # ``add_hint`` for each placement variable, in one go
+                hint = self.proto.solution_hint
+                hint.vars.extend(self.index.values())
+                hint.values.extend([int(key in data.reference) for key in self.x])
+
+    # -- writing the proto ---------------------------------------------------------------------
+    def _new_var(self, name: str, domain: Domain) -> cp_model.IntVar:
+        """``model.new_int_var``, without making a Domain each time."""
+        return cp_model.IntVar(self.proto).with_name(name).with_domain(domain)
+
+    def _rule(self, rule: str, week: int) -> int:
+        """The index of the assumption literal of ``rule`` in ``week`` (made when first met)."""
+        key = (rule, week)
+        if key not in self._rule_index:
+            var = self.rules[Rule(rule, week)] = self._new_var(f"rule_{rule}_w{week}", _BOOLEAN)
+            self._rule_index[key] = var.index
+        return self._rule_index[key]
+
+    def _add_sum(self, indices: list[int], low: int, high: int, rule: str | None = None,
+                 week: int = 0) -> None:
+        """``model.add(low <= sum(variables) <= high)`` over distinct variables (INT_MIN or
+        INT_MAX for no bound), enforced in explain mode by the literal of (``rule``, ``week``)."""
+        constraint = self.proto.constraints.add()
+        if rule is not None and self.explain:
+            constraint.enforcement_literal.append(self._rule(rule, week))
+        linear = constraint.linear
+        linear.vars.extend(sorted(indices))
+        linear.coeffs.extend([1] * len(indices))
+        linear.domain.extend((low, high))
+
+    def _at_most_one(self, indices: list[int]) -> None:
+        """``model.add_at_most_one``: the literals in the order given."""
+        self.proto.constraints.add().at_most_one.literals.extend(indices)
+
+    def _minimize(self, terms: Iterable[tuple[int, Term]]) -> None:
+        """``model.minimize(sum(weight * term))``: variables in index order, coefficients merged,
+        zeros left out, constants in the offset."""
+        coeffs: dict[int, int] = defaultdict(int)
+        offset = 0
+        for weight, term in terms:
+            if term is None:
+                offset += weight
+            elif term >= 0:
+                coeffs[term] += weight
+            else:
+                offset += weight
+                coeffs[~term] -= weight
+        objective = self.proto.objective
+        indices = sorted(i for i, c in coeffs.items() if c)
+        objective.vars.extend(indices)
+        objective.coeffs.extend([coeffs[i] for i in indices])
+        objective.offset = offset
+        objective.scaling_factor = 1.0
 
     # -- helpers -------------------------------------------------------------------------------
-    def _enforce(self, constraint: cp_model.Constraint, rule: str, week: int) -> None:
-        if self.explain:
-            key = Rule(rule, week)
-            if key not in self.rules:
-                self.rules[key] = self.model.new_bool_var(f"rule_{rule}_w{week}")
-            constraint.only_enforce_if(self.rules[key])
-
-    def _day_vars(self, day: int, test: str | None = None) -> list[cp_model.IntVar]:
+    def _day_vars(self, day: int, test: str | None = None) -> list[int]:
         """Variables of one day; ``test`` keeps only types holding that kind, or "loaded" for
         every type but stretch-only."""
         key = (day, test)
         if key not in self._day_cache:
-            self._day_cache[key] = [v for t, v in self.by_day.get(day, ()) if (
-                test is None or test in TYPES[t].kinds
-                or (test == "loaded" and TYPES[t].kinds != ("stretching",)))]
+            types = _HOLDING[test] if test is not None else None
+            self._day_cache[key] = [i for t, i in self.by_day.get(day, ())
+                                    if types is None or t in types]
         return self._day_cache[key]
 
     def _later(self, day: int, n: int) -> tuple[int, dt.timedelta]:
@@ -155,97 +242,97 @@ class PlanModel:
         return sum(1 for h in self.data.history if h.day // 7 + 1 == week
                    and (kind is None or kind in TYPES[h.type_key].kinds))
 
-    def _count(self, week: int, kind: str | None) -> cp_model.LinearExprT:
-        return _sum([v for d in self._week_days(week) for v in self._day_vars(d, kind)]) + \
-            self._history_count(week, kind)
+    def _count(self, week: int, kind: str | None) -> tuple[list[int], int]:
+        """The week's sessions holding ``kind`` (all with None): the variables, and how many
+        are history."""
+        key = (week, kind)
+        if key not in self._count_cache:
+            self._count_cache[key] = ([v for d in self._week_days(week)
+                                       for v in self._day_vars(d, kind)],
+                                      self._history_count(week, kind))
+        return self._count_cache[key]
 
     # -- hard rules ----------------------------------------------------------------------------
     def _one_session_a_day(self) -> None:
         for day in self.days:
-            self.model.add_at_most_one(self._day_vars(day))
+            self._at_most_one(self._day_vars(day))
 
     def _rest_between_sessions(self) -> None:
         """A session on the next day starts ``REST_BETWEEN_SESSIONS`` after this day's ends.
         For each start time of the next day, that start and every session of this day ending
         too late for it form a clique: at most one of them."""
-        ends: dict[int, list[tuple[dt.datetime, cp_model.IntVar]]] = defaultdict(list)
-        starts: dict[int, dict[dt.datetime, list[cp_model.IntVar]]] = defaultdict(
-            lambda: defaultdict(list))
-        for key, var in self.x.items():
-            day, minute, _ = key
-            ends[day].append((self.end_utc[key], var))
-            starts[day][self.start_utc[(day, minute)]].append(var)
+        ends: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
+        starts: dict[int, dict[dt.datetime, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for day, _, i, start, end in self.slots:
+            ends[day].append((end, i))
+            starts[day][start].append(i)
         for day in self.days:
             nxt, shift = self._later(day, 1)
+            ending = sorted(ends[day])      # those ending after a time are a tail: bisect
+            times = [end for end, _ in ending]
             for begin, here in sorted(starts.get(nxt, {}).items()):
                 limit = begin + shift - REST_BETWEEN_SESSIONS   # an end after this is too late
-                late = [v for end, v in ends[day] if end > limit]
+                late = [i for _, i in ending[bisect_right(times, limit):]]
                 if late:
-                    self._enforce(self.model.add(_sum([*late, *here]) <= 1), "rest_between",
-                                  nxt // 7 + 1)
+                    self._add_sum([*late, *here], INT_MIN, 1, "rest_between", nxt // 7 + 1)
         for h in self.data.history:
             done = (h.end.astimezone(UTC) if h.end is not None else h.start.astimezone(UTC)
                     + dt.timedelta(minutes=self.data.durations[h.type_key]))
             for day in (h.day + 1, h.day + 2):
                 for begin, here in starts.get(day, {}).items():
                     if begin - done < REST_BETWEEN_SESSIONS:
-                        for var in here:
-                            self._enforce(self.model.add(var == 0), "rest_between", day // 7 + 1)
+                        for i in here:
+                            self._add_sum([i], 0, 0, "rest_between", day // 7 + 1)
 
     def _weekly_volumes(self) -> None:
         for d in self.data.demands:
             relaxed = d.week in self.data.relaxed_weeks
             for kind, (low, high, _), rule in (("plyometrics", d.plyo, "plyo_volume"),
                                                ("strength", d.strength, "strength_volume")):
-                count = self._count(d.week, kind)
-                self.model.add(count <= high)
+                sessions, known = self._count(d.week, kind)
+                self._add_sum(sessions, INT_MIN, high - known)
                 if not relaxed:
-                    self._enforce(self.model.add(count >= low), rule, d.week)
+                    self._add_sum(sessions, low - known, INT_MAX, rule, d.week)
             if not relaxed:
-                self._enforce(self.model.add(self._count(d.week, None) >= 1),
-                              "stretching_weekly", d.week)
+                sessions, known = self._count(d.week, None)
+                self._add_sum(sessions, 1 - known, INT_MAX, "stretching_weekly", d.week)
 
     def _spacing(self, first: str, then: str, gap: dt.timedelta, rule: str,
                  from_end: bool = False, days: tuple[int, ...] = (1, 2, 3)) -> None:
         """A session holding ``then`` never starts within ``gap`` after the start (or, with
         ``from_end``, the end) of one holding ``first``, measured in real time (UTC), so a
         daylight-saving night neither shortens nor lengthens it; also against history."""
-        def holds(t: str, kind: str) -> bool:
-            return kind in TYPES[t].kinds
-
         # (day, reference time in UTC) -> variables of sessions holding ``first`` there
-        marks: dict[int, dict[dt.datetime, list[cp_model.IntVar]]] = defaultdict(
-            lambda: defaultdict(list))
-        follows: dict[int, list[tuple[dt.datetime, cp_model.IntVar]]] = defaultdict(list)
-        firsts = {t for t in TYPES if holds(t, first)}
-        thens = {t for t in TYPES if holds(t, then)}
-        for key, var in self.x.items():
-            day, minute, t = key
+        marks: dict[int, dict[dt.datetime, list[int]]] = defaultdict(lambda: defaultdict(list))
+        follows: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
+        firsts, thens = _HOLDING[first], _HOLDING[then]
+        for day, t, i, start, end in self.slots:
             if t in firsts:
-                ref = self.end_utc[key] if from_end else self.start_utc[(day, minute)]
-                marks[day][ref].append(var)
+                marks[day][end if from_end else start].append(i)
             if t in thens:
-                follows[day].append((self.start_utc[(day, minute)], var))
+                follows[day].append((start, i))
+        # each day's sessions holding ``then``, by start: those starting too early are a head
+        heads = {day: sorted(later) for day, later in follows.items()}
+        begins = {day: [begin for begin, _ in later] for day, later in heads.items()}
         for day, by_ref in marks.items():
             for n in days:
                 after, shift = self._later(day, n)
-                later = follows.get(after, [])
-                if not later:
+                if after not in heads:
                     continue
+                later = heads[after]
                 for ref, here in by_ref.items():
                     limit = ref + gap - shift        # a start before this is too early
-                    early = [v for begin, v in later if begin < limit]
+                    early = [i for _, i in later[:bisect_left(begins[after], limit)]]
                     if early:
-                        self._enforce(self.model.add(_sum([*here, *early]) <= 1), rule,
-                                      after // 7 + 1)
+                        self._add_sum([*here, *early], INT_MIN, 1, rule, after // 7 + 1)
         for h in self.data.history:
-            if not holds(h.type_key, first):
+            if h.type_key not in firsts:
                 continue
             ref = (h.end if from_end and h.end is not None else h.start).astimezone(UTC)
             for day, later in follows.items():
-                for begin, var in later:
+                for begin, i in later:
                     if begin - ref < gap:
-                        self._enforce(self.model.add(var == 0), rule, day // 7 + 1)
+                        self._add_sum([i], 0, 0, rule, day // 7 + 1)
 
     def _plyometric_recovery(self) -> None:
         """Plyometric starts at least 48 h apart [NSCA: 48-72 h]."""
@@ -269,11 +356,11 @@ class PlanModel:
             after = self._day_vars(nxt, "plyometrics")
             lifts = self._day_vars(day, "strength")
             if after and lifts:
-                self._enforce(self.model.add(_sum([*lifts, *after]) <= 1), rule, nxt // 7 + 1)
+                self._add_sum([*lifts, *after], INT_MIN, 1, rule, nxt // 7 + 1)
         for h in self.data.history:
             if TYPES[h.type_key].strength:
-                for var in self._day_vars(h.day + 1, "plyometrics"):
-                    self._enforce(self.model.add(var == 0), rule, (h.day + 1) // 7 + 1)
+                for i in self._day_vars(h.day + 1, "plyometrics"):
+                    self._add_sum([i], 0, 0, rule, (h.day + 1) // 7 + 1)
         self._spacing("strength", "plyometrics", RECOVERY_JUMPS_AFTER_STRENGTH, rule,
                       from_end=True, days=(2,))
 
@@ -286,74 +373,85 @@ class PlanModel:
         last = self.days[-1]
         loaded_history: dict[int, int] = defaultdict(int)
         for h in self.data.history:
-            if TYPES[h.type_key].kinds != ("stretching",):
+            if h.type_key in _LOADED:
                 loaded_history[h.day] += 1
         span = range(7) if self.data.cyclic else range(
             max(0, self.data.first_free_day - 2), last - 1)
+        loaded = {day: self._day_vars(day, "loaded") for day in self.days}
         for day in span:
             window = [self._later(day, n)[0] for n in range(QUAD_WINDOW_DAYS)]
-            terms = [v for d in window for v in self._day_vars(d, "loaded")]
+            terms = [i for d in window for i in loaded.get(d, ())]
             known = sum(loaded_history.get(d, 0) for d in window)
             if not terms:
                 continue
             week = 1 if self.data.cyclic else window[-1] // 7 + 1
-            self._enforce(self.model.add(_sum(terms) + known <= QUAD_WINDOW_DAYS - 1),
-                          "quad_rest_day", week)
+            self._add_sum(terms, INT_MIN, QUAD_WINDOW_DAYS - 1 - known, "quad_rest_day", week)
 
     # -- soft goals ----------------------------------------------------------------------------
-    def _penalties(self) -> list[tuple[int, cp_model.LinearExprT]]:
+    def _penalties(self) -> list[tuple[int, Term]]:
         return (self._shortfall_terms() + self._session_type_terms() + self._stretch_day_terms()
                 + self._back_to_back_terms() + self._late_start_terms() + self._change_terms())
 
-    def _gap(self, name: str, expr: cp_model.LinearExprT, bound: int) -> cp_model.IntVar:
-        """A variable at least max(0, expr) (minimised, so equal to it)."""
-        var = self.model.new_int_var(0, bound, name)
-        self.model.add(var >= expr)
+    def _gap(self, name: str, sign: int, sessions: list[int], constant: int, bound: int) -> int:
+        """A variable at least max(0, sign * sum(sessions) + constant) (minimised, so equal to
+        it): ``model.add(var >= expr)``, written as var - sign * sum(sessions) >= constant."""
+        if bound not in _RANGES:
+            _RANGES[bound] = Domain(0, bound)
+        var = self._new_var(name, _RANGES[bound]).index
+        linear = self.proto.constraints.add().linear
+        linear.vars.extend([*sorted(sessions), var])     # the newest variable: the last index
+        linear.coeffs.extend([-sign] * len(sessions) + [1])
+        linear.domain.extend((constant, INT_MAX))
         return var
 
-    def _shortfall_terms(self) -> list[tuple[int, cp_model.LinearExprT]]:
+    def _shortfall_terms(self) -> list[tuple[int, Term]]:
         """Each session below the week's target, and each above it, costs the most."""
-        terms: list[tuple[int, cp_model.LinearExprT]] = []
+        terms: list[tuple[int, Term]] = []
         for d in self.data.demands:
             for kind, (_, _, target) in (("plyometrics", d.plyo), ("strength", d.strength)):
-                count = self._count(d.week, kind)
-                terms.append((W_SHORTFALL, self._gap(f"short_{kind}_w{d.week}", target - count, 7)))
-                terms.append((W_SHORTFALL, self._gap(f"over_{kind}_w{d.week}", count - target, 7)))
+                sessions, known = self._count(d.week, kind)     # count = sum(sessions) + known
+                terms.append((W_SHORTFALL, self._gap(f"short_{kind}_w{d.week}", -1, sessions,
+                                                     target - known, 7)))
+                terms.append((W_SHORTFALL, self._gap(f"over_{kind}_w{d.week}", 1, sessions,
+                                                     known - target, 7)))
         return terms
 
-    def _session_type_terms(self) -> list[tuple[int, cp_model.LinearExprT]]:
+    def _session_type_terms(self) -> list[tuple[int, Term]]:
         """Jumps and strength share a session only when the week has too few days; a stretch-only
         session is added only to reach the weekly stretching days."""
         weights = {"combined": W_COMBINED, "stretch": W_STRETCH_ONLY}
-        return [(weights[t], v) for (_, _, t), v in self.x.items() if t in weights]
+        return [(weights[t], i) for (_, _, t), i in self.index.items() if t in weights]
 
-    def _stretch_day_terms(self) -> list[tuple[int, cp_model.LinearExprT]]:
-        return [(W_STRETCH_DAYS, self._gap(f"stretch_days_w{d.week}",
-                                           STRETCH_DAYS_TARGET - self._count(d.week, None), 7))
-                for d in self.data.demands]
+    def _stretch_day_terms(self) -> list[tuple[int, Term]]:
+        terms: list[tuple[int, Term]] = []
+        for d in self.data.demands:
+            sessions, known = self._count(d.week, None)
+            terms.append((W_STRETCH_DAYS, self._gap(f"stretch_days_w{d.week}", -1, sessions,
+                                                    STRETCH_DAYS_TARGET - known, 7)))
+        return terms
 
-    def _back_to_back_terms(self) -> list[tuple[int, cp_model.LinearExprT]]:
+    def _back_to_back_terms(self) -> list[tuple[int, Term]]:
         """Spread the week: a loaded session (not stretch-only) on two days running costs a little.
         Used for the typical week only: over a whole block these terms made one worker miss
         optimality (26 weeks: not proven in 20 s; without them 0.13 s), and the block follows
         the typical week's shape anyway."""
-        terms: list[tuple[int, cp_model.LinearExprT]] = []
+        terms: list[tuple[int, Term]] = []
         if not self.data.spread:
             return terms
         for day in self.days:
             today = self._day_vars(day, "loaded")
             tomorrow = self._day_vars(self._later(day, 1)[0], "loaded")
             if today and tomorrow:
-                both = self._gap(f"b2b_d{day}", sum(today) + sum(tomorrow) - 1, 1)
+                both = self._gap(f"b2b_d{day}", 1, [*today, *tomorrow], -1, 1)
                 terms.append((W_BACK_TO_BACK, both))
         return terms
 
-    def _late_start_terms(self) -> list[tuple[int, cp_model.LinearExprT]]:
+    def _late_start_terms(self) -> list[tuple[int, Term]]:
         """Among equal plans, start when the window opens."""
-        return [(W_LATE_START * self.by_candidate[k].offset, v) for k, v in self.x.items()
+        return [(W_LATE_START * self.by_candidate[k].offset, i) for k, i in self.index.items()
                 if self.by_candidate[k].offset]
 
-    def _change_terms(self) -> list[tuple[int, cp_model.LinearExprT]]:
+    def _change_terms(self) -> list[tuple[int, Term]]:
         """Every reference session not kept, and every session not in the reference, costs its
         week's weight: the typical week when generating, the current plan when replanning."""
         ref = self.data.reference
@@ -363,19 +461,19 @@ class PlanModel:
         def weight(day: int) -> int:
             return self.data.change_weights.get(day // 7 + 1, W_CHANGE)
 
-        terms: list[tuple[int, cp_model.LinearExprT]] = [
-            (weight(key[0]), 1 - self.x[key] if key in self.x else 1)
+        terms: list[tuple[int, Term]] = [
+            (weight(key[0]), ~self.index[key] if key in self.index else None)
             for key in sorted(ref) if key[0] >= self.data.first_free_day]
-        terms += [(weight(key[0]), var) for key, var in self.x.items() if key not in ref]
+        terms += [(weight(key[0]), i) for key, i in self.index.items() if key not in ref]
         return terms
 
-    def _tie_terms(self) -> list[cp_model.LinearExpr]:
+    def _tie_terms(self) -> list[int]:
         """One per tie-breaker session not kept and per session outside the tie-breaker."""
         ties = self.data.tie_breaker
         if not ties:
             return []
-        return ([1 - self.x[k] for k in sorted(ties) if k in self.x]
-                + [var for k, var in self.x.items() if k not in ties])
+        return ([~self.index[k] for k in sorted(ties) if k in self.index]
+                + [i for k, i in self.index.items() if k not in ties])
 
     def chosen(self, solver: cp_model.CpSolver) -> list[Candidate]:
         """The candidates the solver picked, in time order."""

@@ -106,7 +106,14 @@ def solve(data: ModelInput, work_limit: float = WORK_LIMIT, explain: bool = True
 
 
 def _infeasible_under(data: ModelInput, rules: list[Rule]) -> bool | None:
-    built = PlanModel(data, explain=True)
+    return _clash(PlanModel(data, explain=True), rules)
+
+
+def _clash(built: PlanModel, rules: list[Rule]) -> bool | None:
+    """Whether ``rules`` of ``built`` (an explain model) cannot all hold; None when unknown.
+    Only the assumptions change between calls: the same model as one built afresh for
+    ``rules``, without building it again."""
+    built.model.clear_assumptions()
     built.model.add_assumptions([built.rules[r] for r in rules if r in built.rules])
     solver = _solver(WORK_LIMIT)
     status = solver.solve(built.model)
@@ -131,6 +138,6 @@ def minimal_conflict(data: ModelInput) -> list[Rule]:
                    if i in by_index), key=lambda r: (r.week, r.name))
     for rule in list(core):
         trial = [r for r in core if r != rule]
-        if trial and _infeasible_under(data, trial):
+        if trial and _clash(built, trial):
             core = trial
     return core

@@ -18,6 +18,7 @@ import datetime as dt
 import functools
 import json
 import os
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -227,25 +228,44 @@ def _guarded(method: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatena
 
 
 class Store:
-    """An open plan store. Use ``open_store``; close with ``close()`` or a ``with`` block."""
+    """An open plan store. Use ``open_store``; close with ``close()`` or a ``with`` block.
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    A store being created (``new``) is held in memory, made from the template (``_template``),
+    until its first change commits or it is closed: then its file is written whole, at once
+    (``_create_file``). A roster's store thus costs one file written instead of a migration and
+    a save, each committed through a journal file of its own (issue 18); the file is the same
+    store either way."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, new: bool = False) -> None:
         self.db = connection
         self.path = path
+        self.new = new
 
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        with contextlib.suppress(StoreError):     # the error on its way out says more
+            self.close()
 
     def close(self) -> None:
-        self.db.close()
+        """Close the store; a new one that saw no change is written now (empty, as opened),
+        unless another command made the file meanwhile."""
+        try:
+            if self.new:
+                with contextlib.suppress(ConcurrentChange):
+                    self._create_file()
+        finally:
+            self.db.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error (or interruption). Inside an
-        open transaction it joins it: a log entry and the revision it causes commit together."""
+        open transaction it joins it: a log entry and the revision it causes commit together.
+        A new store's file is written when its first change commits."""
         if self.db.in_transaction:
             yield self.db
             return
@@ -256,6 +276,50 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+        if self.new:
+            self._create_file()
+
+    def _create_file(self) -> None:
+        """Write a new store (held in memory) to its file, and use the file from now on. The
+        image goes to a temporary file, synced, then linked under the store's name, which fails
+        if the name exists: the file appears whole, and two commands creating the same store
+        never overwrite each other (the later one saves nothing: ConcurrentChange). Its folder
+        is synced too, as SQLite does when it makes its journal. On failure the store in memory
+        is set back to the empty template: nothing was saved."""
+        target = Path(os.path.realpath(self.path))
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            try:
+                # 0o644 less the umask: the mode SQLite gives a database file it creates.
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                try:
+                    os.write(fd, self.db.serialize())
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.link(tmp, target)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+            with contextlib.suppress(OSError):   # a folder cannot be opened on every system
+                folder = os.open(target.parent, os.O_RDONLY)
+                try:
+                    os.fsync(folder)
+                finally:
+                    os.close(folder)
+        except FileExistsError:
+            self.db.deserialize(_template())
+            raise ConcurrentChange(f"{self.path}: another periodize created this store while "
+                                   "this one worked; nothing was saved; run the command again"
+                                   ) from None
+        except OSError as exc:
+            self.db.deserialize(_template())
+            raise StoreError(f"{self.path}: the store cannot be created there "
+                             f"({exc.strerror or exc}); nothing was saved; point --db or "
+                             "PERIODIZE_DB at a file in a folder you may write to") from None
+        self.new = False
+        self.db.close()
+        self.db = _connect(self.path)
 
     # -- plans -----------------------------------------------------------------------------------
     def _current_row(self) -> sqlite3.Row | None:
@@ -614,6 +678,30 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
     db.execute("COMMIT")
 
 
+_TEMPLATES: dict[tuple[object, ...], bytes] = {}
+
+
+def _template() -> bytes:
+    """The image of an empty store at the current schema: the migrations run once per process
+    in memory (so the schema keeps one definition) instead of statement by statement in each
+    new file."""
+    key = (SCHEMA_VERSION, tuple(MIGRATIONS.items()))
+    if key not in _TEMPLATES:
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            _migrate(db, Path(":memory:"))
+            _TEMPLATES[key] = db.serialize()
+        finally:
+            db.close()
+    return _TEMPLATES[key]
+
+
+def _connect(path: Path | str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+    db.row_factory = sqlite3.Row
+    return db
+
+
 _ELSE = "point --db or PERIODIZE_DB at a periodize store, or at a new file"
 
 
@@ -645,21 +733,23 @@ def open_store(path: Path, create: bool = False) -> Store:
         raise StoreError(f"{path}: the store cannot be opened or created there ({why}); nothing "
                          "was changed; point --db or PERIODIZE_DB at a file in a folder you may "
                          "write to") from None
+    if not exists:      # made in memory from the template; written when it first changes
+        db = _connect(":memory:")
+        db.deserialize(_template())
+        return Store(db, path, new=True)
     try:
-        db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
-        db.row_factory = sqlite3.Row
-        if exists:
-            app = db.execute("PRAGMA application_id").fetchone()[0]
-            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if app != APPLICATION_ID and (app != 0 or tables):
-                db.close()
-                raise StoreError(f"{path}: not a periodize plan store; nothing was changed "
-                                 f"({_ELSE})")
-            check = db.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                db.close()
-                raise StoreError(f"{path}: the store is damaged ({_brief(check)}); "
-                                 "restore a backup")
+        db = _connect(path)
+        app = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if app != APPLICATION_ID and (app != 0 or tables):
+            db.close()
+            raise StoreError(f"{path}: not a periodize plan store; nothing was changed "
+                             f"({_ELSE})")
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            db.close()
+            raise StoreError(f"{path}: the store is damaged ({_brief(check)}); "
+                             "restore a backup")
         _migrate(db, path)
     except sqlite3.DatabaseError as exc:
         if _busy(exc):

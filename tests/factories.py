@@ -9,6 +9,7 @@ stamped with ``NOW``. Fixtures (a generated store and a private copy of it) are 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
@@ -223,3 +225,15 @@ def load_benchmark() -> Any:
     sys.modules[spec.name] = module            # its dataclasses look themselves up there
     spec.loader.exec_module(module)
     return module
+
+
+def golden_record(path: Path, regenerate: str) -> dict[str, Any]:
+    """A golden record (``tests/fixtures/golden``) made with this OR-Tools version. Made with
+    another, it is skipped visibly: that version may choose another of several equally good
+    plans, or write the same model differently."""
+    record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    ortools = importlib.metadata.version("ortools")
+    if ortools != record["ortools"]:
+        pytest.skip(f"recorded with ortools {record['ortools']}, this is {ortools}: "
+                    f"regenerate with {regenerate}")
+    return record

@@ -5,6 +5,7 @@ gives. Work is counted (solves, calls), never timed."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -131,3 +132,38 @@ def test_the_typical_week_model_depends_on_the_shape_only() -> None:
             demands=[demand(CATALOG, 1, 1, (2, 3), (2, 3))], cyclic=True, spread=True)
         protos.append(str(PlanModel(data).model.proto))
     assert protos[0] == protos[1]
+
+
+def test_the_conflict_search_builds_one_model_and_finds_the_same_rules() -> None:
+    """Dropping rules one by one changes only the assumptions of one explain model: the rules
+    named are those that a fresh model per trial (``_infeasible_under``) finds, in one build."""
+    import planner.solve as solve_module
+    from planner.errors import NoPlanPossible
+
+    profile = make_profile(availability={"thu": ["18:00-20:00"], "sat": ["09:00-10:00"]},
+                           rest_days=[])
+    seen: list[ModelInput] = []
+
+    def record(data: ModelInput) -> list[object]:
+        seen.append(data)
+        return []
+
+    with mock.patch.object(solve_module, "minimal_conflict", side_effect=record), \
+            contextlib.suppress(NoPlanPossible):
+        generate.build_plan(profile, CATALOG, [], NOW)
+    data = seen[-1]
+    with mock.patch.object(solve_module, "PlanModel", wraps=PlanModel) as built:
+        rules = solve_module.minimal_conflict(data)
+    assert built.call_count == 1
+    first = PlanModel(data, explain=True)
+    first.model.add_assumptions(list(first.rules.values()))
+    solver = solve_module._solver(solve_module.WORK_LIMIT)
+    assert solver.status_name(solver.solve(first.model)) == "INFEASIBLE"
+    by_index = {lit.index: rule for rule, lit in first.rules.items()}
+    core = sorted((by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()
+                   if i in by_index), key=lambda r: (r.week, r.name))
+    for rule in list(core):
+        trial = [r for r in core if r != rule]
+        if trial and solve_module._infeasible_under(data, trial):
+            core = trial
+    assert len(core) >= 2 and rules == core

@@ -150,6 +150,89 @@ def test_a_failed_migration_changes_nothing(db: Path, monkeypatch: pytest.Monkey
     assert tables(db) == TABLES
 
 
+def schema(path: Path) -> tuple[list[tuple[Any, ...]], tuple[Any, ...], bytes, bytes]:
+    """Everything a store file says about itself: its tables and indexes as SQLite holds them,
+    its pragmas, and the fixed fields of its header (page size, format versions, encoding)."""
+    with sqlite3.connect(path) as raw:
+        master = sorted(tuple(r) for r in raw.execute("SELECT * FROM sqlite_master"))
+        said = tuple(raw.execute(f"PRAGMA {name}").fetchone()[0] for name in (
+            "application_id", "user_version", "page_size", "encoding", "auto_vacuum",
+            "journal_mode", "freelist_count", "integrity_check"))
+    raw.close()
+    header = path.read_bytes()[:100]
+    return master, said, header[16:24], header[44:72]
+
+
+def test_a_store_made_from_the_template_is_the_store_the_migrations_make(
+        tmp_path: Path, plan: Plan) -> None:
+    templated, migrated = tmp_path / "templated.db", tmp_path / "migrated.db"
+    open_store(templated, create=True).close()
+    migrated.touch()                      # an empty file: every migration runs, one by one
+    open_store(migrated).close()
+    assert schema(templated) == schema(migrated)
+    assert schema(templated)[1][:2] == (APPLICATION_ID, SCHEMA_VERSION)
+    assert tables(templated) == TABLES
+    # And they keep a plan the same way.
+    for path in (templated, migrated):
+        with open_store(path) as store:
+            store.save(plan, make_profile(), "first", expect=store.changes())
+    assert state(templated) == state(migrated) and schema(templated) == schema(migrated)
+
+
+def test_a_new_store_is_written_whole_at_its_first_change(db: Path, plan: Plan) -> None:
+    with open_store(db, create=True) as store:
+        assert not db.exists()              # held in memory until something is saved
+        assert store.history() == [] and store.changes() == 0
+        stored = store.save(plan, make_profile(), "first", expect=0)
+        assert db.exists() and rows(db, "SELECT number FROM revisions") == [(1,)]
+        store.record(plan.plan_id, [DAY], "missed", None, NOW)      # now on the file
+    assert sorted(p.name for p in db.parent.iterdir()) == ["store.db"]    # no temporary file
+    with open_store(db) as store:
+        assert store.current()[0] == stored and store.changes() == 2
+        assert [(e.day, e.status) for e in store.log(plan.plan_id)] == [(DAY, "missed")]
+    assert _integrity(db) == "ok"
+
+
+def test_a_new_store_whose_save_failed_is_written_empty(db: Path, plan: Plan) -> None:
+    def refuse(final: Plan) -> None:
+        raise ValueError("the exporter refuses it")
+
+    with open_store(db, create=True) as store, pytest.raises(ValueError):
+        store.save(plan, make_profile(), "first", expect=0, check=refuse)
+    assert state(db) == ([], [], [("changes", 0)], [])     # as open_store always made it
+    assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION)
+
+
+def test_two_commands_creating_one_store_never_overwrite_each_other(
+        db: Path, plan: Plan) -> None:
+    first, second = open_store(db, create=True), open_store(db, create=True)
+    first.save(plan, make_profile(), "first", expect=first.changes())
+    first.close()
+    before = state(db)
+    with pytest.raises(ConcurrentChange, match="another periodize created this store while "
+                                               "this one worked; nothing was saved"):
+        second.save(dataclasses.replace(plan, name="Alex"), make_profile(), "second",
+                    expect=second.changes())
+    assert second.history() == []          # nothing of it kept, in memory either
+    second.close()
+    assert state(db) == before
+    assert sorted(p.name for p in db.parent.iterdir()) == ["store.db"]
+
+
+def test_a_new_store_whose_folder_went_away_saves_nothing(tmp_path: Path, plan: Plan) -> None:
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    store = open_store(folder / "store.db", create=True)
+    folder.rmdir()
+    with pytest.raises(StoreError, match=r"the store cannot be created there \(No such file or "
+                                         r"directory\); nothing was saved"):
+        store.save(plan, make_profile(), "first", expect=0)
+    assert store.history() == []
+    with pytest.raises(StoreError, match="cannot be created there"):
+        store.close()
+    assert not folder.exists()
+
+
 def test_a_later_schema_migrates_an_existing_store_and_keeps_its_data(
         db: Path, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
     saved(db, plan, 2)
