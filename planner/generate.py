@@ -141,10 +141,12 @@ def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: s
         from catalog.monitoring import default_monitoring
         from planner.adapt import adapted
 
-        # A store just created (most of a roster) holds no log and no plan: nothing to read.
-        log = AthleteLog() if store.new else store.athlete_log(plan.plan_id)
+        # A store just created (most of a roster) holds no log and no plan: nothing to read,
+        # and after the save no other revision whose sessions the calendar must cancel.
+        new = store.new
+        log = AthleteLog() if new else store.athlete_log(plan.plan_id)
         redosed = adapted(plan, profile, catalog, default_monitoring(), log)
-        current = store.current() if not store.new and store.history() else None
+        current = store.current() if not new and store.history() else None
         unchanged = current is not None and (current.plan.content(), current.profile.to_dict()
                                              ) == (redosed.content(), profile.to_dict())
         if current is not None and unchanged:
@@ -154,7 +156,7 @@ def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: s
                               forecast=plan if redosed.sessions != plan.sessions else None,
                               expect=expect,
                               check=lambda final: calendar.append(render(final, "ics")))
-        dropped = store.dropped(plan)
+        dropped = () if new else store.dropped(plan)
     if output is not None:
         write_plan(plan, output, "ics", dropped=dropped,
                    data=calendar[-1] if calendar and not dropped else None)

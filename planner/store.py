@@ -447,11 +447,11 @@ class Store:
                 "INSERT INTO revisions (plan_id, number, created, note, profile, plan) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (plan.plan_id, last + 1, plan.created.isoformat(), note,
-                 json.dumps(profile.to_dict(), sort_keys=True), json.dumps(numbered.to_dict())))
+                 json.dumps(profile.to_dict(), sort_keys=True), numbered.to_json()))
             db.execute("DELETE FROM forecasts WHERE number > ?", (last,))
             if forecast is not None:
                 db.execute("INSERT INTO forecasts (number, plan) VALUES (?, ?)",
-                           (last + 1, json.dumps(replace(forecast, revision=last + 1).to_dict())))
+                           (last + 1, replace(forecast, revision=last + 1).to_json()))
         return numbered
 
     @_guarded
@@ -511,7 +511,7 @@ class Store:
         row = self.db.execute("SELECT * FROM revisions WHERE number = ?", (to,)).fetchone()
         issued = self._issue(self._plan(row), before, now)
         self.db.execute("UPDATE revisions SET plan = ? WHERE number = ?",
-                        (json.dumps(issued.to_dict()), to))
+                        (issued.to_json(), to))
         return next(r for r in self.history() if r.current)   # a damaged row rolls back
 
     @_guarded

@@ -22,11 +22,13 @@ import icalendar
 import pytest
 from click.testing import CliRunner
 from factories import NOW, ROOT, build, make_profile, write_profile
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cli
 from planner import store as store_module
 from planner.errors import ConcurrentChange, InputError, StoreError
-from planner.plan import Plan
+from planner.plan import Plan, plan_from_dict
 from planner.store import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Store, open_store
 
 TABLES = ["absences", "counters", "feed_tokens", "forecasts", "google_calendars", "log",
@@ -387,6 +389,23 @@ def test_a_failing_undo_undoes_nothing(with_undone: Path,
 
 
 # --- history, undo and the log ----------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(), cue=st.text(), level=st.integers(0, 3))
+def test_the_text_a_plan_is_stored_as_is_its_json_to_the_byte(
+        plan: Plan, text: str, cue: str, level: int) -> None:
+    # Plan.to_json encodes each list of exercises once and splices it in: texts that look like
+    # its seams, quotes, newlines and any Unicode change nothing; nor does an empty list.
+    seam = '"exercises": [], "notes": []}'
+    first, second, *rest = plan.sessions
+    doses = tuple(dataclasses.replace(d, cue=cue + seam, level=level) for d in first.exercises)
+    odd = dataclasses.replace(plan, name=text + seam, sessions=(
+        dataclasses.replace(first, exercises=doses, notes=(text, seam)),
+        dataclasses.replace(second, exercises=()), *rest))
+    for each in (plan, odd):
+        assert each.to_json() == json.dumps(each.to_dict())
+        assert plan_from_dict(json.loads(each.to_json())) == each
 
 
 def test_history_lists_revisions_in_order_and_marks_the_current(db: Path, plan: Plan) -> None:
