@@ -13,6 +13,7 @@ be shown an hour off, or ending before it starts."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ _GRID = dt.timedelta(minutes=GRID_MINUTES)
 UTC = dt.UTC
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)   # no per-candidate dict: a plan makes hundreds of them
 class Candidate:
     """A session of ``type_key`` could start here."""
 
@@ -79,12 +80,41 @@ def _overlaps(start: dt.datetime, end: dt.datetime,
     return any(s < b_end and b_start < e for b_start, b_end in busy)
 
 
+@functools.lru_cache(maxsize=4096)
 def steady_day(date: dt.date, tz: dt.tzinfo) -> bool:
     """No clock change from this midnight to the next: every wall time exists once and real
-    time runs with the wall clock, so the round trips through UTC can be skipped."""
+    time runs with the wall clock, so the round trips through UTC can be skipped. (Remembered:
+    a roster asks it for the same dates and zones again and again.)"""
     midnight = dt.datetime.combine(date, dt.time())
     return (midnight.replace(tzinfo=tz).utcoffset()
             == (midnight + dt.timedelta(days=1)).replace(tzinfo=tz).utcoffset())
+
+
+class WindowDay:
+    """One availability window on one plan day: what the groups of its session types share
+    (made once per window, not once per type: a roster makes ~190 groups per athlete)."""
+
+    __slots__ = (
+        "blocked",
+        "date",
+        "day",
+        "opens",
+        "opens_at",
+        "steady",
+        "tz",
+        "window",
+    )
+
+    def __init__(self, day: int, date: dt.date, window: Window, tz: dt.tzinfo,
+                 blocked: Sequence[tuple[dt.datetime, dt.datetime]],
+                 steady: bool | None = None) -> None:
+        self.day, self.date, self.window, self.tz, self.blocked = day, date, window, tz, blocked
+        self.steady = steady_day(date, tz) if steady is None else steady
+        self.opens = dt.datetime.combine(date, dt.time(), tz) + dt.timedelta(
+            minutes=window.start)      # on a steady day, step k starts k grid steps after this
+        # On a day without a clock change, the POSIX time of the first grid step: step k starts
+        # k grid steps after it in real time. None on a day with a change.
+        self.opens_at = self.opens.timestamp() if self.steady else None
 
 
 class Slots:
@@ -94,44 +124,65 @@ class Slots:
     candidates, and ``planner.pruning`` needs only a few of each group: the first, and the
     earliest one after a given moment."""
 
-    def __init__(self, day: int, date: dt.date, window: Window, type_key: str, length: int,
-                 tz: dt.tzinfo, blocked: Sequence[tuple[dt.datetime, dt.datetime]],
-                 steady: bool | None = None) -> None:
-        self.day, self.date, self.window = day, date, window
-        self.type_key, self.length, self.tz, self.blocked = type_key, length, tz, blocked
-        self.steps = len(range(window.start, window.end - length + 1, GRID_MINUTES))
-        midnight = dt.datetime.combine(date, dt.time())
-        self._closes = midnight + dt.timedelta(minutes=window.end)
-        self._length = dt.timedelta(minutes=length)
-        self._steady = steady_day(date, tz) if steady is None else steady
-        self._midnight = midnight.replace(tzinfo=tz)
-        self._opens = self._midnight + dt.timedelta(
-            minutes=window.start)      # on a steady day, step k starts k grid steps after this
-        self._made: dict[int, Candidate | None] = {}    # pruning asks for the same steps again
+    __slots__ = ("_length", "_made", "day", "frame", "length", "steps", "type_key", "window")
+
+    def __init__(self, frame: WindowDay, type_key: str, length: int,
+                 duration: dt.timedelta | None = None) -> None:
+        self.frame, self.day, self.window = frame, frame.day, frame.window
+        self.type_key, self.length = type_key, length
+        # len(range(window.start, window.end - length + 1, GRID_MINUTES)), as arithmetic
+        self.steps = max(0, (frame.window.end - length - frame.window.start) // GRID_MINUTES + 1)
+        # ``length`` as a timedelta (``slots`` passes it made once per session type)
+        self._length = dt.timedelta(minutes=length) if duration is None else duration
+        # On a clock-change day the starts are remembered: ``earliest_from`` scans them again
+        # for each bound. On other days a start is plain arithmetic, cheaper to make again.
+        self._made: dict[int, Candidate | None] | None = None
+
+    @property
+    def date(self) -> dt.date:
+        return self.frame.date
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        return self.frame.tz
+
+    @property
+    def blocked(self) -> Sequence[tuple[dt.datetime, dt.datetime]]:
+        return self.frame.blocked
 
     def at(self, step: int) -> Candidate | None:
         """The candidate ``step`` grid steps after the window opens, or None when that start
         does not exist (a DST gap), the session would outlast the window or overlaps busy time."""
+        if self.frame.steady:
+            return self._at(step)
+        if self._made is None:
+            self._made = {}
         if step not in self._made:
             self._made[step] = self._at(step)
         return self._made[step]
 
     def _at(self, step: int) -> Candidate | None:
-        minute = self.window.start + step * GRID_MINUTES
-        start = (self._midnight + dt.timedelta(minutes=minute)
-                 if self._steady else local_time(self.date, minute, self.tz))
-        if start is None:
+        frame = self.frame
+        minute = frame.window.start + step * GRID_MINUTES
+        if frame.steady:   # wall time runs with real time: plain arithmetic on the wall clock
+            if minute + self.length > frame.window.end:
+                return None
+            start = frame.opens + _GRID * step
+            end = start + self._length
+        else:
+            found = local_time(frame.date, minute, frame.tz)
+            if found is None:
+                return None
+            start = found
+            # The end in real time, then checked against the window on the wall clock.
+            end = (start.astimezone(UTC) + self._length).astimezone(frame.tz)
+            closes = dt.datetime.combine(frame.date, dt.time()) + dt.timedelta(
+                minutes=frame.window.end)
+            if second_pass(start) or second_pass(end) or end.replace(tzinfo=None) > closes:
+                return None
+        if frame.blocked and _overlaps(start, end, frame.blocked):
             return None
-        length = self._length
-        # The end in real time, then checked against the window on the wall clock.
-        end = start + length if self._steady else (start.astimezone(UTC) + length).astimezone(
-            self.tz)
-        if not self._steady and (second_pass(start) or second_pass(end)):
-            return None
-        if end.replace(tzinfo=None) > self._closes or (
-                self.blocked and _overlaps(start, end, self.blocked)):
-            return None
-        return Candidate(self.day, minute, self.type_key, step, start, end)
+        return Candidate(frame.day, minute, self.type_key, step, start, end)
 
     def __iter__(self) -> Iterator[Candidate]:
         for step in range(self.steps):
@@ -141,9 +192,8 @@ class Slots:
 
     @property
     def opens_at(self) -> float | None:
-        """On a day without a clock change, the POSIX time of the first grid step: step k starts
-        k grid steps after it in real time. None on a day with a change."""
-        return self._opens.timestamp() if self._steady else None
+        """See ``WindowDay.opens_at``."""
+        return self.frame.opens_at
 
     def first_from(self, step: int) -> Candidate | None:
         """The first candidate at grid step ``step`` or later."""
@@ -155,15 +205,16 @@ class Slots:
 
     def earliest_from(self, bound: dt.datetime) -> Candidate | None:
         """The first candidate starting at or after ``bound`` (aware) in real time."""
-        if self._steady:     # starts run with real time: the first step at or after the bound
-            steps, late = divmod(bound - self._opens, _GRID)
+        frame = self.frame
+        if frame.steady:     # starts run with real time: the first step at or after the bound
+            steps, late = divmod(bound - frame.opens, _GRID)
             return self.first_from(steps + (1 if late else 0))
-        local = bound.astimezone(self.tz)
-        if local.date() > self.date:
+        local = bound.astimezone(frame.tz)
+        if local.date() > frame.date:
             return None
         first = 0
-        if local.date() == self.date:   # one step early: wall and real time part at DST changes
-            first = max(0, (local.hour * 60 + local.minute - self.window.start) // GRID_MINUTES
+        if local.date() == frame.date:   # one step early: wall and real time part at DST changes
+            first = max(0, (local.hour * 60 + local.minute - frame.window.start) // GRID_MINUTES
                         - 1)
         for step in range(first, self.steps):
             found = self.at(step)
@@ -178,14 +229,19 @@ def slots(profile: Profile, minutes_by_type: Mapping[str, int],
     session type, in that order."""
     tz = profile.tz
     blocked = _by_local_day(busy, tz)
+    types = [(type_key, length, dt.timedelta(minutes=length))
+             for type_key, length in minutes_by_type.items()]
     groups: list[Slots] = []
     for day in days if days is not None else range(7 * profile.weeks):
         date = profile.start + dt.timedelta(days=day)
         windows = profile.windows_on(date)
-        steady = steady_day(date, tz) if windows else True
+        if not windows:
+            continue
+        steady = steady_day(date, tz)
         for window in windows:
-            groups += [Slots(day, date, window, type_key, length, tz, blocked.get(date, ()),
-                             steady) for type_key, length in minutes_by_type.items()]
+            frame = WindowDay(day, date, window, tz, blocked.get(date, ()), steady)
+            groups += [Slots(frame, type_key, length, duration)
+                       for type_key, length, duration in types]
     return groups
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
@@ -222,15 +223,18 @@ def session_minutes(catalog: Catalog, level: str, type_key: str, warmup: bool,
 def _contacts_of(catalog: Catalog, level: str, equipment: frozenset[str] | None,
                  ) -> Callable[[int, int | None], int]:
     def contacts(program_week: int, cap: int | None) -> int:
-        return sum(d.foot_contacts or 0
-                   for d in plyo_doses(catalog, level, program_week, cap, equipment))
+        return _memo(catalog, ("contacts", level, program_week, cap, equipment),
+                     lambda: sum(d.foot_contacts or 0 for d in plyo_doses(
+                         catalog, level, program_week, cap, equipment)))
     return contacts
 
 
 def _strength_of(catalog: Catalog, level: str, equipment: frozenset[str] | None,
                  ) -> Callable[[int, int | None], int]:
     def volume(program_week: int, cap: int | None) -> int:
-        return strength_volume(_strength_doses(catalog, level, program_week, cap, equipment))
+        return _memo(catalog, ("strength volume", level, program_week, cap, equipment),
+                     lambda: strength_volume(_strength_doses(catalog, level, program_week, cap,
+                                                             equipment)))
     return volume
 
 
@@ -312,8 +316,8 @@ def load_caps(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
     workload rule; ``done[w - 1]`` is calendar week w's (contacts, strength volume) already
     done (a replan's past)."""
     def loads(kind: str, which: int) -> list[WeekLoad]:
-        return [WeekLoad(w, program_weeks[w - 1],
-                         sum(kind in TYPES[c.type_key].kinds for c in chosen if c.week == w),
+        sessions = Counter(c.week for c in chosen if kind in TYPES[c.type_key].kinds)
+        return [WeekLoad(w, program_weeks[w - 1], sessions[w],
                          done[w - 1][which] if w <= len(done) else 0)
                 for w in range(1, len(program_weeks) + 1)]
 

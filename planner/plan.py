@@ -40,7 +40,13 @@ def plan_identity(name: str, timezone: str, start: dt.date) -> str:
 
 def session_uid(plan_id: str, week: int, ordinal: int) -> str:
     """The stable UID of the ``ordinal``-th session ever placed in calendar week ``week``."""
-    return f"{uuid.uuid5(uuid.UUID(plan_id), f'week-{week}/session-{ordinal}')}@periodize"
+    return f"{uuid.uuid5(_plan_uuid(plan_id), f'week-{week}/session-{ordinal}')}@periodize"
+
+
+@functools.lru_cache(maxsize=256)
+def _plan_uuid(plan_id: str) -> uuid.UUID:
+    """``plan_id`` parsed once, not once per session (a plan has dozens)."""
+    return uuid.UUID(plan_id)
 
 
 def athlete_key(name: str) -> str:

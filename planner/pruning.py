@@ -43,6 +43,7 @@ checks on random profiles that the pruned and the whole model reach the same opt
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -58,81 +59,104 @@ from planner.model import (
 from planner.session_types import TYPES
 
 _GAPS = (2, 3)   # the 48-hour rules' pairs (consecutive days are always under 48 h)
+# (plyometric, strength) of each session type, looked up once (asked for every candidate kept).
+_KINDS = {key: (kinds.plyometric, kinds.strength) for key, kinds in TYPES.items()}
 
 
 def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
           history: Sequence[History] = ()) -> list[Candidate]:
     """The candidates of ``groups`` that an optimal plan may need (see the module's docstring),
     in the order ``planner.availability.candidates`` lists them. ``reference`` and ``history``
-    are those of the (not cyclic) ``ModelInput`` the candidates are for."""
+    are those of the (not cyclic) ``ModelInput`` the candidates are for.
+
+    Moments are POSIX seconds (floats, exact for whole seconds): the same instants as aware
+    datetimes in UTC, compared and shifted without making a datetime for each
+    (``tests/test_pruning.py`` checks the result against the plain closure)."""
     kept: dict[tuple[int, int], Candidate] = {}   # (group index, step) -> candidate
-    jumps: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> kept plyometric starts
-    ends: dict[int, set[dt.datetime]] = defaultdict(set)      # day -> kept sessions' ends
-    lifts: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> kept strength starts
-    lift_ends: dict[int, list[dt.datetime]] = defaultdict(list)   # day -> their ends
+    jumps: dict[int, list[float]] = defaultdict(list)   # day -> kept plyometric starts
+    ends: dict[int, set[float]] = defaultdict(set)      # day -> kept sessions' ends
+    lifts: dict[int, list[float]] = defaultdict(list)   # day -> kept strength starts
+    lift_ends: dict[int, list[float]] = defaultdict(list)   # day -> their ends
 
     def keep(index: int, found: Candidate | None) -> None:
-        if found is not None and (index, found.offset) not in kept:
-            kept[(index, found.offset)] = found
-            ends[found.day].add(found.end.astimezone(UTC))
-            kinds = TYPES[found.type_key]
-            if kinds.plyometric:
-                jumps[found.day].append(found.start.astimezone(UTC))
-            if kinds.strength:
-                lifts[found.day].append(found.start.astimezone(UTC))
-                lift_ends[found.day].append(found.end.astimezone(UTC))
+        if found is None:
+            return
+        key = (index, found.offset)
+        if key in kept:
+            return
+        kept[key] = found
+        group = groups[index]
+        opens = group.frame.opens_at
+        if opens is None:
+            start, end = found.start.timestamp(), found.end.timestamp()
+        else:     # no clock change that day: the same instants, by arithmetic
+            start = opens + found.offset * GRID_SECONDS
+            end = start + group.length * 60
+        ends[found.day].add(end)
+        plyometric, strength = _KINDS[found.type_key]
+        if plyometric:
+            jumps[found.day].append(start)
+        if strength:
+            lifts[found.day].append(start)
+            lift_ends[found.day].append(end)
 
-    wanted: dict[tuple[int, str], list[int]] = defaultdict(list)   # reference starts
+    wanted: dict[int, dict[str, list[int]]] = defaultdict(dict)   # reference starts by day
     for day, minute, type_key in reference:
-        wanted[(day, type_key)].append(minute)
+        wanted[day].setdefault(type_key, []).append(minute)
     by_day: dict[int, list[int]] = defaultdict(list)
     for index, group in enumerate(groups):
         by_day[group.day].append(index)
-        keep(index, next(iter(group), None))
-        for minute in wanted.get((group.day, group.type_key), ()):
+        keep(index, group.first_from(0))
+        starts = wanted.get(group.day)
+        for minute in starts.get(group.type_key, ()) if starts else ():
             step, late = divmod(minute - group.window.start, GRID_MINUTES)
-            if not late and 0 <= step < group.steps:
+            if not late and 0 <= step < group.steps and (index, step) not in kept:
                 keep(index, group.at(step))
 
-    def utc(t: dt.datetime) -> dt.datetime:
-        return t.astimezone(UTC)
+    def stamp(t: dt.datetime, after: dt.timedelta) -> float:
+        return (t.astimezone(UTC) + after).timestamp()
 
-    plyo_history = {utc(h.start) + RECOVERY_PLYO for h in history
+    plyo_history = {stamp(h.start, RECOVERY_PLYO) for h in history
                     if TYPES[h.type_key].plyometric}
-    lift_history = {utc(h.start) + RECOVERY_STRENGTH for h in history
+    lift_history = {stamp(h.start, RECOVERY_STRENGTH) for h in history
                     if TYPES[h.type_key].strength}
-    lift_end_history = {utc(h.end or h.start) + RECOVERY_JUMPS_AFTER_STRENGTH for h in history
+    lift_end_history = {stamp(h.end or h.start, RECOVERY_JUMPS_AFTER_STRENGTH) for h in history
                         if TYPES[h.type_key].strength}
     # A session done ends at its end, else its start plus its type's minutes (as the model has it).
-    lengths = {g.type_key: dt.timedelta(minutes=g.length) for g in groups}
-    rested_history = {utc(h.end) if h.end is not None else utc(h.start) + lengths[h.type_key]
-                      for h in history if h.end is not None or h.type_key in lengths}
-    rested_history = {end + REST_BETWEEN_SESSIONS for end in rested_history}
+    minutes = {g.type_key: g.length for g in groups} if history else {}
+    rested_history = {stamp(h.end, REST_BETWEEN_SESSIONS) if h.end is not None
+                      else stamp(h.start, dt.timedelta(minutes=minutes[h.type_key])
+                                 + REST_BETWEEN_SESSIONS)
+                      for h in history if h.end is not None or h.type_key in minutes}
+    rest, plyo, strength, jumps_after = (gap.total_seconds() for gap in (
+        REST_BETWEEN_SESSIONS, RECOVERY_PLYO, RECOVERY_STRENGTH, RECOVERY_JUMPS_AFTER_STRENGTH))
     for day in sorted(by_day):   # predecessors lie on earlier days: one pass in day order
-        rested = rested_history | {end + REST_BETWEEN_SESSIONS for end in ends.get(day - 1, ())}
+        rested = rested_history | {end + rest for end in ends.get(day - 1, ())}
         jump_bounds = plyo_history | lift_end_history | {
-            start + RECOVERY_PLYO for gap in _GAPS for start in jumps.get(day - gap, ())} | {
-            end + RECOVERY_JUMPS_AFTER_STRENGTH for end in lift_ends.get(day - 2, ())}
-        lift_bounds = lift_history | {start + RECOVERY_STRENGTH for gap in _GAPS
+            start + plyo for gap in _GAPS for start in jumps.get(day - gap, ())} | {
+            end + jumps_after for end in lift_ends.get(day - 2, ())}
+        lift_bounds = lift_history | {start + strength for gap in _GAPS
                                       for start in lifts.get(day - gap, ())}
-        stamps: dict[tuple[bool, bool], list[float]] = {}
+        by_kind: dict[tuple[bool, bool], list[float]] = {}   # the same for each window that day
         for index in by_day[day]:
             group = groups[index]
-            kinds = TYPES[group.type_key]
-            bounds = rested | (jump_bounds if kinds.plyometric else set()) | (
-                lift_bounds if kinds.strength else set())
-            opens = group.opens_at
+            which = _KINDS[group.type_key]
+            bounds = by_kind.get(which)
+            if bounds is None:
+                bounds = by_kind[which] = sorted(rested | (jump_bounds if which[0] else set()) | (
+                    lift_bounds if which[1] else set()))
+            opens = group.frame.opens_at
             if opens is None:            # a clock change that day: search in real time
                 for bound in bounds:
-                    keep(index, group.earliest_from(bound))
+                    keep(index, group.earliest_from(dt.datetime.fromtimestamp(bound, UTC)))
                 continue
             # Without a change, a bound's grid step is arithmetic (``Slots.earliest_from``);
             # a bound at or before the window's opening gives the first candidate, kept above.
-            which = (kinds.plyometric, kinds.strength)
-            if which not in stamps:
-                stamps[which] = [bound.timestamp() for bound in bounds]
-            steps = {-int((opens - stamp) // GRID_SECONDS) for stamp in stamps[which]}
-            for step in sorted(steps):
-                if 0 < step < group.steps:
+            # Most bounds fall outside the window: only those inside it are looked at.
+            last = group.steps
+            inside = bounds[bisect_right(bounds, opens):
+                            bisect_right(bounds, opens + last * GRID_SECONDS)]
+            for step in {-int((opens - bound) // GRID_SECONDS) for bound in inside}:
+                if 0 < step < last:     # in any order: ``kept`` is sorted at the end
                     keep(index, group.first_from(step))
     return [kept[key] for key in sorted(kept)]

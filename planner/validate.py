@@ -10,7 +10,7 @@ import datetime as dt
 import itertools
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from planner.plan import Plan, Session
 from planner.profile import Profile
@@ -34,25 +34,43 @@ def _minutes(t: dt.datetime) -> int:
     return t.hour * 60 + t.minute
 
 
-def _placement(s: Session, profile: Profile, busy: Sequence[BusyInterval]) -> list[str]:
+class _Timed(NamedTuple):
+    """A session with its times converted once (the checks below read them many times)."""
+
+    session: Session
+    start: dt.datetime     # UTC
+    end: dt.datetime       # UTC
+    local: dt.datetime     # the start on the profile's wall clock
+    day: dt.date           # its local date
+
+    @property
+    def label(self) -> str:
+        return f"{self.local:%a %Y-%m-%d %H:%M}"
+
+
+def _timed(s: Session, tz: dt.tzinfo) -> _Timed:
+    local = s.start.astimezone(tz)
+    return _Timed(s, _utc(s.start), _utc(s.end), local, local.date())
+
+
+def _placement(t: _Timed, profile: Profile, busy: Sequence[BusyInterval]) -> list[str]:
     tz = profile.tz
-    start, end = s.start.astimezone(tz), s.end.astimezone(tz)
-    where = f"{start:%a %Y-%m-%d %H:%M}"
+    start, end = t.local, t.session.end.astimezone(tz)
     # Wall clocks, compared naive; instants, compared in UTC (one zone compares by wall clock).
-    if end.replace(tzinfo=None) <= start.replace(tzinfo=None) or _utc(end) <= _utc(start):
-        return [f"{where}: ends before it starts (on the wall clock or in real time)"]
+    if end.replace(tzinfo=None) <= start.replace(tzinfo=None) or t.end <= t.start:
+        return [f"{t.label}: ends before it starts (on the wall clock or in real time)"]
     if start.fold or end.fold:
         # iCalendar reads a repeated local time as its first pass (RFC 5545, 3.3.5).
-        return [f"{where}: starts or ends in the second pass of a repeated hour"]
+        return [f"{t.label}: starts or ends in the second pass of a repeated hour"]
     if start.weekday() in profile.rest_days:
-        return [f"{where}: a session on a rest day"]
+        return [f"{t.label}: a session on a rest day"]
     first, last = _minutes(start), _minutes(end) or 24 * 60
     inside = end.date() == start.date() or (last == 24 * 60 and end - start < dt.timedelta(days=1))
     if not inside or not any(w.start <= first and last <= w.end
                              for w in profile.availability[start.weekday()]):
-        return [f"{where}: not wholly inside an availability window"]
-    return [f"{where}: overlaps busy time ({b.summary or 'busy'})" for b in busy
-            if _utc(s.start) < _utc(b.end) and _utc(b.start) < _utc(s.end)]
+        return [f"{t.label}: not wholly inside an availability window"]
+    return [f"{t.label}: overlaps busy time ({b.summary or 'busy'})" for b in busy
+            if t.start < _utc(b.end) and _utc(b.start) < t.end]
 
 
 def _utc(t: dt.datetime) -> dt.datetime:
@@ -60,57 +78,55 @@ def _utc(t: dt.datetime) -> dt.datetime:
 
 
 def _content(s: Session, level: str) -> list[str]:
-    where = f"{s.start:%a %Y-%m-%d %H:%M}"
+    def where() -> str:
+        return f"{s.start:%a %Y-%m-%d %H:%M}"
+
     problems = []
     kinds = [d.kind for d in s.exercises]
     jumps = [i for i, k in enumerate(kinds) if k == "plyometrics"]
     stretches = [i for i, k in enumerate(kinds) if k == "stretching"]
     if not stretches:
-        problems.append(f"{where}: no stretching")
+        problems.append(f"{where()}: no stretching")
     if jumps and stretches and min(stretches) < max(jumps):
-        problems.append(f"{where}: static stretching before jumping")
+        problems.append(f"{where()}: static stretching before jumping")
     if set(kinds) - {"warmup"} != set(s.kinds):
-        problems.append(f"{where}: kinds {s.kinds} do not match its exercises")
+        problems.append(f"{where()}: kinds {s.kinds} do not match its exercises")
     if s.foot_contacts > NSCA_MAX_CONTACTS[level]:
-        problems.append(f"{where}: {s.foot_contacts} foot contacts, over the NSCA range for a "
+        problems.append(f"{where()}: {s.foot_contacts} foot contacts, over the NSCA range for a "
                         f"{level}")
     return problems
 
 
-def _recovery(live: Sequence[Session], tz: dt.tzinfo,
+def _recovery(ordered: Sequence[_Timed], tz: dt.tzinfo,
               history_before: dt.datetime | None) -> list[str]:
     """Recovery between loaded sessions, in real time (UTC: two times in one ZoneInfo subtract
-    on the wall clock). Pairs wholly in the past are history, not the plan's choice."""
-    def past(*sessions: Session) -> bool:
-        return history_before is not None and all(x.start < history_before for x in sessions)
-
-    def label(s: Session) -> str:
-        return f"{s.start.astimezone(tz):%a %Y-%m-%d %H:%M}"
+    on the wall clock), ``ordered`` by start. Pairs wholly in the past are history, not the
+    plan's choice."""
+    def past(*sessions: _Timed) -> bool:
+        return history_before is not None and all(
+            x.session.start < history_before for x in sessions)
 
     problems: list[str] = []
-    ordered = sorted(live, key=lambda s: s.start.astimezone(dt.UTC))
-    jumps = [s for s in ordered if "plyometrics" in s.kinds]
-    strength = [s for s in ordered if "strength" in s.kinds]
-    problems += [f"{label(b)}: plyometrics {b.start - a.start} after the last"
+    jumps = [t for t in ordered if "plyometrics" in t.session.kinds]
+    strength = [t for t in ordered if "strength" in t.session.kinds]
+    problems += [f"{b.label}: plyometrics {b.session.start - a.session.start} after the last"
                  for a, b in itertools.pairwise(jumps)
-                 if b.start.astimezone(dt.UTC) - a.start.astimezone(dt.UTC) < PLYO_GAP
-                 and not past(a, b)]
-    problems += [f"{label(b)}: strength only {b.start - a.start} after the last "
+                 if b.start - a.start < PLYO_GAP and not past(a, b)]
+    problems += [f"{b.label}: strength only {b.session.start - a.session.start} after the last "
                  "(48 h apart, never on consecutive days)"
                  for a, b in itertools.pairwise(strength)
-                 if b.start.astimezone(dt.UTC) - a.start.astimezone(dt.UTC) < STRENGTH_GAP
-                 and not past(a, b)]
+                 if b.start - a.start < STRENGTH_GAP and not past(a, b)]
     for s in strength:
         for j in jumps:
-            if j is s or j.start.astimezone(dt.UTC) <= s.start.astimezone(dt.UTC):
+            if j is s or j.start <= s.start:
                 continue
-            gap = j.start.astimezone(dt.UTC) - s.end.astimezone(dt.UTC)
-            next_day = (j.start.astimezone(tz).date() - s.start.astimezone(tz).date()).days == 1
+            gap = j.start - s.end
+            next_day = (j.day - s.day).days == 1
             if (gap < JUMPS_AFTER_STRENGTH or next_day) and not past(s, j):
-                problems.append(f"{label(j)}: jumps only {gap} after the strength session of "
-                                f"{label(s)} (not the day after, 24 h at least)")
-    loaded = sorted({s.start.astimezone(tz).date() for s in live
-                     if set(s.kinds) & {"plyometrics", "strength"}})
+                problems.append(f"{j.label}: jumps only {gap} after the strength session of "
+                                f"{s.label} (not the day after, 24 h at least)")
+    loaded = sorted({t.day for t in ordered
+                     if set(t.session.kinds) & {"plyometrics", "strength"}})
     run = 1
     for a, b in itertools.pairwise(loaded):
         run = run + 1 if (b - a).days == 1 else 1
@@ -129,29 +145,29 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
     Sessions before ``history_before`` are past: only the recovery rules apply to them.
     ``short_weeks`` may fall below their weekly minimums (a replan after a miss runs short)."""
     tz = profile.tz
-    live = [s for s in plan.sessions if s.status != "missed"]
+    live = [_timed(s, tz) for s in plan.sessions if s.status != "missed"]
     problems: list[str] = []
-    for s in live:
+    for t in live:
+        s = t.session
         # A session logged done is a fact, not a choice of this plan: busy time added since (a
         # dentist at that hour) or a profile edited since does not make it wrong.
-        if s.status != "done" and (history_before is None
-                                   or _utc(s.start) >= _utc(history_before)):
-            problems += _placement(s, profile, busy)
+        if s.status != "done" and (history_before is None or t.start >= _utc(history_before)):
+            problems += _placement(t, profile, busy)
             problems += _content(s, plan.level)
-    dates = Counter(s.start.astimezone(tz).date() for s in live)
+    dates = Counter(t.day for t in live)
     problems += [f"{d}: {n} sessions on one day" for d, n in dates.items() if n > 1]
 
-    ordered = sorted(live, key=lambda s: _utc(s.start))
-    problems += [f"{_utc(b.start).astimezone(tz):%a %Y-%m-%d %H:%M}: starts "
-                 f"{_utc(b.start) - _utc(a.end)} after the session before ends (less than "
-                 f"{REST_GAP} of rest)"
+    ordered = sorted(live, key=lambda t: t.start)
+    problems += [f"{b.start.astimezone(tz):%a %Y-%m-%d %H:%M}: starts {b.start - a.end} after "
+                 f"the session before ends (less than {REST_GAP} of rest)"
                  for a, b in itertools.pairwise(ordered)
-                 if a.start.astimezone(tz).date() != b.start.astimezone(tz).date()
-                 and _utc(b.start) - _utc(a.end) < REST_GAP]
-    problems += _recovery(live, tz, history_before)
+                 if a.day != b.day and b.start - a.end < REST_GAP]
+    problems += _recovery(ordered, tz, history_before)
+    by_week: dict[int, list[Session]] = {}
+    for t in live:
+        by_week.setdefault((t.day - plan.start).days // 7 + 1, []).append(t.session)
     for week in range(1, plan.weeks + 1):
-        in_week = [s for s in live
-                   if (s.start.astimezone(tz).date() - plan.start).days // 7 + 1 == week]
+        in_week = by_week.get(week, [])
         plyo = sum("plyometrics" in s.kinds for s in in_week)
         strength = sum("strength" in s.kinds for s in in_week)
         low_p, high_p = profile.plyo_range

@@ -22,12 +22,21 @@ from planner.busy import BusyInterval
 from planner.dosing import durations
 from planner.errors import NoPlanPossible
 from planner.generate import build_plan
-from planner.model import W_CHANGE, History, ModelInput
+from planner.model import (
+    RECOVERY_JUMPS_AFTER_STRENGTH,
+    RECOVERY_PLYO,
+    RECOVERY_STRENGTH,
+    REST_BETWEEN_SESSIONS,
+    W_CHANGE,
+    History,
+    ModelInput,
+)
 from planner.plan import Plan
 from planner.profile import Profile, Window
 from planner.program import demand
 from planner.pruning import prune
 from planner.replan import replan
+from planner.session_types import TYPES
 from planner.solve import SolveStats, _infeasible_under, minimal_conflict, solve
 from planner.store import LogEntry
 
@@ -212,3 +221,79 @@ def test_kept_candidates_come_in_the_order_candidates_lists_them() -> None:
     kept = prune(slots(profile, minutes))
     assert kept == [c for c in everything if c in set(kept)]
     assert len(kept) < len(everything)
+
+
+def closure(groups: Sequence[Slots], reference: frozenset[tuple[int, int, str]],
+            history: Sequence[History]) -> list[Candidate]:
+    """The module docstring's closure, stated plainly over whole groups and aware datetimes:
+    each group's first candidate, the reference's, and for each kept session (or history) the
+    earliest candidate of each later group that keeps a gap after it. Slow: every group is
+    listed whole, every gap tried against every candidate."""
+    utc = dt.UTC
+    whole_groups = [list(group) for group in groups]
+    kept = {cs[0] for cs in whole_groups if cs}
+    kept |= {c for cs in whole_groups for c in cs if (c.day, c.minute, c.type_key) in reference}
+    lengths = {g.type_key: dt.timedelta(minutes=g.length) for g in groups}
+
+    def gaps_after(c: Candidate | History, day: int, kinds: Any) -> list[dt.datetime]:
+        """The moments a session of ``kinds`` on ``day`` must not start before, after ``c``."""
+        was = TYPES[c.type_key]
+        start = c.start.astimezone(utc)
+        end = (c.end or c.start + lengths[c.type_key]).astimezone(utc) if isinstance(
+            c, History) else c.end.astimezone(utc)
+        if isinstance(c, History):
+            done_end = (c.end or c.start).astimezone(utc)
+            bounds = [end + REST_BETWEEN_SESSIONS] if (
+                c.end is not None or c.type_key in lengths) else []
+            if kinds.plyometric and was.plyometric:
+                bounds.append(start + RECOVERY_PLYO)
+            if kinds.plyometric and was.strength:
+                bounds.append(done_end + RECOVERY_JUMPS_AFTER_STRENGTH)
+            if kinds.strength and was.strength:
+                bounds.append(start + RECOVERY_STRENGTH)
+            return bounds
+        bounds = [end + REST_BETWEEN_SESSIONS] if day - c.day == 1 else []
+        if kinds.plyometric and was.plyometric and day - c.day in (2, 3):
+            bounds.append(start + RECOVERY_PLYO)
+        if kinds.plyometric and was.strength and day - c.day == 2:
+            bounds.append(end + RECOVERY_JUMPS_AFTER_STRENGTH)
+        if kinds.strength and was.strength and day - c.day in (2, 3):
+            bounds.append(start + RECOVERY_STRENGTH)
+        return bounds
+
+    for day in sorted({g.day for g in groups}):
+        before: list[Candidate | History] = [*history, *(c for c in kept if c.day < day)]
+        for group, cs in zip(groups, whole_groups, strict=True):
+            if group.day != day:
+                continue
+            for earlier in before:
+                for bound in gaps_after(earlier, day, TYPES[group.type_key]):
+                    later = [c for c in cs if c.start.astimezone(utc) >= bound]
+                    if later:
+                        kept.add(later[0])
+    listed = [c for cs in whole_groups for c in cs]
+    return [c for c in listed if c in kept]
+
+
+@PRUNING
+@given(cases(), st.data())
+def test_prune_keeps_exactly_the_plain_closure(
+        case: tuple[Profile, list[BusyInterval]], data: st.DataObject) -> None:
+    """``prune``'s shortcuts (POSIX seconds, grid steps by arithmetic on days without a clock
+    change, bounds shared per kind) keep exactly the candidates of the plain definition."""
+    profile, busy = case
+    minutes = durations(CATALOG, profile)
+    first_free = data.draw(st.integers(0, 3))
+    days = range(first_free, 7 * profile.weeks)
+    everything = candidates(profile, minutes, busy, days)
+    history = []
+    if first_free:
+        day_before = profile.start + dt.timedelta(days=first_free - 1)
+        done = dt.datetime.combine(day_before, dt.time(), profile.tz) + dt.timedelta(
+            minutes=data.draw(st.integers(0, 24 * 60 - 1)))
+        end = data.draw(st.sampled_from((None, done + dt.timedelta(minutes=47))))
+        history = [History(first_free - 1, done, data.draw(st.sampled_from(list(TYPES))), end)]
+    reference = frozenset((c.day, c.minute, c.type_key) for c in data.draw(
+        st.lists(st.sampled_from(everything), max_size=6) if everything else st.just([])))
+    assert prune(slots(profile, minutes, busy, days), reference, history) == closure(
+        slots(profile, minutes, busy, days), reference, history)
