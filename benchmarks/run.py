@@ -559,16 +559,21 @@ print(time.process_time() - started, sum(r.status == "ok" for r in summary.resul
 """
 
 
+def unpacked(revision: str, folder: Path) -> Path:
+    """The tree of git ``revision``, unpacked into ``folder`` (made here)."""
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 def cost(athletes: int, tmp: Path, pairs: int, baseline: str) -> Table:
     """CPU per athlete of ``run_batch`` in one process (jobs=1), this tree against ``baseline``
     (a git revision, unpacked into a temporary folder and run with the same Python and
     libraries), on the same roster, in alternating pairs (the machine's load drifts). CPU is
     the process's own user + system time around ``run_batch``, after the imports."""
-    old = tmp / "baseline"
-    old.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", baseline], check=True,
-                             capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    old = unpacked(baseline, tmp / "baseline")
     path = tmp / "cost.csv"
     synthetic_roster(path, athletes)
     trees = ((f"{baseline} (issue 18 filed)" if baseline == BASELINE else baseline, old),
@@ -673,6 +678,38 @@ print(*figures, digest.hexdigest())
 """
 
 
+def roster_calls(athletes: int, tmp: Path, module: Any, name: str,
+                 keep: Callable[..., object]) -> list[Any]:
+    """Plan a synthetic roster here (``run_batch``, one job) and return what ``keep`` makes of
+    the arguments of each call of ``module.name`` on the way (the call itself goes ahead)."""
+    from planner.batch import run_batch
+
+    path = tmp / f"{name}-roster.csv"
+    synthetic_roster(path, athletes)
+    caught: list[Any] = []
+    original = getattr(module, name)
+
+    def catch(*args: Any, **kwargs: Any) -> Any:
+        caught.append(keep(*args, **kwargs))
+        return original(*args, **kwargs)
+
+    setattr(module, name, catch)
+    try:
+        run_batch(path, tmp / f"{name}-out", NOW, jobs=1)
+    finally:
+        setattr(module, name, original)
+    return caught
+
+
+def add_medians(table: Table, label: str, samples: list[list[str]], digests: set[str]) -> None:
+    """A row of the median of each of two figures (ms) over ``samples`` (child processes' lines:
+    figure, figure, digest) and whether its first digest is the one of every row so far."""
+    digests.add(samples[0][2])
+    table.add(label, f"{statistics.median(float(s[0]) for s in samples):.2f} ms",
+              f"{statistics.median(float(s[1]) for s in samples):.2f} ms",
+              "yes" if len(digests) == 1 else "NO")
+
+
 def render_calendars(athletes: int, tmp: Path, runs: int) -> Table:
     """CPU time of ``formats.render(plan, "ics")`` over the plans of a synthetic roster, each
     way in a fresh process: cold (every cache empty, as a batch worker starts) and warm (the
@@ -680,33 +717,16 @@ def render_calendars(athletes: int, tmp: Path, runs: int) -> Table:
     import pickle
 
     import planner.export.formats as formats
-    from planner.batch import run_batch
 
-    path = tmp / "render-roster.csv"
-    synthetic_roster(path, athletes)
-    plans: list[Any] = []
-    original = formats.render
-
-    def catch(plan: Any, fmt: str, *args: Any, **kwargs: Any) -> bytes:
-        plans.append(plan)
-        return original(plan, fmt, *args, **kwargs)
-
-    formats.render = catch
-    try:
-        run_batch(path, tmp / "render-out", NOW, jobs=1)
-    finally:
-        formats.render = original
+    plans = roster_calls(athletes, tmp, formats, "render", lambda plan, *_, **__: plan)
     (tmp / "plans.pickle").write_bytes(pickle.dumps(plans))
     table = Table(f"Rendering the .ics of {len(plans)} plans ({athletes} synthetic athletes, "
                   "8 weeks each), CPU per plan", ["how", "cold", "warm", "same bytes"])
-    digests = set()
+    digests: set[str] = set()
     for label, mode in RENDER_MODES.items():
         samples = [run([PY, "-c", _RENDER_CHILD, str(tmp / "plans.pickle"), mode]).stdout.split()
                    for _ in range(runs)]
-        digests.add(samples[0][2])
-        table.add(label, f"{statistics.median(float(s[0]) for s in samples):.2f} ms",
-                  f"{statistics.median(float(s[1]) for s in samples):.2f} ms",
-                  "yes" if len(digests) == 1 else "NO")
+        add_medians(table, label, samples, digests)
     table.notes.append(f"Median of {runs} fresh processes each; cold = the first pass over the "
                        "plans in a new process (the memo and the VTIMEZONE cache empty), warm = "
                        "the same plans again. CPU time of the process (`time.process_time`).")
@@ -764,29 +784,11 @@ def store_plans(athletes: int, tmp: Path, runs: int) -> Table:
     import pickle
 
     from planner import generate
-    from planner.batch import run_batch
 
-    path = tmp / "store-roster.csv"
-    synthetic_roster(path, athletes)
-    pairs: list[Any] = []
-    original = generate.store_plan
-
-    def catch(db: Path, plan: Any, profile: Any, catalog: Any, note: str, output: Path | None,
-              ) -> Any:
-        pairs.append((plan, profile))
-        return original(db, plan, profile, catalog, note, output)
-
-    generate.store_plan = catch
-    try:
-        run_batch(path, tmp / "store-out", NOW, jobs=1)
-    finally:
-        generate.store_plan = original
+    pairs = roster_calls(athletes, tmp, generate, "store_plan",
+                         lambda db, plan, profile, *_: (plan, profile))
     (tmp / "stored.pickle").write_bytes(pickle.dumps(pairs))
-    old = tmp / "store-baseline"
-    old.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", STORE_BASELINE], check=True,
-                             capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    old = unpacked(STORE_BASELINE, tmp / "store-baseline")
     trees = {f"{STORE_BASELINE} (each new store migrated, statement by statement)": old,
              "this tree (made from a template, written at its first change)": ROOT}
     samples: dict[str, list[list[str]]] = {label: [] for label in trees}
@@ -797,12 +799,9 @@ def store_plans(athletes: int, tmp: Path, runs: int) -> Table:
                                        str(tmp / "store-files")], env=env).stdout.split())
     table = Table(f"Storing the {len(pairs)} plans of {athletes} synthetic athletes, each in a "
                   "new store: CPU per plan", ["tree", "first pass", "again", "same rows"])
-    digests = set()
+    digests: set[str] = set()
     for label, got in samples.items():
-        digests.add(got[0][2])
-        table.add(label, f"{statistics.median(float(s[0]) for s in got):.2f} ms",
-                  f"{statistics.median(float(s[1]) for s in got):.2f} ms",
-                  "yes" if len(digests) == 1 else "NO")
+        add_medians(table, label, got, digests)
     table.notes.append(f"Median of {runs} fresh processes each, taking turns; `store_plan`'s CPU "
                        "time (`time.process_time`) less rendering and writing the .ics, which "
                        "are timed apart. Same rows: every stored row and calendar identical.")
