@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.sat.python import cp_model, cp_model_helper
 from ortools.util.python.sorted_interval_list import Domain
@@ -51,6 +52,7 @@ Key = tuple[int, int, str]     # (day, minute, session type)
 Term = int | None
 
 INT_MIN, INT_MAX = cp_model.INT_MIN, cp_model.INT_MAX
+_WEEK, _NO_SHIFT = dt.timedelta(days=7), dt.timedelta(0)
 _BOOLEAN = Domain(0, 1)
 _RANGES: dict[int, Domain] = {}                 # upper bound -> Domain(0, bound), made once
 _LOADED = frozenset(t for t, s in TYPES.items() if s.kinds != ("stretching",))
@@ -127,27 +129,41 @@ class PlanModel:
         self.proto = self.model.proto
         self.rules: dict[Rule, cp_model.IntVar] = {}
         self._rule_index: dict[tuple[str, int], int] = {}
-        self.x: dict[Key, cp_model.IntVar] = {}
         self.index: dict[Key, int] = {}                # key -> its variable's index
         self.by_candidate: dict[Key, Candidate] = {}
         self.slots: list[_Slot] = []                   # the placement variables, in order
         self.by_day: dict[int, list[tuple[str, int]]] = defaultdict(list)
-        at = None
+        # Each placement variable is a copy of one Boolean with only the name set (two calls into
+        # OR-Tools instead of four); its IntVar is made only when asked for (``x``).
+        form = cp_model_helper.IntegerVariableProto()
+        form.domain.extend((0, 1))
+        variables = self.proto.variables
+        times: dict[tuple[int, int], tuple[str, dt.datetime]] = {}   # the types share a start
+        made = 0
         for c in data.candidates:
             if c.day < data.first_free_day:
                 continue
-            if (c.day, c.minute) != at:    # the types of one start come together: once for all
-                at = (c.day, c.minute)
-                prefix = f"x_w{c.week}_d{c.day}_{c.minute // 60:02d}{c.minute % 60:02d}_"
-                start = c.start.astimezone(UTC)
+            at = (c.day, c.minute)
+            if at not in times:
+                times[at] = (f"x_w{c.week}_d{c.day}_{c.minute // 60:02d}{c.minute % 60:02d}_",
+                             c.start.astimezone(UTC))
+            form.name = times[at][0] + c.type_key
+            variables.append(form)
             key = (c.day, c.minute, c.type_key)
-            var = self.x[key] = self._new_var(prefix + c.type_key, _BOOLEAN)
-            self.index[key] = index = var.index
+            self.index[key] = made     # the placement variables are the model's first ones
+            made += 1
             self.by_candidate[key] = c
-            self.slots.append((c.day, c.type_key, index, start, c.end.astimezone(UTC)))
-            self.by_day[c.day].append((c.type_key, index))
+        for key, i in self.index.items():
+            c = self.by_candidate[key]
+            self.slots.append((c.day, c.type_key, i, times[key[:2]][1], c.end.astimezone(UTC)))
+            self.by_day[c.day].append((c.type_key, i))
         self.days = sorted(self.by_day)
         self._day_cache: dict[tuple[int, str | None], list[int]] = {}
+        self._constraints = self.proto.constraints
+        # (count, coefficient, last coefficient, bounds) -> a constraint of that form, with
+        # its variables and enforcement literal (see _add_linear)
+        self._forms: dict[tuple[int, int, int | None, int, int], tuple[
+            cp_model_helper.ConstraintProto, Any, Any]] = {}
         self._count_cache: dict[tuple[int, str | None], tuple[list[int], int]] = {}
         self._one_session_a_day()
         self._rest_between_sessions()
@@ -167,7 +183,12 @@ class PlanModel:
                 # ``add_hint`` for each placement variable, in one go
                 hint = self.proto.solution_hint
                 hint.vars.extend(self.index.values())
-                hint.values.extend([int(key in data.reference) for key in self.x])
+                hint.values.extend([int(key in data.reference) for key in self.index])
+
+    @property
+    def x(self) -> dict[Key, cp_model.IntVar]:
+        """The placement variables, by (day, minute, session type)."""
+        return {key: cp_model.IntVar(self.proto, i) for key, i in self.index.items()}
 
     # -- writing the proto ---------------------------------------------------------------------
     def _new_var(self, name: str, domain: Domain) -> cp_model.IntVar:
@@ -186,13 +207,33 @@ class PlanModel:
                  week: int = 0) -> None:
         """``model.add(low <= sum(variables) <= high)`` over distinct variables (INT_MIN or
         INT_MAX for no bound), enforced in explain mode by the literal of (``rule``, ``week``)."""
-        constraint = self.proto.constraints.add()
-        if rule is not None and self.explain:
-            constraint.enforcement_literal.append(self._rule(rule, week))
-        linear = constraint.linear
-        linear.vars.extend(sorted(indices))
-        linear.coeffs.extend([1] * len(indices))
-        linear.domain.extend((low, high))
+        literal = self._rule(rule, week) if rule is not None and self.explain else None
+        self._add_linear(sorted(indices), low, high, literal)
+
+    def _add_linear(self, variables: list[int], low: int, high: int, literal: int | None = None,
+                    coeff: int = 1, last: int | None = None) -> None:
+        """``low <= sum(coeff * variable) <= high``, the last coefficient ``last`` if given;
+        the variables in index order, under ``literal`` if given.
+
+        Written as a copy of a form that holds the coefficients and bounds already, with only
+        the variables (and the literal) filled in: three calls into OR-Tools instead of ten,
+        each costing more than the arithmetic here (the copy is the same constraint)."""
+        key = (len(variables), coeff, last, low, high)
+        if key not in self._forms:
+            form = cp_model_helper.ConstraintProto()
+            form.linear.coeffs.extend([coeff] * len(variables) if last is None else
+                                      [coeff] * (len(variables) - 1) + [last])
+            form.linear.domain.extend((low, high))
+            self._forms[key] = (form, form.linear.vars, form.enforcement_literal)
+        form, form_vars, form_literal = self._forms[key]
+        form_vars.extend(variables)
+        if literal is None:
+            self._constraints.append(form)
+        else:
+            form_literal.append(literal)
+            self._constraints.append(form)
+            form_literal.clear()
+        form_vars.clear()
 
     def _at_most_one(self, indices: list[int]) -> None:
         """``model.add_at_most_one``: the literals in the order given."""
@@ -232,8 +273,8 @@ class PlanModel:
     def _later(self, day: int, n: int) -> tuple[int, dt.timedelta]:
         """The day ``n`` days after ``day`` and the shift to add to its times (cyclic wrap)."""
         if self.data.cyclic and day + n > 6:
-            return (day + n) % 7, dt.timedelta(days=7)
-        return day + n, dt.timedelta(0)
+            return (day + n) % 7, _WEEK
+        return day + n, _NO_SHIFT
 
     def _week_days(self, week: int) -> range:
         return range(7 * (week - 1), 7 * week)
@@ -319,10 +360,10 @@ class PlanModel:
                 after, shift = self._later(day, n)
                 if after not in heads:
                     continue
-                later = heads[after]
+                later, starts, ahead = heads[after], begins[after], gap - shift
                 for ref, here in by_ref.items():
-                    limit = ref + gap - shift        # a start before this is too early
-                    early = [i for _, i in later[:bisect_left(begins[after], limit)]]
+                    limit = ref + ahead              # a start before this is too early
+                    early = [i for _, i in later[:bisect_left(starts, limit)]]
                     if early:
                         self._add_sum([*here, *early], INT_MIN, 1, rule, after // 7 + 1)
         for h in self.data.history:
@@ -398,10 +439,8 @@ class PlanModel:
         if bound not in _RANGES:
             _RANGES[bound] = Domain(0, bound)
         var = self._new_var(name, _RANGES[bound]).index
-        linear = self.proto.constraints.add().linear
-        linear.vars.extend([*sorted(sessions), var])     # the newest variable: the last index
-        linear.coeffs.extend([-sign] * len(sessions) + [1])
-        linear.domain.extend((constant, INT_MAX))
+        # the newest variable has the last index
+        self._add_linear([*sorted(sessions), var], constant, INT_MAX, coeff=-sign, last=1)
         return var
 
     def _shortfall_terms(self) -> list[tuple[int, Term]]:
@@ -487,7 +526,7 @@ class PlanModel:
     def chosen_at(self, indices: tuple[int, ...]) -> list[Candidate] | None:
         """``chosen`` for the placement variables at ``indices`` (see ``chosen_indices``); None
         when one is not a placement variable of this model."""
-        by_index = {v.index: k for k, v in self.x.items()}
+        by_index = {i: k for k, i in self.index.items()}
         if not set(indices) <= by_index.keys():
             return None
         return sorted((self.by_candidate[by_index[i]] for i in indices),
