@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
@@ -316,8 +315,11 @@ def load_caps(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
     workload rule; ``done[w - 1]`` is calendar week w's (contacts, strength volume) already
     done (a replan's past)."""
     def loads(kind: str, which: int) -> list[WeekLoad]:
-        sessions = Counter(c.week for c in chosen if kind in TYPES[c.type_key].kinds)
-        return [WeekLoad(w, program_weeks[w - 1], sessions[w],
+        sessions: dict[int, int] = {}     # a plain count: see planner.validate on Counter
+        for c in chosen:
+            if kind in TYPES[c.type_key].kinds:
+                sessions[c.week] = sessions.get(c.week, 0) + 1
+        return [WeekLoad(w, program_weeks[w - 1], sessions.get(w, 0),
                          done[w - 1][which] if w <= len(done) else 0)
                 for w in range(1, len(program_weeks) + 1)]
 

@@ -137,22 +137,28 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
             end + jumps_after for end in lift_ends.get(day - 2, ())}
         lift_bounds = lift_history | {start + strength for gap in _GAPS
                                       for start in lifts.get(day - gap, ())}
+        # Most bounds fall outside every window: a window with no bound of any kind inside
+        # it (after its opening, before its last start) is passed over at once.
+        every = sorted(rested | jump_bounds | lift_bounds)
         by_kind: dict[tuple[bool, bool], list[float]] = {}   # the same for each window that day
         for index in by_day[day]:
             group = groups[index]
+            opens = group.frame.opens_at
+            if opens is not None:
+                first = bisect_right(every, opens)
+                if first == len(every) or every[first] > opens + group.steps * GRID_SECONDS:
+                    continue
             which = _KINDS[group.type_key]
             bounds = by_kind.get(which)
             if bounds is None:
                 bounds = by_kind[which] = sorted(rested | (jump_bounds if which[0] else set()) | (
                     lift_bounds if which[1] else set()))
-            opens = group.frame.opens_at
             if opens is None:            # a clock change that day: search in real time
                 for bound in bounds:
                     keep(index, group.earliest_from(dt.datetime.fromtimestamp(bound, UTC)))
                 continue
             # Without a change, a bound's grid step is arithmetic (``Slots.earliest_from``);
             # a bound at or before the window's opening gives the first candidate, kept above.
-            # Most bounds fall outside the window: only those inside it are looked at.
             last = group.steps
             inside = bounds[bisect_right(bounds, opens):
                             bisect_right(bounds, opens + last * GRID_SECONDS)]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -154,7 +153,11 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
         if s.status != "done" and (history_before is None or t.start >= _utc(history_before)):
             problems += _placement(t, profile, busy)
             problems += _content(s, plan.level)
-    dates = Counter(t.day for t in live)
+    # A plain count (Counter's type check of its argument is slow in a long-running process:
+    # the ABC caches behind isinstance(_, Mapping) are cleared whenever a class is registered).
+    dates: dict[dt.date, int] = {}
+    for t in live:
+        dates[t.day] = dates.get(t.day, 0) + 1
     problems += [f"{d}: {n} sessions on one day" for d, n in dates.items() if n > 1]
 
     ordered = sorted(live, key=lambda t: t.start)
