@@ -20,6 +20,11 @@ WORKERS = 1            # one worker: the same input always gives the same plan
 # second on a typical core), so the same input gives the same plan on an idle laptop and on a
 # loaded CI machine. The wall-clock limit is only a guard far behind it.
 WORK_LIMIT = 20.0
+# Whether a set of rules can all hold is a fact, not a choice among equal plans: CP-SAT answers
+# it the same with any parameters. The conflict search's trials therefore skip presolve and the
+# LP relaxation (on the roster's trials 0.6 ms against 3.4, the same answers: issue 18), with a
+# smaller work limit; a trial left undecided is solved again the usual way.
+CHECK_LIMIT = 1.0
 QUIET_S = 1.0          # report progress only for solves that run longer than this
 
 Progress = Callable[[float, float, float], None]   # (seconds, best objective, bound)
@@ -65,6 +70,14 @@ def _solver(work_limit: float) -> cp_model.CpSolver:
     # Ctrl-C belongs to periodize (it rolls back and says so), not to CP-SAT, whose own handler
     # would end the search early and let a half-searched plan be saved.
     solver.parameters.catch_sigint_signal = False
+    return solver
+
+
+def _checker() -> cp_model.CpSolver:
+    """A solver for yes-or-no questions (see ``CHECK_LIMIT``)."""
+    solver = _solver(CHECK_LIMIT)
+    solver.parameters.cp_model_presolve = False
+    solver.parameters.linearization_level = 0
     return solver
 
 
@@ -115,8 +128,9 @@ def _clash(built: PlanModel, rules: list[Rule]) -> bool | None:
     ``rules``, without building it again."""
     built.model.clear_assumptions()
     built.model.add_assumptions([built.rules[r] for r in rules if r in built.rules])
-    solver = _solver(WORK_LIMIT)
-    status = solver.solve(built.model)
+    status = _checker().solve(built.model)
+    if status not in (cp_model.INFEASIBLE, cp_model.OPTIMAL, cp_model.FEASIBLE):
+        status = _solver(WORK_LIMIT).solve(built.model)
     if status == cp_model.INFEASIBLE:
         return True
     return False if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None

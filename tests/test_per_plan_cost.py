@@ -9,8 +9,10 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+from typing import Any
 from unittest import mock
 
+import pytest
 from factories import NOW, make_profile
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +24,7 @@ from planner.availability import Slots, WindowDay, candidates, slots
 from planner.dosing import durations
 from planner.export.ics import plan_calendar
 from planner.export.ics_folding import fold, use_fast_folding
-from planner.model import ModelInput, PlanModel
+from planner.model import ModelInput, PlanModel, Rule
 from planner.program import demand
 from planner.solve import solve
 
@@ -134,27 +136,35 @@ def test_the_typical_week_model_depends_on_the_shape_only() -> None:
     assert protos[0] == protos[1]
 
 
-def test_the_conflict_search_builds_one_model_and_finds_the_same_rules() -> None:
-    """Dropping rules one by one changes only the assumptions of one explain model: the rules
-    named are those that a fresh model per trial (``_infeasible_under``) finds, in one build."""
+def _clashing_input(overrides: dict[str, Any]) -> ModelInput:
+    """The block model's input of a profile with no plan (caught as the solver gets it)."""
     import planner.solve as solve_module
     from planner.errors import NoPlanPossible
 
-    profile = make_profile(availability={"thu": ["18:00-20:00"], "sat": ["09:00-10:00"]},
-                           rest_days=[])
     seen: list[ModelInput] = []
 
     def record(data: ModelInput) -> list[object]:
         seen.append(data)
         return []
 
+    profile = make_profile(**{"rest_days": [], **overrides})
     with mock.patch.object(solve_module, "minimal_conflict", side_effect=record), \
             contextlib.suppress(NoPlanPossible):
         generate.build_plan(profile, CATALOG, [], NOW)
-    data = seen[-1]
-    with mock.patch.object(solve_module, "PlanModel", wraps=PlanModel) as built:
-        rules = solve_module.minimal_conflict(data)
-    assert built.call_count == 1
+    return seen[-1]
+
+
+def _deletion_by_fresh_models(data: ModelInput) -> list[Rule]:
+    """The conflict search by its definition: a fresh explain model and the usual solver for
+    every trial."""
+    import planner.solve as solve_module
+
+    def clash(rules: list[Rule]) -> bool:
+        built = PlanModel(data, explain=True)
+        built.model.add_assumptions([built.rules[r] for r in rules if r in built.rules])
+        solver = solve_module._solver(solve_module.WORK_LIMIT)
+        return solver.status_name(solver.solve(built.model)) == "INFEASIBLE"
+
     first = PlanModel(data, explain=True)
     first.model.add_assumptions(list(first.rules.values()))
     solver = solve_module._solver(solve_module.WORK_LIMIT)
@@ -164,6 +174,41 @@ def test_the_conflict_search_builds_one_model_and_finds_the_same_rules() -> None
                    if i in by_index), key=lambda r: (r.week, r.name))
     for rule in list(core):
         trial = [r for r in core if r != rule]
-        if trial and solve_module._infeasible_under(data, trial):
+        if trial and clash(trial):
             core = trial
-    assert len(core) >= 2 and rules == core
+    return core
+
+
+CLASHING: list[dict[str, Any]] = [
+    {"availability": {"thu": ["18:00-20:00"], "sat": ["09:00-10:00"]}},
+    {"availability": {"thu": ["18:00-20:00"]}},
+    {"availability": {"mon": ["18:00-20:00"], "tue": ["18:00-20:00"]},
+     "plyometrics": {"sessions_per_week": [0, 0]}, "strength": {"sessions_per_week": [2, 3]}},
+    {"availability": {d: ["18:00-18:30"] for d in ("mon", "wed", "fri", "sat")}}]
+
+
+@pytest.mark.parametrize("overrides", CLASHING)
+def test_the_conflict_search_builds_one_model_and_finds_the_same_rules(
+        overrides: dict[str, Any]) -> None:
+    """Dropping rules one by one changes only the assumptions of one explain model, and the
+    trials are asked of a cheaper solver (a yes-or-no question): the rules named are those of
+    the search by its definition, with one build."""
+    import planner.solve as solve_module
+
+    data = _clashing_input(overrides)
+    with mock.patch.object(solve_module, "PlanModel", wraps=PlanModel) as built:
+        rules = solve_module.minimal_conflict(data)
+    assert built.call_count == 1
+    assert rules and rules == _deletion_by_fresh_models(data)
+
+
+def test_a_trial_the_cheap_solver_leaves_undecided_is_solved_the_usual_way() -> None:
+    import planner.solve as solve_module
+
+    data = _clashing_input(CLASHING[0])
+    expected = solve_module.minimal_conflict(data)
+    with mock.patch.object(solve_module, "CHECK_LIMIT", 0.0), \
+            mock.patch.object(solve_module, "_solver", wraps=solve_module._solver) as solvers:
+        assert solve_module.minimal_conflict(data) == expected
+    usual = [c for c in solvers.call_args_list if c.args == (solve_module.WORK_LIMIT,)]
+    assert len(usual) >= 1 + len(expected)    # the first solve, then every undecided trial
