@@ -516,12 +516,18 @@ class PlanModel:
 
     def chosen(self, solver: cp_model.CpSolver) -> list[Candidate]:
         """The candidates the solver picked, in time order."""
-        return sorted((self.by_candidate[k] for k, v in self.x.items() if solver.value(v)),
+        return sorted((self.by_candidate[k] for k in self._picked(solver)),
                       key=lambda c: (c.day, c.minute))
 
     def chosen_indices(self, solver: cp_model.CpSolver) -> tuple[int, ...]:
         """The model's indices of the placement variables the solver set."""
-        return tuple(v.index for v in self.x.values() if solver.value(v))
+        return tuple(self.index[k] for k in self._picked(solver))
+
+    def _picked(self, solver: cp_model.CpSolver) -> list[Key]:
+        """The keys of the placement variables set to 1, in variable order. The solution is
+        read once, not through ``solver.value`` for each variable (a call into OR-Tools each)."""
+        values = solver.response_proto.solution
+        return [k for k, i in self.index.items() if values[i]]
 
     def chosen_at(self, indices: tuple[int, ...]) -> list[Candidate] | None:
         """``chosen`` for the placement variables at ``indices`` (see ``chosen_indices``); None
