@@ -61,10 +61,9 @@ _HOLDING: dict[str, frozenset[str]] = {
     "loaded": _LOADED,
     **{k: frozenset(t for t, s in TYPES.items() if k in s.kinds)
        for k in {k for s in TYPES.values() for k in s.kinds}}}
-
-
-# A placement variable: (day, session type, variable index, start in UTC, end in UTC).
-_Slot = tuple[int, str, int, dt.datetime, dt.datetime]
+# The tests of ``_day_vars`` each session type passes: None (every type) and its ``_HOLDING``.
+_TESTS: dict[str, tuple[str | None, ...]] = {
+    t: (None, *(test for test, types in _HOLDING.items() if t in types)) for t in TYPES}
 
 
 class _CpModel(cp_model.CpModel):
@@ -131,34 +130,41 @@ class PlanModel:
         self._rule_index: dict[tuple[str, int], int] = {}
         self.index: dict[Key, int] = {}                # key -> its variable's index
         self.by_candidate: dict[Key, Candidate] = {}
-        self.slots: list[_Slot] = []                   # the placement variables, in order
-        self.by_day: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        # The variables of each day, in index order: all (None) and those of each ``_HOLDING``
+        # test, filled as the variables are made (see ``_day_vars``).
+        self._kinds: dict[str | None, dict[int, list[int]]] = {
+            test: defaultdict(list) for test in (None, *_HOLDING)}
+        # Each placement variable's start and end in UTC, by its index.
+        self._starts: list[dt.datetime] = []
+        self._ends: list[dt.datetime] = []
         # Each placement variable is a copy of one Boolean with only the name set (two calls into
         # OR-Tools instead of four); its IntVar is made only when asked for (``x``).
         form = cp_model_helper.IntegerVariableProto()
         form.domain.extend((0, 1))
         variables = self.proto.variables
         times: dict[tuple[int, int], tuple[str, dt.datetime]] = {}   # the types share a start
-        made = 0
+        kinds, first_free = self._kinds, data.first_free_day
         for c in data.candidates:
-            if c.day < data.first_free_day:
+            day, minute, type_key = c.day, c.minute, c.type_key
+            if day < first_free:
                 continue
-            at = (c.day, c.minute)
-            if at not in times:
-                times[at] = (f"x_w{c.week}_d{c.day}_{c.minute // 60:02d}{c.minute % 60:02d}_",
-                             c.start.astimezone(UTC))
-            form.name = times[at][0] + c.type_key
+            at = (day, minute)
+            shared = times.get(at)
+            if shared is None:
+                shared = times[at] = (f"x_w{c.week}_d{day}_{minute // 60:02d}{minute % 60:02d}_",
+                                      c.start.astimezone(UTC))
+            form.name = shared[0] + type_key
             variables.append(form)
-            key = (c.day, c.minute, c.type_key)
-            self.index[key] = made     # the placement variables are the model's first ones
-            made += 1
+            made = len(self._starts)   # the placement variables are the model's first ones
+            key = (day, minute, type_key)
+            self.index[key] = made
             self.by_candidate[key] = c
-        for key, i in self.index.items():
-            c = self.by_candidate[key]
-            self.slots.append((c.day, c.type_key, i, times[key[:2]][1], c.end.astimezone(UTC)))
-            self.by_day[c.day].append((c.type_key, i))
-        self.days = sorted(self.by_day)
-        self._day_cache: dict[tuple[int, str | None], list[int]] = {}
+            self._starts.append(shared[1])
+            self._ends.append(c.end.astimezone(UTC))
+            for test in _TESTS[type_key]:
+                kinds[test][day].append(made)
+        self.days = sorted(kinds[None])
+        self._follows: dict[str, dict[int, tuple[list[dt.datetime], list[int]]]] = {}
         self._constraints = self.proto.constraints
         # (count, coefficient, last coefficient, bounds) -> a constraint of that form, with
         # its variables and enforcement literal (see _add_linear)
@@ -261,14 +267,20 @@ class PlanModel:
 
     # -- helpers -------------------------------------------------------------------------------
     def _day_vars(self, day: int, test: str | None = None) -> list[int]:
-        """Variables of one day; ``test`` keeps only types holding that kind, or "loaded" for
-        every type but stretch-only."""
-        key = (day, test)
-        if key not in self._day_cache:
-            types = _HOLDING[test] if test is not None else None
-            self._day_cache[key] = [i for t, i in self.by_day.get(day, ())
-                                    if types is None or t in types]
-        return self._day_cache[key]
+        """Variables of one day, in index order; ``test`` keeps only types holding that kind, or
+        "loaded" for every type but stretch-only."""
+        return self._kinds[test].get(day) or []
+
+    def _following(self, then: str) -> dict[int, tuple[list[dt.datetime], list[int]]]:
+        """Each day's variables of sessions holding ``then``, ordered by start (UTC): the starts
+        and the variables. Made once a model: the spacing rules share them."""
+        if then not in self._follows:
+            starts = self._starts
+            self._follows[then] = {day: (
+                [starts[i] for i in order], order) for day, order in (
+                    (day, sorted(ids, key=starts.__getitem__))
+                    for day, ids in self._kinds[then].items())}
+        return self._follows[then]
 
     def _later(self, day: int, n: int) -> tuple[int, dt.timedelta]:
         """The day ``n`` days after ``day`` and the shift to add to its times (cyclic wrap)."""
@@ -302,25 +314,26 @@ class PlanModel:
         """A session on the next day starts ``REST_BETWEEN_SESSIONS`` after this day's ends.
         For each start time of the next day, that start and every session of this day ending
         too late for it form a clique: at most one of them."""
-        ends: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-        starts: dict[int, dict[dt.datetime, list[int]]] = defaultdict(lambda: defaultdict(list))
-        for day, _, i, start, end in self.slots:
-            ends[day].append((end, i))
-            starts[day][start].append(i)
+        starts, ends = self._starts, self._ends
+        at: dict[int, dict[dt.datetime, list[int]]] = {}     # day -> start -> its variables
+        for day, ids in self._kinds[None].items():
+            by_start = at[day] = {}
+            for i in ids:
+                by_start.setdefault(starts[i], []).append(i)
         for day in self.days:
             nxt, shift = self._later(day, 1)
-            ending = sorted(ends[day])      # those ending after a time are a tail: bisect
-            times = [end for end, _ in ending]
-            for begin, here in sorted(starts.get(nxt, {}).items()):
+            ending = sorted(self._kinds[None][day], key=ends.__getitem__)   # a late end: a tail
+            times = [ends[i] for i in ending]
+            for begin, here in sorted(at.get(nxt, {}).items()):
                 limit = begin + shift - REST_BETWEEN_SESSIONS   # an end after this is too late
-                late = [i for _, i in ending[bisect_right(times, limit):]]
+                late = ending[bisect_right(times, limit):]
                 if late:
                     self._add_sum([*late, *here], INT_MIN, 1, "rest_between", nxt // 7 + 1)
         for h in self.data.history:
             done = (h.end.astimezone(UTC) if h.end is not None else h.start.astimezone(UTC)
                     + dt.timedelta(minutes=self.data.durations[h.type_key]))
             for day in (h.day + 1, h.day + 2):
-                for begin, here in starts.get(day, {}).items():
+                for begin, here in at.get(day, {}).items():
                     if begin - done < REST_BETWEEN_SESSIONS:
                         for i in here:
                             self._add_sum([i], 0, 0, "rest_between", day // 7 + 1)
@@ -343,36 +356,30 @@ class PlanModel:
         """A session holding ``then`` never starts within ``gap`` after the start (or, with
         ``from_end``, the end) of one holding ``first``, measured in real time (UTC), so a
         daylight-saving night neither shortens nor lengthens it; also against history."""
-        # (day, reference time in UTC) -> variables of sessions holding ``first`` there
-        marks: dict[int, dict[dt.datetime, list[int]]] = defaultdict(lambda: defaultdict(list))
-        follows: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-        firsts, thens = _HOLDING[first], _HOLDING[then]
-        for day, t, i, start, end in self.slots:
-            if t in firsts:
-                marks[day][end if from_end else start].append(i)
-            if t in thens:
-                follows[day].append((start, i))
-        # each day's sessions holding ``then``, by start: those starting too early are a head
-        heads = {day: sorted(later) for day, later in follows.items()}
-        begins = {day: [begin for begin, _ in later] for day, later in heads.items()}
-        for day, by_ref in marks.items():
+        follows = self._following(then)     # each day's, by start: the too early are a head
+        refs = self._ends if from_end else self._starts
+        for day, ids in self._kinds[first].items():
+            by_ref: dict[dt.datetime, list[int]] = {}   # reference time -> its variables
+            for i in ids:
+                by_ref.setdefault(refs[i], []).append(i)
             for n in days:
                 after, shift = self._later(day, n)
-                if after not in heads:
+                if after not in follows:
                     continue
-                later, starts, ahead = heads[after], begins[after], gap - shift
+                begins, later = follows[after]
+                ahead = gap - shift
                 for ref, here in by_ref.items():
-                    limit = ref + ahead              # a start before this is too early
-                    early = [i for _, i in later[:bisect_left(starts, limit)]]
+                    early = bisect_left(begins, ref + ahead)   # a start before this: too early
                     if early:
-                        self._add_sum([*here, *early], INT_MIN, 1, rule, after // 7 + 1)
+                        self._add_sum([*here, *later[:early]], INT_MIN, 1, rule, after // 7 + 1)
+        starts = self._starts
         for h in self.data.history:
-            if h.type_key not in firsts:
+            if h.type_key not in _HOLDING[first]:
                 continue
             ref = (h.end if from_end and h.end is not None else h.start).astimezone(UTC)
-            for day, later in follows.items():
-                for begin, i in later:
-                    if begin - ref < gap:
+            for day, ids in self._kinds[then].items():
+                for i in ids:
+                    if starts[i] - ref < gap:
                         self._add_sum([i], 0, 0, rule, day // 7 + 1)
 
     def _plyometric_recovery(self) -> None:
