@@ -54,7 +54,6 @@ Term = int | None
 INT_MIN, INT_MAX = cp_model.INT_MIN, cp_model.INT_MAX
 _WEEK, _NO_SHIFT = dt.timedelta(days=7), dt.timedelta(0)
 _BOOLEAN = Domain(0, 1)
-_RANGES: dict[int, Domain] = {}                 # upper bound -> Domain(0, bound), made once
 _LOADED = frozenset(t for t, s in TYPES.items() if s.kinds != ("stretching",))
 # Session types holding each kind, and "loaded" for every type but stretch-only.
 _HOLDING: dict[str, frozenset[str]] = {
@@ -144,6 +143,8 @@ class PlanModel:
         variables = self.proto.variables
         times: dict[tuple[int, int], tuple[str, dt.datetime]] = {}   # the types share a start
         kinds, first_free = self._kinds, data.first_free_day
+        # per session type, the day lists of the tests it passes (looked up once, not per variable)
+        sinks = {t: [kinds[test] for test in tests] for t, tests in _TESTS.items()}
         for c in data.candidates:
             day, minute, type_key = c.day, c.minute, c.type_key
             if day < first_free:
@@ -161,9 +162,10 @@ class PlanModel:
             self.by_candidate[key] = c
             self._starts.append(shared[1])
             self._ends.append(c.end.astimezone(UTC))
-            for test in _TESTS[type_key]:
-                kinds[test][day].append(made)
+            for by_day in sinks[type_key]:
+                by_day[day].append(made)
         self.days = sorted(kinds[None])
+        self._ranges: dict[int, cp_model_helper.IntegerVariableProto] = {}   # bound -> form
         self._follows: dict[str, dict[int, tuple[list[dt.datetime], list[int]]]] = {}
         self._constraints = self.proto.constraints
         # (count, coefficient, last coefficient, bounds) -> a constraint of that form, with
@@ -300,8 +302,9 @@ class PlanModel:
         are history."""
         key = (week, kind)
         if key not in self._count_cache:
+            by_day = self._kinds[kind]
             self._count_cache[key] = ([v for d in self._week_days(week)
-                                       for v in self._day_vars(d, kind)],
+                                       for v in by_day.get(d, ())],
                                       self._history_count(week, kind))
         return self._count_cache[key]
 
@@ -426,13 +429,15 @@ class PlanModel:
         span = range(7) if self.data.cyclic else range(
             max(0, self.data.first_free_day - 2), last - 1)
         loaded = {day: self._day_vars(day, "loaded") for day in self.days}
+        cyclic = self.data.cyclic
         for day in span:
-            window = [self._later(day, n)[0] for n in range(QUAD_WINDOW_DAYS)]
+            window = ([self._later(day, n)[0] for n in range(QUAD_WINDOW_DAYS)] if cyclic
+                      else range(day, day + QUAD_WINDOW_DAYS))    # no wrap: plainly the next days
             terms = [i for d in window for i in loaded.get(d, ())]
-            known = sum(loaded_history.get(d, 0) for d in window)
             if not terms:
                 continue
-            week = 1 if self.data.cyclic else window[-1] // 7 + 1
+            known = sum(loaded_history.get(d, 0) for d in window)
+            week = 1 if cyclic else window[-1] // 7 + 1
             self._add_sum(terms, INT_MIN, QUAD_WINDOW_DAYS - 1 - known, "quad_rest_day", week)
 
     # -- soft goals ----------------------------------------------------------------------------
@@ -443,9 +448,15 @@ class PlanModel:
     def _gap(self, name: str, sign: int, sessions: list[int], constant: int, bound: int) -> int:
         """A variable at least max(0, sign * sum(sessions) + constant) (minimised, so equal to
         it): ``model.add(var >= expr)``, written as var - sign * sum(sessions) >= constant."""
-        if bound not in _RANGES:
-            _RANGES[bound] = Domain(0, bound)
-        var = self._new_var(name, _RANGES[bound]).index
+        # ``model.new_int_var(0, bound, name)`` as a copy of a prepared variable with only the
+        # name set (two calls into OR-Tools instead of five; the same variable)
+        if bound not in self._ranges:
+            self._ranges[bound] = cp_model_helper.IntegerVariableProto()
+            self._ranges[bound].domain.extend((0, bound))
+        form = self._ranges[bound]
+        form.name = name
+        var = len(self.proto.variables)
+        self.proto.variables.append(form)
         # the newest variable has the last index
         self._add_linear([*sorted(sessions), var], constant, INT_MAX, coeff=-sign, last=1)
         return var
@@ -494,8 +505,8 @@ class PlanModel:
 
     def _late_start_terms(self) -> list[tuple[int, Term]]:
         """Among equal plans, start when the window opens."""
-        return [(W_LATE_START * self.by_candidate[k].offset, i) for k, i in self.index.items()
-                if self.by_candidate[k].offset]
+        return [(W_LATE_START * c.offset, i)
+                for i, c in enumerate(self.by_candidate.values()) if c.offset]
 
     def _change_terms(self) -> list[tuple[int, Term]]:
         """Every reference session not kept, and every session not in the reference, costs its
