@@ -10,6 +10,7 @@ optimality in 20 s (measured), the pairwise form in the shared notes neither in 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -60,6 +61,24 @@ _HOLDING: dict[str, frozenset[str]] = {
     "loaded": _LOADED,
     **{k: frozenset(t for t, s in TYPES.items() if k in s.kinds)
        for k in {k for s in TYPES.values() for k in s.kinds}}}
+_FormKey = tuple[int, int, int | None, int, int]
+_Form = tuple[cp_model_helper.ConstraintProto, Any, Any]
+_PREPARED = threading.local()
+
+
+def _forms() -> tuple[dict[_FormKey, _Form], dict[int, cp_model_helper.IntegerVariableProto]]:
+    """The prepared forms that constraints and gap variables are copied from (see
+    ``_add_linear`` and ``_gap``): (count, coefficient, last coefficient, bounds) -> a
+    constraint of that form, with its variables and enforcement literal (left empty after each
+    copy); upper bound -> a variable from 0 to it. Shared by the models a thread builds, so that
+    each model does not prepare them again (one thread's, since a copy fills them in)."""
+    if not hasattr(_PREPARED, "forms"):
+        _PREPARED.forms = ({}, {})
+    forms: tuple[dict[_FormKey, _Form], dict[int, cp_model_helper.IntegerVariableProto]]
+    forms = _PREPARED.forms
+    return forms
+
+
 # The tests of ``_day_vars`` each session type passes: None (every type) and its ``_HOLDING``.
 _TESTS: dict[str, tuple[str | None, ...]] = {
     t: (None, *(test for test, types in _HOLDING.items() if t in types)) for t in TYPES}
@@ -165,13 +184,9 @@ class PlanModel:
             for by_day in sinks[type_key]:
                 by_day[day].append(made)
         self.days = sorted(kinds[None])
-        self._ranges: dict[int, cp_model_helper.IntegerVariableProto] = {}   # bound -> form
         self._follows: dict[str, dict[int, tuple[list[dt.datetime], list[int]]]] = {}
         self._constraints = self.proto.constraints
-        # (count, coefficient, last coefficient, bounds) -> a constraint of that form, with
-        # its variables and enforcement literal (see _add_linear)
-        self._forms: dict[tuple[int, int, int | None, int, int], tuple[
-            cp_model_helper.ConstraintProto, Any, Any]] = {}
+        self._forms, self._ranges = _forms()
         self._count_cache: dict[tuple[int, str | None], tuple[list[int], int]] = {}
         self._one_session_a_day()
         self._rest_between_sessions()
@@ -235,13 +250,16 @@ class PlanModel:
             self._forms[key] = (form, form.linear.vars, form.enforcement_literal)
         form, form_vars, form_literal = self._forms[key]
         form_vars.extend(variables)
-        if literal is None:
-            self._constraints.append(form)
-        else:
-            form_literal.append(literal)
-            self._constraints.append(form)
-            form_literal.clear()
-        form_vars.clear()
+        try:     # the form is left empty whatever happens: the next model copies it too
+            if literal is None:
+                self._constraints.append(form)
+            else:
+                form_literal.append(literal)
+                self._constraints.append(form)
+        finally:
+            if literal is not None:
+                form_literal.clear()
+            form_vars.clear()
 
     def _at_most_one(self, indices: list[int]) -> None:
         """``model.add_at_most_one``: the literals in the order given."""
