@@ -63,20 +63,23 @@ _HOLDING: dict[str, frozenset[str]] = {
        for k in {k for s in TYPES.values() for k in s.kinds}}}
 _FormKey = tuple[int, int, int | None, int, int]
 _Form = tuple[cp_model_helper.ConstraintProto, Any, Any]
-_PREPARED = threading.local()
 
 
-def _forms() -> tuple[dict[_FormKey, _Form], dict[int, cp_model_helper.IntegerVariableProto]]:
-    """The prepared forms that constraints and gap variables are copied from (see
-    ``_add_linear`` and ``_gap``): (count, coefficient, last coefficient, bounds) -> a
-    constraint of that form, with its variables and enforcement literal (left empty after each
-    copy); upper bound -> a variable from 0 to it. Shared by the models a thread builds, so that
-    each model does not prepare them again (one thread's, since a copy fills them in)."""
-    if not hasattr(_PREPARED, "forms"):
-        _PREPARED.forms = ({}, {})
-    forms: tuple[dict[_FormKey, _Form], dict[int, cp_model_helper.IntegerVariableProto]]
-    forms = _PREPARED.forms
-    return forms
+class _Prepared(threading.local):
+    """The prepared forms that constraints and variables are copied from (see ``_add_linear``,
+    ``_at_most_one`` and ``_gap``), each left empty after a copy. Shared by the models a thread
+    builds, so that each model does not prepare them again (one thread's: a copy fills them in)."""
+
+    def __init__(self) -> None:
+        # (count, coefficient, last coefficient, bounds) -> a linear constraint of that form,
+        # with its variables and enforcement literal
+        self.linear: dict[_FormKey, _Form] = {}
+        self.ranges: dict[int, cp_model_helper.IntegerVariableProto] = {}   # 0 to a bound
+        self.at_most_one = cp_model_helper.ConstraintProto()
+        self.literals = self.at_most_one.at_most_one.literals
+
+
+_PREPARED = _Prepared()
 
 
 # The tests of ``_day_vars`` each session type passes: None (every type) and its ``_HOLDING``.
@@ -186,7 +189,8 @@ class PlanModel:
         self.days = sorted(kinds[None])
         self._follows: dict[str, dict[int, tuple[list[dt.datetime], list[int]]]] = {}
         self._constraints = self.proto.constraints
-        self._forms, self._ranges = _forms()
+        self._forms, self._ranges = _PREPARED.linear, _PREPARED.ranges
+        self._variables = self.proto.variables
         self._count_cache: dict[tuple[int, str | None], tuple[list[int], int]] = {}
         self._one_session_a_day()
         self._rest_between_sessions()
@@ -200,8 +204,7 @@ class PlanModel:
             # other term by ``scale`` lets them decide only among plans otherwise equal.
             ties = self._tie_terms()
             scale = len(self.data.tie_breaker) + len(self.days) + 1 if ties else 1
-            self._minimize([*((scale * w, t) for w, t in self._penalties()),
-                            *((1, t) for t in ties)])
+            self._minimize(self._penalties(), scale, ties)
             if data.reference:
                 # ``add_hint`` for each placement variable, in one go
                 hint = self.proto.solution_hint
@@ -263,23 +266,32 @@ class PlanModel:
 
     def _at_most_one(self, indices: list[int]) -> None:
         """``model.add_at_most_one``: the literals in the order given."""
-        self.proto.constraints.add().at_most_one.literals.extend(indices)
+        # a copy of a prepared form: three calls into OR-Tools instead of five
+        literals = _PREPARED.literals
+        literals.extend(indices)
+        try:
+            self._constraints.append(_PREPARED.at_most_one)
+        finally:
+            literals.clear()
 
-    def _minimize(self, terms: Iterable[tuple[int, Term]]) -> None:
-        """``model.minimize(sum(weight * term))``: variables in index order, coefficients merged,
-        zeros left out, constants in the offset."""
-        coeffs: dict[int, int] = defaultdict(int)
+    def _minimize(self, terms: Iterable[tuple[int, Term]], scale: int = 1,
+                  ties: Iterable[Term] = ()) -> None:
+        """``model.minimize(sum(scale * weight * term) + sum(ties))``: variables in index order,
+        coefficients merged, zeros left out, constants in the offset."""
+        # one coefficient per variable, by index: read in index order without a sort
+        coeffs = [0] * len(self.proto.variables)
         offset = 0
-        for weight, term in terms:
-            if term is None:
-                offset += weight
-            elif term >= 0:
-                coeffs[term] += weight
-            else:
-                offset += weight
-                coeffs[~term] -= weight
+        for weights in ((scale * w, t) for w, t in terms), ((1, t) for t in ties):
+            for weight, term in weights:
+                if term is None:
+                    offset += weight
+                elif term >= 0:
+                    coeffs[term] += weight
+                else:
+                    offset += weight
+                    coeffs[~term] -= weight
         objective = self.proto.objective
-        indices = sorted(i for i, c in coeffs.items() if c)
+        indices = [i for i, c in enumerate(coeffs) if c]
         objective.vars.extend(indices)
         objective.coeffs.extend([coeffs[i] for i in indices])
         objective.offset = offset
@@ -473,8 +485,8 @@ class PlanModel:
             self._ranges[bound].domain.extend((0, bound))
         form = self._ranges[bound]
         form.name = name
-        var = len(self.proto.variables)
-        self.proto.variables.append(form)
+        var = len(self._variables)
+        self._variables.append(form)
         # the newest variable has the last index
         self._add_linear([*sorted(sessions), var], constant, INT_MAX, coeff=-sign, last=1)
         return var
