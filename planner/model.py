@@ -162,9 +162,11 @@ class PlanModel:
         # OR-Tools instead of four); its IntVar is made only when asked for (``x``).
         form = cp_model_helper.IntegerVariableProto()
         form.domain.extend((0, 1))
-        variables = self.proto.variables
+        variables = self._variables = self.proto.variables
         times: dict[tuple[int, int], tuple[str, dt.datetime]] = {}   # the types share a start
         kinds, first_free = self._kinds, data.first_free_day
+        index, by_candidate, starts, ends = self.index, self.by_candidate, self._starts, self._ends
+        made = 0
         # per session type, the day lists of the tests it passes (looked up once, not per variable)
         sinks = {t: [kinds[test] for test in tests] for t, tests in _TESTS.items()}
         for c in data.candidates:
@@ -178,19 +180,18 @@ class PlanModel:
                                       c.start.astimezone(UTC))
             form.name = shared[0] + type_key
             variables.append(form)
-            made = len(self._starts)   # the placement variables are the model's first ones
             key = (day, minute, type_key)
-            self.index[key] = made
-            self.by_candidate[key] = c
-            self._starts.append(shared[1])
-            self._ends.append(c.end.astimezone(UTC))
+            index[key] = made          # the placement variables are the model's first ones
+            by_candidate[key] = c
+            starts.append(shared[1])
+            ends.append(c.end.astimezone(UTC))
             for by_day in sinks[type_key]:
                 by_day[day].append(made)
+            made += 1
         self.days = sorted(kinds[None])
         self._follows: dict[str, dict[int, tuple[list[dt.datetime], list[int]]]] = {}
         self._constraints = self.proto.constraints
         self._forms, self._ranges = _PREPARED.linear, _PREPARED.ranges
-        self._variables = self.proto.variables
         self._count_cache: dict[tuple[int, str | None], tuple[list[int], int]] = {}
         self._one_session_a_day()
         self._rest_between_sessions()
@@ -245,13 +246,14 @@ class PlanModel:
         the variables (and the literal) filled in: three calls into OR-Tools instead of ten,
         each costing more than the arithmetic here (the copy is the same constraint)."""
         key = (len(variables), coeff, last, low, high)
-        if key not in self._forms:
+        prepared = self._forms.get(key)
+        if prepared is None:
             form = cp_model_helper.ConstraintProto()
             form.linear.coeffs.extend([coeff] * len(variables) if last is None else
                                       [coeff] * (len(variables) - 1) + [last])
             form.linear.domain.extend((low, high))
-            self._forms[key] = (form, form.linear.vars, form.enforcement_literal)
-        form, form_vars, form_literal = self._forms[key]
+            prepared = self._forms[key] = (form, form.linear.vars, form.enforcement_literal)
+        form, form_vars, form_literal = prepared
         form_vars.extend(variables)
         try:     # the form is left empty whatever happens: the next model copies it too
             if literal is None:
@@ -324,6 +326,8 @@ class PlanModel:
         return range(7 * (week - 1), 7 * week)
 
     def _history_count(self, week: int, kind: str | None) -> int:
+        if not self.data.history:      # a first plan: no sum to make
+            return 0
         return sum(1 for h in self.data.history if h.day // 7 + 1 == week
                    and (kind is None or kind in TYPES[h.type_key].kinds))
 
@@ -347,17 +351,28 @@ class PlanModel:
         """A session on the next day starts ``REST_BETWEEN_SESSIONS`` after this day's ends.
         For each start time of the next day, that start and every session of this day ending
         too late for it form a clique: at most one of them."""
-        starts, ends = self._starts, self._ends
-        at: dict[int, dict[dt.datetime, list[int]]] = {}     # day -> start -> its variables
-        for day, ids in self._kinds[None].items():
-            by_start = at[day] = {}
-            for i in ids:
+        starts, ends, by_day = self._starts, self._ends, self._kinds[None]
+
+        def at(day: int) -> dict[dt.datetime, list[int]]:
+            """The day's start times, each with its variables, in index order of first use."""
+            by_start: dict[dt.datetime, list[int]] = {}
+            for i in by_day.get(day, ()):
                 by_start.setdefault(starts[i], []).append(i)
+            return by_start
+
         for day in self.days:
             nxt, shift = self._later(day, 1)
-            ending = sorted(self._kinds[None][day], key=ends.__getitem__)   # a late end: a tail
+            if nxt not in by_day:
+                continue
+            # Usually every session of the day ends 8 h before the next day's earliest start:
+            # no clique at all, seen without sorting (the same rules: none would be written).
+            if (max(map(ends.__getitem__, by_day[day])) <= min(map(starts.__getitem__,
+                                                                   by_day[nxt]))
+                    + shift - REST_BETWEEN_SESSIONS):
+                continue
+            ending = sorted(by_day[day], key=ends.__getitem__)   # a late end: a tail
             times = [ends[i] for i in ending]
-            for begin, here in sorted(at.get(nxt, {}).items()):
+            for begin, here in sorted(at(nxt).items()):
                 limit = begin + shift - REST_BETWEEN_SESSIONS   # an end after this is too late
                 late = ending[bisect_right(times, limit):]
                 if late:
@@ -366,7 +381,7 @@ class PlanModel:
             done = (h.end.astimezone(UTC) if h.end is not None else h.start.astimezone(UTC)
                     + dt.timedelta(minutes=self.data.durations[h.type_key]))
             for day in (h.day + 1, h.day + 2):
-                for begin, here in at.get(day, {}).items():
+                for begin, here in at(day).items():
                     if begin - done < REST_BETWEEN_SESSIONS:
                         for i in here:
                             self._add_sum([i], 0, 0, "rest_between", day // 7 + 1)
@@ -466,7 +481,7 @@ class PlanModel:
             terms = [i for d in window for i in loaded.get(d, ())]
             if not terms:
                 continue
-            known = sum(loaded_history.get(d, 0) for d in window)
+            known = sum(loaded_history.get(d, 0) for d in window) if loaded_history else 0
             week = 1 if cyclic else window[-1] // 7 + 1
             self._add_sum(terms, INT_MIN, QUAD_WINDOW_DAYS - 1 - known, "quad_rest_day", week)
 
