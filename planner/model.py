@@ -447,12 +447,11 @@ class PlanModel:
         calendar day (rather than exactly 24 h) keeps the rule readable and lets the candidate
         pruning (``planner.pruning``) stay small."""
         rule = "strength_before_jumps"
+        jumps, strength = self._kinds["plyometrics"], self._kinds["strength"]
         for day in self.days:
             nxt, _ = self._later(day, 1)
-            after = self._day_vars(nxt, "plyometrics")
-            lifts = self._day_vars(day, "strength")
-            if after and lifts:
-                self._add_sum([*lifts, *after], INT_MIN, 1, rule, nxt // 7 + 1)
+            if day in strength and nxt in jumps:
+                self._add_sum([*strength[day], *jumps[nxt]], INT_MIN, 1, rule, nxt // 7 + 1)
         for h in self.data.history:
             if TYPES[h.type_key].strength:
                 for i in self._day_vars(h.day + 1, "plyometrics"):
@@ -473,7 +472,7 @@ class PlanModel:
                 loaded_history[h.day] += 1
         span = range(7) if self.data.cyclic else range(
             max(0, self.data.first_free_day - 2), last - 1)
-        loaded = {day: self._day_vars(day, "loaded") for day in self.days}
+        loaded = self._kinds["loaded"]          # day -> its loaded sessions' variables
         cyclic = self.data.cyclic
         for day in span:
             window = ([self._later(day, n)[0] for n in range(QUAD_WINDOW_DAYS)] if cyclic
