@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from planner.identity_memo import IdentityMemo
+
 STATUSES = ("planned", "done", "missed")
 
 #: How a session stands as of a day (``Plan.state``): logged done, logged missed, past with no
@@ -119,7 +121,9 @@ class Session:
 
     @property
     def foot_contacts(self) -> int:
-        return sum(d.foot_contacts or 0 for d in self.exercises)
+        # Summed once per tuple of doses (shared by a roster's sessions: see identity_memo).
+        return _FOOT_CONTACTS.get(self.exercises, None, lambda: sum(
+            d.foot_contacts or 0 for d in self.exercises))
 
     def with_status(self, status: str) -> Session:
         return replace(self, status=status)
@@ -279,10 +283,15 @@ def _dose_dict(d: Dose) -> dict[str, Any]:
 _NO_EXERCISES = '"exercises": [], '
 
 
-@functools.lru_cache(maxsize=1024)
 def _exercises_json(exercises: tuple[Dose, ...]) -> str:
-    """A session's exercises as ``Plan.to_json`` writes them (remembered: see there)."""
-    return json.dumps([_dose_dict(d) for d in exercises])
+    """A session's exercises as ``Plan.to_json`` writes them (remembered: see there; by the
+    tuple's identity, as hashing a dozen Doses by content cost more than the lookup saved)."""
+    return _EXERCISES_JSON.get(exercises, None,
+                               lambda: json.dumps([_dose_dict(d) for d in exercises]))
+
+
+_EXERCISES_JSON: IdentityMemo[str] = IdentityMemo()
+_FOOT_CONTACTS: IdentityMemo[int] = IdentityMemo()
 
 
 def plan_from_dict(data: dict[str, Any]) -> Plan:
