@@ -16,9 +16,12 @@ from planner.session_types import BLOCK_HEADINGS, BLOCKS
 WIDTH = 80
 
 
-def _wrap(text: str, first: str = "", rest: str = "") -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest,
-                         break_on_hyphens=False) or [first.rstrip()]
+@functools.lru_cache(maxsize=4096)
+def _wrap(text: str, first: str = "", rest: str = "") -> tuple[str, ...]:
+    # Remembered: a roster's texts share most of their paragraphs (a dose's cue, the cramp
+    # advice, the safety note), and textwrap is slow; the lines are a tuple, never changed.
+    return tuple(textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest,
+                               break_on_hyphens=False) or [first.rstrip()])
 
 
 def rest_seconds(dose: Dose) -> int:
