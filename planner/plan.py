@@ -214,16 +214,18 @@ class Plan:
     def to_json(self) -> str:
         """``json.dumps(self.to_dict())``, the very same text, made faster for the store: each
         distinct list of exercises is encoded once per process (``_exercises_json``) and put in
-        its place in the session's text; a roster's sessions share a few dozen such lists, and
-        encoding them was most of the cost of storing a plan."""
-        sessions = []
-        for s in self.sessions:
-            # "exercises" and then "notes" close a session's dict: the last '"exercises": [], '
-            # is the key itself (the quotes of one inside a text would be escaped).
-            before, after = json.dumps(_session_dict(s, [])).rsplit(_NO_EXERCISES, 1)
-            sessions.append(f'{before}"exercises": {_exercises_json(s.exercises)}, {after}')
-        head = json.dumps({"plan": self._head(), "sessions": []})    # ends '"sessions": []}'
-        return head[:-len("[]}")] + "[" + ", ".join(sessions) + "]}"
+        its place in the plan's text, encoded with every session's exercises empty (one call); a
+        roster's sessions share a few dozen such lists, and encoding them was most of the cost
+        of storing a plan."""
+        text = json.dumps({"plan": self._head(),
+                           "sessions": [_session_dict(s, []) for s in self.sessions]})
+        # '"exercises": [], ' is found only as a session's key: in a text the quotes would be
+        # escaped. One per session, in order.
+        parts = text.split(_NO_EXERCISES)
+        pieces = [parts[0]]
+        for session, part in zip(self.sessions, parts[1:], strict=True):
+            pieces += ['"exercises": ', _exercises_json(session.exercises), ", ", part]
+        return "".join(pieces)
 
     def _head(self) -> dict[str, Any]:
         return {
