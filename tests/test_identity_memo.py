@@ -14,7 +14,7 @@ def test_made_once_per_object_and_key_and_again_past_the_limit() -> None:
         made.append(value)
         return value
 
-    shared, equal = (1, 2), tuple([1, 2])
+    shared, equal = [1, 2], [1, 2]
     assert shared == equal and shared is not equal
     assert memo.get(shared, "a", lambda: make(1)) == 1
     assert memo.get(shared, "a", lambda: make(9)) == 1          # remembered
