@@ -196,8 +196,10 @@ class Slots:
 
     def first_from(self, step: int) -> Candidate | None:
         """The first candidate at grid step ``step`` or later."""
+        # on a steady day ``at`` is ``_at``: called straight (pruning asks this for every group)
+        at = self._at if self.frame.steady else self.at
         for later in range(max(0, step), self.steps):
-            found = self.at(later)
+            found = at(later)
             if found is not None:
                 return found
         return None

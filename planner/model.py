@@ -10,6 +10,7 @@ optimality in 20 s (measured), the pairwise form in the shared notes neither in 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,17 +55,36 @@ Term = int | None
 INT_MIN, INT_MAX = cp_model.INT_MIN, cp_model.INT_MAX
 _WEEK, _NO_SHIFT = dt.timedelta(days=7), dt.timedelta(0)
 _BOOLEAN = Domain(0, 1)
-_RANGES: dict[int, Domain] = {}                 # upper bound -> Domain(0, bound), made once
 _LOADED = frozenset(t for t, s in TYPES.items() if s.kinds != ("stretching",))
 # Session types holding each kind, and "loaded" for every type but stretch-only.
 _HOLDING: dict[str, frozenset[str]] = {
     "loaded": _LOADED,
     **{k: frozenset(t for t, s in TYPES.items() if k in s.kinds)
        for k in {k for s in TYPES.values() for k in s.kinds}}}
+_FormKey = tuple[int, int, int | None, int, int]
+_Form = tuple[cp_model_helper.ConstraintProto, Any, Any]
 
 
-# A placement variable: (day, session type, variable index, start in UTC, end in UTC).
-_Slot = tuple[int, str, int, dt.datetime, dt.datetime]
+class _Prepared(threading.local):
+    """The prepared forms that constraints and variables are copied from (see ``_add_linear``,
+    ``_at_most_one`` and ``_gap``), each left empty after a copy. Shared by the models a thread
+    builds, so that each model does not prepare them again (one thread's: a copy fills them in)."""
+
+    def __init__(self) -> None:
+        # (count, coefficient, last coefficient, bounds) -> a linear constraint of that form,
+        # with its variables and enforcement literal
+        self.linear: dict[_FormKey, _Form] = {}
+        self.ranges: dict[int, cp_model_helper.IntegerVariableProto] = {}   # 0 to a bound
+        self.at_most_one = cp_model_helper.ConstraintProto()
+        self.literals = self.at_most_one.at_most_one.literals
+
+
+_PREPARED = _Prepared()
+
+
+# The tests of ``_day_vars`` each session type passes: None (every type) and its ``_HOLDING``.
+_TESTS: dict[str, tuple[str | None, ...]] = {
+    t: (None, *(test for test, types in _HOLDING.items() if t in types)) for t in TYPES}
 
 
 class _CpModel(cp_model.CpModel):
@@ -131,39 +151,47 @@ class PlanModel:
         self._rule_index: dict[tuple[str, int], int] = {}
         self.index: dict[Key, int] = {}                # key -> its variable's index
         self.by_candidate: dict[Key, Candidate] = {}
-        self.slots: list[_Slot] = []                   # the placement variables, in order
-        self.by_day: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        # The variables of each day, in index order: all (None) and those of each ``_HOLDING``
+        # test, filled as the variables are made (see ``_day_vars``).
+        self._kinds: dict[str | None, dict[int, list[int]]] = {
+            test: defaultdict(list) for test in (None, *_HOLDING)}
+        # Each placement variable's start and end in UTC, by its index.
+        self._starts: list[dt.datetime] = []
+        self._ends: list[dt.datetime] = []
         # Each placement variable is a copy of one Boolean with only the name set (two calls into
         # OR-Tools instead of four); its IntVar is made only when asked for (``x``).
         form = cp_model_helper.IntegerVariableProto()
         form.domain.extend((0, 1))
-        variables = self.proto.variables
+        variables = self._variables = self.proto.variables
         times: dict[tuple[int, int], tuple[str, dt.datetime]] = {}   # the types share a start
+        kinds, first_free = self._kinds, data.first_free_day
+        index, by_candidate, starts, ends = self.index, self.by_candidate, self._starts, self._ends
         made = 0
+        # per session type, the day lists of the tests it passes (looked up once, not per variable)
+        sinks = {t: [kinds[test] for test in tests] for t, tests in _TESTS.items()}
         for c in data.candidates:
-            if c.day < data.first_free_day:
+            day, minute, type_key = c.day, c.minute, c.type_key
+            if day < first_free:
                 continue
-            at = (c.day, c.minute)
-            if at not in times:
-                times[at] = (f"x_w{c.week}_d{c.day}_{c.minute // 60:02d}{c.minute % 60:02d}_",
-                             c.start.astimezone(UTC))
-            form.name = times[at][0] + c.type_key
+            at = (day, minute)
+            shared = times.get(at)
+            if shared is None:
+                shared = times[at] = (f"x_w{c.week}_d{day}_{minute // 60:02d}{minute % 60:02d}_",
+                                      c.start.astimezone(UTC))
+            form.name = shared[0] + type_key
             variables.append(form)
-            key = (c.day, c.minute, c.type_key)
-            self.index[key] = made     # the placement variables are the model's first ones
+            key = (day, minute, type_key)
+            index[key] = made          # the placement variables are the model's first ones
+            by_candidate[key] = c
+            starts.append(shared[1])
+            ends.append(c.end.astimezone(UTC))
+            for by_day in sinks[type_key]:
+                by_day[day].append(made)
             made += 1
-            self.by_candidate[key] = c
-        for key, i in self.index.items():
-            c = self.by_candidate[key]
-            self.slots.append((c.day, c.type_key, i, times[key[:2]][1], c.end.astimezone(UTC)))
-            self.by_day[c.day].append((c.type_key, i))
-        self.days = sorted(self.by_day)
-        self._day_cache: dict[tuple[int, str | None], list[int]] = {}
+        self.days = sorted(kinds[None])
+        self._follows: dict[str, dict[int, tuple[list[dt.datetime], list[int]]]] = {}
         self._constraints = self.proto.constraints
-        # (count, coefficient, last coefficient, bounds) -> a constraint of that form, with
-        # its variables and enforcement literal (see _add_linear)
-        self._forms: dict[tuple[int, int, int | None, int, int], tuple[
-            cp_model_helper.ConstraintProto, Any, Any]] = {}
+        self._forms, self._ranges = _PREPARED.linear, _PREPARED.ranges
         self._count_cache: dict[tuple[int, str | None], tuple[list[int], int]] = {}
         self._one_session_a_day()
         self._rest_between_sessions()
@@ -177,8 +205,7 @@ class PlanModel:
             # other term by ``scale`` lets them decide only among plans otherwise equal.
             ties = self._tie_terms()
             scale = len(self.data.tie_breaker) + len(self.days) + 1 if ties else 1
-            self._minimize([*((scale * w, t) for w, t in self._penalties()),
-                            *((1, t) for t in ties)])
+            self._minimize(self._penalties(), scale, ties)
             if data.reference:
                 # ``add_hint`` for each placement variable, in one go
                 hint = self.proto.solution_hint
@@ -219,41 +246,54 @@ class PlanModel:
         the variables (and the literal) filled in: three calls into OR-Tools instead of ten,
         each costing more than the arithmetic here (the copy is the same constraint)."""
         key = (len(variables), coeff, last, low, high)
-        if key not in self._forms:
+        prepared = self._forms.get(key)
+        if prepared is None:
             form = cp_model_helper.ConstraintProto()
             form.linear.coeffs.extend([coeff] * len(variables) if last is None else
                                       [coeff] * (len(variables) - 1) + [last])
             form.linear.domain.extend((low, high))
-            self._forms[key] = (form, form.linear.vars, form.enforcement_literal)
-        form, form_vars, form_literal = self._forms[key]
+            prepared = self._forms[key] = (form, form.linear.vars, form.enforcement_literal)
+        form, form_vars, form_literal = prepared
         form_vars.extend(variables)
-        if literal is None:
-            self._constraints.append(form)
-        else:
-            form_literal.append(literal)
-            self._constraints.append(form)
-            form_literal.clear()
-        form_vars.clear()
+        try:     # the form is left empty whatever happens: the next model copies it too
+            if literal is None:
+                self._constraints.append(form)
+            else:
+                form_literal.append(literal)
+                self._constraints.append(form)
+        finally:
+            if literal is not None:
+                form_literal.clear()
+            form_vars.clear()
 
     def _at_most_one(self, indices: list[int]) -> None:
         """``model.add_at_most_one``: the literals in the order given."""
-        self.proto.constraints.add().at_most_one.literals.extend(indices)
+        # a copy of a prepared form: three calls into OR-Tools instead of five
+        literals = _PREPARED.literals
+        literals.extend(indices)
+        try:
+            self._constraints.append(_PREPARED.at_most_one)
+        finally:
+            literals.clear()
 
-    def _minimize(self, terms: Iterable[tuple[int, Term]]) -> None:
-        """``model.minimize(sum(weight * term))``: variables in index order, coefficients merged,
-        zeros left out, constants in the offset."""
-        coeffs: dict[int, int] = defaultdict(int)
+    def _minimize(self, terms: Iterable[tuple[int, Term]], scale: int = 1,
+                  ties: Iterable[Term] = ()) -> None:
+        """``model.minimize(sum(scale * weight * term) + sum(ties))``: variables in index order,
+        coefficients merged, zeros left out, constants in the offset."""
+        # one coefficient per variable, by index: read in index order without a sort
+        coeffs = [0] * len(self.proto.variables)
         offset = 0
-        for weight, term in terms:
-            if term is None:
-                offset += weight
-            elif term >= 0:
-                coeffs[term] += weight
-            else:
-                offset += weight
-                coeffs[~term] -= weight
+        for weights in ((scale * w, t) for w, t in terms), ((1, t) for t in ties):
+            for weight, term in weights:
+                if term is None:
+                    offset += weight
+                elif term >= 0:
+                    coeffs[term] += weight
+                else:
+                    offset += weight
+                    coeffs[~term] -= weight
         objective = self.proto.objective
-        indices = sorted(i for i, c in coeffs.items() if c)
+        indices = [i for i, c in enumerate(coeffs) if c]
         objective.vars.extend(indices)
         objective.coeffs.extend([coeffs[i] for i in indices])
         objective.offset = offset
@@ -261,14 +301,20 @@ class PlanModel:
 
     # -- helpers -------------------------------------------------------------------------------
     def _day_vars(self, day: int, test: str | None = None) -> list[int]:
-        """Variables of one day; ``test`` keeps only types holding that kind, or "loaded" for
-        every type but stretch-only."""
-        key = (day, test)
-        if key not in self._day_cache:
-            types = _HOLDING[test] if test is not None else None
-            self._day_cache[key] = [i for t, i in self.by_day.get(day, ())
-                                    if types is None or t in types]
-        return self._day_cache[key]
+        """Variables of one day, in index order; ``test`` keeps only types holding that kind, or
+        "loaded" for every type but stretch-only."""
+        return self._kinds[test].get(day) or []
+
+    def _following(self, then: str) -> dict[int, tuple[list[dt.datetime], list[int]]]:
+        """Each day's variables of sessions holding ``then``, ordered by start (UTC): the starts
+        and the variables. Made once a model: the spacing rules share them."""
+        if then not in self._follows:
+            starts = self._starts
+            self._follows[then] = {day: (
+                [starts[i] for i in order], order) for day, order in (
+                    (day, sorted(ids, key=starts.__getitem__))
+                    for day, ids in self._kinds[then].items())}
+        return self._follows[then]
 
     def _later(self, day: int, n: int) -> tuple[int, dt.timedelta]:
         """The day ``n`` days after ``day`` and the shift to add to its times (cyclic wrap)."""
@@ -280,6 +326,8 @@ class PlanModel:
         return range(7 * (week - 1), 7 * week)
 
     def _history_count(self, week: int, kind: str | None) -> int:
+        if not self.data.history:      # a first plan: no sum to make
+            return 0
         return sum(1 for h in self.data.history if h.day // 7 + 1 == week
                    and (kind is None or kind in TYPES[h.type_key].kinds))
 
@@ -288,8 +336,9 @@ class PlanModel:
         are history."""
         key = (week, kind)
         if key not in self._count_cache:
+            by_day = self._kinds[kind]
             self._count_cache[key] = ([v for d in self._week_days(week)
-                                       for v in self._day_vars(d, kind)],
+                                       for v in by_day.get(d, ())],
                                       self._history_count(week, kind))
         return self._count_cache[key]
 
@@ -302,25 +351,37 @@ class PlanModel:
         """A session on the next day starts ``REST_BETWEEN_SESSIONS`` after this day's ends.
         For each start time of the next day, that start and every session of this day ending
         too late for it form a clique: at most one of them."""
-        ends: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-        starts: dict[int, dict[dt.datetime, list[int]]] = defaultdict(lambda: defaultdict(list))
-        for day, _, i, start, end in self.slots:
-            ends[day].append((end, i))
-            starts[day][start].append(i)
+        starts, ends, by_day = self._starts, self._ends, self._kinds[None]
+
+        def at(day: int) -> dict[dt.datetime, list[int]]:
+            """The day's start times, each with its variables, in index order of first use."""
+            by_start: dict[dt.datetime, list[int]] = {}
+            for i in by_day.get(day, ()):
+                by_start.setdefault(starts[i], []).append(i)
+            return by_start
+
         for day in self.days:
             nxt, shift = self._later(day, 1)
-            ending = sorted(ends[day])      # those ending after a time are a tail: bisect
-            times = [end for end, _ in ending]
-            for begin, here in sorted(starts.get(nxt, {}).items()):
+            if nxt not in by_day:
+                continue
+            # Usually every session of the day ends 8 h before the next day's earliest start:
+            # no clique at all, seen without sorting (the same rules: none would be written).
+            if (max(map(ends.__getitem__, by_day[day])) <= min(map(starts.__getitem__,
+                                                                   by_day[nxt]))
+                    + shift - REST_BETWEEN_SESSIONS):
+                continue
+            ending = sorted(by_day[day], key=ends.__getitem__)   # a late end: a tail
+            times = [ends[i] for i in ending]
+            for begin, here in sorted(at(nxt).items()):
                 limit = begin + shift - REST_BETWEEN_SESSIONS   # an end after this is too late
-                late = [i for _, i in ending[bisect_right(times, limit):]]
+                late = ending[bisect_right(times, limit):]
                 if late:
                     self._add_sum([*late, *here], INT_MIN, 1, "rest_between", nxt // 7 + 1)
         for h in self.data.history:
             done = (h.end.astimezone(UTC) if h.end is not None else h.start.astimezone(UTC)
                     + dt.timedelta(minutes=self.data.durations[h.type_key]))
             for day in (h.day + 1, h.day + 2):
-                for begin, here in starts.get(day, {}).items():
+                for begin, here in at(day).items():
                     if begin - done < REST_BETWEEN_SESSIONS:
                         for i in here:
                             self._add_sum([i], 0, 0, "rest_between", day // 7 + 1)
@@ -343,36 +404,30 @@ class PlanModel:
         """A session holding ``then`` never starts within ``gap`` after the start (or, with
         ``from_end``, the end) of one holding ``first``, measured in real time (UTC), so a
         daylight-saving night neither shortens nor lengthens it; also against history."""
-        # (day, reference time in UTC) -> variables of sessions holding ``first`` there
-        marks: dict[int, dict[dt.datetime, list[int]]] = defaultdict(lambda: defaultdict(list))
-        follows: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-        firsts, thens = _HOLDING[first], _HOLDING[then]
-        for day, t, i, start, end in self.slots:
-            if t in firsts:
-                marks[day][end if from_end else start].append(i)
-            if t in thens:
-                follows[day].append((start, i))
-        # each day's sessions holding ``then``, by start: those starting too early are a head
-        heads = {day: sorted(later) for day, later in follows.items()}
-        begins = {day: [begin for begin, _ in later] for day, later in heads.items()}
-        for day, by_ref in marks.items():
+        follows = self._following(then)     # each day's, by start: the too early are a head
+        refs = self._ends if from_end else self._starts
+        for day, ids in self._kinds[first].items():
+            by_ref: dict[dt.datetime, list[int]] = {}   # reference time -> its variables
+            for i in ids:
+                by_ref.setdefault(refs[i], []).append(i)
             for n in days:
                 after, shift = self._later(day, n)
-                if after not in heads:
+                if after not in follows:
                     continue
-                later, starts, ahead = heads[after], begins[after], gap - shift
+                begins, later = follows[after]
+                ahead = gap - shift
                 for ref, here in by_ref.items():
-                    limit = ref + ahead              # a start before this is too early
-                    early = [i for _, i in later[:bisect_left(starts, limit)]]
+                    early = bisect_left(begins, ref + ahead)   # a start before this: too early
                     if early:
-                        self._add_sum([*here, *early], INT_MIN, 1, rule, after // 7 + 1)
+                        self._add_sum([*here, *later[:early]], INT_MIN, 1, rule, after // 7 + 1)
+        starts = self._starts
         for h in self.data.history:
-            if h.type_key not in firsts:
+            if h.type_key not in _HOLDING[first]:
                 continue
             ref = (h.end if from_end and h.end is not None else h.start).astimezone(UTC)
-            for day, later in follows.items():
-                for begin, i in later:
-                    if begin - ref < gap:
+            for day, ids in self._kinds[then].items():
+                for i in ids:
+                    if starts[i] - ref < gap:
                         self._add_sum([i], 0, 0, rule, day // 7 + 1)
 
     def _plyometric_recovery(self) -> None:
@@ -419,13 +474,15 @@ class PlanModel:
         span = range(7) if self.data.cyclic else range(
             max(0, self.data.first_free_day - 2), last - 1)
         loaded = {day: self._day_vars(day, "loaded") for day in self.days}
+        cyclic = self.data.cyclic
         for day in span:
-            window = [self._later(day, n)[0] for n in range(QUAD_WINDOW_DAYS)]
+            window = ([self._later(day, n)[0] for n in range(QUAD_WINDOW_DAYS)] if cyclic
+                      else range(day, day + QUAD_WINDOW_DAYS))    # no wrap: plainly the next days
             terms = [i for d in window for i in loaded.get(d, ())]
-            known = sum(loaded_history.get(d, 0) for d in window)
             if not terms:
                 continue
-            week = 1 if self.data.cyclic else window[-1] // 7 + 1
+            known = sum(loaded_history.get(d, 0) for d in window) if loaded_history else 0
+            week = 1 if cyclic else window[-1] // 7 + 1
             self._add_sum(terms, INT_MIN, QUAD_WINDOW_DAYS - 1 - known, "quad_rest_day", week)
 
     # -- soft goals ----------------------------------------------------------------------------
@@ -436,9 +493,15 @@ class PlanModel:
     def _gap(self, name: str, sign: int, sessions: list[int], constant: int, bound: int) -> int:
         """A variable at least max(0, sign * sum(sessions) + constant) (minimised, so equal to
         it): ``model.add(var >= expr)``, written as var - sign * sum(sessions) >= constant."""
-        if bound not in _RANGES:
-            _RANGES[bound] = Domain(0, bound)
-        var = self._new_var(name, _RANGES[bound]).index
+        # ``model.new_int_var(0, bound, name)`` as a copy of a prepared variable with only the
+        # name set (two calls into OR-Tools instead of five; the same variable)
+        if bound not in self._ranges:
+            self._ranges[bound] = cp_model_helper.IntegerVariableProto()
+            self._ranges[bound].domain.extend((0, bound))
+        form = self._ranges[bound]
+        form.name = name
+        var = len(self._variables)
+        self._variables.append(form)
         # the newest variable has the last index
         self._add_linear([*sorted(sessions), var], constant, INT_MAX, coeff=-sign, last=1)
         return var
@@ -487,8 +550,8 @@ class PlanModel:
 
     def _late_start_terms(self) -> list[tuple[int, Term]]:
         """Among equal plans, start when the window opens."""
-        return [(W_LATE_START * self.by_candidate[k].offset, i) for k, i in self.index.items()
-                if self.by_candidate[k].offset]
+        return [(W_LATE_START * c.offset, i)
+                for i, c in enumerate(self.by_candidate.values()) if c.offset]
 
     def _change_terms(self) -> list[tuple[int, Term]]:
         """Every reference session not kept, and every session not in the reference, costs its

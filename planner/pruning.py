@@ -131,15 +131,18 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
     rest, plyo, strength, jumps_after = (gap.total_seconds() for gap in (
         REST_BETWEEN_SESSIONS, RECOVERY_PLYO, RECOVERY_STRENGTH, RECOVERY_JUMPS_AFTER_STRENGTH))
     for day in sorted(by_day):   # predecessors lie on earlier days: one pass in day order
-        rested = rested_history | {end + rest for end in ends.get(day - 1, ())}
-        jump_bounds = plyo_history | lift_end_history | {
-            start + plyo for gap in _GAPS for start in jumps.get(day - gap, ())} | {
-            end + jumps_after for end in lift_ends.get(day - 2, ())}
-        lift_bounds = lift_history | {start + strength for gap in _GAPS
-                                      for start in lifts.get(day - gap, ())}
+        # The day's bounds as plain lists: most days have none inside any window, and the
+        # sorted sets of each kind are made only when one has (a repeated bound finds nothing
+        # more in the search for one).
+        rested = [*rested_history, *[end + rest for end in ends.get(day - 1, ())]]
+        jump_bounds = [*plyo_history, *lift_end_history,
+                       *[start + plyo for gap in _GAPS for start in jumps.get(day - gap, ())],
+                       *[end + jumps_after for end in lift_ends.get(day - 2, ())]]
+        lift_bounds = [*lift_history,
+                       *[start + strength for gap in _GAPS for start in lifts.get(day - gap, ())]]
         # Most bounds fall outside every window: a window with no bound of any kind inside
         # it (after its opening, before its last start) is passed over at once.
-        every = sorted(rested | jump_bounds | lift_bounds)
+        every = sorted(rested + jump_bounds + lift_bounds)
         by_kind: dict[tuple[bool, bool], list[float]] = {}   # the same for each window that day
         for index in by_day[day]:
             group = groups[index]
@@ -151,8 +154,8 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
             which = _KINDS[group.type_key]
             bounds = by_kind.get(which)
             if bounds is None:
-                bounds = by_kind[which] = sorted(rested | (jump_bounds if which[0] else set()) | (
-                    lift_bounds if which[1] else set()))
+                bounds = by_kind[which] = sorted({*rested, *(jump_bounds if which[0] else ()),
+                                                  *(lift_bounds if which[1] else ())})
             if opens is None:            # a clock change that day: search in real time
                 for bound in bounds:
                     keep(index, group.earliest_from(dt.datetime.fromtimestamp(bound, UTC)))
