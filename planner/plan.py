@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from planner.identity_memo import IdentityMemo
+
 STATUSES = ("planned", "done", "missed")
 
 #: How a session stands as of a day (``Plan.state``): logged done, logged missed, past with no
@@ -119,7 +121,9 @@ class Session:
 
     @property
     def foot_contacts(self) -> int:
-        return sum(d.foot_contacts or 0 for d in self.exercises)
+        # Summed once per tuple of doses (shared by a roster's sessions: see identity_memo).
+        return _FOOT_CONTACTS.get(self.exercises, None, lambda: sum(
+            d.foot_contacts or 0 for d in self.exercises))
 
     def with_status(self, status: str) -> Session:
         return replace(self, status=status)
@@ -210,16 +214,18 @@ class Plan:
     def to_json(self) -> str:
         """``json.dumps(self.to_dict())``, the very same text, made faster for the store: each
         distinct list of exercises is encoded once per process (``_exercises_json``) and put in
-        its place in the session's text; a roster's sessions share a few dozen such lists, and
-        encoding them was most of the cost of storing a plan."""
-        sessions = []
-        for s in self.sessions:
-            # "exercises" and then "notes" close a session's dict: the last '"exercises": [], '
-            # is the key itself (the quotes of one inside a text would be escaped).
-            before, after = json.dumps(_session_dict(s, [])).rsplit(_NO_EXERCISES, 1)
-            sessions.append(f'{before}"exercises": {_exercises_json(s.exercises)}, {after}')
-        head = json.dumps({"plan": self._head(), "sessions": []})    # ends '"sessions": []}'
-        return head[:-len("[]}")] + "[" + ", ".join(sessions) + "]}"
+        its place in the plan's text, encoded with every session's exercises empty (one call); a
+        roster's sessions share a few dozen such lists, and encoding them was most of the cost
+        of storing a plan."""
+        text = json.dumps({"plan": self._head(),
+                           "sessions": [_session_dict(s, []) for s in self.sessions]})
+        # '"exercises": [], ' is found only as a session's key: in a text the quotes would be
+        # escaped. One per session, in order.
+        parts = text.split(_NO_EXERCISES)
+        pieces = [parts[0]]
+        for session, part in zip(self.sessions, parts[1:], strict=True):
+            pieces += ['"exercises": ', _exercises_json(session.exercises), ", ", part]
+        return "".join(pieces)
 
     def _head(self) -> dict[str, Any]:
         return {
@@ -279,10 +285,15 @@ def _dose_dict(d: Dose) -> dict[str, Any]:
 _NO_EXERCISES = '"exercises": [], '
 
 
-@functools.lru_cache(maxsize=1024)
 def _exercises_json(exercises: tuple[Dose, ...]) -> str:
-    """A session's exercises as ``Plan.to_json`` writes them (remembered: see there)."""
-    return json.dumps([_dose_dict(d) for d in exercises])
+    """A session's exercises as ``Plan.to_json`` writes them (remembered: see there; by the
+    tuple's identity, as hashing a dozen Doses by content cost more than the lookup saved)."""
+    return _EXERCISES_JSON.get(exercises, None,
+                               lambda: json.dumps([_dose_dict(d) for d in exercises]))
+
+
+_EXERCISES_JSON: IdentityMemo[str] = IdentityMemo()
+_FOOT_CONTACTS: IdentityMemo[int] = IdentityMemo()
 
 
 def plan_from_dict(data: dict[str, Any]) -> Plan:

@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "planner.export.*", "planner.strict_toml", "planner.reading",
               "planner.shared_folder", "planner.solutions", "catalog",
               "catalog.monitoring")),
-    ("base", ("planner", "planner.errors")),
+    ("base", ("planner", "planner.errors", "planner.identity_memo")),
 )
 OURS = ("cli", "planner", "catalog")
 

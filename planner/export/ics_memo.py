@@ -74,21 +74,23 @@ class Memo:
             if name not in _WORDS and id(value) not in self._lines:
                 self._lines[id(value)] = (value, {})
 
-    def line(self, name: str, value: object, make: Callable[[], Contentline]) -> Contentline:
-        """``make()``, the content line of ``name`` with ``value``, once per held value."""
+    def line(self, name: str, value: object, make: Callable[[str, Any], Contentline]
+             ) -> Contentline:
+        """``make(name, value)``, the content line of ``name`` with ``value``, once per held
+        value (looked up first: most lines are of held values)."""
+        held = self._lines.get(id(value))
+        if held is not None and held[0] is value:
+            lines = held[1]
+            found = lines.get(name)
+            if found is None:
+                found = lines[name] = _folded(make(name, value))
+            return found
         if name in _WORDS and type(value) is bytes:   # icalendar makes these values anew each time
             word = self._words.get((name, value))
             if word is None:
-                word = self._words[name, value] = _folded(make())
+                word = self._words[name, value] = _folded(make(name, value))
             return word
-        held = self._lines.get(id(value))
-        if held is None or held[0] is not value:
-            return make()
-        lines = held[1]
-        found = lines.get(name)
-        if found is None:
-            found = lines[name] = _folded(make())
-        return found
+        return make(name, value)
 
 
 _FOLDED: type | None = None
@@ -121,15 +123,29 @@ def memo_calendar(memo: Memo) -> type[Calendar]:
         from icalendar import Calendar
 
         class MemoCalendar(Calendar):
-            """icalendar's Calendar, asking ``memo`` before making a property's line."""
+            """icalendar's Calendar, asking ``memo`` before making a property's line; the
+            content lines in ``last`` (whole components made of this calendar's
+            ``content_line``s, see ``ics._event_lines``) are written after its subcomponents,
+            where they would be as its last subcomponents."""
+
+            last: list[Contentline]
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self.last = []
 
             def content_line(self, name: str, value: Any, sorted: bool = True
                              ) -> Contentline:
-                make = super().content_line
                 if not sorted:
-                    line: Contentline = make(name, value, sorted=sorted)
+                    line: Contentline = super().content_line(name, value, sorted=sorted)
                     return line
-                return memo.line(name, value, lambda: make(name, value))
+                return memo.line(name, value, super().content_line)
+
+            def content_lines(self, sorted: bool = True) -> Any:
+                lines = super().content_lines(sorted=sorted)
+                # icalendar's lines end with this calendar's END and an empty string
+                lines[-2:-2] = self.last
+                return lines
 
         memo.calendar = MemoCalendar
     return memo.calendar

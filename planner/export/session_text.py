@@ -9,15 +9,19 @@ import textwrap
 
 from catalog import default_catalog
 from catalog.monitoring import default_monitoring
+from planner.identity_memo import IdentityMemo
 from planner.plan import Dose, Session
 from planner.session_types import BLOCK_HEADINGS, BLOCKS
 
 WIDTH = 80
 
 
-def _wrap(text: str, first: str = "", rest: str = "") -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest,
-                         break_on_hyphens=False) or [first.rstrip()]
+@functools.lru_cache(maxsize=4096)
+def _wrap(text: str, first: str = "", rest: str = "") -> tuple[str, ...]:
+    # Remembered: a roster's texts share most of their paragraphs (a dose's cue, the cramp
+    # advice, the safety note), and textwrap is slow; the lines are a tuple, never changed.
+    return tuple(textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest,
+                               break_on_hyphens=False) or [first.rstrip()])
 
 
 def rest_seconds(dose: Dose) -> int:
@@ -52,8 +56,15 @@ def dose_lines(dose: Dose) -> list[str]:
 
 def session_text(session: Session, safety_note: str) -> str:
     """The whole session: header, blocks in the order done, notes, cramp advice, safety."""
-    return _text(session.week, session.minutes, session.rpe, session.notes, session.exercises,
-                 session.foot_contacts, safety_note)
+    # Looked up by the doses' identity first: hashing them by content for ``_text``'s cache was
+    # most of the cost of a session's text (foot contacts follow from the doses).
+    minutes, exercises = session.minutes, session.exercises
+    return _TEXTS.get(exercises, (session.week, minutes, session.rpe, session.notes, safety_note),
+                      lambda: _text(session.week, minutes, session.rpe, session.notes, exercises,
+                                    session.foot_contacts, safety_note))
+
+
+_TEXTS: IdentityMemo[str] = IdentityMemo()
 
 
 @functools.lru_cache(maxsize=4096)
