@@ -19,9 +19,9 @@ from planner import __version__
 from planner.errors import PeriodizeError
 
 if TYPE_CHECKING:
-    from planner.logbook import Logged
-    from planner.plan import Session
-    from planner.sync import SyncReport
+    from planner.calendars.caldav_sync import SyncReport
+    from planner.commands.logbook import Logged
+    from planner.store.plan import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,7 +107,7 @@ def _db(ctx: click.Context) -> Path:
     db: Path | None = ctx.obj
     if db is not None:
         return db
-    from planner.store import default_path
+    from planner.store.database import default_path
 
     return default_path()
 
@@ -133,8 +133,8 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
     """A date written YYYY-MM-DD, refused in the words of every other bad date."""
     if value is None:
         return None
+    from planner.commands.logbook import parse_day
     from planner.errors import InputError
-    from planner.logbook import parse_day
 
     try:
         return parse_day(value, "DATE")
@@ -175,7 +175,7 @@ class FolderOrUrl(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None,
                 ) -> Any:
-        from planner.shared_folder import is_url
+        from planner.store.shared_folder import is_url
 
         if isinstance(value, str) and is_url(value):
             return value
@@ -425,7 +425,7 @@ def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None, cancel:
       periodize missed 2027-01-18..2027-01-24
       periodize missed 2027-01-18..2027-01-24 --cancel
     """
-    from planner import logbook
+    from planner.commands import logbook
 
     if cancel:
         if kind is not None:
@@ -447,7 +447,7 @@ def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None, cancel:
 
 def _cancelled(logged: Logged) -> None:
     """What ``missed --cancel`` did, in one line, then how the doses changed."""
-    from planner.logbook import day_runs
+    from planner.commands.logbook import day_runs
 
     days = len(logged.freed)
     sessions = len(logged.sessions)
@@ -488,7 +488,7 @@ def done(ctx: click.Context, dates: tuple[str, ...], rpe: int | None, pain: int 
       periodize done 2027-01-11 2027-01-12
       periodize done 2027-01-13 --rpe 6 --pain 3 --not-met step-down
     """
-    from planner import logbook
+    from planner.commands import logbook
 
     logged = logbook.done(_db(ctx), dates, _now(), rpe, pain, not_met, today)
     how = [f"effort {rpe}/10" if rpe is not None else "", f"pain {pain}/10" if pain is not None
@@ -517,7 +517,7 @@ def pain(ctx: click.Context, date: str, score: str, today: dt.date | None) -> No
     Example:
       periodize pain 2027-01-14 2
     """
-    from planner import logbook
+    from planner.commands import logbook
 
     logged = logbook.morning_pain(_db(ctx), date, score, _now(), today)
     after = logged.sessions[0]
@@ -544,7 +544,7 @@ def screen(ctx: click.Context, date: str | None, passed: bool | None,
       periodize screen
       periodize screen 2027-02-01 --passed
     """
-    from planner import logbook
+    from planner.commands import logbook
     from planner.errors import InputError
 
     if date is None:
@@ -570,7 +570,7 @@ def today(ctx: click.Context, day: dt.date | None) -> None:
       periodize today
       periodize today --date 2027-01-13
     """
-    from planner import logbook
+    from planner.commands import logbook
 
     click.echo(logbook.today(_db(ctx), day, _now()))
 
@@ -809,8 +809,8 @@ def feed(ctx: click.Context, host: str, port: int, new_token: bool) -> None:
     import secrets
 
     from planner import commands
+    from planner.calendars.feed import FeedServer
     from planner.errors import InputError
-    from planner.feed import FeedServer
 
     plan, token = commands.feed_token(_db(ctx), secrets.token_urlsafe(24), new_token)
     try:
@@ -860,10 +860,10 @@ def batch(roster: Path, out_dir: Path | str, jobs: int | None, cluster: str | No
       periodize batch club.csv -o plans --cluster tcp://scheduler:8786
       periodize batch club.csv -o s3://club/plans --cluster tcp://scheduler:8786
     """
-    from planner.batch import run_batch
+    from planner.workflows.batch import run_batch
 
     if cluster is not None:
-        from planner.cluster import require_dask
+        from planner.workflows.cluster import require_dask
 
         require_dask()   # before the progress bar: one line when Dask is missing
     with click.progressbar(length=0, label="Planning", show_pos=True) as bar:
@@ -892,7 +892,7 @@ def batch_exit_code(counts: dict[str, int]) -> int:
     """2 when some row was bad input, else 1 when some athlete could not be planned (no plan, or
     an unexpected error), else 0: the codes a single ``generate`` would have given, the worst
     one."""
-    from planner.batch import BAD_INPUT, ERROR, NO_PLAN
+    from planner.workflows.batch import BAD_INPUT, ERROR, NO_PLAN
 
     return 2 if counts.get(BAD_INPUT) else 1 if counts.get(NO_PLAN) or counts.get(ERROR) else 0
 

@@ -25,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from factories import write_profile  # noqa: E402
 
 from planner import commands  # noqa: E402
-from planner.feed import FeedServer  # noqa: E402
+from planner.calendars.feed import FeedServer  # noqa: E402
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 RUNS = 15

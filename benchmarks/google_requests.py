@@ -21,7 +21,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from google_standin import GoogleStandIn  # noqa: E402
 
-from planner import commands, google_auth, google_sync  # noqa: E402
+from planner import commands  # noqa: E402
+from planner.calendars import google_auth, google_sync  # noqa: E402
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 

@@ -130,7 +130,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from catalog import default_catalog
-    from planner.dosing import starting_base
+    from planner.training.dosing import starting_base
 
     catalog = default_catalog()
     global SETUP_SECONDS

@@ -39,7 +39,8 @@ NOW = dt.datetime(2026, 12, 20, 9, 0, tzinfo=dt.UTC)
 PY = sys.executable
 WORKDIR: list[Path] = []   # the temporary folder the commands run in (set by main)
 T = TypeVar("T")
-CACHE_ENV = "PERIODIZE_CACHE"    # planner.solutions' switch: off for the measured searches
+# planner.scheduling.solutions' switch: off for the measured searches
+CACHE_ENV = "PERIODIZE_CACHE"
 SECTIONS = ("startup", "generate", "replan", "redose", "horizons", "worst-case", "roster", "cost",
             "render", "store")
 
@@ -194,12 +195,14 @@ def startup(runs: int, env: dict[str, str]) -> Table:
 
 
 # -- 2. generate -------------------------------------------------------------------------------
-#: The functions of ``planner.generate`` timed one by one (a missing one stops the benchmark).
+#: The functions of ``planner.workflows.generate`` timed one by one (a missing one stops the
+#: benchmark).
 GENERATE_STAGES = ("typical_week", "slots", "prune", "solve", "verify")
 
 
 class StageClock:
-    """Wraps functions that ``planner.generate`` calls, timing the outermost call of each."""
+    """Wraps functions that ``planner.workflows.generate`` calls, timing the outermost call of
+    each."""
 
     def __init__(self) -> None:
         self.totals: dict[str, float] = {}
@@ -244,12 +247,12 @@ class StageClock:
 
 
 def generate(runs: int, inner_runs: int, env: dict[str, str], tmp: Path) -> Table:
-    import planner.generate as gen
+    import planner.workflows.generate as gen
     from catalog import default_catalog
-    from planner.busy_sources import read_busy
+    from planner.calendars.busy_sources import read_busy
+    from planner.calendars.export.formats import render, write_plan
     from planner.commands import read_profile
-    from planner.export.formats import render, write_plan
-    from planner.store import open_store
+    from planner.store.database import open_store
 
     table = Table("Generate: examples/athlete.toml, 8 weeks", ["step", "median", "note"])
     bare = time_command([PY, "-c", "from ortools.sat.python import cp_model; import icalendar"],
@@ -312,7 +315,7 @@ def generate(runs: int, inner_runs: int, env: dict[str, str], tmp: Path) -> Tabl
 # -- 3. replan ---------------------------------------------------------------------------------
 def _stored_example(tmp: Path, name: str, env: dict[str, str]) -> tuple[Path, Any]:
     """A store holding the example's plan, made by the command line, and that plan."""
-    from planner.store import open_store
+    from planner.store.database import open_store
 
     db = tmp / f"{name}-base.db"
     run([*periodize(), "--db", str(db), "generate", str(EXAMPLE), "-o", str(tmp / f"{name}.ics")],
@@ -386,13 +389,13 @@ def redose(runs: int, env: dict[str, str], tmp: Path) -> Table:
 # -- 4. horizons -------------------------------------------------------------------------------
 def horizons(runs: int) -> Table:
     from catalog import default_catalog
-    from planner.busy import BusyInterval
-    from planner.busy_sources import read_busy
+    from planner.calendars.busy import BusyInterval
+    from planner.calendars.busy_sources import read_busy
     from planner.commands import read_profile
-    from planner.generate import build_plan
-    from planner.plan import Plan
-    from planner.profile import Profile
-    from planner.solve import SolveStats
+    from planner.scheduling.solve import SolveStats
+    from planner.store.plan import Plan
+    from planner.store.profile import Profile
+    from planner.workflows.generate import build_plan
 
     table = Table("Horizons: the example profile over longer blocks (in process)",
                   ["weeks", "status", "build_plan", "CP-SAT", "sessions", "booleans",
@@ -476,7 +479,7 @@ def roster(athletes: int, tmp: Path, pairs: int) -> Table:
     two worker processes (``batch --cluster``). Pool and cluster run in alternating pairs (the
     machine's load drifts); CPU time counts this process and every process it started and
     waited for (workers, and a LocalCluster's nannies and their workers)."""
-    from planner.batch import run_batch
+    from planner.workflows.batch import run_batch
 
     table = Table(f"Roster: {athletes} synthetic athletes, `run_batch` (8 weeks each)",
                   ["engine", "wall", "plans/s", "plans/s per worker", "CPU time",
@@ -506,7 +509,7 @@ def roster(athletes: int, tmp: Path, pairs: int) -> Table:
         samples.setdefault(label, []).append((wall, cpu, [r.status for r in summary.results]))
         shutil.rmtree(out)
     # The nightly case: the same roster again, every model answered by the solutions cache
-    # (planner.solutions), which the runs above had off.
+    # (planner.scheduling.solutions), which the runs above had off.
     warm = "pool, 2 processes, run again (solutions cache warm)"
     os.environ[CACHE_ENV] = str(tmp / "solutions.sqlite")
     try:
@@ -548,9 +551,9 @@ BASELINE = "0d56c3a"
 _COST = """
 import datetime as dt, sys, time
 from pathlib import Path
-import planner.generate   # OR-Tools: a pool worker imports it once, before its athletes
+import planner.workflows.generate   # OR-Tools: a pool worker imports it once, before its athletes
 from catalog import default_catalog
-from planner.batch import run_batch
+from planner.workflows.batch import run_batch
 default_catalog()
 started = time.process_time()
 summary = run_batch(Path(sys.argv[1]), Path(sys.argv[2]), dt.datetime.fromisoformat(sys.argv[3]),
@@ -660,8 +663,8 @@ import hashlib, pickle, sys, time
 from contextlib import nullcontext
 import icalendar
 from catalog import default_catalog
-from planner.export import formats, ics
-from planner.export.ics_folding import use_fast_folding
+from planner.calendars.export import formats, ics
+from planner.calendars.export.ics_folding import use_fast_folding
 plans, mode = pickle.load(open(sys.argv[1], "rb")), sys.argv[2]
 default_catalog().safety_note
 figures, digest = [], hashlib.sha256()
@@ -682,7 +685,7 @@ def roster_calls(athletes: int, tmp: Path, module: Any, name: str,
                  keep: Callable[..., object]) -> list[Any]:
     """Plan a synthetic roster here (``run_batch``, one job) and return what ``keep`` makes of
     the arguments of each call of ``module.name`` on the way (the call itself goes ahead)."""
-    from planner.batch import run_batch
+    from planner.workflows.batch import run_batch
 
     path = tmp / f"{name}-roster.csv"
     synthetic_roster(path, athletes)
@@ -716,7 +719,7 @@ def render_calendars(athletes: int, tmp: Path, runs: int) -> Table:
     same plans again). The plans are the ones ``run_batch`` renders (caught on the way)."""
     import pickle
 
-    import planner.export.formats as formats
+    import planner.calendars.export.formats as formats
 
     plans = roster_calls(athletes, tmp, formats, "render", lambda plan, *_, **__: plan)
     (tmp / "plans.pickle").write_bytes(pickle.dumps(plans))
@@ -739,8 +742,8 @@ _STORE_CHILD = """
 import hashlib, pickle, shutil, sqlite3, sys, time
 from pathlib import Path
 from catalog import default_catalog
-from planner import generate
-from planner.export import formats
+from planner.workflows import generate
+from planner.calendars.export import formats
 pairs, out = pickle.load(open(sys.argv[1], "rb")), Path(sys.argv[2])
 catalog = default_catalog()
 spent = {"render": 0.0, "write": 0.0}
@@ -783,7 +786,7 @@ def store_plans(athletes: int, tmp: Path, runs: int) -> Table:
     processes taking turns. Also whether both stored the same rows and calendars."""
     import pickle
 
-    from planner import generate
+    from planner.workflows import generate
 
     pairs = roster_calls(athletes, tmp, generate, "store_plan",
                          lambda db, plan, profile, *_: (plan, profile))

@@ -25,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import run as bench  # noqa: E402  (benchmarks/run.py, beside this script)
 
-from planner.batch import run_batch  # noqa: E402
+from planner.workflows.batch import run_batch  # noqa: E402
 
 
 def own_cpu() -> float:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import InputError
-from planner.strict_toml import read_toml, reject_unknown, take, take_choice, take_int
+from planner.store.strict_toml import read_toml, reject_unknown, take, take_choice, take_int
 
 KINDS = ("warmup", "plyometrics", "strength", "stretching")
 ATHLETE_LEVELS = ("beginner", "intermediate", "advanced")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner.errors import InputError
-from planner.strict_toml import read_toml, reject_unknown, take, take_int
+from planner.store.strict_toml import read_toml, reject_unknown, take, take_int
 
 HERE = Path(__file__).parent
 

@@ -14,7 +14,8 @@ from factories import run, write_profile
 pytest_plugins = ["radicale_fixture", "xandikos_fixture"]
 
 
-# No test reads or fills the machine's solution cache (``planner.solutions``): every test solves,
+# No test reads or fills the machine's solution cache (``planner.scheduling.solutions``): every
+# test solves,
 # whatever ran before it, and tests that count solves count them all. Set here, before any test
 # module is imported (some plan at import), and inherited by every subprocess and worker; the
 # cache's own tests give it a file of their own.

@@ -24,12 +24,12 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
 import cli
-from planner.profile import Profile, profile_from_dict
+from planner.store.profile import Profile, profile_from_dict
 
 if TYPE_CHECKING:
-    from planner.busy import BusyInterval
-    from planner.plan import Plan
-    from planner.solve import SolveStats
+    from planner.calendars.busy import BusyInterval
+    from planner.scheduling.solve import SolveStats
+    from planner.store.plan import Plan
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "athlete.toml"
@@ -117,7 +117,7 @@ def build_with_stats(profile: Profile, busy: Sequence[BusyInterval] = (),
                      ) -> tuple[Plan, SolveStats]:
     """Solve a plan for ``profile`` with the shipped catalogue, stamped with ``NOW``."""
     from catalog import default_catalog
-    from planner.generate import build_plan
+    from planner.workflows.generate import build_plan
 
     return build_plan(profile, default_catalog(), busy, NOW)
 
@@ -201,8 +201,8 @@ def outputs(folder: Path) -> dict[str, Any]:
     summary without its timings."""
     import pandas
 
-    from planner.export.plan_json import plan_json
-    from planner.store import open_store
+    from planner.calendars.export.plan_json import plan_json
+    from planner.store.database import open_store
 
     found: dict[str, Any] = {}
     for path in sorted(folder.iterdir()):

@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from factories import ROOT, one_line_error, run, write_profile
 
-from planner.busy import MAX_GENERATED, read_busy_text
+from planner.calendars.busy import MAX_GENERATED, read_busy_text
 from planner.errors import InputError
-from planner.strict_toml import MAX_DEPTH
+from planner.store.strict_toml import MAX_DEPTH
 
 LONDON = ZoneInfo("Europe/London")
 FIRST, LAST = dt.date(2027, 1, 4), dt.date(2027, 2, 28)
@@ -132,8 +132,8 @@ def test_busy_caldav_refuses_a_minutely_rule_from_1970(
     """The same reader behind [[busy_caldav]]: the server's resource is refused unexpanded."""
     import contextlib
 
-    from planner import busy_caldav
-    from planner.profile import CalDavSource
+    from planner.calendars import busy_caldav
+    from planner.store.profile import CalDavSource
 
     data = repeating("19700101T000000Z", "FREQ=MINUTELY")
     monkeypatch.setattr(busy_caldav, "dav_client",
@@ -335,7 +335,7 @@ def test_a_read_only_data_folder_is_one_line(tmp_path: Path) -> None:
 def test_a_store_locked_by_another_program_is_busy_not_damaged(
     stored: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from planner import store as store_module
+    from planner.store import database as store_module
 
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.05)  # how long to wait, not a limit
     db = tmp_path / "store.db"
@@ -443,7 +443,7 @@ def misbehaving(request: pytest.FixtureRequest) -> Iterator[Misbehaving]:
 def small_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     """A deadline of 1 s (how long to wait for a stalled server, not a limit on periodize's
     speed: every exchange here fails) and answers of at most 1 MB."""
-    from planner import caldav_client
+    from planner.calendars import caldav_client
 
     monkeypatch.setattr(caldav_client, "DEADLINE_S", 1.0)
     monkeypatch.setattr(caldav_client, "MAX_RESPONSE_BYTES", 1_000_000)
@@ -611,7 +611,7 @@ def _signalled(
 def test_a_signal_to_batch_ends_its_workers_and_resource_tracker(
     tmp_path: Path, sig: signal.Signals, code: int, words: str
 ) -> None:
-    from planner.batch import usable_cores
+    from planner.workflows.batch import usable_cores
 
     server = Misbehaving("drip", 10**9)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -645,7 +645,7 @@ def test_a_signal_to_batch_ends_its_workers_and_resource_tracker(
 
 _SIGNAL_TO_A_POOL_THREAD = """
 import signal, sys, threading, time
-from planner import batch
+from planner.workflows import batch
 
 class Stopped(KeyboardInterrupt):
     pass
@@ -750,7 +750,7 @@ def test_formula_names_are_neutralised_in_summary_csv(tmp_path: Path) -> None:
 def test_csv_cells_are_made_spreadsheet_safe_and_numbers_kept() -> None:
     import pandas as pd
 
-    from planner.export.tables import csv_text
+    from planner.calendars.export.tables import csv_text
 
     frame = pd.DataFrame({"text": [*FORMULAS, "\tTab", "\rCR", "plain", "-"],
                           "number": [-1, 2, 3, 4, 5, 6, 7, 8]})
@@ -762,7 +762,7 @@ def test_csv_cells_are_made_spreadsheet_safe_and_numbers_kept() -> None:
 
 def test_the_plan_csv_export_goes_through_the_same_guard(stored: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from planner.export import tables
+    from planner.calendars.export import tables
 
     seen: list[int] = []
     guard = tables.spreadsheet_safe
@@ -789,7 +789,7 @@ def test_control_characters_in_a_name_are_refused_at_load(tmp_path: Path, name: 
 
 
 def test_a_name_with_letters_from_anywhere_is_kept(tmp_path: Path) -> None:
-    from planner.profile import plain_text
+    from planner.store.profile import plain_text
 
     name = "Zoë O'Brien-Łukasz 李雷 👩‍👩‍👧"
     assert plain_text(name, "name") == name
@@ -880,7 +880,7 @@ def test_batch_exit_codes(tmp_path: Path) -> None:
 def test_batch_says_when_jobs_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from test_batch import HEADER, ROWS
 
-    from planner import batch
+    from planner.workflows import batch
 
     monkeypatch.setattr(batch, "usable_cores", lambda: 1)
     roster = tmp_path / "roster.csv"
@@ -892,7 +892,7 @@ def test_batch_says_when_jobs_are_capped(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_worker_count_is_capped_by_cores_and_athletes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from planner import batch
+    from planner.workflows import batch
 
     monkeypatch.setattr(batch, "usable_cores", lambda: 2)
     assert batch.worker_count(64, 20) == (2, "the 2 usable cores")
@@ -903,7 +903,7 @@ def test_worker_count_is_capped_by_cores_and_athletes(monkeypatch: pytest.Monkey
 
 
 def test_usable_cores_follow_the_affinity_mask() -> None:
-    from planner.batch import usable_cores
+    from planner.workflows.batch import usable_cores
 
     if hasattr(os, "sched_getaffinity"):
         assert usable_cores() == len(os.sched_getaffinity(0))
@@ -950,7 +950,7 @@ def test_start_checks_and_notes_take_today_from_the_caller() -> None:
     """The clock is read in cli.py only: the profile reader is given today."""
     from factories import make_profile, profile_data
 
-    from planner.profile import profile_from_dict, profile_notes
+    from planner.store.profile import profile_from_dict, profile_notes
 
     today = dt.date(2030, 6, 1)
     with pytest.raises(InputError, match=r"a date from 2020-06-01 to 2040-06-01"):
@@ -978,7 +978,7 @@ def test_a_batch_row_far_from_today_is_a_bad_row(tmp_path: Path) -> None:
 def test_a_worker_killed_by_the_system_is_one_line_exit_3(tmp_path: Path) -> None:
     """SIGKILL to one worker (as the kernel's out-of-memory killer sends): batch ends the other
     workers and says so in one line, exit 3, not a BrokenProcessPool traceback."""
-    from planner.batch import usable_cores
+    from planner.workflows.batch import usable_cores
 
     if usable_cores() < 2:
         pytest.skip("one usable core: batch plans in its own process")

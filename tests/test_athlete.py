@@ -1,6 +1,7 @@
 """Listening to the athlete: logs re-dose the forecast (issue 13).
 
-Property tests drive ``planner.adapt`` with random logs (done with effort, pain and rules not met,
+Property tests drive ``planner.training.adapt`` with random logs (done with effort, pain and rules
+not met,
 missed, morning pain, readiness screens) and check the rules with code of their own: no strength
 level rises without two met sessions in a row at the level below, no jump volume rises after a
 session logged above the pain limit, pain of 7 or more pauses jumps until a passed screen, and the
@@ -27,12 +28,12 @@ from radicale_fixture import server_events
 from catalog import default_catalog
 from catalog.monitoring import default_monitoring
 from planner import commands
-from planner.adapt import adapt
-from planner.dosing import starting_base
-from planner.plan import Plan, Session
-from planner.profile import Profile
-from planner.store import AthleteLog, LogEntry, open_store
-from planner.validate import check_plan
+from planner.store.database import AthleteLog, LogEntry, open_store
+from planner.store.plan import Plan, Session
+from planner.store.profile import Profile
+from planner.training.adapt import adapt
+from planner.training.dosing import starting_base
+from planner.training.validate import check_plan
 
 RULES = default_monitoring()
 CATALOG = default_catalog()
@@ -729,8 +730,8 @@ def test_replan_keeps_what_the_log_says(db: Path) -> None:
 
 def test_an_entry_and_the_revision_it_causes_are_one_transaction(
         db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from planner import logbook
-    from planner.store import Store
+    from planner.commands import logbook
+    from planner.store.database import Store
 
     before = snapshot(db)
 
@@ -751,7 +752,7 @@ def test_an_entry_and_the_revision_it_causes_are_one_transaction(
 
 def consistent(db: Path) -> bool:
     """No lost update: the current revision is the forecast re-dosed by the whole log."""
-    from planner.adapt import adapted
+    from planner.training.adapt import adapted
 
     with open_store(db) as store:
         plan, profile = store.current()
@@ -780,7 +781,7 @@ def test_pain_screen_and_cancel_never_lose_a_change_made_while_they_work(
     ``missed --cancel`` read the store and before it writes, ``clashes`` times. Once: the entry
     is written from the new state, and the plan holds both. Twice: one line, exit 3, the entry
     is not written, and the other command's change stands."""
-    from planner import logbook
+    from planner.commands import logbook
 
     if command == "cancel":
         assert run(db, "missed", "2027-01-18..2027-01-24", "--today", "2027-01-12").exit_code == 0

@@ -12,7 +12,10 @@ import pytest
 from factories import NOW
 
 from planner import commands
-from planner.batch import (
+from planner.errors import InputError
+from planner.store.database import open_store
+from planner.store.profile import profile_from_dict
+from planner.workflows.batch import (
     BAD_INPUT,
     ERROR_KEY,
     NO_PLAN,
@@ -22,9 +25,6 @@ from planner.batch import (
     run_batch,
     unique_slugs,
 )
-from planner.errors import InputError
-from planner.profile import profile_from_dict
-from planner.store import open_store
 
 ROOT = Path(__file__).parent.parent
 HEADER = "name,timezone,start,level,weeks,rest_days,mon,tue,wed,thu,fri,sat,sun,plyo_min,plyo_max"
@@ -236,16 +236,16 @@ def test_roster_slugs_never_pass_to_another_athlete_across_runs(tmp_path: Path) 
 
 def test_one_athlete_meeting_a_bug_does_not_stop_the_roster(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import planner.generate
+    import planner.workflows.generate
 
-    real = planner.generate.build_plan
+    real = planner.workflows.generate.build_plan
 
     def build_plan(profile: Any, *args: Any, **kwargs: Any) -> Any:
         if profile.name == "Ana":
             raise ValueError("end must be after start")
         return real(profile, *args, **kwargs)
 
-    monkeypatch.setattr(planner.generate, "build_plan", build_plan)
+    monkeypatch.setattr(planner.workflows.generate, "build_plan", build_plan)
     out = tmp_path / "plans"
     summary = run_batch(write_roster(tmp_path, ROWS[:2]), out, NOW, jobs=1)
     assert [(r.athlete, r.status) for r in summary.results] == [("Sam Smith", OK),

@@ -1,4 +1,5 @@
-"""The benchmark times the stages of ``planner.generate`` by name: a renamed or moved stage fails
+"""The benchmark times the stages of ``planner.workflows.generate`` by name: a renamed or moved
+stage fails
 it loudly instead of silently leaving a row out."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from factories import load_benchmark
 def test_every_stage_the_benchmark_times_exists_and_is_called() -> None:
     from factories import NOW, make_profile
 
-    import planner.generate as gen
+    import planner.workflows.generate as gen
     from catalog import default_catalog
 
     bench = load_benchmark()

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from planner.busy import MAX_BUSY_BYTES, BusyInterval, read_busy_file, read_busy_text
+from planner.calendars.busy import MAX_BUSY_BYTES, BusyInterval, read_busy_file, read_busy_text
 from planner.errors import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "busy"
@@ -456,7 +456,7 @@ def test_a_long_daily_rule_and_hundreds_of_events_are_read_only_in_range(
 
 def test_importing_the_module_does_not_load_the_calendar_libraries() -> None:
     heavy = "{'icalendar', 'recurring_ical_events', 'x_wr_timezone'}"
-    code = f"import sys, planner.busy; print(sorted({heavy} & set(sys.modules)))"
+    code = f"import sys, planner.calendars.busy; print(sorted({heavy} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, cwd=Path(__file__).parent.parent)
     assert result.stdout.strip() == "[]"

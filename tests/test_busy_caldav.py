@@ -14,10 +14,10 @@ from icalendar import Calendar, Event
 from radicale_fixture import free_port, open_calendar
 
 from planner import commands
-from planner.busy_sources import read_busy
+from planner.calendars.busy_sources import read_busy
 from planner.errors import InputError, RemoteError
-from planner.plan import Plan
-from planner.profile import CalDavSource, profile_from_dict
+from planner.store.plan import Plan
+from planner.store.profile import CalDavSource, profile_from_dict
 
 LONDON = ZoneInfo("Europe/London")
 START = dt.date(2027, 1, 4)               # a Monday; the plan runs 8 weeks

@@ -23,7 +23,7 @@ from subscribers import synced_events, vdirsyncer_sync
 
 import cli
 from planner import commands
-from planner.plan import Plan
+from planner.store.plan import Plan
 
 LONDON = ZoneInfo("Europe/London")
 FIXTURES = Path(__file__).parent / "fixtures" / "busy"
@@ -34,7 +34,7 @@ BUFFER = dt.timedelta(minutes=15)
 
 
 def busy_occurrences(path: Path) -> list[tuple[dt.datetime, dt.datetime, str]]:
-    """Blocking occurrences as read by the ``ical`` package (not by planner.busy)."""
+    """Blocking occurrences as read by the ``ical`` package (not by planner.calendars.busy)."""
     calendar = IcsCalendarStream.calendar_from_ics(path.read_text(encoding="utf-8"))
     first = dt.datetime.combine(SPRING, dt.time(), LONDON)
     spans = []

@@ -179,7 +179,7 @@ def test_step_and_box_heights_rise_level_by_level(cat: Catalog) -> None:
 def test_every_level_needing_equipment_has_a_substitute_that_is_used(cat: Catalog) -> None:
     """Without the equipment the dose keeps its sets, reps and timing, takes the substitute's
     name and says what it replaces and why; with it, the level itself."""
-    from planner.dosing import dose_exercise
+    from planner.training.dosing import dose_exercise
 
     checked = 0
     for exercise in cat.exercises:
@@ -226,7 +226,7 @@ def test_warmup_items_are_single_level(cat: Catalog) -> None:
 def _recomputed(cat: Catalog, level: str, block: str, weeks: range) -> int:
     """A block's minutes by this test's own arithmetic: for every program week, each dose's
     sets x (work x sides + rest) + setup; the largest week, rounded up to the minute."""
-    from planner.dosing import session_doses
+    from planner.training.dosing import session_doses
 
     type_key = {"plyometrics": "jumps", "strength": "strength"}.get(block, "stretch")
     largest = 0
@@ -244,7 +244,7 @@ def _recomputed(cat: Catalog, level: str, block: str, weeks: range) -> int:
 @pytest.mark.parametrize("level", ATHLETE_LEVELS)
 @pytest.mark.parametrize("weeks", [8, 52])
 def test_session_minutes_are_the_recomputed_blocks(cat: Catalog, level: str, weeks: int) -> None:
-    from planner.dosing import session_minutes
+    from planner.training.dosing import session_minutes
 
     blocks = {b: _recomputed(cat, level, b, range(1, weeks + 1))
               for b in ("warmup", "plyometrics", "strength", "stretching")}
@@ -261,7 +261,7 @@ def test_session_minutes_are_the_recomputed_blocks(cat: Catalog, level: str, wee
 
 
 def test_plyometric_minutes_grow_with_athlete_level(cat: Catalog) -> None:
-    from planner.dosing import block_minutes
+    from planner.training.dosing import block_minutes
 
     plyo = [block_minutes(cat, lvl, "plyometrics", range(1, 9)) for lvl in ATHLETE_LEVELS]
     assert plyo == sorted(plyo) and plyo[0] < plyo[-1]
@@ -316,7 +316,7 @@ def test_jump_drills_progress_low_to_high_over_the_block(cat: Catalog) -> None:
 
 @pytest.mark.parametrize("level", ATHLETE_LEVELS)
 def test_every_jump_session_lands_first_then_goes_hardest_first(cat: Catalog, level: str) -> None:
-    from planner.dosing import session_doses
+    from planner.training.dosing import session_doses
 
     names = {lv.name: e for e in cat.of_kind("plyometrics") for lv in e.levels}
     for week in range(1, 17):
@@ -352,7 +352,7 @@ def test_strength_stage_rises_from_one_to_four(cat: Catalog) -> None:
 
 @pytest.mark.parametrize("level", ATHLETE_LEVELS)
 def test_contacts_stay_within_nsca_ranges(cat: Catalog, level: str) -> None:
-    from planner.program import session_contacts
+    from planner.training.program import session_contacts
 
     low, high = NSCA_CONTACTS[level]
     assert cat.levels[level].contacts_cap <= high
@@ -562,7 +562,7 @@ def test_the_template_figures_keep_the_workload_rule(cat: Catalog) -> None:
 def test_long_plans_keep_progressing_and_never_reset(cat: Catalog, level: str) -> None:
     """Block 2 starts where block 1 ended (strength level; drills one level up, a little more
     volume); nothing ever steps back over 52 weeks without a reason from the athlete."""
-    from planner.program import drill_level, session_contacts, strength_level
+    from planner.training.program import drill_level, session_contacts, strength_level
 
     strength = [strength_level(cat, level, w) for w in range(1, 53)]
     drills = [drill_level(cat, level, w) for w in range(1, 53)]
@@ -580,8 +580,8 @@ def test_long_plans_keep_progressing_and_never_reset(cat: Catalog, level: str) -
 def test_a_level_that_progresses_by_tempo_shows_its_tempo_and_no_other_does() -> None:
     """The event text and ``periodize today`` (one text, ``dose_lines``) show the tempo of every
     strength level that progresses by tempo, and none where the level has none."""
-    from planner.dosing import dose_exercise
-    from planner.export.session_text import dose_lines
+    from planner.calendars.export.session_text import dose_lines
+    from planner.training.dosing import dose_exercise
 
     catalog = default_catalog()
     shown = 0

@@ -323,7 +323,7 @@ def test_installed_script_generates_the_example(tmp_path: Path) -> None:
     assert summary, done.stdout
     assert out.read_bytes().count(b"BEGIN:VEVENT\r\n") == int(summary[1]) > 16
     # HOME is tmp_path: besides the plan and its store, only the solutions cache in the user
-    # cache folder (planner.solutions), with the two models solved.
+    # cache folder (planner.scheduling.solutions), with the two models solved.
     assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "plan.ics", "store.db"]
     cache = tmp_path / ".cache" / "periodize" / "solutions.sqlite"
     with sqlite3.connect(cache) as remembered:
@@ -407,12 +407,12 @@ def test_a_missing_argument_is_named_with_the_usage(args: list[str], words: str)
 
 def test_ctrl_c_in_batch_goes_through_the_one_error_handler(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import planner.batch
+    import planner.workflows.batch
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(planner.batch, "run_batch", interrupted)
+    monkeypatch.setattr(planner.workflows.batch, "run_batch", interrupted)
     result = run("batch", str(tmp_path), "-o", str(tmp_path / "out"))
     assert result.exit_code == 130
     assert result.stderr.splitlines()[-1] == ("Interrupted: athletes already planned keep their "

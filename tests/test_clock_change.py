@@ -21,9 +21,9 @@ from radicale_fixture import server_events
 
 import cli
 from planner import commands
-from planner.batch import OK, run_batch
-from planner.plan import Plan
-from planner.validate import check_plan
+from planner.store.plan import Plan
+from planner.training.validate import check_plan
+from planner.workflows.batch import OK, run_batch
 
 # (zone, the Monday before the change, the Sunday window, which night)
 NIGHTS = [

@@ -21,9 +21,9 @@ from click.testing import CliRunner
 from factories import ATHLETES, NOW, ROOT, outputs, write_roster
 
 import cli
-from planner.batch import BAD_INPUT, ERROR, NO_PLAN, OK, BatchSummary, run_batch
-from planner.cluster import LOCAL_HTTP
 from planner.errors import MissingExtra
+from planner.workflows.batch import BAD_INPUT, ERROR, NO_PLAN, OK, BatchSummary, run_batch
+from planner.workflows.cluster import LOCAL_HTTP
 
 distributed = pytest.importorskip("distributed")
 
@@ -111,7 +111,8 @@ def test_with_a_url_the_workers_write_the_plans(client: Any, pool: tuple[Path, B
     is the pool's, byte for byte, summary.csv and athletes.json included."""
     roster, by_pool = pool
     calls: list[tuple[int, int]] = []
-    with mock.patch("planner.batch._write_results", side_effect=AssertionError("client wrote")):
+    with mock.patch("planner.workflows.batch._write_results",
+                    side_effect=AssertionError("client wrote")):
         summary = run_batch(roster, (tmp_path / "plans").as_uri(), NOW,
                             progress=lambda *c: calls.append(c), cluster=client.scheduler.address)
     assert summary.returned_bytes == 0
@@ -172,7 +173,7 @@ def test_a_worker_lost_while_writing_to_a_url_leaves_no_partial_file(
 def test_a_crashing_task_is_reported_and_the_rest_are_planned(
         client: Any, tmp_path: Path) -> None:
     def sabotage() -> None:   # on each worker: one athlete's solve raises
-        import planner.generate as generate
+        import planner.workflows.generate as generate
 
         original = generate.build_plan
 
@@ -185,7 +186,7 @@ def test_a_crashing_task_is_reported_and_the_rest_are_planned(
         generate.build_plan = broken
 
     def repair() -> None:
-        import planner.generate as generate
+        import planner.workflows.generate as generate
 
         generate.build_plan = getattr(generate.build_plan, "original", generate.build_plan)
 
@@ -220,7 +221,7 @@ def test_busy_calendars_travel_with_the_task(client: Any, tmp_path: Path) -> Non
                        encoding="utf-8")
     again = run_batch(team, tmp_path / "cluster", NOW, cluster=client.scheduler.address)
     assert again.results[0].status == OK
-    from planner.store import open_store
+    from planner.store.database import open_store
 
     with open_store(tmp_path / "cluster" / "sam.db") as store:
         assert store.current()[0].revision == 2
@@ -240,7 +241,7 @@ def test_a_worker_reads_the_store_from_the_url(client: Any, tmp_path: Path) -> N
                        encoding="utf-8")
     again = run_batch(team, url, NOW, cluster=client.scheduler.address)
     assert again.results[0].status == OK and again.returned_bytes == 0
-    from planner.store import open_store
+    from planner.store.database import open_store
 
     with open_store(tmp_path / "plans" / "sam.db") as store:
         assert store.current()[0].revision == 2
@@ -303,7 +304,7 @@ def test_a_url_whose_driver_is_missing_names_the_package(tmp_path: Path) -> None
 
 def test_an_unreachable_scheduler_is_one_line_exit_3(tmp_path: Path) -> None:
     roster = write_roster(tmp_path / "roster.csv", 3)
-    with mock.patch("planner.cluster.CONNECT_TIMEOUT_S", 1):
+    with mock.patch("planner.workflows.cluster.CONNECT_TIMEOUT_S", 1):
         result = CliRunner().invoke(cli.main, ["batch", str(roster), "-o", str(tmp_path / "out"),
                                                "--cluster", "tcp://127.0.0.1:9"])
     assert result.exit_code == 3, result.output

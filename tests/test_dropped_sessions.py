@@ -17,7 +17,7 @@ from factories import run as cli_run
 from icalendar import Calendar
 
 from planner import commands
-from planner.plan import Plan, dropped_sessions
+from planner.store.plan import Plan, dropped_sessions
 
 EVENINGS = {d: ["18:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}
 FEWER = {"mon": ["18:00-20:00"], "thu": ["18:00-20:00"]}

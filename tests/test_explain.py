@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from factories import NOW, build, make_profile, write_profile
 
 import cli
-from planner.busy_sources import read_busy
+from planner.calendars.busy_sources import read_busy
 from planner.errors import NoPlanPossible
 
 LONDON = ZoneInfo("Europe/London")
@@ -79,7 +79,7 @@ def test_windows_too_short_for_a_jump_session_say_so() -> None:
     message = refusal(SHORT_WINDOWS)
     assert "no day has a free window long enough" in message
     from catalog import default_catalog
-    from planner.dosing import durations
+    from planner.training.dosing import durations
 
     minutes = durations(default_catalog(), make_profile(**SHORT_WINDOWS))["jumps"]
     assert f"jump session ({minutes} min)" in message, "the jump session's computed minutes"

@@ -22,10 +22,10 @@ from subscribers import synced_events, vdirsyncer_sync
 
 import cli
 from planner import commands
-from planner.export.ics import summary
-from planner.feed import FeedServer
-from planner.plan import Plan, Session
-from planner.store import open_store
+from planner.calendars.export.ics import summary
+from planner.calendars.feed import FeedServer
+from planner.store.database import open_store
+from planner.store.plan import Plan, Session
 
 ROOT = Path(__file__).parent.parent
 EVENINGS = {d: ["18:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}

@@ -21,11 +21,11 @@ from factories import FUZZ, ROOT, build, profile_toml
 from hypothesis import assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from planner.busy import read_busy_text
+from planner.calendars.busy import read_busy_text
 from planner.errors import InputError, NoPlanPossible
-from planner.plan import Plan
-from planner.profile import Profile, profile_from_dict
-from planner.strict_toml import read_toml
+from planner.store.plan import Plan
+from planner.store.profile import Profile, profile_from_dict
+from planner.store.strict_toml import read_toml
 
 BUSY_FIXTURES = ROOT / "tests" / "fixtures" / "busy"
 LONDON = ZoneInfo("Europe/London")

@@ -27,12 +27,13 @@ from factories import run as cli_run
 from google_standin import Fault, GoogleStandIn
 
 import cli
-from planner import commands, google_auth, google_sync
+from planner import commands
+from planner.calendars import google_auth, google_sync
+from planner.calendars.caldav_sync import SyncReport
+from planner.calendars.export.ics import revision_uid
 from planner.errors import RemoteError
-from planner.export.ics import revision_uid
-from planner.plan import Plan
-from planner.store import GoogleCalendar, open_store
-from planner.sync import SyncReport
+from planner.store.database import GoogleCalendar, open_store
+from planner.store.plan import Plan
 
 EVENINGS = {d: ["18:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}
 LATER = NOW + dt.timedelta(days=1)
@@ -691,7 +692,7 @@ STANDIN_RUN = """
 import sys
 sys.path.insert(0, 'tests')
 from google_standin import GoogleStandIn
-from planner import google_sync
+from planner.calendars import google_sync
 standin = GoogleStandIn()
 google_sync.new_http = lambda: standin
 import cli

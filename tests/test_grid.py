@@ -11,11 +11,11 @@ import pytest
 from factories import NOW
 
 from catalog import default_catalog
-from planner.export.tables import weekly_frame
-from planner.generate import build_plan
-from planner.plan import Plan, Session
-from planner.profile import Profile, profile_from_dict
+from planner.calendars.export.tables import weekly_frame
+from planner.store.plan import Plan, Session
+from planner.store.profile import Profile, profile_from_dict
 from planner.views.terminal_grid import load_chart, plan_grid
+from planner.workflows.generate import build_plan
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 ABBR = {"jumps": "J", "strength": "S", "combined": "J+S", "stretch": "Mob"}

@@ -23,9 +23,9 @@ from ical.calendar_stream import IcsCalendarStream
 
 import cli
 from catalog import default_catalog
-from planner.export.ics import description, plan_calendar
-from planner.plan import Plan, Session
-from planner.profile import CONTROL_CHARACTERS
+from planner.calendars.export.ics import description, plan_calendar
+from planner.store.plan import Plan, Session
+from planner.store.profile import CONTROL_CHARACTERS
 
 SPECIALS = [",", ";", "\\", ":", "\n", "\r\n", "\\n", "\\,", "\\;", "\\\\", '"', "'",
             "END:VEVENT\r\nBEGIN:VEVENT", "\r\nEND:VCALENDAR\r\n", "\nX-INJECTED:1\n",

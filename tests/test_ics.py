@@ -136,7 +136,7 @@ def test_each_caldav_resource_is_one_events_object(example: Export) -> None:
     """RFC 4791 4.1: no METHOD, one UID; and no calendar-level UID or NAME (vdirsyncer)."""
     from radicale_fixture import caldav_rule_breaks
 
-    from planner.export.ics import session_resources
+    from planner.calendars.export.ics import session_resources
 
     plan = commands.current_plan(example.db)
     resources = session_resources(plan, default_catalog().safety_note)
@@ -378,9 +378,9 @@ def test_a_dose_stored_without_its_rest_shows_the_catalogues_rest_for_that_level
     import dataclasses
 
     from catalog.monitoring import load_monitoring
-    from planner.dosing import dose_exercise
+    from planner.calendars.export.session_text import dose_lines
     from planner.errors import InputError
-    from planner.export.session_text import dose_lines
+    from planner.training.dosing import dose_exercise
 
     catalog = default_catalog()
     for exercise in (catalog.exercise("squat-jump"), catalog.of_kind("strength")[0]):

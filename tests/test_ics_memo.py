@@ -20,12 +20,12 @@ from icalendar import Calendar, Event, Timezone, vText
 from icalendar.error import InvalidCalendar
 from icalendar.parser import Contentline
 
-import planner.export.ics as ics
-import planner.export.ics_zone_search as zone_search
-import planner.generate as generate
+import planner.calendars.export.ics as ics
+import planner.calendars.export.ics_zone_search as zone_search
+import planner.workflows.generate as generate
 from catalog import default_catalog
-from planner.export.ics_memo import Memo, memo_calendar
-from planner.plan import Plan
+from planner.calendars.export.ics_memo import Memo, memo_calendar
+from planner.store.plan import Plan
 
 CATALOG = default_catalog()
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=bool(os.environ.get("CI")))
@@ -171,7 +171,7 @@ def test_the_plans_calendar_builds_no_event_component_and_writes_the_same() -> N
     """Outside plain_icalendar the events' lines go straight in (``ics._event_lines``): no
     Event is made (counted), and the bytes are the plain path's, for a plan read back from its
     JSON too (new tuples of doses: the identity memos remember them once more)."""
-    from planner.plan import plan_from_dict
+    from planner.store.plan import plan_from_dict
 
     plan, note = PLANS[0], CATALOG.safety_note
     with ics.plain_icalendar():

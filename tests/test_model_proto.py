@@ -1,4 +1,5 @@
-"""The CP-SAT models, as recorded: a refactor of ``planner.model`` must hand CP-SAT the very same
+"""The CP-SAT models, as recorded: a refactor of ``planner.scheduling.model`` must hand CP-SAT the
+very same
 model. Among equally good plans, which one CP-SAT returns depends on the model's exact shape
 (variable and constraint order, not only what they mean), so a "harmless" reordering would
 change plans; this test names the model that changed instead of leaving a golden plan to.
@@ -25,8 +26,10 @@ from pathlib import Path
 import pytest
 from factories import NOW, golden_record, write_profile
 
-from planner import commands, generate, solve
-from planner.model import ModelInput, PlanModel
+from planner import commands
+from planner.scheduling import solve
+from planner.scheduling.model import ModelInput, PlanModel
+from planner.workflows import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD = ROOT / "tests" / "fixtures" / "golden" / "model_protos.json"
@@ -113,7 +116,8 @@ def test_explain_names_each_rule_literal_for_its_rule_and_week(tmp_path: Path) -
 
 
 def test_the_model_leaves_out_only_the_camel_case_aliases(tmp_path: Path) -> None:
-    """``planner.model`` makes its CpModel without OR-Tools' per-model pre-PEP8 aliases; the
+    """``planner.scheduling.model`` makes its CpModel without OR-Tools' per-model pre-PEP8 aliases;
+    the
     shortcut is safe only while those aliases are all that the base constructor adds."""
     from ortools.sat.python import cp_model
 

@@ -18,15 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar.parser import content_line, string
 
-import planner.generate as generate
+import planner.workflows.generate as generate
 from catalog import default_catalog
-from planner.availability import Slots, WindowDay, candidates, slots
-from planner.dosing import durations
-from planner.export.ics import plan_calendar
-from planner.export.ics_folding import fold, use_fast_folding
-from planner.model import ModelInput, PlanModel, Rule
-from planner.program import demand
-from planner.solve import solve
+from planner.calendars.export.ics import plan_calendar
+from planner.calendars.export.ics_folding import fold, use_fast_folding
+from planner.scheduling.availability import Slots, WindowDay, candidates, slots
+from planner.scheduling.model import ModelInput, PlanModel, Rule
+from planner.scheduling.solve import solve
+from planner.training.dosing import durations
+from planner.training.program import demand
 
 CATALOG = default_catalog()
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=bool(os.environ.get("CI")))
@@ -51,7 +51,7 @@ def test_fold_is_icalendars_folding_on_any_text(line: str) -> None:
 def test_fast_folding_writes_the_same_calendar() -> None:
     plan, _ = generate.build_plan(make_profile(name="Zoë; \\ O'Brien, ^x"), CATALOG, [], NOW)
     with mock.patch.object(content_line, "_foldline", string._foldline), \
-            mock.patch("planner.export.ics_folding.use_fast_folding", return_value=False):
+            mock.patch("planner.calendars.export.ics_folding.use_fast_folding", return_value=False):
         slow = plan_calendar(plan, CATALOG.safety_note)
         assert vars(content_line)["_foldline"] is string._foldline
         assert use_fast_folding() and use_fast_folding()   # idempotent
@@ -82,7 +82,7 @@ def test_the_typical_week_is_solved_once_per_week_shape() -> None:
     generate._TYPICAL_WEEKS.clear()
     minutes = durations(CATALOG, first)
     demands = [demand(CATALOG, 1, 1, first.plyo_range, first.strength_range)]
-    with mock.patch("planner.generate.solve", wraps=solve) as solves:
+    with mock.patch("planner.workflows.generate.solve", wraps=solve) as solves:
         week = generate.typical_week(first, minutes, demands)
         assert generate.typical_week(second, minutes, demands) == week
     assert solves.call_count == 1
@@ -138,7 +138,7 @@ def test_the_typical_week_model_depends_on_the_shape_only() -> None:
 
 def _clashing_input(overrides: dict[str, Any]) -> ModelInput:
     """The block model's input of a profile with no plan (caught as the solver gets it)."""
-    import planner.solve as solve_module
+    import planner.scheduling.solve as solve_module
     from planner.errors import NoPlanPossible
 
     seen: list[ModelInput] = []
@@ -157,7 +157,7 @@ def _clashing_input(overrides: dict[str, Any]) -> ModelInput:
 def _deletion_by_fresh_models(data: ModelInput) -> list[Rule]:
     """The conflict search by its definition: a fresh explain model and the usual solver for
     every trial."""
-    import planner.solve as solve_module
+    import planner.scheduling.solve as solve_module
 
     def clash(rules: list[Rule]) -> bool:
         built = PlanModel(data, explain=True)
@@ -193,7 +193,7 @@ def test_the_conflict_search_builds_one_model_and_finds_the_same_rules(
     """Dropping rules one by one changes only the assumptions of one explain model, and the
     trials are asked of a cheaper solver (a yes-or-no question): the rules named are those of
     the search by its definition, with one build."""
-    import planner.solve as solve_module
+    import planner.scheduling.solve as solve_module
 
     data = _clashing_input(overrides)
     with mock.patch.object(solve_module, "PlanModel", wraps=PlanModel) as built:
@@ -203,7 +203,7 @@ def test_the_conflict_search_builds_one_model_and_finds_the_same_rules(
 
 
 def test_a_trial_the_cheap_solver_leaves_undecided_is_solved_the_usual_way() -> None:
-    import planner.solve as solve_module
+    import planner.scheduling.solve as solve_module
 
     data = _clashing_input(CLASHING[0])
     expected = solve_module.minimal_conflict(data)

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from factories import ROOT, build, make_profile, one_line_error, run
 
+from planner.calendars.export.plan_json import VERSION, export_dict, plan_json, read_export
 from planner.errors import InputError
-from planner.export.plan_json import VERSION, export_dict, plan_json, read_export
-from planner.plan import Plan
+from planner.store.plan import Plan
 
 
 @pytest.fixture(scope="module")

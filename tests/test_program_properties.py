@@ -1,7 +1,7 @@
 """Property tests over random athletes (level, days, equipment, 1-52 weeks): every plan keeps the
 recovery rules (independent validator), the workload rule, never prescribes equipment the
 athlete lacks (and names the substitute), never steps a level back, and is what re-dosing by an
-empty log gives back (``planner.adapt.adapted`` skips re-dosing a plan nobody logged)."""
+empty log gives back (``planner.training.adapt.adapted`` skips re-dosing a plan nobody logged)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from catalog import ATHLETE_LEVELS, default_catalog
 from catalog.monitoring import default_monitoring
-from planner.adapt import adapt
-from planner.dosing import starting_base
 from planner.errors import NoPlanPossible
-from planner.profile import BOX_HEIGHTS, STEP_HEIGHTS, profile_from_dict
-from planner.store import AthleteLog
-from planner.validate import check_plan
+from planner.store.database import AthleteLog
+from planner.store.profile import BOX_HEIGHTS, STEP_HEIGHTS, profile_from_dict
+from planner.training.adapt import adapt
+from planner.training.dosing import starting_base
+from planner.training.validate import check_plan
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FLAGS = ("bench", "band", "dumbbells", "slant_board")

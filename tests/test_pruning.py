@@ -1,4 +1,5 @@
-"""Pruning dominated candidate starts (planner.pruning) never changes what is optimal: on random
+"""Pruning dominated candidate starts (planner.scheduling.pruning) never changes what is optimal:
+on random
 small profiles the pruned and the whole model reach the same objective with plans the validator
 accepts, or refuse for the same reason; and the all-day year needs a few thousand candidates,
 not ~68,000."""
@@ -17,12 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalog import default_catalog
-from planner.availability import Candidate, Slots, candidates, slots
-from planner.busy import BusyInterval
-from planner.dosing import durations
+from planner.calendars.busy import BusyInterval
 from planner.errors import NoPlanPossible
-from planner.generate import build_plan
-from planner.model import (
+from planner.scheduling.availability import Candidate, Slots, candidates, slots
+from planner.scheduling.model import (
     RECOVERY_JUMPS_AFTER_STRENGTH,
     RECOVERY_PLYO,
     RECOVERY_STRENGTH,
@@ -31,14 +30,16 @@ from planner.model import (
     History,
     ModelInput,
 )
-from planner.plan import Plan
-from planner.profile import Profile, Window
-from planner.program import demand
-from planner.pruning import prune
-from planner.replan import replan
-from planner.session_types import TYPES
-from planner.solve import SolveStats, _infeasible_under, minimal_conflict, solve
-from planner.store import LogEntry
+from planner.scheduling.pruning import prune
+from planner.scheduling.solve import SolveStats, _infeasible_under, minimal_conflict, solve
+from planner.store.database import LogEntry
+from planner.store.plan import Plan
+from planner.store.profile import Profile, Window
+from planner.training.dosing import durations
+from planner.training.program import demand
+from planner.training.session_types import TYPES
+from planner.workflows.generate import build_plan
+from planner.workflows.replan import replan
 
 CATALOG = default_catalog()
 PRUNING = settings(max_examples=20, deadline=None, derandomize=bool(os.environ.get("CI")),
@@ -100,7 +101,7 @@ def plan_both(profile: Profile, busy: list[BusyInterval],
     """(pruned, whole): each the plan and its stats, or "no plan"."""
     results: list[tuple[Plan, SolveStats] | str] = []
     for pruning in (True, False):
-        with unpruned(pruning, "planner.generate"):
+        with unpruned(pruning, "planner.workflows.generate"):
             try:
                 results.append(build_plan(profile, CATALOG, busy, NOW))   # validated inside
             except NoPlanPossible:
@@ -143,7 +144,7 @@ def test_replans_agree_with_history_and_reference(
         return
     outcomes: list[tuple[int, int] | str] = []
     for pruning in (True, False):
-        with unpruned(pruning, "planner.replan"):
+        with unpruned(pruning, "planner.workflows.replan"):
             try:
                 again = replan(plan, profile, CATALOG, log, busy, today, NOW)
             except NoPlanPossible:

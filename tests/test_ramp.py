@@ -13,16 +13,16 @@ from factories import NOW, acwr_spikes, make_profile, weekly_volume
 from icalendar import Calendar, Event
 
 from catalog import ATHLETE_LEVELS, default_catalog
-from planner.busy_sources import read_busy
-from planner.dosing import (
+from planner.calendars.busy_sources import read_busy
+from planner.store.profile import Profile
+from planner.training.dosing import (
     contact_caps,
     session_doses,
     starting_base,
     strength_volume,
 )
-from planner.generate import build_plan
-from planner.profile import Profile
-from planner.workload import WeekLoad, workload_ceiling
+from planner.training.workload import WeekLoad, workload_ceiling
+from planner.workflows.generate import build_plan
 
 LONDON = ZoneInfo("Europe/London")
 EVENINGS = {d: ["18:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}

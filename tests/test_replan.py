@@ -15,13 +15,13 @@ from factories import NOW, write_profile
 
 import cli
 from planner import commands
-from planner.availability import Candidate
 from planner.errors import InputError
-from planner.model import History, ModelInput
-from planner.plan import Plan, Session
-from planner.program import Demand
-from planner.solve import solve
-from planner.store import open_store
+from planner.scheduling.availability import Candidate
+from planner.scheduling.model import History, ModelInput
+from planner.scheduling.solve import solve
+from planner.store.database import open_store
+from planner.store.plan import Plan, Session
+from planner.training.program import Demand
 
 LONDON = ZoneInfo("Europe/London")
 EVENINGS = {d: ["18:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}
@@ -340,7 +340,7 @@ def test_a_changed_profile_is_planned_as_a_fresh_plan_would_be(tmp_path: Path) -
 def test_days_ahead_marked_missed_are_planned_around(planned: tuple[Path, Plan]) -> None:
     """Away Mon 25 - Wed 27 Jan, told on the 12th: no session is left on those days, the week
     runs short rather than cram, and the next weeks are untouched."""
-    from planner import logbook
+    from planner.commands import logbook
 
     db, before = planned
     away = [day("2027-01-25"), day("2027-01-26"), day("2027-01-27")]
@@ -363,7 +363,7 @@ def test_days_ahead_marked_missed_are_planned_around(planned: tuple[Path, Plan])
 def test_an_absence_ahead_is_not_a_break_yet(planned: tuple[Path, Plan]) -> None:
     """Away all next week, told on the 12th: the replan keeps the block as planned (on track);
     missing sessions is a break once it has happened, not a week before."""
-    from planner import logbook
+    from planner.commands import logbook
 
     db, before = planned
     logbook.missed(db, ["2027-01-18..2027-01-24"], None, LATER, today=day("2027-01-12"))
@@ -391,8 +391,8 @@ def test_replan_with_a_profile_before_the_plan_starts_just_works(
 
 
 def test_change_labels_name_only_what_changed() -> None:
-    from planner.plan import Dose
-    from planner.replan import _describe
+    from planner.store.plan import Dose
+    from planner.workflows.replan import _describe
 
     start = dt.datetime(2027, 1, 25, 18, tzinfo=LONDON)
     dose = Dose("Split squat", "strength", 3, 8, None, None, 1, "knee over toes")
@@ -447,7 +447,7 @@ def test_busy_time_added_over_a_session_done_today_is_not_a_broken_rule(
     """A session logged done this morning, then a calendar that now says busy at that hour:
     the replan keeps the session as history (a fact, not a choice) instead of calling its own
     plan broken (a RuntimeError, a traceback, before the fix)."""
-    from planner import logbook
+    from planner.commands import logbook
 
     db, plan = planned
     first = plan.sessions[0]

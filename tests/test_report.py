@@ -17,10 +17,10 @@ import pytest
 from factories import NOW
 
 from catalog import default_catalog
-from planner.generate import build_plan
-from planner.plan import Plan
-from planner.profile import Profile, profile_from_dict
+from planner.store.plan import Plan
+from planner.store.profile import Profile, profile_from_dict
 from planner.views.html_report import plan_report
+from planner.workflows.generate import build_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

@@ -18,9 +18,9 @@ from factories import ROOT, one_line_error, profile_toml, run, write_profile
 
 import cli
 from catalog import default_catalog
-from planner.busy import MAX_BUSY_BYTES
-from planner.dosing import shortest_session
-from planner.store import SCHEMA_VERSION, open_store
+from planner.calendars.busy import MAX_BUSY_BYTES
+from planner.store.database import SCHEMA_VERSION, open_store
+from planner.training.dosing import shortest_session
 
 SHORTEST = shortest_session(default_catalog())   # minutes, computed from the catalogue
 

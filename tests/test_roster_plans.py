@@ -27,7 +27,7 @@ ATHLETES = 40
 
 def roster_digests(folder: Path) -> dict[str, str]:
     """Each planned athlete's calendar file name -> SHA-256 of it without its PRODID line."""
-    from planner.batch import run_batch
+    from planner.workflows.batch import run_batch
 
     bench = load_benchmark()
     roster = folder / "roster.csv"

@@ -1,6 +1,7 @@
 """The hard rules hold on every plan the solver hands out, checked by a checker written here.
 
-The checker below shares nothing with ``planner.model`` or ``planner.validate``: it reads the
+The checker below shares nothing with ``planner.scheduling.model`` or
+``planner.training.validate``: it reads the
 random input as the test drew it (weekdays, minute windows, rest days, ranges) and the finished
 plan, computes local dates and times with zoneinfo and measures the 48 h between jump sessions in
 absolute (UTC) time. Inputs that cannot hold the program must raise ``NoPlanPossible`` with a
@@ -23,9 +24,9 @@ from hypothesis import strategies as st
 
 from catalog import default_catalog
 from planner.errors import NoPlanPossible
-from planner.plan import Plan
-from planner.profile import profile_from_dict
-from planner.validate import check_plan
+from planner.store.plan import Plan
+from planner.store.profile import profile_from_dict
+from planner.training.validate import check_plan
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TIMEZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC")
@@ -167,8 +168,8 @@ def broken_rules(plan: Plan, spec: Week) -> list[str]:
 
 def assert_plan_or_explained(spec: Week) -> Plan | None:
     """Build the plan for ``spec``; a plan must keep every rule (by this checker and by
-    ``planner.validate``), a refusal must be a one-line NoPlanPossible."""
-    from planner.busy import BusyInterval
+    ``planner.training.validate``), a refusal must be a one-line NoPlanPossible."""
+    from planner.calendars.busy import BusyInterval
 
     profile = profile_from_dict(spec.raw())
     busy = [BusyInterval(a, b, "busy") for a, b in spec.busy]
@@ -460,7 +461,7 @@ def example() -> tuple[Plan, str, Week]:
     profile re-read here as a Week for the checker."""
     import tomllib
 
-    from planner.busy_sources import read_busy
+    from planner.calendars.busy_sources import read_busy
     from planner.commands import read_profile
 
     profile = read_profile(EXAMPLE, default_catalog())
@@ -532,7 +533,7 @@ def test_same_input_gives_the_same_plan_in_other_processes(tmp_path: Any) -> Non
         "import json, sys; sys.path[:0] = ['tests', '.']\n"
         "from factories import EXAMPLE, build\n"
         "from catalog import default_catalog\n"
-        "from planner.busy_sources import read_busy\n"
+        "from planner.calendars.busy_sources import read_busy\n"
         "from planner.commands import read_profile\n"
         "p = read_profile(EXAMPLE, default_catalog())\n"
         "print(json.dumps(build(p, read_busy(p)).to_dict(), sort_keys=True))\n")

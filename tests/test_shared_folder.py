@@ -13,9 +13,9 @@ from unittest import mock
 import pytest
 from factories import NOW, outputs, write_roster
 
-from planner.batch import ERROR, OK, run_batch
 from planner.errors import InputError, RemoteError
-from planner.shared_folder import SharedFolder, is_url
+from planner.store.shared_folder import SharedFolder, is_url
+from planner.workflows.batch import ERROR, OK, run_batch
 
 fsspec = pytest.importorskip("fsspec")
 
@@ -62,7 +62,7 @@ def test_the_pool_writes_a_url_as_it_writes_a_folder(tmp_path: Path, memory: str
 
 
 def test_the_store_is_read_back_from_the_url(tmp_path: Path, memory: str) -> None:
-    from planner.store import open_store
+    from planner.store.database import open_store
 
     roster = write_roster(tmp_path / "roster.csv", 3)
     run_batch(roster, memory, NOW, jobs=1)
@@ -109,6 +109,6 @@ def test_memory_is_refused_where_other_processes_would_write(tmp_path: Path,
     roster = write_roster(tmp_path / "roster.csv", 3)
     with pytest.raises(InputError, match=r"^-o: 'memory://.*' is not accepted; a URL every "
                                          r"worker process can reach"), \
-            mock.patch("planner.batch.usable_cores", return_value=2):
+            mock.patch("planner.workflows.batch.usable_cores", return_value=2):
         run_batch(roster, memory, NOW, jobs=2)
     assert not fsspec.filesystem("memory").exists(f"{memory[len('memory://'):]}/summary.csv")

@@ -1,4 +1,5 @@
-"""Solutions remembered by their exact model (planner.solutions): the same model is answered
+"""Solutions remembered by their exact model (planner.scheduling.solutions): the same model is
+answered
 without a search and with the plan a search gives; any other model is searched; a cache that is
 off, damaged or full never changes a plan. Searches are counted, never timed."""
 
@@ -13,12 +14,12 @@ import pytest
 from factories import NOW, make_profile, run, write_profile
 from ortools.sat.python import cp_model
 
-import planner.generate as generate
-import planner.solutions as solutions
+import planner.scheduling.solutions as solutions
+import planner.workflows.generate as generate
 from catalog import default_catalog
-from planner.busy import BusyInterval
-from planner.plan import Session
-from planner.profile import Profile
+from planner.calendars.busy import BusyInterval
+from planner.store.plan import Session
+from planner.store.profile import Profile
 
 CATALOG = default_catalog()
 

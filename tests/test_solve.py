@@ -6,8 +6,8 @@ import pytest
 from factories import NOW, make_profile
 
 from catalog import default_catalog
-from planner import solve
-from planner.generate import build_plan
+from planner.scheduling import solve
+from planner.workflows.generate import build_plan
 
 
 def test_progress_reports_better_plans_with_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from factories import build, make_profile, run
 
-from planner.plan import AHEAD, DONE, MISSED, UNLOGGED, Plan, counts_done
+from planner.store.plan import AHEAD, DONE, MISSED, UNLOGGED, Plan, counts_done
 
 
 @pytest.fixture(scope="module")

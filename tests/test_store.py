@@ -26,10 +26,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cli
-from planner import store as store_module
 from planner.errors import ConcurrentChange, InputError, StoreError
-from planner.plan import Plan, plan_from_dict
-from planner.store import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Store, open_store
+from planner.store import database as store_module
+from planner.store.database import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Store, open_store
+from planner.store.plan import Plan, plan_from_dict
 
 TABLES = ["absences", "counters", "feed_tokens", "forecasts", "google_calendars", "log",
           "morning", "revisions", "screens", "sequences"]
@@ -298,7 +298,7 @@ def _fail_on_plan_json(monkeypatch: pytest.MonkeyPatch, error: BaseException) ->
             raise error
         return real(value, **kwargs)
 
-    monkeypatch.setattr(json, "dumps", dumps)     # the module planner.store calls
+    monkeypatch.setattr(json, "dumps", dumps)     # the module planner.store.database calls
 
 
 @pytest.fixture
@@ -745,7 +745,8 @@ def test_ctrl_c_after_the_save_says_what_was_kept(tmp_path: Path) -> None:
     profile = write_profile(tmp_path)
     assert _run(["--db", str(db), "generate", str(profile), "-o", str(out)]).returncode == 0
     before = state(db)
-    done = _generate_in(_interrupting("planner.export.formats", "write_plan"), db, profile, out)
+    done = _generate_in(_interrupting("planner.calendars.export.formats", "write_plan"), db,
+                        profile, out)
     assert done.returncode == 130 and done.stderr.startswith("Interrupted")
     assert len(done.stderr.splitlines()) == 1
     saved_anyway = state(db) != before
@@ -816,7 +817,7 @@ def test_ctrl_c_before_the_solver_is_handled(tmp_path: Path) -> None:
 
 def test_ctrl_c_after_the_solver_ran_is_handled(tmp_path: Path) -> None:
     """Ctrl-C just before the new revision is stored (or found to be stored already)."""
-    _interrupted_generate(tmp_path, "planner.generate", "store_plan")
+    _interrupted_generate(tmp_path, "planner.workflows.generate", "store_plan")
 
 
 # --- compare-and-swap, one athlete per store, SEQUENCE, undo and redo -------------------------

@@ -16,9 +16,9 @@ import pytest
 from icalendar import Calendar, Component, Event
 from radicale_fixture import READONLY_USER, free_port, open_calendar, server_events
 
-from planner import caldav_client
+from planner.calendars import caldav_client
+from planner.calendars.caldav_sync import SyncReport, sync_calendar
 from planner.errors import InputError, RemoteError
-from planner.sync import SyncReport, sync_calendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
 STAMP = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC)

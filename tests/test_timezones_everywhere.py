@@ -19,8 +19,8 @@ import pytest
 from factories import build, make_profile
 from icalendar import Calendar
 
-from planner.export.ics import PRODID, plan_calendar, session_event, session_resources
-from planner.plan import Plan
+from planner.calendars.export.ics import PRODID, plan_calendar, session_event, session_resources
+from planner.store.plan import Plan
 
 ICALJS = Path(__file__).parent / "icaljs"
 SAFETY = "Stop if it hurts."

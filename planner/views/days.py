@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from planner.plan import Plan, Session
-from planner.profile import DAY_NAMES, Profile
-from planner.session_types import TYPES
+from planner.store.plan import Plan, Session
+from planner.store.profile import DAY_NAMES, Profile
+from planner.training.session_types import TYPES
 
 LIGHTER_PHASES = ("deload", "taper")
 TODAY_MARK = "▶"
@@ -60,7 +60,7 @@ def plan_days(plan: Plan, profile: Profile, today: dt.date | None) -> list[list[
 def week_phases(plan: Plan) -> dict[int, str]:
     """Calendar week -> the template phase whose doses it carries (foundation, deload, ...)."""
     from catalog import default_catalog
-    from planner.program import template_week
+    from planner.training.program import template_week
 
     catalog = default_catalog()
     phases = {}

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
-from planner.plan import AHEAD, DONE, MISSED, STATES, UNLOGGED, Plan, Session
-from planner.profile import WEEKDAYS, Profile
-from planner.session_types import BLOCK_HEADINGS, SESSION_TYPES, TYPES
+from planner.store.plan import AHEAD, DONE, MISSED, STATES, UNLOGGED, Plan, Session
+from planner.store.profile import WEEKDAYS, Profile
+from planner.training.session_types import BLOCK_HEADINGS, SESSION_TYPES, TYPES
 from planner.views import days
 from planner.views.days import LIGHTER_PHASES, Day
 from planner.views.progress import Progress
@@ -386,7 +386,7 @@ def _svg_settings() -> contextlib.AbstractContextManager[None]:
 def _charts(plan: Plan, by_week: Mapping[int, Mapping[str, int]],
             phases: Mapping[int, str]) -> tuple[str, str]:
     """The weekly load chart and the adherence chart, as inline SVG."""
-    from planner.export.tables import weekly_frame
+    from planner.calendars.export.tables import weekly_frame
 
     numbers = list(range(1, plan.weeks + 1))
     frame = weekly_frame(plan)

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from catalog import Catalog, Exercise
 from catalog.monitoring import Monitoring
-from planner.plan import Plan, Session
-from planner.store import AthleteLog
+from planner.store.database import AthleteLog
+from planner.store.plan import Plan, Session
 
 
 @dataclass(frozen=True)

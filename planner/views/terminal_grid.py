@@ -8,9 +8,9 @@ import datetime as dt
 import io
 from typing import Any
 
-from planner.plan import Plan
-from planner.profile import Profile
-from planner.session_types import TYPES
+from planner.store.plan import Plan
+from planner.store.profile import Profile
+from planner.training.session_types import TYPES
 from planner.views.days import (
     LIGHTER_PHASES,
     TODAY_MARK,
@@ -145,7 +145,7 @@ def _bar(value: float, top: float, width: int) -> str:
 def load_chart(plan: Plan, width: int = 80) -> str:
     """Weekly load (session RPE x minutes, missed sessions left out) as a text bar chart: a row
     per week with its phase (deload and taper marked ↓), a bar, the load, contacts and minutes."""
-    from planner.export.tables import weekly_frame
+    from planner.calendars.export.tables import weekly_frame
 
     frame = weekly_frame(plan)
     phases = week_phases(plan)

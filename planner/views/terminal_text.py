@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from catalog import Catalog, Exercise
-from planner.plan import MISSED, UNLOGGED, Plan, Session, counts_done
-from planner.profile import Profile
-from planner.session_types import BLOCKS, TYPES
-from planner.store import Revision
+from planner.store.database import Revision
+from planner.store.plan import MISSED, UNLOGGED, Plan, Session, counts_done
+from planner.store.profile import Profile
+from planner.training.session_types import BLOCKS, TYPES
 
 
 def plan_view(plan: Plan, profile: Profile, fmt: str, week: int | None, today: dt.date | None,
@@ -26,8 +26,8 @@ def plan_view(plan: Plan, profile: Profile, fmt: str, week: int | None, today: d
         from planner.views.terminal_grid import plan_grid
 
         return plan_grid(plan, profile, today, color=color)
-    from planner.export.plan_json import plan_json
-    from planner.export.tables import plan_csv, plan_table
+    from planner.calendars.export.plan_json import plan_json
+    from planner.calendars.export.tables import plan_csv, plan_table
 
     if fmt == "json":
         return plan_json(plan if week is None else replace(plan, sessions=plan.week_sessions(week)))
@@ -117,9 +117,9 @@ def adherence(plan: Plan, today: dt.date) -> str:
 def template_markdown(catalog: Catalog, level: str = "beginner") -> str:
     """The 8-week template as the README shows it, computed from the doses a plan holds (a test
     keeps the README's copy equal to this): sessions, contacts, strength volume and levels."""
-    from planner.dosing import session_doses, strength_volume
-    from planner.program import strength_level
-    from planner.workload import workload_ratios
+    from planner.training.dosing import session_doses, strength_volume
+    from planner.training.program import strength_level
+    from planner.training.workload import workload_ratios
 
     weeks = catalog.weeks
     jumps = [sum(d.foot_contacts or 0 for d in session_doses(catalog, level, w.number, "jumps",

@@ -1,0 +1,298 @@
+"""The plan as iCalendar (RFC 5545), built with icalendar: one VEVENT per session with TZID and
+VTIMEZONE, stable UIDs, DTSTAMP and SEQUENCE from the store (never from a clock here), no RRULE,
+no VALARM.
+
+Two shapes. The file (``plan_calendar``) is a published calendar: METHOD:PUBLISH (Outlook and
+Apple refuse REQUEST with several events) and a name, no calendar-level UID. A CalDAV
+resource (``session_resources``) is one event's object as RFC 4791 stores it: VERSION, PRODID,
+the VTIMEZONE and the VEVENT only - no METHOD (SabreDAV servers such as Nextcloud refuse it) and
+no calendar-level UID or NAME (vdirsyncer takes the first UID as the object's identity).
+
+VTIMEZONEs list each onset of a STANDARD/DAYLIGHT part in its RDATEs, the DTSTART included:
+ical.js (Thunderbird and many web calendars) and older libical ignore the DTSTART of a part
+that has RDATEs, which shifts every session after a daylight-saving change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from planner import __version__
+from planner.calendars.export.ics_memo import Memo, memo_calendar
+from planner.store.plan import Plan, Session
+from planner.training.session_types import BLOCK_HEADINGS, TYPES
+
+if TYPE_CHECKING:
+    from icalendar import Calendar, Event, Timezone, vDDDTypes
+    from icalendar.parser import Contentline
+
+PRODID = f"-//periodize//periodize {__version__}//EN"
+PLAN_PROPERTY = "X-PERIODIZE-PLAN"
+
+
+_PREFIX = {"missed": "Missed: ", "dropped": "Dropped: "}
+#: Statuses written as STATUS:CANCELLED: missed, and dropped by a replan (see dropped_sessions).
+_CANCELLED = frozenset(_PREFIX)
+
+#: Values and content lines made once per content for every calendar (see ``ics_memo``).
+_MEMO = Memo()
+_plain = False
+
+
+@contextmanager
+def plain_icalendar() -> Iterator[None]:
+    """Within it, calendars are made with icalendar's plain API only (``Event.new``, no memo,
+    icalendar's own folding): the reference the fast path must match byte for byte (tests)."""
+    from planner.calendars.export.ics_folding import icalendar_folding
+
+    global _plain
+    before, _plain = _plain, True
+    try:
+        with icalendar_folding():
+            yield
+    finally:
+        _plain = before
+
+
+def _calendar_class() -> type[Calendar]:
+    """icalendar's Calendar, or outside ``plain_icalendar`` one whose lines come through the
+    memo, with the fast folding (``ics_folding``) in place."""
+    from icalendar import Calendar
+
+    from planner.calendars.export.ics_folding import use_fast_folding
+
+    if _plain:
+        return Calendar
+    use_fast_folding()   # a workaround for icalendar 7.3's folding cost, same bytes
+    return memo_calendar(_MEMO)
+
+
+def summary(session: Session) -> str:
+    """'Plyometrics + stretch · week 3'; 'Missed: ...' once it is known to be missed."""
+    text = f"{TYPES[session.session_type].label} · week {session.week}"
+    return _PREFIX.get(session.status, "") + text
+
+
+def description(session: Session, safety_note: str) -> str:
+    """The session in words (``session_text``): the same text ``periodize today`` shows."""
+    # Nothing here may depend on the rest of the plan (its length, say): a session's text changes
+    # only when the session does, so SEQUENCE stays honest.
+    from planner.calendars.export.session_text import session_text
+
+    return session_text(session, safety_note)
+
+
+def revision_uid(plan: Plan, session: Session) -> str:
+    """A UID of this revision only, for Google's file import: Google may refuse to import again
+    a UID the user deleted, so each re-import after a replan gets UIDs it has never seen."""
+    base, _, domain = session.uid.partition("@")
+    return f"{base}-rev{plan.revision}@{domain}"
+
+
+def _plain_event(plan: Plan, session: Session, safety_note: str,
+                  per_revision: bool = False) -> Event:
+    from icalendar import Event
+    from icalendar.enums import STATUS
+
+    event = Event.new(
+        uid=revision_uid(plan, session) if per_revision else session.uid, stamp=session.stamp,
+        start=session.start, end=session.end,
+        summary=summary(session), description=description(session, safety_note),
+        categories=[BLOCK_HEADINGS[k] for k in session.kinds], sequence=session.sequence,
+        status=STATUS.CANCELLED if session.status in _CANCELLED else STATUS.CONFIRMED)
+    event.add(PLAN_PROPERTY, plan.plan_id)
+    return event
+
+
+def session_event(plan: Plan, session: Session, safety_note: str,
+                  per_revision: bool = False) -> Event:
+    """The session's VEVENT. Outside ``plain_icalendar`` it is built from values made once per
+    content (``_event_values``): the same properties with the same types and parameters that
+    ``Event.new`` gives (whose setters convert and look up time zones each time), and, as there,
+    an event that ends before it starts is refused (``Event.new`` raises InvalidCalendar)."""
+    if _plain or session.end < session.start:
+        return _plain_event(plan, session, safety_note, per_revision)
+    from icalendar import Event
+
+    event = Event()
+    for name, value in _event_values(plan, session, safety_note, per_revision).items():
+        event[name] = value
+    return event
+
+
+def _event_values(plan: Plan, session: Session, safety_note: str, per_revision: bool
+                  ) -> dict[str, object]:
+    """The VEVENT's properties by name, as ``Event.new`` makes them, each value made once per
+    content (``_MEMO``) except the UID and DTEND."""
+    from icalendar import vCategory, vDDDTypes, vInt, vText, vUnknown
+
+    memo = _MEMO
+    text, words = summary(session), description(session, safety_note)
+    status = "CANCELLED" if session.status in _CANCELLED else "CONFIRMED"
+    return {
+        "SUMMARY": memo.value(("SUMMARY", text), lambda: vText(text)),
+        "DESCRIPTION": memo.value(("DESCRIPTION", words), lambda: vText(words)),
+        "UID": vText(revision_uid(plan, session) if per_revision else session.uid),
+        "DTSTAMP": _moment(memo, "DTSTAMP", session.stamp, utc=True),
+        "DTSTART": _moment(memo, "DTSTART", session.start),
+        # Not memoised: ends vary with each session's minutes (70% of a roster's are unique).
+        "DTEND": vDDDTypes(session.end),
+        "CATEGORIES": memo.value(("CATEGORIES", session.kinds), lambda: vCategory(
+            [BLOCK_HEADINGS[k] for k in session.kinds])),
+        "SEQUENCE": memo.value(("SEQUENCE", session.sequence), lambda: vInt(session.sequence)),
+        "STATUS": memo.value(("STATUS", status), lambda: vText(status)),
+        PLAN_PROPERTY: memo.value((PLAN_PROPERTY, plan.plan_id), lambda: vUnknown(plan.plan_id)),
+    }
+
+
+def _event_lines(calendar: Calendar, values: dict[str, object]) -> list[Contentline]:
+    """The content lines icalendar writes for the VEVENT of these ``values`` inside ``calendar``
+    (a ``memo_calendar``), without building the Event: BEGIN and END as icalendar gives them
+    for a VEVENT, then each property's line from ``calendar.content_line`` (through the memo)
+    in icalendar's order for these names. Saves the component and icalendar's walk over it,
+    a third of a plan's calendar (measured, see the README); the bytes are the same
+    (tests/test_ics_memo.py compares them with the plain path)."""
+    begin, end = _vevent_words(calendar)
+    return [begin, *[calendar.content_line(name, values[name]) for name in _order(tuple(values))],
+            end]
+
+
+def _vevent_words(calendar: Calendar) -> tuple[Contentline, Contentline]:
+    """BEGIN:VEVENT and END:VEVENT, as icalendar's walk over an Event gives them."""
+    (begin, begun), (end, ended) = _empty_event_items()
+    return calendar.content_line(begin, begun), calendar.content_line(end, ended)
+
+
+@functools.cache
+def _empty_event_items() -> list[tuple[str, object]]:
+    from icalendar import Event
+
+    return Event().property_items()
+
+
+@functools.lru_cache(maxsize=16)
+def _order(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The order icalendar writes an Event's properties of these names in (its sorted_keys)."""
+    from icalendar import Event
+    from icalendar.caselessdict import canonsort_keys
+
+    return tuple(canonsort_keys(names, Event.canonical_order))
+
+
+def _moment(memo: Memo, name: str, when: dt.datetime, utc: bool = False) -> vDDDTypes:
+    """The date-time value, made once per wall time and time zone object (aware datetimes
+    compare by instant, so the key is the wall time, ``fold`` and the tzinfo itself, which the
+    value holds on to). ``utc``: converted to UTC first, as icalendar does for DTSTAMP."""
+    from icalendar import vDDDTypes
+    from icalendar.timezone import tzp
+
+    key = (name, when.replace(tzinfo=None), when.fold, id(when.tzinfo))
+    return memo.value(key, lambda: vDDDTypes(tzp.localize_utc(when) if utc else when))
+
+
+def plan_timezone(plan: Plan) -> Timezone:
+    """The VTIMEZONE of the plan's zone, with only the transitions around the plan (small files,
+    right offsets) and every onset listed in RDATE, the DTSTART too (see the module's text)."""
+    first = plan.start - dt.timedelta(days=31)
+    return _timezone(plan.timezone, first, plan.start + dt.timedelta(days=7 * plan.weeks + 366),
+                     bounded=not _plain)
+
+
+@functools.lru_cache(maxsize=256)
+def _timezone(tzid: str, first: dt.date, last: dt.date, bounded: bool) -> Timezone:
+    """Made once per zone and span (a roster shares a few zones, but the span moves with each
+    start date). Calendars share the component; nothing may change it. ``bounded``: without
+    icalendar's search to year 9999 in zones with no more clock changes (``ics_zone_search``,
+    the same component; off in ``plain_icalendar``)."""
+    from planner.calendars.export.ics_zone_search import timezone
+
+    zone = timezone(tzid, first, last, bounded)
+    for part in (*zone.standard, *zone.daylight):
+        if "RDATE" in part:
+            listed = part.get("RDATE")
+            onsets = [d.dt for lists in (listed if isinstance(listed, list) else [listed])
+                      for d in lists.dts]
+            del part["RDATE"]
+            part.add("RDATE", sorted({part.decoded("DTSTART"), *onsets}))
+    return zone
+
+
+def _with_timezone(calendar: Calendar, zone: Timezone, tzids: set[str | None] | None = None,
+                   ) -> Calendar:
+    """``calendar`` with ``zone`` first; refused if an event's time is in another zone.
+    ``tzids``: the TZIDs of the events' times, when they are not its subcomponents."""
+    missing: set[str | None]
+    if _plain:
+        calendar.subcomponents.insert(0, zone)
+        missing = set(calendar.get_missing_tzids())
+    else:
+        # session_event's events carry a TZID only on DTSTART and DTEND: the same set as
+        # get_missing_tzids gives, without its walk over every property (a fifth of the cost).
+        if tzids is None:
+            tzids = {event[name].params.get("TZID") for event in calendar.subcomponents
+                     for name in ("DTSTART", "DTEND")}
+        missing = tzids - {None, "UTC", zone.tz_name}
+        _MEMO.hold(zone)
+        calendar.subcomponents.insert(0, zone)
+    if missing:                              # a session outside the plan's zone: a bug
+        raise ValueError(f"no VTIMEZONE for {sorted(str(tzid) for tzid in missing)}")
+    return calendar
+
+
+def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
+                  dropped: Sequence[Session] = (), refresh: dt.timedelta | None = None) -> bytes:
+    """The whole plan as one .ics file for import or subscription, with the sessions a replan
+    ``dropped`` as CANCELLED (see ``plan.dropped_sessions``); ``per_revision`` gives each
+    revision its own UIDs (for Google's file import into a new calendar, see ``revision_uid``;
+    dropped sessions are left out there, as that calendar never held them). ``refresh``: how
+    often a subscribed client should fetch it again (REFRESH-INTERVAL, X-PUBLISHED-TTL)."""
+    from icalendar import vText
+
+    sessions = plan.sessions if per_revision else sorted((*plan.sessions, *dropped),
+                                                         key=lambda s: (s.start, s.uid))
+    # Outside plain_icalendar the events are not built: their lines go in as the calendar's
+    # last (``_event_lines``); an event ending before it starts is refused as Event.new does.
+    fast = not _plain and all(s.start <= s.end for s in sessions)
+    # NAME and X-WR-CALNAME are TEXT, but icalendar writes them unescaped (vUnknown): a name with
+    # a comma or a newline would break the file. vText escapes them as DESCRIPTION is.
+    calendar = _calendar_class().new(
+        prodid=PRODID, method="PUBLISH", name=vText(plan.calendar_name),
+        subcomponents=[] if fast else [session_event(plan, s, safety_note, per_revision)
+                                       for s in sessions],
+        refresh_interval=refresh)
+    # No calendar-level UID (Calendar.new adds a random one): vdirsyncer, subscribing, copies the
+    # calendar's properties into each event's item and takes the first UID as the item's, so
+    # every event would be one item. The plan's id is in each event (X-PERIODIZE-PLAN).
+    del calendar["UID"]
+    if refresh is not None:
+        from icalendar import vDuration
+
+        calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"     # required by RFC 7986
+        calendar.add("X-PUBLISHED-TTL", vDuration(refresh))          # Outlook's name for it
+    tzids: set[str | None] | None = None
+    if fast:
+        tzids, last = set(), []
+        for session in sessions:
+            values = _event_values(plan, session, safety_note, per_revision)
+            tzids.update(values[name].params.get("TZID")  # type: ignore[attr-defined]
+                         for name in ("DTSTART", "DTEND"))
+            last += _event_lines(calendar, values)
+        calendar.last = last  # type: ignore[attr-defined]
+    return bytes(_with_timezone(calendar, plan_timezone(plan), tzids).to_ical())
+
+
+def session_resources(plan: Plan, safety_note: str) -> dict[str, bytes]:
+    """One CalDAV calendar object per session, keyed by UID: VERSION, PRODID, VTIMEZONE, VEVENT
+    and nothing else (RFC 4791 section 4.1: no METHOD; one UID per resource)."""
+    zone = plan_timezone(plan)
+    resources = {}
+    for session in plan.sessions:
+        calendar = _calendar_class()()
+        calendar.add("VERSION", "2.0")
+        calendar.add("PRODID", PRODID)
+        calendar.add_component(session_event(plan, session, safety_note))
+        resources[session.uid] = bytes(_with_timezone(calendar, zone).to_ical())
+    return resources

@@ -1,0 +1,55 @@
+"""The plan as JSON for other programs: a versioned format of its own, documented in the README
+("The JSON export") and kept apart from what the store holds (``Plan.to_dict``, internal, which
+the store's own migrations look after). A change to this format raises ``VERSION`` and adds a
+step to ``MIGRATIONS``, so an older export can still be read (``read_export``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from planner.errors import InputError
+from planner.store.plan import Plan, last_day, plan_from_dict
+
+VERSION = 1
+
+
+def export_dict(plan: Plan) -> dict[str, Any]:
+    """``{"version": 1, "plan": {...}, "sessions": [...]}``, sessions in time order."""
+    stored = plan.to_dict()
+    return {"version": VERSION, "plan": {**stored["plan"], "end": plan.end.isoformat()},
+            "sessions": stored["sessions"]}
+
+
+def plan_json(plan: Plan) -> str:
+    """The export as text: two-space indents, keys in a stable order, UTF-8 as written."""
+    return json.dumps(export_dict(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+def _from_unversioned(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 0, what periodize wrote before the format had a version: the same fields
+    without ``version`` and the plan's ``end``."""
+    head = data["plan"]
+    end = last_day(dt.date.fromisoformat(head["start"]), head["weeks"])
+    return {**data, "version": 1, "plan": {**head, "end": end.isoformat()}}
+
+
+#: version reached -> the step that gets there from the one before
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_unversioned}
+
+
+def read_export(data: dict[str, Any]) -> Plan:
+    """A plan from an export of any version up to ``VERSION`` (older ones migrated first)."""
+    version = data.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or not 0 <= version <= VERSION:
+        raise InputError("version", version, f"an export of version 0 to {VERSION} (a newer "
+                         "periodize wrote it? upgrade periodize)")
+    try:
+        for step in range(version + 1, VERSION + 1):
+            data = MIGRATIONS[step](data)
+        return plan_from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError("plan", type(exc).__name__, f"a periodize JSON export ({exc})") from None
+

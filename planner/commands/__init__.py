@@ -1,0 +1,272 @@
+"""What each command does, as library functions: the CLI parses options, calls one of these and
+prints the result. Nothing here reads the clock; callers pass ``now``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from catalog import Catalog, default_catalog
+from planner.calendars.busy_sources import read_busy
+from planner.calendars.export.formats import FORMATS, render, write_plan
+from planner.errors import InputError
+from planner.store.database import Current, Revision, open_store, retry_once
+from planner.store.files import check_writable, write_atomic
+from planner.store.plan import Plan, Session, Today
+from planner.store.profile import Profile, load_profile
+from planner.training.dosing import shortest_session
+
+if TYPE_CHECKING:
+    from planner.calendars.caldav_sync import SyncReport
+    from planner.scheduling.solve import Progress as SolveProgress
+    from planner.scheduling.solve import SolveStats
+    from planner.views.progress import Progress
+    from planner.workflows.replan import Replanned
+
+
+@dataclass(frozen=True)
+class Generated:
+    plan: Plan
+    stats: SolveStats
+    output: Path | None
+    notes: tuple[str, ...] = ()     # lines worth showing, none an error (profile_notes)
+    saved: bool = True        # False: the current revision already was this plan
+
+
+def read_profile(path: Path, catalog: Catalog, today: dt.date | None = None) -> Profile:
+    return load_profile(path, shortest_session(catalog), today)
+
+
+def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime,
+             busy: Sequence[Path] = (), progress: SolveProgress | None = None) -> Generated:
+    """Solve a plan for the profile, store it as a new revision and write its calendar."""
+    from planner.store.profile import profile_notes
+    from planner.workflows.generate import plan_athlete
+
+    catalog = default_catalog()
+    profile = read_profile(profile_path, catalog, now.date())
+    if output is not None:
+        check_writable(output)
+    plan, stats, saved = plan_athlete(profile, catalog, db, output, now,
+                                      f"generated from {profile_path.name}", busy, progress)
+    today = now.astimezone(profile.tz).date()
+    return Generated(plan, stats, output, tuple(profile_notes(profile, today)), saved)
+
+
+def current_plan(db: Path) -> Plan:
+    with open_store(db) as store:
+        return store.current().plan
+
+
+def _marked(db: Path) -> Current:
+    """The current plan with the log's done/missed marks, and its profile."""
+    with open_store(db) as store:
+        plan, profile = store.current()
+        return Current(store.marked(plan), profile)
+
+
+def show(db: Path, week: int | None, fmt: str, today: Today, chart: bool = False,
+         color: bool | None = None) -> str:
+    """The plan as a calendar grid (one week: a table), a table, CSV or JSON, or its weekly load
+    as a chart; with done/missed marks."""
+    from planner.views.terminal_text import plan_view
+
+    plan, profile = _marked(db)
+    if week is not None and not 1 <= week <= plan.weeks:
+        raise InputError("--week", week, f"a week from 1 to {plan.weeks}")
+    return plan_view(plan, profile, fmt, week, plan.today(today), chart, color)
+
+
+def athlete_progress(db: Path) -> tuple[Current, Progress]:
+    """The marked plan and its profile, and levels, effort and pain against the plan and the
+    pain-monitoring limits."""
+    from catalog.monitoring import default_monitoring
+    from planner.views.progress import progress
+
+    with open_store(db) as store:
+        plan, profile = store.current()
+        marked = store.marked(plan)
+        found = progress(marked, store.forecast(), store.athlete_log(plan.plan_id),
+                         default_catalog(), default_monitoring())
+    return Current(marked, profile), found
+
+
+def report(db: Path, output: Path, today: Today) -> None:
+    """Write the one-page HTML report (calendar, load chart, adherence, how it went, sessions)."""
+    from planner.views.html_report import plan_report
+
+    check_writable(output)
+    (plan, profile), found = athlete_progress(db)
+    html = plan_report(plan, profile, plan.today(today), default_catalog().safety_note, found)
+    write_atomic(output, html.encode())
+
+
+def status(db: Path, today: Today) -> str:
+    """Adherence so far, by the same rule as the report (``Plan.state``); then each strength
+    level by week against the plan, and logged effort and pain against the limits."""
+    from planner.views.progress import progress_text
+    from planner.views.terminal_text import adherence
+
+    (plan, _), found = athlete_progress(db)
+    return adherence(plan, plan.today(today)) + "\n\n" + progress_text(found)
+
+
+def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> bytes:
+    """Write the current plan to ``output`` (atomically), or return it for standard output."""
+    if fmt not in FORMATS:
+        raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
+    if google and fmt != "ics":
+        raise InputError("--google", fmt, "--google goes with --format ics")
+    with open_store(db) as store:
+        plan = store.current()[0]
+        dropped = store.dropped(plan) if fmt == "ics" else ()
+    if output is not None:
+        write_plan(plan, output, fmt, google, dropped)
+        return b""
+    return render(plan, fmt, google, dropped)
+
+
+def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
+           now: dt.datetime) -> list[Session]:
+    """Log sessions as done (as prescribed) or missed; see ``planner.commands.logbook`` for the
+    rest."""
+    from planner.commands import logbook
+
+    logged = (logbook.done(db, raw_days, now) if status == "done"
+              else logbook.missed(db, raw_days, kind, now))
+    return list(logged.sessions)
+
+
+@dataclass(frozen=True)
+class Replan:
+    plan: Plan
+    saved: bool
+    result: Replanned
+    redosed: tuple[str, ...] = ()     # how the log re-dosed the new forecast, in words
+
+
+def replan(db: Path, today: dt.date | None, profile_path: Path | None, output: Path | None,
+           now: dt.datetime, keep_end: bool = False, busy: Sequence[Path] = ()) -> Replan:
+    """Re-solve the future around what happened; store a new revision if anything changed.
+    The new revision is saved only if no other command changed the store while this one solved
+    (compare-and-swap); else the replan runs once more from the new state."""
+    return retry_once(lambda: _replan(db, today, profile_path, output, now, keep_end, busy))
+
+
+def _replan(db: Path, today: dt.date | None, profile_path: Path | None, output: Path | None,
+            now: dt.datetime, keep_end: bool, busy: Sequence[Path]) -> Replan:
+    from planner.workflows.replan import busy_range, check_day
+    from planner.workflows.replan import replan as solve_again
+
+    catalog = default_catalog()
+    calendar: list[bytes] = []
+    with open_store(db) as store:
+        expect = store.changes()
+        stored = profile = store.current().profile
+        plan = store.forecast()      # replan the forecast; the log re-doses the result
+        if profile_path is not None:
+            profile = read_profile(profile_path, catalog, now.date())
+            if profile.start != plan.start:
+                raise InputError("--profile", str(profile_path), f"a profile with the plan's "
+                                 f"start, {plan.start} (to start afresh, use generate)")
+        # Before the plan starts, the clock's today is the plan's first day (no complaint
+        # about a --today the user did not type).
+        day = plan.today(today) if today is not None else max(plan.start, plan.today(now))
+        check_day(plan, day)
+        if output is not None:
+            check_writable(output)
+        intervals = read_busy(profile, busy, *busy_range(plan, day))
+        result = solve_again(plan, profile, catalog, store.log(plan.plan_id), intervals,
+                             max(day, plan.start), now, keep_end,
+                             profile.to_dict() != stored.to_dict(), store.absences(plan.plan_id))
+        from planner.commands.logbook import redose
+
+        new, said, saved = redose(store, store.athlete_log(plan.plan_id), now,
+                                  f"replanned on {day}", result.plan, profile, expect=expect,
+                                  check=lambda final: calendar.append(render(final, "ics")))
+        dropped = store.dropped(new)
+    if output is not None:
+        write_plan(new, output, "ics", dropped=dropped,
+                   data=calendar[-1] if calendar and not dropped else None)
+    return Replan(new, saved, result, said)
+
+
+def marked_plan(db: Path) -> Plan:
+    """The current plan with the log's done/missed marks."""
+    return _marked(db).plan
+
+
+def history(db: Path, include_undone: bool = False) -> list[Revision]:
+    with open_store(db) as store:
+        return store.history(include_undone)
+
+
+def undo(db: Path, now: dt.datetime | None = None) -> Revision:
+    """Return to the previous revision; the undone one is kept for ``redo``."""
+    with open_store(db) as store:
+        return store.undo(now)
+
+
+def redo(db: Path, now: dt.datetime | None = None) -> Revision:
+    """Bring back the revision the last undo set aside."""
+    with open_store(db) as store:
+        return store.redo(now)
+
+
+def sync(db: Path, url: str, user: str, password: str, calendar: str | None,
+         replace: bool = False) -> SyncReport:
+    """Make the CalDAV calendar hold exactly the current plan (one resource per session),
+    touching only this plan's events; ``replace``: another plan's events there are replaced."""
+    from planner.calendars.caldav_sync import sync_calendar
+    from planner.calendars.export.ics import session_resources
+    from planner.store.profile import plain_text
+
+    if calendar is not None:
+        plain_text(calendar, "--calendar")
+    plan = current_plan(db)
+    resources = session_resources(plan, default_catalog().safety_note)
+    return sync_calendar(resources, url=url, user=user, password=password,
+                         calendar_name=calendar or f"periodize · {plan.name}",
+                         plan_id=plan.plan_id, replace=replace)
+
+
+def sync_google(db: Path, calendar: str | None, client_secret: Path | None) -> SyncReport:
+    """Make periodize's Google calendar hold exactly the current plan (see google_sync): sign
+    in (saved token, else browser consent), create the calendar on first use and remember it."""
+    from planner.calendars.google_auth import require_extra
+
+    require_extra()
+    from planner.calendars import google_auth, google_sync
+
+    with open_store(db) as store:
+        plan = store.current()[0]
+        key = calendar or ""
+        token = google_auth.token_path()
+        http = google_sync.new_http()
+        with google_sync.transport_errors(), google_auth.refresh_errors(token):
+            creds = google_auth.load_credentials(token, client_secret, http)
+            signed_in = creds.token
+            service = google_sync.calendar_service(creds, http)
+            calendar_id = google_sync.open_calendar(
+                service, store.google_calendar(key), calendar or plan.calendar_name,
+                plan.timezone, follow_name=calendar is None,
+                remember=lambda found: store.remember_google_calendar(key, found))
+            report = google_sync.GoogleSync(service, plan, default_catalog().safety_note,
+                                            calendar_id).run()
+        if creds.token != signed_in:         # refreshed during the sync: keep the new one
+            google_auth.save_token(token, creds)
+    return report
+
+
+def feed_token(db: Path, new: str, renew: bool) -> tuple[Plan, str]:
+    """The current plan and its feed token: the one it has, else (or with ``renew``) ``new``."""
+    with open_store(db) as store:
+        plan = store.current()[0]
+        token = store.feed_token(plan.plan_id)
+        if token is None or renew:
+            store.set_feed_token(plan.plan_id, new)
+            token = new
+    return plan, token

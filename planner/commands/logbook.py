@@ -1,0 +1,444 @@
+"""The athlete's side of the loop, as library functions: say how a session went (``done``), how
+the knee felt the morning after (``pain``), which sessions were missed (``missed``, with date
+ranges), that a readiness screen was passed (``screen``), and see one session (``today``).
+
+Every word is checked before anything is written. A log entry that changes future doses is saved
+in the same transaction as the new revision it causes (same session times, re-dosed from the
+forecast by ``planner.training.adapt``; changed sessions get SEQUENCE + 1), so export, sync, show
+and report
+carry it at once and an interruption leaves neither half. Nothing here reads the clock."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from catalog import default_catalog
+from catalog.monitoring import default_monitoring
+from planner.errors import InputError
+from planner.store.database import AthleteLog, LogEntry, Store, open_store, retry_once
+from planner.store.plan import Plan, Session, Today
+from planner.store.profile import Profile
+
+if TYPE_CHECKING:
+    from planner.workflows.replan import Replanned
+
+
+def parse_day(raw: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InputError(field, raw, "a date like 2027-01-13") from None
+
+
+def not_ahead(plan: Plan, day: dt.date, raw: str, today: Today) -> None:
+    """Refuse a log entry for a day after ``today`` (in the plan's time zone): what has not
+    happened yet cannot be logged (``missed`` on days ahead records an absence instead)."""
+    latest = plan.today(today)
+    if day > latest:
+        raise InputError("DATE", raw, f"a day up to today, {latest} in {plan.timezone}: it is "
+                         "in the future (log a session on or after the day it happens)")
+
+
+def session_days(plan: Plan, raw_days: Sequence[str], kind: str | None = None,
+                 ranges: bool = False) -> list[Session]:
+    """The sessions on the given dates (each must hold one), or with ``ranges`` in START..END
+    ranges too (dates without a session inside a range are fine). Checks every date first."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(plan.timezone)
+    by_day = {s.start.astimezone(tz).date(): s for s in plan.sessions}
+    found: list[Session] = []
+    for raw in raw_days:
+        if ranges and ".." in raw:
+            first_raw, _, last_raw = raw.partition("..")
+            first, last = parse_day(first_raw, "START..END"), parse_day(last_raw, "START..END")
+            if last < first:
+                raise InputError("START..END", raw, "a range whose end is not before its start")
+            inside = [s for d, s in sorted(by_day.items()) if first <= d <= last]
+            if not inside:
+                raise InputError("START..END", raw, f"a range holding a session, within "
+                                 f"{plan.start} to {plan.end}")
+            found += [s for s in inside if kind is None or kind in s.kinds]
+            continue
+        day = parse_day(raw, "DATE")
+        if not plan.start <= day <= plan.end:
+            raise InputError("DATE", raw, f"a date within the plan, {plan.start} to "
+                             f"{plan.end}")
+        session = by_day.get(day)
+        if session is None:
+            near = sorted(by_day, key=lambda d: abs((d - day).days))[:2]
+            raise InputError("DATE", raw, "a date with a session; the nearest are "
+                             + " and ".join(f"{d:%a %Y-%m-%d}" for d in sorted(near)))
+        if kind is not None and kind not in session.kinds:
+            raise InputError("--kind", kind, f"the session on {day} holds "
+                             + ", ".join(session.kinds))
+        found.append(session)
+    return found
+
+
+@dataclass(frozen=True)
+class Logged:
+    sessions: tuple[Session, ...]    # the sessions the entry is about
+    changes: tuple[str, ...]         # how future doses changed, in words
+    revision: int | None             # the new revision, if doses changed
+    earlier: dict[dt.date, str] = dataclasses.field(default_factory=dict)  # words it replaced
+    away: tuple[dt.date, ...] = ()   # days ahead recorded as an absence
+    freed: tuple[dt.date, ...] = ()  # days ahead no longer recorded as an absence
+
+
+def _score(value: int | None, field: str, what: str) -> int | None:
+    if value is not None and not 0 <= value <= 10:
+        raise InputError(field, value, f"a whole number from 0 to 10 ({what})")
+    return value
+
+
+def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
+           forecast: Plan | None = None, profile: Profile | None = None,
+           expect: int | None = None, check: Callable[[Plan], object] | None = None,
+           ) -> tuple[Plan, tuple[str, ...], bool]:
+    """The current plan re-dosed from ``forecast`` (default: the stored one) by ``log``, the
+    changes in words, and whether it was saved as a new revision (only when something changed:
+    doses, or the profile given)."""
+    from planner.training.adapt import adapted, changes, restamp
+
+    catalog = default_catalog()
+    current, stored = store.current()
+    base = forecast if forecast is not None else store.forecast()
+    athlete = profile if profile is not None else stored
+    new = restamp(adapted(base, athlete, catalog, default_monitoring(), log), current, now)
+    if (new.sessions, new.program_weeks, new.weeks) == (
+            current.sessions, current.program_weeks, current.weeks) and athlete == stored:
+        return current, (), False
+    # What the log changed, in words: against the revision the user has, or, for a new forecast
+    # (a replan's, which prints its own changes), against that forecast.
+    said = tuple(changes(current if forecast is None else base, new))
+    saved = store.save(dataclasses.replace(new, created=now), athlete, note,
+                       forecast=base if base.sessions != new.sessions else None,
+                       expect=expect, check=check)
+    return saved, said, True
+
+
+def _logged(store: Store, plan_id: str, log: AthleteLog,
+            write: Callable[[], dict[dt.date, str] | None], now: dt.datetime, note: str,
+            sessions: Sequence[Session], away: Sequence[dt.date] = (),
+            forecast: Plan | None = None) -> Logged:
+    """Write the log entry and the revision it causes, in one transaction (``write`` does the
+    compare-and-swap: it fails if another command changed the store since it was read).
+    ``forecast``: re-dose this one instead of the stored forecast."""
+    with store.transaction():
+        earlier = write() or {}
+        if away:
+            store.record_absence(plan_id, list(away), now)
+        new, said, saved = redose(store, log, now, note, forecast)
+    return Logged(tuple(sessions), said, new.revision if saved else None, earlier, tuple(away))
+
+
+def not_met_ids(session: Session, raw: Sequence[str]) -> tuple[str, ...]:
+    """Exercise ids from --not-met, checked against the session's strength exercises."""
+    catalog = default_catalog()
+    day = f"{session.start:%a %Y-%m-%d}"
+    held = [e.id for e in (catalog.of_dose(d.name) for d in session.exercises
+                           if d.kind == "strength") if e is not None]
+    if raw and not held:
+        raise InputError("--not-met", raw[0], f"nothing: the session on {day} has no "
+                         "strength exercise with a level rule")
+    ids: list[str] = []
+    for item in raw:
+        wanted = item.strip().lower()
+        if wanted == "all":
+            ids += held
+        elif wanted in held:
+            ids.append(wanted)
+        else:
+            from planner.errors import closest
+
+            raise InputError("--not-met", item, "all, or one of " + ", ".join(held)
+                             + f" (the session on {day})" + closest(wanted, held))
+    return tuple(dict.fromkeys(ids))
+
+
+def done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None = None,
+         pain: int | None = None, not_met: Sequence[str] = (), today: Today | None = None,
+         ) -> Logged:
+    """``done DATE [--rpe N] [--pain N] [--not-met ID ...]``: done, and how it went; a day
+    after ``today`` (default: ``now``'s date in the plan's zone) is refused."""
+    _score(rpe, "--rpe", "session effort on the CR-10 scale")
+    _score(pain, "--pain", "the worst knee or thigh pain during the session")
+    detailed = rpe is not None or pain is not None or bool(not_met)
+    if detailed and len(raw_days) != 1:
+        raise InputError("DATE", " ".join(raw_days), "one date when --rpe, --pain or --not-met "
+                         "is given")
+    return retry_once(lambda: _done(db, raw_days, now, rpe, pain, not_met, detailed,
+                                    now if today is None else today))
+
+
+def _done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None,
+          pain: int | None, not_met: Sequence[str], detailed: bool, today: Today) -> Logged:
+    with open_store(db) as store:
+        expect = store.changes()
+        plan = store.current()[0]
+        for raw, day in [(raw, parse_day(raw, "DATE")) for raw in raw_days]:
+            not_ahead(plan, day, raw, today)
+        found = session_days(plan, raw_days)
+        ids = not_met_ids(found[0], not_met) if detailed else ()
+        tz = ZoneInfo(plan.timezone)
+        days = [s.start.astimezone(tz).date() for s in found]
+        log = store.athlete_log(plan.plan_id)
+        kept = [e for e in log.sessions if e.day not in days]
+        entries = [LogEntry(d, "done", None, rpe, pain, ids) for d in days]
+        new_log = dataclasses.replace(
+            log, sessions=tuple(sorted([*kept, *entries], key=lambda e: e.day)))
+        return _logged(store, plan.plan_id, new_log,
+                       lambda: store.record(plan.plan_id, days, "done", None, now, rpe, pain, ids,
+                                            expect=expect),
+                       now, "re-dosed: done " + " ".join(d.isoformat() for d in days), found)
+
+
+def missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetime,
+           today: Today | None = None) -> Logged:
+    """``missed DATE ... | START..END``: the sessions were not done (ranges: an absence). Days
+    after today (default: ``now``'s date in the plan's zone) are also recorded as a known
+    absence (every day of a range), which replan keeps free of sessions."""
+    return retry_once(lambda: _missed(db, raw_days, kind, now, now if today is None else today))
+
+
+def _missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetime,
+            when: Today) -> Logged:
+    with open_store(db) as store:
+        expect = store.changes()
+        plan = store.current()[0]
+        found = session_days(plan, raw_days, kind, ranges=True)
+        tz = ZoneInfo(plan.timezone)
+        days = sorted({s.start.astimezone(tz).date() for s in found})
+        today = plan.today(when)
+        away = sorted({d for d in [*days, *_range_days(plan, raw_days)] if d > today})
+        log = store.athlete_log(plan.plan_id)
+        kept = [e for e in log.sessions if e.day not in days]
+        entries = [LogEntry(d, "missed", kind) for d in days]
+        new_log = dataclasses.replace(
+            log, sessions=tuple(sorted([*kept, *entries], key=lambda e: e.day)))
+        return _logged(store, plan.plan_id, new_log,
+                       lambda: store.record(plan.plan_id, days, "missed", kind, now,
+                                            expect=expect),
+                       now, "re-dosed: missed " + " ".join(d.isoformat() for d in days), found,
+                       away)
+
+
+def cancel_absence(db: Path, raw_days: Sequence[str], now: dt.datetime,
+                   today: Today | None = None) -> Logged:
+    """``missed --cancel DATE ... | START..END``: take back an absence recorded ahead. Its days
+    after today are free again and their sessions no longer marked missed; the doses are
+    re-dosed from the shorter log, as ``missed`` does. A range holding no day ahead recorded as
+    away is refused."""
+    return retry_once(lambda: _cancel_absence(db, raw_days, now,
+                                              now if today is None else today))
+
+
+def _cancel_absence(db: Path, raw_days: Sequence[str], now: dt.datetime,
+                    when: Today) -> Logged:
+    with open_store(db) as store:
+        expect = store.changes()
+        plan = store.current()[0]
+        today = plan.today(when)
+        ahead = sorted(d for d in store.absences(plan.plan_id) if d > today)
+        days: set[dt.date] = set()
+        for raw in raw_days:
+            field = "START..END" if ".." in raw else "DATE"
+            first_raw, _, last_raw = raw.partition("..") if ".." in raw else (raw, "", raw)
+            first, last = parse_day(first_raw, field), parse_day(last_raw, field)
+            inside = {d for d in ahead if first <= d <= last}
+            if not inside:
+                raise InputError(field, raw, f"a range holding days recorded as away after "
+                                 f"today ({today}): " + (", ".join(day_runs(ahead)) if ahead
+                                                         else "there are none"))
+            days |= inside
+        log = store.athlete_log(plan.plan_id)
+        kept = tuple(e for e in log.sessions if not (e.day in days and e.status == "missed"))
+        freed = [s for s in plan.sessions if plan.local_date(s) in days]
+        new_log = dataclasses.replace(log, sessions=kept)
+        cancelled = sorted(days)
+        replanned = _replanned_without(store, plan, new_log, days, today, now)
+        logged = _logged(store, plan.plan_id, new_log,
+                         lambda: store.cancel_absence(plan.plan_id, cancelled, expect=expect),
+                         now, ("replanned" if replanned else "re-dosed") + ": absence cancelled "
+                         + " ".join(day_runs(cancelled)), freed,
+                         forecast=replanned.plan if replanned else None)
+        moved = tuple(c.text for c in replanned.changes) if replanned else ()
+        return dataclasses.replace(logged, freed=tuple(cancelled),
+                                   changes=(*moved, *logged.changes))
+
+
+def _replanned_without(store: Store, plan: Plan, log: AthleteLog, days: set[dt.date],
+                       today: dt.date, now: dt.datetime) -> Replanned | None:
+    """The forecast replanned from ``today`` without the absence on ``days``, when a replan
+    since it was recorded made its sessions history (missed) and may have moved others to make
+    up for them; else None (nothing moved: re-dosing is enough). Its sessions there are planned
+    again and the future is solved as ``replan`` does, so no make-up doubles a session."""
+    from catalog import default_catalog
+    from planner.calendars.busy_sources import read_busy
+    from planner.workflows.replan import busy_range, check_day, replan
+
+    forecast = store.forecast()
+    planned = dataclasses.replace(forecast, sessions=tuple(
+        s.with_status("planned") if s.status == "missed" and forecast.local_date(s) in days
+        else s for s in forecast.sessions))
+    if planned == forecast:
+        return None
+    profile = store.current().profile
+    day = max(plan.start, today)
+    check_day(plan, day)
+    busy = read_busy(profile, (), *busy_range(planned, day))
+    away = frozenset(store.absences(plan.plan_id) - days)
+    # A judgement call: solved as for a changed profile (the profile's own typical week first,
+    # keeping times only as a tie-breaker), so the sessions come back where the plan had them
+    # instead of the make-ups staying and the returned sessions being dropped.
+    return replan(planned, profile, default_catalog(), log.sessions, busy, day, now,
+                  profile_changed=True, away=away)
+
+
+def day_runs(days: Sequence[dt.date]) -> list[str]:
+    """Sorted days as runs of consecutive ones: ['2027-01-18..2027-01-24', '2027-02-01']."""
+    runs: list[list[dt.date]] = []
+    for day in days:
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return [f"{r[0]}..{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs]
+
+
+def _range_days(plan: Plan, raw_days: Sequence[str]) -> list[dt.date]:
+    """Every day of the plan inside the START..END ranges among ``raw_days`` (already checked
+    by ``session_days``)."""
+    found: list[dt.date] = []
+    for raw in raw_days:
+        if ".." in raw:
+            first_raw, _, last_raw = raw.partition("..")
+            first = max(plan.start, parse_day(first_raw, "START..END"))
+            last = min(plan.end, parse_day(last_raw, "START..END"))
+            found += [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    return found
+
+
+def _latest_before(plan: Plan, day: dt.date) -> Session | None:
+    tz = ZoneInfo(plan.timezone)
+    before = [s for s in plan.sessions if s.start.astimezone(tz).date() < day]
+    return before[-1] if before else None
+
+
+def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime,
+                 today: Today | None = None) -> Logged:
+    """``pain DATE N``: the pain check on the morning of DATE, after the latest session; a
+    morning after ``today`` (default: ``now``'s date in the plan's zone) is refused."""
+    try:
+        value = int(score.strip())
+    except ValueError:
+        raise InputError("N", score, "a whole number from 0 to 10 (knee or thigh pain on "
+                         "waking)") from None
+    _score(value, "N", "knee or thigh pain on waking")
+    return retry_once(lambda: _morning_pain(db, raw_day, value, now,
+                                            now if today is None else today))
+
+
+@contextlib.contextmanager
+def _on_day(db: Path, raw_day: str, today: Today) -> Iterator[tuple[Store, int, Plan, dt.date]]:
+    """The store (with its change count, for the compare-and-swap), its current plan and DATE,
+    refused when after today, for a command about one day."""
+    with open_store(db) as store:
+        expect = store.changes()
+        plan = store.current()[0]
+        day = parse_day(raw_day, "DATE")
+        not_ahead(plan, day, raw_day, today)
+        yield store, expect, plan, day
+
+
+def _morning_pain(db: Path, raw_day: str, value: int, now: dt.datetime, today: Today) -> Logged:
+    with _on_day(db, raw_day, today) as (store, expect, plan, day):
+        last_morning = plan.end + dt.timedelta(days=1)
+        session = _latest_before(plan, day) if day <= last_morning else None
+        if session is None:
+            first = plan.sessions[0].start if plan.sessions else None
+            raise InputError("DATE", raw_day, "a morning after a session, from the day after "
+                             f"the first one ({first:%a %Y-%m-%d}) to {last_morning}"
+                             if first else "a morning after a session (the plan has none)")
+        log = store.athlete_log(plan.plan_id)
+        mornings = tuple(sorted({**dict(log.mornings), day: value}.items()))
+        return _logged(store, plan.plan_id, dataclasses.replace(log, mornings=mornings),
+                       lambda: store.record_morning(plan.plan_id, day, value, now,
+                                                    expect=expect),
+                       now, f"re-dosed: pain {value}/10 on the morning of {day}", [session])
+
+
+def screen(db: Path, raw_day: str, passed: bool, now: dt.datetime,
+           today: Today | None = None) -> Logged:
+    """``screen DATE --passed|--failed``: a readiness screen; a pass clears jumping. A day
+    after ``today`` (default: ``now``'s date in the plan's zone) is refused."""
+    return retry_once(lambda: _screen(db, raw_day, passed, now, now if today is None else today))
+
+
+def _screen(db: Path, raw_day: str, passed: bool, now: dt.datetime, today: Today) -> Logged:
+    with _on_day(db, raw_day, today) as (store, expect, plan, day):
+        if not plan.start - dt.timedelta(days=7) <= day <= plan.end:
+            raise InputError("DATE", raw_day, f"a date within the plan, {plan.start} to "
+                             f"{plan.end}")
+        log = store.athlete_log(plan.plan_id)
+        screens = tuple(sorted({**dict(log.screens), day: passed}.items()))
+        word = "passed" if passed else "not passed"
+        return _logged(store, plan.plan_id, dataclasses.replace(log, screens=screens),
+                       lambda: store.record_screen(plan.plan_id, day, passed, now,
+                                                   expect=expect),
+                       now, f"re-dosed: readiness screen {word} on {day}", [])
+
+
+def session_for(db: Path, day: dt.date | None, now: dt.datetime) -> tuple[Session | None, dt.date]:
+    """The session on ``day`` (default: today in the plan's zone), else the next one not
+    missed (None after the last), and the day asked about."""
+    with open_store(db) as store:
+        plan = store.marked(store.current()[0])
+    tz = ZoneInfo(plan.timezone)
+    day = day or now.astimezone(tz).date()
+    ahead = [s for s in plan.sessions if s.start.astimezone(tz).date() >= day]
+    return next((s for s in ahead if s.start.astimezone(tz).date() == day),
+                next((s for s in ahead if s.status != "missed"), None)), day
+
+
+def today(db: Path, asked: dt.date | None, now: dt.datetime) -> str:
+    """``today [--date DATE]``: that day's session, else the next, with the lines to log it."""
+    from planner.calendars.export.session_text import session_text
+    from planner.training.session_types import TYPES
+
+    session, day = session_for(db, asked, now)
+    if session is None:
+        return f"No sessions on or after {day:%a %-d %b %Y}: the plan is over."
+    local = session.start
+    when = "Today" if local.date() == day else "Next session"
+    head = (f"{when}: {local:%a %-d %b %Y}, {local:%H:%M}–{session.end:%H:%M} · "
+            f"{TYPES[session.session_type].label}")
+    if session.status != "planned":
+        head += f" ({session.status})"
+    catalog = default_catalog()
+    ids = [e.id for e in (catalog.of_dose(d.name) for d in session.exercises
+                          if d.kind == "strength") if e is not None]
+    date = local.date().isoformat()
+    log = [f"Log it:    periodize done {date} --rpe N --pain N"]
+    if ids:
+        log.append(f"           --not-met ID if a level rule was not met ({ids[0]}, ... or all)")
+    log.append(f"Next day:  periodize pain {local.date() + dt.timedelta(days=1)} N"
+               "   (knee pain on waking, 0-10)")
+    return "\n".join([head, "", session_text(session, catalog.safety_note), "", *log])
+
+
+def screen_items() -> str:
+    """The readiness screen, as the athlete reads it."""
+    rules = default_monitoring()
+    lines = ["Readiness screen (all must pass, pain at most 3/10 throughout):"]
+    lines += [f"  {i}. {item}" for i, item in enumerate(rules.screen, 1)]
+    lines += ["Record it: periodize screen DATE --passed   (or --failed)"]
+    return "\n".join(lines)

@@ -1,0 +1,775 @@
+"""The plan store: one SQLite file holding every revision of the plan and the log of what was
+done or missed. Each change is one transaction; the file says what it is (``application_id``)
+and which schema it has (``user_version``), and older schemas are migrated on open.
+
+- One store, one athlete: a plan for someone else is refused (they get a store of their own).
+- Every change counts itself (``changes``); a command that read the store at count N saves only
+  if the count is still N, checked inside the write transaction (compare-and-swap), so two
+  commands at once never lose one's change.
+- Every revision is kept: ``undo`` sets the current one aside (``redo`` brings it back until a new
+  change is made); revisions set aside by a later change stay listed in ``history --all``.
+- SEQUENCE never falls: the store keeps the highest SEQUENCE it ever handed out per UID, and a
+  session that differs from the one calendars hold gets a higher one, also after undo."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
+
+from planner.errors import ConcurrentChange, InputError, StoreError
+from planner.store.plan import Plan, Session, athlete_key, dropped_sessions, plan_from_dict
+from planner.store.profile import Profile, profile_from_dict
+
+APPLICATION_ID = 0x50455244          # "PERD"
+SCHEMA_VERSION = 5
+MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
+    1: """
+    CREATE TABLE revisions (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        note TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE log (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('done', 'missed')),
+        kind TEXT,
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day)
+    );
+    """,
+    2: """
+    CREATE TABLE google_calendars (
+        name TEXT PRIMARY KEY,
+        calendar_id TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );
+    """,
+    # How a session went (issue 13): effort (CR-10), worst pain during (0-10), the strength
+    # exercises whose level rule was not met (JSON list of ids); the morning-after pain checks;
+    # readiness screens; and, per revision re-dosed from the log, the forecast it was made from.
+    3: """
+    ALTER TABLE log ADD COLUMN rpe INTEGER CHECK (rpe BETWEEN 0 AND 10);
+    ALTER TABLE log ADD COLUMN pain INTEGER CHECK (pain BETWEEN 0 AND 10);
+    ALTER TABLE log ADD COLUMN not_met TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE morning (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        pain INTEGER NOT NULL CHECK (pain BETWEEN 0 AND 10),
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day)
+    );
+    CREATE TABLE screens (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        passed INTEGER NOT NULL CHECK (passed IN (0, 1)),
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day)
+    );
+    CREATE TABLE forecasts (
+        number INTEGER PRIMARY KEY,
+        plan TEXT NOT NULL
+    );
+    """,
+    # The secret token of each plan's calendar feed (``periodize feed``).
+    4: """
+    CREATE TABLE feed_tokens (
+        plan_id TEXT PRIMARY KEY,
+        token TEXT NOT NULL
+    );
+    """,
+    # revisions.undone: 0 current line, > 0 set aside by undo (in undo order, for redo), -1 set
+    # aside and then replaced by a new change (kept, not redone).
+    5: """
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO counters (name, value) VALUES ('changes', 0);
+    CREATE TABLE sequences (uid TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
+    INSERT INTO sequences (uid, sequence)
+        SELECT json_extract(s.value, '$.uid'), MAX(json_extract(s.value, '$.sequence'))
+        FROM revisions, json_each(revisions.plan, '$.sessions') AS s GROUP BY 1;
+    CREATE TABLE absences (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day)
+    )
+    """,
+}
+
+
+def default_path() -> Path:
+    """``PERIODIZE_DB``, else ``periodize.db`` in the user data directory."""
+    env = os.environ.get("PERIODIZE_DB")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_path
+
+    return user_data_path("periodize", appauthor=False) / "periodize.db"
+
+
+@dataclass(frozen=True)
+class Revision:
+    number: int
+    plan_id: str
+    created: dt.datetime
+    note: str
+    sessions: int
+    current: bool
+    undone: bool = False      # set aside by undo or by a change after an undo
+
+
+class Current(NamedTuple):
+    """The current revision as stored, and the profile it was made from."""
+
+    plan: Plan
+    profile: Profile
+
+
+@dataclass(frozen=True)
+class GoogleCalendar:
+    """A Google calendar periodize created: its id and the title periodize last gave it."""
+
+    calendar_id: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    day: dt.date
+    status: str
+    kind: str | None
+    rpe: int | None = None            # session effort, CR-10
+    pain: int | None = None           # worst knee or thigh pain during, 0-10
+    not_met: tuple[str, ...] = ()     # exercise ids whose level rule was not met
+
+
+@dataclass(frozen=True)
+class AthleteLog:
+    """Everything the athlete said about one plan, by local date."""
+
+    sessions: tuple[LogEntry, ...] = ()
+    mornings: tuple[tuple[dt.date, int], ...] = ()    # (morning, pain 0-10)
+    screens: tuple[tuple[dt.date, bool], ...] = ()    # (day, passed)
+
+
+#: Seconds to wait for another program (another periodize) to finish with the store.
+BUSY_TIMEOUT_S = 10.0
+
+
+class StoreBusy(StoreError):
+    """Another program holds the store locked beyond ``BUSY_TIMEOUT_S``: a state of the world,
+    not bad input, so the exit code is that of the outside world."""
+
+    exit_code = 3
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path}: the store is busy (another program, perhaps another "
+                         f"periodize, has held it locked for {BUSY_TIMEOUT_S:g} s); nothing was "
+                         "changed; try again when it has finished")
+
+
+def _busy(exc: sqlite3.DatabaseError) -> bool:
+    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def retry_once(step: Callable[[], _R]) -> _R:
+    """Run ``step`` (which reads the store, works, then writes with compare-and-swap); when
+    another command changed the store in between, run it once more from the new state. A second
+    clash is reported (ConcurrentChange, exit 3)."""
+    try:
+        return step()
+    except ConcurrentChange:
+        return step()
+
+
+def _brief(message: str) -> str:
+    """One short line of an SQLite message (integrity reports span many lines)."""
+    line = next((s for s in message.splitlines() if s.strip() and not s.startswith("***")), "")
+    return line if len(line) <= 100 else line[:97] + "..."
+
+
+def _guarded(method: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatenate[Store, _P], _R]:
+    """An SQLite failure after opening (a damaged page, text that is not UTF-8, a lock held too
+    long) becomes a StoreError; the transaction was rolled back, so nothing was changed."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if _busy(exc):
+                raise StoreBusy(self.path) from None
+            raise StoreError(f"{self.path}: the store cannot be used ({_brief(str(exc))}); "
+                             "nothing was changed; if this persists, restore a backup") from None
+
+    return wrapper
+
+
+class Store:
+    """An open plan store. Use ``open_store``; close with ``close()`` or a ``with`` block.
+
+    A store being created (``new``) is held in memory, made from the template (``_template``),
+    until its first change commits or it is closed: then its file is written whole, at once
+    (``_create_file``). A roster's store thus costs one file written instead of a migration and
+    a save, each committed through a journal file of its own (issue 18); the file is the same
+    store either way."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, new: bool = False) -> None:
+        self._db: sqlite3.Connection | None = connection
+        self.path = path
+        self.new = new
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection; after a new store's file was written, to that file, opened when next
+        used (a roster's store is not used again)."""
+        if self._db is None:
+            self._db = _connect(self.path)
+        return self._db
+
+    @db.setter
+    def db(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        with contextlib.suppress(StoreError):     # the error on its way out says more
+            self.close()
+
+    def close(self) -> None:
+        """Close the store; a new one that saw no change is written now (empty, as opened),
+        unless another command made the file meanwhile."""
+        try:
+            if self.new:
+                with contextlib.suppress(ConcurrentChange):
+                    self._create_file()
+        finally:
+            if self._db is not None:
+                self._db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error (or interruption). Inside an
+        open transaction it joins it: a log entry and the revision it causes commit together.
+        A new store's file is written when its first change commits."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+        if self.new:
+            self._create_file()
+
+    def _create_file(self) -> None:
+        """Write a new store (held in memory) to its file, and use the file from now on. The
+        image goes to a temporary file, synced, then linked under the store's name, which fails
+        if the name exists: the file appears whole, and two commands creating the same store
+        never overwrite each other (the later one saves nothing: ConcurrentChange). Its folder
+        is synced too, as SQLite does when it makes its journal. On failure the store in memory
+        is set back to the empty template: nothing was saved."""
+        target = Path(os.path.realpath(self.path))
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            try:
+                # 0o644 less the umask: the mode SQLite gives a database file it creates.
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                try:
+                    os.write(fd, self.db.serialize())
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.link(tmp, target)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+            with contextlib.suppress(OSError):   # a folder cannot be opened on every system
+                folder = os.open(target.parent, os.O_RDONLY)
+                try:
+                    os.fsync(folder)
+                finally:
+                    os.close(folder)
+        except FileExistsError:
+            self.db.deserialize(_template())
+            raise ConcurrentChange(f"{self.path}: another periodize created this store while "
+                                   "this one worked; nothing was saved; run the command again"
+                                   ) from None
+        except OSError as exc:
+            self.db.deserialize(_template())
+            raise StoreError(f"{self.path}: the store cannot be created there "
+                             f"({exc.strerror or exc}); nothing was saved; point --db or "
+                             "PERIODIZE_DB at a file in a folder you may write to") from None
+        self.new = False
+        self.db.close()
+        self._db = None
+
+    # -- plans -----------------------------------------------------------------------------------
+    def _current_row(self) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM revisions WHERE undone = 0 ORDER BY number DESC LIMIT 1").fetchone()
+        return row
+
+    def _plan(self, row: sqlite3.Row) -> Plan:
+        try:
+            return plan_from_dict(json.loads(row["plan"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{self.path}: revision {row['number']} is damaged ({exc})") from None
+
+    @_guarded
+    def current(self) -> Current:
+        """The current revision, as stored, and the profile it was made from."""
+        row = self._current_row()
+        if row is None:
+            raise StoreError(f"{self.path}: no plan yet; run `periodize generate PROFILE` first")
+        plan = self._plan(row)
+        try:
+            profile = profile_from_dict(json.loads(row["profile"]))
+        except (ValueError, KeyError, TypeError, InputError) as exc:
+            raise StoreError(f"{self.path}: revision {row['number']} is damaged ({exc})") from None
+        return Current(plan, profile)
+
+    @_guarded
+    def changes(self) -> int:
+        """How many changes this store has seen. A command reads it first and passes it to the
+        write as ``expect``: the write goes ahead only if nothing changed in between."""
+        return int(self.db.execute(
+            "SELECT value FROM counters WHERE name = 'changes'").fetchone()[0])
+
+    def _count_change(self, expect: int | None) -> int:
+        """Inside a write transaction: refuse when another command changed the store since
+        ``expect`` (compare-and-swap); count this change and return its number."""
+        if expect is not None and self.changes() != expect:
+            raise ConcurrentChange(f"{self.path}: another periodize changed the plan while this "
+                                   "one worked; nothing was saved; run the command again")
+        self.db.execute("UPDATE counters SET value = value + 1 WHERE name = 'changes'")
+        return self.changes()
+
+    @_guarded
+    def athlete(self) -> str | None:
+        """The name of the athlete whose plans this store holds (None while it is empty)."""
+        row = self.db.execute("SELECT json_extract(plan, '$.plan.name') FROM revisions "
+                              "ORDER BY number DESC LIMIT 1").fetchone()
+        return row[0] if row is not None and isinstance(row[0], str) else None
+
+    def _check_athlete(self, plan: Plan) -> None:
+        held = self.athlete()
+        if held is not None and athlete_key(held) != athlete_key(plan.name):
+            raise StoreError(f"{self.path}: this store holds {held}'s plan, not "
+                             f"{plan.name}'s (one store, one athlete); nothing was changed; "
+                             f"plan {plan.name} in a store of their own with --db FILE or "
+                             "PERIODIZE_DB")
+
+    def _issue(self, plan: Plan, before: Plan | None, stamp: dt.datetime | None) -> Plan:
+        """``plan`` as it will be handed out to calendars, which keep the version with the
+        highest SEQUENCE: a session as ``before`` (the revision calendars hold) had it keeps its
+        SEQUENCE and DTSTAMP; any other gets a SEQUENCE above every one this store ever gave its
+        UID (and ``stamp``, when given, as DTSTAMP). Records the new highest SEQUENCEs."""
+        held = {s.uid: s for s in before.sessions} if before is not None else {}
+        marks: dict[str, int] = {}
+        for uid, sequence in self.db.execute("SELECT uid, sequence FROM sequences"):
+            marks[uid] = sequence
+        sessions = []
+        for s in plan.sessions:
+            old, mark = held.get(s.uid), marks.get(s.uid, -1)
+            if old is not None and old.content() == s.content() and old.sequence >= mark:
+                s = replace(s, sequence=max(s.sequence, old.sequence), stamp=old.stamp)
+            elif s.sequence <= mark:
+                s = replace(s, sequence=mark + 1, stamp=stamp or s.stamp)
+            sessions.append(s)
+        # A session calendars held that this plan drops is written CANCELLED one SEQUENCE up
+        # (``dropped_sessions``): that is the highest it was given.
+        kept = {s.uid for s in sessions}
+        gone = [(uid, s.sequence + 1) for uid, s in held.items() if uid not in kept]
+        self.db.executemany(
+            "INSERT INTO sequences (uid, sequence) VALUES (?, ?) ON CONFLICT (uid) DO UPDATE "
+            "SET sequence = max(sequence, excluded.sequence)",
+            [*((s.uid, s.sequence) for s in sessions), *gone])
+        return replace(plan, sessions=tuple(sessions))
+
+    def marked(self, plan: Plan) -> Plan:
+        """The plan with the log's done/missed marks applied (for showing it; a replan makes
+        them part of a revision)."""
+        return plan.with_marks({e.day: e.status for e in self.log(plan.plan_id)})
+
+    @_guarded
+    def forecast(self) -> Plan:
+        """The current revision before the log re-dosed it (the plan itself if it was not)."""
+        plan = self.current()[0]
+        row = self.db.execute("SELECT plan FROM forecasts WHERE number = ?",
+                              (plan.revision,)).fetchone()
+        if row is None:
+            return plan
+        try:
+            return plan_from_dict(json.loads(row["plan"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{self.path}: revision {plan.revision} is damaged ({exc})"
+                             ) from None
+
+    @_guarded
+    def save(self, plan: Plan, profile: Profile, note: str,
+             forecast: Plan | None = None, *, expect: int | None = None,
+             check: Callable[[Plan], object] | None = None) -> Plan:
+        """Store ``plan`` as the next revision (numbered here, SEQUENCEs raised where calendars
+        need them) and return it as stored. ``forecast``: the plan before the log re-dosed it,
+        kept for the next re-dosing. ``expect``: the ``changes()`` count the plan was made from
+        (else ConcurrentChange, nothing saved). ``check(plan)`` runs on the final plan before
+        the transaction commits (e.g. rendering its calendar): if it raises, nothing is
+        saved."""
+        with self.transaction() as db:
+            self._count_change(expect)
+            self._check_athlete(plan)
+            last = db.execute("SELECT COALESCE(MAX(number), 0) FROM revisions").fetchone()[0]
+            row = self._current_row()
+            numbered = self._issue(replace(plan, revision=last + 1),
+                                   self._plan(row) if row is not None else None, None)
+            if check is not None:
+                check(numbered)
+            db.execute("UPDATE revisions SET undone = -1 WHERE undone > 0")   # no redo past this
+            db.execute(
+                "INSERT INTO revisions (plan_id, number, created, note, profile, plan) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (plan.plan_id, last + 1, plan.created.isoformat(), note,
+                 json.dumps(profile.to_dict(), sort_keys=True), numbered.to_json()))
+            db.execute("DELETE FROM forecasts WHERE number > ?", (last,))
+            if forecast is not None:
+                db.execute("INSERT INTO forecasts (number, plan) VALUES (?, ?)",
+                           (last + 1, replace(forecast, revision=last + 1).to_json()))
+        return numbered
+
+    @_guarded
+    def revisions(self, plan_id: str) -> list[Plan]:
+        """Every stored revision of the plan ``plan_id``, those set aside by undo included
+        (a calendar may hold them), oldest first."""
+        rows = self.db.execute("SELECT number, plan FROM revisions WHERE plan_id = ? "
+                               "ORDER BY number", (plan_id,)).fetchall()
+        try:
+            return [plan_from_dict(json.loads(r["plan"])) for r in rows]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{self.path}: a revision is damaged ({exc})") from None
+
+    @_guarded
+    def dropped(self, plan: Plan) -> tuple[Session, ...]:
+        """The sessions earlier revisions held and ``plan`` does not (``dropped_sessions``)."""
+        others = self.db.execute("SELECT COUNT(*) FROM revisions WHERE plan_id = ? AND "
+                                 "number != ?", (plan.plan_id, plan.revision)).fetchone()[0]
+        if not others:      # a first plan (most of a roster): nothing to read back and parse
+            return ()
+        return dropped_sessions(plan, self.revisions(plan.plan_id))
+
+    @_guarded
+    def feed_token(self, plan_id: str) -> str | None:
+        """The secret token of the plan's calendar feed, if it has one."""
+        row = self.db.execute("SELECT token FROM feed_tokens WHERE plan_id = ?",
+                              (plan_id,)).fetchone()
+        return None if row is None else str(row["token"])
+
+    @_guarded
+    def set_feed_token(self, plan_id: str, token: str) -> None:
+        """Give the plan's feed the token ``token`` (the old one stops working)."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO feed_tokens (plan_id, token) VALUES (?, ?) ON CONFLICT "
+                       "(plan_id) DO UPDATE SET token = excluded.token", (plan_id, token))
+
+    @_guarded
+    def history(self, include_undone: bool = False) -> list[Revision]:
+        """The revisions in effect (with ``include_undone``, also those set aside), oldest
+        first."""
+        rows = self.db.execute(
+            "SELECT * FROM revisions" + ("" if include_undone else " WHERE undone = 0")
+            + " ORDER BY number").fetchall()
+        current = self._current_row()
+        try:
+            return [Revision(r["number"], r["plan_id"], dt.datetime.fromisoformat(r["created"]),
+                             r["note"], len(json.loads(r["plan"])["sessions"]),
+                             current is not None and r["number"] == current["number"],
+                             r["undone"] != 0)
+                    for r in rows]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{self.path}: a revision is damaged ({exc})") from None
+
+    def _switch(self, to: int, before: Plan | None, now: dt.datetime | None) -> Revision:
+        """Inside a transaction, after the ``undone`` marks changed: make revision ``to``'s
+        sessions safe to hand out again (SEQUENCE above anything calendars have seen)."""
+        row = self.db.execute("SELECT * FROM revisions WHERE number = ?", (to,)).fetchone()
+        issued = self._issue(self._plan(row), before, now)
+        self.db.execute("UPDATE revisions SET plan = ? WHERE number = ?",
+                        (issued.to_json(), to))
+        return next(r for r in self.history() if r.current)   # a damaged row rolls back
+
+    @_guarded
+    def undo(self, now: dt.datetime | None = None, expect: int | None = None) -> Revision:
+        """Step back to the previous revision. The undone one is kept: ``redo`` brings it back
+        until a new change is saved. Sessions that differ from the undone revision get a higher
+        SEQUENCE (and ``now`` as DTSTAMP), so calendars take the older plan back."""
+        with self.transaction() as db:
+            order = self._count_change(expect)
+            rows = db.execute("SELECT * FROM revisions WHERE undone = 0 "
+                              "ORDER BY number DESC LIMIT 2").fetchall()
+            if len(rows) < 2:
+                raise InputError("undo", "revision 1" if rows else "no plan",
+                                 "a plan with an earlier revision to return to")
+            db.execute("UPDATE revisions SET undone = ? WHERE number = ?",
+                       (order, rows[0]["number"]))
+            return self._switch(rows[1]["number"], self._plan(rows[0]), now)
+
+    @_guarded
+    def redo(self, now: dt.datetime | None = None, expect: int | None = None) -> Revision:
+        """Bring back the revision the last ``undo`` set aside (until a new change is saved)."""
+        with self.transaction() as db:
+            self._count_change(expect)
+            row = db.execute("SELECT number FROM revisions WHERE undone > 0 "
+                             "ORDER BY undone DESC LIMIT 1").fetchone()
+            if row is None:
+                raise InputError("redo", "nothing undone", "an undo to take back (a change "
+                                 "saved after an undo replaces what was undone)")
+            current = self._current_row()
+            before = self._plan(current) if current is not None else None
+            db.execute("UPDATE revisions SET undone = 0 WHERE number = ?", (row["number"],))
+            return self._switch(row["number"], before, now)
+
+    # -- log -------------------------------------------------------------------------------------
+    @_guarded
+    def log(self, plan_id: str) -> list[LogEntry]:
+        rows = self.db.execute("SELECT day, status, kind, rpe, pain, not_met FROM log "
+                               "WHERE plan_id = ? ORDER BY day", (plan_id,)).fetchall()
+        try:
+            return [LogEntry(dt.date.fromisoformat(r["day"]), r["status"], r["kind"], r["rpe"],
+                             r["pain"], tuple(json.loads(r["not_met"]))) for r in rows]
+        except (ValueError, TypeError) as exc:
+            raise StoreError(f"{self.path}: the log is damaged ({exc})") from None
+
+    @_guarded
+    def athlete_log(self, plan_id: str) -> AthleteLog:
+        """Sessions, morning pain checks and readiness screens, each in date order."""
+        mornings = self.db.execute("SELECT day, pain FROM morning WHERE plan_id = ? "
+                                   "ORDER BY day", (plan_id,)).fetchall()
+        screens = self.db.execute("SELECT day, passed FROM screens WHERE plan_id = ? "
+                                  "ORDER BY day", (plan_id,)).fetchall()
+        try:
+            return AthleteLog(
+                tuple(self.log(plan_id)),
+                tuple((dt.date.fromisoformat(r["day"]), int(r["pain"])) for r in mornings),
+                tuple((dt.date.fromisoformat(r["day"]), bool(r["passed"])) for r in screens))
+        except (ValueError, TypeError) as exc:
+            raise StoreError(f"{self.path}: the log is damaged ({exc})") from None
+
+    @_guarded
+    def record(self, plan_id: str, days: list[dt.date], status: str, kind: str | None,
+               now: dt.datetime, rpe: int | None = None, pain: int | None = None,
+               not_met: tuple[str, ...] = (), *, expect: int | None = None,
+               ) -> dict[dt.date, str]:
+        """Record that the sessions on ``days`` were done or missed (the latest word wins), with
+        how they went. Returns the earlier word on any of those days that said otherwise."""
+        with self.transaction() as db:
+            self._count_change(expect)
+            earlier = {dt.date.fromisoformat(r["day"]): r["status"] for r in db.execute(
+                "SELECT day, status FROM log WHERE plan_id = ?", (plan_id,))
+                if dt.date.fromisoformat(r["day"]) in days and r["status"] != status}
+            db.executemany(
+                "INSERT INTO log (plan_id, day, status, kind, recorded, rpe, pain, not_met) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (plan_id, day) DO UPDATE SET status = excluded.status, "
+                "kind = excluded.kind, recorded = excluded.recorded, rpe = excluded.rpe, "
+                "pain = excluded.pain, not_met = excluded.not_met",
+                [(plan_id, d.isoformat(), status, kind, now.isoformat(), rpe, pain,
+                  json.dumps(list(not_met))) for d in days])
+        return earlier
+
+    @_guarded
+    def record_absence(self, plan_id: str, days: list[dt.date], now: dt.datetime) -> None:
+        """Days ahead the athlete will be away: replan keeps them free of sessions."""
+        with self.transaction() as db:
+            db.executemany("INSERT INTO absences (plan_id, day, recorded) VALUES (?, ?, ?) "
+                           "ON CONFLICT (plan_id, day) DO NOTHING",
+                           [(plan_id, d.isoformat(), now.isoformat()) for d in days])
+
+    @_guarded
+    def cancel_absence(self, plan_id: str, days: list[dt.date], *,
+                       expect: int | None = None) -> None:
+        """Take back days recorded as away, and the missed marks they put on sessions there.
+        ``expect``: as for ``record`` (compare-and-swap)."""
+        with self.transaction() as db:
+            self._count_change(expect)
+            for table, only in (("absences", ""), ("log", " AND status = 'missed'")):
+                db.executemany(f"DELETE FROM {table} WHERE plan_id = ? AND day = ?{only}",
+                               [(plan_id, d.isoformat()) for d in days])
+
+    @_guarded
+    def absences(self, plan_id: str) -> frozenset[dt.date]:
+        return frozenset(dt.date.fromisoformat(r[0]) for r in self.db.execute(
+            "SELECT day FROM absences WHERE plan_id = ?", (plan_id,)))
+
+    @_guarded
+    def record_morning(self, plan_id: str, day: dt.date, pain: int, now: dt.datetime, *,
+                       expect: int | None = None) -> None:
+        """The morning-after pain check on ``day`` (the latest word wins). ``expect``: as for
+        ``record`` (compare-and-swap)."""
+        self._record_day("morning", "pain", plan_id, day, pain, now, expect)
+
+    @_guarded
+    def record_screen(self, plan_id: str, day: dt.date, passed: bool, now: dt.datetime, *,
+                      expect: int | None = None) -> None:
+        """A readiness screen on ``day``, passed or not (the latest word wins). ``expect``: as
+        for ``record`` (compare-and-swap)."""
+        self._record_day("screens", "passed", plan_id, day, int(passed), now, expect)
+
+    def _record_day(self, table: str, column: str, plan_id: str, day: dt.date, value: int,
+                    now: dt.datetime, expect: int | None) -> None:
+        """One value a day in ``table`` (a name of ours, never the user's); the latest wins."""
+        with self.transaction() as db:
+            self._count_change(expect)
+            db.execute(f"INSERT INTO {table} (plan_id, day, {column}, recorded) "
+                       f"VALUES (?, ?, ?, ?) ON CONFLICT (plan_id, day) DO UPDATE SET "
+                       f"{column} = excluded.{column}, recorded = excluded.recorded",
+                       (plan_id, day.isoformat(), value, now.isoformat()))
+
+    # -- Google calendars ------------------------------------------------------------------------
+    # Keyed by the --calendar name asked for ('' for the plan's own calendar); the id is Google's.
+    @_guarded
+    def google_calendar(self, name: str) -> GoogleCalendar | None:
+        row = self.db.execute("SELECT calendar_id, summary FROM google_calendars WHERE name = ?",
+                              (name,)).fetchone()
+        return None if row is None else GoogleCalendar(row["calendar_id"], row["summary"])
+
+    @_guarded
+    def remember_google_calendar(self, name: str, calendar: GoogleCalendar) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO google_calendars (name, calendar_id, summary) VALUES (?, ?, ?) "
+                       "ON CONFLICT (name) DO UPDATE SET calendar_id = excluded.calendar_id, "
+                       "summary = excluded.summary", (name, calendar.calendar_id, calendar.summary))
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path}: made by a newer periodize (schema {version}; this one reads "
+                         f"up to {SCHEMA_VERSION}); upgrade periodize")
+    if version == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[step].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+_TEMPLATES: dict[tuple[object, ...], bytes] = {}
+
+
+def _template() -> bytes:
+    """The image of an empty store at the current schema: the migrations run once per process
+    in memory (so the schema keeps one definition) instead of statement by statement in each
+    new file."""
+    key = (SCHEMA_VERSION, tuple(MIGRATIONS.items()))
+    if key not in _TEMPLATES:
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            _migrate(db, Path(":memory:"))
+            _TEMPLATES[key] = db.serialize()
+        finally:
+            db.close()
+    return _TEMPLATES[key]
+
+
+def _connect(path: Path | str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+_ELSE = "point --db or PERIODIZE_DB at a periodize store, or at a new file"
+
+
+def _prepare(path: Path, create: bool) -> bool:
+    """Whether a store file exists at ``path``; the default folder is made when creating."""
+    exists = path.exists()
+    if not exists and not create:
+        raise StoreError(f"{path}: no plan store here; run `periodize generate PROFILE` first "
+                         "(or point --db / PERIODIZE_DB at your store)")
+    if exists and path.is_dir():
+        raise InputError("--db", str(path), "a file path, not a folder")
+    if exists and not path.is_file():   # SQLite would open a pipe or a device and put its
+        raise InputError("--db", str(path),   # journal beside it (/dev/null-journal)
+                         "a regular file (not a device or a pipe)")
+    if not exists and not path.parent.exists():
+        if os.environ.get("PERIODIZE_DB") or path != default_path():
+            raise InputError("--db", str(path), "a path in an existing folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return exists
+
+
+def open_store(path: Path, create: bool = False) -> Store:
+    """Open the store at ``path``. A missing file is created only with ``create``; a file that is
+    not a periodize store, comes from a newer version or is damaged is refused untouched."""
+    try:
+        exists = _prepare(path, create)
+    except OSError as exc:     # a name too long, a data folder that is a file or read-only
+        why = exc.strerror or exc
+        raise StoreError(f"{path}: the store cannot be opened or created there ({why}); nothing "
+                         "was changed; point --db or PERIODIZE_DB at a file in a folder you may "
+                         "write to") from None
+    if not exists:      # made in memory from the template; written when it first changes
+        db = _connect(":memory:")
+        db.deserialize(_template())
+        return Store(db, path, new=True)
+    try:
+        db = _connect(path)
+        app = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if app != APPLICATION_ID and (app != 0 or tables):
+            db.close()
+            raise StoreError(f"{path}: not a periodize plan store; nothing was changed "
+                             f"({_ELSE})")
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            db.close()
+            raise StoreError(f"{path}: the store is damaged ({_brief(check)}); "
+                             "restore a backup")
+        _migrate(db, path)
+    except sqlite3.DatabaseError as exc:
+        if _busy(exc):
+            raise StoreBusy(path) from None
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_CORRUPT":
+            raise StoreError(f"{path}: the store is damaged ({_brief(str(exc))}); nothing was "
+                             "changed; restore a backup") from None
+        raise StoreError(f"{path}: not a readable periodize store ({_brief(str(exc))}); nothing "
+                         f"was changed ({_ELSE})") from None
+    return Store(db, path)

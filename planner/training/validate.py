@@ -1,0 +1,199 @@
+"""An independent check of a plan against the hard rules.
+
+It reads only the finished plan (times and exercises) and the profile, and shares no code with
+the solver's constraints: a mistake in the model cannot hide itself here. Used after every solve
+and by the property tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+from planner.store.plan import Plan, Session
+from planner.store.profile import Profile
+
+if TYPE_CHECKING:
+    from planner.calendars.busy import BusyInterval
+
+# NSCA (Essentials of Strength Training and Conditioning, plyometrics): off-season contacts per
+# session, by experience. Independent of the catalogue's own caps on purpose.
+NSCA_MAX_CONTACTS = {"beginner": 100, "intermediate": 150, "advanced": 200}
+PLYO_GAP = dt.timedelta(hours=48)          # NSCA: 48-72 h between plyometric sessions
+STRENGTH_GAP = dt.timedelta(hours=48)      # ACSM: 48 h between sessions for the same muscles
+JUMPS_AFTER_STRENGTH = dt.timedelta(hours=24)
+LOADED_DAYS_RUNNING = 2                    # a third loaded day in a row breaks the rule
+# Judgement call (as in the model, on purpose not shared with it): a night's rest between
+# sessions, 8 h from one's end to the next one's start in real time.
+REST_GAP = dt.timedelta(hours=8)
+
+
+def _minutes(t: dt.datetime) -> int:
+    return t.hour * 60 + t.minute
+
+
+class _Timed(NamedTuple):
+    """A session with its times converted once (the checks below read them many times)."""
+
+    session: Session
+    start: dt.datetime     # UTC
+    end: dt.datetime       # UTC
+    local: dt.datetime     # the start on the profile's wall clock
+    day: dt.date           # its local date
+
+    @property
+    def label(self) -> str:
+        return f"{self.local:%a %Y-%m-%d %H:%M}"
+
+
+def _timed(s: Session, tz: dt.tzinfo) -> _Timed:
+    local = s.start.astimezone(tz)
+    return _Timed(s, _utc(s.start), _utc(s.end), local, local.date())
+
+
+def _placement(t: _Timed, profile: Profile, busy: Sequence[BusyInterval]) -> list[str]:
+    tz = profile.tz
+    start, end = t.local, t.session.end.astimezone(tz)
+    # Wall clocks, compared naive; instants, compared in UTC (one zone compares by wall clock).
+    if end.replace(tzinfo=None) <= start.replace(tzinfo=None) or t.end <= t.start:
+        return [f"{t.label}: ends before it starts (on the wall clock or in real time)"]
+    if start.fold or end.fold:
+        # iCalendar reads a repeated local time as its first pass (RFC 5545, 3.3.5).
+        return [f"{t.label}: starts or ends in the second pass of a repeated hour"]
+    if start.weekday() in profile.rest_days:
+        return [f"{t.label}: a session on a rest day"]
+    first, last = _minutes(start), _minutes(end) or 24 * 60
+    inside = end.date() == start.date() or (last == 24 * 60 and end - start < dt.timedelta(days=1))
+    if not inside or not any(w.start <= first and last <= w.end
+                             for w in profile.availability[start.weekday()]):
+        return [f"{t.label}: not wholly inside an availability window"]
+    return [f"{t.label}: overlaps busy time ({b.summary or 'busy'})" for b in busy
+            if t.start < _utc(b.end) and _utc(b.start) < t.end]
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t.astimezone(dt.UTC)
+
+
+def _content(s: Session, level: str) -> list[str]:
+    def where() -> str:
+        return f"{s.start:%a %Y-%m-%d %H:%M}"
+
+    problems = []
+    kinds = [d.kind for d in s.exercises]
+    jumps = [i for i, k in enumerate(kinds) if k == "plyometrics"]
+    stretches = [i for i, k in enumerate(kinds) if k == "stretching"]
+    if not stretches:
+        problems.append(f"{where()}: no stretching")
+    if jumps and stretches and min(stretches) < max(jumps):
+        problems.append(f"{where()}: static stretching before jumping")
+    if set(kinds) - {"warmup"} != set(s.kinds):
+        problems.append(f"{where()}: kinds {s.kinds} do not match its exercises")
+    if s.foot_contacts > NSCA_MAX_CONTACTS[level]:
+        problems.append(f"{where()}: {s.foot_contacts} foot contacts, over the NSCA range for a "
+                        f"{level}")
+    return problems
+
+
+def _recovery(ordered: Sequence[_Timed], tz: dt.tzinfo,
+              history_before: dt.datetime | None) -> list[str]:
+    """Recovery between loaded sessions, in real time (UTC: two times in one ZoneInfo subtract
+    on the wall clock), ``ordered`` by start. Pairs wholly in the past are history, not the
+    plan's choice."""
+    def past(*sessions: _Timed) -> bool:
+        return history_before is not None and all(
+            x.session.start < history_before for x in sessions)
+
+    problems: list[str] = []
+    jumps = [t for t in ordered if "plyometrics" in t.session.kinds]
+    strength = [t for t in ordered if "strength" in t.session.kinds]
+    problems += [f"{b.label}: plyometrics {b.session.start - a.session.start} after the last"
+                 for a, b in itertools.pairwise(jumps)
+                 if b.start - a.start < PLYO_GAP and not past(a, b)]
+    problems += [f"{b.label}: strength only {b.session.start - a.session.start} after the last "
+                 "(48 h apart, never on consecutive days)"
+                 for a, b in itertools.pairwise(strength)
+                 if b.start - a.start < STRENGTH_GAP and not past(a, b)]
+    for s in strength:
+        for j in jumps:
+            if j is s or j.start <= s.start:
+                continue
+            gap = j.start - s.end
+            next_day = (j.day - s.day).days == 1
+            if (gap < JUMPS_AFTER_STRENGTH or next_day) and not past(s, j):
+                problems.append(f"{j.label}: jumps only {gap} after the strength session of "
+                                f"{s.label} (not the day after, 24 h at least)")
+    loaded = sorted({t.day for t in ordered
+                     if set(t.session.kinds) & {"plyometrics", "strength"}})
+    run = 1
+    for a, b in itertools.pairwise(loaded):
+        run = run + 1 if (b - a).days == 1 else 1
+        if run > LOADED_DAYS_RUNNING and not (
+                history_before is not None and b < history_before.astimezone(tz).date()):
+            problems.append(f"{b}: loaded quad work {run} days running "
+                            "(one day in any three without jumps or strength)")
+    return problems
+
+
+def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
+               history_before: dt.datetime | None = None,
+               short_weeks: frozenset[int] = frozenset()) -> list[str]:
+    """Every broken hard rule, as a sentence; empty when the plan is sound.
+
+    Sessions before ``history_before`` are past: only the recovery rules apply to them.
+    ``short_weeks`` may fall below their weekly minimums (a replan after a miss runs short)."""
+    tz = profile.tz
+    live = [_timed(s, tz) for s in plan.sessions if s.status != "missed"]
+    problems: list[str] = []
+    for t in live:
+        s = t.session
+        # A session logged done is a fact, not a choice of this plan: busy time added since (a
+        # dentist at that hour) or a profile edited since does not make it wrong.
+        if s.status != "done" and (history_before is None or t.start >= _utc(history_before)):
+            problems += _placement(t, profile, busy)
+            problems += _content(s, plan.level)
+    # A plain count (Counter's type check of its argument is slow in a long-running process:
+    # the ABC caches behind isinstance(_, Mapping) are cleared whenever a class is registered).
+    dates: dict[dt.date, int] = {}
+    for t in live:
+        dates[t.day] = dates.get(t.day, 0) + 1
+    problems += [f"{d}: {n} sessions on one day" for d, n in dates.items() if n > 1]
+
+    ordered = sorted(live, key=lambda t: t.start)
+    problems += [f"{b.start.astimezone(tz):%a %Y-%m-%d %H:%M}: starts {b.start - a.end} after "
+                 f"the session before ends (less than {REST_GAP} of rest)"
+                 for a, b in itertools.pairwise(ordered)
+                 if a.day != b.day and b.start - a.end < REST_GAP]
+    problems += _recovery(ordered, tz, history_before)
+    by_week: dict[int, list[Session]] = {}
+    for t in live:
+        by_week.setdefault((t.day - plan.start).days // 7 + 1, []).append(t.session)
+    for week in range(1, plan.weeks + 1):
+        in_week = by_week.get(week, [])
+        plyo = sum("plyometrics" in s.kinds for s in in_week)
+        strength = sum("strength" in s.kinds for s in in_week)
+        low_p, high_p = profile.plyo_range
+        low_s, high_s = profile.strength_range
+        if plyo > high_p or strength > high_s:
+            problems.append(f"week {week}: {plyo} plyometric / {strength} strength sessions, "
+                            "over the weekly maximum")
+        if week in short_weeks:
+            continue
+        if plyo < low_p:
+            problems.append(f"week {week}: {plyo} plyometric sessions, fewer than {low_p}")
+        if strength < low_s:
+            problems.append(f"week {week}: {strength} strength sessions, fewer than {low_s}")
+        if not any("stretching" in s.kinds for s in in_week):
+            problems.append(f"week {week}: no stretching")
+    return problems
+
+
+def verify(plan: Plan, profile: Profile, busy: Sequence[BusyInterval],
+           history_before: dt.datetime | None = None,
+           short_weeks: frozenset[int] = frozenset()) -> Plan:
+    """Refuse to hand out a plan the independent validator rejects (a bug, not a user error)."""
+    problems = check_plan(plan, profile, busy, history_before, short_weeks)
+    if problems:
+        raise RuntimeError("internal error: the solver's plan breaks a hard rule: " + problems[0])
+    return plan

@@ -1,0 +1,164 @@
+"""profile -> slots -> demands -> model -> solution -> dosed sessions -> validated plan, and
+the one way a single athlete is planned, stored and written (``generate`` and ``batch``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from catalog import Catalog
+from planner.errors import NoPlanPossible
+from planner.scheduling.availability import candidates, slots
+from planner.scheduling.model import W_HABIT, Key, ModelInput
+from planner.scheduling.pruning import prune
+from planner.scheduling.solve import Progress, SolveStats, solve
+from planner.store.plan import Plan, plan_identity, session_uid
+from planner.store.profile import Profile
+from planner.training.dosing import dosed_session, durations, load_caps
+from planner.training.program import Demand, demand
+from planner.training.validate import verify
+
+if TYPE_CHECKING:
+    from planner.calendars.busy import BusyInterval
+
+
+def plan_id_for(profile: Profile) -> str:
+    """The plan's identity (see ``planner.store.plan.plan_identity``)."""
+    return plan_identity(profile.name, profile.timezone, profile.start)
+
+
+def typical_week(profile: Profile, minutes: dict[str, int], demands: Sequence[Demand],
+                 ) -> frozenset[Key]:
+    """Stage one: the week the athlete will get used to, solved on the bare windows (no busy
+    time) as a cycle, for the busiest week's targets. Empty when even that cannot be placed: the
+    full model then explains why.
+
+    Its candidates are not pruned (``planner.scheduling.pruning``): the week is small (7 days), and
+    among
+    equally good typical weeks the one the solver picks depends on the model's shape, so pruning
+    here would change plans that need not change (a judgement call).
+
+    Remembered per week shape (``week_shape``): athletes with the same windows get the same
+    model, so the same week, without solving it again (a roster shares many)."""
+    busiest = Demand(1, 1, max((d.plyo for d in demands), key=lambda t: t[2]),
+                     max((d.strength for d in demands), key=lambda t: t[2]))
+    key = (week_shape(profile), tuple(minutes.items()), busiest)
+    if key not in _TYPICAL_WEEKS:
+        if len(_TYPICAL_WEEKS) >= _TYPICAL_WEEKS_KEPT:
+            _TYPICAL_WEEKS.clear()
+        week = candidates(profile, minutes, (), range(7))
+        data = ModelInput(start=profile.start, candidates=week, durations=minutes,
+                          demands=[busiest], cyclic=True, spread=True)
+        try:
+            chosen, _ = solve(data, explain=False)
+        except NoPlanPossible:
+            chosen = []
+        _TYPICAL_WEEKS[key] = frozenset((c.day, c.minute, c.type_key) for c in chosen)
+    return _TYPICAL_WEEKS[key]
+
+
+_TYPICAL_WEEKS: dict[tuple[object, ...], frozenset[Key]] = {}
+_TYPICAL_WEEKS_KEPT = 4096
+
+
+def week_shape(profile: Profile) -> tuple[object, ...]:
+    """What the typical week's model is made of: the windows of the first seven days and, when
+    the clock changes in them, the zone and the dates. Without a change the model sees times
+    only as differences (the 48-hour rule), so the zone and the dates do not matter."""
+    tz = profile.tz
+    days = [profile.start + dt.timedelta(days=d) for d in range(8)]
+    offsets = {dt.datetime.combine(day, dt.time(), tz).utcoffset() for day in days}
+    clock = () if len(offsets) == 1 else (profile.timezone, profile.start)
+    return (tuple(profile.windows_on(day) for day in days[:7]), clock)
+
+
+def habit_reference(week_pattern: frozenset[Key], weeks: int) -> frozenset[Key]:
+    """The typical week repeated over the block: stage two pays for each deviation."""
+    return frozenset((7 * w + day, minute, t) for w in range(weeks)
+                     for day, minute, t in week_pattern)
+
+
+def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
+               now: dt.datetime, progress: Progress | None = None) -> tuple[Plan, SolveStats]:
+    """Solve a fresh plan for the profile. ``now`` (UTC) stamps it; nothing here reads a clock."""
+    plan_id = plan_id_for(profile)
+    minutes = durations(catalog, profile)
+    demands = [demand(catalog, w, w, profile.plyo_range, profile.strength_range)
+               for w in range(1, profile.weeks + 1)]
+    reference = habit_reference(typical_week(profile, minutes, demands), profile.weeks)
+    data = ModelInput(start=profile.start,
+                      candidates=prune(slots(profile, minutes, busy), reference),
+                      durations=minutes, demands=demands, reference=reference,
+                      change_weights=dict.fromkeys(range(1, profile.weeks + 1), W_HABIT))
+    chosen, stats = solve(data, progress=progress)
+    contacts, strength = load_caps(catalog, profile, chosen, range(1, profile.weeks + 1))
+    ordinal: dict[int, int] = {}
+    sessions = []
+    for c in chosen:
+        ordinal[c.week] = ordinal.get(c.week, 0) + 1
+        sessions.append(dosed_session(catalog, profile, c, c.week,
+                                      session_uid(plan_id, c.week, ordinal[c.week]), now,
+                                      contacts.get(c.week), strength_cap=strength.get(c.week)))
+    plan = Plan(plan_id=plan_id, name=profile.name, timezone=profile.timezone,
+                start=profile.start, weeks=profile.weeks, level=profile.level, revision=1,
+                created=now, sessions=tuple(sessions),
+                program_weeks=tuple(range(1, profile.weeks + 1)))
+    return verify(plan, profile, busy), stats
+
+
+def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | None,
+                 now: dt.datetime, note: str, busy: Sequence[Path] = (),
+                 progress: Progress | None = None, files: Mapping[Path, bytes] | None = None,
+                 ) -> tuple[Plan, SolveStats, bool]:
+    """Plan one athlete: read their busy time (and ``busy`` files; ``files`` holds calendar
+    files already read, by path), solve, store the plan as a new revision in ``db`` and write
+    its calendar to ``output``. ``generate``, ``batch`` and ``batch --cluster`` all plan an
+    athlete through here. Returns the stored plan, the solve's figures and whether a new
+    revision was made (see ``store_plan``)."""
+    from planner.calendars.busy_sources import read_busy
+    from planner.store.database import retry_once
+
+    intervals = read_busy(profile, busy, files=files)
+    plan, stats = build_plan(profile, catalog, intervals, now, progress)
+    stored, saved = retry_once(lambda: store_plan(db, plan, profile, catalog, note, output))
+    return stored, stats, saved
+
+
+def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: str,
+               output: Path | None) -> tuple[Plan, bool]:
+    """Save a freshly made plan as the next revision and write its calendar to ``output``;
+    when the current revision already is this plan for this profile, change nothing (no new
+    revision, no renamed calendar). The calendar is rendered before the save commits, so a
+    plan the exporter refuses is never stored. Returns the current plan and whether it is new."""
+    from planner.calendars.export.formats import render, write_plan
+    from planner.store.database import AthleteLog, open_store
+
+    calendar: list[bytes] = []
+    with open_store(db, create=True) as store:
+        expect = store.changes()
+        # The forecast re-dosed by what the athlete already logged for this plan (if anything).
+        from catalog.monitoring import default_monitoring
+        from planner.training.adapt import adapted
+
+        # A store just created (most of a roster) holds no log and no plan: nothing to read,
+        # and after the save no other revision whose sessions the calendar must cancel.
+        new = store.new
+        log = AthleteLog() if new else store.athlete_log(plan.plan_id)
+        redosed = adapted(plan, profile, catalog, default_monitoring(), log)
+        current = store.current() if not new and store.history() else None
+        unchanged = current is not None and (current.plan.content(), current.profile.to_dict()
+                                             ) == (redosed.content(), profile.to_dict())
+        if current is not None and unchanged:
+            plan = current.plan
+        else:
+            plan = store.save(redosed, profile, note,
+                              forecast=plan if redosed.sessions != plan.sessions else None,
+                              expect=expect,
+                              check=lambda final: calendar.append(render(final, "ics")))
+        dropped = () if new else store.dropped(plan)
+    if output is not None:
+        write_plan(plan, output, "ics", dropped=dropped,
+                   data=calendar[-1] if calendar and not dropped else None)
+    return plan, not unchanged
