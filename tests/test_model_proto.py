@@ -115,19 +115,6 @@ def test_explain_names_each_rule_literal_for_its_rule_and_week(tmp_path: Path) -
     assert not proto.has_objective() and not PlanModel(data).rules
 
 
-def test_the_model_leaves_out_only_the_camel_case_aliases(tmp_path: Path) -> None:
-    """``planner.scheduling.model`` makes its CpModel without OR-Tools' per-model pre-PEP8 aliases;
-    the
-    shortcut is safe only while those aliases are all that the base constructor adds."""
-    from ortools.sat.python import cp_model
-
-    lean = type(PlanModel(_inputs(_fresh, tmp_path)[0]).model)
-    assert lean is not cp_model.CpModel and issubclass(lean, cp_model.CpModel)
-    added = set(vars(cp_model.CpModel())) - set(vars(lean()))
-    assert added and all(name[0].isupper() and "_" not in name for name in added)
-    assert not vars(lean())
-
-
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
     with tempfile.TemporaryDirectory() as folder:
         found = model_digests(Path(folder))

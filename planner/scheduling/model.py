@@ -11,15 +11,12 @@ optimality in 20 s (measured), the pairwise form in the shared notes neither in 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from ortools.sat.python import cp_model, cp_model_helper
-from ortools.util.python.sorted_interval_list import Domain
+from ortools.sat.python import cp_model
 
 from planner.scheduling.availability import UTC, Candidate
 from planner.training.program import Demand
@@ -55,49 +52,16 @@ Term = int | None
 
 INT_MIN, INT_MAX = cp_model.INT_MIN, cp_model.INT_MAX
 _WEEK, _NO_SHIFT = dt.timedelta(days=7), dt.timedelta(0)
-_BOOLEAN = Domain(0, 1)
 _LOADED = frozenset(t for t, s in TYPES.items() if s.kinds != ("stretching",))
 # Session types holding each kind, and "loaded" for every type but stretch-only.
 _HOLDING: dict[str, frozenset[str]] = {
     "loaded": _LOADED,
     **{k: frozenset(t for t, s in TYPES.items() if k in s.kinds)
        for k in {k for s in TYPES.values() for k in s.kinds}}}
-_FormKey = tuple[int, int, int | None, int, int]
-_Form = tuple[cp_model_helper.ConstraintProto, Any, Any]
-
-
-class _Prepared(threading.local):
-    """The prepared forms that constraints and variables are copied from (see ``_add_linear``,
-    ``_at_most_one`` and ``_gap``), each left empty after a copy. Shared by the models a thread
-    builds, so that each model does not prepare them again (one thread's: a copy fills them in)."""
-
-    def __init__(self) -> None:
-        # (count, coefficient, last coefficient, bounds) -> a linear constraint of that form,
-        # with its variables and enforcement literal
-        self.linear: dict[_FormKey, _Form] = {}
-        self.ranges: dict[int, cp_model_helper.IntegerVariableProto] = {}   # 0 to a bound
-        self.at_most_one = cp_model_helper.ConstraintProto()
-        self.literals = self.at_most_one.at_most_one.literals
-
-
-_PREPARED = _Prepared()
-
 
 # The tests of ``_day_vars`` each session type passes: None (every type) and its ``_HOLDING``.
 _TESTS: dict[str, tuple[str | None, ...]] = {
     t: (None, *(test for test, types in _HOLDING.items() if t in types)) for t in TYPES}
-
-
-class _CpModel(cp_model.CpModel):
-    """``cp_model.CpModel`` without its per-model camelCase aliases. OR-Tools 9.15's constructor
-    is ``CpBaseModel.__init__`` and then ``_add_pre_pep8_methods``, which binds some 60 deprecated
-    names (``AddHint`` ...) to each new model: 0.15 ms a model, more than a typical week's rules.
-    This module calls only the snake_case methods, which are the class's own, so the model is
-    the same; ``tests/test_model_proto.py`` checks that the aliases are all the base class adds
-    (the OR-Tools API offers no switch for them)."""
-
-    def __init__(self) -> None:
-        cp_model_helper.CpBaseModel.__init__(self, None)
 
 
 @dataclass(frozen=True)
@@ -136,17 +100,18 @@ class PlanModel:
     """Builds the model. ``explain=True`` puts every hard rule under an assumption literal and
     leaves the objective out (CP-SAT cores need a pure feasibility problem).
 
-    The rules are worked out on variable indices and written straight into the proto, in the
-    very form CP-SAT's operator API gives (``model.add(sum(xs) <= 1)``: a linear constraint
-    over the variables in index order, coefficients merged, the constant moved into the
-    bounds): building through that API cost a sixth of a plan (issue 18), and the model CP-SAT
-    sees must stay the same, since among equally good plans the one it returns depends on the
-    model's exact shape (``tests/test_model_proto.py`` holds the recorded models)."""
+    The rules are worked out on variable indices and written into the proto through its public
+    schema (``proto.constraints.add()``), in the very form CP-SAT's operator API gives
+    (``model.add(sum(xs) <= 1)``: a linear constraint over the variables in index order,
+    coefficients merged, the constant moved into the bounds): building through that API cost a
+    sixth of a plan (issue 18), and the model CP-SAT sees must stay the same, since among
+    equally good plans the one it returns depends on the model's exact shape
+    (``tests/test_model_proto.py`` holds the recorded models)."""
 
     def __init__(self, data: ModelInput, explain: bool = False) -> None:
         self.data = data
         self.explain = explain
-        self.model: cp_model.CpModel = _CpModel()
+        self.model = cp_model.CpModel()
         self.proto = self.model.proto
         self.rules: dict[Rule, cp_model.IntVar] = {}
         self._rule_index: dict[tuple[str, int], int] = {}
@@ -159,10 +124,8 @@ class PlanModel:
         # Each placement variable's start and end in UTC, by its index.
         self._starts: list[dt.datetime] = []
         self._ends: list[dt.datetime] = []
-        # Each placement variable is a copy of one Boolean with only the name set (two calls into
-        # OR-Tools instead of four); its IntVar is made only when asked for (``x``).
-        form = cp_model_helper.IntegerVariableProto()
-        form.domain.extend((0, 1))
+        # Each placement variable is a Boolean written into the proto; its IntVar is made only
+        # when asked for (``x``).
         variables = self._variables = self.proto.variables
         times: dict[tuple[int, int], tuple[str, dt.datetime]] = {}   # the types share a start
         kinds, first_free = self._kinds, data.first_free_day
@@ -179,8 +142,9 @@ class PlanModel:
             if shared is None:
                 shared = times[at] = (f"x_w{c.week}_d{day}_{minute // 60:02d}{minute % 60:02d}_",
                                       c.start.astimezone(UTC))
-            form.name = shared[0] + type_key
-            variables.append(form)
+            var = variables.add()
+            var.name = shared[0] + type_key
+            var.domain.extend((0, 1))
             key = (day, minute, type_key)
             index[key] = made          # the placement variables are the model's first ones
             by_candidate[key] = c
@@ -192,7 +156,6 @@ class PlanModel:
         self.days = sorted(kinds[None])
         self._follows: dict[str, dict[int, tuple[list[dt.datetime], list[int]]]] = {}
         self._constraints = self.proto.constraints
-        self._forms, self._ranges = _PREPARED.linear, _PREPARED.ranges
         self._count_cache: dict[tuple[int, str | None], tuple[list[int], int]] = {}
         self._one_session_a_day()
         self._rest_between_sessions()
@@ -216,18 +179,15 @@ class PlanModel:
     @property
     def x(self) -> dict[Key, cp_model.IntVar]:
         """The placement variables, by (day, minute, session type)."""
-        return {key: cp_model.IntVar(self.proto, i) for key, i in self.index.items()}
+        var = self.model.get_int_var_from_proto_index
+        return {key: var(i) for key, i in self.index.items()}
 
     # -- writing the proto ---------------------------------------------------------------------
-    def _new_var(self, name: str, domain: Domain) -> cp_model.IntVar:
-        """``model.new_int_var``, without making a Domain each time."""
-        return cp_model.IntVar(self.proto).with_name(name).with_domain(domain)
-
     def _rule(self, rule: str, week: int) -> int:
         """The index of the assumption literal of ``rule`` in ``week`` (made when first met)."""
         key = (rule, week)
         if key not in self._rule_index:
-            var = self.rules[Rule(rule, week)] = self._new_var(f"rule_{rule}_w{week}", _BOOLEAN)
+            var = self.rules[Rule(rule, week)] = self.model.new_bool_var(f"rule_{rule}_w{week}")
             self._rule_index[key] = var.index
         return self._rule_index[key]
 
@@ -241,41 +201,19 @@ class PlanModel:
     def _add_linear(self, variables: list[int], low: int, high: int, literal: int | None = None,
                     coeff: int = 1, last: int | None = None) -> None:
         """``low <= sum(coeff * variable) <= high``, the last coefficient ``last`` if given;
-        the variables in index order, under ``literal`` if given.
-
-        Written as a copy of a form that holds the coefficients and bounds already, with only
-        the variables (and the literal) filled in: three calls into OR-Tools instead of ten,
-        each costing more than the arithmetic here (the copy is the same constraint)."""
-        key = (len(variables), coeff, last, low, high)
-        prepared = self._forms.get(key)
-        if prepared is None:
-            form = cp_model_helper.ConstraintProto()
-            form.linear.coeffs.extend([coeff] * len(variables) if last is None else
-                                      [coeff] * (len(variables) - 1) + [last])
-            form.linear.domain.extend((low, high))
-            prepared = self._forms[key] = (form, form.linear.vars, form.enforcement_literal)
-        form, form_vars, form_literal = prepared
-        form_vars.extend(variables)
-        try:     # the form is left empty whatever happens: the next model copies it too
-            if literal is None:
-                self._constraints.append(form)
-            else:
-                form_literal.append(literal)
-                self._constraints.append(form)
-        finally:
-            if literal is not None:
-                form_literal.clear()
-            form_vars.clear()
+        the variables in index order, under ``literal`` if given."""
+        constraint = self._constraints.add()
+        if literal is not None:
+            constraint.enforcement_literal.append(literal)
+        linear = constraint.linear
+        linear.vars.extend(variables)
+        linear.coeffs.extend([coeff] * len(variables) if last is None else
+                             [coeff] * (len(variables) - 1) + [last])
+        linear.domain.extend((low, high))
 
     def _at_most_one(self, indices: list[int]) -> None:
         """``model.add_at_most_one``: the literals in the order given."""
-        # a copy of a prepared form: three calls into OR-Tools instead of five
-        literals = _PREPARED.literals
-        literals.extend(indices)
-        try:
-            self._constraints.append(_PREPARED.at_most_one)
-        finally:
-            literals.clear()
+        self._constraints.add().at_most_one.literals.extend(indices)
 
     def _minimize(self, terms: Iterable[tuple[int, Term]], scale: int = 1,
                   ties: Iterable[Term] = ()) -> None:
@@ -493,15 +431,11 @@ class PlanModel:
     def _gap(self, name: str, sign: int, sessions: list[int], constant: int, bound: int) -> int:
         """A variable at least max(0, sign * sum(sessions) + constant) (minimised, so equal to
         it): ``model.add(var >= expr)``, written as var - sign * sum(sessions) >= constant."""
-        # ``model.new_int_var(0, bound, name)`` as a copy of a prepared variable with only the
-        # name set (two calls into OR-Tools instead of five; the same variable)
-        if bound not in self._ranges:
-            self._ranges[bound] = cp_model_helper.IntegerVariableProto()
-            self._ranges[bound].domain.extend((0, bound))
-        form = self._ranges[bound]
-        form.name = name
+        # ``model.new_int_var(0, bound, name)``, written into the proto
         var = len(self._variables)
-        self._variables.append(form)
+        gap = self._variables.add()
+        gap.name = name
+        gap.domain.extend((0, bound))
         # the newest variable has the last index
         self._add_linear([*sorted(sessions), var], constant, INT_MAX, coeff=-sign, last=1)
         return var
