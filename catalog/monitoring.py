@@ -24,6 +24,8 @@ class Monitoring:
     within_limits_to_raise: int
     rpe_margin: int
     red_flag: str
+    screen_morning_max: int           # morning pain at most this on the day of a passed screen
+    screen_after_hours: int           # ... and at least this long after the last score >= stop_at
     screen: tuple[str, ...]
     cramp: str                        # steps, hydration and the doctor line, with the source
 
@@ -35,7 +37,7 @@ def load_monitoring(path: Path = HERE / "monitoring.toml") -> Monitoring:
     pain = take(raw, "pain", dict, "")
     reject_unknown(pain, ("during_limit", "morning_limit", "morning_rise", "stop_at",
                           "cut_fraction", "within_limits_to_raise", "rpe_margin", "red_flag",
-                          "screen"), "pain")
+                          "screen", "screen_morning_max", "screen_after_hours"), "pain")
     cut = take(pain, "cut_fraction", float, "pain")
     if not 0.1 <= cut <= 0.9:
         raise InputError("pain.cut_fraction", cut, "a number from 0.1 to 0.9")
@@ -54,6 +56,8 @@ def load_monitoring(path: Path = HERE / "monitoring.toml") -> Monitoring:
         within_limits_to_raise=take_int(pain, "within_limits_to_raise", "pain", 1, 10),
         rpe_margin=take_int(pain, "rpe_margin", "pain", 0, 10),
         red_flag=take(pain, "red_flag", str, "pain"), screen=tuple(screen),
+        screen_morning_max=take_int(pain, "screen_morning_max", "pain", 0, 10),
+        screen_after_hours=take_int(pain, "screen_after_hours", "pain", 0, 24 * 14),
         cramp=f"{text} ({take(cramp, 'source', str, 'cramp')})")
 
 

@@ -551,6 +551,23 @@ def test_screen_shows_its_items_and_a_pass_resumes_jumps(db: Path) -> None:
     items = run(db, "screen")
     assert items.exit_code == 0 and all(i in items.output for i in RULES.screen)
     assert run(db, "pain", "2027-01-14", "8").exit_code == 0
+    # Issue 23 §1: the red flag clears only by a screen passed on a day whose morning pain is
+    # logged at <= 3/10, at least 48 h after the last score >= 7; else refused, nothing stored.
+    before = snapshot(db)
+    for day, morning, words in (
+            ("2027-01-27", None, "log it first: periodize pain 2027-01-27 N"),
+            ("2027-01-15", None, "a day from 2027-01-16 on, 48 h after the pain of 7/10 or "
+                                 "more on 2027-01-14"),
+            ("2027-01-27", "5", "the morning of 2027-01-27 was logged at 5/10")):
+        if morning is not None:
+            assert run(db, "pain", day, morning).exit_code == 0
+            before = snapshot(db)
+        refused = run(db, "screen", day, "--passed")
+        assert refused.exit_code == 2, refused.output
+        one_line_error(refused, "DATE", day)
+        assert words in refused.output, refused.output
+        assert snapshot(db) == before
+    assert run(db, "pain", "2027-01-27", "2").exit_code == 0
     result = run(db, "screen", "2027-01-27", "--passed")
     assert result.exit_code == 0, result.output
     plan = commands.current_plan(db)

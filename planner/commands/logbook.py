@@ -389,6 +389,12 @@ def _screen(db: Path, raw_day: str, passed: bool, now: dt.datetime, today: Today
             raise InputError("DATE", raw_day, f"a date within the plan, {plan.start} to "
                              f"{plan.end}")
         log = store.athlete_log(plan.plan_id)
+        if passed:
+            from planner.training.adapt import screen_refusal
+
+            refused = screen_refusal(default_monitoring(), log, day)
+            if refused:
+                raise InputError("DATE", raw_day, refused)
         screens = tuple(sorted({**dict(log.screens), day: passed}.items()))
         word = "passed" if passed else "not passed"
         return _logged(store, plan.plan_id, dataclasses.replace(log, screens=screens),

@@ -7,17 +7,24 @@ and returns the plan re-dosed, each change explained in words on the session it 
 moves a session: only doses (and, when jumps pause, the session's type) change.
 
 - Strength, per exercise: the level rises one step at a time, and only after its rule was met in
-  two sessions in a row at the current level. An unlogged session, past or future, counts as done
-  as prescribed with every rule met, so a user who never logs keeps the template's plan. A missed
-  session neither counts nor breaks the run. When the template asks for a lower level (a deload
-  or a new cycle), the level follows it down.
+  two sessions in a row at the current level. Silence is not success: a session on or before
+  ``as_of`` without a log is "not logged" and neither counts nor breaks the run (unless the
+  profile says ``progress_without_logs = true``, the user's choice of calendar progression);
+  only sessions after ``as_of`` (all of them when it is None) are a forecast that assumes every
+  rule met. After ``UNLOGGED_ASK`` past sessions in a row without a log, every later session
+  asks for the log in one line. A missed session neither counts nor breaks the run.
+  Rehab first (not cleared to jump): strength starts at the regression (level 0) whatever the
+  declared level, and stays below the first loaded level until a passed screen. When the
+  template asks for a lower level (a deload or a new cycle), the level follows it down.
 - Pain (Thomeé 1997; Silbernagel 2007; thresholds in ``catalog/monitoring.toml``): pain during a
   session above the limit, a morning-after score above its limit or a rise of ``morning_rise``
   over the previous morning eases the next sessions: each strength exercise one level back, the
   next jump session's contacts cut by about a third, and jump volume held there until
   ``within_limits_to_raise`` sessions went by within the limits. Pain at ``stop_at`` or more:
-  jumps pause, strength goes back to level 1 and every following session carries the red flag,
-  until a passed readiness screen.
+  jumps pause, every strength exercise goes back to its lowest level (the regression), no
+  strength level rises and every following session carries the red flag, until a readiness
+  screen passed on a day whose morning pain was logged at most ``screen_morning_max`` and at
+  least ``screen_after_hours`` after the last such score (``screen_refusal``; judgement call).
 - Jump volume rises (over the last jump session) only when no session logged in the 7 days
   before was above the pain limit or more than ``rpe_margin`` above its target effort.
 - The workload rule holds in the re-dosed plan as in the template (``planner.training.workload``,
@@ -49,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from catalog import Catalog
+from catalog import Catalog, Exercise
 from catalog.monitoring import Monitoring
 from planner.store.plan import MISSED, Dose, Plan, Session
 from planner.store.profile import Profile
@@ -70,8 +77,50 @@ if TYPE_CHECKING:
     from planner.store.database import AthleteLog, LogEntry
 
 PAUSED_TYPE = {"jumps": "stretch", "combined": "strength"}   # what a jump slot holds when paused
+#: After this many past sessions in a row without a log, later sessions ask for the log.
+UNLOGGED_ASK = 2
+UNLOGGED_TEXT = ("{n} past sessions have no log: levels hold at the last logged ones; log them "
+                 "with `periodize done DATE --rpe N --pain N` (or `missed DATE`)")
+NOT_CLEARED_STRENGTH = "rehab first: strength starts at the regression"
 NOT_CLEARED = ("not yet cleared to jump: record a passed readiness screen "
                "(`periodize screen DATE --passed`)")
+
+
+def unloaded_top(exercise: Exercise) -> int:
+    """The highest level of an exercise before its first loaded one (a level whose load step
+    is above the regression's): what a rehab-first athlete may reach before a passed screen."""
+    top = exercise.levels[0].level
+    for lvl in exercise.levels[1:]:
+        if lvl.steps[1] > exercise.levels[0].steps[1]:
+            break
+        top = lvl.level
+    return top
+
+
+def screen_refusal(rules: Monitoring, log: AthleteLog, day: dt.date) -> str | None:
+    """Why a readiness screen passed on ``day`` cannot clear the athlete (None: it can): the
+    morning pain of that day must be logged at no more than ``screen_morning_max`` when there
+    was a score at ``stop_at`` or more before it (and, logged, never above it), and the day at
+    least ``screen_after_hours`` after the day of that score. A judgement call (monitoring.toml)."""
+    severe = [e.day for e in log.sessions
+              if e.status == "done" and e.pain is not None and e.pain >= rules.stop_at
+              and e.day <= day]
+    severe += [d for d, pain in log.mornings if pain >= rules.stop_at and d <= day]
+    morning = dict(log.mornings).get(day)
+    limit = rules.screen_morning_max
+    if morning is not None and morning > limit:
+        return (f"for a passed screen, a day whose morning pain is at most {limit}/10 (the "
+                f"morning of {day} was logged at {morning}/10)")
+    if severe:
+        last = max(severe)
+        ready = last + dt.timedelta(hours=rules.screen_after_hours)
+        if day < ready:
+            return (f"for a passed screen, a day from {ready} on, {rules.screen_after_hours} h "
+                    f"after the pain of {rules.stop_at}/10 or more on {last}")
+        if morning is None:
+            return (f"for a passed screen, a day whose morning pain was logged at most "
+                    f"{limit}/10 (after a red flag; log it first: periodize pain {day} N)")
+    return None
 
 
 def _when(day: dt.date) -> str:
@@ -100,6 +149,7 @@ class _State:
     # week -> (contacts, strength volume) as re-dosed, missed sessions left out
     volume: dict[int, tuple[int, int]] = field(default_factory=dict)
     jump_origin: int = 1                # the week the jump block (re)started
+    unlogged: int = 0                   # past sessions in a row without a log
 
     def past(self, week: int, which: int) -> list[int]:
         """The weeks before ``week`` as dosed (``which``: 0 contacts, 1 strength volume), from
@@ -155,20 +205,28 @@ def _strength(catalog: Catalog, profile: Profile, state: _State, s: Session, dos
         if exercise is None:
             continue
         key, planned = exercise.id, dose.level
-        level = state.levels.get(key, planned)
         name = exercise.name.lower()
-        if key in state.reset:     # back to level 1, or stays at the regression if eased there
-            level, state.streak[key] = min(level, 1), 0
+        lowest = exercise.levels[0].level
+        ceiling = planned if state.cleared else min(planned, unloaded_top(exercise))
+        if key not in state.levels and not state.cleared:
+            # Rehab first: strength starts at the regression whatever the declared level.
+            state.levels[key], state.restarted[key] = lowest, NOT_CLEARED_STRENGTH
+        level = state.levels.get(key, planned)
+        if key in state.reset:     # a red flag: back to the regression (the lowest level)
+            level, state.streak[key] = lowest, 0
             state.restarted[key] = state.reset[key]
-            if planned != 1:
-                notes.append(f"{name} back to level 1 ({state.reset[key]})")
+            if planned != lowest:
+                notes.append(f"{name} back to level {lowest} ({state.reset[key]})")
         elif key in state.ease:
             # One level back, down to the exercise's regression (level 0) at the lowest.
             level, state.streak[key] = max(exercise.levels[0].level, level - 1), 0
             state.restarted[key] = state.ease[key]
             if level != planned:
                 notes.append(f"{name} eased to level {level} ({state.ease[key]})")
-        elif planned > level:
+        elif state.stopped and planned > level:
+            notes.append(f"{name} stays at level {level} (no level rises while the red flag "
+                         "stands)")
+        elif ceiling > level:
             if state.streak.get(key, 0) >= 2:
                 level, state.streak[key] = level + 1, 0
                 if level < planned:
@@ -179,8 +237,11 @@ def _strength(catalog: Catalog, profile: Profile, state: _State, s: Session, dos
             else:
                 notes.append(f"{name} stays at level {level} (rule met once so far; twice in "
                              "a row moves it up)")
-        elif planned < level:
-            level, state.streak[key] = planned, 0
+        elif ceiling < level:
+            level = ceiling
+        if not state.cleared and planned > level and level == ceiling:
+            notes.append(f"{name} stays at level {level} (no loaded level before a passed "
+                         "readiness screen)")
         state.reset.pop(key, None)
         state.ease.pop(key, None)
         state.levels[key] = level
@@ -281,8 +342,15 @@ def _pause(catalog: Catalog, profile: Profile, plan_level: str, s: Session) -> S
 
 
 def _after(rules: Monitoring, state: _State, s: Session, day: dt.date, entry: LogEntry | None,
-           ids: Sequence[str]) -> None:
-    """What the log says about a session done (unlogged: as prescribed, every rule met)."""
+           ids: Sequence[str], forecast: bool) -> None:
+    """What the log says about a session done. Unlogged: in the forecast (after ``as_of``, or
+    by the user's choice) as prescribed with every rule met; in the past, "not logged": it
+    neither advances nor regresses anything."""
+    if entry is None and not forecast:
+        state.unlogged += 1
+        return
+    if entry is not None:
+        state.unlogged = 0
     for key in (ids if "strength" in s.kinds else ()):
         if entry is not None and key in entry.not_met:
             state.streak[key], state.restarted[key] = 0, f"rule not met on {_when(day)}"
@@ -303,8 +371,9 @@ def _after(rules: Monitoring, state: _State, s: Session, day: dt.date, entry: Lo
 
 
 def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
-          log: AthleteLog) -> tuple[Plan, frozenset[int]]:
-    """The forecast re-dosed by the log, and the weeks left short of jumps by a pause."""
+          log: AthleteLog, as_of: dt.date | None = None) -> tuple[Plan, frozenset[int]]:
+    """The forecast re-dosed by the log as of the day ``as_of`` (None: every unlogged session
+    is forecast), and the weeks left short of jumps by a pause."""
     tz = profile.tz
     ids = [e.id for e in catalog.of_kind("strength")]
     entries = {e.day: e for e in log.sessions}
@@ -327,7 +396,8 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
             _morning(state, rules, ids, day, item)
             continue
         if order == 2:
-            if item and (state.stopped or not state.cleared):
+            if item and (state.stopped or not state.cleared) and not screen_refusal(
+                    rules, log, day):
                 # The block restarts at its first week, never above the last jump session.
                 state.stopped, state.cleared, state.restart = None, True, True
                 state.need_within = 0
@@ -356,8 +426,11 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
             doses = _jumps(catalog, profile, forecast.level, rules, state, s, day, doses, notes,
                            room)
         live.jump_origin = state.jump_origin    # a restart dosed, even in a missed session
+        if state.unlogged >= UNLOGGED_ASK and (as_of is None or day > as_of):
+            notes.append(UNLOGGED_TEXT.format(n=state.unlogged))
         if state is live:
-            _after(rules, state, s, day, entry, ids)
+            _after(rules, state, s, day, entry, ids,
+                   as_of is None or day > as_of or profile.progress_without_logs)
         if s.status != MISSED:
             contacts, lifted = live.volume.get(s.week, (0, 0))
             live.volume[s.week] = (contacts + sum(d.foot_contacts or 0 for d in doses),
@@ -409,17 +482,22 @@ def changes(previous: Plan, new: Plan) -> list[str]:
 
 
 def adapted(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
-            log: AthleteLog) -> Plan:
-    """``adapt``, refusing a result that breaks a hard rule the forecast kept (a bug, not a user
-    error): re-dosing changes doses and shortens paused sessions, never moves one."""
+            log: AthleteLog, as_of: dt.date | None = None) -> Plan:
+    """``adapt`` as of the day ``as_of`` (sessions on or before it without a log are "not
+    logged"; None: all of them forecast), refusing a result that breaks a hard rule the
+    forecast kept (a bug, not a user error): re-dosing changes doses and shortens paused
+    sessions, never moves one."""
     from planner.training.validate import check_plan
 
-    if not (log.sessions or log.mornings or log.screens) and profile.cleared_to_jump:
+    if (not (log.sessions or log.mornings or log.screens) and profile.cleared_to_jump
+            and (as_of is None or profile.progress_without_logs
+                 or not any(s.start.astimezone(profile.tz).date() <= as_of
+                            for s in forecast.sessions))):
         # Nothing logged: every session counts as done as prescribed, which is the forecast
         # (``tests/test_program_properties.py`` holds ``adapt`` to that). A roster's first plans
         # all come here; re-dosing them to the same doses was a tenth of their cost.
         return forecast
-    new, short = adapt(forecast, profile, catalog, rules, log)
+    new, short = adapt(forecast, profile, catalog, rules, log, as_of)
     broken = (set(check_plan(new, profile, short_weeks=short))
               - set(check_plan(forecast, profile, short_weeks=short)))
     if broken:
