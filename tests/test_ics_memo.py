@@ -167,10 +167,10 @@ def test_the_bounded_zone_search_stays_out_when_icalendar_builds_zones_otherwise
     assert zone_search._agrees()
 
 
-def test_the_plans_calendar_builds_no_event_component_and_writes_the_same() -> None:
-    """Outside plain_icalendar the events' lines go straight in (``ics._event_lines``): no
-    Event is made (counted), and the bytes are the plain path's, for a plan read back from its
-    JSON too (new tuples of doses: the identity memos remember them once more)."""
+def test_the_plans_calendar_is_icalendars_events_and_writes_the_same() -> None:
+    """Every session is an icalendar Event in the calendar (counted; no lines spliced in past
+    icalendar's writer), and the bytes are the plain path's, for a plan read back from its JSON
+    too (new tuples of doses: the identity memos remember them once more)."""
     from planner.store.plan import plan_from_dict
 
     plan, note = PLANS[0], CATALOG.safety_note
@@ -179,7 +179,8 @@ def test_the_plans_calendar_builds_no_event_component_and_writes_the_same() -> N
     ics.plan_calendar(plan, note)
     with mock.patch.object(Event, "__init__", side_effect=Event.__init__, autospec=True) as made:
         assert ics.plan_calendar(plan, note) == plain
-    assert made.call_count == 0
+    assert made.call_count == len(plan.sessions)
+    assert len(Calendar.from_ical(plain).events) == len(plan.sessions)
     again = plan_from_dict(plan.to_dict())
     assert again.sessions[0].exercises is not plan.sessions[0].exercises
     assert ics.plan_calendar(again, note) == plain

@@ -27,7 +27,6 @@ from planner.training.session_types import BLOCK_HEADINGS, TYPES
 
 if TYPE_CHECKING:
     from icalendar import Calendar, Event, Timezone, vDDDTypes
-    from icalendar.parser import Contentline
 
 PRODID = f"-//periodize//periodize {__version__}//EN"
 PLAN_PROPERTY = "X-PERIODIZE-PLAN"
@@ -148,40 +147,6 @@ def _event_values(plan: Plan, session: Session, safety_note: str, per_revision: 
     }
 
 
-def _event_lines(calendar: Calendar, values: dict[str, object]) -> list[Contentline]:
-    """The content lines icalendar writes for the VEVENT of these ``values`` inside ``calendar``
-    (a ``memo_calendar``), without building the Event: BEGIN and END as icalendar gives them
-    for a VEVENT, then each property's line from ``calendar.content_line`` (through the memo)
-    in icalendar's order for these names. Saves the component and icalendar's walk over it,
-    a third of a plan's calendar (measured, see the README); the bytes are the same
-    (tests/test_ics_memo.py compares them with the plain path)."""
-    begin, end = _vevent_words(calendar)
-    return [begin, *[calendar.content_line(name, values[name]) for name in _order(tuple(values))],
-            end]
-
-
-def _vevent_words(calendar: Calendar) -> tuple[Contentline, Contentline]:
-    """BEGIN:VEVENT and END:VEVENT, as icalendar's walk over an Event gives them."""
-    (begin, begun), (end, ended) = _empty_event_items()
-    return calendar.content_line(begin, begun), calendar.content_line(end, ended)
-
-
-@functools.cache
-def _empty_event_items() -> list[tuple[str, object]]:
-    from icalendar import Event
-
-    return Event().property_items()
-
-
-@functools.lru_cache(maxsize=16)
-def _order(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The order icalendar writes an Event's properties of these names in (its sorted_keys)."""
-    from icalendar import Event
-    from icalendar.caselessdict import canonsort_keys
-
-    return tuple(canonsort_keys(names, Event.canonical_order))
-
-
 def _moment(memo: Memo, name: str, when: dt.datetime, utc: bool = False) -> vDDDTypes:
     """The date-time value, made once per wall time and time zone object (aware datetimes
     compare by instant, so the key is the wall time, ``fold`` and the tzinfo itself, which the
@@ -220,10 +185,8 @@ def _timezone(tzid: str, first: dt.date, last: dt.date, bounded: bool) -> Timezo
     return zone
 
 
-def _with_timezone(calendar: Calendar, zone: Timezone, tzids: set[str | None] | None = None,
-                   ) -> Calendar:
-    """``calendar`` with ``zone`` first; refused if an event's time is in another zone.
-    ``tzids``: the TZIDs of the events' times, when they are not its subcomponents."""
+def _with_timezone(calendar: Calendar, zone: Timezone) -> Calendar:
+    """``calendar`` with ``zone`` first; refused if an event's time is in another zone."""
     missing: set[str | None]
     if _plain:
         calendar.subcomponents.insert(0, zone)
@@ -231,9 +194,8 @@ def _with_timezone(calendar: Calendar, zone: Timezone, tzids: set[str | None] | 
     else:
         # session_event's events carry a TZID only on DTSTART and DTEND: the same set as
         # get_missing_tzids gives, without its walk over every property (a fifth of the cost).
-        if tzids is None:
-            tzids = {event[name].params.get("TZID") for event in calendar.subcomponents
-                     for name in ("DTSTART", "DTEND")}
+        tzids = {event[name].params.get("TZID") for event in calendar.subcomponents
+                 for name in ("DTSTART", "DTEND")}
         missing = tzids - {None, "UTC", zone.tz_name}
         _MEMO.hold(zone)
         calendar.subcomponents.insert(0, zone)
@@ -253,15 +215,11 @@ def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
 
     sessions = plan.sessions if per_revision else sorted((*plan.sessions, *dropped),
                                                          key=lambda s: (s.start, s.uid))
-    # Outside plain_icalendar the events are not built: their lines go in as the calendar's
-    # last (``_event_lines``); an event ending before it starts is refused as Event.new does.
-    fast = not _plain and all(s.start <= s.end for s in sessions)
     # NAME and X-WR-CALNAME are TEXT, but icalendar writes them unescaped (vUnknown): a name with
     # a comma or a newline would break the file. vText escapes them as DESCRIPTION is.
     calendar = _calendar_class().new(
         prodid=PRODID, method="PUBLISH", name=vText(plan.calendar_name),
-        subcomponents=[] if fast else [session_event(plan, s, safety_note, per_revision)
-                                       for s in sessions],
+        subcomponents=[session_event(plan, s, safety_note, per_revision) for s in sessions],
         refresh_interval=refresh)
     # No calendar-level UID (Calendar.new adds a random one): vdirsyncer, subscribing, copies the
     # calendar's properties into each event's item and takes the first UID as the item's, so
@@ -272,16 +230,7 @@ def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
 
         calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"     # required by RFC 7986
         calendar.add("X-PUBLISHED-TTL", vDuration(refresh))          # Outlook's name for it
-    tzids: set[str | None] | None = None
-    if fast:
-        tzids, last = set(), []
-        for session in sessions:
-            values = _event_values(plan, session, safety_note, per_revision)
-            tzids.update(values[name].params.get("TZID")  # type: ignore[attr-defined]
-                         for name in ("DTSTART", "DTEND"))
-            last += _event_lines(calendar, values)
-        calendar.last = last  # type: ignore[attr-defined]
-    return bytes(_with_timezone(calendar, plan_timezone(plan), tzids).to_ical())
+    return bytes(_with_timezone(calendar, plan_timezone(plan)).to_ical())
 
 
 def session_resources(plan: Plan, safety_note: str) -> dict[str, bytes]:

@@ -123,16 +123,7 @@ def memo_calendar(memo: Memo) -> type[Calendar]:
         from icalendar import Calendar
 
         class MemoCalendar(Calendar):
-            """icalendar's Calendar, asking ``memo`` before making a property's line; the
-            content lines in ``last`` (whole components made of this calendar's
-            ``content_line``s, see ``ics._event_lines``) are written after its subcomponents,
-            where they would be as its last subcomponents."""
-
-            last: list[Contentline]
-
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                super().__init__(*args, **kwargs)
-                self.last = []
+            """icalendar's Calendar, asking ``memo`` before making a property's line."""
 
             def content_line(self, name: str, value: Any, sorted: bool = True
                              ) -> Contentline:
@@ -140,12 +131,6 @@ def memo_calendar(memo: Memo) -> type[Calendar]:
                     line: Contentline = super().content_line(name, value, sorted=sorted)
                     return line
                 return memo.line(name, value, super().content_line)
-
-            def content_lines(self, sorted: bool = True) -> Any:
-                lines = super().content_lines(sorted=sorted)
-                # icalendar's lines end with this calendar's END and an empty string
-                lines[-2:-2] = self.last
-                return lines
 
         memo.calendar = MemoCalendar
     return memo.calendar
