@@ -481,7 +481,7 @@ def done(ctx: click.Context, dates: tuple[str, ...], rpe: int | None, pain: int 
 
     Without options: done as prescribed, every level rule met. Future doses follow the log:
     a level moves up after its rule was met twice in a row; pain above 5/10 eases the next
-    sessions; 7/10 or more pauses jumps (see the README's pain-monitoring model).
+    sessions; 7/10 or more pauses jumps (see docs/logging.md, the pain-monitoring model).
 
     \b
     Example:
@@ -788,7 +788,8 @@ def _sync_summary(report: SyncReport) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on. "
-              "Loopback: to share the feed, put a reverse proxy with TLS in front (README).")
+              "Loopback: to share the feed, put a reverse proxy with TLS in front "
+              "(docs/calendars.md).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="Port to listen on (0: any free one).")
 @click.option("--new-token", is_flag=True, help="Make a new secret token first: the old URL "

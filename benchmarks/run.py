@@ -1,5 +1,5 @@
-"""The figures the README reports: start-up, generate, replan, long horizons, a roster, and the
-CPU per athlete against an earlier revision.
+"""The figures benchmarks/README.md reports: start-up, generate, replan, long horizons, a roster,
+and the CPU per athlete against an earlier revision.
 
     python benchmarks/run.py [--quick] [--markdown] [--athletes N] [--only SECTION ...]
                              [--baseline REV]
@@ -815,7 +815,8 @@ def store_plans(athletes: int, tmp: Path, runs: int) -> Table:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer runs and athletes")
-    parser.add_argument("--markdown", action="store_true", help="print Markdown for the README")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print Markdown for benchmarks/README.md")
     parser.add_argument("--athletes", type=int, help="roster size (default 1000, --quick 100)")
     parser.add_argument("--only", action="append", choices=SECTIONS,
                         help="run only this section (repeatable)")

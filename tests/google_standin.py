@@ -3,7 +3,7 @@
 It takes the place of the ``httplib2.Http`` object under google-api-python-client, so requests
 go through the real client library (discovery document, batch encoding, retries, credentials
 refresh) and only the far end is played here. It follows Google's documented behaviour for the
-calls periodize makes; each is linked in the README ("Google Calendar: what the tests assume"):
+calls periodize makes; each is linked in docs/calendars.md ("What the tests assume about Google"):
 
 - calendars.insert / get / patch; a calendar periodize did not create answers 404.
 - events.list: ``privateExtendedProperty=name=value`` and ``iCalUID`` filters; deleted events

@@ -1,5 +1,5 @@
-"""The JSON export is a versioned format of its own, documented in the README, with migrations
-from older versions; it is not what the store holds."""
+"""The JSON export is a versioned format of its own, documented in docs/json-export.md, with
+migrations from older versions; it is not what the store holds."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def plan() -> Plan:
 
 
 def _documented() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "json-export.md").read_text(encoding="utf-8")
     return text[text.index("<!-- json-schema -->"):text.index("<!-- /json-schema -->")]
 
 

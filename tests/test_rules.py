@@ -131,23 +131,26 @@ def broken_rules(plan: Plan, spec: Week) -> list[str]:
     per_day = Counter(_local_span(s.start, s.end, tz)[0] for s in plan.sessions)
     problems += [f"{d}: {n} sessions on one day" for d, n in per_day.items() if n > 1]
 
+    # rule: plyo_recovery
     jump_starts = sorted(s.start.astimezone(UTC) for s in plan.sessions
                          if "plyometrics" in s.kinds)
     problems += [f"jump sessions {a:%Y-%m-%d %H:%M}Z and {b:%Y-%m-%d %H:%M}Z only {b - a} apart"
                  for a, b in itertools.pairwise(jump_starts) if b - a < PLYO_GAP]
+    # rule: strength_recovery
     lifts = sorted((s for s in plan.sessions if "strength" in s.kinds),
                    key=lambda s: s.start.astimezone(UTC))
     problems += [f"strength on {a.start:%Y-%m-%d %H:%M} and {b.start:%Y-%m-%d %H:%M}, "
                  f"{b.start.astimezone(UTC) - a.start.astimezone(UTC)} apart"
                  for a, b in itertools.pairwise(lifts)
                  if b.start.astimezone(UTC) - a.start.astimezone(UTC) < STRENGTH_GAP]
-    for s in lifts:
+    for s in lifts:     # rule: strength_before_jumps
         for j in plan.sessions:
             after = j.start.astimezone(UTC) - s.end.astimezone(UTC)
             next_day = (j.start.astimezone(tz).date() - s.start.astimezone(tz).date()).days == 1
             if ("plyometrics" in j.kinds and j.start.astimezone(UTC) > s.start.astimezone(UTC)
                     and (after < AFTER_STRENGTH or next_day)):
                 problems.append(f"jumps {j.start:%Y-%m-%d %H:%M} only {after} after strength")
+    # rule: quad_rest_day
     loaded = {_local_span(s.start, s.end, tz)[0] for s in plan.sessions
               if "plyometrics" in s.kinds or "strength" in s.kinds}
     problems += [f"loaded quad work on {d}, the day after and the day after that"
@@ -157,11 +160,11 @@ def broken_rules(plan: Plan, spec: Week) -> list[str]:
     for week, sessions in by_week.items():
         plyo = sum("plyometrics" in s.kinds for s in sessions)
         strength = sum("strength" in s.kinds for s in sessions)
-        if not spec.plyo[0] <= plyo <= spec.plyo[1]:
+        if not spec.plyo[0] <= plyo <= spec.plyo[1]:     # rule: plyo_volume
             problems.append(f"week {week}: {plyo} jump sessions, outside {spec.plyo}")
-        if not spec.strength[0] <= strength <= spec.strength[1]:
+        if not spec.strength[0] <= strength <= spec.strength[1]:    # rule: strength_volume
             problems.append(f"week {week}: {strength} strength sessions, outside {spec.strength}")
-        if not any("stretching" in s.kinds for s in sessions):
+        if not any("stretching" in s.kinds for s in sessions):   # rule: stretching_weekly
             problems.append(f"week {week}: no stretching")
     return problems
 
@@ -570,6 +573,7 @@ def test_one_session_a_day_means_a_nights_rest_not_a_new_date() -> None:
     plan = build(profile)
     ordered = sorted(plan.sessions, key=lambda s: s.start.astimezone(dt.UTC))
     assert len(ordered) >= 2
+    # rule: rest_between (not in broken_rules: checked here, on windows either side of midnight)
     for a, b in itertools.pairwise(ordered):
         assert b.start.astimezone(dt.UTC) - a.end.astimezone(dt.UTC) >= dt.timedelta(hours=8)
     # The validator says so too, on its own: the second session moved to the next midnight,

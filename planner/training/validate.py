@@ -108,14 +108,16 @@ def _recovery(ordered: Sequence[_Timed], tz: dt.tzinfo,
     problems: list[str] = []
     jumps = [t for t in ordered if "plyometrics" in t.session.kinds]
     strength = [t for t in ordered if "strength" in t.session.kinds]
+    # rule: plyo_recovery
     problems += [f"{b.label}: plyometrics {b.session.start - a.session.start} after the last"
                  for a, b in itertools.pairwise(jumps)
                  if b.start - a.start < PLYO_GAP and not past(a, b)]
+    # rule: strength_recovery
     problems += [f"{b.label}: strength only {b.session.start - a.session.start} after the last "
                  "(48 h apart, never on consecutive days)"
                  for a, b in itertools.pairwise(strength)
                  if b.start - a.start < STRENGTH_GAP and not past(a, b)]
-    for s in strength:
+    for s in strength:      # rule: strength_before_jumps
         for j in jumps:
             if j is s or j.start <= s.start:
                 continue
@@ -124,6 +126,7 @@ def _recovery(ordered: Sequence[_Timed], tz: dt.tzinfo,
             if (gap < JUMPS_AFTER_STRENGTH or next_day) and not past(s, j):
                 problems.append(f"{j.label}: jumps only {gap} after the strength session of "
                                 f"{s.label} (not the day after, 24 h at least)")
+    # rule: quad_rest_day
     loaded = sorted({t.day for t in ordered
                      if set(t.session.kinds) & {"plyometrics", "strength"}})
     run = 1
@@ -161,6 +164,7 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
     problems += [f"{d}: {n} sessions on one day" for d, n in dates.items() if n > 1]
 
     ordered = sorted(live, key=lambda t: t.start)
+    # rule: rest_between
     problems += [f"{b.start.astimezone(tz):%a %Y-%m-%d %H:%M}: starts {b.start - a.end} after "
                  f"the session before ends (less than {REST_GAP} of rest)"
                  for a, b in itertools.pairwise(ordered)
@@ -175,6 +179,7 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
         strength = sum("strength" in s.kinds for s in in_week)
         low_p, high_p = profile.plyo_range
         low_s, high_s = profile.strength_range
+        # rules: plyo_volume, strength_volume
         if plyo > high_p or strength > high_s:
             problems.append(f"week {week}: {plyo} plyometric / {strength} strength sessions, "
                             "over the weekly maximum")
@@ -184,7 +189,7 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
             problems.append(f"week {week}: {plyo} plyometric sessions, fewer than {low_p}")
         if strength < low_s:
             problems.append(f"week {week}: {strength} strength sessions, fewer than {low_s}")
-        if not any("stretching" in s.kinds for s in in_week):
+        if not any("stretching" in s.kinds for s in in_week):   # rule: stretching_weekly
             problems.append(f"week {week}: no stretching")
     return problems
 

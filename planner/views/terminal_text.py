@@ -115,8 +115,9 @@ def adherence(plan: Plan, today: dt.date) -> str:
 
 
 def template_markdown(catalog: Catalog, level: str = "beginner") -> str:
-    """The 8-week template as the README shows it, computed from the doses a plan holds (a test
-    keeps the README's copy equal to this): sessions, contacts, strength volume and levels."""
+    """The 8-week template as docs/training.md shows it, computed from the doses a plan holds
+    (cog writes it there; a test keeps it current): sessions, contacts, strength volume and
+    levels."""
     from planner.training.dosing import session_doses, strength_volume
     from planner.training.program import strength_level
     from planner.training.workload import workload_ratios

@@ -1,5 +1,5 @@
-"""The plan as JSON for other programs: a versioned format of its own, documented in the README
-("The JSON export") and kept apart from what the store holds (``Plan.to_dict``, internal, which
+"""The plan as JSON for other programs: a versioned format of its own, documented in
+docs/json-export.md and kept apart from what the store holds (``Plan.to_dict``, internal, which
 the store's own migrations look after). A change to this format raises ``VERSION`` and adds a
 step to ``MIGRATIONS``, so an older export can still be read (``read_export``)."""
 
