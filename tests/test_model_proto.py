@@ -110,9 +110,9 @@ def test_explain_names_each_rule_literal_for_its_rule_and_week(tmp_path: Path) -
     assert data.history and data.relaxed_weeks
     built = PlanModel(data, explain=True)
     proto = built.model.proto
-    names = [proto.variables[lit.index].name for lit in built.rules.values()]
+    names = [proto.variables[lit].name for lit in built.rules.values()]
     assert names == [f"rule_{r.name}_w{r.week}" for r in built.rules]
-    assert not proto.has_objective() and not PlanModel(data).rules
+    assert not built.model.has_objective() and not PlanModel(data).rules
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:

@@ -161,15 +161,15 @@ def _deletion_by_fresh_models(data: ModelInput) -> list[Rule]:
 
     def clash(rules: list[Rule]) -> bool:
         built = PlanModel(data, explain=True)
-        built.model.add_assumptions([built.rules[r] for r in rules if r in built.rules])
+        built.assume(rules)
         solver = solve_module._solver(solve_module.WORK_LIMIT)
         return solver.status_name(solver.solve(built.model)) == "INFEASIBLE"
 
     first = PlanModel(data, explain=True)
-    first.model.add_assumptions(list(first.rules.values()))
+    first.assume(first.rules)
     solver = solve_module._solver(solve_module.WORK_LIMIT)
     assert solver.status_name(solver.solve(first.model)) == "INFEASIBLE"
-    by_index = {lit.index: rule for rule, lit in first.rules.items()}
+    by_index = {lit: rule for rule, lit in first.rules.items()}
     core = sorted((by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()
                    if i in by_index), key=lambda r: (r.week, r.name))
     for rule in list(core):

@@ -113,8 +113,8 @@ class PlanModel:
         self.explain = explain
         self.model = cp_model.CpModel()
         self.proto = self.model.proto
-        self.rules: dict[Rule, cp_model.IntVar] = {}
-        self._rule_index: dict[tuple[str, int], int] = {}
+        # explain mode: each rule's assumption literal (its variable's index), by rule and week
+        self.rules: dict[Rule, int] = {}
         self.index: dict[Key, int] = {}                # key -> its variable's index
         self.by_candidate: dict[Key, Candidate] = {}
         # The variables of each day, in index order: all (None) and those of each ``_HOLDING``
@@ -142,9 +142,9 @@ class PlanModel:
             if shared is None:
                 shared = times[at] = (f"x_w{c.week}_d{day}_{minute // 60:02d}{minute % 60:02d}_",
                                       c.start.astimezone(UTC))
-            var = variables.add()
-            var.name = shared[0] + type_key
-            var.domain.extend((0, 1))
+            placed = variables.add()
+            placed.name = shared[0] + type_key
+            placed.domain.extend((0, 1))
             key = (day, minute, type_key)
             index[key] = made          # the placement variables are the model's first ones
             by_candidate[key] = c
@@ -176,20 +176,29 @@ class PlanModel:
                 hint.vars.extend(self.index.values())
                 hint.values.extend([int(key in data.reference) for key in self.index])
 
-    @property
-    def x(self) -> dict[Key, cp_model.IntVar]:
-        """The placement variables, by (day, minute, session type)."""
-        var = self.model.get_int_var_from_proto_index
-        return {key: var(i) for key, i in self.index.items()}
-
     # -- writing the proto ---------------------------------------------------------------------
     def _rule(self, rule: str, week: int) -> int:
         """The index of the assumption literal of ``rule`` in ``week`` (made when first met)."""
-        key = (rule, week)
-        if key not in self._rule_index:
-            var = self.rules[Rule(rule, week)] = self.model.new_bool_var(f"rule_{rule}_w{week}")
-            self._rule_index[key] = var.index
-        return self._rule_index[key]
+        key = Rule(rule, week)
+        if key not in self.rules:
+            self.rules[key] = self._new_var(f"rule_{rule}_w{week}", 1)
+        return self.rules[key]
+
+    def _new_var(self, name: str, bound: int) -> int:
+        """``model.new_int_var(0, bound, name)``, written into the proto: its index. (Every
+        variable is written so: OR-Tools 9.14's CpModel keeps a list of the variables its own
+        methods made, which a variable written into the proto would put out of step.)"""
+        index = len(self._variables)
+        var = self._variables.add()
+        var.name = name
+        var.domain.extend((0, bound))
+        return index
+
+    def assume(self, rules: Iterable[Rule]) -> None:
+        """Explain mode: solve under the assumption that exactly these ``rules`` hold (those
+        without a literal in this model are left out). ``model.add_assumptions``, by index."""
+        self.model.clear_assumptions()
+        self.proto.assumptions.extend([self.rules[r] for r in rules if r in self.rules])
 
     def _add_sum(self, indices: list[int], low: int, high: int, rule: str | None = None,
                  week: int = 0) -> None:
@@ -431,11 +440,7 @@ class PlanModel:
     def _gap(self, name: str, sign: int, sessions: list[int], constant: int, bound: int) -> int:
         """A variable at least max(0, sign * sum(sessions) + constant) (minimised, so equal to
         it): ``model.add(var >= expr)``, written as var - sign * sum(sessions) >= constant."""
-        # ``model.new_int_var(0, bound, name)``, written into the proto
-        var = len(self._variables)
-        gap = self._variables.add()
-        gap.name = name
-        gap.domain.extend((0, bound))
+        var = self._new_var(name, bound)
         # the newest variable has the last index
         self._add_linear([*sorted(sessions), var], constant, INT_MAX, coeff=-sign, last=1)
         return var

@@ -126,8 +126,7 @@ def _clash(built: PlanModel, rules: list[Rule]) -> bool | None:
     """Whether ``rules`` of ``built`` (an explain model) cannot all hold; None when unknown.
     Only the assumptions change between calls: the same model as one built afresh for
     ``rules``, without building it again."""
-    built.model.clear_assumptions()
-    built.model.add_assumptions([built.rules[r] for r in rules if r in built.rules])
+    built.assume(rules)
     status = _checker().solve(built.model)
     if status not in (cp_model.INFEASIBLE, cp_model.OPTIMAL, cp_model.FEASIBLE):
         status = _solver(WORK_LIMIT).solve(built.model)
@@ -142,12 +141,11 @@ def minimal_conflict(data: ModelInput) -> list[Rule]:
     CP-SAT gives a sufficient set of assumptions; each rule is then dropped in turn and kept out
     when the rest still clash, so the user is told only what matters."""
     built = PlanModel(data, explain=True)
-    literals = list(built.rules.values())
-    built.model.add_assumptions(literals)
+    built.assume(built.rules)
     solver = _solver(WORK_LIMIT)
     if solver.solve(built.model) != cp_model.INFEASIBLE:
         return []
-    by_index = {lit.index: rule for rule, lit in built.rules.items()}
+    by_index = {lit: rule for rule, lit in built.rules.items()}
     core = sorted((by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()
                    if i in by_index), key=lambda r: (r.week, r.name))
     for rule in list(core):
