@@ -384,7 +384,9 @@ def catalog(name: str | None) -> None:
 
 
 def _said(logged: Logged) -> None:
-    """How the entry changed future doses, in words."""
+    """What the entry replaced (one line per day), then how it changed future doses."""
+    for line in logged.replaced:
+        click.echo(line)
     if logged.revision is None:
         click.echo("No change to the doses ahead.")
         return
@@ -437,7 +439,7 @@ def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None, cancel:
     logged = logbook.missed(_db(ctx), dates, kind, _now(), today)
     for s in logged.sessions:
         click.echo(f"missed: {s.start:%a %-d %b %H:%M} (week {s.week}{_was(logged, s, 'missed')})")
-    if logged.revision is not None:
+    if logged.revision is not None or logged.replaced:
         _said(logged)
     if logged.away:
         click.echo(f"{len(logged.away)} day{'s' if len(logged.away) > 1 else ''} ahead recorded "

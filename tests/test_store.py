@@ -611,11 +611,13 @@ def test_killing_generate_and_replan_at_random_moments_loses_nothing(tmp_path: P
         numbers = [r.number for r in store.history()]
     assert [(e.day, e.status) for e in log] == [(DAY, "missed")]
 
-    # generate alternates between two block lengths, so that completed runs store revisions.
+    # replan --profile alternates between two block lengths, so that completed runs store
+    # revisions (generate refuses a plan with a log: it would start it again from week 1).
     variants = [profile.read_text(encoding="utf-8"),
                 profile.read_text(encoding="utf-8").replace("weeks = 8", "weeks = 9")]
     assert variants[0] != variants[1]
-    commands = [["generate", str(profile)], ["replan", "--today", "2027-01-12"]]
+    commands = [["replan", "--profile", str(profile), "--today", "2027-01-12"],
+                ["replan", "--today", "2027-01-12"]]
     outcomes: dict[str, int] = {}
     for turn in range(50):
         profile.write_text(variants[(turn // 2) % 2], encoding="utf-8")
@@ -696,7 +698,9 @@ def test_killing_generate_and_replan_at_random_moments_loses_nothing(tmp_path: P
     assert outcomes.get("completed", 0) >= 2, outcomes
     assert len(numbers) > 2, numbers
     # A normal run after all that works, and its calendar is the newest revision.
-    assert _run(["--db", str(db), "generate", str(profile), "-o", str(out)]).returncode == 0
+    profile.write_text(variants[1], encoding="utf-8")
+    assert _run(["--db", str(db), "replan", "--profile", str(profile), "--today", "2027-01-13",
+                 "-o", str(out)]).returncode == 0
     with open_store(db) as store:
         assert _calendar_revision(out.read_bytes())[0] == store.current()[0].revision
 

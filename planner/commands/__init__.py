@@ -171,7 +171,8 @@ def _replan(db: Path, today: dt.date | None, profile_path: Path | None, output: 
             profile = read_profile(profile_path, catalog, now.date())
             if profile.start != plan.start:
                 raise InputError("--profile", str(profile_path), f"a profile with the plan's "
-                                 f"start, {plan.start} (to start afresh, use generate)")
+                                 f"start, {plan.start} (to start over, generate it in a new store: "
+                                 "--db FILE)")
         # Before the plan starts, the clock's today is the plan's first day (no complaint
         # about a --today the user did not type).
         day = plan.today(today) if today is not None else max(plan.start, plan.today(now))

@@ -91,6 +91,7 @@ class Logged:
     earlier: dict[dt.date, str] = dataclasses.field(default_factory=dict)  # words it replaced
     away: tuple[dt.date, ...] = ()   # days ahead recorded as an absence
     freed: tuple[dt.date, ...] = ()  # days ahead no longer recorded as an absence
+    replaced: tuple[str, ...] = ()   # what the entry replaced, one line per day, in words
 
 
 def _score(value: int | None, field: str, what: str) -> int | None:
@@ -128,7 +129,7 @@ def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
 def _logged(store: Store, plan_id: str, log: AthleteLog,
             write: Callable[[], dict[dt.date, str] | None], now: dt.datetime, note: str,
             sessions: Sequence[Session], away: Sequence[dt.date] = (),
-            forecast: Plan | None = None) -> Logged:
+            forecast: Plan | None = None, replaced: Sequence[str] = ()) -> Logged:
     """Write the log entry and the revision it causes, in one transaction (``write`` does the
     compare-and-swap: it fails if another command changed the store since it was read).
     ``forecast``: re-dose this one instead of the stored forecast."""
@@ -137,7 +138,8 @@ def _logged(store: Store, plan_id: str, log: AthleteLog,
         if away:
             store.record_absence(plan_id, list(away), now)
         new, said, saved = redose(store, log, now, note, forecast)
-    return Logged(tuple(sessions), said, new.revision if saved else None, earlier, tuple(away))
+    return Logged(tuple(sessions), said, new.revision if saved else None, earlier, tuple(away),
+                  replaced=tuple(replaced))
 
 
 def not_met_ids(session: Session, raw: Sequence[str]) -> tuple[str, ...]:
@@ -152,6 +154,8 @@ def not_met_ids(session: Session, raw: Sequence[str]) -> tuple[str, ...]:
     ids: list[str] = []
     for item in raw:
         wanted = item.strip().lower()
+        if wanted == "none":
+            continue
         if wanted == "all":
             ids += held
         elif wanted in held:
@@ -159,7 +163,7 @@ def not_met_ids(session: Session, raw: Sequence[str]) -> tuple[str, ...]:
         else:
             from planner.errors import closest
 
-            raise InputError("--not-met", item, "all, or one of " + ", ".join(held)
+            raise InputError("--not-met", item, "all, none, or one of " + ", ".join(held)
                              + f" (the session on {day})" + closest(wanted, held))
     return tuple(dict.fromkeys(ids))
 
@@ -191,14 +195,58 @@ def _done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None,
         tz = ZoneInfo(plan.timezone)
         days = [s.start.astimezone(tz).date() for s in found]
         log = store.athlete_log(plan.plan_id)
+        before = {e.day: e for e in log.sessions}
+        entries = [repeated(before.get(d), LogEntry(d, "done", None, rpe, pain, ids),
+                            not_met_given=bool(not_met)) for d in days]
         kept = [e for e in log.sessions if e.day not in days]
-        entries = [LogEntry(d, "done", None, rpe, pain, ids) for d in days]
         new_log = dataclasses.replace(
             log, sessions=tuple(sorted([*kept, *entries], key=lambda e: e.day)))
+        replaced = [line for e in entries if e.day in before
+                    if (line := replaces(before[e.day], e)) is not None]
         return _logged(store, plan.plan_id, new_log,
-                       lambda: store.record(plan.plan_id, days, "done", None, now, rpe, pain, ids,
-                                            expect=expect),
-                       now, "re-dosed: done " + " ".join(d.isoformat() for d in days), found)
+                       lambda: store.record_entries(plan.plan_id, entries, now, expect=expect),
+                       now, "re-dosed: done " + " ".join(d.isoformat() for d in days), found,
+                       replaced=replaced)
+
+
+def repeated(earlier: LogEntry | None, entry: LogEntry, not_met_given: bool) -> LogEntry:
+    """A repeat ``done`` on a day logged done before: the scores it was not given are kept
+    (``--not-met none`` clears the rules not met). Over a ``missed``, the entry as given."""
+    if earlier is None or earlier.status != "done":
+        return entry
+    return dataclasses.replace(
+        entry, rpe=earlier.rpe if entry.rpe is None else entry.rpe,
+        pain=earlier.pain if entry.pain is None else entry.pain,
+        not_met=entry.not_met if not_met_given else earlier.not_met)
+
+
+def entry_words(entry: LogEntry) -> str:
+    """'done, effort 7/10, pain 2/10, rule not met: step-down' / 'missed (plyometrics)'."""
+    parts = [entry.status + (f" ({entry.kind})" if entry.kind else "")]
+    if entry.rpe is not None:
+        parts.append(f"effort {entry.rpe}/10")
+    if entry.pain is not None:
+        parts.append(f"pain {entry.pain}/10")
+    if entry.not_met:
+        parts.append("rule not met: " + ", ".join(entry.not_met))
+    return ", ".join(parts)
+
+
+def replaces(earlier: LogEntry, entry: LogEntry) -> str | None:
+    """One line on what an entry replaced on its day and which earlier scores it kept, or None
+    when the status word alone says it (``missed`` over a plain ``done``, and back)."""
+    scored = (earlier.rpe, earlier.pain, earlier.not_met) != (None, None, ())
+    if earlier.status != entry.status and not scored:
+        return None
+    if earlier == entry:
+        return f"{entry.day}: already so logged ({entry_words(entry)}); nothing changed"
+    kept = [word for word, old, new in (
+        (f"effort {earlier.rpe}/10", earlier.rpe, entry.rpe),
+        (f"pain {earlier.pain}/10", earlier.pain, entry.pain),
+        ("rule not met: " + ", ".join(earlier.not_met), earlier.not_met, entry.not_met))
+        if old not in (None, ()) and old == new]
+    return (f"{entry.day}: replaces {entry_words(earlier)}"
+            + (f" (kept: {'; '.join(kept)})" if kept and entry.status == "done" else ""))
 
 
 def missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetime,
@@ -220,15 +268,18 @@ def _missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetim
         today = plan.today(when)
         away = sorted({d for d in [*days, *_range_days(plan, raw_days)] if d > today})
         log = store.athlete_log(plan.plan_id)
+        before = {e.day: e for e in log.sessions}
         kept = [e for e in log.sessions if e.day not in days]
         entries = [LogEntry(d, "missed", kind) for d in days]
         new_log = dataclasses.replace(
             log, sessions=tuple(sorted([*kept, *entries], key=lambda e: e.day)))
+        replaced = [line for e in entries if e.day in before
+                    if (line := replaces(before[e.day], e)) is not None]
         return _logged(store, plan.plan_id, new_log,
                        lambda: store.record(plan.plan_id, days, "missed", kind, now,
                                             expect=expect),
                        now, "re-dosed: missed " + " ".join(d.isoformat() for d in days), found,
-                       away)
+                       away, replaced=replaced)
 
 
 def cancel_absence(db: Path, raw_days: Sequence[str], now: dt.datetime,
@@ -369,11 +420,16 @@ def _morning_pain(db: Path, raw_day: str, value: int, now: dt.datetime, today: T
                              f"the first one ({first:%a %Y-%m-%d}) to {last_morning}"
                              if first else "a morning after a session (the plan has none)")
         log = store.athlete_log(plan.plan_id)
+        was = dict(log.mornings).get(day)
         mornings = tuple(sorted({**dict(log.mornings), day: value}.items()))
+        replaced = [] if was is None else [
+            f"{day}: replaces morning pain {was}/10" if was != value
+            else f"{day}: already so logged (morning pain {was}/10); nothing changed"]
         return _logged(store, plan.plan_id, dataclasses.replace(log, mornings=mornings),
                        lambda: store.record_morning(plan.plan_id, day, value, now,
                                                     expect=expect),
-                       now, f"re-dosed: pain {value}/10 on the morning of {day}", [session])
+                       now, f"re-dosed: pain {value}/10 on the morning of {day}", [session],
+                       replaced=replaced)
 
 
 def screen(db: Path, raw_day: str, passed: bool, now: dt.datetime,
@@ -395,12 +451,17 @@ def _screen(db: Path, raw_day: str, passed: bool, now: dt.datetime, today: Today
             refused = screen_refusal(default_monitoring(), log, day)
             if refused:
                 raise InputError("DATE", raw_day, refused)
+        was = dict(log.screens).get(day)
         screens = tuple(sorted({**dict(log.screens), day: passed}.items()))
         word = "passed" if passed else "not passed"
+        replaced = [] if was is None else [
+            f"{day}: replaces a screen {'passed' if was else 'not passed'}" if was != passed
+            else f"{day}: already so logged (screen {word}); nothing changed"]
         return _logged(store, plan.plan_id, dataclasses.replace(log, screens=screens),
                        lambda: store.record_screen(plan.plan_id, day, passed, now,
                                                    expect=expect),
-                       now, f"re-dosed: readiness screen {word} on {day}", [])
+                       now, f"re-dosed: readiness screen {word} on {day}", [],
+                       replaced=replaced)
 
 
 def session_for(db: Path, day: dt.date | None, now: dt.datetime) -> tuple[Session | None, dt.date]:

@@ -591,19 +591,29 @@ class Store:
                ) -> dict[dt.date, str]:
         """Record that the sessions on ``days`` were done or missed (the latest word wins), with
         how they went. Returns the earlier word on any of those days that said otherwise."""
+        return self.record_entries(
+            plan_id, [LogEntry(d, status, kind, rpe, pain, not_met) for d in days], now,
+            expect=expect)
+
+    @_guarded
+    def record_entries(self, plan_id: str, entries: list[LogEntry], now: dt.datetime, *,
+                       expect: int | None = None) -> dict[dt.date, str]:
+        """Record each entry as the word on its day (replacing the day's earlier one). Returns
+        the earlier word on any of those days that said otherwise."""
         with self.transaction() as db:
             self._count_change(expect)
+            days = {e.day: e.status for e in entries}
             earlier = {dt.date.fromisoformat(r["day"]): r["status"] for r in db.execute(
                 "SELECT day, status FROM log WHERE plan_id = ?", (plan_id,))
-                if dt.date.fromisoformat(r["day"]) in days and r["status"] != status}
+                if days.get(dt.date.fromisoformat(r["day"]), r["status"]) != r["status"]}
             db.executemany(
                 "INSERT INTO log (plan_id, day, status, kind, recorded, rpe, pain, not_met) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (plan_id, day) DO UPDATE SET status = excluded.status, "
                 "kind = excluded.kind, recorded = excluded.recorded, rpe = excluded.rpe, "
                 "pain = excluded.pain, not_met = excluded.not_met",
-                [(plan_id, d.isoformat(), status, kind, now.isoformat(), rpe, pain,
-                  json.dumps(list(not_met))) for d in days])
+                [(plan_id, e.day.isoformat(), e.status, e.kind, now.isoformat(), e.rpe, e.pain,
+                  json.dumps(list(e.not_met))) for e in entries])
         return earlier
 
     @_guarded

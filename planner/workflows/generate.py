@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog import Catalog
-from planner.errors import NoPlanPossible
+from planner.errors import NoPlanPossible, StoreError
 from planner.scheduling.availability import candidates, slots
 from planner.scheduling.model import W_HABIT, Key, ModelInput
 from planner.scheduling.pruning import prune
@@ -22,6 +22,7 @@ from planner.training.validate import verify
 
 if TYPE_CHECKING:
     from planner.calendars.busy import BusyInterval
+    from planner.store.database import Store
 
 
 def plan_id_for(profile: Profile) -> str:
@@ -153,6 +154,8 @@ def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: s
         if current is not None and unchanged:
             plan = current.plan
         else:
+            if current is not None:
+                refuse_in_progress(store, current.plan, plan)
             plan = store.save(redosed, profile, note,
                               forecast=plan if redosed.sessions != plan.sessions else None,
                               expect=expect,
@@ -162,3 +165,26 @@ def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: s
         write_plan(plan, output, "ics", dropped=dropped,
                    data=calendar[-1] if calendar and not dropped else None)
     return plan, not unchanged
+
+
+def refuse_in_progress(store: Store, current: Plan, new: Plan) -> None:
+    """``generate`` solves from week 1: on a plan in progress (a log entry, or a session before
+    today, ``new.created`` in the plan's zone) that would re-attach or drop what happened, so it
+    is refused in one line pointing at ``replan --profile``, which keeps the past. Another
+    athlete's plan is left to the store's own refusal (one store, one athlete)."""
+    from planner.store.plan import athlete_key
+
+    if athlete_key(current.name) != athlete_key(new.name):
+        return
+    log = store.athlete_log(current.plan_id)
+    entries = len(log.sessions) + len(log.mornings) + len(log.screens)
+    today = current.today(new.created)
+    past = [s for s in current.sessions if current.local_date(s) < today]
+    if not entries and not past:
+        return
+    held = ([f"{entries} log entr{'y' if entries == 1 else 'ies'}"] if entries else []) + (
+        [f"{len(past)} session{'s' if len(past) != 1 else ''} before {today}"] if past else [])
+    raise StoreError(f"{store.path}: {current.name}'s plan is in progress ({' and '.join(held)}); "
+                     "generate would solve it again from week 1 and lose that; nothing was "
+                     "changed; to change the profile run `periodize replan --profile PROFILE` (to "
+                     "start over, a new store: --db FILE)")
