@@ -5,6 +5,7 @@ but the catalogue lacks is an error, never ignored."""
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,19 @@ class Substitute:
 
     name: str
     cue: str
+    range_cm: int | None = None    # the range it reproduces, in cm, where that is a height
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What a level is for one equipment list: the level itself, or its substitute (with the
+    items that are missing)."""
+
+    name: str
+    cue: str
+    steps: tuple[int, int, int, int]
+    range_cm: int | None
+    missing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,17 @@ class Level:
     equipment: tuple[str, ...] = ()
     substitute: Substitute | None = None
     tempo_text: str | None = None  # how a rep is paced, on levels that progress by tempo
+    range_cm: int | None = None    # the range in cm where it is a height (a step-down's drop)
+
+    def variant(self, equipment: frozenset[str] | None) -> Variant:
+        """The ONE substitution rule: the level itself when ``equipment`` (None: everything)
+        holds what it needs, else its substitute, naming the missing items."""
+        missing = () if equipment is None else tuple(
+            e for e in self.equipment if e not in equipment)
+        if missing and self.substitute is not None:
+            sub = self.substitute
+            return Variant(sub.name, sub.cue, self.steps, sub.range_cm, missing)
+        return Variant(self.name, self.cue, self.steps, self.range_cm)
 
     @property
     def sides(self) -> int:
@@ -141,7 +166,11 @@ class Catalog:
 
 
 _LEVEL_KEYS = ("level", "name", "sets", "reps", "hold_seconds", "per_side", "cue", "work_seconds",
-               "rest_seconds", *VARIABLES, "tempo_text", "equipment", "substitute")
+               "rest_seconds", *VARIABLES, "tempo_text", "equipment", "substitute", "range_cm")
+
+
+def _range_cm(raw: dict[str, Any], path: str) -> int | None:
+    return take_int(raw, "range_cm", path, 1, 200) if "range_cm" in raw else None
 
 
 def _level(raw: Any, path: str, expected: int, jump: bool) -> Level:
@@ -165,9 +194,10 @@ def _level(raw: Any, path: str, expected: int, jump: bool) -> Level:
     sub_raw = take(raw, "substitute", dict, path, None)
     substitute = None
     if sub_raw is not None:
-        reject_unknown(sub_raw, ("name", "cue"), f"{path}.substitute")
+        reject_unknown(sub_raw, ("name", "cue", "range_cm"), f"{path}.substitute")
         substitute = Substitute(take(sub_raw, "name", str, f"{path}.substitute"),
-                                take(sub_raw, "cue", str, f"{path}.substitute"))
+                                take(sub_raw, "cue", str, f"{path}.substitute"),
+                                _range_cm(sub_raw, f"{path}.substitute"))
     if equipment and substitute is None:
         raise InputError(f"{path}.substitute", "(missing)",
                          "a level that needs equipment says what to do without it")
@@ -182,7 +212,8 @@ def _level(raw: Any, path: str, expected: int, jump: bool) -> Level:
                          take_int(raw, "tempo", path, 0, 9, 0),
                          take_int(raw, "support", path, 0, 9, 0)),
                   equipment=tuple(equipment), substitute=substitute,
-                  tempo_text=take(raw, "tempo_text", str, path, None))
+                  tempo_text=take(raw, "tempo_text", str, path, None),
+                  range_cm=_range_cm(raw, path))
     tempo_step = level.steps[VARIABLES.index("tempo")]
     if level.tempo_text is not None and not (tempo_step and 1 <= len(level.tempo_text) <= 60):
         raise InputError(f"{path}.tempo_text", level.tempo_text,
@@ -198,6 +229,47 @@ def _level(raw: Any, path: str, expected: int, jump: bool) -> Level:
             raise InputError(f"{path}.rest_seconds", level.rest_seconds,
                              f"{low} to {high} times the set's work ({work} s) [NSCA 1:5-1:10]")
     return level
+
+
+def ladder(levels: tuple[Level, ...], equipment: frozenset[str] | None) -> tuple[Variant, ...]:
+    """An exercise's levels as one equipment list makes them."""
+    return tuple(level.variant(equipment) for level in levels)
+
+
+def ladder_fault(variants: tuple[Variant, ...]) -> tuple[int, str] | None:
+    """The first rung (index) that breaks the ladder and why, or None: the rungs are pairwise
+    different in name and cue, each rises in at least one of range, load, tempo, support and
+    falls in none, and where every rung states its range in cm, that never falls and rises with
+    each range step."""
+    for i, rung in enumerate(variants):
+        for j in range(i):
+            if rung.name == variants[j].name or rung.cue == variants[j].cue:
+                return i, f"the same as level {j}'s"
+    sized = all(v.range_cm is not None for v in variants)
+    for i in range(1, len(variants)):
+        before, after = variants[i - 1], variants[i]
+        if after.steps == before.steps or any(
+                a < b for a, b in zip(after.steps, before.steps, strict=True)):
+            return i, "not one step harder than the level below"
+        if sized and before.range_cm is not None and after.range_cm is not None and (
+                after.range_cm < before.range_cm
+                or (after.steps[0] > before.steps[0] and after.range_cm == before.range_cm)):
+            return i, f"a range of {after.range_cm} cm after {before.range_cm} cm below"
+    return None
+
+
+def _check_ladder(levels: tuple[Level, ...], path: str) -> None:
+    """Every equipment mix (every subset of the items the levels name) keeps the ladder."""
+    items = sorted({e for level in levels for e in level.equipment})
+    for count in range(len(items) + 1):
+        for have in itertools.combinations(items, count):
+            fault = ladder_fault(ladder(levels, frozenset(have)))
+            if fault is not None:
+                at, why = fault
+                raise InputError(f"{path}.levels[{at}].substitute",
+                                 levels[at].variant(frozenset(have)).name,
+                                 f"a rung of its own with only [{', '.join(have)}]: it is "
+                                 f"{why}")
 
 
 def _exercise(raw: Any, path: str) -> Exercise:
@@ -222,6 +294,7 @@ def _exercise(raw: Any, path: str) -> Exercise:
     first = 0 if kind in ("strength", "plyometrics") else 1
     levels = tuple(_level(item, f"{path}.levels[{i}]", first + i, plyo)
                    for i, item in enumerate(levels_raw))
+    _check_ladder(levels, path)
     advance = take(raw, "advance_when", str, path, None)
     if kind == "strength" and advance is None:
         raise InputError(f"{path}.advance_when", "(missing)",

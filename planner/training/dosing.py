@@ -60,11 +60,11 @@ def dose_exercise(exercise: Exercise, level: int, sets: int | None = None,
     name = lvl.name if exercise.kind == "plyometrics" else (
         f"{exercise.name}: {lvl.name}" if len(exercise.levels) > 1 else exercise.name)
     cue = f"{exercise.cue} {lvl.cue}".strip()
-    missing = [] if equipment is None else [e for e in lvl.equipment if e not in equipment]
-    if missing and lvl.substitute is not None:
-        name = f"{exercise.name}: {lvl.substitute.name}"
-        cue = (f"Substitute for \u201c{lvl.name}\u201d: no {' or '.join(missing)} in your "
-               f"equipment list. {exercise.cue} {lvl.substitute.cue}")
+    variant = lvl.variant(equipment)
+    if variant.missing:
+        name = f"{exercise.name}: {variant.name}"
+        cue = (f"Substitute for \u201c{lvl.name}\u201d: no {' or '.join(variant.missing)} in "
+               f"your equipment list. {exercise.cue} {variant.cue}")
     if exercise.advance_when:
         cue += f" Next level when: {exercise.advance_when}"
     contacts = count * (lvl.reps or 0) * lvl.sides if exercise.kind == "plyometrics" else None
