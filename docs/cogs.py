@@ -101,6 +101,14 @@ def session(name: str, *commands: str, head: int | None = None) -> str:
     return fenced(shell(name).session(*commands, head=head))
 
 
+def script(path: str, *args: str) -> str:
+    """A fenced run of one of the project's scripts (``python benchmarks/...``)"""
+    result = subprocess.run([sys.executable, path, *args], cwd=ROOT, capture_output=True,
+                            text=True, timeout=600, check=True,
+                            env={**os.environ, "PERIODIZE_CACHE": "off"})
+    return fenced(" ".join(["$ python", path, *args]) + "\n" + result.stdout.rstrip("\n"))
+
+
 def fenced(text: str, language: str = "") -> str:
     return f"```{language}\n{text}\n```"
 
