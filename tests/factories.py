@@ -17,14 +17,16 @@ import random
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
 import cli
+from catalog import default_catalog
 from planner.store.profile import Profile, profile_from_dict
+from planner.training.dosing import shortest_session
 
 if TYPE_CHECKING:
     from planner.calendars.busy import BusyInterval
@@ -237,3 +239,87 @@ def golden_record(path: Path, regenerate: str) -> dict[str, Any]:
         pytest.skip(f"recorded with ortools {record['ortools']}, this is {ortools}: "
                     f"regenerate with {regenerate}")
     return record
+
+
+# --- bad profiles ------------------------------------------------------------------------------
+
+
+class BadProfile(NamedTuple):
+    """A profile ``generate`` must refuse in one line (exit 2), changing nothing."""
+
+    id: str
+    overrides: dict[str, Any]    # over the default profile (``write_profile``)
+    field: str                   # the field the line names
+    value: str | None            # the value as the line shows it (None: a path, not checked)
+    words: str                   # what the line must say is accepted
+
+
+SHORTEST = shortest_session(default_catalog())   # minutes, computed from the catalogue
+
+#: The one table of bad profiles (tests/test_robustness.py runs each through the CLI).
+_BAD: list[tuple[str, dict[str, Any], str, str | None, str]] = [
+    ("unknown-key", {"wekes": 8}, "wekes", "wekes", "did you mean 'weeks'?"),
+    ("unknown-timezone", {"timezone": "Europe/Londn"}, "timezone", "Europe/Londn",
+     "(did you mean 'Europe/London'?)"),
+    ("hour-25", {"availability": {"mon": ["25:00-26:00"]}}, "availability.mon", "25:00-26:00",
+     "00:00 to 24:00"),
+    ("end-before-start", {"availability": {"mon": ["20:00-18:00"]}}, "availability.mon",
+     "20:00-18:00", "end after the start"),
+    ("unknown-weekday", {"availability": {"funday": ["18:00-20:00"]}}, "availability.funday",
+     "funday", "a weekday"),
+    ("zero-weeks", {"weeks": 0}, "weeks", "0", "from 1 to 52"),
+    ("53-weeks", {"weeks": 53}, "weeks", "53", "from 1 to 52"),
+    ("start-tomorrow", {"start": "tomorrow"}, "start", "tomorrow", "a date like"),
+    ("level-expert", {"level": "expert"}, "level", "expert", "beginner, intermediate, advanced"),
+    ("busy-in-profile-missing", {"busy": ["nowhere.ics"]}, "busy", None, "does not exist"),
+    ("unknown-nested-key", {"plyometrics": {"session_per_week": [2, 3]}},
+     "plyometrics.session_per_week", "session_per_week", "did you mean 'sessions_per_week'?"),
+    ("unknown-key-rest_day", {"rest_day": ["sun"]}, "rest_day", "rest_day",
+     "did you mean 'rest_days'?"),
+    ("weekday-typo", {"availability": {"wednsday": ["18:00-20:00"]}}, "availability.wednsday",
+     "wednsday", "did you mean 'wednesday'?"),
+    ("rest-day-unknown", {"rest_days": ["funday"]}, "rest_days", "funday", "a weekday: mon"),
+    ("window-shorter-than-a-session", {"availability": {"mon": ["18:00-18:10"]}},
+     "availability.mon", "18:00-18:10", f"at least {SHORTEST} minutes (the shortest session)"),
+    ("window-overlap", {"availability": {"mon": ["18:00-20:00", "19:00-21:00"]}},
+     "availability.mon", "18:00-20:00, 19:00-21:00", "windows that do not overlap"),
+    ("window-words", {"availability": {"mon": ["6pm-8pm"]}}, "availability.mon", "6pm-8pm",
+     'a window like "18:00-20:00"'),
+    ("window-past-midnight", {"availability": {"mon": ["23:00-24:30"]}}, "availability.mon",
+     "23:00-24:30", "times from 00:00 to 24:00"),
+    ("window-minute-60", {"availability": {"mon": ["18:60-20:00"]}}, "availability.mon",
+     "18:60-20:00", "times from 00:00 to 24:00"),
+    ("window-a-number", {"availability": {"mon": [1800]}}, "availability.mon", "1800",
+     'a window like "18:00-20:00"'),
+    ("no-availability", {"availability": None}, "availability", "(missing)",
+     "a table is required"),
+    ("timezone-a-region", {"timezone": "Europe"}, "timezone", "Europe",
+     "an IANA time zone name"),
+    ("timezone-city", {"timezone": "London"}, "timezone", "London",
+     "did you mean 'Europe/London'?"),
+    ("timezone-empty", {"timezone": ""}, "timezone", "", "an IANA time zone name"),
+    ("timezone-too-long", {"timezone": "A" * 300}, "timezone", "A" * 38 + "..." + "A" * 39,
+     "an IANA time zone name"),
+    ("timezone-a-number", {"timezone": 1}, "timezone", "1", "text is expected"),
+    ("start-datetime", {"start": dt.datetime(2027, 1, 4, 10)}, "start", "2027-01-04T10:00:00",
+     "a date like 2027-01-04"),
+    ("start-no-such-day", {"start": "2027-02-30"}, "start", "2027-02-30", "a date like"),
+    ("start-a-number", {"start": 20270104}, "start", "20270104", "a date like"),
+    ("weeks-text", {"weeks": "8"}, "weeks", "8", "a whole number is expected"),
+    ("weeks-fraction", {"weeks": 8.5}, "weeks", "8.5", "a whole number is expected"),
+    ("weeks-negative", {"weeks": -1}, "weeks", "-1", "from 1 to 52"),
+    ("level-typo", {"level": "Beginer"}, "level", "Beginer", "did you mean 'beginner'?"),
+    ("level-a-number", {"level": 1}, "level", "1", "text is expected"),
+    ("sessions-reversed", {"strength": {"sessions_per_week": [3, 1]}},
+     "strength.sessions_per_week", "[3, 1]", "[min, max] with 0 <= min <= max <= 3"),
+    ("sessions-too-many", {"plyometrics": {"sessions_per_week": [2, 7]}},
+     "plyometrics.sessions_per_week", "[2, 7]", "max <= 3"),
+    ("buffer-too-long", {"busy_buffer_minutes": 500}, "busy_buffer_minutes", "500",
+     "from 0 to 240"),
+    ("warmup-yes", {"warmup": "yes"}, "warmup", "yes", "true or false is expected"),
+    ("name-a-number", {"name": 5}, "name", "5", "text is expected"),
+    ("busy-a-number", {"busy": [1]}, "busy", "1", "paths of .ics files"),
+    ("busy-empty-path", {"busy": [""]}, "busy", "", "paths of .ics files"),
+    ("busy-not-a-list", {"busy": "work.ics"}, "busy", "work.ics", "a list is expected"),
+]
+BAD_PROFILES: list[BadProfile] = [BadProfile(*case) for case in _BAD]

@@ -203,22 +203,7 @@ def test_catalog_unknown_name_suggests_the_closest() -> None:
 
 
 # --- bad input: exit 2, one line, nothing changed ---------------------------------------------
-
-BAD_PROFILES: list[tuple[str, dict[str, Any], str, str]] = [
-    # id, profile overrides, the field named, words the message must hold
-    ("unknown-key", {"wekes": 8}, "wekes", "did you mean 'weeks'?"),
-    ("unknown-timezone", {"timezone": "Europe/Londn"}, "timezone", "'Europe/London'"),
-    ("hour-25", {"availability": {"mon": ["25:00-26:00"]}}, "availability.mon", "00:00 to 24:00"),
-    ("end-before-start", {"availability": {"mon": ["20:00-18:00"]}}, "availability.mon",
-     "end after the start"),
-    ("unknown-weekday", {"availability": {"funday": ["18:00-20:00"]}}, "availability.funday",
-     "a weekday"),
-    ("zero-weeks", {"weeks": 0}, "weeks", "from 1 to 52"),
-    ("53-weeks", {"weeks": 53}, "weeks", "from 1 to 52"),
-    ("start-tomorrow", {"start": "tomorrow"}, "start", "a date like"),
-    ("level-expert", {"level": "expert"}, "level", "beginner, intermediate, advanced"),
-    ("busy-in-profile-missing", {"busy": ["nowhere.ics"]}, "busy", "does not exist"),
-]
+# The bad profiles are one table (factories.BAD_PROFILES), run in test_robustness.py.
 
 
 def _bad_generate(tmp_path: Path, store: Path, profile: Path,
@@ -234,17 +219,6 @@ def _bad_generate(tmp_path: Path, store: Path, profile: Path,
     assert exported_json(store) == before, "a failed generate changed the stored plan"
     assert list(out_dir.iterdir()) == [], "a failed generate wrote a file"
     return line, out_dir
-
-
-@pytest.mark.parametrize(("overrides", "field", "words"),
-                         [case[1:] for case in BAD_PROFILES], ids=[c[0] for c in BAD_PROFILES])
-def test_bad_profile_exits_2_with_one_line_and_changes_nothing(
-        tmp_path: Path, store: Path, overrides: dict[str, Any], field: str, words: str) -> None:
-    line, _ = _bad_generate(tmp_path, store, write_profile(tmp_path, **overrides))
-    match = ONE_LINE_ERROR.match(line)
-    assert match, line
-    assert match["field"] == field
-    assert words in line
 
 
 def test_malformed_toml(tmp_path: Path, store: Path) -> None:

@@ -14,15 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import ROOT, one_line_error, profile_toml, run, write_profile
+from factories import (
+    BAD_PROFILES,
+    ROOT,
+    SHORTEST,
+    BadProfile,
+    one_line_error,
+    profile_toml,
+    run,
+    write_profile,
+)
 
 import cli
-from catalog import default_catalog
 from planner.calendars.busy import MAX_BUSY_BYTES
 from planner.store.database import SCHEMA_VERSION, open_store
-from planner.training.dosing import shortest_session
-
-SHORTEST = shortest_session(default_catalog())   # minutes, computed from the catalogue
 
 BUSY_FIXTURES = ROOT / "tests" / "fixtures" / "busy"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256)) * 4
@@ -111,67 +116,16 @@ def test_a_device_as_profile_is_refused_unread(tmp_path: Path, store: Path) -> N
             "a regular file (not a device or a pipe)")
 
 
-BAD_PROFILES: list[tuple[str, dict[str, Any], str, str, str]] = [
-    # id, overrides, field, value as shown, words the message must hold
-    ("unknown-nested-key", {"plyometrics": {"session_per_week": [2, 3]}},
-     "plyometrics.session_per_week", "session_per_week", "did you mean 'sessions_per_week'?"),
-    ("unknown-key-rest_day", {"rest_day": ["sun"]}, "rest_day", "rest_day",
-     "did you mean 'rest_days'?"),
-    ("weekday-typo", {"availability": {"wednsday": ["18:00-20:00"]}}, "availability.wednsday",
-     "wednsday", "did you mean 'wednesday'?"),
-    ("rest-day-unknown", {"rest_days": ["funday"]}, "rest_days", "funday", "a weekday: mon"),
-    ("window-shorter-than-a-session", {"availability": {"mon": ["18:00-18:10"]}},
-     "availability.mon", "18:00-18:10", f"at least {SHORTEST} minutes (the shortest session)"),
-    ("window-overlap", {"availability": {"mon": ["18:00-20:00", "19:00-21:00"]}},
-     "availability.mon", "18:00-20:00, 19:00-21:00", "windows that do not overlap"),
-    ("window-words", {"availability": {"mon": ["6pm-8pm"]}}, "availability.mon", "6pm-8pm",
-     'a window like "18:00-20:00"'),
-    ("window-past-midnight", {"availability": {"mon": ["23:00-24:30"]}}, "availability.mon",
-     "23:00-24:30", "times from 00:00 to 24:00"),
-    ("window-minute-60", {"availability": {"mon": ["18:60-20:00"]}}, "availability.mon",
-     "18:60-20:00", "times from 00:00 to 24:00"),
-    ("window-a-number", {"availability": {"mon": [1800]}}, "availability.mon", "1800",
-     'a window like "18:00-20:00"'),
-    ("no-availability", {"availability": None}, "availability", "(missing)",
-     "a table is required"),
-    ("timezone-a-region", {"timezone": "Europe"}, "timezone", "Europe",
-     "an IANA time zone name"),
-    ("timezone-city", {"timezone": "London"}, "timezone", "London",
-     "did you mean 'Europe/London'?"),
-    ("timezone-empty", {"timezone": ""}, "timezone", "", "an IANA time zone name"),
-    ("timezone-too-long", {"timezone": "A" * 300}, "timezone", "A" * 38 + "..." + "A" * 39,
-     "an IANA time zone name"),
-    ("timezone-a-number", {"timezone": 1}, "timezone", "1", "text is expected"),
-    ("start-datetime", {"start": dt.datetime(2027, 1, 4, 10)}, "start", "2027-01-04T10:00:00",
-     "a date like 2027-01-04"),
-    ("start-no-such-day", {"start": "2027-02-30"}, "start", "2027-02-30", "a date like"),
-    ("start-a-number", {"start": 20270104}, "start", "20270104", "a date like"),
-    ("weeks-text", {"weeks": "8"}, "weeks", "8", "a whole number is expected"),
-    ("weeks-fraction", {"weeks": 8.5}, "weeks", "8.5", "a whole number is expected"),
-    ("weeks-negative", {"weeks": -1}, "weeks", "-1", "from 1 to 52"),
-    ("level-typo", {"level": "Beginer"}, "level", "Beginer", "did you mean 'beginner'?"),
-    ("level-a-number", {"level": 1}, "level", "1", "text is expected"),
-    ("sessions-reversed", {"strength": {"sessions_per_week": [3, 1]}},
-     "strength.sessions_per_week", "[3, 1]", "[min, max] with 0 <= min <= max <= 3"),
-    ("sessions-too-many", {"plyometrics": {"sessions_per_week": [2, 7]}},
-     "plyometrics.sessions_per_week", "[2, 7]", "max <= 3"),
-    ("buffer-too-long", {"busy_buffer_minutes": 500}, "busy_buffer_minutes", "500",
-     "from 0 to 240"),
-    ("warmup-yes", {"warmup": "yes"}, "warmup", "yes", "true or false is expected"),
-    ("name-a-number", {"name": 5}, "name", "5", "text is expected"),
-    ("busy-a-number", {"busy": [1]}, "busy", "1", "paths of .ics files"),
-    ("busy-empty-path", {"busy": [""]}, "busy", "", "paths of .ics files"),
-    ("busy-not-a-list", {"busy": "work.ics"}, "busy", "work.ics", "a list is expected"),
-]
 
 
-@pytest.mark.parametrize(("overrides", "field", "value", "words"),
-                         [case[1:] for case in BAD_PROFILES], ids=[c[0] for c in BAD_PROFILES])
-def test_bad_profile_field(tmp_path: Path, store: Path, overrides: dict[str, Any], field: str,
-                           value: str, words: str) -> None:
-    profile = write_profile(tmp_path, **overrides)
-    refused(store, tmp_path, ["generate", str(profile)],
-            f"Error: {field}: {value!r} is not accepted; ", words)
+@pytest.mark.parametrize("case", BAD_PROFILES, ids=[c.id for c in BAD_PROFILES])
+def test_bad_profile_field(tmp_path: Path, store: Path, case: BadProfile) -> None:
+    """Each bad profile of the one table: one line naming the field, the value and what is
+    accepted; the store untouched, no file written."""
+    profile = write_profile(tmp_path, **case.overrides)
+    shown_value = "'" if case.value is None else f"{case.value!r} is not accepted; "
+    refused(store, tmp_path, ["generate", str(profile)], f"Error: {case.field}: {shown_value}",
+            case.words)
 
 
 def test_a_nul_in_a_busy_path_is_refused(tmp_path: Path, store: Path) -> None:
