@@ -4,6 +4,7 @@ but the catalogue lacks is an error, never ignored."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Mapping
@@ -65,6 +66,8 @@ class Level:
     substitute: Substitute | None = None
     tempo_text: str | None = None  # how a rep is paced, on levels that progress by tempo
     range_cm: int | None = None    # the range in cm where it is a height (a step-down's drop)
+    deep_knee: bool = False        # a deep bend under load or kneeling: symptom-guided range
+    range_cue: str | None = None   # on deep levels: the pain-free-range cue and its regression
 
     def variant(self, equipment: frozenset[str] | None) -> Variant:
         """The ONE substitution rule: the level itself when ``equipment`` (None: everything)
@@ -166,7 +169,8 @@ class Catalog:
 
 
 _LEVEL_KEYS = ("level", "name", "sets", "reps", "hold_seconds", "per_side", "cue", "work_seconds",
-               "rest_seconds", *VARIABLES, "tempo_text", "equipment", "substitute", "range_cm")
+               "rest_seconds", *VARIABLES, "tempo_text", "equipment", "substitute", "range_cm",
+               "deep_knee")
 
 
 def _range_cm(raw: dict[str, Any], path: str) -> int | None:
@@ -213,7 +217,8 @@ def _level(raw: Any, path: str, expected: int, jump: bool) -> Level:
                          take_int(raw, "support", path, 0, 9, 0)),
                   equipment=tuple(equipment), substitute=substitute,
                   tempo_text=take(raw, "tempo_text", str, path, None),
-                  range_cm=_range_cm(raw, path))
+                  range_cm=_range_cm(raw, path),
+                  deep_knee=take(raw, "deep_knee", bool, path, False))
     tempo_step = level.steps[VARIABLES.index("tempo")]
     if level.tempo_text is not None and not (tempo_step and 1 <= len(level.tempo_text) <= 60):
         raise InputError(f"{path}.tempo_text", level.tempo_text,
@@ -272,11 +277,22 @@ def _check_ladder(levels: tuple[Level, ...], path: str) -> None:
                                  f"{why}")
 
 
-def _exercise(raw: Any, path: str) -> Exercise:
+def _symptom_cue(raw: dict[str, Any]) -> str:
+    """``[symptom_guided]``: the pain-free-range cue, which states its limit as "N/10"."""
+    table = take(raw, "symptom_guided", dict, "")
+    reject_unknown(table, ("max_pain", "cue"), "symptom_guided")
+    limit = take_int(table, "max_pain", "symptom_guided", 0, 5)
+    cue = take(table, "cue", str, "symptom_guided")
+    if f"{limit}/10" not in cue:
+        raise InputError("symptom_guided.cue", cue, f"a text that states the limit as {limit}/10")
+    return cue
+
+
+def _exercise(raw: Any, path: str, symptom_cue: str) -> Exercise:
     if not isinstance(raw, dict):
         raise InputError(path, raw, "a table is expected")
     reject_unknown(raw, ("id", "name", "kind", "cue", "advance_when", "intensity",
-                         "reps_per_set", "role", "levels"), path)
+                         "reps_per_set", "role", "levels", "painful_range"), path)
     kind = take_choice(raw, "kind", path, KINDS)
     plyo = kind == "plyometrics"
     intensity = take_choice(raw, "intensity", path, INTENSITIES) if plyo else None
@@ -295,6 +311,17 @@ def _exercise(raw: Any, path: str) -> Exercise:
     levels = tuple(_level(item, f"{path}.levels[{i}]", first + i, plyo)
                    for i, item in enumerate(levels_raw))
     _check_ladder(levels, path)
+    painful = take(raw, "painful_range", str, path, None)
+    deep = [i for i, level in enumerate(levels) if level.deep_knee]
+    if deep and painful is None:
+        raise InputError(f"{path}.painful_range", "(missing)",
+                         f"level {levels[deep[0]].level} is deep_knee: say how to leave out the "
+                         "range that hurts")
+    if painful is not None and not deep:
+        raise InputError(f"{path}.painful_range", painful, "only on an exercise with a "
+                         "deep_knee level")
+    levels = tuple(dataclasses.replace(level, range_cue=f"{symptom_cue} {painful}")
+                   if level.deep_knee else level for level in levels)
     advance = take(raw, "advance_when", str, path, None)
     if kind == "strength" and advance is None:
         raise InputError(f"{path}.advance_when", "(missing)",
@@ -328,9 +355,11 @@ def load_catalog(directory: Path = HERE) -> Catalog:
     """Read and validate ``exercises.toml`` and ``template.toml`` from ``directory``."""
     ex_path, tpl_path = directory / "exercises.toml", directory / "template.toml"
     ex_raw = read_toml(ex_path, "catalog")
-    reject_unknown(ex_raw, ("schema", "safety_note", "setup_seconds", "exercises"), "")
+    reject_unknown(ex_raw, ("schema", "safety_note", "setup_seconds", "symptom_guided",
+                            "exercises"), "")
     take_int(ex_raw, "schema", "", 2, 2)
-    exercises = tuple(_exercise(item, f"exercises[{i}]")
+    symptom_cue = _symptom_cue(ex_raw)
+    exercises = tuple(_exercise(item, f"exercises[{i}]", symptom_cue)
                       for i, item in enumerate(take(ex_raw, "exercises", list, "")))
     ids = [e.id for e in exercises]
     duplicates = {i for i in ids if ids.count(i) > 1}

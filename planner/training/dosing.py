@@ -65,6 +65,8 @@ def dose_exercise(exercise: Exercise, level: int, sets: int | None = None,
         name = f"{exercise.name}: {variant.name}"
         cue = (f"Substitute for \u201c{lvl.name}\u201d: no {' or '.join(variant.missing)} in "
                f"your equipment list. {exercise.cue} {variant.cue}")
+    if lvl.range_cue:
+        cue += f" {lvl.range_cue}"
     if exercise.advance_when:
         cue += f" Next level when: {exercise.advance_when}"
     contacts = count * (lvl.reps or 0) * lvl.sides if exercise.kind == "plyometrics" else None

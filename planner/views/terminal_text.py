@@ -74,6 +74,8 @@ def exercise_detail(exercise: Exercise) -> str:
         if lvl.substitute is not None:
             lines.append(f"    needs {', '.join(lvl.equipment)}; without: "
                          f"{lvl.substitute.name}. {lvl.substitute.cue}")
+        if lvl.range_cue:
+            lines.append(f"    {lvl.range_cue}")
     if exercise.advance_when:
         lines.append(f"  next level when: {exercise.advance_when}")
     return "\n".join(lines)
