@@ -788,21 +788,88 @@ def _sync_summary(report: SyncReport) -> None:
                f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged.")
 
 
+_HOST_HELP = ("Address to listen on. Loopback by default: to share it, put a reverse proxy with "
+              "TLS in front (docs/web.md); another address needs --allow-network.")
+
+
+def _listen(host: str, port: int, allow_network: bool) -> Any:
+    """A listening socket for ``serve`` and ``feed``: loopback unless ``--allow-network``."""
+    from planner.errors import InputError
+    from planner.web.server import is_loopback, listen
+
+    if not is_loopback(host) and not allow_network:
+        raise InputError("--host", host, "a loopback address (127.0.0.1, ::1, localhost), or "
+                         "add --allow-network to serve the plan to the network")
+    try:
+        sock = listen(host, port)
+    except (OSError, UnicodeError) as exc:
+        raise InputError("--host/--port", f"{host}:{port}", "an address and port free to "
+                         f"listen on ({getattr(exc, 'strerror', None) or exc})") from None
+    if not is_loopback(host):
+        click.echo(f"Warning: listening on {host}: the plan and its logging pages are "
+                   "reachable from the network, over plain HTTP unless a proxy with TLS is in "
+                   "front (docs/web.md).", err=True)
+    return sock
+
+
+def _base_url(host: str, port: int, base_url: str | None) -> str:
+    if base_url is not None:
+        from planner.errors import InputError
+
+        if not base_url.startswith(("http://", "https://")) or not base_url.isprintable():
+            raise InputError("--base-url", base_url, "an http:// or https:// address, e.g. "
+                             "https://plans.example.org")
+        return base_url.rstrip("/")
+    if host in ("0.0.0.0", "::", ""):
+        import socket
+
+        host = socket.gethostname()
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def _run_server(app: Any, sock: Any, what: str, lines: list[str]) -> None:
+    """Serve until a signal; ``lines`` are printed once it listens with its signals handled."""
+    from planner.web.server import serve as serve_on
+
+    def ready() -> None:
+        for line in lines:
+            click.echo(line)
+
+    stopped = serve_on(app, sock, ready)
+    if stopped is not None:
+        import signal
+
+        click.echo(f"{what} stopped ({signal.Signals(stopped).name}).", err=True)
+        sys.exit(128 + stopped)
+
+
+_SERVER_OPTIONS = [
+    click.option("--host", default="127.0.0.1", show_default=True, help=_HOST_HELP),
+    click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+                 help="Port to listen on (0: any free one)."),
+    click.option("--allow-network", is_flag=True, help="Allow a --host that is not loopback "
+                 "(the plan is then reachable from the network)."),
+]
+
+
+def _server_options(command: F) -> F:
+    for option in reversed(_SERVER_OPTIONS):
+        command = option(command)
+    return command
+
+
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on. "
-              "Loopback: to share the feed, put a reverse proxy with TLS in front "
-              "(docs/calendars.md).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
-              help="Port to listen on (0: any free one).")
+@_server_options
 @click.option("--new-token", is_flag=True, help="Make a new secret token first: the old URL "
               "stops working (e.g. after sharing it by mistake).")
 @click.pass_context
 @handle_errors
-def feed(ctx: click.Context, host: str, port: int, new_token: bool) -> None:
+def feed(ctx: click.Context, host: str, port: int, allow_network: bool, new_token: bool) -> None:
     """Serve the plan as a calendar feed to subscribe to ("From URL" in Google, Apple, Outlook).
 
     The URL holds a secret token kept with the plan, the same every time; each request reads
     the store, so replans, undo and done/missed reach subscribers at their next refresh.
+    `periodize serve` serves the same feed with the athlete's pages.
 
     \b
     Example:
@@ -812,25 +879,82 @@ def feed(ctx: click.Context, host: str, port: int, new_token: bool) -> None:
     import secrets
 
     from planner import commands
-    from planner.calendars.feed import FeedServer
-    from planner.errors import InputError
+    from planner.web import require_web
 
+    require_web()
     plan, token = commands.feed_token(_db(ctx), secrets.token_urlsafe(24), new_token)
-    try:
-        server = FeedServer((host, port), _db(ctx))
-    except OSError as exc:
-        raise InputError("--host/--port", f"{host}:{port}", "an address and port free to "
-                         f"listen on ({exc.strerror or exc})") from None
-    url = server.url(token)
-    click.echo(f"Serving the plan of {plan.name} at {url} (subscribe by URL; Apple and Outlook "
-               f"also take {url.replace('http://', 'webcal://', 1)}). Ctrl-C stops.")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("Feed stopped.", err=True)
-        sys.exit(130)
-    finally:
-        server.server_close()
+    sock = _listen(host, port, allow_network)
+    from planner.web.app import Settings, make_app
+
+    url = f"{_base_url(host, sock.getsockname()[1], None)}/{token}.ics"
+    app = make_app(Settings([_db(ctx)], _now, feed_only=True, log=_request_line))
+    _run_server(app, sock, "Feed", [
+        f"Serving the plan of {plan.name} at {url} (subscribe by URL; Apple and Outlook also "
+        f"take {url.replace('http://', 'webcal://', 1)}). Ctrl-C stops."])
+
+
+def _request_line(line: str) -> None:
+    """One line a request on stderr: the time, then the web layer's escaped words."""
+    click.echo(f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} {line}", err=True)
+
+
+@main.command()
+@_server_options
+@click.option("--base-url", metavar="URL", help="The address people use, when a reverse proxy "
+              "is in front (https://plans.example.org): printed, and in the links.")
+@click.option("--roster", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Serve every athlete store (*.db) in this folder, as batch writes it, "
+                   "instead of --db.")
+@click.option("--set-password", is_flag=True, help="Set the physio's password first (asked "
+              "twice, kept as an argon2 hash beside the stores).")
+@click.option("--new-token", is_flag=True, help="Give every athlete a new secret link first: "
+              "the old links (and feed URLs) stop working.")
+@click.pass_context
+@handle_errors
+def serve(ctx: click.Context, host: str, port: int, allow_network: bool, base_url: str | None,
+          roster: Path | None, set_password: bool, new_token: bool) -> None:
+    """Serve the athlete's pages (log a session from the phone), the physio's view and the
+    calendar feed.
+
+    Prints each athlete's address (a secret link: a new one with --new-token revokes the old),
+    then the physio's (behind a password: --set-password).
+
+    \b
+    Example:
+      periodize serve
+      periodize serve --roster plans --set-password
+      periodize serve --base-url https://plans.example.org
+    """
+    import secrets
+
+    from planner import commands
+    from planner.errors import InputError
+    from planner.store.links import athlete_url
+    from planner.web import require_web
+
+    require_web()
+    from planner.web import physio
+
+    stores = sorted(roster.glob("*.db")) if roster is not None else [_db(ctx)]
+    if roster is not None and not stores:
+        raise InputError("--roster", str(roster), "a folder holding athlete stores (*.db), as "
+                         "`periodize batch` writes")
+    password_file = physio.password_file(roster if roster is not None else stores[0])
+    if set_password:
+        password = click.prompt("Physio password", hide_input=True,
+                                confirmation_prompt=True, err=True)
+        physio.set_password(password_file, password)
+        click.echo(f"Password kept (argon2 hash) in {password_file}.", err=True)
+    tokens = [commands.feed_token(db, secrets.token_urlsafe(24), new_token) for db in stores]
+    sock = _listen(host, port, allow_network)
+    base = _base_url(host, sock.getsockname()[1], base_url)
+    from planner.web.app import Settings, make_app
+
+    app = make_app(Settings(stores, _now, base, password_file, log=_request_line))
+    lines = [f"{plan.name}: {athlete_url(base, token)}" for plan, token in tokens]
+    lines.append(f"Physio: {base}/physio/" + ("" if physio.password_set(password_file) else
+                 "  (no password yet: run again with --set-password)"))
+    _run_server(app, sock, "Server", [*lines, "Ctrl-C stops."])
 
 
 @main.command()

@@ -4,8 +4,9 @@ in full (200) and revalidated (If-None-Match -> 304) over loopback, medians of 1
     python benchmarks/feed.py
 
 Each line: the plan's events, the body's bytes, the median time of a 200 and of a 304, and
-their ratio. Every request reads the store and renders the calendar (that is what keeps the
-feed current), so a 304 saves the transfer, not the work. Everything goes to a temporary folder.
+their ratio. The server keeps the last feed made and makes it again only when the store's files
+changed (``planner.web.site``). Everything goes to a temporary folder. benchmarks/web.py measures
+the pages and the feed under concurrent clients.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import http.client
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -25,7 +25,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from factories import write_profile  # noqa: E402
 
 from planner import commands  # noqa: E402
-from planner.calendars.feed import FeedServer  # noqa: E402
+from planner.web.app import Settings, make_app  # noqa: E402
+from planner.web.server import running  # noqa: E402
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 RUNS = 15
@@ -44,17 +45,12 @@ def fetch(port: int, path: str, headers: dict[str, str]) -> tuple[float, int, st
 def measure(name: str, profile: Path, db: Path) -> None:
     commands.generate(profile, db, None, NOW)
     _, token = commands.feed_token(db, "benchmark-token", renew=False)
-    server = FeedServer(("127.0.0.1", 0), db)
-    server.RequestHandlerClass.log_request = lambda *args, **kwargs: None  # type: ignore
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port, path = int(server.server_address[1]), f"/{token}.ics"
-    try:
+    app = make_app(Settings([db], lambda: dt.datetime.now(dt.UTC), feed_only=True))
+    with running(app) as server:
+        port, path = server.port, f"/{token}.ics"
         _, size, etag = fetch(port, path, {})
         full = [fetch(port, path, {})[0] for _ in range(RUNS)]
         cached = [fetch(port, path, {"If-None-Match": etag})[0] for _ in range(RUNS)]
-    finally:
-        server.shutdown()
-        server.server_close()
     sessions = len(commands.current_plan(db).sessions)
     a, b = statistics.median(full), statistics.median(cached)
     print(f"{name}: {sessions} events, {size / 1024:.0f} KiB; 200 in {a * 1000:.0f} ms, "

@@ -28,7 +28,9 @@ HEAVY = ("ortools", "pandas", "icalendar",
          "googleapiclient", "google_auth_oauthlib", "google_auth_httplib2", "google.auth",
          "google.oauth2", "httplib2",
          # Dask (batch --cluster) and fsspec (batch -o URL)
-         "dask", "distributed", "fsspec")
+         "dask", "distributed", "fsspec",
+         # the web server (serve, feed)
+         "starlette", "uvicorn", "jinja2", "argon2", "itsdangerous", "multipart")
 
 
 def exported_json(db: Path) -> str:
@@ -331,7 +333,8 @@ def test_importing_the_cli_loads_no_heavy_library(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["catalog"], ["show", "--help"],
-                                  ["sync", "--google", "--help"]])
+                                  ["sync", "--google", "--help"], ["serve", "--help"],
+                                  ["feed", "--help"]])
 def test_light_commands_load_no_heavy_library(tmp_path: Path, args: list[str]) -> None:
     code = ("import cli, contextlib, io\n"
             "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"

@@ -9,7 +9,6 @@ import http.client
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +16,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from factories import NOW, write_profile
+from hypothesis import given
+from hypothesis import strategies as st
 from icalendar import Calendar
 from subscribers import synced_events, vdirsyncer_sync
 
 import cli
 from planner import commands
 from planner.calendars.export.ics import summary
-from planner.calendars.feed import FeedServer
 from planner.store.database import open_store
 from planner.store.plan import Plan, Session
 
@@ -48,24 +48,27 @@ def served(tmp_path: Path) -> Iterator[Served]:
     commands.generate(write_profile(tmp_path, availability=EVENINGS), db, None, NOW)
     _, token = commands.feed_token(db, TOKEN, renew=False)
     assert token == TOKEN
-    server = FeedServer(("127.0.0.1", 0), db)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield Served(db, str(host), int(port), f"/{TOKEN}.ics", tmp_path)
-    finally:
-        server.shutdown()
-        server.server_close()
+    pytest.importorskip("uvicorn", reason="the web extra is not installed")
+    from planner.web.app import Settings, make_app
+    from planner.web.server import running
+
+    with running(make_app(Settings([db], _clock, feed_only=True))) as server:
+        yield Served(db, "127.0.0.1", server.port, f"/{TOKEN}.ics", tmp_path)
+
+
+def _clock() -> dt.datetime:
+    """The server's clock in these tests: the real one (Last-Modified follows the store's
+    file times)."""
+    return dt.datetime.now(dt.UTC)
 
 
 def get(served: Served, path: str, method: str = "GET", **headers: str,
-        ) -> tuple[int, dict[str, str], bytes]:
+        ) -> tuple[int, http.client.HTTPMessage, bytes]:
     connection = http.client.HTTPConnection(served.host, served.port, timeout=30)
     try:
         connection.request(method, path, headers=headers)
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, response.headers, response.read()   # names in any case
     finally:
         connection.close()
 
@@ -81,6 +84,7 @@ def by_uid(body: bytes) -> dict[str, tuple[str, dt.datetime, str]]:
 
 
 def test_the_feed_is_the_current_plan_as_text_calendar(served: Served) -> None:
+    _aged(served.db)
     status, headers, body = get(served, served.path)
     assert status == 200
     assert headers["Content-Type"] == "text/calendar; charset=utf-8"
@@ -99,7 +103,20 @@ def test_the_feed_is_the_current_plan_as_text_calendar(served: Served) -> None:
     assert (head_status, head_body, head_headers["ETag"]) == (200, b"", headers["ETag"])
 
 
+def _aged(db: Path, seconds: float = 5) -> None:
+    """The store as if its last change were ``seconds`` ago (a feed's Last-Modified is sent
+    once the second of the last change is over)."""
+    import os
+    import time
+
+    then = time.time() - seconds
+    for path in (db, Path(f"{db}-wal")):
+        if path.exists():
+            os.utime(path, (then, then))
+
+
 def test_unchanged_is_304_and_a_log_entry_changes_the_feed_at_once(served: Served) -> None:
+    _aged(served.db)
     _, headers, _body = get(served, served.path)
     etag, modified = headers["ETag"], headers["Last-Modified"]
     for condition in ({"If-None-Match": etag}, {"If-None-Match": f'"other", {etag}'},
@@ -216,3 +233,53 @@ def test_a_port_in_use_is_one_line_and_exit_2(served: Served) -> None:
                                            str(served.port)])
     assert result.exit_code == 2
     assert result.output.startswith("Error: --host/--port") and result.output.count("\n") == 1
+
+
+def test_last_modified_changes_with_every_change(served: Served) -> None:
+    """A change within the second of the one before is never answered 304 to a client that
+    sends If-Modified-Since only (the old server: 3 of 4 such changes were missed)."""
+    plan = commands.current_plan(served.db)
+    days = [s.start.date().isoformat() for s in plan.sessions[:4]]
+    for day in days:
+        status, headers, _ = get(served, served.path)
+        assert status == 200
+        modified = headers.get("Last-Modified")
+        commands.record(served.db, [day], "missed", None, NOW)     # at once: the same second
+        if modified is None:          # still the second of the last change: no date yet
+            continue
+        status, _, _ = get(served, served.path, **{"If-Modified-Since": modified})
+        assert status == 200, "a changed feed answered 304"
+    _aged(served.db)
+    _, headers, _ = get(served, served.path)
+    assert get(served, served.path, **{"If-Modified-Since": headers["Last-Modified"]})[0] == 304
+
+
+@given(changes=st.lists(st.floats(0, 5, allow_nan=False), min_size=1, max_size=6),
+       fetch=st.floats(0, 6, allow_nan=False), later=st.floats(0, 8, allow_nan=False))
+def test_if_modified_since_never_hides_a_change(changes: list[float], fetch: float,
+                                                later: float) -> None:
+    """The invariant behind Last-Modified: a client that fetched at ``fetch`` (and kept the
+    date it was given) and asks again at ``later`` gets 304 only if the store did not change
+    in between, whatever the change times within a second."""
+    from planner.calendars.feed import Feed, last_modified, unchanged
+
+    base = 1_800_000_000.0
+    times = sorted(base + c for c in changes)
+    seen = [t for t in times if t <= base + fetch]
+    if not seen:
+        return
+    given = last_modified(Feed(b"", '"a"', seen[-1]), base + fetch)
+    asked = max(base + fetch, base + later)
+    now_seen = [t for t in times if t <= asked]
+    result = unchanged(Feed(b"", '"b"', now_seen[-1]), None, given, asked)
+    if now_seen[-1] != seen[-1]:
+        assert not result, (given, seen[-1], now_seen[-1])
+    elif given is not None:
+        assert result
+
+
+def test_a_weak_etag_is_compared_weakly(served: Served) -> None:
+    _, headers, _ = get(served, served.path)
+    etag = headers["ETag"]
+    assert get(served, served.path, **{"If-None-Match": f"W/{etag}"})[0] == 304
+    assert get(served, served.path, **{"If-None-Match": 'W/"other"'})[0] == 200

@@ -32,7 +32,7 @@ from planner.store.database import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Sto
 from planner.store.plan import Plan, plan_from_dict
 
 TABLES = ["absences", "counters", "feed_tokens", "forecasts", "google_calendars", "log",
-          "morning", "revisions", "screens", "sequences"]
+          "morning", "request_keys", "revisions", "screens", "sequences"]
 
 DAY = dt.date(2027, 1, 11)
 

@@ -30,7 +30,7 @@ from planner.store.plan import Plan, Session, athlete_key, dropped_sessions, pla
 from planner.store.profile import Profile, profile_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -110,6 +110,17 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         day TEXT NOT NULL,
         recorded TEXT NOT NULL,
         UNIQUE (plan_id, day)
+    )
+    """,
+    # The key of each log entry sent from the web page (``periodize serve``), with what it
+    # changed in words: an entry made offline and sent again when the network returns is
+    # recorded once; the second sending is answered with the first one's words.
+    6: """
+    CREATE TABLE request_keys (
+        key TEXT PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        recorded TEXT NOT NULL,
+        said TEXT NOT NULL
     )
     """,
 }
@@ -664,6 +675,27 @@ class Store:
                        f"{column} = excluded.{column}, recorded = excluded.recorded",
                        (plan_id, day.isoformat(), value, now.isoformat()))
 
+    # -- keys of log entries sent from the web page ---------------------------------------------
+    @_guarded
+    def request_said(self, key: str) -> tuple[str, ...] | None:
+        """What the log entry sent with ``key`` changed, in words, if it was recorded."""
+        row = self.db.execute("SELECT said FROM request_keys WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return tuple(str(line) for line in json.loads(row["said"]))
+        except (ValueError, TypeError) as exc:
+            raise StoreError(f"{self.path}: a request key is damaged ({exc})") from None
+
+    @_guarded
+    def remember_request(self, key: str, plan_id: str, now: dt.datetime,
+                         said: tuple[str, ...]) -> None:
+        """Keep ``key`` (and what its entry changed): the same key again is recorded once."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO request_keys (key, plan_id, recorded, said) "
+                       "VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                       (key, plan_id, now.isoformat(), json.dumps(list(said))))
+
     # -- Google calendars ------------------------------------------------------------------------
     # Keyed by the --calendar name asked for ('' for the plan's own calendar); the id is Google's.
     @_guarded
@@ -744,6 +776,23 @@ def _prepare(path: Path, create: bool) -> bool:
             raise InputError("--db", str(path), "a path in an existing folder")
         path.parent.mkdir(parents=True, exist_ok=True)
     return exists
+
+
+def feed_tokens(path: Path) -> frozenset[str]:
+    """Every feed token the store at ``path`` holds, read cheaply (read-only, no check, no
+    migration): a server compares a request's token with these before it opens the store.
+    An unreadable file or one without tokens gives none."""
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                             timeout=BUSY_TIMEOUT_S)
+    except (sqlite3.Error, OSError, ValueError):
+        return frozenset()
+    try:
+        return frozenset(str(r[0]) for r in db.execute("SELECT token FROM feed_tokens"))
+    except sqlite3.Error:
+        return frozenset()
+    finally:
+        db.close()
 
 
 def open_store(path: Path, create: bool = False) -> Store:

@@ -1,0 +1,91 @@
+"""The athletes one server serves: a store, or a roster folder of stores (as ``batch`` writes),
+each reached by its secret token. A request's token is compared with the tokens held in memory
+before any store is opened; the memory is read again only when a store's files change (a stat,
+not an open). The feed is kept per store and made again only when the store changed, so a
+revalidation (304) costs a stat and a hash compare."""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from planner.calendars.feed import Feed, read_feed, store_changed
+from planner.store.database import feed_tokens
+
+
+def _signature(db: Path) -> tuple[int, ...]:
+    """What changes when the store changes: time, size and inode of the file and its WAL."""
+    found: list[int] = []
+    for path in (db, Path(f"{db}-wal")):
+        try:
+            st = path.stat()
+        except OSError:
+            found += [0, 0, 0]
+            continue
+        found += [st.st_mtime_ns, st.st_size, st.st_ino]
+    return tuple(found)
+
+
+@dataclass
+class _Known:
+    signature: tuple[int, ...]
+    tokens: frozenset[str]
+    feed: tuple[str, Feed] | None = None     # (the token it was read for, the feed)
+
+
+@dataclass(frozen=True)
+class Athlete:
+    """One store the server serves, named by its file's stem (unique in a folder)."""
+
+    slug: str
+    db: Path
+
+
+class Site:
+    """The stores served and what is known of each, shared by the server's threads."""
+
+    def __init__(self, stores: list[Path]) -> None:
+        self.athletes = tuple(Athlete(p.stem, p) for p in stores)
+        self._known: dict[Path, _Known] = {}
+        self._lock = threading.Lock()
+
+    def by_slug(self, slug: str) -> Athlete | None:
+        return next((a for a in self.athletes if a.slug == slug), None)
+
+    def _refresh(self, athlete: Athlete) -> _Known:
+        signature = _signature(athlete.db)
+        with self._lock:
+            known = self._known.get(athlete.db)
+            if known is None or known.signature != signature:
+                known = _Known(signature, feed_tokens(athlete.db))
+                self._known[athlete.db] = known
+            return known
+
+    def athlete(self, token: str) -> Athlete | None:
+        """The athlete whose store holds ``token`` (each compared in constant time), or None;
+        no store is opened for a wrong token."""
+        found = None
+        raw = token.encode()
+        for athlete in self.athletes:
+            for held in self._refresh(athlete).tokens:
+                if hmac.compare_digest(raw, held.encode()):
+                    found = athlete
+        return found
+
+    def feed(self, athlete: Athlete, token: str) -> Feed | None:
+        """The athlete's feed for ``token`` (None: not the current plan's token), read from the
+        store only when it changed since the last time."""
+        known = self._refresh(athlete)
+        cached = known.feed
+        if cached is not None and hmac.compare_digest(cached[0].encode(), token.encode()):
+            return cached[1]
+        changed = store_changed(athlete.db)       # before reading (see store_changed)
+        feed = read_feed(athlete.db, token, changed)
+        if feed is not None:
+            with self._lock:
+                if self._known.get(athlete.db) is known and known.signature == _signature(
+                        athlete.db):
+                    known.feed = (token, feed)
+        return feed
