@@ -814,12 +814,9 @@ def _listen(host: str, port: int, allow_network: bool) -> Any:
 
 def _base_url(host: str, port: int, base_url: str | None) -> str:
     if base_url is not None:
-        from planner.errors import InputError
+        from planner.store.links import check_base_url
 
-        if not base_url.startswith(("http://", "https://")) or not base_url.isprintable():
-            raise InputError("--base-url", base_url, "an http:// or https:// address, e.g. "
-                             "https://plans.example.org")
-        return base_url.rstrip("/")
+        return check_base_url("--base-url", base_url)
     if host in ("0.0.0.0", "::", ""):
         import socket
 
@@ -933,6 +930,8 @@ def serve(ctx: click.Context, host: str, port: int, allow_network: bool, base_ur
     from planner.web import require_web
 
     require_web()
+    if base_url is not None:
+        _base_url(host, port, base_url)        # checked before anything is written
     from planner.web import physio
 
     stores = sorted(roster.glob("*.db")) if roster is not None else [_db(ctx)]

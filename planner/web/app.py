@@ -159,8 +159,9 @@ def make_app(settings: Settings) -> Starlette:
     # -- the athlete's pages ----------------------------------------------------------------------
     def athlete_context(request: Request, athlete: Athlete) -> dict[str, Any]:
         token = str(request.path_params["token"])
-        return {"home": athlete_url("", token), "token": token, "scores": SCORES,
-                "manifest": athlete_url("", token) + "manifest.webmanifest"}
+        home = athlete_url("", token) + "/"
+        return {"home": home, "token": token, "scores": SCORES,
+                "manifest": home + "manifest.webmanifest"}
 
     def home(request: Request) -> Response:
         athlete = athlete_of(request)
@@ -205,8 +206,8 @@ def make_app(settings: Settings) -> Starlette:
         if "application/json" in request.headers.get("accept", ""):
             return Response(json.dumps({"said": logged.said, "again": logged.again}),
                             media_type="application/json")
-        return RedirectResponse(f"{athlete_url('', token)}logged/{pages.check_key(values['key'])}",
-                                status_code=303)
+        return RedirectResponse(
+            f"{athlete_url('', token)}/logged/{pages.check_key(values['key'])}", status_code=303)
 
     def _refused(request: Request, athlete: Athlete, message: str, status: int) -> Response:
         if "application/json" in request.headers.get("accept", ""):
@@ -264,7 +265,7 @@ def make_app(settings: Settings) -> Starlette:
         athlete = athlete_of(request)
         if athlete is None:
             return not_found()
-        start = athlete_url("", str(request.path_params["token"]))
+        start = athlete_url("", str(request.path_params["token"])) + "/"
         body = {"name": "periodize: your sessions", "short_name": "periodize",
                 "start_url": start, "scope": start, "display": "standalone",
                 "background_color": "#ffffff", "theme_color": "#00838f",
@@ -358,6 +359,7 @@ def make_app(settings: Settings) -> Starlette:
 
     feed_routes = [Route("/{name}", feed, methods=["GET", "HEAD"])]
     routes = feed_routes if settings.feed_only else [
+        Route("/a/{token}", home),              # athlete_url: the address printed and linked
         Route("/a/{token}/", home),
         Route("/a/{token}/s/{uid}", session),
         Route("/a/{token}/log", log_entry, methods=["POST"]),
