@@ -74,6 +74,7 @@ def test_the_commands_include_the_documented_ones() -> None:
 # --- generate -> show -> export ---------------------------------------------------------------
 
 
+@pytest.mark.smoke
 def test_generate_prints_a_summary_and_writes_the_calendar(tmp_path: Path) -> None:
     profile, db, out = write_profile(tmp_path), tmp_path / "store.db", tmp_path / "plan.ics"
     result = run("--db", str(db), "generate", str(profile), "-o", str(out))
@@ -128,6 +129,7 @@ def test_show_default_view_covers_every_week(store: Path) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("fmt", ["ics", "json", "csv"])
 def test_export_to_stdout_and_to_a_file_agree(store: Path, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"plan.{fmt}"
@@ -286,6 +288,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
             "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
 
 
+@pytest.mark.smoke
 def test_installed_script_generates_the_example(tmp_path: Path) -> None:
     db, out = tmp_path / "store.db", tmp_path / "plan.ics"
     done = subprocess.run([str(_script()), "--db", str(db), "generate", str(EXAMPLE), "-o",

@@ -101,6 +101,7 @@ def dose_text(exercise: dict[str, Any]) -> str:
 # --- the file itself --------------------------------------------------------------------------
 
 
+@pytest.mark.smoke
 def test_every_line_ends_with_crlf_and_fits_75_octets(example: Export) -> None:
     data = example.ics
     assert data.endswith(b"\r\n")
@@ -110,6 +111,7 @@ def test_every_line_ends_with_crlf_and_fits_75_octets(example: Export) -> None:
     assert any(line.startswith(b" ") for line in lines), "long descriptions should be folded"
 
 
+@pytest.mark.smoke
 def test_calendar_header(example: Export, calendar: Calendar) -> None:
     assert str(prop(calendar, "METHOD")) == "PUBLISH"
     assert str(prop(calendar, "VERSION")) == "2.0"
@@ -217,6 +219,7 @@ def test_description_holds_every_exercise_its_dose_cue_and_the_safety_note(
             assert text.index("Plyometrics") < text.index("Stretching")
 
 
+@pytest.mark.smoke
 def test_the_strict_ical_parser_reads_the_same_events(example: Export) -> None:
     from ical.calendar_stream import IcsCalendarStream
 
@@ -279,6 +282,7 @@ def test_the_same_profile_in_another_folder_gives_the_same_uids(tmp_path: Path) 
 # --- golden file ------------------------------------------------------------------------------
 
 
+@pytest.mark.smoke
 def test_example_matches_the_golden_calendar(example: Export, golden_ics: bytes) -> None:
     """Order-insensitive: the same events (UID, times, summary, sequence) and time zones."""
     golden = Calendar.from_ical(golden_ics)

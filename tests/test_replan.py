@@ -61,6 +61,7 @@ def test_example_plan_shape(planned: tuple[Path, Plan]) -> None:
     assert [f"{local(s):%a}" for s in jumps(plan, 2)] == ["Mon", "Sat"]
 
 
+@pytest.mark.smoke
 def test_missed_jump_gets_a_make_up_in_its_own_week(planned: tuple[Path, Plan]) -> None:
     db, before = planned
     missed = jumps(before, 2)[0]
@@ -199,6 +200,7 @@ def _events(path: Path) -> dict[str, icalendar.Event]:
     return dict(zip(uids, events, strict=True))
 
 
+@pytest.mark.smoke
 def test_uid_and_sequence_in_the_exported_calendar(tmp_path: Path,
                                                    planned: tuple[Path, Plan]) -> None:
     db, before = planned
@@ -256,6 +258,7 @@ def test_bad_dates_are_refused_and_the_store_is_untouched(
     assert not (tmp_path / "x.ics").exists()
 
 
+@pytest.mark.smoke
 def test_cli_replan_status_history_undo(planned: tuple[Path, Plan], tmp_path: Path) -> None:
     db, _ = planned
     runner = CliRunner()

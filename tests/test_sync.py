@@ -83,6 +83,7 @@ def wire(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 # --- against Radicale --------------------------------------------------------------------------
 
+@pytest.mark.smoke
 @pytest.mark.caldav
 def test_first_sync_creates_every_resource(radicale_url: str, caldav_calendar_name: str,
                                            wire: list[str]) -> None:
@@ -102,6 +103,7 @@ def test_first_sync_creates_every_resource(radicale_url: str, caldav_calendar_na
         assert str(event["X-PERIODIZE-PLAN"]) == PLAN
 
 
+@pytest.mark.smoke
 @pytest.mark.caldav
 def test_changed_dropped_and_kept_events(caldav_url: str, caldav_calendar_name: str) -> None:
     first = plan(4, sequence=1)
