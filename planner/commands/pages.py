@@ -90,9 +90,13 @@ def session_view(plan: Plan, session: Session, today: dt.date, log: AthleteLog) 
 
 
 def focus_session(plan: Plan, today: dt.date) -> Session | None:
-    """The session that matters now: the latest past one with no word yet (to log it), else
-    today's, else the next one not missed; None after the last."""
-    unlogged = [s for s in plan.sessions if plan.state(s, today) == UNLOGGED]
+    """The session that matters now: the latest past one with no word yet since the last one
+    logged (to log it), else today's, else the next one not missed; None after the last. (A
+    judgement call: unlogged sessions before one logged count as done as prescribed, as
+    everywhere, and are not asked about again.)"""
+    said = [plan.local_date(s) for s in plan.sessions if s.status in (DONE, MISSED)]
+    unlogged = [s for s in plan.sessions if plan.state(s, today) == UNLOGGED
+                and (not said or plan.local_date(s) > max(said))]
     if unlogged:
         return unlogged[-1]
     ahead = [s for s in plan.sessions if plan.local_date(s) >= today]
@@ -215,13 +219,13 @@ class AthleteRow:
     adherence: str                # 'done 9 of 12 so far (75 %)'
     last_pain: str                # 'during 3/10 on 2027-01-13; morning 2/10 on 2027-01-14'
     red_flag: bool
-    screen_waiting: bool          # jumps paused until a passed readiness screen
+    screen_waiting: bool          # jumps paused: a passed readiness screen would clear them
     not_logged: int               # past sessions with no word
     next_session: str
 
 
 def athlete_row(db: Path, today_now: dt.datetime) -> AthleteRow:
-    from planner.training.adapt import NOT_CLEARED
+    from planner.training.adapt import PAUSED
 
     rules = default_monitoring()
     with open_store(db) as store:
@@ -243,7 +247,7 @@ def athlete_row(db: Path, today_now: dt.datetime) -> AthleteRow:
     nxt = next((s for s in upcoming if s.status != MISSED), None)
     return AthleteRow(
         plan.name, f"done {done} of {len(past)} so far{share}", "; ".join(words) or "none yet",
-        rules.red_flag in notes, any(NOT_CLEARED in n for n in notes),
+        rules.red_flag in notes, any(n.startswith(PAUSED) for n in notes),
         sum(st == UNLOGGED for st in states),
         f"{plan.local_date(nxt):%a %Y-%m-%d} · {_label(nxt)}" if nxt is not None else "none")
 

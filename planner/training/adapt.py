@@ -82,6 +82,8 @@ UNLOGGED_ASK = 2
 UNLOGGED_TEXT = ("{n} past sessions have no log: levels hold at the last logged ones; log them "
                  "with `periodize done DATE --rpe N --pain N` (or `missed DATE`)")
 NOT_CLEARED_STRENGTH = "rehab first: strength starts at the regression"
+#: How the note of a session whose jumps are paused begins (the physio's view looks for it).
+PAUSED = "jumps paused"
 NOT_CLEARED = ("not yet cleared to jump: record a passed readiness screen "
                "(`periodize screen DATE --passed`)")
 
@@ -412,7 +414,7 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
         if state.stopped:
             notes.append(rules.red_flag)
         if "plyometrics" in s.kinds and (state.stopped or not state.cleared):
-            notes.append(f"jumps paused ({state.stopped or NOT_CLEARED})")
+            notes.append(f"{PAUSED} ({state.stopped or NOT_CLEARED})")
             s = _pause(catalog, profile, forecast.level, s)
             short.add(s.week)
         room = _Room(0, 0)               # a session the plan marks missed is not capped

@@ -58,7 +58,7 @@ table.calendar td { height: 4.2em; }
 .s.jumps { color: var(--jumps); } .s.strength { color: var(--strength); }
 .s.combined { color: var(--combined); } .s.stretch { color: var(--stretch); }
 .s.missed { text-decoration: line-through; color: #c62828; }
-.s.unlogged { opacity: 0.75; font-style: italic; }
+.s.unlogged { font-style: italic; }
 td.rest { background: #f1f3f5; color: var(--muted); font-style: italic; }
 td.closed { background: repeating-linear-gradient(45deg, #fafbfc, #fafbfc 6px, #f0f2f5 6px,
   #f0f2f5 12px); color: var(--muted); }
@@ -83,6 +83,20 @@ figure svg { width: 100%; height: auto; display: block; }
 .badge.done { background: #e8f5e9; color: #1b5e20; }
 .badge.missed { background: #ffebee; color: #b71c1c; }
 @media (max-width: 700px) { .cols { grid-template-columns: 1fr; } body { padding: 10px; } }
+@media (max-width: 600px) {
+  body { padding: 8px; overflow-wrap: anywhere; }
+  table.calendar { table-layout: fixed; font-size: 0.68em; }
+  table.calendar th, table.calendar td { width: auto; padding: 1px 2px; }
+  table.calendar th:first-child { width: 2.4em; }
+  table.calendar td { height: auto; }
+  .session table, .session tbody, .session tr, .session td, .session th { display: block;
+    width: auto; border: 0; padding: 1px 0; }
+  .session tr { border-top: 1px solid var(--line); padding: 4px 0; }
+  .session thead { display: none; }
+  .session td.dose { white-space: normal; font-weight: 600; }
+  .session td.part { width: auto; color: var(--muted); }
+  table { font-size: 0.9em; }
+}
 @media print {
   @page { size: A4; margin: 14mm; }
   body { max-width: none; padding: 0; font-size: 10.5pt; }

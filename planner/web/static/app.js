@@ -3,6 +3,7 @@
 "use strict";
 (function () {
   var OUTBOX = "periodize-outbox";
+  var CACHE = "periodize-v1";        // the service worker's cache (sw.js)
 
   function outbox() {
     try { return JSON.parse(localStorage.getItem(OUTBOX) || "[]"); } catch (e) { return []; }
@@ -49,17 +50,28 @@
     });
     return chain.then(function () {
       flushing = false;
-      say(said.length ? "Sent: " + said.join(" ") : "");
       pending();
       if (said.length) { say("Sent from this phone: " + said.join(" ")); }
     }, function () { flushing = false; pending(); });
   }
 
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
   function offlineForm(form) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      // A key of its own for each entry: a page opened from the phone's cache holds the key
+      // the server gave it last time, already used.
+      var field = form.querySelector("input[name=key]");
+      var key = newKey();
+      if (field) { field.value = key; }
       var body = new URLSearchParams(new FormData(form)).toString();
-      var key = (form.querySelector("input[name=key]") || {}).value || String(Date.now());
       var item = {action: form.action, body: body, key: key};
       send(item).then(function (response) {
         return response.json().then(function (data) {
@@ -104,7 +116,14 @@
     document.querySelectorAll("form[data-offline]").forEach(offlineForm);
     document.querySelectorAll("button.timer").forEach(timer);
     pending();
-    if (navigator.onLine) { flush(); }
+    if (navigator.onLine) {
+      flush();
+      // Keep this page for opening without a network (the service worker answers from here).
+      if (window.caches && document.querySelector("link[rel=manifest]")) {
+        caches.open(CACHE).then(function (cache) { return cache.add(location.pathname); })
+          .catch(function () { return null; });
+      }
+    }
   });
   window.addEventListener("online", flush);
   if ("serviceWorker" in navigator) {
