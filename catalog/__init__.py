@@ -15,11 +15,14 @@ from typing import Any
 from planner.errors import InputError
 from planner.store.strict_toml import read_toml, reject_unknown, take, take_choice, take_int
 
-KINDS = ("warmup", "plyometrics", "strength", "stretching")
+KINDS = ("warmup", "plyometrics", "strength", "stretching", "isometric")
+# "isometric": holds for a painful day, named by a knee exercise's `pain_day`, never placed in a
+# session by themselves.
 ATHLETE_LEVELS = ("beginner", "intermediate", "advanced")
 INTENSITIES = ("low", "moderate", "high")
 PHASES = ("foundation", "build", "deload", "peak", "taper")
 ROLES = ("main", "warmup")
+STRENGTH_ROLES = ("main", "hip")   # "hip": hip work [Willy 2019], left out when `hip_work = false`
 VARIABLES = ("range", "load", "tempo", "support")   # what a level changes, one step at a time
 EQUIPMENT = ("step-10", "step-15", "step-20", "step-25", "box-20", "box-30", "box-45", "box-60",
              "bench", "band", "dumbbells", "slant-board")
@@ -99,7 +102,10 @@ class Exercise:
     intensity: str | None          # plyometrics only
     reps_per_set: int | None       # plyometrics only: contacts are split into sets of this size
     levels: tuple[Level, ...]
-    role: str = "main"             # plyometrics: "warmup" drills open every jump session
+    role: str = "main"             # plyometrics: "warmup" drills open every jump session;
+    #                                strength: "hip" work (left out when a profile says so)
+    pain_day: Exercise | None = None   # strength: the isometric hold for a painful day
+    for_pain: tuple[int, int] | None = None   # isometric: the pain band (0-10) it is for
 
     def at(self, level: int) -> Level:
         """The level numbered ``level``, within the progression's first and last."""
@@ -292,21 +298,31 @@ def _exercise(raw: Any, path: str, symptom_cue: str) -> Exercise:
     if not isinstance(raw, dict):
         raise InputError(path, raw, "a table is expected")
     reject_unknown(raw, ("id", "name", "kind", "cue", "advance_when", "intensity",
-                         "reps_per_set", "role", "levels", "painful_range"), path)
+                         "reps_per_set", "role", "levels", "painful_range", "pain_day",
+                         "for_pain"), path)
     kind = take_choice(raw, "kind", path, KINDS)
     plyo = kind == "plyometrics"
     intensity = take_choice(raw, "intensity", path, INTENSITIES) if plyo else None
     reps_per_set = take_int(raw, "reps_per_set", path, 1, 20) if plyo else None
-    role = take_choice(raw, "role", path, ROLES, "main") if plyo else "main"
+    role = (take_choice(raw, "role", path, ROLES, "main") if plyo
+            else take_choice(raw, "role", path, STRENGTH_ROLES, "main") if kind == "strength"
+            else "main")
     if not plyo:
-        for key in ("intensity", "reps_per_set", "role"):
+        for key in ("intensity", "reps_per_set", "role") if kind != "strength" else (
+                "intensity", "reps_per_set"):
             if key in raw:
                 raise InputError(f"{path}.{key}", raw[key], "only plyometric drills take this key")
     levels_raw = take(raw, "levels", list, path)
     if not levels_raw:
         raise InputError(f"{path}.levels", levels_raw, "at least one level")
-    # Strength and jump progressions start with a regression, level 0; warm-up and stretches
-    # have a single dose, level 1.
+    for_pain = _pain_band(raw, path) if kind == "isometric" else None
+    if kind != "isometric" and "for_pain" in raw:
+        raise InputError(f"{path}.for_pain", raw["for_pain"], "only isometric holds take this key")
+    if kind != "strength" and "pain_day" in raw:
+        raise InputError(f"{path}.pain_day", raw["pain_day"],
+                         "only strength exercises take this key")
+    # Strength and jump progressions start with a regression, level 0; warm-up, stretches and
+    # isometric holds have a single dose, level 1.
     first = 0 if kind in ("strength", "plyometrics") else 1
     levels = tuple(_level(item, f"{path}.levels[{i}]", first + i, plyo)
                    for i, item in enumerate(levels_raw))
@@ -328,7 +344,30 @@ def _exercise(raw: Any, path: str, symptom_cue: str) -> Exercise:
                          "strength exercises say when to move to the next level")
     return Exercise(id=take(raw, "id", str, path), name=take(raw, "name", str, path), kind=kind,
                     cue=take(raw, "cue", str, path), advance_when=advance, intensity=intensity,
-                    reps_per_set=reps_per_set, levels=levels, role=role)
+                    reps_per_set=reps_per_set, levels=levels, role=role, for_pain=for_pain)
+
+
+def _pain_band(raw: dict[str, Any], path: str) -> tuple[int, int]:
+    band = take(raw, "for_pain", list, path)
+    if (len(band) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) for x in band)
+            or not 0 <= band[0] <= band[1] <= 10):
+        raise InputError(f"{path}.for_pain", band, "[low, high], whole pain scores 0 to 10")
+    return band[0], band[1]
+
+
+def _link_pain_days(raws: list[Any], exercises: tuple[Exercise, ...]) -> tuple[Exercise, ...]:
+    """Each strength exercise's ``pain_day`` id resolved to its isometric hold."""
+    holds = {e.id: e for e in exercises if e.kind == "isometric"}
+    linked = []
+    for i, (raw, exercise) in enumerate(zip(raws, exercises, strict=True)):
+        wanted = raw.get("pain_day") if isinstance(raw, dict) else None
+        if wanted is not None:
+            if wanted not in holds:
+                raise InputError(f"exercises[{i}].pain_day", wanted,
+                                 "one of " + ", ".join(sorted(holds)))
+            exercise = dataclasses.replace(exercise, pain_day=holds[wanted])
+        linked.append(exercise)
+    return tuple(linked)
 
 
 def _week(raw: Any, path: str, number: int, drills: set[str]) -> TemplateWeek:
@@ -359,8 +398,9 @@ def load_catalog(directory: Path = HERE) -> Catalog:
                             "exercises"), "")
     take_int(ex_raw, "schema", "", 2, 2)
     symptom_cue = _symptom_cue(ex_raw)
-    exercises = tuple(_exercise(item, f"exercises[{i}]", symptom_cue)
-                      for i, item in enumerate(take(ex_raw, "exercises", list, "")))
+    raws = take(ex_raw, "exercises", list, "")
+    exercises = _link_pain_days(raws, tuple(_exercise(item, f"exercises[{i}]", symptom_cue)
+                                            for i, item in enumerate(raws)))
     ids = [e.id for e in exercises]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:

@@ -25,7 +25,8 @@ from planner.errors import InputError
 
 DRILLS = ("ankle-hops", "snap-down", "squat-jump", "lateral-line-hop", "single-leg-hop",
           "box-jump", "lateral-bound")
-STRENGTH = ("step-down", "split-squat", "reverse-nordic", "tibialis-raise")
+STRENGTH = ("step-down", "split-squat", "reverse-nordic", "tibialis-raise", "hip-abduction",
+            "hip-bridge")   # the guide's four, then hip work [Willy 2019]
 STRETCHES = ("standing-quad-stretch", "lying-quad-stretch", "couch-stretch")
 # NSCA (Essentials, plyometrics chapter; Chu): foot contacts per session by athlete level.
 NSCA_CONTACTS = {"beginner": (60, 100), "intermediate": (100, 150), "advanced": (120, 200)}

@@ -324,10 +324,10 @@ def test_json_first_session_exact_values(example: Export, calendar: Calendar) ->
     first = example.plan["sessions"][0]
     assert first["uid"] == str(prop(calendar.events[0], "UID"))
     assert first["start"] == "2027-01-04T18:00:00+00:00"
-    assert first["end"] == "2027-01-04T18:56:00+00:00"
+    assert first["end"] == "2027-01-04T19:10:00+00:00"     # 56 min + 14 of hip work
     assert (first["week"], first["program_week"], first["type"]) == (1, 1, "strength")
     assert first["kinds"] == ["strength", "stretching"]
-    assert (first["status"], first["sequence"], first["minutes"]) == ("planned", 0, 56)
+    assert (first["status"], first["sequence"], first["minutes"]) == ("planned", 0, 70)
     assert first["stamp"] == NOW.isoformat() == "2026-12-01T09:00:00+00:00"
     assert first["foot_contacts"] == 0
     rows = [(e["name"], e["kind"], e["sets"], e["reps"], e["hold_seconds"], e["foot_contacts"],
@@ -342,6 +342,10 @@ def test_json_first_session_exact_values(example: Export, calendar: Calendar) ->
         ("Reverse Nordic: Reverse Nordic, short lean", "strength", 3, 6, None, None, 1, False,
          36, 90),
         ("Tibialis raise: Wall tibialis raise", "strength", 3, 12, None, None, 1, False, 36, 45),
+        ("Hip abduction: Clamshell with a 2-second hold", "strength", 3, 10, None, None, 1, True,
+         50, 30),
+        ("Bridge: Glute bridge with a 2-second hold", "strength", 3, 10, None, None, 1, False, 50,
+         45),
         ("Standing quad stretch", "stretching", 2, None, 30, None, 1, True, 30, 10),
         ("Lying quad stretch", "stretching", 2, None, 30, None, 1, True, 30, 10),
         ("Couch stretch", "stretching", 2, None, 45, None, 1, True, 45, 15),

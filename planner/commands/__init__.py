@@ -44,7 +44,7 @@ def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime
              busy: Sequence[Path] = (), progress: SolveProgress | None = None) -> Generated:
     """Solve a plan for the profile, store it as a new revision and write its calendar."""
     from planner.store.profile import profile_notes
-    from planner.workflows.generate import plan_athlete
+    from planner.workflows.generate import hip_work_left_out, plan_athlete
 
     catalog = default_catalog()
     profile = read_profile(profile_path, catalog, now.date())
@@ -53,7 +53,9 @@ def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime
     plan, stats, saved = plan_athlete(profile, catalog, db, output, now,
                                       f"generated from {profile_path.name}", busy, progress)
     today = now.astimezone(profile.tz).date()
-    return Generated(plan, stats, output, tuple(profile_notes(profile, today)), saved)
+    hip = hip_work_left_out(plan, profile, catalog)
+    notes = [*profile_notes(profile, today), *([hip] if hip else [])]
+    return Generated(plan, stats, output, tuple(notes), saved)
 
 
 def current_plan(db: Path) -> Plan:

@@ -24,7 +24,7 @@ _CALDAV_KEYS = ("url", "user", "calendar")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy", "busy_caldav",
              "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength",
-             "equipment", "cleared_to_jump", "progress_without_logs")
+             "equipment", "cleared_to_jump", "hip_work", "progress_without_logs")
 STEP_HEIGHTS = (10, 15, 20, 25)       # cm: the catalogue's step-down heights
 BOX_HEIGHTS = (20, 30, 45, 60)        # cm: the catalogue's box-jump heights
 _EQUIPMENT_FLAGS = {"bench": "bench", "band": "band", "dumbbells": "dumbbells",
@@ -79,6 +79,7 @@ class Profile:
     # True: the user's choice to let past sessions without a log progress as if every rule was
     # met (calendar progression); default False: a level rises only on logged evidence.
     progress_without_logs: bool = False
+    hip_work: bool = True             # False: strength sessions without the hip exercises
 
     @property
     def tz(self) -> ZoneInfo:
@@ -117,6 +118,8 @@ class Profile:
                 **{key: name in self.equipment for key, name in _EQUIPMENT_FLAGS.items()}}
         if not self.cleared_to_jump:
             data["cleared_to_jump"] = False
+        if not self.hip_work:
+            data["hip_work"] = False
         if self.progress_without_logs:
             data["progress_without_logs"] = True
         return data
@@ -380,6 +383,7 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
         strength_range=_session_range(raw, "strength", 0, 3, (2, 3)),
         equipment=_equipment(raw),
         cleared_to_jump=take(raw, "cleared_to_jump", bool, "", True),
+        hip_work=take(raw, "hip_work", bool, "", True),
         progress_without_logs=take(raw, "progress_without_logs", bool, "", False),
     )
 

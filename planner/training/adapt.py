@@ -334,13 +334,14 @@ def _pause(catalog: Catalog, profile: Profile, plan_level: str, s: Session) -> S
     """The jump slot without the jumps: same start, the paused type's doses and length."""
     new_type = PAUSED_TYPE[s.session_type]
     minutes = session_minutes(catalog, plan_level, new_type, profile.warmup,
-                              range(1, max(profile.weeks, s.program_week) + 1), profile.equipment)
+                              range(1, max(profile.weeks, s.program_week) + 1), profile.equipment,
+                              profile.hip_work)
     end = (s.start.astimezone(dt.UTC) + dt.timedelta(minutes=minutes)).astimezone(s.start.tzinfo)
     return dataclasses.replace(
         s, session_type=new_type, kinds=TYPES[new_type].kinds, end=end,
         rpe=week_rpe(catalog, s.program_week, new_type),
         exercises=session_doses(catalog, plan_level, s.program_week, new_type, profile.warmup,
-                                equipment=profile.equipment))
+                                equipment=profile.equipment, hip=profile.hip_work))
 
 
 def _after(rules: Monitoring, state: _State, s: Session, day: dt.date, entry: LogEntry | None,

@@ -69,9 +69,22 @@ def dose_exercise(exercise: Exercise, level: int, sets: int | None = None,
         cue += f" {lvl.range_cue}"
     if exercise.advance_when:
         cue += f" Next level when: {exercise.advance_when}"
+    if exercise.pain_day is not None:
+        cue += " " + pain_day_text(exercise.pain_day, equipment)
     contacts = count * (lvl.reps or 0) * lvl.sides if exercise.kind == "plyometrics" else None
     return Dose(name, exercise.kind, count, lvl.reps, lvl.hold_seconds, contacts, lvl.level, cue,
                 lvl.per_side, lvl.work_seconds, lvl.rest_seconds)
+
+
+def pain_day_text(hold: Exercise, equipment: frozenset[str] | None) -> str:
+    """What to do instead on a day with knee pain in the hold's band (a judgement call)."""
+    lvl = hold.at(1)
+    missing = equipment is not None and any(e not in equipment for e in lvl.equipment)
+    name = lvl.substitute.name if missing and lvl.substitute is not None else lvl.name
+    low, high = hold.for_pain or (0, 10)
+    return (f"Knee pain {low}\u2013{high}/10 today: instead, {name}, {lvl.sets} \u00d7 "
+            f"{lvl.hold_seconds} s, rest {lvl.rest_seconds} s (an isometric hold; a judgement "
+            "call, the evidence is mixed).")
 
 
 def dose_seconds(dose: Dose, setup_seconds: int) -> int:
@@ -152,11 +165,12 @@ def fit_strength(doses: Sequence[Dose], cap: int | None) -> list[Dose]:
 
 
 def _strength_doses(catalog: Catalog, level: str, program_week: int, cap: int | None,
-                    equipment: frozenset[str] | None) -> list[Dose]:
-    """The four strength exercises at the week's level, fitted under ``cap``."""
+                    equipment: frozenset[str] | None, hip: bool = True) -> list[Dose]:
+    """The strength exercises at the week's level (the knee's, then the hip's unless ``hip``
+    is false), fitted under ``cap``."""
     stage = strength_level(catalog, level, program_week)
     return fit_strength([strength_dose(catalog, e, stage, program_week, equipment)
-                         for e in catalog.of_kind("strength")], cap)
+                         for e in catalog.of_kind("strength") if hip or e.role != "hip"], cap)
 
 
 def _plain_doses(catalog: Catalog, kind: str) -> list[Dose]:
@@ -173,17 +187,19 @@ def has_warmup(type_key: str, warmup: bool) -> bool:
 
 def session_doses(catalog: Catalog, level: str, program_week: int, type_key: str, warmup: bool,
                   contacts_cap: int | None = None, strength_cap: int | None = None,
-                  equipment: frozenset[str] | None = None) -> tuple[Dose, ...]:
-    """Every exercise of one session in the order it is done: warm-up, jumps, strength, stretch."""
+                  equipment: frozenset[str] | None = None, hip: bool = True,
+                  ) -> tuple[Dose, ...]:
+    """Every exercise of one session in the order it is done: warm-up, jumps, strength (hip
+    work last, unless ``hip`` is false), stretch."""
     return _memo(catalog, ("session", level, program_week, type_key, warmup, contacts_cap,
-                           strength_cap, equipment),
+                           strength_cap, equipment, hip),
                  lambda: _session_doses(catalog, level, program_week, type_key, warmup,
-                                        contacts_cap, strength_cap, equipment))
+                                        contacts_cap, strength_cap, equipment, hip))
 
 
 def _session_doses(catalog: Catalog, level: str, program_week: int, type_key: str, warmup: bool,
                    contacts_cap: int | None, strength_cap: int | None,
-                   equipment: frozenset[str] | None) -> tuple[Dose, ...]:
+                   equipment: frozenset[str] | None, hip: bool) -> tuple[Dose, ...]:
     kinds = TYPES[type_key].kinds
     doses: list[Dose] = []
     if has_warmup(type_key, warmup):
@@ -191,7 +207,7 @@ def _session_doses(catalog: Catalog, level: str, program_week: int, type_key: st
     if "plyometrics" in kinds:
         doses += plyo_doses(catalog, level, program_week, contacts_cap, equipment)
     if "strength" in kinds:
-        doses += _strength_doses(catalog, level, program_week, strength_cap, equipment)
+        doses += _strength_doses(catalog, level, program_week, strength_cap, equipment, hip)
     doses += _plain_doses(catalog, "stretching")
     return tuple(doses)
 
@@ -200,26 +216,26 @@ BLOCK_KINDS = ("warmup", "plyometrics", "strength", "stretching")
 
 
 def block_minutes(catalog: Catalog, level: str, block: str, program_weeks: Iterable[int],
-                  equipment: frozenset[str] | None = None) -> int:
+                  equipment: frozenset[str] | None = None, hip: bool = True) -> int:
     """Minutes a block takes for the largest dose it is given in ``program_weeks``, from the
     catalogue's per-set work and rest (rounded up to the minute)."""
     type_key = {"warmup": "stretch", "plyometrics": "jumps", "strength": "strength",
                 "stretching": "stretch"}[block]
     seconds = max(sum(dose_seconds(d, catalog.setup_seconds)
                       for d in session_doses(catalog, level, w, type_key, True,
-                                             equipment=equipment) if d.kind == block)
+                                             equipment=equipment, hip=hip) if d.kind == block)
                   for w in program_weeks)
     return -(-seconds // 60)
 
 
 def session_minutes(catalog: Catalog, level: str, type_key: str, warmup: bool,
                     program_weeks: Iterable[int] = (1,),
-                    equipment: frozenset[str] | None = None) -> int:
+                    equipment: frozenset[str] | None = None, hip: bool = True) -> int:
     """Minutes a session of this type takes: the sum of its blocks' minutes."""
     weeks = tuple(program_weeks)
     kinds = TYPES[type_key].kinds
     blocks = list(kinds) + (["warmup"] if has_warmup(type_key, warmup) else [])
-    return sum(block_minutes(catalog, level, b, weeks, equipment) for b in blocks)
+    return sum(block_minutes(catalog, level, b, weeks, equipment, hip) for b in blocks)
 
 
 def _contacts_of(catalog: Catalog, level: str, equipment: frozenset[str] | None,
@@ -232,11 +248,11 @@ def _contacts_of(catalog: Catalog, level: str, equipment: frozenset[str] | None,
 
 
 def _strength_of(catalog: Catalog, level: str, equipment: frozenset[str] | None,
-                 ) -> Callable[[int, int | None], int]:
+                 hip: bool = True) -> Callable[[int, int | None], int]:
     def volume(program_week: int, cap: int | None) -> int:
-        return _memo(catalog, ("strength volume", level, program_week, cap, equipment),
+        return _memo(catalog, ("strength volume", level, program_week, cap, equipment, hip),
                      lambda: strength_volume(_strength_doses(catalog, level, program_week, cap,
-                                                             equipment)))
+                                                             equipment, hip)))
     return volume
 
 
@@ -257,10 +273,12 @@ def contact_caps(catalog: Catalog, level: str, weeks: Sequence[WeekLoad],
 
 
 def strength_caps(catalog: Catalog, level: str, weeks: Sequence[WeekLoad],
-                  equipment: frozenset[str] | None = None) -> dict[int, int]:
-    """Per-session strength-volume caps (sets x reps) under the workload rule."""
+                  equipment: frozenset[str] | None = None, hip: bool = True) -> dict[int, int]:
+    """Per-session strength-volume caps (sets x reps) under the workload rule. Judgement call:
+    the starting base counts the hip work even for a plan without it (a higher base; the
+    plan's own volumes are lower, so the rule binds no sooner than for a plan with it)."""
     return workload_caps(weeks, starting_base(catalog, level, "strength"),
-                         _strength_of(catalog, level, equipment))
+                         _strength_of(catalog, level, equipment, hip))
 
 
 def session_cap(catalog: Catalog, level: str, measure: str, past: Sequence[int], done: int,
@@ -288,9 +306,10 @@ def durations(catalog: Catalog, profile: Profile, program_weeks: int | None = No
     """Minutes of each session type: the largest dose the plan's program weeks prescribe."""
     weeks = range(1, (program_weeks or profile.weeks) + 1)
     minutes = _memo(catalog, ("durations", profile.level, profile.warmup, weeks.stop,
-                              profile.equipment),
+                              profile.equipment, profile.hip_work),
                     lambda: {t: session_minutes(catalog, profile.level, t, profile.warmup, weeks,
-                                                profile.equipment) for t in TYPES})
+                                                profile.equipment, profile.hip_work)
+                             for t in TYPES})
     return dict(minutes)     # a copy: the caller may change it
 
 
@@ -309,7 +328,7 @@ def dosed_session(catalog: Catalog, profile: Profile, c: Candidate, program_week
                    sequence=sequence, stamp=stamp, rpe=week_rpe(catalog, program_week, c.type_key),
                    exercises=session_doses(catalog, profile.level, program_week, c.type_key,
                                            profile.warmup, contacts_cap, strength_cap,
-                                           profile.equipment))
+                                           profile.equipment, profile.hip_work))
 
 
 def load_caps(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
@@ -328,5 +347,6 @@ def load_caps(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
                 for w in range(1, len(program_weeks) + 1)]
 
     return (contact_caps(catalog, profile.level, loads("plyometrics", 0), profile.equipment),
-            strength_caps(catalog, profile.level, loads("strength", 1), profile.equipment))
+            strength_caps(catalog, profile.level, loads("strength", 1), profile.equipment,
+                          profile.hip_work))
 

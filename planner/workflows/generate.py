@@ -3,6 +3,7 @@ the one way a single athlete is planned, stored and written (``generate`` and ``
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -122,9 +123,31 @@ def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | No
     from planner.store.database import retry_once
 
     intervals = read_busy(profile, busy, files=files)
-    plan, stats = build_plan(profile, catalog, intervals, now, progress)
+    try:
+        plan, stats = build_plan(profile, catalog, intervals, now, progress)
+    except NoPlanPossible:
+        if not profile.hip_work:
+            raise
+        # Judgement call: hip work [Willy 2019] is added to the knee program, not put before it.
+        # Windows that cannot hold the longer strength sessions get the plan without it (the
+        # stored profile says so, so replans and re-dosing keep to it); the notes say so.
+        profile = dataclasses.replace(profile, hip_work=False)
+        plan, stats = build_plan(profile, catalog, intervals, now, progress)
     stored, saved = retry_once(lambda: store_plan(db, plan, profile, catalog, note, output))
     return stored, stats, saved
+
+
+def hip_work_left_out(plan: Plan, profile: Profile, catalog: Catalog) -> str | None:
+    """A line for the athlete when the profile asked for hip work and the plan holds none
+    (its windows could not hold the longer strength sessions), else None."""
+    strength = [s for s in plan.sessions if "strength" in s.kinds]
+    if not profile.hip_work or not strength or any(
+            (found := catalog.of_dose(d.name)) is not None and found.role == "hip"
+            for s in strength for d in s.exercises):
+        return None
+    return ("hip work left out: no plan fits your windows with the longer strength sessions "
+            "it needs (the patellofemoral guideline, Willy 2019, pairs hip and knee work; "
+            "longer windows bring it back)")
 
 
 def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: str,
