@@ -4,6 +4,7 @@ base). Checked here on finished plans with arithmetic of its own."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -87,7 +88,11 @@ def test_a_capped_session_never_rounds_above_its_cap() -> None:
         for cap in range(30, 101, 7):
             doses = session_doses(catalog, "beginner", program_week, "jumps", True, cap)
             assert sum(d.foot_contacts or 0 for d in doses) <= cap
-        for cap in range(60, 200, 13):
+        # The documented floor: one set of each strength exercise (80 with the hip work).
+        floor = strength_volume([dataclasses.replace(d, sets=1) for d in session_doses(
+            catalog, "beginner", program_week, "strength", True) if d.kind == "strength"])
+        assert floor == 80
+        for cap in range(floor, 200, 13):
             doses = session_doses(catalog, "beginner", program_week, "strength", True,
                                   strength_cap=cap)
             assert strength_volume(doses) <= cap

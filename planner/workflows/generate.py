@@ -84,7 +84,21 @@ def habit_reference(week_pattern: frozenset[Key], weeks: int) -> frozenset[Key]:
 
 def build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
                now: dt.datetime, progress: Progress | None = None) -> tuple[Plan, SolveStats]:
-    """Solve a fresh plan for the profile. ``now`` (UTC) stamps it; nothing here reads a clock."""
+    """Solve a fresh plan for the profile. ``now`` (UTC) stamps it; nothing here reads a clock.
+    When no plan fits with the hip work, the plan without it (``hip_work_left_out`` says so)."""
+    try:
+        return _build_plan(profile, catalog, busy, now, progress)
+    except NoPlanPossible:
+        if not profile.hip_work:
+            raise
+        # Judgement call: hip work [Willy 2019] is added to the knee program, never put before
+        # it: windows that cannot hold the longer strength sessions get the plan without it.
+        return _build_plan(dataclasses.replace(profile, hip_work=False), catalog, busy, now,
+                           progress)
+
+
+def _build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval],
+                now: dt.datetime, progress: Progress | None) -> tuple[Plan, SolveStats]:
     plan_id = plan_id_for(profile)
     minutes = durations(catalog, profile)
     demands = [demand(catalog, w, w, profile.plyo_range, profile.strength_range)
@@ -123,16 +137,10 @@ def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | No
     from planner.store.database import retry_once
 
     intervals = read_busy(profile, busy, files=files)
-    try:
-        plan, stats = build_plan(profile, catalog, intervals, now, progress)
-    except NoPlanPossible:
-        if not profile.hip_work:
-            raise
-        # Judgement call: hip work [Willy 2019] is added to the knee program, not put before it.
-        # Windows that cannot hold the longer strength sessions get the plan without it (the
-        # stored profile says so, so replans and re-dosing keep to it); the notes say so.
+    plan, stats = build_plan(profile, catalog, intervals, now, progress)
+    if hip_work_left_out(plan, profile, catalog):
+        # Stored so, so replans and re-dosing keep to it.
         profile = dataclasses.replace(profile, hip_work=False)
-        plan, stats = build_plan(profile, catalog, intervals, now, progress)
     stored, saved = retry_once(lambda: store_plan(db, plan, profile, catalog, note, output))
     return stored, stats, saved
 
