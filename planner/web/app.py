@@ -157,6 +157,18 @@ def make_app(settings: Settings) -> Starlette:
         return Response(found.body, headers=headers, media_type=CONTENT_TYPE)
 
     # -- the athlete's pages ----------------------------------------------------------------------
+    def _day(now: dt.datetime) -> dt.datetime:
+        """The quarter hour ``now`` falls in (UTC): a key under which a page's data is kept
+        while the store is unchanged (every zone's offset is a multiple of 15 minutes, so no
+        day changes inside a quarter hour)."""
+        utc = now.astimezone(dt.UTC)
+        return utc.replace(minute=utc.minute - utc.minute % 15, second=0, microsecond=0)
+
+    def athlete_page(athlete: Athlete) -> pages.AthletePage:
+        now = settings.clock()
+        return site.kept(athlete, ("page", _day(now)),
+                         lambda: pages.athlete_page(athlete.db, now))
+
     def athlete_context(request: Request, athlete: Athlete) -> dict[str, Any]:
         token = str(request.path_params["token"])
         home = athlete_url("", token) + "/"
@@ -167,7 +179,7 @@ def make_app(settings: Settings) -> Starlette:
         athlete = athlete_of(request)
         if athlete is None:
             return not_found()
-        page = pages.athlete_page(athlete.db, settings.clock())
+        page = athlete_page(athlete)
         return render(request, "athlete.html", {
             **athlete_context(request, athlete), "page": page, "view": page.focus,
             "key": secrets.token_urlsafe(16), "morning_key": secrets.token_urlsafe(16)})
@@ -176,10 +188,12 @@ def make_app(settings: Settings) -> Starlette:
         athlete = athlete_of(request)
         if athlete is None:
             return not_found()
-        view = pages.session_page(athlete.db, str(request.path_params["uid"]), settings.clock())
+        uid, now = str(request.path_params["uid"]), settings.clock()
+        view = site.kept(athlete, ("session", uid, _day(now)),
+                         lambda: pages.session_page(athlete.db, uid, now))
         if view is None:
             return not_found()
-        page = pages.athlete_page(athlete.db, settings.clock())
+        page = athlete_page(athlete)
         return render(request, "athlete.html", {
             **athlete_context(request, athlete), "page": page, "view": view,
             "key": secrets.token_urlsafe(16), "morning_key": secrets.token_urlsafe(16)})
@@ -234,9 +248,10 @@ def make_app(settings: Settings) -> Starlette:
         athlete = athlete_of(request)
         if athlete is None:
             return not_found()
-        page = pages.athlete_page(athlete.db, settings.clock())
+        page = athlete_page(athlete)
+        grid = site.kept(athlete, ("grid", page.today), lambda: pages.plan_grid(page))
         return render(request, "plan.html", {**athlete_context(request, athlete),
-                                             "page": page, "grid": pages.plan_grid(page)})
+                                             "page": page, "grid": grid})
 
     def history(request: Request) -> Response:
         athlete = athlete_of(request)

@@ -2,14 +2,16 @@
 each reached by its secret token. A request's token is compared with the tokens held in memory
 before any store is opened; the memory is read again only when a store's files change (a stat,
 not an open). The feed is kept per store and made again only when the store changed, so a
-revalidation (304) costs a stat and a hash compare."""
+revalidation (304) costs a stat and a hash compare; the pages' data likewise (``kept``)."""
 
 from __future__ import annotations
 
 import hmac
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from planner.calendars.feed import Feed, read_feed, store_changed
 from planner.store.database import feed_tokens
@@ -33,6 +35,7 @@ class _Known:
     signature: tuple[int, ...]
     tokens: frozenset[str]
     feed: tuple[str, Feed] | None = None     # (the token it was read for, the feed)
+    made: dict[Hashable, object] = field(default_factory=dict)   # what pages read, by key
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,9 @@ class Athlete:
 
     slug: str
     db: Path
+
+
+_T = TypeVar("_T")
 
 
 class Site:
@@ -89,3 +95,18 @@ class Site:
                         athlete.db):
                     known.feed = (token, feed)
         return feed
+
+    def kept(self, athlete: Athlete, key: Hashable, make: Callable[[], _T]) -> _T:
+        """What ``make`` reads from the athlete's store, kept under ``key`` (which must hold
+        everything else it depends on, e.g. the day) until the store's files change."""
+        known = self._refresh(athlete)
+        if key in known.made:
+            return known.made[key]  # type: ignore[return-value]
+        value = make()
+        with self._lock:
+            if self._known.get(athlete.db) is known and known.signature == _signature(
+                    athlete.db):
+                if len(known.made) > 64:        # a few days and sessions, not unbounded
+                    known.made.clear()
+                known.made[key] = value
+        return value
