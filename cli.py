@@ -560,6 +560,35 @@ def screen(ctx: click.Context, date: str | None, passed: bool | None,
 
 
 @main.command()
+@click.argument("date")
+@click.option("--during", is_flag=True, help="It came during that day's session.")
+@click.option("--where", metavar="TEXT", help="Where it was, e.g. 'inner thigh' (one line).")
+@today_option
+@click.pass_context
+@handle_errors
+def cramp(ctx: click.Context, date: str, during: bool, where: str | None,
+          today: dt.date | None) -> None:
+    """Log a cramp on DATE, and see what to do about it.
+
+    Cramps on 3 or more days within 14 days count as recurring: `status` and `report` then
+    say to see a doctor. Logging the same day again counts one more cramp that day.
+
+    \b
+    Example:
+      periodize cramp 2027-01-13 --during --where "inner thigh"
+    """
+    from planner.commands import logbook
+
+    cramped = logbook.cramp(_db(ctx), date, during, where, _now(), today)
+    count = f" ({cramped.count} that day)" if cramped.count > 1 else ""
+    click.echo(f"cramp on {cramped.day:%a %Y-%m-%d}{' during the session' if during else ''}"
+               f"{count}")
+    for line in cramped.advice:
+        click.echo(textwrap.fill(line, 80))
+    _said(cramped.logged)
+
+
+@main.command()
 @click.option("--date", "day", callback=_date, metavar="YYYY-MM-DD",
               help="Show this day's session, else the next (default: today in the plan's zone).")
 @click.pass_context

@@ -27,7 +27,11 @@ class Monitoring:
     screen_morning_max: int           # morning pain at most this on the day of a passed screen
     screen_after_hours: int           # ... and at least this long after the last score >= stop_at
     screen: tuple[str, ...]
-    cramp: str                        # steps, hydration and the doctor line, with the source
+    cramp: str                        # steps, rest, hydration, medicines, the urgent sign and
+                                      # the doctor line, with the source
+    cramp_days: int = 3               # cramps on this many different days ...
+    cramp_window: int = 14            # ... within this many days are recurring
+    cramp_recurring: str = ""         # the advice then
 
 
 def load_monitoring(path: Path = HERE / "monitoring.toml") -> Monitoring:
@@ -45,8 +49,15 @@ def load_monitoring(path: Path = HERE / "monitoring.toml") -> Monitoring:
     if not screen or not all(isinstance(item, str) for item in screen):
         raise InputError("pain.screen", screen, "a list of one or more texts")
     cramp = take(raw, "cramp", dict, "")
-    reject_unknown(cramp, ("steps", "hydration", "doctor", "source"), "cramp")
-    text = " ".join(take(cramp, key, str, "cramp") for key in ("steps", "hydration", "doctor"))
+    reject_unknown(cramp, ("steps", "rest", "hydration", "medication", "urgent", "doctor",
+                           "source", "recurring_days", "recurring_window", "recurring"), "cramp")
+    text = " ".join(take(cramp, key, str, "cramp")
+                    for key in ("steps", "rest", "hydration", "medication", "urgent", "doctor"))
+    cramp_days = take_int(cramp, "recurring_days", "cramp", 2, 28)
+    cramp_window = take_int(cramp, "recurring_window", "cramp", 1, 56)
+    if cramp_window < cramp_days:
+        raise InputError("cramp.recurring_window", cramp_window,
+                         f"at least recurring_days ({cramp_days}) days")
     return Monitoring(
         during_limit=take_int(pain, "during_limit", "pain", 0, 10),
         morning_limit=take_int(pain, "morning_limit", "pain", 0, 10),
@@ -58,7 +69,9 @@ def load_monitoring(path: Path = HERE / "monitoring.toml") -> Monitoring:
         red_flag=take(pain, "red_flag", str, "pain"), screen=tuple(screen),
         screen_morning_max=take_int(pain, "screen_morning_max", "pain", 0, 10),
         screen_after_hours=take_int(pain, "screen_after_hours", "pain", 0, 24 * 14),
-        cramp=f"{text} ({take(cramp, 'source', str, 'cramp')})")
+        cramp=f"{text} ({take(cramp, 'source', str, 'cramp')})",
+        cramp_days=cramp_days, cramp_window=cramp_window,
+        cramp_recurring=take(cramp, "recurring", str, "cramp"))
 
 
 @functools.cache

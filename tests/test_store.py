@@ -31,7 +31,7 @@ from planner.store import database as store_module
 from planner.store.database import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Store, open_store
 from planner.store.plan import Plan, plan_from_dict
 
-TABLES = ["absences", "counters", "feed_tokens", "forecasts", "google_calendars", "log",
+TABLES = ["absences", "counters", "cramps", "feed_tokens", "forecasts", "google_calendars", "log",
           "morning", "request_keys", "revisions", "screens", "sequences"]
 
 DAY = dt.date(2027, 1, 11)

@@ -22,7 +22,14 @@ from zoneinfo import ZoneInfo
 from catalog import default_catalog
 from catalog.monitoring import default_monitoring
 from planner.errors import InputError
-from planner.store.database import AthleteLog, LogEntry, Store, open_store, retry_once
+from planner.store.database import (
+    AthleteLog,
+    CrampDay,
+    LogEntry,
+    Store,
+    open_store,
+    retry_once,
+)
 from planner.store.plan import Plan, Session, Today
 from planner.store.profile import Profile
 
@@ -462,6 +469,60 @@ def _screen(db: Path, raw_day: str, passed: bool, now: dt.datetime, today: Today
                                                    expect=expect),
                        now, f"re-dosed: readiness screen {word} on {day}", [],
                        replaced=replaced)
+
+
+PLACE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Cramped:
+    logged: Logged
+    day: dt.date
+    count: int                       # cramps logged that day, this one included
+    advice: tuple[str, ...]          # what to do now, then the summary (and doctor) lines
+
+
+def cramp(db: Path, raw_day: str, during: bool, where: str | None, now: dt.datetime,
+          today: Today | None = None) -> Cramped:
+    """``cramp DATE [--during] [--where TEXT]``: one more cramp on DATE (``--during``: in that
+    day's session). A day after ``today`` (default: ``now``'s date in the plan's zone), a day
+    more than a week outside the plan, ``--during`` on a day without a session and a place
+    that is not one short line are refused."""
+    place = None if where is None else where.strip()
+    if place is not None and not (0 < len(place) <= PLACE_CHARS and place.isprintable()):
+        raise InputError("--where", where, f"1 to {PLACE_CHARS} printable characters on one "
+                         "line, where the cramp was (e.g. inner thigh)")
+    return retry_once(lambda: _cramp(db, raw_day, during, place, now,
+                                     now if today is None else today))
+
+
+def _cramp(db: Path, raw_day: str, during: bool, place: str | None, now: dt.datetime,
+           today: Today) -> Cramped:
+    from planner.views.cramps import cramp_lines
+
+    with _on_day(db, raw_day, today) as (store, expect, plan, day):
+        week = dt.timedelta(days=7)
+        if not plan.start - week <= day <= plan.end + week:
+            raise InputError("DATE", raw_day, f"a date from {plan.start - week} to "
+                             f"{plan.end + week} (the plan and a week either side)")
+        sessions = [s for s in plan.sessions if plan.local_date(s) == day]
+        if during and not sessions:
+            raise InputError("--during", raw_day, "a day with a session (leave --during out "
+                             "for a cramp outside training)")
+        log = store.athlete_log(plan.plan_id)
+        was = next((c for c in log.cramps if c.day == day), None)
+        now_day = CrampDay(day, (was.count if was else 0) + 1,
+                           during or bool(was and was.during),
+                           place if place is not None else (was.place if was else None))
+        cramps = tuple(sorted([*(c for c in log.cramps if c.day != day), now_day],
+                              key=lambda c: c.day))
+        logged = _logged(store, plan.plan_id, dataclasses.replace(log, cramps=cramps),
+                         lambda: store.record_cramp(plan.plan_id, day, during, place, now,
+                                                    expect=expect),
+                         now, f"logged a cramp on {day}", sessions if during else [])
+    rules = default_monitoring()
+    return Cramped(logged, day, now_day.count,
+                   (rules.cramp, *cramp_lines(cramps, rules, day)))
 
 
 def session_for(db: Path, day: dt.date | None, now: dt.datetime) -> tuple[Session | None, dt.date]:

@@ -30,7 +30,7 @@ from planner.store.plan import Plan, Session, athlete_key, dropped_sessions, pla
 from planner.store.profile import Profile, profile_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -123,6 +123,20 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         said TEXT NOT NULL
     )
     """,
+    # Cramps (issue 23 §8): how many the athlete logged on a day, whether one came during a
+    # session, and where (their words, the latest given); one row per plan and day.
+    7: """
+    CREATE TABLE cramps (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        count INTEGER NOT NULL CHECK (count >= 1),
+        during INTEGER NOT NULL CHECK (during IN (0, 1)),
+        place TEXT,
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day)
+    )
+    """,
 }
 
 
@@ -173,12 +187,23 @@ class LogEntry:
 
 
 @dataclass(frozen=True)
+class CrampDay:
+    """The cramps logged on one day."""
+
+    day: dt.date
+    count: int                        # how many were logged that day
+    during: bool                      # at least one came during a session
+    place: str | None = None          # where, in the athlete's words (the latest given)
+
+
+@dataclass(frozen=True)
 class AthleteLog:
     """Everything the athlete said about one plan, by local date."""
 
     sessions: tuple[LogEntry, ...] = ()
     mornings: tuple[tuple[dt.date, int], ...] = ()    # (morning, pain 0-10)
     screens: tuple[tuple[dt.date, bool], ...] = ()    # (day, passed)
+    cramps: tuple[CrampDay, ...] = ()
 
 
 #: Seconds to wait for another program (another periodize) to finish with the store.
@@ -587,11 +612,15 @@ class Store:
                                    "ORDER BY day", (plan_id,)).fetchall()
         screens = self.db.execute("SELECT day, passed FROM screens WHERE plan_id = ? "
                                   "ORDER BY day", (plan_id,)).fetchall()
+        cramps = self.db.execute("SELECT day, count, during, place FROM cramps "
+                                 "WHERE plan_id = ? ORDER BY day", (plan_id,)).fetchall()
         try:
             return AthleteLog(
                 tuple(self.log(plan_id)),
                 tuple((dt.date.fromisoformat(r["day"]), int(r["pain"])) for r in mornings),
-                tuple((dt.date.fromisoformat(r["day"]), bool(r["passed"])) for r in screens))
+                tuple((dt.date.fromisoformat(r["day"]), bool(r["passed"])) for r in screens),
+                tuple(CrampDay(dt.date.fromisoformat(r["day"]), int(r["count"]),
+                               bool(r["during"]), r["place"]) for r in cramps))
         except (ValueError, TypeError) as exc:
             raise StoreError(f"{self.path}: the log is damaged ({exc})") from None
 
@@ -664,6 +693,19 @@ class Store:
         """A readiness screen on ``day``, passed or not (the latest word wins). ``expect``: as
         for ``record`` (compare-and-swap)."""
         self._record_day("screens", "passed", plan_id, day, int(passed), now, expect)
+
+    @_guarded
+    def record_cramp(self, plan_id: str, day: dt.date, during: bool, place: str | None,
+                     now: dt.datetime, *, expect: int | None = None) -> None:
+        """One more cramp on ``day`` (during a session or not; where, if said: the latest place
+        given stays). ``expect``: as for ``record`` (compare-and-swap)."""
+        with self.transaction() as db:
+            self._count_change(expect)
+            db.execute("INSERT INTO cramps (plan_id, day, count, during, place, recorded) "
+                       "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT (plan_id, day) DO UPDATE SET "
+                       "count = count + 1, during = MAX(during, excluded.during), "
+                       "place = COALESCE(excluded.place, place), recorded = excluded.recorded",
+                       (plan_id, day.isoformat(), int(during), place, now.isoformat()))
 
     def _record_day(self, table: str, column: str, plan_id: str, day: dt.date, value: int,
                     now: dt.datetime, expect: int | None) -> None:

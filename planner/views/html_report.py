@@ -250,6 +250,8 @@ def _progress_section(p: Progress) -> list[str]:
                      "</figure>")
     else:
         parts.append(f"<p>Nothing logged with effort or pain yet. {escape(p.limits)}</p>")
+    if p.cramps:
+        parts += ["<h3>Cramps</h3>", *(f"<p>{escape(line)}</p>" for line in p.cramps)]
     return parts
 
 

@@ -13,6 +13,7 @@ from catalog import Catalog, Exercise
 from catalog.monitoring import Monitoring
 from planner.store.database import AthleteLog
 from planner.store.plan import Plan, Session
+from planner.views.cramps import cramp_lines
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Progress:
     limits: str                   # the pain-monitoring limits in words, with their sources
     pain_limit: int
     stop_at: int
+    cramps: tuple[str, ...] = ()  # the cramps logged, in words (planner.views.cramps)
 
 
 def limits_text(rules: Monitoring) -> str:
@@ -72,7 +74,7 @@ def progress(plan: Plan, forecast: Plan, log: AthleteLog, catalog: Catalog,
                      entries[day].pain if day in entries else None, mornings.get(day))
               for day, s in days if day in entries or day in mornings]
     return Progress(weeks, tuple(levels), tuple(logged), limits_text(rules), rules.during_limit,
-                    rules.stop_at)
+                    rules.stop_at, cramp_lines(log.cramps, rules))
 
 
 def _cell(value: int | None) -> str:
@@ -99,4 +101,8 @@ def progress_text(p: Progress) -> str:
             lines.append(f"  {entry.day:%a %d %b}  {effort:>14}{_cell(entry.pain):>13}"
                          f"{_cell(entry.morning):>14}")
     lines += textwrap.wrap(p.limits, 80)
+    if p.cramps:
+        lines.append("")
+        for line in p.cramps:
+            lines += textwrap.wrap(line, 80)
     return "\n".join(lines)
