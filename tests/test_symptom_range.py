@@ -21,6 +21,7 @@ CATALOG = default_catalog()
 DEEP = re.compile(r"\bkneel|back knee on a cushion|full-depth|rear-foot-elevated|"
                   r"45 degrees|as far as you control", re.I)
 LIMIT = "at or below 3/10"
+MARK = "Pain-free range: go only as deep as the knee stays " + LIMIT   # the [symptom_guided] cue
 
 
 def _deep_by_words(exercise_cue: str, name: str, cue: str) -> bool:
@@ -35,7 +36,7 @@ def test_deep_levels_carry_the_pain_free_range_and_a_regression() -> None:
             assert lv.deep_knee == words, (exercise.id, lv.level, lv.name)
             for equipment in (None, frozenset(), frozenset(EQUIPMENT)):
                 cue = dose_exercise(exercise, lv.level, equipment=equipment).cue
-                assert (LIMIT in cue) == words, (exercise.id, lv.level, equipment)
+                assert (MARK in cue) == words, (exercise.id, lv.level, equipment)
                 if words:
                     assert lv.range_cue is not None and lv.range_cue in cue
                     deep_seen[exercise.id] += 1
@@ -58,13 +59,13 @@ def test_every_session_of_a_plan_says_it_where_it_kneels() -> None:
     assert strength
     for session in plan.sessions:
         couch = [d for d in session.exercises if d.name == "Couch stretch"]
-        assert couch and all(LIMIT in d.cue for d in couch)
+        assert couch and all(MARK in d.cue for d in couch)
     for session in strength:
         nordic = [d for d in session.exercises if d.name.startswith("Reverse Nordic")]
-        assert nordic and all(LIMIT in d.cue for d in nordic)
+        assert nordic and all(MARK in d.cue for d in nordic)
         for d in session.exercises:
             if d.name.startswith("Split squat"):
-                assert (LIMIT in d.cue) == (d.level >= 2), (d.name, d.level)
+                assert (MARK in d.cue) == (d.level >= 2), (d.name, d.level)
 
 
 def test_a_deep_level_without_a_regression_is_refused(tmp_path: Path) -> None:
@@ -95,4 +96,4 @@ def test_the_exercise_list_shows_the_range_cue() -> None:
     from planner.views.terminal_text import exercise_detail
 
     text = exercise_detail(CATALOG.exercise("reverse-nordic"))
-    assert text.count(LIMIT) == 7
+    assert text.count(MARK) == 7
