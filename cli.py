@@ -640,8 +640,8 @@ def replan(ctx: click.Context, today: dt.date | None, profile: Path | None, outp
     click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: "
                f"`periodize sync --google` updates in place; or delete the plan's calendar, run "
                f"`periodize export --google -o plan-google.ics` and import that into a new "
-               f"calendar named \"{out.plan.calendar_name}\". Apple, Outlook: import {output}. "
-               f"CalDAV: `periodize sync` updates in place.")
+               f"calendar named \"{out.plan.revision_calendar_name}\". Apple, Outlook: import "
+               f"{output}. CalDAV: `periodize sync` updates in place.")
 
 
 @main.command()

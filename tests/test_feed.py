@@ -155,7 +155,6 @@ def expected(plan: Plan, dropped: Sequence[Session] = ()) -> list[tuple[str, dt.
                   key=lambda e: (e[1], e[2]))
 
 
-@pytest.mark.slow
 def test_vdirsyncer_follows_the_feed_through_a_replan(served: Served) -> None:
     """A subscriber (vdirsyncer's read-only http storage) pulls before and after a replan and
     holds exactly the feed's events: moved ones at their new time only, dropped and missed ones
@@ -198,7 +197,6 @@ def test_vdirsyncer_follows_the_feed_through_a_replan(served: Served) -> None:
             o.start == old[s.uid].start for o in after.sessions if o.uid != s.uid)
 
 
-@pytest.mark.slow
 def test_the_command_serves_until_interrupted(tmp_path: Path) -> None:
     db = tmp_path / "plan.db"
     commands.generate(write_profile(tmp_path), db, None, NOW)

@@ -168,7 +168,7 @@ def test_first_sync_creates_the_calendar_and_every_session(db: Path,
     assert result.stdout == f"{n} created, 0 updated, 0 deleted, 0 unchanged.\n"
 
     [(cal, meta)] = google.calendars.items()
-    assert meta["summary"] == plan.calendar_name == "periodize · Test athlete · rev 1"
+    assert meta["summary"] == plan.calendar_name == "periodize · Test athlete"
     assert meta["timeZone"] == "Europe/London"
     assert calendar_id(db) == cal                      # remembered in the store
     assert_holds(google, db)
@@ -223,8 +223,8 @@ def test_a_changed_plan_patches_deletes_and_leaves_the_rest(db: Path,
     assert set(patches[before[moved]["id"]] or {}) == {"start", "end"}
     assert set(patches[before[missed]["id"]] or {}) == {"summary", "transparency"}
     assert [c.method for c in google.writes()].count("DELETE") == 1
-    # The calendar is renamed with the revision, as the import recipe names it.
-    assert google.calendars[cal]["summary"] == "periodize · Test athlete · rev 2"
+    # The calendar keeps its name: a replan changes only the events that changed.
+    assert google.calendars[cal]["summary"] == "periodize · Test athlete"
 
 
 def test_replan_then_sync_through_the_cli(db: Path, google: GoogleStandIn) -> None:
@@ -343,7 +343,6 @@ def test_a_session_deleted_in_google_comes_back_under_a_new_uid(db: Path,
     assert sync(db).created == ()                       # and stays found
 
 
-@pytest.mark.slow
 def test_an_import_whose_answer_was_lost_is_not_doubled(db: Path, google: GoogleStandIn) -> None:
     """A 409 for a UID our own live event holds (an import that went through but whose answer
     never came) brings that event up to date instead of adding another."""
@@ -404,7 +403,6 @@ def test_rate_limited_requests_are_retried_with_growing_waits(
     assert 0 <= waits[0] < 2                           # the library's: random * 2**1
 
 
-@pytest.mark.slow
 def test_google_refusing_for_good_is_one_line_exit_3(db: Path, google: GoogleStandIn,
                                                      waits: list[float]) -> None:
     google.faults.append(Fault(lambda c: c.path.endswith("/import"), [429] * 1000))
@@ -489,12 +487,11 @@ def test_a_calendar_the_user_renamed_keeps_its_name(db: Path, google: GoogleStan
     assert google.calendars[cal]["summary"] == "Knee plan"
 
 
-@pytest.mark.slow
 def test_calendar_option_names_a_calendar_of_its_own(db: Path, google: GoogleStandIn) -> None:
     sync(db)
     sync(db, calendar="Training")
     assert sorted(m["summary"] for m in google.calendars.values()) == [
-        "Training", "periodize · Test athlete · rev 1"]
+        "Training", "periodize · Test athlete"]
     assert calendar_id(db, "Training") != calendar_id(db)
 
 
@@ -706,7 +703,6 @@ finally:
 """
 
 
-@pytest.mark.slow
 def test_sync_google_in_a_fresh_python(db: Path, google: GoogleStandIn) -> None:
     """The whole command in its own interpreter (imports, exit code, output), Google's side
     played by the stand-in loaded into it."""

@@ -125,7 +125,6 @@ def check_shape(data: bytes, plan: Plan, safety: str,
          names=["Step-down, slow; 3\\4", "a" * 2000], cues=["😀" * 700, "x\n\n\ny"],
          safety="Stop if it hurts:\r\nsharp pain, swelling; giving way.")
 @example(name="", names=["\\n"], cues=["\\"], safety="\u2028DESCRIPTION:x\u2029")
-@pytest.mark.slow
 def test_hostile_text_round_trips_through_two_parsers(
         plan: Plan, baseline: tuple[list[list[str]], list[str], list[str]], name: str,
         names: list[str], cues: list[str], safety: str) -> None:
@@ -179,7 +178,7 @@ def test_a_hostile_profile_name_round_trips_through_generate(
     with tempfile.TemporaryDirectory() as folder:
         data = _generate(Path(folder), name)
     check_lines(data)
-    expected = plain(f"periodize · {name.strip() or 'athlete'} · rev 1")
+    expected = plain(f"periodize · {name.strip() or 'athlete'}")
     calendar = icalendar.Calendar.from_ical(data)
     assert calendar_name(calendar) == expected
     assert (sorted(calendar.keys()), [str(c.name) for c in calendar.walk()]) == generated_shape

@@ -65,7 +65,6 @@ def _everything(plan: Plan, note: str) -> list[object]:
 @given(st.sampled_from(PLANS), TEXTS, st.lists(TEXTS, max_size=4), TEXTS,
        st.lists(st.sampled_from(["planned", "done", "missed"]), min_size=1, max_size=3),
        st.integers(1, 4))
-@pytest.mark.slow
 def test_the_fast_path_writes_what_icalendar_writes(
         base: Plan, name: str, notes: list[str], note: str, statuses: list[str],
         step: int) -> None:
@@ -148,7 +147,6 @@ def test_an_event_ending_before_it_starts_is_refused_as_icalendar_refuses_it() -
 @given(st.sampled_from(sorted(available_timezones())), st.dates(dt.date(1970, 1, 1),
                                                                dt.date(2060, 12, 31)),
        st.integers(1, 900))
-@pytest.mark.slow
 def test_the_bounded_zone_search_is_icalendars_vtimezone(zone: str, first: dt.date,
                                                          days: int) -> None:
     last = first + dt.timedelta(days=days)

@@ -92,7 +92,6 @@ def plan(request: pytest.FixtureRequest) -> Plan:
     return built
 
 
-@pytest.mark.slow
 def test_every_parser_reads_the_file_at_the_same_instants(icaljs: Path, plan: Plan) -> None:
     data = plan_calendar(plan, SAFETY)
     want = expected(plan)
@@ -101,7 +100,6 @@ def test_every_parser_reads_the_file_at_the_same_instants(icaljs: Path, plan: Pl
     assert read_ical(data) == want
 
 
-@pytest.mark.slow
 def test_every_parser_reads_the_caldav_resources_at_the_same_instants(
         icaljs: Path, plan: Plan) -> None:
     resources = session_resources(plan, SAFETY)
@@ -112,7 +110,6 @@ def test_every_parser_reads_the_caldav_resources_at_the_same_instants(
         assert read_ical(data) == {uid: want[uid]}
 
 
-@pytest.mark.slow
 def test_a_zone_without_its_first_onset_in_rdate_misleads_icaljs(icaljs: Path) -> None:
     """The failure the exporter avoids: ical.js shifts sessions after a change by the shift."""
     zone, start = ZONES[1]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from catalog import default_catalog
 from planner.calendars.export.ics import plan_calendar
+from planner.calendars.export.log_links import links_for
 from planner.store.database import open_store
 
 #: Asked of clients that honour it (REFRESH-INTERVAL, X-PUBLISHED-TTL): Apple and Outlook
@@ -56,13 +57,14 @@ def read_feed(db: Path, token: str, changed: float | None = None) -> Feed | None
     (compared in constant time); else None. ``changed``: ``store_changed(db)`` read before."""
     when = store_changed(db) if changed is None else changed
     with open_store(db) as store:
-        stored = store.current()[0]
+        stored, profile = store.current()
         held = store.feed_token(stored.plan_id)
         if held is None or not hmac.compare_digest(token.encode(), held.encode()):
             return None
         plan = store.marked(stored)
         dropped = store.dropped(stored)
-    body = plan_calendar(plan, default_catalog().safety_note, dropped=dropped, refresh=REFRESH)
+    body = plan_calendar(plan, default_catalog().safety_note, dropped=dropped, refresh=REFRESH,
+                         links=links_for(profile, held))
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     return Feed(body, etag, when)
 

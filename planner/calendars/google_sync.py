@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from planner.calendars.export.ics import description, revision_uid, summary
+from planner.calendars.export.log_links import LogLinks
 from planner.errors import RemoteError
 from planner.store.database import GoogleCalendar
 from planner.store.plan import Plan, Session
@@ -67,14 +68,19 @@ UID_TRIES = 4
 #: Seconds to wait for Google to connect or answer one request.
 TIMEOUT_S = 30
 
-def event_body(plan: Plan, session: Session, safety_note: str) -> dict[str, Any]:
+def event_body(plan: Plan, session: Session, safety_note: str, links: LogLinks | None = None
+               ) -> dict[str, Any]:
     """The Calendar v3 event for one session (without iCalUID). A missed session keeps status
     confirmed (in Google "cancelled" means deleted), is titled "Missed: ..." as in the .ics, and
-    shows as free time."""
+    shows as free time. With ``links``, the session's page is the event's source (Google shows
+    it as a link) and ends its description."""
     missed = session.status == "missed"
+    linked = {} if links is None else {"source": {"title": "Log this session",
+                                                  "url": links.url(session)}}
     return {
+        **linked,
         "summary": summary(session),
-        "description": description(session, safety_note),
+        "description": description(session, safety_note, links),
         "start": {"dateTime": session.start.isoformat(), "timeZone": plan.timezone},
         "end": {"dateTime": session.end.isoformat(), "timeZone": plan.timezone},
         "status": "confirmed",
@@ -193,12 +199,14 @@ class GoogleSync:
     plan: Plan
     safety_note: str
     calendar_id: str
+    links: LogLinks | None = None
 
     def run(self) -> SyncReport:
         from planner.calendars.caldav_sync import SyncReport
 
         sessions = {s.uid: s for s in self.plan.sessions}
-        wanted = {uid: event_body(self.plan, s, self.safety_note) for uid, s in sessions.items()}
+        wanted = {uid: event_body(self.plan, s, self.safety_note, self.links)
+                  for uid, s in sessions.items()}
         by_key: dict[str, list[dict[str, Any]]] = {}
         for event in self.list_events():
             by_key.setdefault(_private(event)[SESSION_KEY], []).append(event)

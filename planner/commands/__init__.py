@@ -122,13 +122,16 @@ def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> byt
         raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
     if google and fmt != "ics":
         raise InputError("--google", fmt, "--google goes with --format ics")
+    from planner.calendars.export.log_links import store_links
+
     with open_store(db) as store:
-        plan = store.current()[0]
+        plan, profile = store.current()
         dropped = store.dropped(plan) if fmt == "ics" else ()
+        links = store_links(store, plan.plan_id, profile) if fmt == "ics" else None
     if output is not None:
-        write_plan(plan, output, fmt, google, dropped)
+        write_plan(plan, output, fmt, google, dropped, links=links)
         return b""
-    return render(plan, fmt, google, dropped)
+    return render(plan, fmt, google, dropped, links)
 
 
 def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,
@@ -191,9 +194,12 @@ def _replan(db: Path, today: dt.date | None, profile_path: Path | None, output: 
                                   f"replanned on {day}", result.plan, profile, expect=expect,
                                   check=lambda final: calendar.append(render(final, "ics")))
         dropped = store.dropped(new)
+        from planner.calendars.export.log_links import store_links
+
+        links = store_links(store, new.plan_id, profile)
     if output is not None:
-        write_plan(new, output, "ics", dropped=dropped,
-                   data=calendar[-1] if calendar and not dropped else None)
+        write_plan(new, output, "ics", dropped=dropped, links=links,
+                   data=calendar[-1] if calendar and not dropped and links is None else None)
     return Replan(new, saved, result, said)
 
 
@@ -229,8 +235,12 @@ def sync(db: Path, url: str, user: str, password: str, calendar: str | None,
 
     if calendar is not None:
         plain_text(calendar, "--calendar")
+    from planner.calendars.export.log_links import store_links
+
     plan = current_plan(db)
-    resources = session_resources(plan, default_catalog().safety_note)
+    with open_store(db) as store:
+        links = store_links(store, plan.plan_id, store.current()[1])
+    resources = session_resources(plan, default_catalog().safety_note, links)
     return sync_calendar(resources, url=url, user=user, password=password,
                          calendar_name=calendar or f"periodize · {plan.name}",
                          plan_id=plan.plan_id, replace=replace)
@@ -243,9 +253,11 @@ def sync_google(db: Path, calendar: str | None, client_secret: Path | None) -> S
 
     require_extra()
     from planner.calendars import google_auth, google_sync
+    from planner.calendars.export.log_links import store_links
 
     with open_store(db) as store:
-        plan = store.current()[0]
+        plan, profile = store.current()
+        links = store_links(store, plan.plan_id, profile)
         key = calendar or ""
         token = google_auth.token_path()
         http = google_sync.new_http()
@@ -258,7 +270,7 @@ def sync_google(db: Path, calendar: str | None, client_secret: Path | None) -> S
                 plan.timezone, follow_name=calendar is None,
                 remember=lambda found: store.remember_google_calendar(key, found))
             report = google_sync.GoogleSync(service, plan, default_catalog().safety_note,
-                                            calendar_id).run()
+                                            calendar_id, links).run()
         if creds.token != signed_in:         # refreshed during the sync: keep the new one
             google_auth.save_token(token, creds)
     return report

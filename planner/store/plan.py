@@ -195,8 +195,15 @@ class Plan:
 
     @property
     def calendar_name(self) -> str:
-        """The calendar's display name; carries the revision so a re-import is recognisable."""
-        return f"periodize · {self.name} · rev {self.revision}"
+        """The calendar's display name, the same for every revision: a replan changes only the
+        events that changed (a subscribed calendar's name change rewrote every item)."""
+        return f"periodize · {self.name}"
+
+    @property
+    def revision_calendar_name(self) -> str:
+        """The name of a calendar made for this revision alone (Google's file import, where
+        each revision goes into a new calendar, ``ics.revision_uid``)."""
+        return f"{self.calendar_name} · rev {self.revision}"
 
     def content(self) -> tuple[object, ...]:
         """What the plan says, without its revision, creation time, SEQUENCEs and DTSTAMPs: two

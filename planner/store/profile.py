@@ -21,10 +21,12 @@ DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 LEVELS = ("beginner", "intermediate", "advanced")
 MAX_WEEKS = 52
 _CALDAV_KEYS = ("url", "user", "calendar")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy", "busy_caldav",
              "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength",
-             "equipment", "cleared_to_jump", "hip_work", "progress_without_logs")
+             "equipment", "cleared_to_jump", "hip_work", "progress_without_logs", "calendar")
+_CALENDAR_KEYS = ("base_url", "morning_checkin")
 STEP_HEIGHTS = (10, 15, 20, 25)       # cm: the catalogue's step-down heights
 BOX_HEIGHTS = (20, 30, 45, 60)        # cm: the catalogue's box-jump heights
 _EQUIPMENT_FLAGS = {"bench": "bench", "band": "band", "dumbbells": "dumbbells",
@@ -80,6 +82,11 @@ class Profile:
     # met (calendar progression); default False: a level rises only on logged evidence.
     progress_without_logs: bool = False
     hip_work: bool = True             # False: strength sessions without the hip exercises
+    # [calendar]: the address ``periodize serve`` is reached at (each event then links to its
+    # session's page), and the time of an optional check-in event the morning after each
+    # session (minutes after midnight; None: none).
+    base_url: str | None = None
+    morning_checkin: int | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -122,6 +129,14 @@ class Profile:
             data["hip_work"] = False
         if self.progress_without_logs:
             data["progress_without_logs"] = True
+        calendar: dict[str, Any] = {}
+        if self.base_url is not None:
+            calendar["base_url"] = self.base_url
+        if self.morning_checkin is not None:
+            hours, minutes = divmod(self.morning_checkin, 60)
+            calendar["morning_checkin"] = f"{hours:02d}:{minutes:02d}"
+        if calendar:
+            data["calendar"] = calendar
         return data
 
 
@@ -213,6 +228,27 @@ def _equipment(raw: Mapping[str, Any]) -> frozenset[str] | None:
     names |= {name for key, name in _EQUIPMENT_FLAGS.items()
               if take(table, key, bool, "equipment", False)}
     return frozenset(names)
+
+
+def _calendar(raw: Mapping[str, Any]) -> tuple[str | None, int | None]:
+    """``[calendar]``: ``base_url`` (where ``periodize serve`` is reached) and
+    ``morning_checkin`` ("07:30": a check-in event the morning after each session)."""
+    from planner.store.links import check_base_url
+
+    table = take(raw, "calendar", dict, "", {})
+    reject_unknown(table, _CALENDAR_KEYS, "calendar")
+    base = take(table, "base_url", str, "calendar", None)
+    checkin = take(table, "morning_checkin", str, "calendar", None)
+    if checkin is not None:
+        match = _TIME.match(checkin)
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            raise InputError("calendar.morning_checkin", checkin,
+                             'a time like "07:30" (24-hour clock)')
+    if checkin is not None and base is None:
+        raise InputError("calendar.morning_checkin", checkin, "a calendar.base_url as well "
+                         "(the check-in links to the session's page)")
+    return (None if base is None else check_base_url("calendar.base_url", base),
+            None if checkin is None else int(checkin[:-3]) * 60 + int(checkin[-2:]))
 
 
 def _date(value: Any) -> dt.date:
@@ -367,6 +403,7 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
             raise InputError("busy", item, "paths of .ics files, as text")
     busy = tuple(Path(p) if base is None or Path(p).is_absolute() else base / p
                  for p in busy_raw)
+    base_url, morning_checkin = _calendar(raw)
     return Profile(
         timezone=_timezone(take(raw, "timezone", str, "")),
         start=_near(_date(raw.get("start")), today),
@@ -385,6 +422,7 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
         cleared_to_jump=take(raw, "cleared_to_jump", bool, "", True),
         hip_work=take(raw, "hip_work", bool, "", True),
         progress_without_logs=take(raw, "progress_without_logs", bool, "", False),
+        base_url=base_url, morning_checkin=morning_checkin,
     )
 
 

@@ -192,9 +192,12 @@ def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: s
                               expect=expect,
                               check=lambda final: calendar.append(render(final, "ics")))
         dropped = () if new else store.dropped(plan)
+        from planner.calendars.export.log_links import store_links
+
+        links = store_links(store, plan.plan_id, profile)
     if output is not None:
-        write_plan(plan, output, "ics", dropped=dropped,
-                   data=calendar[-1] if calendar and not dropped else None)
+        write_plan(plan, output, "ics", dropped=dropped, links=links,
+                   data=calendar[-1] if calendar and not dropped and links is None else None)
     return plan, not unchanged
 
 

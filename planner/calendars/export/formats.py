@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from catalog import default_catalog
+from planner.calendars.export.log_links import LogLinks
 from planner.errors import InputError, StoreError
 from planner.store.files import write_atomic
 from planner.store.plan import Plan, Session
@@ -14,15 +15,17 @@ FORMATS = ("ics", "json", "csv")
 
 
 def render(plan: Plan, fmt: str, google: bool = False,
-           dropped: Sequence[Session] = ()) -> bytes:
-    """The plan in ``fmt``; an .ics also holds the sessions a replan ``dropped``, cancelled."""
+           dropped: Sequence[Session] = (), links: LogLinks | None = None) -> bytes:
+    """The plan in ``fmt``; an .ics also holds the sessions a replan ``dropped``, cancelled,
+    and with ``links`` each session's link (``log_links``)."""
     if fmt == "ics":
         from icalendar.error import InvalidCalendar
 
         from planner.calendars.export.ics import plan_calendar
 
         try:
-            return plan_calendar(plan, default_catalog().safety_note, google, dropped)
+            return plan_calendar(plan, default_catalog().safety_note, google, dropped,
+                                 links=links)
         except InvalidCalendar as exc:   # only a revision stored by an older periodize
             raise StoreError(f"revision {plan.revision} cannot be written as a calendar ({exc}); "
                              "run `periodize generate PROFILE` to make a sound one") from None
@@ -33,8 +36,9 @@ def render(plan: Plan, fmt: str, google: bool = False,
 
 
 def write_plan(plan: Plan, output: Path, fmt: str, google: bool = False,
-               dropped: Sequence[Session] = (), data: bytes | None = None) -> None:
+               dropped: Sequence[Session] = (), data: bytes | None = None,
+               links: LogLinks | None = None) -> None:
     """Write the plan in ``fmt`` (or ``data``, already rendered) to ``output``, atomically."""
     if fmt not in FORMATS:
         raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
-    write_atomic(output, data if data is not None else render(plan, fmt, google, dropped))
+    write_atomic(output, data if data is not None else render(plan, fmt, google, dropped, links))

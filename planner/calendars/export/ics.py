@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from planner import __version__
 from planner.calendars.export.ics_memo import Memo, memo_calendar
+from planner.calendars.export.log_links import LogLinks
 from planner.store.plan import Plan, Session
 from planner.training.session_types import BLOCK_HEADINGS, TYPES
 
@@ -75,12 +76,15 @@ def summary(session: Session) -> str:
     return _PREFIX.get(session.status, "") + text
 
 
-def description(session: Session, safety_note: str) -> str:
-    """The session in words (``session_text``): the same text ``periodize today`` shows."""
+def description(session: Session, safety_note: str, links: LogLinks | None = None) -> str:
+    """The session in words (``session_text``): the same text ``periodize today`` shows; with
+    ``links``, its essentials and the link to its page, which holds the rest."""
     # Nothing here may depend on the rest of the plan (its length, say): a session's text changes
     # only when the session does, so SEQUENCE stays honest.
-    from planner.calendars.export.session_text import session_text
+    from planner.calendars.export.session_text import session_text, short_session_text
 
+    if links is not None:
+        return short_session_text(session, safety_note, links.url(session))
     return session_text(session, safety_note)
 
 
@@ -92,48 +96,104 @@ def revision_uid(plan: Plan, session: Session) -> str:
 
 
 def _plain_event(plan: Plan, session: Session, safety_note: str,
-                  per_revision: bool = False) -> Event:
+                 per_revision: bool = False, links: LogLinks | None = None) -> Event:
     from icalendar import Event
     from icalendar.enums import STATUS
 
     event = Event.new(
         uid=revision_uid(plan, session) if per_revision else session.uid, stamp=session.stamp,
         start=session.start, end=session.end,
-        summary=summary(session), description=description(session, safety_note),
+        summary=summary(session), description=description(session, safety_note, links),
         categories=[BLOCK_HEADINGS[k] for k in session.kinds], sequence=session.sequence,
-        status=STATUS.CANCELLED if session.status in _CANCELLED else STATUS.CONFIRMED)
+        status=STATUS.CANCELLED if session.status in _CANCELLED else STATUS.CONFIRMED,
+        url=None if links is None else links.url(session))
     event.add(PLAN_PROPERTY, plan.plan_id)
     return event
 
 
+CHECKIN_MINUTES = 10
+
+
+def checkin_uid(uid: str) -> str:
+    """The UID of the morning check-in after the session whose UID is ``uid``."""
+    base, _, domain = uid.partition("@")
+    return f"{base}-checkin@{domain}"
+
+
+def checkin_event(plan: Plan, session: Session, links: LogLinks, per_revision: bool = False
+                  ) -> Event:
+    """The morning after ``session``, at ``links.morning_checkin`` in the plan's zone: a short
+    event with a reminder (VALARM at its start) that links to the session's page, which asks
+    for the morning-after pain score. Cancelled with its session; SEQUENCE and DTSTAMP are the
+    session's, so it changes exactly when the session does."""
+    from icalendar import Alarm, Event
+    from icalendar.enums import STATUS, TRANSP
+
+    assert links.morning_checkin is not None
+    hours, minutes = divmod(links.morning_checkin, 60)
+    day = session.start.date() + dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(hours, minutes), tzinfo=session.start.tzinfo)
+    url = links.url(session)
+    words = (f"How does your knee feel this morning, after yesterday's "
+             f"{TYPES[session.session_type].label.lower()} session? Answer the pain question "
+             f"(0-10) on the session's page:\n{url}")
+    alarm = Alarm()
+    alarm.add("ACTION", "DISPLAY")
+    alarm.add("TRIGGER", dt.timedelta(0))
+    alarm.add("DESCRIPTION", "Morning check-in: your knee's pain score")
+    uid = checkin_uid(revision_uid(plan, session) if per_revision else session.uid)
+    event = Event.new(
+        uid=uid, stamp=session.stamp, start=start,
+        end=start + dt.timedelta(minutes=CHECKIN_MINUTES),
+        summary=_PREFIX.get(session.status, "") + "Morning check-in: knee pain score",
+        description=words, sequence=session.sequence, url=url,
+        status=STATUS.CANCELLED if session.status in _CANCELLED else STATUS.CONFIRMED,
+        transparency=TRANSP.TRANSPARENT, subcomponents=[alarm])
+    event.add(PLAN_PROPERTY, plan.plan_id)
+    return event
+
+
+def _events(plan: Plan, session: Session, safety_note: str, per_revision: bool,
+            links: LogLinks | None) -> list[Event]:
+    """The session's event, and its morning check-in when ``links`` asks for one."""
+    events = [session_event(plan, session, safety_note, per_revision, links)]
+    if links is not None and links.morning_checkin is not None:
+        events.append(checkin_event(plan, session, links, per_revision))
+    return events
+
+
 def session_event(plan: Plan, session: Session, safety_note: str,
-                  per_revision: bool = False) -> Event:
+                  per_revision: bool = False, links: LogLinks | None = None) -> Event:
     """The session's VEVENT. Outside ``plain_icalendar`` it is built from values made once per
     content (``_event_values``): the same properties with the same types and parameters that
     ``Event.new`` gives (whose setters convert and look up time zones each time), and, as there,
     an event that ends before it starts is refused (``Event.new`` raises InvalidCalendar)."""
     if _plain or session.end < session.start:
-        return _plain_event(plan, session, safety_note, per_revision)
+        return _plain_event(plan, session, safety_note, per_revision, links)
     from icalendar import Event
 
     event = Event()
-    for name, value in _event_values(plan, session, safety_note, per_revision).items():
+    for name, value in _event_values(plan, session, safety_note, per_revision, links).items():
         event[name] = value
     return event
 
 
-def _event_values(plan: Plan, session: Session, safety_note: str, per_revision: bool
-                  ) -> dict[str, object]:
+def _event_values(plan: Plan, session: Session, safety_note: str, per_revision: bool,
+                  links: LogLinks | None = None) -> dict[str, object]:
     """The VEVENT's properties by name, as ``Event.new`` makes them, each value made once per
-    content (``_MEMO``) except the UID and DTEND."""
-    from icalendar import vCategory, vDDDTypes, vInt, vText, vUnknown
+    content (``_MEMO``) except the UID, DTEND and a session's own link."""
+    from icalendar import vCategory, vDDDTypes, vInt, vText, vUnknown, vUri
 
     memo = _MEMO
-    text, words = summary(session), description(session, safety_note)
+    text, words = summary(session), description(session, safety_note, links)
     status = "CANCELLED" if session.status in _CANCELLED else "CONFIRMED"
+    linked: dict[str, object] = {} if links is None else {"URL": vUri(links.url(session))}
     return {
         "SUMMARY": memo.value(("SUMMARY", text), lambda: vText(text)),
-        "DESCRIPTION": memo.value(("DESCRIPTION", words), lambda: vText(words)),
+        # with a link, each text is the session's own: not kept
+        "DESCRIPTION": (memo.value(("DESCRIPTION", words), lambda: vText(words)) if links is None
+                        else vText(words)),
+        **linked,
         "UID": vText(revision_uid(plan, session) if per_revision else session.uid),
         "DTSTAMP": _moment(memo, "DTSTAMP", session.stamp, utc=True),
         "DTSTART": _moment(memo, "DTSTART", session.start),
@@ -205,12 +265,14 @@ def _with_timezone(calendar: Calendar, zone: Timezone) -> Calendar:
 
 
 def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
-                  dropped: Sequence[Session] = (), refresh: dt.timedelta | None = None) -> bytes:
+                  dropped: Sequence[Session] = (), refresh: dt.timedelta | None = None,
+                  links: LogLinks | None = None) -> bytes:
     """The whole plan as one .ics file for import or subscription, with the sessions a replan
     ``dropped`` as CANCELLED (see ``plan.dropped_sessions``); ``per_revision`` gives each
     revision its own UIDs (for Google's file import into a new calendar, see ``revision_uid``;
     dropped sessions are left out there, as that calendar never held them). ``refresh``: how
-    often a subscribed client should fetch it again (REFRESH-INTERVAL, X-PUBLISHED-TTL)."""
+    often a subscribed client should fetch it again (REFRESH-INTERVAL, X-PUBLISHED-TTL).
+    ``links``: each event links to its session's page (and a check-in follows each session)."""
     from icalendar import vText
 
     sessions = plan.sessions if per_revision else sorted((*plan.sessions, *dropped),
@@ -218,8 +280,10 @@ def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
     # NAME and X-WR-CALNAME are TEXT, but icalendar writes them unescaped (vUnknown): a name with
     # a comma or a newline would break the file. vText escapes them as DESCRIPTION is.
     calendar = _calendar_class().new(
-        prodid=PRODID, method="PUBLISH", name=vText(plan.calendar_name),
-        subcomponents=[session_event(plan, s, safety_note, per_revision) for s in sessions],
+        prodid=PRODID, method="PUBLISH",
+        name=vText(plan.revision_calendar_name if per_revision else plan.calendar_name),
+        subcomponents=[event for s in sessions
+                       for event in _events(plan, s, safety_note, per_revision, links)],
         refresh_interval=refresh)
     # No calendar-level UID (Calendar.new adds a random one): vdirsyncer, subscribing, copies the
     # calendar's properties into each event's item and takes the first UID as the item's, so
@@ -233,15 +297,18 @@ def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
     return bytes(_with_timezone(calendar, plan_timezone(plan)).to_ical())
 
 
-def session_resources(plan: Plan, safety_note: str) -> dict[str, bytes]:
-    """One CalDAV calendar object per session, keyed by UID: VERSION, PRODID, VTIMEZONE, VEVENT
-    and nothing else (RFC 4791 section 4.1: no METHOD; one UID per resource)."""
+def session_resources(plan: Plan, safety_note: str, links: LogLinks | None = None
+                      ) -> dict[str, bytes]:
+    """One CalDAV calendar object per session (and per check-in, with ``links`` asking for
+    them), keyed by UID: VERSION, PRODID, VTIMEZONE, VEVENT and nothing else (RFC 4791 section
+    4.1: no METHOD; one UID per resource)."""
     zone = plan_timezone(plan)
     resources = {}
     for session in plan.sessions:
-        calendar = _calendar_class()()
-        calendar.add("VERSION", "2.0")
-        calendar.add("PRODID", PRODID)
-        calendar.add_component(session_event(plan, session, safety_note))
-        resources[session.uid] = bytes(_with_timezone(calendar, zone).to_ical())
+        for event in _events(plan, session, safety_note, False, links):
+            calendar = _calendar_class()()
+            calendar.add("VERSION", "2.0")
+            calendar.add("PRODID", PRODID)
+            calendar.add_component(event)
+            resources[str(event["UID"])] = bytes(_with_timezone(calendar, zone).to_ical())
     return resources

@@ -39,7 +39,7 @@ def tempo_text(dose: Dose) -> str | None:
     return exercise.at(dose.level).tempo_text if exercise is not None else None
 
 
-def dose_lines(dose: Dose) -> list[str]:
+def dose_lines(dose: Dose, cue: bool = True) -> list[str]:
     """'- Step down · level 2: Step down from a 15 cm step', the dose with its rest, the cue."""
     name, _, level_name = dose.name.partition(": ")
     title = name
@@ -51,7 +51,8 @@ def dose_lines(dose: Dose) -> list[str]:
     tempo = tempo_text(dose)
     if tempo:
         amount += f"; tempo: {tempo}"
-    return [*_wrap(title, "- ", "  "), *_wrap(amount, "  ", "  "), *_wrap(dose.cue, "  ", "  ")]
+    return [*_wrap(title, "- ", "  "), *_wrap(amount, "  ", "  "),
+            *(_wrap(dose.cue, "  ", "  ") if cue else ())]
 
 
 def session_text(session: Session, safety_note: str) -> str:
@@ -69,10 +70,11 @@ _TEXTS: IdentityMemo[str] = IdentityMemo()
 
 @functools.lru_cache(maxsize=4096)
 def _text(week: int, minutes: int, rpe: int, notes: tuple[str, ...], exercises: tuple[Dose, ...],
-          foot_contacts: int, safety_note: str) -> str:
+          foot_contacts: int, safety_note: str, short: bool = False) -> str:
     """Cached on everything the text is made of: in a roster most sessions share their text with
     another athlete's (the same level, week and type), and wrapping it is a sixth of the cost of
-    an athlete's calendar (measured with ``benchmarks/run.py``)."""
+    an athlete's calendar (measured with ``benchmarks/run.py``). ``short``: without the cues
+    and the cramp advice (the session's page has them)."""
     lines = [f"Week {week} · {minutes} min · effort {rpe}/10 (CR-10)"]
     if notes:
         lines += ["", "Adjusted from your log:"]
@@ -84,6 +86,16 @@ def _text(week: int, minutes: int, rpe: int, notes: tuple[str, ...], exercises: 
             extra = f" ({foot_contacts} foot contacts)" if kind == "plyometrics" else ""
             lines += ["", BLOCK_HEADINGS[kind] + extra]
             for dose in doses:
-                lines += dose_lines(dose)
-    lines += ["", *_wrap(default_monitoring().cramp), *_wrap(f"Safety: {safety_note}")]
+                lines += dose_lines(dose, cue=not short)
+    cramp = () if short else _wrap(default_monitoring().cramp)
+    lines += ["", *cramp, *_wrap(f"Safety: {safety_note}")]
     return "\n".join(lines)
+
+
+def short_session_text(session: Session, safety_note: str, url: str) -> str:
+    """The session's essentials and its page: what to do (each exercise with its level and
+    dose, why the log changed it), the safety note, then the link to the page that holds the
+    rest (cues, rest timer, the log). A calendar event's description when ``periodize serve``
+    has an address: a 52-week plan's .ics stays well under 1 MB."""
+    return _text(session.week, session.minutes, session.rpe, session.notes, session.exercises,
+                 session.foot_contacts, safety_note, short=True) + f"\n\nLog this session:\n{url}"
