@@ -276,3 +276,32 @@ def test_the_feed_route_answers_304_for_a_weak_etag(folder: Path) -> None:
                       headers={"If-None-Match": '"other", ' + etag}).status_code == 304
     assert client.get("/ana-token-0123456789.ics",
                       headers={"If-None-Match": 'W/"other"'}).status_code == 200
+
+
+def test_behind_a_proxys_path_every_address_carries_it(folder: Path) -> None:
+    settings = Settings(sorted(folder.glob("*.db")), lambda: TUESDAY,
+                        "https://example.org/periodize", physio.password_file(folder))
+    client = TestClient(make_app(settings), follow_redirects=False)
+    for path in ("/a/ana-token-0123456789", "/a/ana-token-0123456789/plan",
+                 "/a/ana-token-0123456789/history", "/physio/login"):
+        html = client.get(path).text
+        links = re.findall(r'(?:href|src|action)="([^"]+)"', html)
+        assert links and all(link.startswith("/periodize/") for link in links), (path, links)
+    assert client.get("/physio/").headers["location"] == "/periodize/physio/login"
+    manifest = client.get("/a/ana-token-0123456789/manifest.webmanifest").json()
+    assert manifest["start_url"] == "/periodize/a/ana-token-0123456789/"
+    assert "path=/periodize/physio" in client.get("/physio/login").headers["set-cookie"]
+
+
+def test_history_shows_the_log_and_undo_is_the_clis_undo(folder: Path) -> None:
+    client = client_for(folder)
+    db = folder / "ana.db"
+    client.post("/a/ana-token-0123456789/log", data={
+        "key": "h1", "what": "done", "day": "2027-01-11", "rpe": "9", "pain": "6"})
+    after = commands.current_plan(db).revision
+    page = client.get("/a/ana-token-0123456789/history").text
+    assert "Mon 11 Jan: done, effort 9/10, pain 6/10" in page
+    assert "Undo the last change" in page
+    undone = client.post("/a/ana-token-0123456789/undo")
+    assert undone.status_code == 200 and "Back to revision" in undone.text
+    assert commands.current_plan(db).revision < after

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 from starlette.applications import Starlette
@@ -114,6 +115,11 @@ def make_app(settings: Settings) -> Starlette:
     site = Site(settings.stores)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     base = settings.base_url.rstrip("/")
+    # The path the site sits under behind a proxy (https://example.org/periodize -> /periodize):
+    # every address the pages write starts with it; the routes here stay at the root (the
+    # proxy strips it).
+    root = urlsplit(base).path.rstrip("/")
+    templates.env.globals["root"] = root
 
     def render(request: Request, name: str, context: dict[str, Any], status: int = 200,
                csp: str | None = None) -> Response:
@@ -171,7 +177,7 @@ def make_app(settings: Settings) -> Starlette:
 
     def athlete_context(request: Request, athlete: Athlete) -> dict[str, Any]:
         token = str(request.path_params["token"])
-        home = athlete_url("", token) + "/"
+        home = athlete_url(root, token) + "/"
         return {"home": home, "token": token, "scores": SCORES,
                 "manifest": home + "manifest.webmanifest"}
 
@@ -221,7 +227,8 @@ def make_app(settings: Settings) -> Starlette:
             return Response(json.dumps({"said": logged.said, "again": logged.again}),
                             media_type="application/json")
         return RedirectResponse(
-            f"{athlete_url('', token)}/logged/{pages.check_key(values['key'])}", status_code=303)
+            f"{athlete_url(root, token)}/logged/{pages.check_key(values['key'])}",
+            status_code=303)
 
     def _refused(request: Request, athlete: Athlete, message: str, status: int) -> Response:
         if "application/json" in request.headers.get("accept", ""):
@@ -280,12 +287,12 @@ def make_app(settings: Settings) -> Starlette:
         athlete = athlete_of(request)
         if athlete is None:
             return not_found()
-        start = athlete_url("", str(request.path_params["token"])) + "/"
+        start = athlete_url(root, str(request.path_params["token"])) + "/"
         body = {"name": "periodize: your sessions", "short_name": "periodize",
                 "start_url": start, "scope": start, "display": "standalone",
                 "background_color": "#ffffff", "theme_color": "#00838f",
-                "icons": [{"src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml"},
-                          {"src": "/static/icon-192.png", "sizes": "192x192",
+                "icons": [{"src": f"{root}/static/icon.svg", "sizes": "any", "type": "image/svg+xml"},
+                          {"src": f"{root}/static/icon-192.png", "sizes": "192x192",
                            "type": "image/png"}]}
         return Response(json.dumps(body), media_type="application/manifest+json",
                         headers={"Cache-Control": "no-cache"})
@@ -303,7 +310,7 @@ def make_app(settings: Settings) -> Starlette:
 
     def physio_home(request: Request) -> Response:
         if not physio.signed_in(request.session):
-            return RedirectResponse("/physio/login", status_code=303)
+            return RedirectResponse(f"{root}/physio/login", status_code=303)
         now = settings.clock()
         rows: list[tuple[Athlete, pages.AthleteRow | None, str | None]] = []
         for athlete in site.athletes:
@@ -332,17 +339,17 @@ def make_app(settings: Settings) -> Starlette:
         request.session.clear()                 # a new session on sign-in (no fixation)
         request.session[physio.SESSION_KEY] = True
         physio.csrf_token(request.session)
-        return RedirectResponse("/physio/", status_code=303)
+        return RedirectResponse(f"{root}/physio/", status_code=303)
 
     async def physio_logout(request: Request) -> Response:
         form = await request.form()
         if physio.csrf_ok(request.session, form.get("csrf")):
             request.session.clear()
-        return RedirectResponse("/physio/login", status_code=303)
+        return RedirectResponse(f"{root}/physio/login", status_code=303)
 
     def physio_report(request: Request) -> Response:
         if not physio.signed_in(request.session):
-            return RedirectResponse("/physio/login", status_code=303)
+            return RedirectResponse(f"{root}/physio/login", status_code=303)
         athlete = site.by_slug(str(request.path_params["slug"]))
         if athlete is None:
             return not_found()
@@ -353,7 +360,7 @@ def make_app(settings: Settings) -> Starlette:
 
     async def physio_screen(request: Request) -> Response:
         if not physio.signed_in(request.session):
-            return RedirectResponse("/physio/login", status_code=303)
+            return RedirectResponse(f"{root}/physio/login", status_code=303)
         form = await request.form()
         if not physio.csrf_ok(request.session, form.get("csrf")):
             return PlainTextResponse("The form expired; go back and try again.\n", 403)
@@ -395,7 +402,7 @@ def make_app(settings: Settings) -> Starlette:
     middleware = [
         Middleware(Guard, log=settings.log),
         Middleware(SessionMiddleware, secret_key=settings.secret_key,
-                   session_cookie="periodize_physio", max_age=8 * 3600, path="/physio",
+                   session_cookie="periodize_physio", max_age=8 * 3600, path=f"{root}/physio",
                    same_site="strict", https_only=base.startswith("https://")),
     ]
     async def missing(request: Request, exc: Exception) -> Response:

@@ -3,6 +3,8 @@
 "use strict";
 (function () {
   var OUTBOX = "periodize-outbox";
+  var script = document.currentScript;
+  var ROOT = (script && script.getAttribute("data-root")) || "";   // behind a proxy's path
   var CACHE = "periodize-v1";        // the service worker's cache (sw.js)
 
   function outbox() {
@@ -127,6 +129,6 @@
   });
   window.addEventListener("online", flush);
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js").catch(function () { return null; });
+    navigator.serviceWorker.register(ROOT + "/sw.js").catch(function () { return null; });
   }
 })();

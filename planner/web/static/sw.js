@@ -3,7 +3,11 @@
 // phone and sends them once, with their key, when the network returns.
 "use strict";
 var CACHE = "periodize-v1";
-var STATIC = ["/static/app.css", "/static/app.js", "/static/icon.svg", "/static/icon-192.png"];
+// The path the site sits under (behind a proxy's path: /periodize), from where this was found.
+var ROOT = new URL(self.registration.scope).pathname.replace(/\/$/, "");
+var STATIC = ["app.css", "app.js", "icon.svg", "icon-192.png"].map(function (name) {
+  return ROOT + "/static/" + name;
+});
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(STATIC); }));
@@ -22,13 +26,13 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET") { return; }
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) { return; }
-  if (url.pathname.indexOf("/static/") === 0) {
+  if (url.pathname.indexOf(ROOT + "/static/") === 0) {
     event.respondWith(caches.match(request).then(function (hit) {
       return hit || fetch(request);
     }));
     return;
   }
-  if (url.pathname.indexOf("/a/") === 0) {       // the athlete's pages: network first
+  if (url.pathname.indexOf(ROOT + "/a/") === 0) {       // the athlete's pages: network first
     event.respondWith(fetch(request).then(function (response) {
       if (response.ok) {
         var copy = response.clone();
