@@ -291,7 +291,8 @@ def make_app(settings: Settings) -> Starlette:
         body = {"name": "periodize: your sessions", "short_name": "periodize",
                 "start_url": start, "scope": start, "display": "standalone",
                 "background_color": "#ffffff", "theme_color": "#00838f",
-                "icons": [{"src": f"{root}/static/icon.svg", "sizes": "any", "type": "image/svg+xml"},
+                "icons": [{"src": f"{root}/static/icon.svg", "sizes": "any",
+                           "type": "image/svg+xml"},
                           {"src": f"{root}/static/icon-192.png", "sizes": "192x192",
                            "type": "image/png"}]}
         return Response(json.dumps(body), media_type="application/manifest+json",
