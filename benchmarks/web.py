@@ -5,11 +5,12 @@ of the same size (the ratio is the figure: it takes the machine and the HTTP sta
     python benchmarks/web.py [--requests N] [--markdown]
 
 The server runs in a process of its own (as `periodize serve` does: uvicorn with the settings of
-planner/web/server.py), on a store generated from examples/athlete.toml starting two weeks ago,
+planner/web/server.py), on a store generated from the tests' default profile starting two weeks ago,
 so there are sessions to log. Each client holds one keep-alive connection and sends its share
-of N requests (default 300 per row). Log POSTs record Monday's session done, each with a key of
-its own (every POST goes through `done`: read, compare-and-swap, re-dose). Everything goes to a
-temporary folder.
+of N requests (default 300 per row), after one request that is not timed (a row measures the
+steady state: the pages' data and the feed are kept until the store changes). Log POSTs record
+Monday's session done, each with a key of its own (every POST goes through `done`: read,
+compare-and-swap, re-dose). Everything goes to a temporary folder.
 """
 
 from __future__ import annotations
@@ -100,6 +101,9 @@ def measure(port: int, what: str, clients: int, total: int,
                 statuses[status] = statuses.get(status, 0) + 1
         connection.close()
 
+    warm = http.client.HTTPConnection("127.0.0.1", port, timeout=120)   # not timed: each row
+    _request(warm, *make(-1))            # measures the steady state, not the first read
+    warm.close()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()

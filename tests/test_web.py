@@ -305,3 +305,24 @@ def test_history_shows_the_log_and_undo_is_the_clis_undo(folder: Path) -> None:
     undone = client.post("/a/ana-token-0123456789/undo")
     assert undone.status_code == 200 and "Back to revision" in undone.text
     assert commands.current_plan(db).revision < after
+
+
+@pytest.mark.parametrize("sent", [b"", b"GET /a/x/ HTTP/1.1\r\nHost: x\r\n"],
+                         ids=["nothing", "a head that never ends"])
+def test_a_connection_that_never_sends_a_whole_request_is_closed(folder: Path,
+                                                                 sent: bytes) -> None:
+    import socket
+
+    from planner.web.server import running
+
+    with running(make_app(Settings(sorted(folder.glob("*.db")), lambda: TUESDAY)),
+                 head_timeout=0.5) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+            sock.sendall(sent)
+            assert sock.recv(1024) == b"", "closed by the server, with no answer"
+        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+            sock.sendall(b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(1024):          # kept alive after the answer, then closed
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 404") and answer.endswith(b"Not found\n")

@@ -5,6 +5,7 @@ of ours with paths (tokens are secrets), and an exit by signal that says which o
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import signal
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 #: The listen queue asked of the kernel (Linux caps it at net.core.somaxconn, 4096 by default
 #: since 5.4): the old feed server's 5 reset 372 of 1,000 clients connecting at once.
@@ -26,6 +28,51 @@ KEEP_ALIVE_S = 5
 #: a thread and a rendered calendar per connection (the old server: 3,001 threads, 767 MB).
 LIMIT_CONCURRENCY = 2000
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: Seconds a connection may take to send a whole request head (line and headers), from when it
+#: opens or its last answer ends: one that sends nothing, or a head that never ends (a
+#: "slowloris"), is closed instead of holding a place among LIMIT_CONCURRENCY for ever.
+HEAD_TIMEOUT_S = 10.0
+
+
+class HeadDeadline(H11Protocol):
+    """uvicorn's h11 protocol with ``HEAD_TIMEOUT_S`` for each request's head (uvicorn's own
+    keep-alive timer starts only after a first answer)."""
+
+    head_timeout = HEAD_TIMEOUT_S
+    _head: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._head = self.loop.call_later(self.head_timeout, self._expired)
+
+    def _disarm(self) -> None:
+        if self._head is not None:
+            self._head.cancel()
+            self._head = None
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and not self.cycle.response_complete:   # a request began
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _expired(self) -> None:
+        self._head = None
+        if (self.cycle is None or self.cycle.response_complete) and \
+                not self.transport.is_closing():
+            self.transport.close()
 
 
 def is_loopback(host: str) -> bool:
@@ -58,9 +105,10 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def config(app: Any) -> uvicorn.Config:
+def config(app: Any, head_timeout: float = HEAD_TIMEOUT_S) -> uvicorn.Config:
+    protocol = type("Protocol", (HeadDeadline,), {"head_timeout": head_timeout})
     return uvicorn.Config(
-        app, backlog=BACKLOG, timeout_keep_alive=KEEP_ALIVE_S,
+        app, http=protocol, backlog=BACKLOG, timeout_keep_alive=KEEP_ALIVE_S,
         limit_concurrency=LIMIT_CONCURRENCY, access_log=False, log_level="warning",
         server_header=False, proxy_headers=False, lifespan="off", log_config=None,
         timeout_graceful_shutdown=5)
@@ -114,10 +162,11 @@ class Running:
 
 
 @contextlib.contextmanager
-def running(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[Running]:
+def running(app: Any, host: str = "127.0.0.1", port: int = 0,
+            head_timeout: float = HEAD_TIMEOUT_S) -> Iterator[Running]:
     """Serve ``app`` in a thread on ``host`` (port 0: a free one) while the block runs."""
     sock = listen(host, port)
-    server = Server(config(app))
+    server = Server(config(app, head_timeout))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -56,6 +56,7 @@ class Site:
         self.athletes = tuple(Athlete(p.stem, p) for p in stores)
         self._known: dict[Path, _Known] = {}
         self._lock = threading.Lock()
+        self._making: dict[Path, threading.Lock] = {}
 
     def by_slug(self, slug: str) -> Athlete | None:
         return next((a for a in self.athletes if a.slug == slug), None)
@@ -98,15 +99,22 @@ class Site:
 
     def kept(self, athlete: Athlete, key: Hashable, make: Callable[[], _T]) -> _T:
         """What ``make`` reads from the athlete's store, kept under ``key`` (which must hold
-        everything else it depends on, e.g. the day) until the store's files change."""
+        everything else it depends on, e.g. the day) until the store's files change. One
+        thread makes it; others asking meanwhile wait for it rather than read the store too."""
         known = self._refresh(athlete)
         if key in known.made:
             return known.made[key]  # type: ignore[return-value]
-        value = make()
         with self._lock:
-            if self._known.get(athlete.db) is known and known.signature == _signature(
-                    athlete.db):
-                if len(known.made) > 64:        # a few days and sessions, not unbounded
-                    known.made.clear()
-                known.made[key] = value
+            making = self._making.setdefault(athlete.db, threading.Lock())
+        with making:
+            known = self._refresh(athlete)
+            if key in known.made:
+                return known.made[key]  # type: ignore[return-value]
+            value = make()
+            with self._lock:
+                if self._known.get(athlete.db) is known and known.signature == _signature(
+                        athlete.db):
+                    if len(known.made) > 64:        # a few days and sessions, not unbounded
+                        known.made.clear()
+                    known.made[key] = value
         return value
