@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,19 @@ def store(stored: tuple[Path, Path], tmp_path: Path) -> Path:
     copy = tmp_path / "store.db"
     shutil.copy(stored[0], copy)
     return copy
+
+
+ICALJS = Path(__file__).parent / "icaljs"
+
+
+@pytest.fixture(scope="session")
+def icaljs() -> Path:
+    """The ical.js reader script (tests/icaljs/instants.mjs: Mozilla's parser, as Thunderbird
+    reads calendars); ical.js is installed from npm when it is not there yet."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed to run ical.js")
+    if not (ICALJS / "node_modules" / "ical.js" / "package.json").exists():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ICALJS,
+                       check=True, capture_output=True)
+    return ICALJS / "instants.mjs"

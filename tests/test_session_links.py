@@ -15,7 +15,7 @@ from factories import make_profile, one_line_error, run, write_profile
 from ical.calendar_stream import IcsCalendarStream
 
 from catalog import default_catalog
-from planner.calendars.export.ics import checkin_uid, session_resources
+from planner.calendars.export.ics import checkin_uid, plan_calendar, session_resources
 from planner.calendars.export.log_links import LogLinks, links_for
 from planner.calendars.feed import read_feed
 from planner.calendars.google_sync import event_body
@@ -142,3 +142,23 @@ def test_the_calendar_table_survives_the_store(tmp_path: Path) -> None:
         profile = store.current()[1]
     assert (profile.base_url, profile.morning_checkin) == (BASE, 6 * 60 + 5)
     assert profile.to_dict()["calendar"] == {"base_url": BASE, "morning_checkin": "06:05"}
+
+
+def test_icaljs_reads_sessions_and_check_ins_at_their_instants_across_a_clock_change(
+        icaljs: Path) -> None:
+    """Mozilla's ical.js (Thunderbird) reads the linked calendar and each CalDAV resource:
+    every session and every check-in (07:30 local the next morning, across London's spring
+    forward) at the instant planned."""
+    from factories import build
+    from test_timezones_everywhere import expected, read_icaljs, utc
+
+    plan = build(make_profile(start=dt.date(2027, 3, 15), weeks=3))
+    links = LogLinks(BASE, "tok", morning_checkin=7 * 60 + 30)
+    want = expected(plan)
+    for s in plan.sessions:
+        morning = dt.datetime.combine(s.start.date() + dt.timedelta(days=1), dt.time(7, 30),
+                                      tzinfo=s.start.tzinfo)
+        want[checkin_uid(s.uid)] = (utc(morning), utc(morning + dt.timedelta(minutes=10)))
+    note = default_catalog().safety_note
+    assert read_icaljs(icaljs, plan_calendar(plan, note, links=links)) == want
+    assert read_icaljs(icaljs, list(session_resources(plan, note, links).values())) == want

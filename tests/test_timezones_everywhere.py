@@ -22,25 +22,12 @@ from icalendar import Calendar
 from planner.calendars.export.ics import PRODID, plan_calendar, session_event, session_resources
 from planner.store.plan import Plan
 
-ICALJS = Path(__file__).parent / "icaljs"
 SAFETY = "Stop if it hurts."
 #: (zone, a start whose first 8 weeks cross a change)
 ZONES = [("Europe/London", dt.date(2027, 3, 1)),          # forward on 28 March
          ("America/New_York", dt.date(2027, 2, 22)),      # forward on 14 March
          ("Australia/Lord_Howe", dt.date(2027, 3, 8))]    # back 30 min on 4 April
 Instants = dict[str, tuple[str, str]]
-
-
-@pytest.fixture(scope="session")
-def icaljs() -> Path:
-    """The ical.js reader script; ical.js is installed from npm when it is not there yet."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node and npm are needed to run ical.js")
-    if not (ICALJS / "node_modules" / "ical.js" / "package.json").exists():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ICALJS,
-                       check=True, capture_output=True)
-    return ICALJS / "instants.mjs"
 
 
 def utc(moment: dt.datetime) -> str:
