@@ -159,7 +159,7 @@ def test_the_hard_rules_still_hold(log: AthleteLog, cleared: bool) -> None:
 
 
 def _at_floor(s: Session, measure: str) -> bool:
-    """The documented exception (README, workload rule): a session at its least dose, one set
+    """The documented exception (docs/training.md): a session at its least dose, one set
     of the first warm-up drill, or one set of each strength exercise."""
     if measure == "contacts":
         jumps = [d for d in s.exercises if d.kind == "plyometrics"]
