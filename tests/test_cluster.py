@@ -206,6 +206,7 @@ def test_a_crashing_task_is_reported_and_the_rest_are_planned(
     assert list(frame["status"]).count(ERROR) == 1
 
 
+@pytest.mark.slow
 def test_busy_calendars_travel_with_the_task(client: Any, tmp_path: Path) -> None:
     team = tmp_path / "team"
     team.mkdir()
