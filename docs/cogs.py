@@ -49,6 +49,10 @@ class Shell:
         self.env.pop("PERIODIZE_GOOGLE_CLIENT_SECRET", None)
         self.env.pop("PERIODIZE_CALDAV_PASSWORD", None)
 
+    def write(self, name: str, text: str) -> None:
+        """Put a file (a profile the example needs) in the scratch folder."""
+        (self.folder / name).write_text(text, encoding="utf-8")
+
     def run(self, command: str, expect: int = 0) -> str:
         """The output of ``command`` (``periodize ...``), stdout and stderr as a terminal shows
         them; fails when the exit code is not ``expect``."""
