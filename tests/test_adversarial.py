@@ -88,6 +88,7 @@ def test_rules_that_would_generate_too_much_are_refused_before_expanding(
     assert generated[0] == 0
 
 
+@pytest.mark.slow
 def test_an_hourly_rule_since_2020_is_walked_once(generated: list[int]) -> None:
     """62,800 hours from 2020 to the plan's end: generated once (one query for the whole range),
     not once per slice of the range as a step-by-step search would."""
@@ -608,6 +609,7 @@ def _signalled(
 
 @needs_proc
 @pytest.mark.parametrize(("sig", "code", "words"), SIGNALS, ids=[s.name for s, _, _ in SIGNALS])
+@pytest.mark.slow
 def test_a_signal_to_batch_ends_its_workers_and_resource_tracker(
     tmp_path: Path, sig: signal.Signals, code: int, words: str
 ) -> None:
@@ -698,6 +700,7 @@ def test_a_signal_the_kernel_gives_a_pool_thread_still_ends_batch() -> None:
 @needs_proc
 @pytest.mark.parametrize(("sig", "code", "words"), SIGNALS, ids=[s.name for s, _, _ in SIGNALS])
 @pytest.mark.parametrize("command", ["generate", "sync"])
+@pytest.mark.slow
 def test_a_signal_to_generate_or_sync_is_a_clean_stop(
     tmp_path: Path, stored: Path, command: str, sig: signal.Signals, code: int, words: str
 ) -> None:
@@ -919,6 +922,7 @@ def test_a_rest_day_with_availability_says_the_rest_day_wins(tmp_path: Path) -> 
             "wins, no sessions on Saturdays.") in result.output.splitlines()
 
 
+@pytest.mark.slow
 def test_a_window_opening_in_the_night_is_noted_once(tmp_path: Path) -> None:
     """Free all day means sessions at midnight (the earliest start wins): say so, in one line
     naming the days; a plan with evening windows gets no such line."""
@@ -975,6 +979,7 @@ def test_a_batch_row_far_from_today_is_a_bad_row(tmp_path: Path) -> None:
 
 
 @needs_proc
+@pytest.mark.slow
 def test_a_worker_killed_by_the_system_is_one_line_exit_3(tmp_path: Path) -> None:
     """SIGKILL to one worker (as the kernel's out-of-memory killer sends): batch ends the other
     workers and says so in one line, exit 3, not a BrokenProcessPool traceback."""

@@ -90,6 +90,7 @@ def test_without_a_log_the_plan_is_the_forecast() -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(logs())
+@pytest.mark.slow
 def test_no_strength_level_rises_without_two_met_sessions_in_a_row(log: AthleteLog) -> None:
     plan, _ = _adapted(log)
     marks = _entries(log)
@@ -108,6 +109,7 @@ def test_no_strength_level_rises_without_two_met_sessions_in_a_row(log: AthleteL
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(logs())
+@pytest.mark.slow
 def test_no_jump_volume_rises_after_a_session_logged_above_the_pain_limit(
         log: AthleteLog) -> None:
     plan, _ = _adapted(log)
@@ -127,6 +129,7 @@ def test_no_jump_volume_rises_after_a_session_logged_above_the_pain_limit(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(logs())
+@pytest.mark.slow
 def test_pain_of_seven_or_more_pauses_jumps_until_a_passed_screen(log: AthleteLog) -> None:
     plan, short = _adapted(log)
     marks = _entries(log)
@@ -197,6 +200,7 @@ def _restarts_by_log(plan: Plan, log: AthleteLog, cleared: bool, missed: set[dt.
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(logs(), st.booleans())
+@pytest.mark.slow
 def test_every_re_dosed_week_keeps_the_rolling_workload_rule(log: AthleteLog,
                                                              cleared: bool) -> None:
     """No re-dosed week's jump contacts or strength volume (as prescribed, a session logged
@@ -631,6 +635,7 @@ def _events(path: Path) -> dict[str, Any]:
 
 
 @pytest.mark.caldav
+@pytest.mark.slow
 def test_log_a_week_then_today_export_and_sync_carry_the_new_doses(
         tmp_path: Path, radicale_url: str, caldav_calendar_name: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -681,6 +686,7 @@ def test_log_a_week_then_today_export_and_sync_carry_the_new_doses(
 
 # --- views and rehab-first mode ---------------------------------------------------------------
 
+@pytest.mark.slow
 def test_status_and_report_show_levels_effort_and_pain_against_the_limits(
         db: Path, tmp_path: Path) -> None:
     for args in (["done", "2027-01-13", "--rpe", "8", "--pain", "6"],

@@ -111,6 +111,7 @@ def test_summary_csv_lists_every_athlete_in_roster_order(
     assert (frame["solve_seconds"] > 0).sum() == 3
 
 
+@pytest.mark.slow
 def test_parallel_run_gives_the_same_plans(serial: tuple[BatchSummary, Path],
                                            tmp_path: Path) -> None:
     first, out1 = serial

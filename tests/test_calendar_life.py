@@ -113,6 +113,7 @@ def run(db: Path, *args: str, password: str = "x") -> Any:
 
 
 @pytest.mark.caldav
+@pytest.mark.slow
 def test_generate_sync_replan_sync(tmp_path: Path, caldav_url: str,
                                    caldav_calendar_name: str) -> None:
     """The whole cycle against Radicale and Xandikos, then vdirsyncer syncs the result."""
@@ -199,6 +200,7 @@ def test_no_password_and_no_terminal_is_one_line_and_exit_2(tmp_path: Path) -> N
 
 
 @pytest.mark.caldav
+@pytest.mark.slow
 def test_syncing_another_athletes_plan_into_the_calendar_is_refused(
         tmp_path: Path, radicale_url: str, caldav_calendar_name: str) -> None:
     """The bug this guards: one athlete's sync deleted another athlete's whole plan."""

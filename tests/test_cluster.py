@@ -60,6 +60,7 @@ def worker_processes() -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers through /proc")
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_has_its_tasks_run_again(
         pool: tuple[Path, BatchSummary], tmp_path: Path) -> None:
     """`--cluster local`: one worker process is killed when 8 athletes are done (32 to go, 8
@@ -86,6 +87,7 @@ def test_a_worker_killed_mid_run_has_its_tasks_run_again(
     assert killed[0] not in worker_processes()
 
 
+@pytest.mark.slow
 def test_the_cluster_plans_what_the_pool_plans(client: Any, pool: tuple[Path, BatchSummary],
                                                tmp_path: Path) -> None:
     roster, by_pool = pool
@@ -104,6 +106,7 @@ def test_the_cluster_plans_what_the_pool_plans(client: Any, pool: tuple[Path, Ba
                                          if p.suffix in (".db", ".ics"))
 
 
+@pytest.mark.slow
 def test_with_a_url_the_workers_write_the_plans(client: Any, pool: tuple[Path, BatchSummary],
                                                 tmp_path: Path) -> None:
     """``-o file://...``: each worker reads and writes its athlete's files there; the client
@@ -125,6 +128,7 @@ def test_with_a_url_the_workers_write_the_plans(client: Any, pool: tuple[Path, B
     assert calls == [(n, ATHLETES) for n in range(1, ATHLETES + 1)]
 
 
+@pytest.mark.slow
 def test_a_worker_lost_while_writing_to_a_url_leaves_no_partial_file(
         client: Any, pool: tuple[Path, BatchSummary], tmp_path: Path) -> None:
     """A worker dies after writing Athlete 07's calendar under its temporary name, before the
@@ -258,6 +262,7 @@ def test_the_batch_command_on_a_cluster(client: Any, tmp_path: Path) -> None:
     assert len(list((tmp_path / "plans").glob("*.ics"))) == 10
 
 
+@pytest.mark.slow
 def test_the_batch_command_writes_to_a_url_in_a_real_process(client: Any, tmp_path: Path,
                                                             ) -> None:
     roster = write_roster(tmp_path / "roster.csv", 6)

@@ -26,6 +26,7 @@ def _generated_files() -> list[str]:
                                  if "[[[cog" in p.read_text(encoding="utf-8"))]
 
 
+@pytest.mark.slow
 def test_every_generated_part_is_current() -> None:
     files = _generated_files()
     result = subprocess.run([sys.executable, "-m", "cogapp", "--check", "-I", "docs", *files],

@@ -86,6 +86,7 @@ def test_dropped_sessions_are_cancelled_in_plan_ics_with_sequence_raised(
     assert commands.export(db, None, "ics", google=True).count(b"Dropped: ") == 0
 
 
+@pytest.mark.slow
 def test_khal_import_over_the_previous_import_shows_no_dropped_session_as_planned(
         tmp_path: Path, replanned: tuple[Path, Plan, Plan, Path]) -> None:
     khal = Path(sys.executable).parent / "khal"

@@ -155,6 +155,7 @@ def expected(plan: Plan, dropped: Sequence[Session] = ()) -> list[tuple[str, dt.
                   key=lambda e: (e[1], e[2]))
 
 
+@pytest.mark.slow
 def test_vdirsyncer_follows_the_feed_through_a_replan(served: Served) -> None:
     """A subscriber (vdirsyncer's read-only http storage) pulls before and after a replan and
     holds exactly the feed's events: moved ones at their new time only, dropped and missed ones

@@ -139,6 +139,7 @@ def solve_if_short(profile: Profile | None) -> None:
 @FUZZ
 @given(raw=st.dictionaries(st.sampled_from(TOP_KEYS) | st.text(max_size=12), VALUES,
                            max_size=14))
+@pytest.mark.slow
 def test_any_toml_shaped_data_loads_or_is_refused(raw: dict[str, Any]) -> None:
     load(raw)
 
@@ -152,6 +153,7 @@ def test_any_toml_shaped_data_loads_or_is_refused(raw: dict[str, Any]) -> None:
               "availability": {d: ["00:00-24:00"] for d in DAYS[:7]}})
 @example(raw={"timezone": "America/Santiago", "start": dt.date(2027, 4, 1), "weeks": 2,
               "availability": {"sat": ["23:00-24:00"], "sun": ["00:00-01:00"]}})
+@pytest.mark.slow
 def test_near_valid_profiles_load_and_solve_or_are_refused(raw: dict[str, Any]) -> None:
     solve_if_short(load(raw))
 

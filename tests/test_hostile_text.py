@@ -125,6 +125,7 @@ def check_shape(data: bytes, plan: Plan, safety: str,
          names=["Step-down, slow; 3\\4", "a" * 2000], cues=["😀" * 700, "x\n\n\ny"],
          safety="Stop if it hurts:\r\nsharp pain, swelling; giving way.")
 @example(name="", names=["\\n"], cues=["\\"], safety="\u2028DESCRIPTION:x\u2029")
+@pytest.mark.slow
 def test_hostile_text_round_trips_through_two_parsers(
         plan: Plan, baseline: tuple[list[list[str]], list[str], list[str]], name: str,
         names: list[str], cues: list[str], safety: str) -> None:

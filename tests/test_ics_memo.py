@@ -65,6 +65,7 @@ def _everything(plan: Plan, note: str) -> list[object]:
 @given(st.sampled_from(PLANS), TEXTS, st.lists(TEXTS, max_size=4), TEXTS,
        st.lists(st.sampled_from(["planned", "done", "missed"]), min_size=1, max_size=3),
        st.integers(1, 4))
+@pytest.mark.slow
 def test_the_fast_path_writes_what_icalendar_writes(
         base: Plan, name: str, notes: list[str], note: str, statuses: list[str],
         step: int) -> None:

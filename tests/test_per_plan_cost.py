@@ -100,6 +100,7 @@ def test_a_clock_change_in_the_first_week_gives_its_own_shape() -> None:
 @settings(max_examples=25, deadline=None, derandomize=bool(os.environ.get("CI")))
 @given(st.sampled_from(("Europe/London", "America/New_York", "Australia/Lord_Howe", "UTC")),
        st.dates(dt.date(2027, 1, 1), dt.date(2027, 12, 31)))
+@pytest.mark.slow
 def test_candidates_without_a_clock_change_match_the_utc_round_trip(
         zone: str, start: dt.date) -> None:
     profile = make_profile(timezone=zone, start=start, weeks=2, rest_days=[],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from factories import acwr_spikes, build, weekly_volume
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -64,6 +65,7 @@ def athletes(draw: st.DrawFn) -> dict[str, Any]:
     return raw
 
 
+@pytest.mark.slow
 def test_random_athletes_get_plans_a_physiotherapist_would_sign() -> None:
     outcomes: list[bool] = []
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 from unittest import mock
 
+import pytest
 from factories import NOW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -111,6 +112,7 @@ def plan_both(profile: Profile, busy: list[BusyInterval],
 
 @PRUNING
 @given(cases())
+@pytest.mark.slow
 def test_pruned_and_whole_models_reach_the_same_optimum(
         case: tuple[Profile, list[BusyInterval]]) -> None:
     profile, busy = case
@@ -128,6 +130,7 @@ def test_pruned_and_whole_models_reach_the_same_optimum(
 
 @PRUNING
 @given(cases(), st.data())
+@pytest.mark.slow
 def test_replans_agree_with_history_and_reference(
         case: tuple[Profile, list[BusyInterval]], data: st.DataObject) -> None:
     """After some sessions are done or missed (history and a reference for the model)."""
@@ -158,6 +161,7 @@ def test_replans_agree_with_history_and_reference(
 
 @PRUNING
 @given(cases(), st.data())
+@pytest.mark.slow
 def test_models_with_history_and_a_reference_agree(
         case: tuple[Profile, list[BusyInterval]], data: st.DataObject) -> None:
     """The model straight: plyometric history just before the first free day (the 48-hour rule
@@ -198,6 +202,7 @@ def test_models_with_history_and_a_reference_agree(
         assert rules and _infeasible_under(models[1], rules)
 
 
+@pytest.mark.slow
 def test_a_year_free_all_day_needs_few_candidates() -> None:
     """The worst case: 52 weeks, every day 00:00-24:00. Counted, not timed."""
     profile = Profile(timezone="Europe/London", start=dt.date(2027, 1, 4), weeks=52,

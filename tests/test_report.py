@@ -177,6 +177,7 @@ def test_today_is_marked_in_the_calendar(planned: tuple[Plan, Profile],
     assert report.count('<span class="mark">▶ today</span>') == 1
 
 
+@pytest.mark.slow
 def test_same_plan_same_bytes(planned: tuple[Plan, Profile]) -> None:
     plan, profile = planned
     note = default_catalog().safety_note
@@ -192,6 +193,7 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.slow
 def test_renders_in_headless_chromium(report: str, tmp_path: Path) -> None:
     browser = _chromium()
     if browser is None:

@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from factories import golden_record, load_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,7 @@ def roster_digests(folder: Path) -> dict[str, str]:
     return digests
 
 
+@pytest.mark.slow
 def test_a_varied_roster_gets_the_recorded_plans(tmp_path: Path) -> None:
     record = golden_record(RECORD, "python tests/test_roster_plans.py --write")
     digests = roster_digests(tmp_path)

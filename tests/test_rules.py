@@ -259,6 +259,7 @@ def roomy_weeks(draw: st.DrawFn) -> Week:
 # that the strategy exercised what it is meant to (plans, refusals), not only that nothing broke.
 
 
+@pytest.mark.slow
 def test_roomy_weeks_give_plans_that_keep_every_rule() -> None:
     outcomes: list[bool] = []
 
@@ -271,6 +272,7 @@ def test_roomy_weeks_give_plans_that_keep_every_rule() -> None:
     assert sum(outcomes) >= len(outcomes) // 2, f"only {sum(outcomes)} plans in {len(outcomes)}"
 
 
+@pytest.mark.slow
 def test_random_weeks_give_a_sound_plan_or_a_one_line_refusal() -> None:
     outcomes: list[bool] = []
 
@@ -527,6 +529,7 @@ def test_same_input_gives_the_same_plan() -> None:
     assert first.sessions, "an empty plan proves nothing"
 
 
+@pytest.mark.slow
 def test_same_input_gives_the_same_plan_in_other_processes(tmp_path: Any) -> None:
     """String hashing differs per process; the plan must not depend on it."""
     import subprocess

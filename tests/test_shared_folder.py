@@ -47,6 +47,7 @@ def test_a_url_is_told_from_a_path(text: str) -> None:
     assert not is_url("C:\\plans") and not is_url("plans") and not is_url("./s3:/x")
 
 
+@pytest.mark.slow
 def test_the_pool_writes_a_url_as_it_writes_a_folder(tmp_path: Path, memory: str) -> None:
     roster = write_roster(tmp_path / "roster.csv", 8)
     by_folder = run_batch(roster, tmp_path / "folder", NOW, jobs=1)

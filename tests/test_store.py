@@ -744,6 +744,7 @@ def _interrupted_generate(tmp_path: Path, module: str, attribute: str) -> None:
     assert (done.returncode, done.stderr) == (130, cli.INTERRUPTED + "\n")
 
 
+@pytest.mark.slow
 def test_ctrl_c_after_the_save_says_what_was_kept(tmp_path: Path) -> None:
     db, out = tmp_path / "store.db", tmp_path / "plan.ics"
     profile = write_profile(tmp_path)
@@ -814,11 +815,13 @@ def test_ctrl_c_during_the_search_interrupts_periodize(tmp_path: Path) -> None:
     assert not db.exists() and not out.exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_before_the_solver_is_handled(tmp_path: Path) -> None:
     """Ctrl-C while the profile is read: one line, exit 130, nothing changed or left behind."""
     _interrupted_generate(tmp_path, "planner.commands", "read_profile")
 
 
+@pytest.mark.slow
 def test_ctrl_c_after_the_solver_ran_is_handled(tmp_path: Path) -> None:
     """Ctrl-C just before the new revision is stored (or found to be stored already)."""
     _interrupted_generate(tmp_path, "planner.workflows.generate", "store_plan")
@@ -889,6 +892,7 @@ def _sequences(db: Path) -> dict[str, tuple[int, str]]:
             for e in calendar.events}
 
 
+@pytest.mark.slow
 def test_sequence_never_falls_through_replan_undo_redo_and_regenerate(tmp_path: Path) -> None:
     from planner import commands
 

@@ -252,6 +252,7 @@ class _Flaky:
 
 
 @pytest.mark.caldav
+@pytest.mark.slow
 def test_a_sync_that_fails_part_way_is_completed_by_the_next(
         caldav_url: str, caldav_calendar_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from caldav.calendarobjectresource import CalendarObjectResource

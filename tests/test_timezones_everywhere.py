@@ -79,6 +79,7 @@ def plan(request: pytest.FixtureRequest) -> Plan:
     return built
 
 
+@pytest.mark.slow
 def test_every_parser_reads_the_file_at_the_same_instants(icaljs: Path, plan: Plan) -> None:
     data = plan_calendar(plan, SAFETY)
     want = expected(plan)
@@ -87,6 +88,7 @@ def test_every_parser_reads_the_file_at_the_same_instants(icaljs: Path, plan: Pl
     assert read_ical(data) == want
 
 
+@pytest.mark.slow
 def test_every_parser_reads_the_caldav_resources_at_the_same_instants(
         icaljs: Path, plan: Plan) -> None:
     resources = session_resources(plan, SAFETY)
