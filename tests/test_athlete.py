@@ -153,6 +153,7 @@ def test_pain_of_seven_or_more_pauses_jumps_until_a_passed_screen(log: AthleteLo
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(logs(), st.booleans())
+@pytest.mark.slow
 def test_the_hard_rules_still_hold(log: AthleteLog, cleared: bool) -> None:
     profile = dataclasses.replace(PROFILE, cleared_to_jump=cleared)
     plan, short = _adapted(log, profile)
@@ -866,6 +867,7 @@ def test_racing_pain_and_done_processes_never_lose_a_change(db: Path, tmp_path: 
     print("race outcomes (pain, done):", outcomes)
 
 
+@pytest.mark.slow
 def test_the_installed_script_logs_and_shows_today(db: Path, tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -289,6 +289,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.mark.smoke
+@pytest.mark.slow
 def test_installed_script_generates_the_example(tmp_path: Path) -> None:
     db, out = tmp_path / "store.db", tmp_path / "plan.ics"
     done = subprocess.run([str(_script()), "--db", str(db), "generate", str(EXAMPLE), "-o",

@@ -174,6 +174,7 @@ def test_a_worker_lost_while_writing_to_a_url_leaves_no_partial_file(
     assert not list((tmp_path / "plans").glob(".*"))
 
 
+@pytest.mark.slow
 def test_a_crashing_task_is_reported_and_the_rest_are_planned(
         client: Any, tmp_path: Path) -> None:
     def sabotage() -> None:   # on each worker: one athlete's solve raises

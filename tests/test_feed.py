@@ -198,6 +198,7 @@ def test_vdirsyncer_follows_the_feed_through_a_replan(served: Served) -> None:
             o.start == old[s.uid].start for o in after.sessions if o.uid != s.uid)
 
 
+@pytest.mark.slow
 def test_the_command_serves_until_interrupted(tmp_path: Path) -> None:
     db = tmp_path / "plan.db"
     commands.generate(write_profile(tmp_path), db, None, NOW)

@@ -273,6 +273,7 @@ def mutated_calendars(draw: st.DrawFn) -> bytes:
 
 @settings(FUZZ, max_examples=150)
 @given(data=mutated_calendars())
+@pytest.mark.slow
 def test_mutated_calendars_read_or_are_refused(data: bytes) -> None:
     read_busy(data)
 

@@ -343,6 +343,7 @@ def test_a_session_deleted_in_google_comes_back_under_a_new_uid(db: Path,
     assert sync(db).created == ()                       # and stays found
 
 
+@pytest.mark.slow
 def test_an_import_whose_answer_was_lost_is_not_doubled(db: Path, google: GoogleStandIn) -> None:
     """A 409 for a UID our own live event holds (an import that went through but whose answer
     never came) brings that event up to date instead of adding another."""
@@ -403,6 +404,7 @@ def test_rate_limited_requests_are_retried_with_growing_waits(
     assert 0 <= waits[0] < 2                           # the library's: random * 2**1
 
 
+@pytest.mark.slow
 def test_google_refusing_for_good_is_one_line_exit_3(db: Path, google: GoogleStandIn,
                                                      waits: list[float]) -> None:
     google.faults.append(Fault(lambda c: c.path.endswith("/import"), [429] * 1000))
@@ -487,6 +489,7 @@ def test_a_calendar_the_user_renamed_keeps_its_name(db: Path, google: GoogleStan
     assert google.calendars[cal]["summary"] == "Knee plan"
 
 
+@pytest.mark.slow
 def test_calendar_option_names_a_calendar_of_its_own(db: Path, google: GoogleStandIn) -> None:
     sync(db)
     sync(db, calendar="Training")
@@ -703,6 +706,7 @@ finally:
 """
 
 
+@pytest.mark.slow
 def test_sync_google_in_a_fresh_python(db: Path, google: GoogleStandIn) -> None:
     """The whole command in its own interpreter (imports, exit code, output), Google's side
     played by the stand-in loaded into it."""

@@ -148,6 +148,7 @@ def test_an_event_ending_before_it_starts_is_refused_as_icalendar_refuses_it() -
 @given(st.sampled_from(sorted(available_timezones())), st.dates(dt.date(1970, 1, 1),
                                                                dt.date(2060, 12, 31)),
        st.integers(1, 900))
+@pytest.mark.slow
 def test_the_bounded_zone_search_is_icalendars_vtimezone(zone: str, first: dt.date,
                                                          days: int) -> None:
     last = first + dt.timedelta(days=days)

@@ -128,6 +128,7 @@ def test_with_the_flag_it_says_the_plan_is_reachable(served_store: Path) -> None
     assert "0.0.0.0" not in first, "an address people can use, not the wildcard"
 
 
+@pytest.mark.slow
 def test_a_thousand_clients_at_once_are_queued_not_reset(
         server: tuple[subprocess.Popen[str], list[str]]) -> None:
     _process, lines = server

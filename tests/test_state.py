@@ -53,6 +53,7 @@ def _status_totals(text: str) -> tuple[int, int, int]:
             sum(int(r[3]) for r in rows))
 
 
+@pytest.mark.slow
 def test_status_and_report_agree_on_the_same_store_and_day(store: Path, tmp_path: Path) -> None:
     """The disagreement this rule ends: one missed and four past sessions with no word were
     "4 done" in status and "0 of 5 done, 1 missed, 4 not logged" in the report."""

@@ -808,6 +808,7 @@ cli.main()
 """
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_the_search_interrupts_periodize(tmp_path: Path) -> None:
     db, out = tmp_path / "store.db", tmp_path / "plan.ics"
     done = _generate_in(CTRL_C_DURING_THE_SEARCH, db, write_profile(tmp_path), out)

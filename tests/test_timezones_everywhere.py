@@ -99,6 +99,7 @@ def test_every_parser_reads_the_caldav_resources_at_the_same_instants(
         assert read_ical(data) == {uid: want[uid]}
 
 
+@pytest.mark.slow
 def test_a_zone_without_its_first_onset_in_rdate_misleads_icaljs(icaljs: Path) -> None:
     """The failure the exporter avoids: ical.js shifts sessions after a change by the shift."""
     zone, start = ZONES[1]

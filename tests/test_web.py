@@ -218,6 +218,7 @@ def test_security_headers_on_every_answer(folder: Path) -> None:
     assert " on" not in re.sub(r"<[^>]*>", "", "") and not re.search(r"<[^>]+ on\w+=", html)
 
 
+@pytest.mark.slow
 def test_the_physio_signs_in_sees_the_table_and_signs_off_a_screen(folder: Path) -> None:
     client = client_for(folder)
     assert client.get("/physio/").headers["location"] == "/physio/login"

@@ -42,6 +42,9 @@ from planner.web import physio  # noqa: E402
 from planner.web.app import Settings, make_app  # noqa: E402
 from planner.web.server import running  # noqa: E402
 
+# Each test drives Chromium: out of the quick loop (`pytest -m "not slow"`), in CI's whole run.
+pytestmark = pytest.mark.slow
+
 
 class Clock:
     """The server's clock, moved by the test."""
