@@ -685,9 +685,10 @@ def history(ctx: click.Context, include_undone: bool) -> None:
 @click.pass_context
 @handle_errors
 def undo(ctx: click.Context) -> None:
-    """Return to the previous revision of the plan. The undone revision is kept: `redo` brings
-    it back until a new change is made. Sessions that differ get a higher SEQUENCE, so
-    calendars take the older plan back.
+    """Undo the last change, whatever it was: a log entry (done, missed, pain, screen: the entry
+    is taken back too), a replan or a profile change; say in one line what was undone. The
+    undone change is kept: `redo` brings it back until a new change is made. Sessions that
+    differ get a higher SEQUENCE, so calendars take the older plan back.
 
     \b
     Example:
@@ -696,8 +697,9 @@ def undo(ctx: click.Context) -> None:
     from planner import commands
 
     revision = commands.undo(_db(ctx), _now())
-    click.echo(f"Back to revision {revision.number} ({revision.note}). "
-               "Run `periodize export` to write its calendar; `periodize redo` takes this back.")
+    click.echo(f"Undone: {revision.undid}; back to revision {revision.number} "
+               f"({revision.note}). `periodize redo` brings it back; `periodize export` writes "
+               "the calendar.")
 
 
 @main.command()
@@ -713,7 +715,7 @@ def redo(ctx: click.Context) -> None:
     from planner import commands
 
     revision = commands.redo(_db(ctx), _now())
-    click.echo(f"Back to revision {revision.number} ({revision.note}). "
+    click.echo(f"Redone: {revision.undid} (back to revision {revision.number}). "
                "Run `periodize export` to write its calendar.")
 
 

@@ -479,8 +479,8 @@ def test_missed_cancel_takes_an_absence_back(db: Path, absence: str, replanned: 
     assert [s.content() for s in after.sessions] == [s.content() for s in original.sessions]
     held = {s.uid: s for s in before.sessions}
     changed = [s for s in after.sessions if s.uid in held and s.content() != held[s.uid].content()]
-    assert bool(changed) == replanned      # only a replan put the absence into a revision
-    assert after.revision == before.revision + bool(changed)
+    assert changed      # the sessions marked missed (and moved, after a replan) are back
+    assert after.revision == before.revision + 1       # every log entry is a revision (undo)
     assert all(s.sequence > held[s.uid].sequence for s in changed)
     again = run(db, "replan", *today, "-o", str(db.with_suffix(".ics")))
     assert again.exit_code == 0, again.output
@@ -515,7 +515,14 @@ def test_done_as_prescribed_changes_no_dose(db: Path) -> None:
     result = run(db, "done", "2027-01-11", "2027-01-13")
     assert result.exit_code == 0, result.output
     assert "No change to the doses ahead." in result.output
-    assert len(snapshot(db)[0]) == revisions
+    # One revision for the entry (so `undo` reaches it), its sessions' doses those of the last.
+    rows = snapshot(db)[0]
+    assert len(rows) == revisions + 1
+    with open_store(db) as store:
+        plan = store.current().plan
+        assert store.history()[-1].note == "logged done 2027-01-11 2027-01-13"
+    assert [s.exercises for s in plan.sessions] == [
+        s.exercises for s in commands.current_plan(db).sessions]
 
 
 def test_done_with_pain_saves_a_revision_and_says_why(db: Path) -> None:
@@ -527,7 +534,7 @@ def test_done_with_pain_saves_a_revision_and_says_why(db: Path) -> None:
     plan = commands.current_plan(db)
     friday = next(s for s in plan.sessions if s.start.date() == dt.date(2027, 1, 15))
     assert friday.sequence == 1 and friday.stamp != NOW
-    assert snapshot(db)[1][0][6:] == (6, 6, "[]")     # rpe, pain, not_met in the log
+    assert snapshot(db)[1][0][6:9] == (6, 6, "[]")     # rpe, pain, not_met in the log
 
 
 def test_not_met_all_holds_every_exercise(db: Path) -> None:
@@ -780,8 +787,9 @@ def consistent(db: Path) -> bool:
 
     with open_store(db) as store:
         plan, profile = store.current()
-        expected = adapted(store.forecast(), profile, CATALOG, RULES,
-                           store.athlete_log(plan.plan_id))
+        log = store.athlete_log(plan.plan_id)
+        expected = adapted(store.forecast(), profile, CATALOG, RULES, log).with_marks(
+            {e.day: e.status for e in log.sessions})
     return ([(s.content(), s.notes) for s in expected.sessions]
             == [(s.content(), s.notes) for s in plan.sessions])
 

@@ -116,3 +116,113 @@ def test_a_repeat_morning_pain_or_screen_says_what_it_replaces(store: Path) -> N
     ok(run(store, "screen", "2027-01-15", "--failed"))
     out = ok(run(store, "screen", "2027-01-15", "--passed"))
     assert "2027-01-15: replaces a screen not passed" in out
+
+
+# -- 2. undo reaches what you logged ------------------------------------------------------------
+
+def plan_id(db: Path) -> str:
+    with open_store(db) as opened:
+        return opened.current().plan.plan_id
+
+
+def test_undo_takes_back_a_morning_pain_and_redo_brings_it_back(store: Path) -> None:
+    ok(run(store, "done", "2027-01-13"))
+    ok(run(store, "pain", "2027-01-14", "8"))       # meant 2
+    with open_store(store) as opened:
+        redosed = opened.current().plan
+    out = ok(run(store, "undo"))
+    assert out.startswith("Undone: logged pain 8/10 on the morning of 2027-01-14; back to "
+                          "revision 2 (logged done 2027-01-13)")
+    assert len(out.strip().splitlines()) == 1
+    with open_store(store) as opened:
+        assert opened.athlete_log(plan_id(store)).mornings == ()
+        assert opened.current().plan.revision == 2
+    # The next entry re-doses from the log without the 8.
+    out = ok(run(store, "done", "2027-01-15"))
+    assert "pain 8/10" not in out
+    ok(run(store, "undo"))
+    out = ok(run(store, "redo"))
+    assert out.startswith("Redone: logged done 2027-01-15")
+    ok(run(store, "undo"))
+    ok(run(store, "undo"))
+    out = ok(run(store, "redo"))        # the pain entry was set aside by a later change
+    assert "Redone: logged done 2027-01-13" in out
+    with open_store(store) as opened:
+        assert opened.athlete_log(plan_id(store)).mornings == ()
+        assert [e.day for e in opened.log(plan_id(store))] == [dt.date(2027, 1, 13)]
+    assert redosed.revision == 3
+
+
+def test_undo_after_a_done_that_changed_no_dose_undoes_the_done_not_the_replan(
+        store: Path, stored: tuple[Path, Path], tmp_path: Path) -> None:
+    edited = tmp_path / "edited.toml"
+    edited.write_text(stored[1].read_text(encoding="utf-8").replace("weeks = 8", "weeks = 9"),
+                      encoding="utf-8")
+    ok(run(store, "replan", "--profile", str(edited), "--today", "2027-01-04"))
+    with open_store(store) as opened:
+        replanned = opened.current().plan.revision
+    out = ok(run(store, "done", "2027-01-04"))
+    assert "No change to the doses ahead." in out
+    out = ok(run(store, "undo"))
+    assert out.startswith(f"Undone: logged done 2027-01-04; back to revision {replanned} ")
+    with open_store(store) as opened:
+        assert opened.log(plan_id(store)) == []
+        assert opened.current().plan.revision == replanned
+
+
+def test_undo_of_a_repeat_done_brings_back_the_scores_it_replaced(store: Path) -> None:
+    ok(run(store, "done", "2027-01-11", "--rpe", "5", "--pain", "2"))
+    ok(run(store, "done", "2027-01-11", "--rpe", "8"))
+    assert entry(store, "2027-01-11") == ("done", 8, 2, "[]")
+    out = ok(run(store, "undo"))
+    assert out.startswith("Undone: logged done 2027-01-11 (effort 8/10, pain 2/10)")
+    assert entry(store, "2027-01-11") == ("done", 5, 2, "[]")
+
+
+def test_a_missed_session_is_cancelled_in_the_calendar_at_once_with_a_higher_sequence(
+        store: Path, tmp_path: Path) -> None:
+    import icalendar
+
+    ok(run(store, "export", "-o", str(tmp_path / "before.ics")))
+    ok(run(store, "missed", "2027-01-13"))
+    ok(run(store, "export", "-o", str(tmp_path / "after.ics")))
+
+    def events(name: str) -> dict[str, Any]:
+        cal = icalendar.Calendar.from_ical((tmp_path / name).read_bytes())
+        return {e.decoded("DTSTART").date().isoformat(): e for e in cal.walk("VEVENT")}
+
+    before, after = events("before.ics"), events("after.ics")
+    assert str(before["2027-01-13"]["STATUS"]) == "CONFIRMED"
+    assert str(after["2027-01-13"]["STATUS"]) == "CANCELLED"
+    assert int(after["2027-01-13"]["SEQUENCE"]) > int(before["2027-01-13"]["SEQUENCE"])
+    assert after["2027-01-13"]["UID"] == before["2027-01-13"]["UID"]
+    # Undo brings it back, one SEQUENCE higher again (calendars keep the highest).
+    ok(run(store, "undo"))
+    ok(run(store, "export", "-o", str(tmp_path / "undone.ics")))
+    undone = events("undone.ics")["2027-01-13"]
+    assert str(undone["STATUS"]) == "CONFIRMED"
+    assert int(undone["SEQUENCE"]) > int(after["2027-01-13"]["SEQUENCE"])
+
+
+def test_a_store_of_the_previous_schema_gets_each_log_entry_on_its_session(store: Path) -> None:
+    """Migration 8 on a store as the previous version wrote it: every row kept, each log entry
+    given the UID of the session its day held."""
+    ok(run(store, "done", "2027-01-11", "--rpe", "6"))
+    ok(run(store, "missed", "2027-01-13"))
+    with sqlite3.connect(store) as raw:
+        raw.execute("DROP TABLE log_changes")
+        raw.execute("ALTER TABLE log DROP COLUMN uid")
+        raw.execute("PRAGMA user_version = 7")
+        old = raw.execute("SELECT plan_id, day, status, rpe FROM log ORDER BY day").fetchall()
+        revisions = raw.execute("SELECT * FROM revisions").fetchall()
+    raw.close()
+    with open_store(store) as opened:
+        plan = opened.current().plan
+        entries = opened.log(plan.plan_id)
+    by_day = {plan.local_date(s): s.uid for s in plan.sessions}
+    assert [(e.day.isoformat(), e.status, e.rpe) for e in entries] == [r[1:] for r in old]
+    assert all(e.uid == by_day[e.day] for e in entries)
+    with sqlite3.connect(store) as raw:
+        assert raw.execute("SELECT * FROM revisions").fetchall() == revisions
+        assert raw.execute("PRAGMA user_version").fetchone()[0] >= 8
+    raw.close()

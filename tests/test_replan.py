@@ -189,7 +189,7 @@ def test_replanning_twice_changes_nothing(planned: tuple[Path, Plan]) -> None:
     second = commands.replan(db, day("2027-01-12"), None, None, LATER + dt.timedelta(hours=1))
     assert first.saved and not second.saved
     assert second.plan == first.plan
-    assert [r.number for r in commands.history(db)] == [1, 2]
+    assert [r.number for r in commands.history(db)] == [1, 2, 3]    # generate, missed, replan
 
 
 def _events(path: Path) -> dict[str, icalendar.Event]:
@@ -207,7 +207,8 @@ def test_uid_and_sequence_in_the_exported_calendar(tmp_path: Path,
     first_ics, second_ics = tmp_path / "before.ics", tmp_path / "after.ics"
     commands.export(db, first_ics, "ics")
     missed = jumps(before, 2)[0]
-    commands.record(db, [missed.start.date().isoformat()], "missed", None, NOW)
+    commands.record(db, [missed.start.date().isoformat()], "missed", None,
+                    NOW + dt.timedelta(hours=1))
     commands.replan(db, day("2027-01-12"), None, second_ics, LATER)
 
     old, new = _events(first_ics), _events(second_ics)
@@ -273,7 +274,7 @@ def test_cli_replan_status_history_undo(planned: tuple[Path, Plan], tmp_path: Pa
     assert any(line.strip().startswith("added: ") or (
         line.strip().startswith("moved: ") and "-> Thu 14 Jan 18:00 Plyometrics" in line)
         for line in result.output.splitlines()), result.output
-    assert "export --google" in result.output and "rev 2" in result.output
+    assert "export --google" in result.output and "rev 3" in result.output
     assert out.exists()
     result = runner.invoke(cli.main, [*base, "replan", "--today", "2027-01-12", "-o", str(out)])
     assert "No changes" in result.output
@@ -285,9 +286,12 @@ def test_cli_replan_status_history_undo(planned: tuple[Path, Plan], tmp_path: Pa
     assert "plyometrics  2 done, 1 missed" in result.output
 
     result = runner.invoke(cli.main, [*base, "history"])
-    assert result.output.count("rev") == 2 and "* rev   2" in result.output
+    assert result.output.count("rev") == 3 and "* rev   3" in result.output
     result = runner.invoke(cli.main, [*base, "undo"])
-    assert result.exit_code == 0 and "Back to revision 1" in result.output
+    assert result.exit_code == 0 and "back to revision 2 (logged missed" in result.output
+    result = runner.invoke(cli.main, [*base, "undo"])
+    assert result.exit_code == 0 and result.output.startswith(
+        "Undone: logged missed 2027-01-11; back to revision 1 ")
     result = runner.invoke(cli.main, [*base, "undo"])
     assert result.exit_code == 2 and "undo" in result.output
 

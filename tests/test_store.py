@@ -32,7 +32,7 @@ from planner.store.database import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Sto
 from planner.store.plan import Plan, plan_from_dict
 
 TABLES = ["absences", "counters", "cramps", "feed_tokens", "forecasts", "google_calendars", "log",
-          "morning", "request_keys", "revisions", "screens", "sequences"]
+          "log_changes", "morning", "request_keys", "revisions", "screens", "sequences"]
 
 DAY = dt.date(2027, 1, 11)
 
@@ -907,15 +907,19 @@ def test_sequence_never_falls_through_replan_undo_redo_and_regenerate(tmp_path: 
     commands.replan(db, first.start.date() + dt.timedelta(days=1), None, None, later)
     seen.append(_sequences(db))
     assert seen[-1][first.uid] == (1, "CANCELLED")
-    back = commands.undo(db, later)
-    assert back.number == 1
+    assert commands.undo(db, later).number == 2      # the replan; the missed mark stands
+    seen.append(_sequences(db))
+    assert seen[-1][first.uid] == (1, "CANCELLED")
+    back = commands.undo(db, later)                   # the log entry itself
+    assert back.number == 1 and back.undid == "logged missed 2027-01-04"
     seen.append(_sequences(db))
     assert seen[-1][first.uid] == (2, "CONFIRMED")   # above the CANCELLED one calendars hold
     assert commands.redo(db, later).number == 2
     seen.append(_sequences(db))
     assert seen[-1][first.uid] == (3, "CANCELLED")
     commands.undo(db, later)
-    commands.generate(write_profile(tmp_path, weeks=6), db, None, later)   # a new plan, same UIDs
+    # Nothing logged and nothing past as of NOW: generate may start the plan again (same UIDs).
+    commands.generate(write_profile(tmp_path, weeks=6), db, None, NOW + dt.timedelta(hours=1))
     seen.append(_sequences(db))
     for before, after in itertools.pairwise(seen):
         for uid in before.keys() & after.keys():
@@ -923,7 +927,7 @@ def test_sequence_never_falls_through_replan_undo_redo_and_regenerate(tmp_path: 
             if after[uid] != before[uid]:
                 assert after[uid][0] > before[uid][0], uid
     assert [(r.number, r.undone) for r in commands.history(db, include_undone=True)] == [
-        (1, False), (2, True), (3, False)]
+        (1, False), (2, True), (3, True), (4, False)]
 
 
 def test_undo_keeps_the_undone_revision_and_redo_brings_it_back(tmp_path: Path) -> None:
@@ -939,9 +943,10 @@ def test_undo_keeps_the_undone_revision_and_redo_brings_it_back(tmp_path: Path) 
     undone = runner.invoke(cli.main, [*base, "undo"])
     assert undone.exit_code == 0 and "redo" in undone.output
     listed = runner.invoke(cli.main, [*base, "history", "--all"]).output
-    assert "rev   2" in listed and "(undone)" in listed
+    assert "rev   3" in listed and "(undone)" in listed
     redone = runner.invoke(cli.main, [*base, "redo"])
-    assert redone.exit_code == 0 and "Back to revision 2" in redone.output
+    assert redone.exit_code == 0 and "Redone: replanned on 2027-01-12 (back to revision 3)" in (
+        redone.output)
     again = runner.invoke(cli.main, [*base, "redo"])
     assert again.exit_code == 2 and again.output.startswith("Error: redo:")
 

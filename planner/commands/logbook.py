@@ -99,6 +99,7 @@ class Logged:
     away: tuple[dt.date, ...] = ()   # days ahead recorded as an absence
     freed: tuple[dt.date, ...] = ()  # days ahead no longer recorded as an absence
     replaced: tuple[str, ...] = ()   # what the entry replaced, one line per day, in words
+    saved: int | None = None         # the revision the entry made (every entry makes one: undo)
 
 
 def _score(value: int | None, field: str, what: str) -> int | None:
@@ -110,10 +111,12 @@ def _score(value: int | None, field: str, what: str) -> int | None:
 def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
            forecast: Plan | None = None, profile: Profile | None = None,
            expect: int | None = None, check: Callable[[Plan], object] | None = None,
-           ) -> tuple[Plan, tuple[str, ...], bool]:
-    """The current plan re-dosed from ``forecast`` (default: the stored one) by ``log``, the
-    changes in words, and whether it was saved as a new revision (only when something changed:
-    doses, or the profile given)."""
+           always: bool = False) -> tuple[Plan, tuple[str, ...], bool]:
+    """The current plan re-dosed from ``forecast`` (default: the stored one) by ``log`` and
+    carrying its done/missed marks (a session marked missed is CANCELLED in calendars at once),
+    the changes in words, and whether it was saved as a new revision (when something changed:
+    doses, marks, or the profile given). With ``always`` (a log entry) a revision is saved in
+    any case, and the flag says whether doses changed."""
     from planner.training.adapt import adapted, changes, restamp
 
     catalog = default_catalog()
@@ -121,9 +124,18 @@ def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
     base = forecast if forecast is not None else store.forecast()
     athlete = profile if profile is not None else stored
     new = restamp(adapted(base, athlete, catalog, default_monitoring(), log), current, now)
-    if (new.sessions, new.program_weeks, new.weeks) == (
-            current.sessions, current.program_weeks, current.weeks) and athlete == stored:
+    new = _marked_now(new.with_marks({e.day: e.status for e in log.sessions}), current, now)
+    same = (new.program_weeks, new.weeks, athlete) == (current.program_weeks, current.weeks,
+                                                       stored)
+    if same and new.sessions == current.sessions and not always:
         return current, (), False
+    if same and _unmarked(new) == _unmarked(current):
+        # Only the marks (or, for a log entry, nothing) changed: a revision, no dose changed
+        # (for a log entry, "saved" then says no dose changed).
+        saved = store.save(dataclasses.replace(new, created=now), athlete, note,
+                           forecast=base if base.sessions != new.sessions else None,
+                           expect=expect, check=check)
+        return saved, (), not always
     # What the log changed, in words: against the revision the user has, or, for a new forecast
     # (a replan's, which prints its own changes), against that forecast.
     said = tuple(changes(current if forecast is None else base, new))
@@ -131,6 +143,20 @@ def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
                        forecast=base if base.sessions != new.sessions else None,
                        expect=expect, check=check)
     return saved, said, True
+
+
+def _marked_now(new: Plan, current: Plan, now: dt.datetime) -> Plan:
+    """A session newly marked missed, or no longer missed, stamped ``now`` (the store then
+    raises its SEQUENCE: calendars show it cancelled, or back, at once)."""
+    held = {s.uid: s for s in current.sessions}
+    return dataclasses.replace(new, sessions=tuple(
+        dataclasses.replace(s, stamp=now) if (old := held.get(s.uid)) is not None
+        and (old.status == "missed") != (s.status == "missed") else s for s in new.sessions))
+
+
+def _unmarked(plan: Plan) -> tuple[Session, ...]:
+    """The sessions without their done/missed marks (and so SEQUENCE and stamp as planned)."""
+    return tuple(dataclasses.replace(s, status="planned") for s in plan.sessions)
 
 
 def _logged(store: Store, plan_id: str, log: AthleteLog,
@@ -141,12 +167,14 @@ def _logged(store: Store, plan_id: str, log: AthleteLog,
     compare-and-swap: it fails if another command changed the store since it was read).
     ``forecast``: re-dose this one instead of the stored forecast."""
     with store.transaction():
+        before = store.log_rows(plan_id)
         earlier = write() or {}
         if away:
             store.record_absence(plan_id, list(away), now)
-        new, said, saved = redose(store, log, now, note, forecast)
-    return Logged(tuple(sessions), said, new.revision if saved else None, earlier, tuple(away),
-                  replaced=tuple(replaced))
+        new, said, redosed = redose(store, log, now, note, forecast, always=True)
+        store.keep_log_change(new.revision, before, store.log_rows(plan_id))
+    return Logged(tuple(sessions), said, new.revision if redosed else None, earlier,
+                  tuple(away), replaced=tuple(replaced), saved=new.revision)
 
 
 def not_met_ids(session: Session, raw: Sequence[str]) -> tuple[str, ...]:
@@ -203,8 +231,8 @@ def _done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None,
         days = [s.start.astimezone(tz).date() for s in found]
         log = store.athlete_log(plan.plan_id)
         before = {e.day: e for e in log.sessions}
-        entries = [repeated(before.get(d), LogEntry(d, "done", None, rpe, pain, ids),
-                            not_met_given=bool(not_met)) for d in days]
+        entries = [repeated(before.get(d), LogEntry(d, "done", None, rpe, pain, ids, s.uid),
+                            not_met_given=bool(not_met)) for d, s in zip(days, found, strict=True)]
         kept = [e for e in log.sessions if e.day not in days]
         new_log = dataclasses.replace(
             log, sessions=tuple(sorted([*kept, *entries], key=lambda e: e.day)))
@@ -212,7 +240,10 @@ def _done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None,
                     if (line := replaces(before[e.day], e)) is not None]
         return _logged(store, plan.plan_id, new_log,
                        lambda: store.record_entries(plan.plan_id, entries, now, expect=expect),
-                       now, "re-dosed: done " + " ".join(d.isoformat() for d in days), found,
+                       now, "logged done " + " ".join(d.isoformat() for d in days)
+                       + (f" ({entry_words(entries[0]).removeprefix('done, ')})"
+                          if len(entries) == 1 and entry_words(entries[0]) != "done" else ""),
+                       found,
                        replaced=replaced)
 
 
@@ -245,7 +276,7 @@ def replaces(earlier: LogEntry, entry: LogEntry) -> str | None:
     scored = (earlier.rpe, earlier.pain, earlier.not_met) != (None, None, ())
     if earlier.status != entry.status and not scored:
         return None
-    if earlier == entry:
+    if dataclasses.replace(earlier, uid=entry.uid) == entry:
         return f"{entry.day}: already so logged ({entry_words(entry)}); nothing changed"
     kept = [word for word, old, new in (
         (f"effort {earlier.rpe}/10", earlier.rpe, entry.rpe),
@@ -277,15 +308,15 @@ def _missed(db: Path, raw_days: Sequence[str], kind: str | None, now: dt.datetim
         log = store.athlete_log(plan.plan_id)
         before = {e.day: e for e in log.sessions}
         kept = [e for e in log.sessions if e.day not in days]
-        entries = [LogEntry(d, "missed", kind) for d in days]
+        uids = {plan.local_date(s): s.uid for s in found}
+        entries = [LogEntry(d, "missed", kind, uid=uids[d]) for d in days]
         new_log = dataclasses.replace(
             log, sessions=tuple(sorted([*kept, *entries], key=lambda e: e.day)))
         replaced = [line for e in entries if e.day in before
                     if (line := replaces(before[e.day], e)) is not None]
         return _logged(store, plan.plan_id, new_log,
-                       lambda: store.record(plan.plan_id, days, "missed", kind, now,
-                                            expect=expect),
-                       now, "re-dosed: missed " + " ".join(d.isoformat() for d in days), found,
+                       lambda: store.record_entries(plan.plan_id, entries, now, expect=expect),
+                       now, "logged missed " + " ".join(day_runs(days)), found,
                        away, replaced=replaced)
 
 
@@ -435,7 +466,7 @@ def _morning_pain(db: Path, raw_day: str, value: int, now: dt.datetime, today: T
         return _logged(store, plan.plan_id, dataclasses.replace(log, mornings=mornings),
                        lambda: store.record_morning(plan.plan_id, day, value, now,
                                                     expect=expect),
-                       now, f"re-dosed: pain {value}/10 on the morning of {day}", [session],
+                       now, f"logged pain {value}/10 on the morning of {day}", [session],
                        replaced=replaced)
 
 
@@ -467,7 +498,7 @@ def _screen(db: Path, raw_day: str, passed: bool, now: dt.datetime, today: Today
         return _logged(store, plan.plan_id, dataclasses.replace(log, screens=screens),
                        lambda: store.record_screen(plan.plan_id, day, passed, now,
                                                    expect=expect),
-                       now, f"re-dosed: readiness screen {word} on {day}", [],
+                       now, f"logged readiness screen {word} on {day}", [],
                        replaced=replaced)
 
 

@@ -30,7 +30,7 @@ from planner.store.plan import Plan, Session, athlete_key, dropped_sessions, pla
 from planner.store.profile import Profile, profile_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -137,7 +137,29 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         UNIQUE (plan_id, day)
     )
     """,
+    # Issue 24. log.uid: the session an entry is about, by identity (its date is the session's
+    # date in the current revision); existing entries get the session their day held in the
+    # newest revision in effect. log_changes: what each revision made by a log entry changed in
+    # the log's tables (rows before and after, by table and day), so undo and redo reach it.
+    8: """
+    ALTER TABLE log ADD COLUMN uid TEXT;
+    UPDATE log SET uid = (
+        SELECT json_extract(s.value, '$.uid')
+        FROM revisions AS r, json_each(r.plan, '$.sessions') AS s
+        WHERE r.plan_id = log.plan_id AND r.undone = 0
+          AND substr(json_extract(s.value, '$.start'), 1, 10) = log.day
+        ORDER BY r.number DESC LIMIT 1);
+    CREATE TABLE log_changes (
+        number INTEGER PRIMARY KEY,
+        before TEXT NOT NULL,
+        after TEXT NOT NULL
+    )
+    """,
 }
+
+#: The tables of what the athlete said, one row per plan and day: a log entry's revision keeps
+#: their rows as they were before and after it (``log_changes``), for undo and redo.
+LOG_TABLES = ("log", "morning", "screens", "absences", "cramps")
 
 
 def default_path() -> Path:
@@ -159,6 +181,7 @@ class Revision:
     sessions: int
     current: bool
     undone: bool = False      # set aside by undo or by a change after an undo
+    undid: str = ""           # undo/redo: the note of the revision set aside or brought back
 
 
 class Current(NamedTuple):
@@ -184,6 +207,7 @@ class LogEntry:
     rpe: int | None = None            # session effort, CR-10
     pain: int | None = None           # worst knee or thigh pain during, 0-10
     not_met: tuple[str, ...] = ()     # exercise ids whose level rule was not met
+    uid: str | None = None            # the session's UID (None: entries older than issue 24)
 
 
 @dataclass(frozen=True)
@@ -577,7 +601,9 @@ class Store:
                                  "a plan with an earlier revision to return to")
             db.execute("UPDATE revisions SET undone = ? WHERE number = ?",
                        (order, rows[0]["number"]))
-            return self._switch(rows[1]["number"], self._plan(rows[0]), now)
+            self._put_log(rows[0]["number"], "before")
+            back = self._switch(rows[1]["number"], self._plan(rows[0]), now)
+            return replace(back, undid=rows[0]["note"])
 
     @_guarded
     def redo(self, now: dt.datetime | None = None, expect: int | None = None) -> Revision:
@@ -592,18 +618,82 @@ class Store:
             current = self._current_row()
             before = self._plan(current) if current is not None else None
             db.execute("UPDATE revisions SET undone = 0 WHERE number = ?", (row["number"],))
-            return self._switch(row["number"], before, now)
+            self._put_log(row["number"], "after")
+            back = self._switch(row["number"], before, now)
+            return replace(back, undid=back.note)
 
     # -- log -------------------------------------------------------------------------------------
     @_guarded
     def log(self, plan_id: str) -> list[LogEntry]:
-        rows = self.db.execute("SELECT day, status, kind, rpe, pain, not_met FROM log "
+        """The plan's session entries in date order. An entry belongs to its session by
+        identity: its day is that session's date in the current revision (the day recorded
+        when the revision no longer holds the session)."""
+        rows = self.db.execute("SELECT day, status, kind, rpe, pain, not_met, uid FROM log "
                                "WHERE plan_id = ? ORDER BY day", (plan_id,)).fetchall()
+        current = self._current_row()
+        days: dict[str, str] = {}
+        if rows and current is not None and current["plan_id"] == plan_id:
+            days = dict(self.db.execute(
+                "SELECT json_extract(s.value, '$.uid'), "
+                "substr(json_extract(s.value, '$.start'), 1, 10) "
+                "FROM revisions AS r, json_each(r.plan, '$.sessions') AS s WHERE r.number = ?",
+                (current["number"],)).fetchall())
         try:
-            return [LogEntry(dt.date.fromisoformat(r["day"]), r["status"], r["kind"], r["rpe"],
-                             r["pain"], tuple(json.loads(r["not_met"]))) for r in rows]
+            entries = [LogEntry(dt.date.fromisoformat(days.get(r["uid"], r["day"])), r["status"],
+                                r["kind"], r["rpe"], r["pain"], tuple(json.loads(r["not_met"])),
+                                r["uid"]) for r in rows]
         except (ValueError, TypeError) as exc:
             raise StoreError(f"{self.path}: the log is damaged ({exc})") from None
+        return sorted(entries, key=lambda e: e.day)
+
+    def log_rows(self, plan_id: str) -> dict[str, dict[str, dict[str, object]]]:
+        """The rows of the log's tables for the plan, by table and day (without row ids)."""
+        found: dict[str, dict[str, dict[str, object]]] = {}
+        for table in LOG_TABLES:
+            rows = self.db.execute(f"SELECT * FROM {table} WHERE plan_id = ?", (plan_id,))
+            names = [d[0] for d in rows.description]
+            found[table] = {r["day"]: {k: v for k, v in zip(names, r, strict=True) if k != "id"}
+                            for r in rows}
+        return found
+
+    @_guarded
+    def keep_log_change(self, number: int, before: dict[str, dict[str, dict[str, object]]],
+                        after: dict[str, dict[str, dict[str, object]]]) -> None:
+        """Inside the transaction that saved revision ``number`` for a log entry: what the entry
+        changed in the log's tables (``log_rows`` before and after), for undo and redo."""
+        was: dict[str, dict[str, object]] = {}
+        now: dict[str, dict[str, object]] = {}
+        for table in LOG_TABLES:
+            old, new = before.get(table, {}), after.get(table, {})
+            for day in old.keys() | new.keys():
+                if old.get(day) != new.get(day):
+                    was.setdefault(table, {})[day] = old.get(day)
+                    now.setdefault(table, {})[day] = new.get(day)
+        with self.transaction() as db:
+            db.execute("INSERT INTO log_changes (number, before, after) VALUES (?, ?, ?) "
+                       "ON CONFLICT (number) DO UPDATE SET before = excluded.before, "
+                       "after = excluded.after", (number, json.dumps(was), json.dumps(now)))
+
+    def _put_log(self, number: int, side: str) -> None:
+        """Inside a transaction: set the log's rows as revision ``number``'s log entry left them
+        (``after``) or found them (``before``); a revision made by no log entry changes none."""
+        row = self.db.execute(f"SELECT {side} FROM log_changes WHERE number = ?",
+                              (number,)).fetchone()
+        if row is None:
+            return
+        plan_id = self.db.execute("SELECT plan_id FROM revisions WHERE number = ?",
+                                  (number,)).fetchone()[0]
+        for table, days in json.loads(row[0]).items():
+            if table not in LOG_TABLES:
+                continue
+            for day, values in days.items():
+                self.db.execute(f"DELETE FROM {table} WHERE plan_id = ? AND day = ?",
+                                (plan_id, day))
+                if values is not None:
+                    names = list(values)
+                    self.db.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+                                    f"({', '.join('?' * len(names))})",
+                                    [values[n] for n in names])
 
     @_guarded
     def athlete_log(self, plan_id: str) -> AthleteLog:
@@ -647,13 +737,13 @@ class Store:
                 "SELECT day, status FROM log WHERE plan_id = ?", (plan_id,))
                 if days.get(dt.date.fromisoformat(r["day"]), r["status"]) != r["status"]}
             db.executemany(
-                "INSERT INTO log (plan_id, day, status, kind, recorded, rpe, pain, not_met) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO log (plan_id, day, status, kind, recorded, rpe, pain, not_met, uid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (plan_id, day) DO UPDATE SET status = excluded.status, "
                 "kind = excluded.kind, recorded = excluded.recorded, rpe = excluded.rpe, "
-                "pain = excluded.pain, not_met = excluded.not_met",
+                "pain = excluded.pain, not_met = excluded.not_met, uid = excluded.uid",
                 [(plan_id, e.day.isoformat(), e.status, e.kind, now.isoformat(), e.rpe, e.pain,
-                  json.dumps(list(e.not_met))) for e in entries])
+                  json.dumps(list(e.not_met)), e.uid) for e in entries])
         return earlier
 
     @_guarded
