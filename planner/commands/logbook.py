@@ -154,9 +154,13 @@ def _marked_now(new: Plan, current: Plan, now: dt.datetime) -> Plan:
         and (old.status == "missed") != (s.status == "missed") else s for s in new.sessions))
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def _unmarked(plan: Plan) -> tuple[Session, ...]:
-    """The sessions without their done/missed marks (and so SEQUENCE and stamp as planned)."""
-    return tuple(dataclasses.replace(s, status="planned") for s in plan.sessions)
+    """The sessions without their done/missed marks and the SEQUENCE and stamp marks raise."""
+    return tuple(dataclasses.replace(s, status="planned", sequence=0, stamp=_EPOCH)
+                 for s in plan.sessions)
 
 
 def _logged(store: Store, plan_id: str, log: AthleteLog,

@@ -162,7 +162,8 @@ def _optional_score(raw: str | None, field: str) -> int | None:
 
 
 def _words(logged: logbook.Logged, first: str) -> tuple[str, ...]:
-    return (first, *logged.changes) if logged.changes else (first, "The plan ahead is unchanged.")
+    return ((first, *logged.replaced, *logged.changes) if logged.changes
+            else (first, *logged.replaced, "The plan ahead is unchanged."))
 
 
 def log_entry(db: Path, key: str, what: str, day: str, now: dt.datetime, *,
