@@ -645,6 +645,43 @@ def replan(ctx: click.Context, today: dt.date | None, profile: Path | None, outp
 
 
 @main.command()
+@click.argument("limit", nargs=-1)
+@click.option("--clear", is_flag=True, help="Lift every limit.")
+@click.pass_context
+@handle_errors
+def limits(ctx: click.Context, limit: tuple[str, ...], clear: bool) -> None:
+    """Show the physio's limits, or set them (replacing the ones before) and re-dose the plan.
+
+    A LIMIT is "no jumps", "contacts <= N" (foot contacts a session) or "strength level <= N".
+    They become hard rules for every plan made for this athlete (generate and replan keep them;
+    only this command lifts one) and the athlete sees them as set by the physio.
+
+    \b
+    Example:
+      periodize limits "no jumps" "strength level <= 3"
+      periodize limits --clear
+    """
+    from planner import commands
+    from planner.errors import InputError
+
+    if not limit and not clear:
+        found = commands.limits(_db(ctx))
+        click.echo("Limits set by the physio: " + (", ".join(found.words()) or "none"))
+        return
+    if limit and clear:
+        raise InputError("--clear", " ".join(limit), "either limits or --clear, not both")
+    done = commands.set_limits(_db(ctx), limit, _now())
+    click.echo("Limits set by the physio: " + (", ".join(done.limits.words()) or "none"))
+    if done.note:
+        click.echo(done.note)
+    if done.revision is None:
+        click.echo("No change to the doses ahead.")
+        return
+    _changes(f"Re-dosed (revision {done.revision}; `periodize export` or `sync` to update "
+             "your calendar):", done.changes)
+
+
+@main.command()
 @today_option
 @click.pass_context
 @handle_errors

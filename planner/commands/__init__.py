@@ -15,6 +15,7 @@ from planner.calendars.export.formats import FORMATS, render, write_plan
 from planner.errors import InputError
 from planner.store.database import Current, Revision, open_store, retry_once
 from planner.store.files import check_writable, write_atomic
+from planner.store.limits import Limits
 from planner.store.plan import Plan, Session, Today
 from planner.store.profile import Profile, load_profile
 from planner.training.dosing import shortest_session
@@ -112,8 +113,11 @@ def status(db: Path, today: Today) -> str:
     from planner.views.progress import progress_text
     from planner.views.terminal_text import adherence
 
-    (plan, _), found = athlete_progress(db)
-    return adherence(plan, plan.today(today)) + "\n\n" + progress_text(found)
+    (plan, profile), found = athlete_progress(db)
+    said = adherence(plan, plan.today(today)) + "\n\n" + progress_text(found)
+    if profile.limits:
+        said += "\n\nLimits set by your physio: " + ", ".join(profile.limits.words())
+    return said
 
 
 def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> bytes:
@@ -285,3 +289,56 @@ def feed_token(db: Path, new: str, renew: bool) -> tuple[Plan, str]:
             store.set_feed_token(plan.plan_id, new)
             token = new
     return plan, token
+
+
+# --- a physio's limits (issue 25) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LimitsSet:
+    """What ``set_limits`` did: the limits now in force, the revision it made (None: nothing
+    changed) and what re-dosing changed, in words."""
+
+    limits: Limits
+    revision: int | None
+    changes: tuple[str, ...]
+    note: str | None = None       # e.g. lifting "no jumps" from a plan made without jumps
+
+
+def limits(db: Path) -> Limits:
+    """The limits a physio set on the athlete's current plan (none: ``Limits()``)."""
+    with open_store(db) as store:
+        return store.current().profile.limits
+
+
+def set_limits(db: Path, texts: Sequence[str], now: dt.datetime,
+               expect: int | None = None) -> LimitsSet:
+    """Replace the physio's limits with ``texts`` (e.g. ["no jumps", "contacts <= 80"]; empty:
+    lift them all) and re-dose the current plan to obey them, as a new revision. ``expect``:
+    the store's change count the caller saw (compare-and-swap, as the log commands)."""
+    from planner.store.limits import parse_limits
+
+    wanted = parse_limits(texts)
+    return retry_once(lambda: _set_limits(db, wanted, now, expect))
+
+
+def _set_limits(db: Path, wanted: Limits, now: dt.datetime, expect: int | None) -> LimitsSet:
+    import dataclasses
+
+    from planner.commands.logbook import redose
+
+    with open_store(db) as store, store.transaction():
+        plan, profile = store.current()
+        if profile.limits == wanted:
+            return LimitsSet(wanted, None, ())
+        had_jumps = any("plyometrics" in s.kinds for s in store.forecast().sessions)
+        words = ", ".join(wanted.words()) or "none"
+        new, said, saved = redose(store, store.athlete_log(plan.plan_id), now,
+                                  f"limits set by the physio: {words}",
+                                  profile=dataclasses.replace(profile, limits=wanted),
+                                  expect=expect)
+    note = None
+    if profile.limits.no_jumps and not wanted.no_jumps and not had_jumps:
+        note = ("jumps are allowed again, but this plan was made without jump sessions: "
+                "`periodize replan` or `generate` places them")
+    return LimitsSet(wanted, new.revision if saved else None, said, note)

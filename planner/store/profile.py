@@ -6,13 +6,14 @@ import datetime as dt
 import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from planner.errors import InputError, closest
+from planner.store.limits import Limits, limits_from_dict
 from planner.store.plan import last_day
 from planner.store.strict_toml import read_toml, reject_unknown, take, take_choice, take_int
 
@@ -25,7 +26,8 @@ _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy", "busy_caldav",
              "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength",
-             "equipment", "cleared_to_jump", "hip_work", "progress_without_logs", "calendar")
+             "equipment", "cleared_to_jump", "hip_work", "limits", "progress_without_logs",
+             "calendar")
 _CALENDAR_KEYS = ("base_url", "morning_checkin")
 STEP_HEIGHTS = (10, 15, 20, 25)       # cm: the catalogue's step-down heights
 BOX_HEIGHTS = (20, 30, 45, 60)        # cm: the catalogue's box-jump heights
@@ -87,6 +89,12 @@ class Profile:
     # session (minutes after midnight; None: none).
     base_url: str | None = None
     morning_checkin: int | None = None
+    limits: Limits = field(default_factory=Limits)   # a physio's limits (planner.store.limits)
+
+    @property
+    def plyo_sessions(self) -> tuple[int, int]:
+        """Jump sessions a week the plan may hold: none under a physio's "no jumps"."""
+        return (0, 0) if self.limits.no_jumps else self.plyo_range
 
     @property
     def tz(self) -> ZoneInfo:
@@ -127,6 +135,8 @@ class Profile:
             data["cleared_to_jump"] = False
         if not self.hip_work:
             data["hip_work"] = False
+        if self.limits:
+            data["limits"] = self.limits.to_dict()
         if self.progress_without_logs:
             data["progress_without_logs"] = True
         calendar: dict[str, Any] = {}
@@ -421,6 +431,7 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
         equipment=_equipment(raw),
         cleared_to_jump=take(raw, "cleared_to_jump", bool, "", True),
         hip_work=take(raw, "hip_work", bool, "", True),
+        limits=limits_from_dict(take(raw, "limits", dict, "", {})),
         progress_without_logs=take(raw, "progress_without_logs", bool, "", False),
         base_url=base_url, morning_checkin=morning_checkin,
     )

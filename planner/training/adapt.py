@@ -344,6 +344,11 @@ def _pause(catalog: Catalog, profile: Profile, plan_level: str, s: Session) -> S
                                 equipment=profile.equipment, hip=profile.hip_work))
 
 
+def without_jumps(catalog: Catalog, profile: Profile, plan_level: str, s: Session) -> Session:
+    """A jump session without its jumps, as a pause makes it (for a physio's "no jumps")."""
+    return _pause(catalog, profile, plan_level, s)
+
+
 def _after(rules: Monitoring, state: _State, s: Session, day: dt.date, entry: LogEntry | None,
            ids: Sequence[str], forecast: bool) -> None:
     """What the log says about a session done. Unlogged: in the forecast (after ``as_of``, or
@@ -490,6 +495,7 @@ def adapted(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitorin
     logged"; None: all of them forecast), refusing a result that breaks a hard rule the
     forecast kept (a bug, not a user error): re-dosing changes doses and shortens paused
     sessions, never moves one."""
+    from planner.training.limits import apply_limits
     from planner.training.validate import check_plan
 
     if (not (log.sessions or log.mornings or log.screens) and profile.cleared_to_jump
@@ -499,8 +505,9 @@ def adapted(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitorin
         # Nothing logged: every session counts as done as prescribed, which is the forecast
         # (``tests/test_program_properties.py`` holds ``adapt`` to that). A roster's first plans
         # all come here; re-dosing them to the same doses was a tenth of their cost.
-        return forecast
+        return apply_limits(forecast, profile, catalog)
     new, short = adapt(forecast, profile, catalog, rules, log, as_of)
+    new = apply_limits(new, profile, catalog)       # a physio's limits cap what is re-dosed
     broken = (set(check_plan(new, profile, short_weeks=short))
               - set(check_plan(forecast, profile, short_weeks=short)))
     if broken:

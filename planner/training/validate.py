@@ -96,6 +96,22 @@ def _content(s: Session, level: str) -> list[str]:
     return problems
 
 
+def _physio(s: Session, profile: Profile) -> list[str]:
+    """A physio's limits, read from the session's own doses (not the dosing code's caps)."""
+    limits = profile.limits
+    where = f"{s.start:%a %Y-%m-%d %H:%M}"
+    problems = []
+    if limits.no_jumps and any(d.kind == "plyometrics" for d in s.exercises):
+        problems.append(f"{where}: jumps, and the physio set no jumps")
+    if limits.contacts_max is not None and s.foot_contacts > limits.contacts_max:
+        problems.append(f"{where}: {s.foot_contacts} foot contacts, over the physio's "
+                        f"{limits.contacts_max}")
+    top = limits.strength_level_max
+    if top is not None and any(d.kind == "strength" and d.level > top for d in s.exercises):
+        problems.append(f"{where}: a strength level over the physio's {top}")
+    return problems
+
+
 def _recovery(ordered: Sequence[_Timed], tz: dt.tzinfo,
               history_before: dt.datetime | None) -> list[str]:
     """Recovery between loaded sessions, in real time (UTC: two times in one ZoneInfo subtract
@@ -156,6 +172,7 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
         if s.status != "done" and (history_before is None or t.start >= _utc(history_before)):
             problems += _placement(t, profile, busy)
             problems += _content(s, plan.level)
+            problems += _physio(s, profile)
     # A plain count (Counter's type check of its argument is slow in a long-running process:
     # the ABC caches behind isinstance(_, Mapping) are cleared whenever a class is registered).
     dates: dict[dt.date, int] = {}
@@ -177,7 +194,7 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
         in_week = by_week.get(week, [])
         plyo = sum("plyometrics" in s.kinds for s in in_week)
         strength = sum("strength" in s.kinds for s in in_week)
-        low_p, high_p = profile.plyo_range
+        low_p, high_p = profile.plyo_sessions
         low_s, high_s = profile.strength_range
         # rules: plyo_volume, strength_volume
         if plyo > high_p or strength > high_s:

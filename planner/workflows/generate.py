@@ -18,6 +18,7 @@ from planner.scheduling.solve import Progress, SolveStats, solve
 from planner.store.plan import Plan, plan_identity, session_uid
 from planner.store.profile import Profile
 from planner.training.dosing import dosed_session, durations, load_caps
+from planner.training.limits import apply_limits
 from planner.training.program import Demand, demand
 from planner.training.validate import verify
 
@@ -101,7 +102,7 @@ def _build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval]
                 now: dt.datetime, progress: Progress | None) -> tuple[Plan, SolveStats]:
     plan_id = plan_id_for(profile)
     minutes = durations(catalog, profile)
-    demands = [demand(catalog, w, w, profile.plyo_range, profile.strength_range)
+    demands = [demand(catalog, w, w, profile.plyo_sessions, profile.strength_range)
                for w in range(1, profile.weeks + 1)]
     reference = habit_reference(typical_week(profile, minutes, demands), profile.weeks)
     data = ModelInput(start=profile.start,
@@ -121,7 +122,7 @@ def _build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval]
                 start=profile.start, weeks=profile.weeks, level=profile.level, revision=1,
                 created=now, sessions=tuple(sessions),
                 program_weeks=tuple(range(1, profile.weeks + 1)))
-    return verify(plan, profile, busy), stats
+    return verify(apply_limits(plan, profile, catalog), profile, busy), stats
 
 
 def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | None,
@@ -137,12 +138,29 @@ def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | No
     from planner.store.database import retry_once
 
     intervals = read_busy(profile, busy, files=files)
+    profile = with_stored_limits(profile, db)
     plan, stats = build_plan(profile, catalog, intervals, now, progress)
     if hip_work_left_out(plan, profile, catalog):
         # Stored so, so replans and re-dosing keep to it.
         profile = dataclasses.replace(profile, hip_work=False)
     stored, saved = retry_once(lambda: store_plan(db, plan, profile, catalog, note, output))
     return stored, stats, saved
+
+
+def with_stored_limits(profile: Profile, db: Path) -> Profile:
+    """The profile with the limits a physio set on the athlete's stored plan (the stricter of
+    each, with the file's own): only the ``limits`` command lifts one."""
+    if not db.exists():
+        return profile
+    from planner.store.database import open_store
+
+    with open_store(db) as store:
+        if not store.history():
+            return profile
+        stored = store.current().profile.limits
+    if not stored:
+        return profile
+    return dataclasses.replace(profile, limits=profile.limits.stricter(stored))
 
 
 def hip_work_left_out(plan: Plan, profile: Profile, catalog: Catalog) -> str | None:

@@ -230,7 +230,7 @@ def _model_input(plan: Plan, profile: Profile, catalog: Catalog, busy: Sequence[
     history = [History((s.start.astimezone(tz).date() - plan.start).days, s.start, s.session_type,
                        s.end)
                for s in past if s.status == "done" and s.start.astimezone(tz).date() >= recent]
-    demands = [demand(catalog, w, resume.program_weeks[w - 1], profile.plyo_range,
+    demands = [demand(catalog, w, resume.program_weeks[w - 1], profile.plyo_sessions,
                       profile.strength_range) for w in range(current_week, weeks + 1)]
     current = _reference(plan, future, weeks, tz)
     ties = current if profile_changed else frozenset()
