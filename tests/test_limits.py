@@ -9,12 +9,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from factories import NOW, RULES, build, make_profile, one_line_error, run, write_profile
 from hypothesis import given
 from hypothesis import strategies as st
 
 from catalog import default_catalog
 from catalog.monitoring import default_monitoring
-from factories import NOW, RULES, build, make_profile, one_line_error, run, write_profile
 from planner import commands
 from planner.errors import InputError
 from planner.store.database import AthleteLog, open_store
@@ -82,7 +82,8 @@ def test_a_redosed_plan_never_breaks_a_limit(limits: Limits,
     limit (by this test's arithmetic and by the validator), each session says who set them,
     and no hard rule the forecast kept is broken."""
     profile = dataclasses.replace(PROFILE, limits=limits)
-    mornings = tuple(sorted({PROFILE.start + dt.timedelta(days=day): score for day, score in pain}.items()))
+    mornings = tuple(sorted({PROFILE.start + dt.timedelta(days=day): score
+                             for day, score in pain}.items()))
     new = adapted(FORECAST, profile, CATALOG, default_monitoring(), AthleteLog(mornings=mornings))
     assert _broken(new, limits) == []
     assert not [p for p in check_plan(new, profile) if "physio" in p]
@@ -157,9 +158,9 @@ def test_the_cli_shows_sets_and_refuses(tmp_path: Path) -> None:
 
 def test_a_profiles_limits_table_is_read_strictly() -> None:
     assert make_profile(limits={"contacts_max": 60}).limits == Limits(contacts_max=60)
-    with pytest.raises(InputError, match="limits.contact_max"):
+    with pytest.raises(InputError, match=r"limits\.contact_max"):
         make_profile(limits={"contact_max": 60})
-    with pytest.raises(InputError, match="limits.strength_level_max"):
+    with pytest.raises(InputError, match=r"limits\.strength_level_max"):
         make_profile(limits={"strength_level_max": 9})
     profile: Profile = make_profile(limits={"no_jumps": True})
     assert profile.to_dict()["limits"] == {"no_jumps": True}

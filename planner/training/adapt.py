@@ -62,21 +62,17 @@ from planner.store.plan import MISSED, Dose, Plan, Session
 from planner.store.profile import Profile
 from planner.training.dosing import (
     fit_strength,
+    paused_session,
     plyo_doses,
     session_cap,
-    session_doses,
-    session_minutes,
     strength_dose,
     strength_volume,
-    week_rpe,
 )
 from planner.training.program import session_contacts
-from planner.training.session_types import TYPES
 
 if TYPE_CHECKING:
     from planner.store.database import AthleteLog, LogEntry
 
-PAUSED_TYPE = {"jumps": "stretch", "combined": "strength"}   # what a jump slot holds when paused
 #: After this many past sessions in a row without a log, later sessions ask for the log.
 UNLOGGED_ASK = 2
 UNLOGGED_TEXT = ("{n} past sessions have no log: levels hold at the last logged ones; log them "
@@ -330,25 +326,6 @@ def _jumps(catalog: Catalog, profile: Profile, plan_level: str, rules: Monitorin
     return new
 
 
-def _pause(catalog: Catalog, profile: Profile, plan_level: str, s: Session) -> Session:
-    """The jump slot without the jumps: same start, the paused type's doses and length."""
-    new_type = PAUSED_TYPE[s.session_type]
-    minutes = session_minutes(catalog, plan_level, new_type, profile.warmup,
-                              range(1, max(profile.weeks, s.program_week) + 1), profile.equipment,
-                              profile.hip_work)
-    end = (s.start.astimezone(dt.UTC) + dt.timedelta(minutes=minutes)).astimezone(s.start.tzinfo)
-    return dataclasses.replace(
-        s, session_type=new_type, kinds=TYPES[new_type].kinds, end=end,
-        rpe=week_rpe(catalog, s.program_week, new_type),
-        exercises=session_doses(catalog, plan_level, s.program_week, new_type, profile.warmup,
-                                equipment=profile.equipment, hip=profile.hip_work))
-
-
-def without_jumps(catalog: Catalog, profile: Profile, plan_level: str, s: Session) -> Session:
-    """A jump session without its jumps, as a pause makes it (for a physio's "no jumps")."""
-    return _pause(catalog, profile, plan_level, s)
-
-
 def _after(rules: Monitoring, state: _State, s: Session, day: dt.date, entry: LogEntry | None,
            ids: Sequence[str], forecast: bool) -> None:
     """What the log says about a session done. Unlogged: in the forecast (after ``as_of``, or
@@ -421,7 +398,7 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
             notes.append(rules.red_flag)
         if "plyometrics" in s.kinds and (state.stopped or not state.cleared):
             notes.append(f"{PAUSED} ({state.stopped or NOT_CLEARED})")
-            s = _pause(catalog, profile, forecast.level, s)
+            s = paused_session(catalog, profile, forecast.level, s)
             short.add(s.week)
         room = _Room(0, 0)               # a session the plan marks missed is not capped
         if s.status != MISSED:

@@ -350,3 +350,20 @@ def load_caps(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
             strength_caps(catalog, profile.level, loads("strength", 1), profile.equipment,
                           profile.hip_work))
 
+
+PAUSED_TYPE = {"jumps": "stretch", "combined": "strength"}   # what a jump slot holds when paused
+
+
+def paused_session(catalog: Catalog, profile: Profile, plan_level: str, s: Session) -> Session:
+    """The jump slot without the jumps (a pause in re-dosing, a physio's "no jumps"): same
+    start, the paused type's doses and length."""
+    new_type = PAUSED_TYPE[s.session_type]
+    minutes = session_minutes(catalog, plan_level, new_type, profile.warmup,
+                              range(1, max(profile.weeks, s.program_week) + 1), profile.equipment,
+                              profile.hip_work)
+    end = (s.start.astimezone(dt.UTC) + dt.timedelta(minutes=minutes)).astimezone(s.start.tzinfo)
+    return dataclasses.replace(
+        s, session_type=new_type, kinds=TYPES[new_type].kinds, end=end,
+        rpe=week_rpe(catalog, s.program_week, new_type),
+        exercises=session_doses(catalog, plan_level, s.program_week, new_type, profile.warmup,
+                                equipment=profile.equipment, hip=profile.hip_work))

@@ -12,7 +12,7 @@ from catalog import Catalog
 from planner.store.limits import Limits
 from planner.store.plan import DONE, Dose, Plan, Session
 from planner.store.profile import Profile
-from planner.training.dosing import plyo_doses, strength_dose
+from planner.training.dosing import paused_session, plyo_doses, strength_dose
 
 BY_PHYSIO = "set by your physio"
 
@@ -46,8 +46,6 @@ def apply_limits(plan: Plan, profile: Profile, catalog: Catalog) -> Plan:
     limits = profile.limits
     if not limits:
         return plan
-    from planner.training.adapt import without_jumps
-
     note = limit_note(limits)
     sessions = []
     for s in plan.sessions:
@@ -55,7 +53,7 @@ def apply_limits(plan: Plan, profile: Profile, catalog: Catalog) -> Plan:
             sessions.append(s)
             continue
         if limits.no_jumps and "plyometrics" in s.kinds:
-            s = without_jumps(catalog, profile, plan.level, s)
+            s = paused_session(catalog, profile, plan.level, s)
         doses = _capped(catalog, profile, plan.level, s, limits)
         sessions.append(dataclasses.replace(
             s, exercises=doses, notes=s.notes if note in s.notes else (*s.notes, note)))
