@@ -21,6 +21,7 @@ from planner.errors import PeriodizeError
 if TYPE_CHECKING:
     from planner.calendars.caldav_sync import SyncReport
     from planner.commands.logbook import Logged
+    from planner.store.intake import Intake
     from planner.store.plan import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -642,6 +643,68 @@ def replan(ctx: click.Context, today: dt.date | None, profile: Path | None, outp
                f"`periodize export --google -o plan-google.ics` and import that into a new "
                f"calendar named \"{out.plan.revision_calendar_name}\". Apple, Outlook: import "
                f"{output}. CalDAV: `periodize sync` updates in place.")
+
+
+@main.command()
+@click.argument("profile", type=click.Path(path_type=Path, dir_okay=False))
+@today_option
+@handle_errors
+def intake(profile: Path, today: dt.date | None) -> None:
+    """Triage the knee before a plan starts: ask its story, or read the profile's [intake].
+
+    Without an [intake] table in PROFILE, asks the questions and adds the answers to it. A red
+    flag (locking, giving way, a hot swollen knee, calf signs after surgery or an injury, fever,
+    pain that wakes you at night) stops here: see a doctor first, exit 2, no plan. Otherwise it
+    says the pathway and whether jumps wait for a readiness screen; `generate` applies it.
+
+    \b
+    Example:
+      periodize intake profile.toml
+    """
+    from planner import commands
+    from planner.store.strict_toml import read_toml
+
+    day = today or _now().date()
+    if "intake" not in read_toml(profile, "profile"):
+        commands.save_intake(profile, _ask_intake())
+        click.echo(f"Answers added to {profile} as its [intake] table.")
+    click.echo(commands.intake_check(profile, day))
+
+
+def _ask_intake() -> Intake:
+    """The intake's questions, in a terminal."""
+    from planner.store.intake import PLACES, Intake
+
+    places = click.prompt(f"Where does it hurt? ({', '.join(PLACES)}; several with commas)",
+                          value_proc=_places)
+    since = click.prompt("Since when? (YYYY-MM-DD)", type=click.DateTime(["%Y-%m-%d"])).date()
+
+    def ask(question: str) -> bool:
+        return click.confirm(question, default=False)
+
+    surgery = injury = None
+    if ask("Knee surgery in the last year?"):
+        surgery = click.prompt("  Its date (YYYY-MM-DD)", type=click.DateTime(["%Y-%m-%d"])).date()
+    if ask("A knee injury (a fall, a twist, a blow) in the last year?"):
+        injury = click.prompt("  Its date (YYYY-MM-DD)", type=click.DateTime(["%Y-%m-%d"])).date()
+    return Intake(
+        places, since=since, surgery=surgery, injury=injury,
+        swelling=ask("Does the knee swell after activity?"),
+        locking=ask("Does it lock (get stuck and not straighten)?"),
+        giving_way=ask("Does it give way under you?"),
+        hot_swollen=ask("Is it hot and swollen now?"),
+        night_pain=ask("Does knee pain wake you at night?"),
+        calf=bool(surgery or injury) and ask("Calf pain or swelling since then?"),
+        fever=ask("Do you have a fever?"))
+
+
+def _places(text: str) -> tuple[str, ...]:
+    from planner.store.intake import PLACES
+
+    found = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
+    if not found or any(p not in PLACES for p in found):
+        raise click.BadParameter("one or more of " + ", ".join(PLACES))
+    return found
 
 
 @main.command()

@@ -38,6 +38,12 @@ class NoPlanPossible(PeriodizeError):
     exit_code = 1
 
 
+class SeeADoctor(PeriodizeError):
+    """The intake's answers hold a red flag: no plan starts; the message says why."""
+
+    exit_code = 2
+
+
 class StoreError(PeriodizeError):
     """The plan store is missing, foreign, too new or damaged."""
 

@@ -15,6 +15,7 @@ from planner.calendars.export.formats import FORMATS, render, write_plan
 from planner.errors import InputError
 from planner.store.database import Current, Revision, open_store, retry_once
 from planner.store.files import check_writable, write_atomic
+from planner.store.intake import Intake
 from planner.store.limits import Limits
 from planner.store.plan import Plan, Session, Today
 from planner.store.profile import Profile, load_profile
@@ -49,13 +50,16 @@ def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime
 
     catalog = default_catalog()
     profile = read_profile(profile_path, catalog, now.date())
+    said: tuple[str, ...] = ()
+    if profile.intake is not None:
+        profile, said = triaged(profile, now.astimezone(profile.tz).date())
     if output is not None:
         check_writable(output)
     plan, stats, saved = plan_athlete(profile, catalog, db, output, now,
                                       f"generated from {profile_path.name}", busy, progress)
     today = now.astimezone(profile.tz).date()
     hip = hip_work_left_out(plan, profile, catalog)
-    notes = [*profile_notes(profile, today), *([hip] if hip else [])]
+    notes = [*said, *profile_notes(profile, today), *([hip] if hip else [])]
     return Generated(plan, stats, output, tuple(notes), saved)
 
 
@@ -342,3 +346,52 @@ def _set_limits(db: Path, wanted: Limits, now: dt.datetime, expect: int | None) 
         note = ("jumps are allowed again, but this plan was made without jump sessions: "
                 "`periodize replan` or `generate` places them")
     return LimitsSet(wanted, new.revision if saved else None, said, note)
+
+
+# --- intake and triage (issue 26) ---------------------------------------------------------------
+
+
+def triaged(profile: Profile, today: dt.date) -> tuple[Profile, tuple[str, ...]]:
+    """The profile as its intake's answers decide it (``planner.training.triage``): a red flag
+    raises ``SeeADoctor`` (nothing is planned); otherwise the pathway (patellofemoral pain: hip
+    work always asked for) and jumps held for a screen where a physio would hold them. Returns
+    the profile and the line that says so."""
+    import dataclasses
+
+    from catalog.intake import default_intake
+    from planner.errors import SeeADoctor
+    from planner.training.triage import triage
+
+    if profile.intake is None:
+        return profile, ()
+    rules = default_intake()
+    found = triage(profile.intake, rules, today)
+    if found.red_flags:
+        raise SeeADoctor(found.message(rules))
+    return dataclasses.replace(
+        profile, cleared_to_jump=profile.cleared_to_jump and found.cleared_to_jump,
+        hip_work=profile.hip_work or found.pathway == "patellofemoral",
+    ), (found.message(rules),)
+
+
+def intake_check(profile_path: Path, today: dt.date) -> str:
+    """``periodize intake PROFILE`` on a profile with an ``[intake]`` table: the triage's one
+    message (a red flag raises ``SeeADoctor``)."""
+    profile = read_profile(profile_path, default_catalog())
+    if profile.intake is None:
+        raise InputError("intake", "(missing)", "an [intake] table in the profile, or answer "
+                         "the questions in a terminal")
+    return triaged(profile, today)[1][0]
+
+
+def save_intake(profile_path: Path, answers: Intake) -> None:
+    """Add the answers to the profile as its ``[intake]`` table (atomically; a profile that
+    already has one is refused, unchanged)."""
+    from planner.store.strict_toml import read_toml
+
+    raw = read_toml(profile_path, "profile")
+    if "intake" in raw:
+        raise InputError("intake", profile_path.name, "a profile without an [intake] table "
+                         "(edit the one it has)")
+    text = profile_path.read_text(encoding="utf-8")
+    write_atomic(profile_path, (text.rstrip("\n") + "\n\n" + answers.toml()).encode("utf-8"))

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from planner.errors import InputError, closest
+from planner.store.intake import Intake, intake_from_dict
 from planner.store.limits import Limits, limits_from_dict
 from planner.store.plan import last_day
 from planner.store.strict_toml import read_toml, reject_unknown, take, take_choice, take_int
@@ -26,8 +27,8 @@ _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy", "busy_caldav",
              "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength",
-             "equipment", "cleared_to_jump", "hip_work", "limits", "progress_without_logs",
-             "calendar")
+             "equipment", "cleared_to_jump", "hip_work", "limits", "intake",
+             "progress_without_logs", "calendar")
 _CALENDAR_KEYS = ("base_url", "morning_checkin")
 STEP_HEIGHTS = (10, 15, 20, 25)       # cm: the catalogue's step-down heights
 BOX_HEIGHTS = (20, 30, 45, 60)        # cm: the catalogue's box-jump heights
@@ -89,6 +90,7 @@ class Profile:
     # session (minutes after midnight; None: none).
     base_url: str | None = None
     morning_checkin: int | None = None
+    intake: Intake | None = None      # the intake's answers (planner.training.triage)
     limits: Limits = field(default_factory=Limits)   # a physio's limits (planner.store.limits)
 
     @property
@@ -137,6 +139,8 @@ class Profile:
             data["hip_work"] = False
         if self.limits:
             data["limits"] = self.limits.to_dict()
+        if self.intake is not None:
+            data["intake"] = self.intake.to_dict()
         if self.progress_without_logs:
             data["progress_without_logs"] = True
         calendar: dict[str, Any] = {}
@@ -432,6 +436,7 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
         cleared_to_jump=take(raw, "cleared_to_jump", bool, "", True),
         hip_work=take(raw, "hip_work", bool, "", True),
         limits=limits_from_dict(take(raw, "limits", dict, "", {})),
+        intake=(intake_from_dict(take(raw, "intake", dict, "")) if "intake" in raw else None),
         progress_without_logs=take(raw, "progress_without_logs", bool, "", False),
         base_url=base_url, morning_checkin=morning_checkin,
     )
