@@ -122,6 +122,32 @@ def _db_after(ctx: click.Context, param: click.Parameter, value: Path | None) ->
 _NO_STORE = frozenset({"catalog", "batch"})
 
 
+if TYPE_CHECKING:
+    _IntParam = click.ParamType[int]
+else:   # generic from click 8.2 only
+    _IntParam = click.ParamType
+
+
+class AsciiInt(_IntParam):
+    """A whole number in ASCII digits: click's int (Python's) also takes "٣" or "３" as 3, where
+    dates take 0-9 only."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None,
+                ) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        digits = text[1:] if text[:1] in "+-" else text
+        if not (digits.isascii() and digits.isdigit()):
+            self.fail(f"{value!r} is not a whole number in digits 0-9", param, ctx)
+        return int(text)
+
+
+ASCII_INT = AsciiInt()
+
+
 class Described(click.Argument):
     """An argument with a few words on what it is, said when it is missing."""
 
@@ -470,9 +496,9 @@ def _was(logged: Logged, session: Session, status: str) -> str:
 
 @main.command()
 @click.argument("dates", nargs=-1, required=True, cls=Described, help=DATES_HELP)
-@click.option("--rpe", type=int, help="Session effort, 0-10 (CR-10; the plan's target is in "
+@click.option("--rpe", type=ASCII_INT, help="Session effort, 0-10 (CR-10; the plan's target is in "
               "the session text).")
-@click.option("--pain", type=int, help="Worst knee or thigh pain during the session, 0-10.")
+@click.option("--pain", type=ASCII_INT, help="Worst knee or thigh pain during the session, 0-10.")
 @click.option("--not-met", "not_met", multiple=True, metavar="ID",
               help="An exercise whose level rule was NOT met (repeatable; `all` for every one).")
 @today_option

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import errno
 from collections.abc import Iterable
 
 
@@ -54,6 +55,22 @@ class ConcurrentChange(StoreError):
     """Another periodize changed the store while this command worked; nothing was saved."""
 
     exit_code = 3
+
+
+class DiskFull(PeriodizeError):
+    """The disk (or the user's quota) is full: a state of the world, exit 3. The message says
+    what was kept; a store is left as it was before the command."""
+
+    exit_code = 3
+
+
+#: errno values that mean "no space left": ENOSPC, and EDQUOT (a quota) where it exists.
+NO_SPACE = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+
+
+def no_space(exc: BaseException) -> bool:
+    """Whether ``exc`` is an OSError saying the disk or the quota is full."""
+    return isinstance(exc, OSError) and exc.errno in NO_SPACE
 
 
 class MissingExtra(PeriodizeError):

@@ -206,8 +206,11 @@ def _replan(db: Path, today: dt.date | None, profile_path: Path | None, output: 
 
         links = store_links(store, new.plan_id, profile)
     if output is not None:
-        write_plan(new, output, "ics", dropped=dropped, links=links,
-                   data=calendar[-1] if calendar and not dropped and links is None else None)
+        from planner.workflows.generate import write_saved_plan
+
+        write_saved_plan(new, saved, output, dropped,
+                         calendar[-1] if calendar and not dropped and links is None else None,
+                         links)
     return Replan(new, saved, result, said)
 
 

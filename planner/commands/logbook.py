@@ -430,11 +430,10 @@ def morning_pain(db: Path, raw_day: str, score: str, now: dt.datetime,
                  today: Today | None = None) -> Logged:
     """``pain DATE N``: the pain check on the morning of DATE, after the latest session; a
     morning after ``today`` (default: ``now``'s date in the plan's zone) is refused."""
-    try:
-        value = int(score.strip())
-    except ValueError:
-        raise InputError("N", score, "a whole number from 0 to 10 (knee or thigh pain on "
-                         "waking)") from None
+    if not score.strip().isascii() or not score.strip().isdigit():   # int() takes "٣" too
+        raise InputError("N", score, "a whole number from 0 to 10 in digits 0-9 (knee or "
+                         "thigh pain on waking)")
+    value = int(score.strip())
     _score(value, "N", "knee or thigh pain on waking")
     return retry_once(lambda: _morning_pain(db, raw_day, value, now,
                                             now if today is None else today))

@@ -25,7 +25,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
 
-from planner.errors import ConcurrentChange, InputError, StoreError
+from planner.errors import (
+    ConcurrentChange,
+    DiskFull,
+    InputError,
+    PeriodizeError,
+    StoreError,
+    no_space,
+)
 from planner.store.plan import Plan, Session, athlete_key, dropped_sessions, plan_from_dict
 from planner.store.profile import Profile, profile_from_dict
 
@@ -279,12 +286,29 @@ def _guarded(method: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatena
         try:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as exc:
-            if _busy(exc):
-                raise StoreBusy(self.path) from None
-            raise StoreError(f"{self.path}: the store cannot be used ({_brief(str(exc))}); "
-                             "nothing was changed; if this persists, restore a backup") from None
+            raise _failure(self.path, exc) from None
 
     return wrapper
+
+
+def _disk_full(path: Path) -> DiskFull:
+    return DiskFull(f"{path}: the disk is full; nothing was changed in the store; free some "
+                    "space and run the command again")
+
+
+def _failure(path: Path, exc: sqlite3.DatabaseError) -> PeriodizeError:
+    """The one-line error for an SQLite failure on an open store: busy, a full disk (said as
+    such: the store is whole, SQLite rolled the change back), or a store that cannot be used."""
+    if _busy(exc):
+        return StoreBusy(path)
+    name = getattr(exc, "sqlite_errorname", "")
+    if name == "SQLITE_FULL":
+        return _disk_full(path)
+    if name.startswith("SQLITE_READONLY"):
+        return StoreError(f"{path}: the store is read-only here ({_brief(str(exc))}); nothing "
+                          "was changed; copy it to a writable folder to change it")
+    return StoreError(f"{path}: the store cannot be used ({_brief(str(exc))}); nothing was "
+                      "changed; if this persists, restore a backup")
 
 
 class Store:
@@ -342,23 +366,35 @@ class Store:
         if self.db.in_transaction:
             yield self.db
             return
-        self.db.execute("BEGIN IMMEDIATE")
         try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.execute("COMMIT")
+            except BaseException:
+                # SQLite may have rolled back already (a full disk, an I/O error): a second
+                # ROLLBACK would raise over the error that says what happened.
+                if self.db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise _failure(self.path, exc) from None
         if self.new:
             self._create_file()
 
     def _create_file(self) -> None:
         """Write a new store (held in memory) to its file, and use the file from now on. The
-        image goes to a temporary file, synced, then linked under the store's name, which fails
-        if the name exists: the file appears whole, and two commands creating the same store
-        never overwrite each other (the later one saves nothing: ConcurrentChange). Its folder
-        is synced too, as SQLite does when it makes its journal. On failure the store in memory
-        is set back to the empty template: nothing was saved."""
+        image goes to a temporary file, written whole (every byte checked) and synced, then
+        linked under the store's name, which fails if the name exists: the file appears whole,
+        and two commands creating the same store never overwrite each other (the later one
+        saves nothing: ConcurrentChange). Where the filesystem has no hard links (FAT, exFAT,
+        many FUSE and SMB mounts) the name is claimed by an exclusive create and the whole
+        image renamed over that empty claim (``_claim_and_rename``). Its folder is synced too,
+        as SQLite does when it makes its journal. On failure the store in memory is set back to
+        the empty template: nothing was saved."""
+        from planner.store.files import hold, write_all
+
         target = Path(os.path.realpath(self.path))
         tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
         try:
@@ -366,11 +402,19 @@ class Store:
                 # 0o644 less the umask: the mode SQLite gives a database file it creates.
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
                 try:
-                    os.write(fd, self.db.serialize())
+                    hold(fd)
+                    write_all(fd, self.db.serialize())
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-                os.link(tmp, target)
+                try:
+                    os.link(tmp, target)
+                except FileExistsError:
+                    raise
+                except OSError as exc:
+                    if no_space(exc):
+                        raise
+                    _claim_and_rename(tmp, target)
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
@@ -381,18 +425,28 @@ class Store:
                 finally:
                     os.close(folder)
         except FileExistsError:
-            self.db.deserialize(_template())
+            self._abandon()
             raise ConcurrentChange(f"{self.path}: another periodize created this store while "
                                    "this one worked; nothing was saved; run the command again"
                                    ) from None
         except OSError as exc:
-            self.db.deserialize(_template())
+            self._abandon()
+            if no_space(exc):
+                raise DiskFull(f"{self.path}: the disk is full; the store was not created and "
+                               "nothing was saved; free some space and run the command again"
+                               ) from None
             raise StoreError(f"{self.path}: the store cannot be created there "
                              f"({exc.strerror or exc}); nothing was saved; point --db or "
                              "PERIODIZE_DB at a file in a folder you may write to") from None
         self.new = False
         self.db.close()
         self._db = None
+
+    def _abandon(self) -> None:
+        """After a new store's file could not be made: the store in memory goes back to the
+        empty template and is not written on close either (a refused command leaves no file)."""
+        self.db.deserialize(_template())
+        self.new = False
 
     # -- plans -----------------------------------------------------------------------------------
     def _current_row(self) -> sqlite3.Row | None:
@@ -844,25 +898,69 @@ class Store:
                        "summary = excluded.summary", (name, calendar.calendar_id, calendar.summary))
 
 
-def _migrate(db: sqlite3.Connection, path: Path) -> None:
-    version = db.execute("PRAGMA user_version").fetchone()[0]
+#: ``_create_file``'s temporary files: ``.NAME.<12 hex digits>.tmp`` beside the store NAME.
+_STORE_TMP = r"[0-9a-f]{12}"
+
+
+def _claim_and_rename(tmp: Path, target: Path) -> None:
+    """Put the whole file ``tmp`` at ``target`` without a hard link, never over an existing
+    file: claim the name by an exclusive create (FileExistsError if it is taken), then rename
+    the whole image over the empty claim. Until the rename, another command sees an empty
+    file, which SQLite reads as an empty database; the rename replaces it whole."""
+    claim = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    os.close(claim)
+    try:
+        tmp.replace(target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
+
+
+def _version(db: sqlite3.Connection, path: Path) -> int:
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path}: made by a newer periodize (schema {version}; this one reads "
                          f"up to {SCHEMA_VERSION}); upgrade periodize")
-    if version == SCHEMA_VERSION:
+    return version
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    if _version(db, path) == SCHEMA_VERSION:
         return
     db.execute("BEGIN IMMEDIATE")
     try:
-        for step in range(version + 1, SCHEMA_VERSION + 1):
+        # Read again under the write lock: another command may have migrated the store between
+        # the read above and the lock (two commands opening an old store at once).
+        for step in range(_version(db, path) + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS[step].split(";"):
                 if statement.strip():
                     db.execute(statement)
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
+
+
+#: Why an old store could not be upgraded in place while it can still be read: read-only
+#: media or folder, a full disk.
+_CANNOT_UPGRADE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_FULL")
+
+
+def _read_upgraded(db: sqlite3.Connection, path: Path) -> sqlite3.Connection:
+    """An old store that cannot be upgraded where it is (read-only media, a full disk), upgraded
+    in memory for reading only: every write is refused (``query_only``), the file untouched."""
+    image = db.serialize()
+    db.close()
+    memory = _connect(":memory:")
+    memory.deserialize(image)
+    _migrate(memory, path)
+    memory.execute("PRAGMA query_only = 1")
+    return memory
 
 
 _TEMPLATES: dict[tuple[object, ...], bytes] = {}
@@ -937,6 +1035,9 @@ def open_store(path: Path, create: bool = False) -> Store:
         raise StoreError(f"{path}: the store cannot be opened or created there ({why}); nothing "
                          "was changed; point --db or PERIODIZE_DB at a file in a folder you may "
                          "write to") from None
+    from planner.store.files import sweep_stale
+
+    sweep_stale(Path(os.path.realpath(path)), _STORE_TMP)   # left by a command killed creating it
     if not exists:      # made in memory from the template; written when it first changes
         db = _connect(":memory:")
         db.deserialize(_template())
@@ -954,7 +1055,12 @@ def open_store(path: Path, create: bool = False) -> Store:
             db.close()
             raise StoreError(f"{path}: the store is damaged ({_brief(check)}); "
                              "restore a backup")
-        _migrate(db, path)
+        try:
+            _migrate(db, path)
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", "") not in _CANNOT_UPGRADE:
+                raise
+            db = _read_upgraded(db, path)
     except sqlite3.DatabaseError as exc:
         if _busy(exc):
             raise StoreBusy(path) from None

@@ -15,7 +15,7 @@ from planner.scheduling.availability import candidates, slots
 from planner.scheduling.model import W_HABIT, Key, ModelInput
 from planner.scheduling.pruning import prune
 from planner.scheduling.solve import Progress, SolveStats, solve
-from planner.store.plan import Plan, plan_identity, session_uid
+from planner.store.plan import Plan, Session, plan_identity, session_uid
 from planner.store.profile import Profile
 from planner.training.dosing import dosed_session, durations, load_caps
 from planner.training.limits import apply_limits
@@ -24,6 +24,7 @@ from planner.training.validate import verify
 
 if TYPE_CHECKING:
     from planner.calendars.busy import BusyInterval
+    from planner.calendars.export.log_links import LogLinks
     from planner.store.database import Store
 
 
@@ -182,7 +183,7 @@ def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: s
     when the current revision already is this plan for this profile, change nothing (no new
     revision, no renamed calendar). The calendar is rendered before the save commits, so a
     plan the exporter refuses is never stored. Returns the current plan and whether it is new."""
-    from planner.calendars.export.formats import render, write_plan
+    from planner.calendars.export.formats import render
     from planner.store.database import AthleteLog, open_store
 
     calendar: list[bytes] = []
@@ -214,8 +215,9 @@ def store_plan(db: Path, plan: Plan, profile: Profile, catalog: Catalog, note: s
 
         links = store_links(store, plan.plan_id, profile)
     if output is not None:
-        write_plan(plan, output, "ics", dropped=dropped, links=links,
-                   data=calendar[-1] if calendar and not dropped and links is None else None)
+        write_saved_plan(plan, not unchanged, output, dropped,
+                         calendar[-1] if calendar and not dropped and links is None else None,
+                         links)
     return plan, not unchanged
 
 
@@ -240,3 +242,21 @@ def refuse_in_progress(store: Store, current: Plan, new: Plan) -> None:
                      "generate would solve it again from week 1 and lose that; nothing was "
                      "changed; to change the profile run `periodize replan --profile PROFILE` (to "
                      "start over, a new store: --db FILE)")
+
+
+def write_saved_plan(plan: Plan, saved: bool, output: Path, dropped: Sequence[Session],
+                     data: bytes | None, links: LogLinks | None = None) -> None:
+    """Write the calendar of ``plan``, which the store holds now (``saved``: as a revision this
+    command made). A disk that fills up in between is said with what was kept: the store has
+    the new revision, the calendar file is as it was."""
+    from planner.calendars.export.formats import write_plan
+    from planner.errors import DiskFull
+
+    try:
+        write_plan(plan, output, "ics", dropped=dropped, data=data, links=links)
+    except DiskFull:
+        if not saved:
+            raise
+        raise DiskFull(f"{output}: the disk is full; the store holds the new plan (revision "
+                       f"{plan.revision}) but this calendar file was left as it was; free some "
+                       f"space, then run `periodize export -o {output}`") from None
