@@ -255,6 +255,13 @@ class Periodize(click.Group):
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(1)
+        except UnicodeEncodeError as exc:
+            # A path argument holding a lone surrogate (only from within Python: the system's
+            # own arguments decode with surrogateescape), met by click's checks of the path.
+            shown = ascii(exc.object) if isinstance(exc.object, str) else "a value"
+            click.echo(f"Error: {shown} is not accepted; a path this system can store (it "
+                       "holds a character that is not text: a lone surrogate)", err=True)
+            sys.exit(2)
         finally:
             for name, handler in previous.items():
                 signal.signal(getattr(signal, name), handler)

@@ -298,3 +298,23 @@ def test_every_score_takes_ascii_digits_only(store: Path, args: list[str], field
     one_line_error(run("--db", str(store), *args, "--today", TODAY), field, "digits 0-9")
     assert rows(store) == before
     assert run("--db", str(store), "pain", TODAY, "3", "--today", TODAY).exit_code == 0
+
+
+# --- names no file system holds -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    ["--db", "\ud800.db", "show"],
+    ["show", "--db", "x\udfff.db"],
+    ["batch", "\ud800.csv"],
+    ["batch", "r" * 300 + ".csv"],
+    ["--db", "d" * 300 + ".db", "show"],
+])
+def test_a_path_no_file_system_holds_is_one_line(tmp_path: Path, args: list[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 300-character name (longer than any file system's 255 bytes) and a lone surrogate
+    (no encoding holds it): one line, exit 2, nothing made."""
+    monkeypatch.chdir(tmp_path)
+    line = one_line_error(run(*args), quiet=False)
+    assert "\\ud8" in line or "\\udf" in line or "too long" in line, line
+    assert list(tmp_path.iterdir()) == []

@@ -230,8 +230,7 @@ def test_a_new_store_whose_folder_went_away_saves_nothing(tmp_path: Path, plan: 
                                          r"directory\); nothing was saved"):
         store.save(plan, make_profile(), "first", expect=0)
     assert store.history() == []
-    with pytest.raises(StoreError, match="cannot be created there"):
-        store.close()
+    store.close()      # not tried again on close: a refused command leaves no file (issue 28)
     assert not folder.exists()
 
 

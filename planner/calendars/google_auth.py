@@ -13,9 +13,11 @@ https://developers.google.com/workspace/calendar/api/v3/reference/calendars/inse
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,9 @@ INSTALL = "pip install 'periodize[google]'"
 SECRET_ENV = "PERIODIZE_GOOGLE_CLIENT_SECRET"
 #: How long the local redirect server waits for the browser's answer (a judgement call).
 CONSENT_TIMEOUT_S = 300
+#: A client secret is about 400 bytes and a token about 600: far more is not one (a judgement
+#: call, a cap so that /dev/zero or a huge file is refused before it is read).
+MAX_SECRET_BYTES = 64 * 1024
 HOW_TO_CLIENT = ("the OAuth client JSON (Desktop app) downloaded from the Google Cloud console, "
                  f"by --client-secret or {SECRET_ENV}; see `periodize sync --help`")
 
@@ -58,22 +63,88 @@ def revoked_message(token: Path, reason: str) -> str:
             f"delete {token} and run `periodize sync --google` again to sign in")
 
 
-def load_credentials(token: Path, client_secret: Path | None, http: Any) -> Credentials:
+_UNUSABLE = ("; this is not a usable Google sign-in: delete it and run `periodize sync "
+             "--google` again")
+
+
+def _stderr_note(text: str) -> None:
+    print(f"Note: {text}", file=sys.stderr)
+
+
+def _owned(path: Path, field: str, kind: str, tightened: bool,
+           ) -> Callable[[os.stat_result], None]:
+    """Refuse (as ssh does) a secret file another user owns or, unless it is ``tightened``
+    after reading (the token: ``_tighten``), one others may change."""
+    def judge(info: os.stat_result) -> None:
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            raise InputError(field, str(path), f"{kind} of your own (this one belongs to user "
+                             f"id {info.st_uid}; a sign-in is never taken from someone else's "
+                             "file)")
+        if not tightened and info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise InputError(field, str(path), f"{kind} only you may change (it is "
+                             f"{stat.S_IMODE(info.st_mode):04o}: others may write it; run chmod "
+                             "600 on it after checking it is yours)")
+    return judge
+
+
+def read_secret(path: Path, field: str, kind: str, advice: str = "", tightened: bool = False,
+                ) -> Any:
+    """The JSON held in a secret file: a regular file of at most ``MAX_SECRET_BYTES``, yours,
+    which no one else may change; InputError (one line, exit 2) otherwise or for JSON that
+    cannot be read (nested too deep for Python's parser too); ``advice`` ends that line."""
+    from planner.store.reading import read_regular
+
+    data = read_regular(path, field, MAX_SECRET_BYTES, f"{kind} of at most "
+                        f"{MAX_SECRET_BYTES // 1024} KB", kind,
+                        _owned(path, field, kind, tightened))
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:   # UnicodeDecodeError is a ValueError
+        why = "nested too deeply" if isinstance(exc, RecursionError) else _first_line(exc)
+        raise InputError(field, str(path), f"{kind} holding JSON ({why}){advice}") from None
+
+
+def _tighten(token: Path, note: Callable[[str], None]) -> None:
+    """A token others may read is made 0600, with a note; a config folder others may change is
+    reported (not changed: it may hold other programs' files)."""
+    with contextlib.suppress(OSError):
+        folder = token.parent.stat()
+        if folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            note(f"{token.parent} may be changed by others (mode "
+                 f"{stat.S_IMODE(folder.st_mode):04o}); a sign-in kept there is only as safe as "
+                 "the folder: chmod 700 it")
+    with contextlib.suppress(OSError):
+        mode = stat.S_IMODE(token.stat().st_mode)
+        if mode & 0o077:
+            token.chmod(0o600)
+            note(f"{token} was readable by others (mode {mode:04o}); it is now 0600, readable "
+                 "by you alone")
+
+
+def load_credentials(token: Path, client_secret: Path | None, http: Any,
+                     note: Callable[[str], None] = _stderr_note) -> Credentials:
     """Credentials for the calendar: the saved token, refreshed through ``http`` when expired
     (and saved again), else a browser consent with the user's OAuth client (and saved).
 
-    A refresh Google refuses (revoked, expired, client deleted) is a RemoteError saying how to
-    sign in again; a missing or unusable client file is an InputError."""
+    The token and the client file are read as secrets (``read_secret``): a regular file, capped,
+    yours, that no one else may change; a token others may read is tightened to 0600 and
+    ``note`` says so. A refresh Google refuses (revoked, expired, client deleted) is a
+    RemoteError saying how to sign in again; a missing or unusable client file is an
+    InputError."""
     from google.auth.exceptions import RefreshError
     from google.oauth2.credentials import Credentials
 
-    if token.exists():
+    if token.is_symlink() or token.exists():
+        info = read_secret(token, "Google sign-in", "a token file", _UNUSABLE, tightened=True)
+        _tighten(token, note)
         try:
-            creds: Credentials = Credentials.from_authorized_user_file(  # type: ignore[no-untyped-call]
-                str(token), list(SCOPES))
-        except (ValueError, OSError) as exc:    # not JSON, or not a token (no refresh_token)
-            raise RemoteError(f"{token}: not a usable Google sign-in ({_first_line(exc)}); "
-                              "delete it and run `periodize sync --google` again") from None
+            if not isinstance(info, dict):
+                raise ValueError(f"a JSON object, not {type(info).__name__}")
+            creds: Credentials = Credentials.from_authorized_user_info(  # type: ignore[no-untyped-call]
+                info, list(SCOPES))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not a token
+            raise InputError("Google sign-in", str(token), f"a token file periodize saved "
+                             f"({_first_line(exc)}){_UNUSABLE}") from None
         if not creds.valid:
             from google_auth_httplib2 import Request
 
@@ -88,19 +159,35 @@ def load_credentials(token: Path, client_secret: Path | None, http: Any) -> Cred
     return creds
 
 
+def _client_config(client_secret: Path) -> dict[str, Any]:
+    """The OAuth client file's JSON, checked for the shape Google's flow reads: an object with
+    an "installed" (or "web") object holding at least client_id, client_secret and the two URIs
+    as text."""
+    config = read_secret(client_secret, "--client-secret", "an OAuth client file")
+    kind = next((k for k in ("installed", "web") if isinstance(config, dict) and k in config),
+                None)
+    client = config[kind] if kind is not None else None
+    needed = ("client_id", "client_secret", "auth_uri", "token_uri")
+    if not isinstance(client, dict) or not all(isinstance(client.get(k), str) for k in needed):
+        shape = ("a JSON object with an 'installed' object holding " + ", ".join(needed))
+        raise InputError("--client-secret", str(client_secret), f"{HOW_TO_CLIENT} ({shape})")
+    return {str(kind): client}
+
+
 def consent(client_secret: Path | None) -> Credentials:
     """The installed-app flow: a browser page asks the user, a local server takes the answer."""
     if client_secret is None:
         raise InputError("--client-secret", "(not given)", HOW_TO_CLIENT)
-    if not client_secret.is_file():
+    if not client_secret.exists():
         raise InputError("--client-secret", str(client_secret), "an existing file: "
                          + HOW_TO_CLIENT)
+    config = _client_config(client_secret)
     from google.oauth2.credentials import Credentials
     from google_auth_oauthlib.flow import InstalledAppFlow
 
     try:
-        flow = InstalledAppFlow.from_client_secrets_file(str(client_secret), list(SCOPES))
-    except (ValueError, KeyError, OSError) as exc:   # not JSON, or not an installed-app client
+        flow = InstalledAppFlow.from_client_config(config, list(SCOPES))
+    except (ValueError, KeyError, TypeError) as exc:   # not an installed-app client
         raise InputError("--client-secret", str(client_secret),
                          f"{HOW_TO_CLIENT} ({_first_line(exc)})") from None
     try:

@@ -1029,6 +1029,11 @@ def open_store(path: Path, create: bool = False) -> Store:
     """Open the store at ``path``. A missing file is created only with ``create``; a file that is
     not a periodize store, comes from a newer version or is damaged is refused untouched."""
     try:
+        os.fsencode(path)
+    except UnicodeError:       # a lone surrogate: no file system holds that name
+        raise InputError("--db", ascii(str(path))[1:-1], "a path this system can store (it "
+                         "holds a character that is not text: a lone surrogate)") from None
+    try:
         exists = _prepare(path, create)
     except OSError as exc:     # a name too long, a data folder that is a file or read-only
         why = exc.strerror or exc

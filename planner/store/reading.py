@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from planner.errors import InputError
 
 
 def read_regular(path: Path, field: str, max_bytes: int, too_big: str,
-                 kind: str = "file") -> bytes:
+                 kind: str = "file", judge: Callable[[os.stat_result], None] | None = None,
+                 ) -> bytes:
     """The bytes of the regular file at ``path`` (at most ``max_bytes``). Every failure is an
     InputError on ``field`` naming the path: missing, unreadable, a folder ("give a{n} {kind},
     not a folder"), a device or pipe ("a regular {kind} (not a device or a pipe)"), or bigger
-    than ``max_bytes`` (``too_big``)."""
+    than ``max_bytes`` (``too_big``). ``judge(stat)`` may refuse the file opened (by raising),
+    e.g. for its owner or mode, before anything is read."""
     source = str(path)
     article = "an" if kind[:1] in "aeiou." else "a"
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -41,6 +44,8 @@ def read_regular(path: Path, field: str, max_bytes: int, too_big: str,
             raise InputError(field, source, f"a regular {kind} (not a device or a pipe)")
         if info.st_size > max_bytes:
             raise InputError(field, source, too_big)
+        if judge is not None:
+            judge(info)
         handle = os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)

@@ -33,6 +33,7 @@ OK, NO_PLAN, BAD_INPUT, ERROR = "ok", "no plan", "bad input", "error"
 SUMMARY_NAME = "summary.csv"
 ATHLETES_NAME = "athletes.json"   # file stem -> athlete (athlete_key), kept across runs
 SUMMARY_COLUMNS = ("athlete", "status", "sessions", "solve_seconds", "reason")
+NOT_PLANNED = "not planned: the cluster was lost before this athlete's plan came back"
 ERROR_KEY = "__error__"   # a roster entry that could not be read: its one-line reason
 CSV_COLUMNS = ("name", "timezone", "start", "level", "weeks", "rest_days", *WEEKDAYS,
                "plyo_min", "plyo_max", "strength_min", "strength_max")
@@ -107,9 +108,16 @@ def read_roster(path: Path) -> list[tuple[str, dict[str, Any]]]:
     fields than the header, a file that is not TOML) yields ``{ERROR_KEY: reason}``, which
     ``run_batch`` records as bad input. A roster that cannot be read at all (missing, no
     ``name`` column, an unknown column) raises InputError."""
-    if path.is_dir():
+    try:
+        is_dir, exists = path.is_dir(), path.exists()
+    except (OSError, ValueError) as exc:   # a name too long, a lone surrogate
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a usable path"
+        raise InputError("ROSTER", ascii(str(path))[1:-1] if not str(path).isprintable()
+                         else str(path), f"a CSV file or a folder of profile .toml files "
+                         f"({why})") from None
+    if is_dir:
         return _read_folder(path)
-    if not path.exists():
+    if not exists:
         raise InputError("ROSTER", str(path), "a CSV file or a folder of profile .toml files "
                          "(it does not exist)")
     if path.suffix.lower() == ".toml":
@@ -517,13 +525,21 @@ def run_batch(roster: Path, out_dir: Path | str, now: dt.datetime, jobs: int | N
     plan: Callable[[_Task], tuple[int, AthleteResult]] = (
         _plan_one if folder is None else functools.partial(_plan_shared, folder))
     returned = 0
+    lost: PeriodizeError | None = None
     if cluster is not None:
-        from planner.workflows.cluster import run_on_cluster
+        from planner.workflows.cluster import ClusterLost, run_on_cluster
 
         if cluster != "local":
             workers, capped = 0, ""   # the cluster's own
-        returned = run_on_cluster(tasks, cluster, workers, _plan_one, _write_results, finish,
-                                  _failed, folder=folder)
+        try:
+            returned = run_on_cluster(tasks, cluster, workers, _plan_one, _write_results,
+                                      finish, _failed, folder=folder)
+        except ClusterLost as exc:    # what was done is kept and said; the rest is not planned
+            lost = exc
+            for task in tasks:
+                if results[task.index] is None:
+                    finish(task.index, AthleteResult(task.athlete, ERROR, 0, 0.0,
+                                                     NOT_PLANNED))
     elif workers == 1:
         for task in tasks:
             finish(*plan(task))
@@ -544,6 +560,11 @@ def run_batch(roster: Path, out_dir: Path | str, now: dt.datetime, jobs: int | N
         summary = folder.location(SUMMARY_NAME)
         folder.write(ATHLETES_NAME, roster_index)
         folder.write(SUMMARY_NAME, _summary_bytes(final))
+    if lost is not None:
+        missing = sum(r.reason == NOT_PLANNED for r in final)
+        planned = sum(r.status == OK for r in final)
+        raise type(lost)(f"{lost}: {planned} of {len(final)} athletes planned, {missing} not "
+                         f"(each says so in {summary}); run the batch again for them")
     return BatchSummary(final, time.perf_counter() - started, summary, workers, capped, returned)
 
 

@@ -17,6 +17,15 @@ there and writes the new store and .ics there itself; only the summary row comes
 
 Dask is an optional extra: ``pip install 'periodize[cluster]'``. Nothing here imports it before
 it is needed.
+
+Never "done" for work not done: before any task is sent, the address is asked, within
+``HANDSHAKE_TIMEOUT_S``, whether it is a Dask scheduler at all (an HTTP service, the dashboard's
+port, a silent TCP service are one line, exit 3), and the scheduler is given
+``WORKERS_TIMEOUT_S`` for a first worker to join (else one line, exit 3, nothing planned). A
+scheduler lost mid-run (``ClusterLost``) ends the run: the summary says which athletes were
+planned and which were not, exit 3. Only ``tcp://`` and ``tls://`` (with Dask's TLS settings)
+are accepted; ``tcp://`` carries pickles, unencrypted and unauthenticated, so it belongs on a
+private network the coach trusts.
 """
 
 from __future__ import annotations
@@ -28,11 +37,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from planner.errors import MissingExtra, PeriodizeError, RemoteError
+from planner.errors import InputError, MissingExtra, PeriodizeError, RemoteError
 
 LOCAL = "local"           # --cluster local: a LocalCluster on this machine
 INSTALL = "periodize batch --cluster needs Dask: pip install 'periodize[cluster]'"
 CONNECT_TIMEOUT_S = 30
+#: Deadlines (settings, judgement calls): for an address to answer as a Dask scheduler; for a
+#: first worker to join it; for the scheduler to come back once its connection is lost.
+HANDSHAKE_TIMEOUT_S = 20
+WORKERS_TIMEOUT_S = 60
+#: How often the wait for results looks at the client's state (a scheduler lost mid-run).
+RESULT_POLL_S = 0.05
+SCHEMES = ("tcp", "tls")
+ACCEPTED = ("local, tcp://HOST:PORT (a private network you trust: Dask's tcp:// carries "
+            "pickles, unencrypted) or tls://HOST:PORT with Dask's TLS settings "
+            "(distributed.comm.tls.ca-file, .client.cert, .client.key)")
 LOCAL_HTTP = ":0"         # a LocalCluster's HTTP server: any free port (see connect)
 
 if TYPE_CHECKING:
@@ -98,6 +117,82 @@ def _remote_task(task: Any, shared: bool) -> RemoteTask:
     return RemoteTask(task, files, store)
 
 
+class ClusterLost(RemoteError):
+    """The Dask scheduler went away mid-run (or its client closed): nothing more can be
+    planned there. ``run_batch`` writes the summary of what was and was not done."""
+
+
+def check_address(address: str) -> Any:
+    """The ``security`` (Dask's ``Security`` for tls://, else None) to reach ``address`` with;
+    InputError (exit 2) for a scheme periodize does not speak or tls:// without certificates."""
+    from distributed.comm.addressing import parse_address
+
+    try:
+        scheme, _ = parse_address(address, strict=False)
+    except (ValueError, TypeError) as exc:
+        raise InputError("--cluster", address, f"{ACCEPTED} ({exc})") from None
+    if scheme not in SCHEMES:
+        raise InputError("--cluster", address, ACCEPTED)
+    if scheme == "tcp":
+        return None
+    from distributed.security import Security
+
+    security = Security()         # Dask's configuration: files and DASK_* variables
+    if not (security.tls_ca_file and security.tls_client_cert):
+        raise InputError("--cluster", address, "tls:// with Dask's TLS settings: a CA file and "
+                         "a client certificate (distributed.comm.tls.ca-file and "
+                         "distributed.comm.tls.client.cert, .client.key, in Dask's "
+                         "configuration or DASK_DISTRIBUTED__COMM__TLS__... variables)")
+    return security
+
+
+def probe(address: str, security: Any) -> None:
+    """Ask ``address`` who it is, through Dask's own RPC, within ``HANDSHAKE_TIMEOUT_S``:
+    Dask's client waits for the handshake without a deadline (a silent TCP service or the
+    dashboard's HTTP port holds it for minutes) and reads an HTTP answer as a frame length (an
+    allocation of exabytes). RemoteError (one line) unless a Dask scheduler answers."""
+    import asyncio
+    import threading
+
+    from distributed.core import rpc
+
+    args = security.get_connection_args("client") if security is not None else {}
+    answer: list[object] = []
+
+    async def identity() -> object:
+        async with rpc(address, timeout=HANDSHAKE_TIMEOUT_S, connection_args=args) as remote:
+            return await remote.identity()
+
+    def ask() -> None:
+        try:
+            answer.append(asyncio.run(asyncio.wait_for(identity(), HANDSHAKE_TIMEOUT_S)))
+        except BaseException as exc:   # whatever it is, it is not a scheduler's answer
+            answer.append(exc)
+
+    thread = threading.Thread(target=ask, name="periodize-probe", daemon=True)
+    thread.start()
+    thread.join(HANDSHAKE_TIMEOUT_S + 5)   # a deadline past asyncio's own, in case it hangs
+    reply = answer[0] if answer else TimeoutError()
+    if isinstance(reply, dict) and reply.get("type") == "Scheduler":
+        return
+    why = ("no answer" if isinstance(reply, TimeoutError | asyncio.TimeoutError)
+           else "it answered, but not as a Dask scheduler" if not isinstance(reply, BaseException)
+           else _brief(reply))
+    raise RemoteError(f"--cluster: {address!r} is not a Dask scheduler that answers ({why}, "
+                      f"within {HANDSHAKE_TIMEOUT_S:g} s); nothing was planned; give the "
+                      "scheduler's address (usually port 8786; 8787 is its dashboard)")
+
+
+def _brief(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if isinstance(exc, MemoryError | OverflowError):   # an HTTP answer read as a frame length
+        return "it answered, but not as a Dask scheduler"
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    text = text or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 def require_dask() -> None:
     """MissingExtra (one line: how to install it) unless Dask's distributed scheduler is
     installed."""
@@ -116,6 +211,9 @@ def connect(address: str, workers: int) -> Iterator[Any]:
     except ImportError:
         raise MissingExtra(INSTALL) from None
     cluster = None
+    security = None if address == LOCAL else check_address(address)
+    if address != LOCAL:
+        probe(address, security)
     try:
         if address == LOCAL:
             # The scheduler serves HTTP (health, metrics, the dashboard) even when told None
@@ -125,12 +223,22 @@ def connect(address: str, workers: int) -> Iterator[Any]:
                                    dashboard_address=LOCAL_HTTP, host="127.0.0.1")
             client = Client(cluster)
         else:
-            client = Client(address, timeout=CONNECT_TIMEOUT_S)
+            client = Client(address, timeout=CONNECT_TIMEOUT_S, security=security)
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
             cluster.close()
         raise RemoteError(f"--cluster: cannot reach the Dask scheduler at {address!r} "
                           f"({' '.join(str(exc).split()) or type(exc).__name__})") from None
+    if address != LOCAL:
+        try:
+            client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+        except BaseException as exc:
+            client.close()
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise RemoteError(f"--cluster: no worker joined the Dask scheduler at {address!r} "
+                              f"within {WORKERS_TIMEOUT_S:g} s; nothing was planned; start "
+                              "workers (dask worker ADDRESS) and run the batch again") from None
     try:
         yield client
     finally:
@@ -180,19 +288,47 @@ def run_on_cluster(tasks: Sequence[Any], address: str, workers: int, plan_one: P
         try:
             for _ in range(window):
                 submit(queue)
-            for future in queue:
-                task = futures.pop(future)
-                try:
-                    outcome: RemoteResult = future.result()
-                except Exception as exc:   # the task crashed or its workers kept dying
-                    finish(task.index, failed(task, exc, True))
-                else:
-                    returned += outcome.size
-                    if outcome.store is not None and outcome.calendar is not None:
-                        write(task, outcome.store, outcome.calendar)
-                    finish(outcome.index, outcome.result)
-                submit(queue)
+            while futures:
+                # A lost scheduler leaves the futures pending for as long as the client keeps
+                # reconnecting (CONNECT_TIMEOUT_S), then the client closes: looked at between
+                # waits, never waited on for ever.
+                batch = queue.next_batch(block=False)
+                if not batch:
+                    _check_client(client, address)
+                    _wait_any(queue, RESULT_POLL_S)
+                    continue
+                for future in batch:
+                    task = futures.pop(future)
+                    try:
+                        outcome: RemoteResult = future.result()
+                    except Exception as exc:   # the task crashed or its workers kept dying
+                        _check_client(client, address)
+                        finish(task.index, failed(task, exc, True))
+                    else:
+                        returned += outcome.size
+                        if outcome.store is not None and outcome.calendar is not None:
+                            write(task, outcome.store, outcome.calendar)
+                        finish(outcome.index, outcome.result)
+                    submit(queue)
         except BaseException:
-            client.cancel(list(futures))
+            with contextlib.suppress(Exception):
+                client.cancel(list(futures))
             raise
         return returned
+
+
+def _check_client(client: Any, address: str) -> None:
+    """ClusterLost when the client lost its scheduler for good (it closed after trying to
+    reconnect) or is closing."""
+    if client.status not in ("running", "connecting", "newly-created"):
+        raise ClusterLost(f"--cluster: the Dask scheduler at {address!r} was lost mid-run "
+                          f"(client {client.status})")
+
+
+def _wait_any(queue: Any, seconds: float) -> None:
+    """Wait ``seconds`` unless a result is ready in ``queue`` (a poll, not a deadline: as
+    ``as_completed``'s own iteration waits, in 100 ms slices)."""
+    import time
+
+    if not queue.has_ready():
+        time.sleep(seconds)
