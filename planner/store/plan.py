@@ -130,10 +130,14 @@ class Session:
 
     def content(self) -> tuple[object, ...]:
         """Everything a calendar shows of the session: all but its SEQUENCE and DTSTAMP, which
-        say when and how often it changed, and done vs planned, which it does not show."""
+        say when and how often it changed, and done vs planned, which it does not show. Every
+        field that reaches the event's text is here - the notes too (a re-dosing's reason, the
+        red-flag advice), or undo and redo would change an event's text at an equal SEQUENCE
+        and calendars would keep the old one (issue 28 §3; tests/test_sequence_chains.py)."""
         return (self.uid, self.start.astimezone(dt.UTC), self.end.astimezone(dt.UTC), self.week,
-                self.program_week, self.session_type, self.kinds, self.status == "missed",
-                self.rpe, self.exercises)
+                self.program_week, self.session_type, self.kinds,
+                self.status if self.status in ("missed", "dropped") else "", self.rpe,
+                self.exercises, self.notes)
 
 
 @dataclass(frozen=True)
