@@ -1130,8 +1130,10 @@ def serve(ctx: click.Context, host: str, port: int, allow_network: bool, base_ur
 @click.option("--jobs", type=click.IntRange(min=1), help="Processes, at most one per usable core "
               "and per athlete (default: the usable cores).")
 @click.option("--cluster", metavar="ADDRESS", help="Plan on a Dask cluster: its scheduler's "
-              "address (tcp://host:8786), or 'local' for a LocalCluster of --jobs processes. "
-              "Needs pip install 'periodize[cluster]'.")
+              "address (tls://host:8786 with Dask's TLS settings; tcp://host:8786 only on a "
+              "private network you trust, as Dask's tcp:// carries pickles unencrypted), or "
+              "'local' for a LocalCluster of --jobs processes. Needs pip install "
+              "'periodize[cluster]'.")
 @handle_errors(interrupted="\nInterrupted: athletes already planned keep their files; the "
                           "workers were ended.")
 def batch(roster: Path, out_dir: Path | str, jobs: int | None, cluster: str | None) -> None:
@@ -1142,13 +1144,15 @@ def batch(roster: Path, out_dir: Path | str, jobs: int | None, cluster: str | No
     plyo_min, plyo_max, strength_min, strength_max (sessions a week).
 
     Exit code: 0 when every athlete was planned, 1 when some could not be (no plan fits),
-    2 when some row was bad input; summary.csv says which, and why.
+    2 when some row was bad input; summary.csv says which, and why. 3 when the cluster
+    failed: not a Dask scheduler, no worker joined, or the scheduler was lost mid-run
+    (summary.csv then marks the athletes not planned).
 
     \b
     Example:
       periodize batch squad.csv -o plans --jobs 2
-      periodize batch club.csv -o plans --cluster tcp://scheduler:8786
-      periodize batch club.csv -o s3://club/plans --cluster tcp://scheduler:8786
+      periodize batch club.csv -o plans --cluster tls://scheduler:8786
+      periodize batch club.csv -o s3://club/plans --cluster tls://scheduler:8786
     """
     from planner.workflows.batch import run_batch
 

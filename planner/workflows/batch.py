@@ -353,8 +353,9 @@ def _plan_one(task: _Task, files: Mapping[Path, bytes] | None = None,
                                       task.calendar, task.now, task.note, files=files)
     except NoPlanPossible as exc:
         return task.index, AthleteResult(task.athlete, NO_PLAN, 0, 0.0, one_line(exc))
-    except PeriodizeError as exc:
-        return task.index, AthleteResult(task.athlete, BAD_INPUT, 0, 0.0, one_line(exc))
+    except PeriodizeError as exc:   # bad input (exit 2), or the world (a full disk: exit 3)
+        status = BAD_INPUT if exc.exit_code == 2 else ERROR
+        return task.index, AthleteResult(task.athlete, status, 0, 0.0, one_line(exc))
     except Exception as exc:   # a bug: recorded, and the others are still planned
         return task.index, AthleteResult(task.athlete, ERROR, 0, 0.0,
                                          f"internal error: {type(exc).__name__}: {one_line(exc)}")
