@@ -138,20 +138,26 @@ def test_only_stale_temporary_files_of_our_own_naming_are_removed(tmp_path: Path
 
 
 def _schema_4(store: Path) -> None:
-    """Make ``store`` what periodize wrote at schema 4: the tables later migrations add are
-    dropped (the rows of the older ones kept)."""
-    old = sqlite3.connect(":memory:")
-    for step in range(1, 5):
-        old.executescript(database.MIGRATIONS[step])
-    kept = {r[0] for r in old.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    old.close()
-    with sqlite3.connect(store) as raw:
-        later = [r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                 if r[0] not in kept]
-        assert "counters" in later
-        raw.executescript("".join(f"DROP TABLE {name};" for name in later)
-                          + "PRAGMA user_version = 4;")
-    raw.close()
+    """Make ``store`` what periodize wrote at schema 4: a file made by migrations 1 to 4 holding
+    the rows of ``store``'s tables, in the columns schema 4 has."""
+    old = store.with_name("old.db")
+    raw = sqlite3.connect(old, isolation_level=None)
+    try:
+        for step in range(1, 5):
+            raw.executescript(database.MIGRATIONS[step])
+        raw.execute(f"PRAGMA application_id = {database.APPLICATION_ID}")
+        raw.execute("PRAGMA user_version = 4")
+        raw.execute("ATTACH DATABASE ? AS current", (str(store),))
+        tables = [r[0] for r in raw.execute(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            columns = ", ".join(r[1] for r in raw.execute(f"PRAGMA main.table_info({table})"))
+            raw.execute(f"INSERT INTO main.{table} ({columns}) "
+                        f"SELECT {columns} FROM current.{table}")
+        raw.execute("DETACH DATABASE current")
+    finally:
+        raw.close()
+    old.replace(store)
 
 
 def test_two_commands_upgrading_an_old_store_at_once_both_succeed(
