@@ -6,15 +6,20 @@ the default test profile, plan from Mon 2027-01-04, sessions on Mon/Wed/Fri/Sat)
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
-from factories import NOW, one_line_error
+from factories import NOW, RULES, one_line_error
 from factories import run as cli_run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner import commands
 from planner.errors import StoreError
@@ -226,3 +231,74 @@ def test_a_store_of_the_previous_schema_gets_each_log_entry_on_its_session(store
         assert raw.execute("SELECT * FROM revisions").fetchall() == revisions
         assert raw.execute("PRAGMA user_version").fetchone()[0] >= 8
     raw.close()
+
+
+# -- identity: every score stays on its own session through any replan ---------------------------
+
+#: One step of a random history: log a past session done (with scores, or none), missed, or
+#: replan; each moves "today" forward by some days first.
+steps = st.lists(st.tuples(
+    st.integers(0, 6),                                               # days forward
+    st.sampled_from(["done", "missed", "replan", "generate"]),
+    st.integers(0, 12),                                              # which past session
+    st.one_of(st.none(), st.integers(0, 10)),                        # effort
+    st.one_of(st.none(), st.integers(0, 6))), min_size=1, max_size=6)  # pain (no red flag)
+
+
+@settings(RULES, max_examples=8)
+@given(history=steps)
+def test_after_any_replan_every_score_is_on_its_own_session(
+        stored: tuple[Path, Path], history: list[tuple[int, str, int, int | None, int | None]],
+        ) -> None:
+    """The identity property (issue 24 §1): random log entries and replans, days passing; after
+    each step every entry is read back on the session (UID) it was given for, on that session's
+    date in the current revision, with the scores it was given (a repeat ``done`` keeping those
+    it was not given), and the plan shows that session done or missed."""
+    from planner.commands import logbook
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "store.db"
+        shutil.copy(stored[0], db)
+        today = dt.date(2027, 1, 5)
+        model: dict[str, tuple[str, int | None, int | None]] = {}
+        dates: dict[str, dt.date] = {}
+        for forward, action, which, rpe, pain in history:
+            today += dt.timedelta(days=forward)
+            now = dt.datetime.combine(today, dt.time(12), dt.UTC)
+            plan = commands.current_plan(db)
+            past = [s for s in plan.sessions if plan.local_date(s) < today]
+            if action == "generate":       # an edited profile: refused once the plan began
+                edited = Path(folder) / "edited.toml"
+                edited.write_text(stored[1].read_text(encoding="utf-8").replace(
+                    "weeks = 8", "weeks = 9"), encoding="utf-8")
+                with contextlib.suppress(StoreError):
+                    commands.generate(edited, db, None, now)
+                assert not (model or past) or commands.current_plan(db) == plan
+            elif action == "replan" or not past:
+                commands.replan(db, today, None, None, now)
+            else:
+                session = past[which % len(past)]
+                day = plan.local_date(session)
+                if action == "done":
+                    logbook.done(db, [day.isoformat()], now, rpe, pain, today=today)
+                    old = model.get(session.uid)
+                    kept = old if old is not None and old[0] == "done" else ("done", None, None)
+                    model[session.uid] = ("done", kept[1] if rpe is None else rpe,
+                                          kept[2] if pain is None else pain)
+                else:
+                    logbook.missed(db, [day.isoformat()], None, now, today=today)
+                    model[session.uid] = ("missed", None, None)
+                dates.setdefault(session.uid, day)
+            with open_store(db) as opened:
+                current = opened.current().plan
+                entries = {e.uid: e for e in opened.log(current.plan_id)}
+                marked = opened.marked(current)
+            held = {s.uid: s for s in current.sessions}
+            shown = {s.uid: s.status for s in marked.sessions}
+            assert set(entries) == set(model)
+            for uid, (status, effort, during) in model.items():
+                assert uid in held, uid                     # the session is still there
+                entry = entries[uid]
+                assert (entry.status, entry.rpe, entry.pain) == (status, effort, during)
+                assert entry.day == current.local_date(held[uid]) == dates[uid]
+                assert shown[uid] == status == held[uid].status
