@@ -741,6 +741,32 @@ def _places(text: str) -> tuple[str, ...]:
 
 
 @main.command()
+@click.argument("date")
+@click.argument("measures", nargs=-1, metavar="NAME=VALUE...")
+@today_option
+@click.pass_context
+@handle_errors
+def measure(ctx: click.Context, date: str, measures: tuple[str, ...],
+            today: dt.date | None) -> None:
+    """Record what a physio measured on DATE; show what it opens and how outcomes moved.
+
+    NAME is hop.single|triple|crossover|timed.left|right (cm; timed: s), stepdowns.left|right,
+    pain.ITEM (0-10 during a screen item), psfs.ACTIVITY (0-10, up to five activities), kujala
+    or koos_pf (totals 0-100). Symmetry is the involved leg over the other (profile
+    `involved_side`).
+
+    \b
+    Example:
+      periodize measure 2027-02-01 hop.single.left=130 hop.single.right=150 pain.hop=2
+      periodize measure 2027-01-04 psfs.stairs=4 psfs.running=2 kujala=68
+    """
+    from planner import commands
+
+    for line in commands.measure(_db(ctx), date, measures, _now(), today):
+        click.echo(line)
+
+
+@main.command()
 @click.argument("limit", nargs=-1)
 @click.option("--clear", is_flag=True, help="Lift every limit.")
 @click.pass_context

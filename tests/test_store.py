@@ -32,7 +32,7 @@ from planner.store.database import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Sto
 from planner.store.plan import Plan, plan_from_dict
 
 TABLES = ["absences", "counters", "cramps", "feed_tokens", "forecasts", "google_calendars", "log",
-          "log_changes", "morning", "request_keys", "revisions", "screens", "sequences"]
+          "log_changes", "measures", "morning", "request_keys", "revisions", "screens", "sequences"]
 
 DAY = dt.date(2027, 1, 11)
 

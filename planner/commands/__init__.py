@@ -121,6 +121,9 @@ def status(db: Path, today: Today) -> str:
     said = adherence(plan, plan.today(today)) + "\n\n" + progress_text(found)
     if profile.limits:
         said += "\n\nLimits set by your physio: " + ", ".join(profile.limits.words())
+    outcomes = outcome_lines(db)
+    if outcomes:
+        said += "\n\nOutcomes:\n" + "\n".join(f"  {line}" for line in outcomes)
     return said
 
 
@@ -398,3 +401,43 @@ def save_intake(profile_path: Path, answers: Intake) -> None:
                          "(edit the one it has)")
     text = profile_path.read_text(encoding="utf-8")
     write_atomic(profile_path, (text.rstrip("\n") + "\n\n" + answers.toml()).encode("utf-8"))
+
+
+# --- measurements: readiness and outcomes (issue 26 §4, §5) -------------------------------------
+
+
+def measure(db: Path, raw_day: str, pairs: Sequence[str], now: dt.datetime,
+            today: Today | None = None) -> list[str]:
+    """``measure DATE NAME=VALUE ...``: record what a physio measured on DATE (not after
+    ``today``) and say what it opens (readiness) and how the outcomes moved."""
+    from catalog.clinical import default_clinical
+    from planner.commands.logbook import not_ahead, parse_day
+    from planner.training.readiness import parse_measures, readiness, readiness_text
+
+    rules = default_clinical()
+    day = parse_day(raw_day, "DATE")
+    if not pairs:
+        raise InputError("MEASURE", "(none)", "one or more NAME=VALUE")
+    with open_store(db) as store:
+        plan, profile = store.current()
+        not_ahead(plan, day, raw_day, now if today is None else today)
+        before = store.measures(plan.plan_id)
+        values = parse_measures(pairs, rules, [n for _, n, _ in before if n.startswith("psfs.")])
+        store.record_measures(plan.plan_id, day, values, now)
+        taken = {n: v for d, n, v in store.measures(plan.plan_id) if d == day}
+    lines = [f"measured on {day}: " + ", ".join(f"{n} {v:g}" for n, v in sorted(values.items()))]
+    if any(n.startswith(("hop.", "stepdowns.", "pain.")) for n in taken):
+        lines += [f"Readiness ({profile.involved_side} knee involved):",
+                  *readiness_text(readiness(taken, profile.involved_side, rules), rules)]
+    return lines + outcome_lines(db)
+
+
+def outcome_lines(db: Path) -> list[str]:
+    """The outcome measures by date (PSFS, Kujala, KOOS-PF), for status and the report."""
+    from catalog.clinical import default_clinical
+    from planner.training.readiness import outcomes_text
+
+    with open_store(db) as store:
+        plan = store.current().plan
+        found = store.measures(plan.plan_id)
+    return outcomes_text(found, default_clinical())

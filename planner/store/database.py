@@ -37,7 +37,7 @@ from planner.store.plan import Plan, Session, athlete_key, dropped_sessions, pla
 from planner.store.profile import Profile, profile_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -160,6 +160,20 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         number INTEGER PRIMARY KEY,
         before TEXT NOT NULL,
         after TEXT NOT NULL
+    )
+    """,
+    # Issue 26: what a physio measures, by date: hop distances and times, controlled step
+    # downs, pain during a test item, outcome totals (PSFS ratings, Kujala, KOOS-PF); each a
+    # name of catalog/clinical.toml's and a number (the latest word of a day wins).
+    9: """
+    CREATE TABLE measures (
+        id INTEGER PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value REAL NOT NULL,
+        recorded TEXT NOT NULL,
+        UNIQUE (plan_id, day, name)
     )
     """,
 }
@@ -830,6 +844,25 @@ class Store:
         """The morning-after pain check on ``day`` (the latest word wins). ``expect``: as for
         ``record`` (compare-and-swap)."""
         self._record_day("morning", "pain", plan_id, day, pain, now, expect)
+
+    @_guarded
+    def record_measures(self, plan_id: str, day: dt.date, values: dict[str, float],
+                        now: dt.datetime, *, expect: int | None = None) -> None:
+        """Measurements taken on ``day`` (name -> number; the latest word of a day wins)."""
+        with self.transaction() as db:
+            self._count_change(expect)
+            db.executemany("INSERT INTO measures (plan_id, day, name, value, recorded) "
+                           "VALUES (?, ?, ?, ?, ?) ON CONFLICT (plan_id, day, name) DO UPDATE "
+                           "SET value = excluded.value, recorded = excluded.recorded",
+                           [(plan_id, day.isoformat(), name, value, now.isoformat())
+                            for name, value in sorted(values.items())])
+
+    @_guarded
+    def measures(self, plan_id: str) -> list[tuple[dt.date, str, float]]:
+        """Every measurement, by day then name."""
+        return [(dt.date.fromisoformat(r["day"]), r["name"], float(r["value"]))
+                for r in self.db.execute("SELECT day, name, value FROM measures WHERE "
+                                         "plan_id = ? ORDER BY day, name", (plan_id,))]
 
     @_guarded
     def record_screen(self, plan_id: str, day: dt.date, passed: bool, now: dt.datetime, *,

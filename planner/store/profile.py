@@ -27,7 +27,7 @@ _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy", "busy_caldav",
              "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength",
-             "equipment", "cleared_to_jump", "hip_work", "limits", "intake",
+             "equipment", "cleared_to_jump", "hip_work", "limits", "intake", "involved_side",
              "progress_without_logs", "calendar")
 _CALENDAR_KEYS = ("base_url", "morning_checkin")
 STEP_HEIGHTS = (10, 15, 20, 25)       # cm: the catalogue's step-down heights
@@ -91,6 +91,7 @@ class Profile:
     base_url: str | None = None
     morning_checkin: int | None = None
     intake: Intake | None = None      # the intake's answers (planner.training.triage)
+    involved_side: str = "both"       # left | right | both: the knee the plan is for
     limits: Limits = field(default_factory=Limits)   # a physio's limits (planner.store.limits)
 
     @property
@@ -141,6 +142,8 @@ class Profile:
             data["limits"] = self.limits.to_dict()
         if self.intake is not None:
             data["intake"] = self.intake.to_dict()
+        if self.involved_side != "both":
+            data["involved_side"] = self.involved_side
         if self.progress_without_logs:
             data["progress_without_logs"] = True
         calendar: dict[str, Any] = {}
@@ -435,6 +438,7 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
         equipment=_equipment(raw),
         cleared_to_jump=take(raw, "cleared_to_jump", bool, "", True),
         hip_work=take(raw, "hip_work", bool, "", True),
+        involved_side=take_choice(raw, "involved_side", "", ("left", "right", "both"), "both"),
         limits=limits_from_dict(take(raw, "limits", dict, "", {})),
         intake=(intake_from_dict(take(raw, "intake", dict, "")) if "intake" in raw else None),
         progress_without_logs=take(raw, "progress_without_logs", bool, "", False),

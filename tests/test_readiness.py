@@ -1,0 +1,133 @@
+"""Issue 26 §4-5: readiness measured (limb symmetry, the gates it opens) and outcomes over time
+(PSFS, Kujala, KOOS-PF totals against their important change), rules in catalog/clinical.toml."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from factories import NOW, RULES, one_line_error, run, write_profile
+from hypothesis import given
+from hypothesis import strategies as st
+
+from catalog.clinical import HERE, HOPS, default_clinical, load_clinical
+from planner import commands
+from planner.errors import InputError
+from planner.store.database import open_store
+from planner.training.readiness import lsi, outcomes_text, parse_measures, readiness
+
+CLINICAL = default_clinical()
+DISTANCE = st.floats(1, 1000, allow_nan=False)
+TIME = st.floats(0.5, 60, allow_nan=False)
+
+
+def _values(data: st.DataObject) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for hop in HOPS:
+        for side in ("left", "right"):
+            if data.draw(st.booleans()):
+                values[f"hop.{hop}.{side}"] = data.draw(TIME if hop == "timed" else DISTANCE)
+    for side in ("left", "right"):
+        values[f"stepdowns.{side}"] = data.draw(st.integers(0, 20))
+    values["pain.hop"] = data.draw(st.integers(0, 10))
+    return values
+
+
+@RULES
+@given(data=st.data(), side=st.sampled_from(("left", "right")), hop=st.sampled_from(HOPS),
+       worse=st.floats(0.05, 0.95))
+def test_a_lower_symmetry_never_unlocks_more(data: st.DataObject, side: str, hop: str,
+                                             worse: float) -> None:
+    """Property: making the involved leg's hop worse (shorter, or slower for the timed hop)
+    leaves every gate as shut as before or shuts it."""
+    values = _values(data)
+    key = f"hop.{hop}.{side}"
+    values.setdefault(key, 100.0 if hop != "timed" else 2.0)
+    worse_values = dict(values)
+    worse_values[key] = (values[key] * worse if hop != "timed"
+                         else min(60.0, values[key] / worse))
+    before = readiness(values, side, CLINICAL).gates()
+    after = readiness(worse_values, side, CLINICAL).gates()
+    assert all(b or not a for b, a in zip(before, after, strict=True)), (before, after)
+    # And the gates only open in order: return to sport needs single-leg, which needs two-leg.
+    two, single, back = after
+    assert (not single or two) and (not back or single)
+
+
+def test_limb_symmetry_index() -> None:
+    assert lsi(135, 150, True) == pytest.approx(90)
+    assert lsi(2.5, 2.0, False) == pytest.approx(80)       # slower on the involved leg
+    assert lsi(None, 150, True) is None
+
+
+def test_the_gates_from_measurements() -> None:
+    ok = {"pain.hop": 2, "stepdowns.left": 10, "stepdowns.right": 12}
+    full = {**ok, **{f"hop.{h}.{s}": (2.0 if h == "timed" else 150.0)
+                     for h in HOPS for s in ("left", "right")}}
+    assert readiness(full, "left", CLINICAL).gates() == (True, True, True)
+    assert readiness({**full, "pain.hop": 4}, "left", CLINICAL).gates() == (False, False, False)
+    assert readiness({**full, "stepdowns.left": 9}, "left", CLINICAL).two_leg is False
+    low = {**full, "hop.single.left": 120.0}                  # 80 %: below 85
+    assert readiness(low, "left", CLINICAL).gates() == (True, False, False)
+    mid = {**full, "hop.triple.left": 130.0}                  # 87 %: single-leg, not sport
+    assert readiness(mid, "left", CLINICAL).gates() == (True, True, False)
+    # The right knee involved: the left leg is the reference, so 120/150 on the left is fine.
+    assert readiness(low, "right", CLINICAL).single_leg is True
+    both = readiness(ok, "both", CLINICAL)
+    assert both.gates() == (True, True, False) and both.lsi == {}
+
+
+def test_outcomes_against_the_important_change() -> None:
+    jan, feb = dt.date(2027, 1, 4), dt.date(2027, 2, 1)
+    lines = outcomes_text([(jan, "psfs.stairs", 4), (jan, "psfs.run", 2), (feb, "psfs.stairs", 5),
+                           (feb, "psfs.run", 2), (jan, "kujala", 60), (feb, "kujala", 72),
+                           (feb, "koos_pf", 55)], CLINICAL)
+    assert lines[0] == ("PSFS mean: 4 Jan 3.0, 1 Feb 3.5; change +0.5, below the important "
+                        "change of 2 (Stratford 1995)")
+    assert lines[1].endswith("change +12.0, at or above the important change of 10 "
+                             "(Crossley 2004)")
+    assert lines[2] == "KOOS-PF: 1 Feb 55.0"
+
+
+@pytest.mark.parametrize("pair", ["hop.single.middle=100", "hop.single.left=0",
+                                  "pain.hop=11", "pain.hop=2.5", "kujala=101", "psfs=3",
+                                  "stepdowns.left", "weight=80"])
+def test_a_bad_measure_is_refused(pair: str) -> None:
+    with pytest.raises(InputError):
+        parse_measures([pair], CLINICAL)
+
+
+def test_measure_through_the_cli(tmp_path: Path) -> None:
+    db = tmp_path / "plan.db"
+    commands.generate(write_profile(tmp_path, involved_side="left"), db, None, NOW)
+    first = run("--db", str(db), "measure", "2027-01-04", "psfs.stairs=3", "kujala=60",
+                "--today", "2027-01-04")
+    assert first.exit_code == 0, first.output
+    second = run("--db", str(db), "measure", "2027-02-01", "hop.single.left=135",
+                 "hop.single.right=150", "pain.hop=1", "stepdowns.left=10",
+                 "stepdowns.right=10", "psfs.stairs=6", "--today", "2027-02-01")
+    assert second.exit_code == 0, second.output
+    assert "Readiness (left knee involved):" in second.output
+    assert "LSI 90 %" in second.output and "single-leg and lateral drills: open" in second.output
+    assert "change +3.0, at or above the important change of 2" in second.output
+    with open_store(db) as store:
+        before = store.measures(store.current().plan.plan_id)
+    one_line_error(run("--db", str(db), "measure", "2027-02-01", "psfs.stairs=6",
+                       "hop.single.left=-3", "--today", "2027-02-01"), "hop.single.left")
+    one_line_error(run("--db", str(db), "measure", "2027-03-01", "kujala=70",
+                       "--today", "2027-02-01"), "DATE")
+    with open_store(db) as store:
+        assert store.measures(store.current().plan.plan_id) == before   # nothing stored
+    status = run("--db", str(db), "status", "--today", "2027-02-02")
+    assert "Outcomes:" in status.output and "Kujala: 4 Jan 60.0" in status.output
+
+
+def test_the_rules_file_is_read_strictly(tmp_path: Path) -> None:
+    text = (HERE / "clinical.toml").read_text(encoding="utf-8")
+    for old, new, field in (("return_lsi = 90", "return_lsi = 190", "gates.return_lsi"),
+                            ("[hops.timed]", "[hops.timing]", "hops.timing")):
+        (tmp_path / "clinical.toml").write_text(text.replace(old, new, 1), encoding="utf-8")
+        with pytest.raises(InputError, match=field.replace(".", r"\.")):
+            load_clinical(tmp_path)
+    assert load_clinical(HERE) == CLINICAL
