@@ -184,6 +184,39 @@ def test_a_scheduler_killed_mid_run_leaves_the_summary_of_what_was_done(tmp_path
                 process.wait()
 
 
+def test_a_cluster_whose_workers_all_left_ends_the_run(tmp_path: Path) -> None:
+    """The only worker is killed when 3 athletes are done and none joins: the run ends after
+    WORKERS_TIMEOUT_S (patched small) with the summary of what was done, exit 3."""
+    dask = str(Path(sys.executable).with_name("dask"))
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = _started([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                          "--no-dashboard"], "Scheduler at")
+    worker = None
+    try:
+        worker = _started([dask, "worker", address, "--nworkers", "1", "--nthreads", "1",
+                           "--no-dashboard", "--host", "127.0.0.1"], "Registered to")
+        roster = write_roster(tmp_path / "roster.csv", 12)
+        killed: list[int] = []
+
+        def progress(done: int, total: int) -> None:
+            if done == 3 and not killed and worker is not None:
+                os.killpg(worker.pid, signal.SIGKILL)
+                killed.append(done)
+
+        with pytest.raises(RemoteError, match="every worker left") as caught:
+            run_batch(roster, tmp_path / "plans", NOW, progress=progress, cluster=address)
+        assert caught.value.exit_code == 3 and "not" in str(caught.value)
+        summary = pd.read_csv(tmp_path / "plans" / SUMMARY_NAME, keep_default_na=False)
+        assert len(summary) == 12 and (summary["reason"] == NOT_PLANNED).sum() >= 1
+    finally:
+        for process in (scheduler, worker):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            if process is not None:
+                process.wait()
+
+
 def test_the_batch_command_says_a_lost_scheduler_in_one_line(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Through the CLI: exit 3, one line naming the summary, no traceback."""

@@ -288,13 +288,20 @@ def run_on_cluster(tasks: Sequence[Any], address: str, workers: int, plan_one: P
         try:
             for _ in range(window):
                 submit(queue)
+            idle = 0     # polls in a row without a worker
             while futures:
                 # A lost scheduler leaves the futures pending for as long as the client keeps
-                # reconnecting (CONNECT_TIMEOUT_S), then the client closes: looked at between
-                # waits, never waited on for ever.
+                # reconnecting (CONNECT_TIMEOUT_S), then the client closes; a scheduler whose
+                # workers all left keeps them pending for ever: looked at between waits, never
+                # waited on for ever.
                 batch = queue.next_batch(block=False)
                 if not batch:
                     _check_client(client, address)
+                    idle = 0 if client.scheduler_info().get("workers") else idle + 1
+                    if idle * RESULT_POLL_S > WORKERS_TIMEOUT_S:
+                        raise ClusterLost(f"--cluster: every worker left the Dask scheduler at "
+                                          f"{address!r} and none joined within "
+                                          f"{WORKERS_TIMEOUT_S:g} s")
                     _wait_any(queue, RESULT_POLL_S)
                     continue
                 for future in batch:
