@@ -327,3 +327,12 @@ def test_a_connection_that_never_sends_a_whole_request_is_closed(folder: Path,
             while chunk := sock.recv(1024):          # kept alive after the answer, then closed
                 answer += chunk
             assert answer.startswith(b"HTTP/1.1 404") and answer.endswith(b"Not found\n")
+
+
+def test_each_answer_carries_fresh_entry_keys(folder: Path) -> None:
+    client = client_for(folder)
+    keys = [re.findall(r'name="key" value="([^"]+)"', client.get(
+        "/a/ana-token-0123456789/").text) for _ in range(3)]
+    assert all(len(k) == 2 for k in keys)
+    flat = [k for pair in keys for k in pair]
+    assert len(set(flat)) == len(flat), "a key is never given out twice"

@@ -19,7 +19,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -181,28 +181,52 @@ def make_app(settings: Settings) -> Starlette:
         return {"home": home, "token": token, "scores": SCORES,
                 "manifest": home + "manifest.webmanifest"}
 
+    # A page is made once per store state (and quarter hour) with marks where each answer's own
+    # entry keys go (random marks, made at start: no plan text holds them), then each answer
+    # is that text with fresh keys put in: a page costs about what a file of its size does.
+    marks = (f"k{secrets.token_hex(16)}", f"m{secrets.token_hex(16)}")
+
+    def athlete_html(request: Request, athlete: Athlete, key: tuple[Any, ...],
+                     context: Callable[[], dict[str, Any] | None]) -> Response:
+        token = str(request.path_params["token"])
+
+        def made() -> str | None:
+            values = context()
+            if values is None:
+                return None
+            return templates.get_template("athlete.html").render({
+                **athlete_context(request, athlete), **values, "key": marks[0],
+                "morning_key": marks[1]})
+
+        html = site.kept(athlete, ("html", token, *key, _day(settings.clock())), made)
+        if html is None:
+            return not_found()
+        for mark in marks:
+            html = html.replace(mark, secrets.token_urlsafe(16))
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
     def home(request: Request) -> Response:
         athlete = athlete_of(request)
         if athlete is None:
             return not_found()
-        page = athlete_page(athlete)
-        return render(request, "athlete.html", {
-            **athlete_context(request, athlete), "page": page, "view": page.focus,
-            "key": secrets.token_urlsafe(16), "morning_key": secrets.token_urlsafe(16)})
+
+        def context() -> dict[str, Any]:
+            page = athlete_page(athlete)
+            return {"page": page, "view": page.focus}
+
+        return athlete_html(request, athlete, ("home",), context)
 
     def session(request: Request) -> Response:
         athlete = athlete_of(request)
         if athlete is None:
             return not_found()
-        uid, now = str(request.path_params["uid"]), settings.clock()
-        view = site.kept(athlete, ("session", uid, _day(now)),
-                         lambda: pages.session_page(athlete.db, uid, now))
-        if view is None:
-            return not_found()
-        page = athlete_page(athlete)
-        return render(request, "athlete.html", {
-            **athlete_context(request, athlete), "page": page, "view": view,
-            "key": secrets.token_urlsafe(16), "morning_key": secrets.token_urlsafe(16)})
+        uid = str(request.path_params["uid"])
+
+        def context() -> dict[str, Any] | None:
+            view = pages.session_page(athlete.db, uid, settings.clock())
+            return None if view is None else {"page": athlete_page(athlete), "view": view}
+
+        return athlete_html(request, athlete, ("session", uid), context)
 
     async def log_entry(request: Request) -> Response:
         athlete = athlete_of(request)

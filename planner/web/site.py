@@ -56,7 +56,7 @@ class Site:
         self.athletes = tuple(Athlete(p.stem, p) for p in stores)
         self._known: dict[Path, _Known] = {}
         self._lock = threading.Lock()
-        self._making: dict[Path, threading.Lock] = {}
+        self._making: dict[Path, threading.RLock] = {}
 
     def by_slug(self, slug: str) -> Athlete | None:
         return next((a for a in self.athletes if a.slug == slug), None)
@@ -105,7 +105,7 @@ class Site:
         if key in known.made:
             return known.made[key]  # type: ignore[return-value]
         with self._lock:
-            making = self._making.setdefault(athlete.db, threading.Lock())
+            making = self._making.setdefault(athlete.db, threading.RLock())
         with making:
             known = self._refresh(athlete)
             if key in known.made:
