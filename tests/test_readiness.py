@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -131,3 +134,42 @@ def test_the_rules_file_is_read_strictly(tmp_path: Path) -> None:
         with pytest.raises(InputError, match=field.replace(".", r"\.")):
             load_clinical(tmp_path)
     assert load_clinical(HERE) == CLINICAL
+
+
+@pytest.mark.slow
+def test_the_report_charts_the_outcomes_and_renders_in_chromium(tmp_path: Path) -> None:
+    """The report's Outcomes section: a chart (inline SVG) and the changes in words; the page
+    rendered by headless Chromium, its DOM holding the chart and its words."""
+    db = tmp_path / "plan.db"
+    commands.generate(write_profile(tmp_path), db, None, NOW)
+    for day, stairs, kujala in (("2027-01-04", 3, 60), ("2027-01-18", 4, 66),
+                                ("2027-02-01", 6, 74)):
+        done = run("--db", str(db), "measure", day, f"psfs.stairs={stairs}", "psfs.run=2",
+                   f"kujala={kujala}", "koos_pf=50", "--today", "2027-02-01")
+        assert done.exit_code == 0, done.output
+    page = tmp_path / "plan.html"
+    made = run("--db", str(db), "report", "-o", str(page), "--today", "2027-02-01")
+    assert made.exit_code == 0, made.output
+    html = page.read_text(encoding="utf-8")
+    assert "<h2>Outcomes</h2>" in html
+    assert 'aria-label="Outcome measures by date: PSFS mean, Kujala and KOOS-PF"' in html
+    assert "PSFS mean: 4 Jan 2.5, 18 Jan 3.0, 1 Feb 4.0; change +1.5, below" in html
+    browser = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which(
+        "chromium")
+    if browser is None:
+        pytest.skip("chromium is not installed")
+    base = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("http_", "https_"))}
+    dom = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True,
+                         env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, check=False,
+                         timeout=180)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert 'aria-label="Outcome measures by date' in dom.stdout
+    assert "Kujala: 4 Jan 60.0, 18 Jan 66.0, 1 Feb 74.0; change +14.0, at or above" in dom.stdout
+    shot = tmp_path / "outcomes.png"
+    picture = subprocess.run([*base, f"--screenshot={shot}", "--window-size=1200,3000",
+                              page.as_uri()], capture_output=True, text=True, env=env,
+                             cwd=tmp_path, stdin=subprocess.DEVNULL, check=False, timeout=180)
+    assert picture.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

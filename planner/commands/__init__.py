@@ -107,7 +107,10 @@ def report(db: Path, output: Path, today: Today) -> None:
 
     check_writable(output)
     (plan, profile), found = athlete_progress(db)
-    html = plan_report(plan, profile, plan.today(today), default_catalog().safety_note, found)
+    with open_store(db) as store:
+        measures = store.measures(plan.plan_id)
+    html = plan_report(plan, profile, plan.today(today), default_catalog().safety_note, found,
+                       measures)
     write_atomic(output, html.encode())
 
 

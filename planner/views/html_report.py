@@ -228,6 +228,60 @@ def _pain_chart(p: Progress) -> str:
     return _svg(fig, "pain", "Logged effort against its target, and pain with the limits")
 
 
+def _outcome_chart(measures: Sequence[tuple[dt.date, str, float]]) -> str:
+    """PSFS mean (0-10, left axis) and Kujala / KOOS-PF totals (0-100, right axis) by date."""
+    from matplotlib.figure import Figure
+
+    psfs: dict[dt.date, list[float]] = {}
+    totals: dict[str, dict[dt.date, float]] = {"kujala": {}, "koos_pf": {}}
+    for day, name, value in measures:
+        if name.startswith("psfs."):
+            psfs.setdefault(day, []).append(value)
+        elif name in totals:
+            totals[name][day] = value
+    fig = Figure(figsize=(10, 3.0))
+    ax = fig.subplots()
+    right = ax.twinx()
+    every = sorted({day for day, _, _ in measures})
+    at = {day: (day - every[0]).days for day in every}     # days since the first measurement
+    if psfs:
+        days_ = sorted(psfs)
+        ax.plot([at[d] for d in days_], [sum(psfs[d]) / len(psfs[d]) for d in days_],
+                marker="o", color=COLORS["minutes"], label="PSFS mean (0-10)")
+    for name, label, color in (("kujala", "Kujala (0-100)", COLORS["contacts"]),
+                               ("koos_pf", "KOOS-PF (0-100)", COLORS["missed"])):
+        if totals[name]:
+            points = sorted(totals[name].items())
+            right.plot([at[d] for d, _ in points], [v for _, v in points], marker="s",
+                       linestyle="--", color=color, label=label)
+    ax.set_ylim(0, 10.5)
+    right.set_ylim(0, 105)
+    ax.set_ylabel("PSFS", fontsize=9)
+    right.set_ylabel("total", fontsize=9)
+    ax.tick_params(labelsize=8)
+    right.tick_params(labelsize=8)
+    ax.set_xticks([at[d] for d in every], [f"{d:%d %b}" for d in every], fontsize=8,
+                  rotation=45)
+    handles = [*ax.get_legend_handles_labels()[0], *right.get_legend_handles_labels()[0]]
+    ax.legend(handles=handles, fontsize=8, frameon=False, loc="upper left", ncols=3)
+    fig.tight_layout()
+    return _svg(fig, "outcomes", "Outcome measures by date: PSFS mean, Kujala and KOOS-PF")
+
+
+def _outcomes_section(measures: Sequence[tuple[dt.date, str, float]]) -> list[str]:
+    from catalog.clinical import default_clinical
+    from planner.training.readiness import outcomes_text
+
+    lines = outcomes_text(measures, default_clinical())
+    if not lines:
+        return []
+    with _svg_settings():
+        chart = _outcome_chart(measures)
+    return ["<h2>Outcomes</h2>", f"<figure>{chart}<figcaption>Patient-Specific Functional Scale "
+            "mean and questionnaire totals, by the date measured.</figcaption></figure>",
+            *(f"<p>{escape(line)}</p>" for line in lines)]
+
+
 def _progress_section(p: Progress) -> list[str]:
     head = "".join(f'<th class="num">W{w}</th>' for w in p.weeks)
     rows = []
@@ -443,7 +497,8 @@ def _week_sections(plan: Plan, ordered: Sequence[Session], phases: Mapping[int, 
 
 
 def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note: str,
-                progress: Progress | None = None) -> str:
+                progress: Progress | None = None,
+                measures: Sequence[tuple[dt.date, str, float]] = ()) -> str:
     """The whole plan as one self-contained, printable HTML page (no scripts, nothing fetched).
     ``today`` marks the calendar and splits adherence into the past and what is to come, by
     the rule of ``Plan.state`` (a past session with no word counts as done as prescribed)."""
@@ -481,6 +536,7 @@ def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note
         _count_table("Kind", _type_rows(by_type)),
         "</div></div>",
         *how_it_went,
+        *_outcomes_section(measures),
         "<h2>Sessions</h2>",
         '<p class="note">Each session in order: warm-up first, jumps before strength, '
         "stretching last.</p>",
