@@ -336,3 +336,38 @@ def test_each_answer_carries_fresh_entry_keys(folder: Path) -> None:
     assert all(len(k) == 2 for k in keys)
     flat = [k for pair in keys for k in pair]
     assert len(set(flat)) == len(flat), "a key is never given out twice"
+
+
+def _signed_in(client: TestClient) -> str:
+    login = client.get("/physio/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', login.text)
+    assert csrf is not None
+    assert client.post("/physio/login", data={"csrf": csrf[1], "password": PASSWORD}
+                       ).status_code == 303
+    table = re.search(r'name="csrf" value="([^"]+)"', client.get("/physio/").text)
+    assert table is not None
+    return table[1]
+
+
+def test_the_physio_sets_limits_through_the_limits_command(folder: Path) -> None:
+    client = client_for(folder)
+    assert client.get("/physio/a/ana/limits").status_code == 303      # signed in first
+    csrf = _signed_in(client)
+    form = client.get("/physio/a/ana/limits")
+    assert form.status_code == 200 and 'name="contacts"' in form.text
+    assert client.post("/physio/a/ana/limits", data={"no_jumps": "on"}).status_code == 403
+    bad = client.post("/physio/a/ana/limits", data={"csrf": csrf, "contacts": "500"})
+    assert bad.status_code == 400 and "contacts &lt;= 500" in bad.text
+    assert not commands.limits(folder / "ana.db")
+    done = client.post("/physio/a/ana/limits", data={"csrf": csrf, "no_jumps": "on",
+                                                     "level": "2"})
+    assert done.status_code == 200, done.text
+    held = commands.limits(folder / "ana.db")
+    assert held.no_jumps and held.strength_level_max == 2 and held.contacts_max is None
+    assert not commands.limits(folder / "ben.db"), "another athlete's limits untouched"
+    assert "no jumps, strength level &lt;= 2" in client.get("/physio/").text
+    page = client.get("/a/ana-token-0123456789/").text
+    assert "Set by your physio:" in page and "no jumps" in page
+    plan = commands.current_plan(folder / "ana.db")
+    ahead = [s for s in plan.sessions if s.start.date() >= TUESDAY.date()]
+    assert ahead and all("plyometrics" not in s.kinds for s in ahead)

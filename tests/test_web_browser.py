@@ -263,7 +263,7 @@ def test_no_serious_accessibility_violation(site: Site, browser: Any) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/physio/")
     found = {}
-    for path in [*PAGES[:-1], "/physio/", "/physio/a/ana"]:
+    for path in [*PAGES[:-1], "/physio/", "/physio/a/ana", "/physio/a/ana/limits"]:
         page.goto(site.url + path)
         page.add_script_tag(path=str(script))
         violations = page.evaluate("axe.run().then(r => r.violations.map(v => "

@@ -223,6 +223,7 @@ class AthleteRow:
     screen_waiting: bool          # jumps paused: a passed readiness screen would clear them
     not_logged: int               # past sessions with no word
     next_session: str
+    limits: tuple[str, ...] = ()  # the physio's limits, in words
 
 
 def athlete_row(db: Path, today_now: dt.datetime) -> AthleteRow:
@@ -230,7 +231,8 @@ def athlete_row(db: Path, today_now: dt.datetime) -> AthleteRow:
 
     rules = default_monitoring()
     with open_store(db) as store:
-        plan = store.marked(store.current()[0])
+        stored, profile = store.current()
+        plan = store.marked(stored)
         log = store.athlete_log(plan.plan_id)
     today = plan.today(today_now)
     states = [plan.state(s, today) for s in plan.sessions]
@@ -250,7 +252,18 @@ def athlete_row(db: Path, today_now: dt.datetime) -> AthleteRow:
         plan.name, f"done {done} of {len(past)} so far{share}", "; ".join(words) or "none yet",
         rules.red_flag in notes, any(n.startswith(PAUSED) for n in notes),
         sum(st == UNLOGGED for st in states),
-        f"{plan.local_date(nxt):%a %Y-%m-%d} · {_label(nxt)}" if nxt is not None else "none")
+        f"{plan.local_date(nxt):%a %Y-%m-%d} · {_label(nxt)}" if nxt is not None else "none",
+        tuple(profile.limits.words()))
+
+
+def limit_texts(no_jumps: bool, contacts: str | None, level: str | None) -> list[str]:
+    """The physio's form as the words ``set_limits`` reads ("no jumps", "contacts <= 80",
+    "strength level <= 3"); an empty number field sets no limit on that."""
+    texts = ["no jumps"] if no_jumps else []
+    for raw, words in ((contacts, "contacts"), (level, "strength level")):
+        if raw is not None and raw.strip():
+            texts.append(f"{words} <= {raw.strip()}")
+    return texts
 
 
 def report_html(db: Path, today_now: dt.datetime) -> str:

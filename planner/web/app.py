@@ -404,6 +404,43 @@ def make_app(settings: Settings) -> Starlette:
             **physio_context(request), "title": f"Screen signed off for {athlete.slug}",
             "lines": list(logged_.changes) or ["The plan ahead is unchanged."]})
 
+    async def physio_limits(request: Request) -> Response:
+        if not physio.signed_in(request.session):
+            return RedirectResponse(f"{root}/physio/login", status_code=303)
+        athlete = site.by_slug(str(request.path_params["slug"]))
+        if athlete is None:
+            return not_found()
+        from starlette.concurrency import run_in_threadpool
+
+        from planner import commands
+
+        context = {**physio_context(request), "athlete": athlete}
+        if request.method == "GET":
+            held = await run_in_threadpool(commands.limits, athlete.db)
+            return render(request, "limits.html", {**context, "limits": held, "error": None})
+        form = await request.form()
+        if not physio.csrf_ok(request.session, form.get("csrf")):
+            return PlainTextResponse("The form expired; go back and try again.\n", 403)
+
+        def field(name: str) -> str | None:
+            value = form.get(name)
+            return value if isinstance(value, str) else None
+
+        texts = pages.limit_texts(field("no_jumps") == "on", field("contacts"), field("level"))
+        try:
+            done = await run_in_threadpool(commands.set_limits, athlete.db, texts,
+                                           settings.clock())
+        except PeriodizeError as exc:
+            held = await run_in_threadpool(commands.limits, athlete.db)
+            return render(request, "limits.html", {**context, "limits": held,
+                                                   "error": str(exc)}, 400)
+        lines = ["Limits now: " + (", ".join(done.limits.words()) or "none") + "."]
+        lines += list(done.changes) or ["The plan ahead is unchanged."]
+        lines += [done.note] if done.note else []
+        return render(request, "physio_message.html", {
+            **physio_context(request), "title": f"Limits set for {athlete.slug}",
+            "lines": lines})
+
     feed_routes = [Route("/{name}", feed, methods=["GET", "HEAD"])]
     routes = feed_routes if settings.feed_only else [
         Route("/a/{token}", home),              # athlete_url: the address printed and linked
@@ -421,6 +458,7 @@ def make_app(settings: Settings) -> Starlette:
         Route("/physio/logout", physio_logout, methods=["POST"]),
         Route("/physio/a/{slug}", physio_report),
         Route("/physio/a/{slug}/screen", physio_screen, methods=["POST"]),
+        Route("/physio/a/{slug}/limits", physio_limits, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         *feed_routes,
     ]
