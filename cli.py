@@ -371,9 +371,11 @@ def report(ctx: click.Context, output: Path, today: dt.date | None) -> None:
               show_default=True)
 @click.option("--google", is_flag=True, help="UIDs of this revision only, for re-importing into "
               "Google Calendar after a replan (Google may refuse UIDs you deleted).")
+@today_option
 @click.pass_context
 @handle_errors
-def export(ctx: click.Context, output: Path | None, fmt: str, google: bool) -> None:
+def export(ctx: click.Context, output: Path | None, fmt: str, google: bool,
+           today: dt.date | None) -> None:
     """Export the current plan as iCalendar, JSON or CSV.
 
     \b
@@ -384,7 +386,7 @@ def export(ctx: click.Context, output: Path | None, fmt: str, google: bool) -> N
     """
     from planner import commands
 
-    data = commands.export(_db(ctx), output, fmt, google)
+    data = commands.export(_db(ctx), output, fmt, google, today or _now())
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:

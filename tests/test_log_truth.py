@@ -302,3 +302,65 @@ def test_after_any_replan_every_score_is_on_its_own_session(
                 assert (entry.status, entry.rpe, entry.pain) == (status, effort, during)
                 assert entry.day == current.local_date(held[uid]) == dates[uid]
                 assert shown[uid] == status == held[uid].status
+
+
+# -- 3. one state, every view -------------------------------------------------------------------
+
+def test_every_view_tells_the_same_story_as_the_one_state_derivation(store: Path) -> None:
+    """One log - done with scores, missed, past sessions not logged, sessions ahead - through
+    export (JSON, CSV, .ics), show (JSON, CSV), today and status, each compared with
+    ``session_states`` (``planner.store.as_of``)."""
+    import csv
+    import io
+    import json
+    import re
+
+    import icalendar
+
+    from planner.store.as_of import NOT_LOGGED, session_states
+    from planner.store.plan import DONE, MISSED
+
+    ok(run(store, "done", "2027-01-11", "--rpe", "7", "--pain", "3", "--not-met", "step-down",
+           "--today", "2027-01-18"))
+    ok(run(store, "missed", "2027-01-13", "--today", "2027-01-18"))
+    today = ["--today", "2027-01-18"]
+    with open_store(store) as opened:
+        plan = opened.current().plan
+        states = {one.uid: one for one in session_states(plan, opened.log(plan.plan_id),
+                                                         dt.date(2027, 1, 18))}
+    counted = {state: sum(one.state == state for one in states.values())
+               for state in (DONE, MISSED, NOT_LOGGED)}
+    assert counted[DONE] == 1 and counted[MISSED] == 1 and counted[NOT_LOGGED] >= 3
+    expected = {uid: one.fields() for uid, one in states.items()}
+    assert expected[next(u for u, one in states.items() if one.state == DONE)] == {
+        "state": "done", "target_rpe": next(s.rpe for s in plan.sessions
+                                            if states[s.uid].state == DONE),
+        "logged_rpe": 7, "logged_pain": 3, "not_met": ["step-down"]}
+    fields = list(next(iter(expected.values())))
+
+    for command in (["export", "--format", "json"], ["show", "--format", "json"]):
+        data = json.loads(ok(run(store, *command, *today)))
+        assert {s["uid"]: {k: s[k] for k in fields} for s in data["sessions"]} == expected
+        assert {s["uid"]: s["status"] for s in data["sessions"]} == {
+            s.uid: s.status for s in plan.sessions}
+    for command in (["export", "--format", "csv"], ["show", "--format", "csv"]):
+        rows = list(csv.DictReader(io.StringIO(ok(run(store, *command, *today)))))
+        assert {r["uid"]: r["state"] for r in rows} == {u: f["state"] for u, f in expected.items()}
+        assert {r["uid"]: (r["logged_rpe"], r["logged_pain"], r["not_met"]) for r in rows} == {
+            u: ("" if f["logged_rpe"] is None else str(f["logged_rpe"]),
+                "" if f["logged_pain"] is None else str(f["logged_pain"]),
+                "+".join(f["not_met"])) for u, f in expected.items()}
+    calendar = icalendar.Calendar.from_ical(ok(run(store, "export")).encode())
+    assert {str(e["UID"]): str(e["STATUS"]) for e in calendar.walk("VEVENT")} == {
+        u: "CANCELLED" if one.state == MISSED else "CONFIRMED" for u, one in states.items()}
+    for one in states.values():
+        if one.state in (DONE, MISSED):
+            head = ok(run(store, "today", "--date", one.day.isoformat())).splitlines()[0]
+            assert head.endswith(f"({one.state})"), head
+    status = ok(run(store, "status", *today))
+    said = re.search(r"(\d+) past sessions? not logged", status)
+    assert said is not None and int(said.group(1)) == counted[NOT_LOGGED]
+    week2 = next(line for line in status.splitlines() if line.split()[:1] == ["2"])
+    in_week2 = [one for one in states.values() if plan.week_sessions(2)
+                and one.uid in {s.uid for s in plan.week_sessions(2)}]
+    assert int(week2.split()[2]) == sum(one.state == MISSED for one in in_week2)

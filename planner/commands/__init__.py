@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from planner.calendars.caldav_sync import SyncReport
     from planner.scheduling.solve import Progress as SolveProgress
     from planner.scheduling.solve import SolveStats
+    from planner.store.as_of import SessionState
     from planner.views.progress import Progress
     from planner.workflows.replan import Replanned
 
@@ -78,13 +79,18 @@ def _marked(db: Path) -> Current:
 def show(db: Path, week: int | None, fmt: str, today: Today, chart: bool = False,
          color: bool | None = None) -> str:
     """The plan as a calendar grid (one week: a table), a table, CSV or JSON, or its weekly load
-    as a chart; with done/missed marks."""
+    as a chart; with done/missed marks (CSV and JSON: each session's state as of ``today`` and
+    what was logged for it, as ``export`` writes them)."""
+    from planner.store.as_of import session_states
     from planner.views.terminal_text import plan_view
 
-    plan, profile = _marked(db)
+    with open_store(db) as store:
+        stored, profile = store.current()
+        plan = store.marked(stored)
+        states = session_states(plan, store.log(plan.plan_id), plan.today(today))
     if week is not None and not 1 <= week <= plan.weeks:
         raise InputError("--week", week, f"a week from 1 to {plan.weeks}")
-    return plan_view(plan, profile, fmt, week, plan.today(today), chart, color)
+    return plan_view(plan, profile, fmt, week, plan.today(today), chart, color, states)
 
 
 def athlete_progress(db: Path) -> tuple[Current, Progress]:
@@ -130,8 +136,11 @@ def status(db: Path, today: Today) -> str:
     return said
 
 
-def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> bytes:
-    """Write the current plan to ``output`` (atomically), or return it for standard output."""
+def export(db: Path, output: Path | None, fmt: str, google: bool = False,
+           today: Today | None = None) -> bytes:
+    """Write the current plan to ``output`` (atomically), or return it for standard output.
+    JSON and CSV carry each session's state as of ``today`` (None: nothing past) with what was
+    logged for it (``planner.store.as_of``)."""
     if fmt not in FORMATS:
         raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
     if google and fmt != "ics":
@@ -142,10 +151,16 @@ def export(db: Path, output: Path | None, fmt: str, google: bool = False) -> byt
         plan, profile = store.current()
         dropped = store.dropped(plan) if fmt == "ics" else ()
         links = store_links(store, plan.plan_id, profile) if fmt == "ics" else None
+        states: tuple[SessionState, ...] = ()
+        if fmt != "ics":
+            from planner.store.as_of import session_states
+
+            states = session_states(plan, store.log(plan.plan_id),
+                                    None if today is None else plan.today(today))
     if output is not None:
-        write_plan(plan, output, fmt, google, dropped, links=links)
+        write_plan(plan, output, fmt, google, dropped, links=links, states=states)
         return b""
-    return render(plan, fmt, google, dropped, links)
+    return render(plan, fmt, google, dropped, links, states)
 
 
 def record(db: Path, raw_days: Sequence[str], status: str, kind: str | None,

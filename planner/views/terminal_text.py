@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from catalog import Catalog, Exercise
+from planner.store.as_of import SessionState
 from planner.store.database import Revision
 from planner.store.plan import MISSED, UNLOGGED, Plan, Session, counts_done
 from planner.store.profile import Profile
@@ -15,9 +16,11 @@ from planner.training.session_types import BLOCKS, TYPES
 
 
 def plan_view(plan: Plan, profile: Profile, fmt: str, week: int | None, today: dt.date | None,
-              chart: bool = False, color: bool | None = None) -> str:
+              chart: bool = False, color: bool | None = None,
+              states: Sequence[SessionState] = ()) -> str:
     """What ``periodize show`` prints: the weekly load chart, the calendar grid (the whole
-    plan), or the sessions (of one week) as a table, CSV or JSON."""
+    plan), or the sessions (of one week) as a table, CSV or JSON (with ``states``: each
+    session's state and logged scores, as ``export`` writes them)."""
     if chart:
         from planner.views.terminal_grid import load_chart
 
@@ -30,8 +33,9 @@ def plan_view(plan: Plan, profile: Profile, fmt: str, week: int | None, today: d
     from planner.calendars.export.tables import plan_csv, plan_table
 
     if fmt == "json":
-        return plan_json(plan if week is None else replace(plan, sessions=plan.week_sessions(week)))
-    return plan_csv(plan, week) if fmt == "csv" else plan_table(plan, week)
+        return plan_json(plan if week is None else replace(plan, sessions=plan.week_sessions(week)),
+                         states)
+    return plan_csv(plan, week, states) if fmt == "csv" else plan_table(plan, week)
 
 
 def week_summary(plan: Plan) -> str:

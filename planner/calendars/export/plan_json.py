@@ -7,25 +7,37 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from planner.errors import InputError
 from planner.store.plan import Plan, last_day, plan_from_dict
 
-VERSION = 1
+if TYPE_CHECKING:
+    from planner.store.as_of import SessionState
+
+VERSION = 2
 
 
-def export_dict(plan: Plan) -> dict[str, Any]:
-    """``{"version": 1, "plan": {...}, "sessions": [...]}``, sessions in time order."""
+def export_dict(plan: Plan, states: Sequence[SessionState] = ()) -> dict[str, Any]:
+    """``{"version": 2, "plan": {...}, "sessions": [...]}``, sessions in time order, each with
+    its state as of the export's day and what was logged for it (``SessionState.fields``:
+    ``state``, ``target_rpe``, ``logged_rpe``, ``logged_pain``, ``not_met``)."""
     stored = plan.to_dict()
+    known = {st.uid: st.fields() for st in states}
     return {"version": VERSION, "plan": {**stored["plan"], "end": plan.end.isoformat()},
-            "sessions": stored["sessions"]}
+            "sessions": [{**s, **known.get(s["uid"], _unlogged(s))} for s in stored["sessions"]]}
 
 
-def plan_json(plan: Plan) -> str:
+def _unlogged(session: dict[str, Any]) -> dict[str, Any]:
+    """The logged fields of a session nothing is known of: its status as state, no scores."""
+    return {"state": session["status"], "target_rpe": session["rpe"], "logged_rpe": None,
+            "logged_pain": None, "not_met": []}
+
+
+def plan_json(plan: Plan, states: Sequence[SessionState] = ()) -> str:
     """The export as text: two-space indents, keys in a stable order, UTF-8 as written."""
-    return json.dumps(export_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(export_dict(plan, states), indent=2, ensure_ascii=False) + "\n"
 
 
 def _from_unversioned(data: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +48,14 @@ def _from_unversioned(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "version": 1, "plan": {**head, "end": end.isoformat()}}
 
 
+def _with_logged_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1, before issue 24: no state or logged scores beside the targets."""
+    return {**data, "version": 2, "sessions": [{**s, **_unlogged(s)} for s in data["sessions"]]}
+
+
 #: version reached -> the step that gets there from the one before
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_unversioned}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _from_unversioned, 2: _with_logged_fields}
 
 
 def read_export(data: dict[str, Any]) -> Plan:

@@ -8,7 +8,11 @@ from planner.store.plan import Plan
 from planner.training.session_types import TYPES
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
+
+    from planner.store.as_of import SessionState
 
 COLUMNS = ["week", "date", "weekday", "start", "end", "minutes", "session", "kinds", "status",
            "foot_contacts", "load", "uid"]
@@ -32,8 +36,26 @@ def plan_table(plan: Plan, week: int | None = None) -> str:
     return str(sessions_frame(plan, week).drop(columns=["uid", "kinds"]).to_string(index=False))
 
 
-def plan_csv(plan: Plan, week: int | None = None) -> str:
-    return csv_text(sessions_frame(plan, week))
+def plan_csv(plan: Plan, week: int | None = None, states: Sequence[SessionState] = ()) -> str:
+    """The sessions as CSV; with ``states``, each session's state as of the export's day and
+    what was logged for it in columns of their own beside the target effort."""
+    import pandas as pd
+
+    frame = sessions_frame(plan, week)
+    if states:
+        known = {st.uid: st.fields() for st in states}
+        for column in ("state", "target_rpe", "logged_rpe", "logged_pain", "not_met"):
+            frame[column] = pd.Series([_cell(known[uid][column]) if uid in known else ""
+                                       for uid in frame["uid"]], dtype=object)
+    return csv_text(frame)
+
+
+def _cell(value: object) -> str:
+    """A list (the rules not met) as one cell, ids joined by '+'; None as an empty cell; a
+    score as its digits (not as a float of a column with gaps)."""
+    if isinstance(value, list):
+        return "+".join(str(v) for v in value)
+    return "" if value is None else str(value)
 
 
 #: A cell starting with one of these is read by spreadsheets as a formula (or, tab and carriage
