@@ -209,27 +209,34 @@ def test_a_missed_session_is_cancelled_in_the_calendar_at_once_with_a_higher_seq
     assert int(undone["SEQUENCE"]) > int(after["2027-01-13"]["SEQUENCE"])
 
 
-def test_a_store_of_the_previous_schema_gets_each_log_entry_on_its_session(store: Path) -> None:
-    """Migration 8 on a store as the previous version wrote it: every row kept, each log entry
-    given the UID of the session its day held."""
-    ok(run(store, "done", "2027-01-11", "--rpe", "6"))
-    ok(run(store, "missed", "2027-01-13"))
-    with sqlite3.connect(store) as raw:
-        raw.execute("DROP TABLE log_changes")
-        raw.execute("ALTER TABLE log DROP COLUMN uid")
-        raw.execute("PRAGMA user_version = 7")
-        old = raw.execute("SELECT plan_id, day, status, rpe FROM log ORDER BY day").fetchall()
+def test_a_store_of_the_previous_schema_gets_each_log_entry_on_its_session(
+        stored: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Migration 8 on a store as schema 7 had it (log entries by day only): every row kept,
+    each log entry given the UID of the session its day held."""
+    from planner.store import database as store_module
+
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 7)
+    db = tmp_path / "old.db"
+    plan = commands.generate(stored[1], db, None, NOW).plan
+    rows = [(plan.plan_id, "2027-01-11", "done", None, NOW.isoformat(), 6, None, "[]"),
+            (plan.plan_id, "2027-01-13", "missed", None, NOW.isoformat(), None, None, "[]")]
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 7
+        assert "uid" not in [c[1] for c in raw.execute("PRAGMA table_info(log)")]
+        raw.executemany("INSERT INTO log (plan_id, day, status, kind, recorded, rpe, pain, "
+                        "not_met) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         revisions = raw.execute("SELECT * FROM revisions").fetchall()
     raw.close()
-    with open_store(store) as opened:
-        plan = opened.current().plan
+    monkeypatch.undo()
+    with open_store(db) as opened:
         entries = opened.log(plan.plan_id)
     by_day = {plan.local_date(s): s.uid for s in plan.sessions}
-    assert [(e.day.isoformat(), e.status, e.rpe) for e in entries] == [r[1:] for r in old]
+    assert [(e.day.isoformat(), e.status, e.rpe) for e in entries] == [
+        (r[1], r[2], r[5]) for r in rows]
     assert all(e.uid == by_day[e.day] for e in entries)
-    with sqlite3.connect(store) as raw:
+    with sqlite3.connect(db) as raw:
         assert raw.execute("SELECT * FROM revisions").fetchall() == revisions
-        assert raw.execute("PRAGMA user_version").fetchone()[0] >= 8
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION
     raw.close()
 
 
