@@ -18,7 +18,12 @@ HERE = Path(__file__).parent
 class Monitoring:
     during_limit: int
     morning_limit: int
-    morning_rise: int
+    settled_max: int                  # a morning above it is not settled: progression holds
+    week_mean_rise: int               # a week's mornings averaging this far above it: ease
+    persistent_at: int                # persistent pain: mornings at this or more ...
+    persistent_days: int              # ... on this many mornings ...
+    persistent_window: int            # ... within this many days
+    persistent: str                   # the advice it puts in every later session
     stop_at: int
     cut_fraction: float
     within_limits_to_raise: int
@@ -39,7 +44,9 @@ def load_monitoring(path: Path = HERE / "monitoring.toml") -> Monitoring:
     reject_unknown(raw, ("schema", "pain", "cramp"), "")
     take_int(raw, "schema", "", 1, 1)
     pain = take(raw, "pain", dict, "")
-    reject_unknown(pain, ("during_limit", "morning_limit", "morning_rise", "stop_at",
+    reject_unknown(pain, ("during_limit", "morning_limit", "settled_max", "week_mean_rise",
+                          "persistent_at", "persistent_days", "persistent_window", "persistent",
+                          "stop_at",
                           "cut_fraction", "within_limits_to_raise", "rpe_margin", "red_flag",
                           "screen", "screen_morning_max", "screen_after_hours"), "pain")
     cut = take(pain, "cut_fraction", float, "pain")
@@ -61,7 +68,12 @@ def load_monitoring(path: Path = HERE / "monitoring.toml") -> Monitoring:
     return Monitoring(
         during_limit=take_int(pain, "during_limit", "pain", 0, 10),
         morning_limit=take_int(pain, "morning_limit", "pain", 0, 10),
-        morning_rise=take_int(pain, "morning_rise", "pain", 1, 10),
+        settled_max=take_int(pain, "settled_max", "pain", 0, 9),
+        week_mean_rise=take_int(pain, "week_mean_rise", "pain", 1, 10),
+        persistent_at=take_int(pain, "persistent_at", "pain", 1, 10),
+        persistent_days=take_int(pain, "persistent_days", "pain", 1, 28),
+        persistent_window=take_int(pain, "persistent_window", "pain", 1, 28),
+        persistent=take(pain, "persistent", str, "pain"),
         stop_at=take_int(pain, "stop_at", "pain", 1, 10),
         cut_fraction=cut,
         within_limits_to_raise=take_int(pain, "within_limits_to_raise", "pain", 1, 10),

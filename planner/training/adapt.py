@@ -3,47 +3,68 @@
 The plan that generate and replan make is a forecast: every strength level and jump volume as the
 template would have them if every session went as prescribed. This stage walks the sessions in
 time order with what the athlete logged (``done --rpe --pain --not-met``, ``pain``, ``screen``)
-and returns the plan re-dosed, each change explained in words on the session it changes. It never
-moves a session: only doses (and, when jumps pause, the session's type) change.
+and returns the plan re-dosed as of a day (``as_of``), each change explained in words on the
+session it changes. It never moves a session: only doses (and, when jumps pause, the session's
+type) change. Thresholds: ``catalog/monitoring.toml``; jump gates: ``catalog/gates.toml``; each
+with its source or "judgement call".
 
-- Strength, per exercise: the level rises one step at a time, and only after its rule was met in
-  two sessions in a row at the current level. Silence is not success: a session on or before
-  ``as_of`` without a log is "not logged" and neither counts nor breaks the run (unless the
-  profile says ``progress_without_logs = true``, the user's choice of calendar progression);
-  only sessions after ``as_of`` (all of them when it is None) are a forecast that assumes every
-  rule met. After ``UNLOGGED_ASK`` past sessions in a row without a log, every later session
-  asks for the log in one line. A missed session neither counts nor breaks the run.
-  Rehab first (not cleared to jump): strength starts at the regression (level 0) whatever the
-  declared level, and stays below the first loaded level until a passed screen. When the
-  template asks for a lower level (a deload or a new cycle), the level follows it down.
-- Pain (Thomeé 1997; Silbernagel 2007; thresholds in ``catalog/monitoring.toml``): pain during a
-  session above the limit, a morning-after score above its limit or a rise of ``morning_rise``
-  over the previous morning eases the next sessions: each strength exercise one level back, the
-  next jump session's contacts cut by about a third, and jump volume held there until
-  ``within_limits_to_raise`` sessions went by within the limits. Pain at ``stop_at`` or more:
-  jumps pause, every strength exercise goes back to its lowest level (the regression), no
-  strength level rises and every following session carries the red flag, until a readiness
-  screen passed on a day whose morning pain was logged at most ``screen_morning_max`` and at
-  least ``screen_after_hours`` after the last such score (``screen_refusal``; judgement call).
-- Jump volume rises (over the last jump session) only when no session logged in the 7 days
-  before was above the pain limit or more than ``rpe_margin`` above its target effort.
-- The workload rule holds in the re-dosed plan as in the template (``planner.training.workload``,
-through
-  ``dosing.session_cap``): each week's jump contacts and strength volume, as re-dosed, stay
-  within 1.3 x the average of the four weeks before (the level's starting base before the
-  plan). Coming back after a cut or a pause, volume climbs by that rule. Judgement call: a
-  session logged missed counts here as prescribed until a replan (re-dosing changes doses,
-  never the schedule); what missed work does to the average is ``replan``'s, which counts only
-  what was done, marks the session missed in the plan (then left out here) and may add a
-  make-up.
-  The same exception as the template: a session never drops below one set of the first warm-up
-  drill or one set of each strength exercise. A jump block that (re)starts after a passed
-  readiness screen counts the weeks before it at the starting base, as a new plan does.
-- Every re-dosed exercise goes through the dosing functions with the profile's equipment, so a
-  re-dosed session never prescribes equipment the athlete lacks (the catalogue's substitute).
-- Not cleared to jump (a profile saying so): the jump sessions hold mobility and stretching (a
-  combined one keeps its strength) until a passed screen; then the jump block starts at its first
-  week. Judgement call: a passed screen after a red flag restarts the block the same way.
+INVARIANTS (each is a hypothesis property in tests/test_safety_properties.py):
+
+1. Monotone. For any log, replacing one score by a worse one (higher pain during, a higher
+   morning score, a rule not met instead of met, an effort further above its target) never gives
+   any later session a higher strength level, more strength sets, more foot contacts, or jumps
+   back sooner. Every trigger is therefore a fixed line (a score at or above a threshold, a
+   week's mean above the settled line), never a difference from an earlier score: a rule like
+   "2 points above the previous morning" would let a worse earlier morning hide a later rise.
+   Red flag: pain at ``stop_at`` (7) or more, during or on a morning, pauses jumps, sends every
+   strength exercise to its lowest level (the regression) and no level rises while it stands.
+   It clears only by a readiness screen passed on a day whose morning pain was logged at most
+   ``screen_morning_max`` and at least ``screen_after_hours`` after the last such score
+   (``screen_refusal``, judgement call); the ``screen`` command refuses any other.
+2. The pain-monitoring model, whole [Thomeé 1997; Silbernagel 2007]. Pain during above
+   ``during_limit`` or a morning above ``morning_limit`` eases the next sessions (each strength
+   exercise one level back, the next jump session about a third fewer contacts, then jump volume
+   held until ``within_limits_to_raise`` sessions within the limits). A morning above
+   ``settled_max`` (not settled) holds every level and the jump volume until a settled morning
+   is logged, and the strength rule of the session the day before counts as not met ("no extra
+   knee pain the next morning"). A plan week whose logged mornings average
+   ``week_mean_rise`` or more above the settled line eases the next sessions. Persistent pain
+   (``persistent_days`` mornings at ``persistent_at`` or more within ``persistent_window``
+   days) puts the advice to see a physiotherapist or doctor in every later session. Effort
+   logged more than ``rpe_margin`` above the target, or pain above the limit, in the 7 days
+   before holds jump volume.
+3. Jumps need the strength to land them. A drill's first appearance in the block and every rise
+   in its level, and any rise in a session's foot contacts, need their gate (``gates.toml``:
+   e.g. step down and split squat at a stated level, the rule met in their last two logged
+   sessions); else the jump session holds its last drills and volume and says why.
+4. Real workload. Each week's jump contacts and strength volume, as re-dosed, stay within 1.3 x
+   the average of the four weeks before [Gabbett 2016; a conservative heuristic, Impellizzeri
+   2021 questions the ratio]; weeks before the plan count at the level's starting base, and
+   weeks paused, missed (logged missed) or absent count as what was done: zero. Re-entry
+   (judgement call): the first week of jumps after a pause holds at most the re-entry volume,
+   half the last full week before the pause (a block that never ran, as for rehab first: the
+   level's starting base, as a new plan), each week after it at most 30 % more, and never more
+   than the larger of the re-entry volume and 1.3 x the real average. Weeks of zeros alone
+   would forbid any return: the re-entry volume is the floor that lets the athlete back, and
+   the rule climbs as real weeks replace the zeros in the four-week window. A block that
+   restarts after week 1 says how many of its weeks the plan still holds.
+5. Silence is not success. A level rises only on logged evidence: a session on or before
+   ``as_of`` without a log is "not logged" and neither advances nor regresses anything (unless
+   the profile says ``progress_without_logs = true``, the user's choice of calendar
+   progression); sessions after ``as_of`` (all, when it is None) are a forecast that assumes
+   every rule met. ``done`` without options is a log with every rule met. After
+   ``UNLOGGED_ASK`` past sessions in a row without a log, every later session asks for the log
+   in one line.
+6. Rehab first (not cleared to jump): jump sessions hold mobility and stretching and strength
+   starts at its regression (level 0) whatever the declared level, below the first loaded level,
+   until a passed screen; then the jump block starts at its first week (judgement call: a
+   passed screen after a red flag restarts it the same way).
+
+Strength levels rise one step at a time, only after the rule was met in two sessions in a row at
+the current level; when the template asks for a lower level, the level follows it down. A session
+never drops below one set of the first warm-up drill or one set of each strength exercise (the
+template's exception to the workload rule). Every re-dosed exercise goes through the dosing
+functions with the profile's equipment (the catalogue's substitute when an item is missing).
 """
 
 from __future__ import annotations
@@ -57,6 +78,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from catalog import Catalog, Exercise
+from catalog.gates import Criterion, Gates, default_gates
 from catalog.monitoring import Monitoring
 from planner.store.plan import MISSED, Dose, Plan, Session
 from planner.store.profile import Profile
@@ -65,10 +87,12 @@ from planner.training.dosing import (
     paused_session,
     plyo_doses,
     session_cap,
+    starting_base,
     strength_dose,
     strength_volume,
 )
-from planner.training.program import session_contacts
+from planner.training.program import drill_level, session_contacts, template_week
+from planner.training.workload import ACWR_LIMIT, ACWR_WEEKS, session_share
 
 if TYPE_CHECKING:
     from planner.store.database import AthleteLog, LogEntry
@@ -82,6 +106,9 @@ NOT_CLEARED_STRENGTH = "rehab first: strength starts at the regression"
 PAUSED = "jumps paused"
 NOT_CLEARED = ("not yet cleared to jump: record a passed readiness screen "
                "(`periodize screen DATE --passed`)")
+#: Re-entry after a pause (judgement call, see invariant 4): the first week back at most this
+#: share of the last full week before it, then at most ``ACWR_LIMIT`` times the week before.
+REENTRY_SHARE = 0.5
 
 
 def unloaded_top(exercise: Exercise) -> int:
@@ -133,33 +160,42 @@ class _State:
     streak: dict[str, int] = field(default_factory=dict)       # met in a row at the level
     restarted: dict[str, str] = field(default_factory=dict)    # why the run last began at 0
     ease: dict[str, str] = field(default_factory=dict)         # exercise -> why (next session)
-    reset: dict[str, str] = field(default_factory=dict)        # exercise -> why (back to 1)
+    reset: dict[str, str] = field(default_factory=dict)        # exercise -> why (to the lowest)
+    # exercise -> (level, rule met) of each session logged (or forecast), for the jump gates
+    evidence: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
     cut: str | None = None              # the next jump session is cut, and why
     hold_why: str = ""                  # why jump volume is held after a cut
     need_within: int = 0                # sessions within the limits before jumps rise again
     stopped: str | None = None          # red flag: why jumps are paused
+    unsettled: str | None = None        # the last morning was not settled: nothing rises
+    persistent: bool = False            # persistent pain: see a professional
+    weeks_checked: int = 0              # plan weeks whose morning mean was judged
     cleared: bool = True
     restart: bool = False               # the next jump session starts the block afresh
     restart_week: int | None = None
     last_contacts: int | None = None    # of the last jump session dosed
+    jump_week: int | None = None        # the program week whose drills were last dosed
+    drill_levels: dict[str, int] = field(default_factory=dict)   # drills given so far
     recent: list[tuple[dt.date, str]] = field(default_factory=list)   # logged over a limit
-    morning: int | None = None          # the previous morning-after score
-    # week -> (contacts, strength volume) as re-dosed, missed sessions left out
+    # week -> (contacts, strength volume) as re-dosed and done (a logged miss or pause: zero)
     volume: dict[int, tuple[int, int]] = field(default_factory=dict)
-    jump_origin: int = 1                # the week the jump block (re)started
+    jumped: bool = False                # a jump session was dosed since the last pause
+    last_full: int | None = None        # contacts of the last week whose jumps all ran
+    reentry: tuple[int, float] | None = None    # (the week back, its volume) after a pause
     unlogged: int = 0                   # past sessions in a row without a log
 
     def past(self, week: int, which: int) -> list[int]:
-        """The weeks before ``week`` as dosed (``which``: 0 contacts, 1 strength volume), from
-        the plan's first week; jump contacts from the week the jump block last (re)started."""
-        return [self.volume.get(w, (0, 0))[which]
-                for w in range(self.jump_origin if which == 0 else 1, week)]
+        """The weeks before ``week`` as dosed and done (``which``: 0 contacts, 1 strength
+        volume), from the plan's first week."""
+        return [self.volume.get(w, (0, 0))[which] for w in range(1, week)]
 
 
 @dataclass(frozen=True)
 class _Room:
-    """What the workload rule needs to cap one session: how many sessions of each kind are left
-    to dose in its week (this one included)."""
+    """What the workload rule needs to cap one session: how many sessions of each kind its week
+    holds. Each gets an equal share of the week's ceiling, whatever the others were given: a
+    share that grew when an earlier session was cut would let a worse log buy a bigger session
+    later in the week (invariant 1)."""
 
     jumps: int
     strength: int
@@ -182,17 +218,32 @@ def _trigger_stop(state: _State, rules: Monitoring, ids: Sequence[str], why: str
 
 
 def _morning(state: _State, rules: Monitoring, ids: Sequence[str], day: dt.date,
-             pain: int) -> None:
-    before, state.morning = state.morning, pain
+             pain: int, mornings: dict[dt.date, int]) -> None:
+    said = f"pain {pain}/10 on the morning of {_when(day)}"
     if pain >= rules.stop_at:
-        _trigger_stop(state, rules, ids, f"pain {pain}/10 on the morning of {_when(day)}")
+        _trigger_stop(state, rules, ids, said)
     elif pain > rules.morning_limit:
-        _trigger_ease(state, rules, ids, f"pain {pain}/10 on the morning of {_when(day)}")
-    elif before is not None and pain >= before + rules.morning_rise:
-        _trigger_ease(state, rules, ids,
-                      f"morning pain up from {before} to {pain}/10 on {_when(day)}")
+        _trigger_ease(state, rules, ids, said)
+    state.unsettled = f"morning pain {pain}/10 on {_when(day)}, not settled" if (
+        pain > rules.settled_max) else None
     if pain > rules.morning_limit:
-        state.recent.append((day, f"pain {pain}/10 on the morning of {_when(day)}"))
+        state.recent.append((day, said))
+    window = [d for d, p in mornings.items() if p >= rules.persistent_at
+              and day - dt.timedelta(days=rules.persistent_window) < d <= day]
+    if len(window) >= rules.persistent_days:
+        state.persistent = True
+
+
+def _week_means(state: _State, rules: Monitoring, ids: Sequence[str], week: int,
+                by_week: dict[int, list[int]]) -> None:
+    """Judge the morning mean of every plan week before ``week`` not judged yet."""
+    for w in range(state.weeks_checked + 1, week):
+        scores = by_week.get(w, [])
+        line = rules.settled_max + rules.week_mean_rise
+        if scores and sum(scores) >= line * len(scores):
+            _trigger_ease(state, rules, ids, f"mornings averaged {sum(scores) / len(scores):.1f}"
+                          f"/10 in week {w}, {rules.week_mean_rise} or more above settled")
+    state.weeks_checked = max(state.weeks_checked, week - 1)
 
 
 def _strength(catalog: Catalog, profile: Profile, state: _State, s: Session, doses: list[Dose],
@@ -217,13 +268,15 @@ def _strength(catalog: Catalog, profile: Profile, state: _State, s: Session, dos
                 notes.append(f"{name} back to level {lowest} ({state.reset[key]})")
         elif key in state.ease:
             # One level back, down to the exercise's regression (level 0) at the lowest.
-            level, state.streak[key] = max(exercise.levels[0].level, level - 1), 0
+            level, state.streak[key] = max(lowest, min(level, ceiling) - 1), 0
             state.restarted[key] = state.ease[key]
             if level != planned:
                 notes.append(f"{name} eased to level {level} ({state.ease[key]})")
-        elif state.stopped and planned > level:
+        elif state.stopped and ceiling > level:
             notes.append(f"{name} stays at level {level} (no level rises while the red flag "
                          "stands)")
+        elif state.unsettled and ceiling > level:
+            notes.append(f"{name} stays at level {level} ({state.unsettled})")
         elif ceiling > level:
             if state.streak.get(key, 0) >= 2:
                 level, state.streak[key] = level + 1, 0
@@ -255,8 +308,8 @@ def _strength(catalog: Catalog, profile: Profile, state: _State, s: Session, dos
             for what, who in grouped.items()]
     if not room.strength:
         return doses
-    cap = session_cap(catalog, profile.level, "strength", state.past(s.week, 1),
-                      state.volume.get(s.week, (0, 0))[1], room.strength,
+    cap = session_cap(catalog, profile.level, "strength", state.past(s.week, 1), 0,
+                      room.strength,
                       lambda c: strength_volume(fit_strength(doses, c)))
     if cap is not None and strength_volume(doses) > cap:
         doses = fit_strength(doses, cap)
@@ -265,52 +318,120 @@ def _strength(catalog: Catalog, profile: Profile, state: _State, s: Session, dos
     return doses
 
 
-def _jumps(catalog: Catalog, profile: Profile, plan_level: str, rules: Monitoring,
+def _unmet(catalog: Catalog, state: _State, criteria: Sequence[Criterion]) -> str | None:
+    """The first criterion the evidence so far does not meet, in words (None: all met)."""
+    for c in criteria:
+        seen = state.evidence.get(c.exercise, [])[-c.sessions:]
+        if len(seen) < c.sessions or not all(met and lv >= c.level for lv, met in seen):
+            name = catalog.exercise(c.exercise).name.lower()
+            return (f"{name} at level {c.level} or above, its rule met in its last "
+                    f"{c.sessions} logged sessions")
+    return None
+
+
+def _gate(catalog: Catalog, gates: Gates, state: _State, plan_level: str,
+          program_week: int) -> str | None:
+    """Why the drills of ``program_week`` cannot be given yet (None: they can): a drill new to
+    the athlete, or at a higher level than last given, whose gate is not met."""
+    tpl, _ = template_week(catalog, program_week)
+    at = drill_level(catalog, plan_level, program_week)
+    for drill in tpl.drills:
+        if state.drill_levels.get(drill, -1) >= at:
+            continue
+        unmet = _unmet(catalog, state, gates.drills.get(drill, ()))
+        if unmet:
+            return f"{catalog.exercise(drill).name.lower()} needs {unmet}"
+    return None
+
+
+def _jump_ceiling(catalog: Catalog, plan_level: str, state: _State, week: int) -> float:
+    """The most jump contacts week ``week`` may carry: 1.3 x the real rolling average of the
+    four weeks before (weeks before the plan at the starting base, paused and missed weeks at
+    what was done); after a pause, the re-entry volume climbing 30 % a week, never below it
+    and, above it, never above the rolling rule (invariant 4)."""
+    base = starting_base(catalog, plan_level, "contacts")
+    window = ([base] * ACWR_WEEKS + state.past(week, 0))[-ACWR_WEEKS:]
+    ceiling = ACWR_LIMIT * sum(window) / ACWR_WEEKS
+    if state.reentry is None:
+        return ceiling
+    back, volume = state.reentry
+    return min(volume * ACWR_LIMIT ** (week - back), max(volume, ceiling))
+
+
+def _jumps(catalog: Catalog, gates: Gates, profile: Profile, plan_level: str, rules: Monitoring,
            state: _State, s: Session, day: dt.date, doses: list[Dose], notes: list[str],
-           room: _Room) -> list[Dose]:
+           room: _Room, plan_weeks: int) -> list[Dose]:
     forecast = sum(d.foot_contacts or 0 for d in doses)
     program_week = s.program_week
     restarting = state.restart
     if state.restart or state.restart_week is not None:
         if state.restart_week is None or state.restart:
             # Judgement call: a block that (re)starts after a passed readiness screen starts at
-            # its first week, the stated starting base, as a new plan does; the weeks of the
-            # pause are not held against it (else it could never climb off one set of hops).
-            state.restart, state.restart_week, state.jump_origin = False, s.week, s.week
+            # its first week, the stated starting base, as a new plan does.
+            state.restart, state.restart_week = False, s.week
+            block = len(catalog.weeks)
+            holds = max(0, plan_weeks - s.week + 1)
+            if holds < block:
+                notes.append(f"the jump block starts at its week 1 of {block}; this plan holds "
+                             f"{holds} of them: make a new plan after it for the other "
+                             f"{block - holds} (the block's progression is not squeezed)")
         program_week = max(1, s.week - state.restart_week + 1)
-    planned = (forecast if program_week == s.program_week
-               else min(forecast, session_contacts(catalog, plan_level, program_week)))
-    contacts, why = planned, ""
+    if not state.jumped:
+        # Back after a pause (or the block's first jumps): the re-entry rule (invariant 4).
+        base = starting_base(catalog, plan_level, "contacts")
+        state.reentry = (s.week, REENTRY_SHARE * state.last_full if state.last_full
+                         else base)
+        state.jumped = True
+    held = ""
+    gated = _gate(catalog, gates, state, plan_level, program_week)
+    if gated and state.jump_week is not None:
+        program_week, held = state.jump_week, f"jumps held at the last drills ({gated})"
+    planned = min(forecast, session_contacts(catalog, plan_level, program_week))
+    contacts, why = planned, held
     last = state.last_contacts
     if state.cut is not None:
         contacts = int(min(planned, last if last is not None else planned)
                        * (1 - rules.cut_fraction))
         why = f"jumps cut to {{n}} contacts ({state.cut})"
         state.cut = None
-    elif state.need_within > 0 and last is not None and planned > last:
-        contacts = last
-        why = (f"jumps held at {last} contacts ({state.hold_why}; they rise after "
-               f"{state.need_within} more session{'s' if state.need_within > 1 else ''} "
-               "within the limits)")
     elif last is not None and planned > last:
         bad = [words for when, words in state.recent if day - when <= dt.timedelta(days=7)]
-        if bad:
+        rise = _unmet(catalog, state, gates.rise)
+        if state.need_within > 0:
+            contacts = last
+            why = (f"jumps held at {last} contacts ({state.hold_why}; they rise after "
+                   f"{state.need_within} more session{'s' if state.need_within > 1 else ''} "
+                   "within the limits)")
+        elif bad:
             contacts, why = last, f"jumps held at {last} contacts ({bad[-1]})"
+        elif state.unsettled:
+            contacts, why = last, f"jumps held at {last} contacts ({state.unsettled})"
+        elif state.stopped is None and rise:
+            contacts, why = last, f"jumps held at {last} contacts (more contacts need {rise})"
     if restarting and last is not None and contacts > last:
         contacts, why = last, "jumps restart at {n} contacts, no more than before the pause"
+    # A gate not passed holds the week's volume too: a week with one more jump session than
+    # the last shares the last week's contacts (a week of zeros: the re-entry rule's).
+    before = state.volume.get(s.week - 1, (0, 0))[0]
+    unmet = held or (last is not None and state.stopped is None
+                     and _unmet(catalog, state, gates.rise) is not None)
+    if unmet and before and room.jumps and contacts > before // room.jumps:
+        contacts = before // room.jumps
+        why = why or (f"jumps held at {{n}} contacts, last week's {before} shared by this "
+                      f"week's {room.jumps} jump sessions (more need "
+                      f"{_unmet(catalog, state, gates.rise)})")
 
     def dosed(cap: int | None) -> int:
         wanted = contacts if cap is None else min(contacts, cap)
         return sum(d.foot_contacts or 0 for d in plyo_doses(
             catalog, plan_level, program_week, wanted, profile.equipment))
 
-    cap = None if not room.jumps else session_cap(
-        catalog, plan_level, "contacts", state.past(s.week, 0),
-        state.volume.get(s.week, (0, 0))[0], room.jumps, dosed)
+    cap = None if not room.jumps else session_share(
+        _jump_ceiling(catalog, plan_level, state, s.week), 0, room.jumps, dosed)
     if cap is not None and cap < contacts:
         contacts = cap
         why = (f"jumps at {{n}} of the plan's {planned} contacts by the workload rule (at most "
-               "1.3 times the average of the four weeks before)")
+               "1.3 times the average of the four weeks before, or the re-entry after a pause)")
     new = doses
     if contacts < forecast or program_week != s.program_week:
         fresh = plyo_doses(catalog, plan_level, program_week, contacts, profile.equipment)
@@ -323,24 +444,40 @@ def _jumps(catalog: Catalog, profile: Profile, plan_level: str, rules: Monitorin
     if why:
         notes.append(why.replace("{n}", str(done)))
     state.last_contacts = done
+    state.jump_week = program_week
+    tpl, _ = template_week(catalog, program_week)
+    for drill in tpl.drills:
+        state.drill_levels[drill] = max(state.drill_levels.get(drill, -1),
+                                        drill_level(catalog, plan_level, program_week))
     return new
 
 
 def _after(rules: Monitoring, state: _State, s: Session, day: dt.date, entry: LogEntry | None,
-           ids: Sequence[str], forecast: bool) -> None:
+           ids: Sequence[str], forecast: bool, levels: dict[str, int],
+           mornings: dict[dt.date, int]) -> None:
     """What the log says about a session done. Unlogged: in the forecast (after ``as_of``, or
     by the user's choice) as prescribed with every rule met; in the past, "not logged": it
-    neither advances nor regresses anything."""
+    neither advances nor regresses anything. ``levels``: the session's strength levels."""
     if entry is None and not forecast:
         state.unlogged += 1
         return
     if entry is not None:
         state.unlogged = 0
+    next_morning = mornings.get(day + dt.timedelta(days=1))
     for key in (ids if "strength" in s.kinds else ()):
         if entry is not None and key in entry.not_met:
             state.streak[key], state.restarted[key] = 0, f"rule not met on {_when(day)}"
+            met = False
+        elif next_morning is not None and next_morning > rules.settled_max:
+            state.streak[key] = 0
+            state.restarted[key] = (f"morning after {_when(day)} at {next_morning}/10: no extra "
+                                    "knee pain is part of the rule")
+            met = False
         else:
             state.streak[key] = state.streak.get(key, 0) + 1
+            met = True
+        if key in levels:
+            state.evidence.setdefault(key, []).append((levels[key], met))
     pain = entry.pain if entry is not None else None
     within = pain is None or pain <= rules.during_limit
     if within and state.need_within > 0:
@@ -356,13 +493,19 @@ def _after(rules: Monitoring, state: _State, s: Session, day: dt.date, entry: Lo
 
 
 def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
-          log: AthleteLog, as_of: dt.date | None = None) -> tuple[Plan, frozenset[int]]:
+          log: AthleteLog, as_of: dt.date | None = None, gates: Gates | None = None,
+          ) -> tuple[Plan, frozenset[int]]:
     """The forecast re-dosed by the log as of the day ``as_of`` (None: every unlogged session
     is forecast), and the weeks left short of jumps by a pause."""
     tz = profile.tz
+    gates = gates if gates is not None else default_gates()
     ids = [e.id for e in catalog.of_kind("strength")]
     entries = {e.day: e for e in log.sessions}
-    state = _State(cleared=profile.cleared_to_jump)
+    mornings = dict(log.mornings)
+    by_week: dict[int, list[int]] = {}
+    for day, pain in log.mornings:
+        by_week.setdefault((day - forecast.start).days // 7 + 1, []).append(pain)
+    state = _State(cleared=profile.cleared_to_jump, jumped=profile.cleared_to_jump)
     # A morning check comes before that day's session; a screen after it.
     timeline: list[tuple[dt.date, int, object]] = [
         *((day, 0, pain) for day, pain in log.mornings),
@@ -371,14 +514,14 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
     timeline.sort(key=lambda item: (item[0], item[1]))
     sessions: list[Session] = []
     short: set[int] = set()
-    left: dict[tuple[int, str], int] = {}      # (week, kind) -> sessions not yet dosed
+    left: dict[tuple[int, str], int] = {}      # (week, kind) -> sessions the week holds
     for s in forecast.sessions:
         for kind in s.kinds if s.status != MISSED else ():
             left[s.week, kind] = left.get((s.week, kind), 0) + 1
     for day, order, item in timeline:
         if order == 0:
             assert isinstance(item, int)
-            _morning(state, rules, ids, day, item)
+            _morning(state, rules, ids, day, item, mornings)
             continue
         if order == 2:
             if item and (state.stopped or not state.cleared) and not screen_refusal(
@@ -389,40 +532,64 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
             continue
         assert isinstance(item, Session)
         s = item
+        _week_means(state, rules, ids, s.week, by_week)
         entry = entries.get(day)
         live = state
-        if entry is not None and entry.status == "missed":   # dosed, but it teaches nothing
+        skipped = entry is not None and entry.status == "missed"
+        if skipped:                      # dosed, but it teaches nothing
             state = copy.deepcopy(state)
         notes: list[str] = []
         if state.stopped:
             notes.append(rules.red_flag)
+        if state.persistent:
+            notes.append(rules.persistent)
         if "plyometrics" in s.kinds and (state.stopped or not state.cleared):
             notes.append(f"{PAUSED} ({state.stopped or NOT_CLEARED})")
             s = paused_session(catalog, profile, forecast.level, s)
             short.add(s.week)
+            live.jumped = False
         room = _Room(0, 0)               # a session the plan marks missed is not capped
         if s.status != MISSED:
             room = _Room(left[s.week, "plyometrics"] if "plyometrics" in s.kinds else 0,
                          left[s.week, "strength"] if "strength" in s.kinds else 0)
-            for kind in item.kinds:
-                left[s.week, kind] -= 1
         doses = _strength(catalog, profile, state, s, list(s.exercises), notes, room)
         if "plyometrics" in s.kinds:
-            doses = _jumps(catalog, profile, forecast.level, rules, state, s, day, doses, notes,
-                           room)
-        live.jump_origin = state.jump_origin    # a restart dosed, even in a missed session
+            doses = _jumps(catalog, gates, profile, forecast.level, rules, state, s, day, doses,
+                           notes, room, forecast.weeks)
+            live.reentry, live.jumped = state.reentry, state.jumped
         if state.unlogged >= UNLOGGED_ASK and (as_of is None or day > as_of):
             notes.append(UNLOGGED_TEXT.format(n=state.unlogged))
         if state is live:
             _after(rules, state, s, day, entry, ids,
-                   as_of is None or day > as_of or profile.progress_without_logs)
-        if s.status != MISSED:
+                   as_of is None or day > as_of or profile.progress_without_logs,
+                   _levels(catalog, doses), mornings)
+        else:
+            live.unlogged = 0
+        if s.status != MISSED and not skipped:
             contacts, lifted = live.volume.get(s.week, (0, 0))
             live.volume[s.week] = (contacts + sum(d.foot_contacts or 0 for d in doses),
                                    lifted + strength_volume(doses))
+        _full_week(live, forecast, s)
         state = live
         sessions.append(dataclasses.replace(s, exercises=tuple(doses), notes=tuple(notes)))
     return dataclasses.replace(forecast, sessions=tuple(sessions)), frozenset(short)
+
+
+def _levels(catalog: Catalog, doses: Sequence[Dose]) -> dict[str, int]:
+    found = {}
+    for d in doses:
+        exercise = catalog.of_dose(d.name) if d.kind == "strength" else None
+        if exercise is not None:
+            found[exercise.id] = d.level
+    return found
+
+
+def _full_week(state: _State, forecast: Plan, s: Session) -> None:
+    """After the last session of a week: its contacts are the last full week's when its jumps
+    all ran (none paused, none missed), for the re-entry rule."""
+    rest = [t for t in forecast.sessions if t.week == s.week and t.start > s.start]
+    if not rest and state.jumped and state.volume.get(s.week, (0, 0))[0]:
+        state.last_full = state.volume[s.week][0]
 
 
 def _content(s: Session) -> tuple[object, ...]:

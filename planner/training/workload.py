@@ -7,6 +7,7 @@ training log all cap their weeks through ``workload_caps``."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -39,13 +40,23 @@ def workload_caps(weeks: Sequence[WeekLoad], base: float,
     caps: dict[int, int] = {}
     history: list[float] = []
     for w in weeks:
-        ceiling = workload_ceiling(history, base)
-        total = w.done + w.sessions * per_session(w.program_week, None) if w.sessions else w.done
-        if w.sessions and total > ceiling:
-            caps[w.week] = max(0, int(ceiling) - w.done) // w.sessions
-            total = w.done + w.sessions * per_session(w.program_week, caps[w.week])
+        cap = (session_share(workload_ceiling(history, base), w.done, w.sessions,
+                             functools.partial(per_session, w.program_week))
+               if w.sessions else None)
+        if cap is not None:
+            caps[w.week] = cap
+        total = w.done + w.sessions * per_session(w.program_week, cap) if w.sessions else w.done
         history.append(total)
     return caps
+
+
+def session_share(ceiling: float, done: int, sessions: int,
+                  per_session: Callable[[int | None], int]) -> int | None:
+    """One session's cap when ``sessions`` more share what is left of a week's ``ceiling``
+    after ``done``; None when they fit uncapped (``per_session(cap)``: one session's volume)."""
+    if done + sessions * per_session(None) <= ceiling:
+        return None
+    return max(0, int(ceiling) - done) // sessions
 
 
 def workload_ratios(volumes: Sequence[float], base: float) -> list[float]:

@@ -40,9 +40,10 @@ class Progress:
 
 
 def limits_text(rules: Monitoring) -> str:
-    return (f"Pain limits: during at most {rules.during_limit}/10; the next morning at most "
-            f"{rules.morning_limit}/10 and not {rules.morning_rise} points above the previous "
-            f"morning; {rules.stop_at}/10 or more pauses jumps (Thomeé 1997; Silbernagel 2007).")
+    return (f"Pain limits: during at most {rules.during_limit}/10; the next morning settled "
+            f"(at most {rules.settled_max}/10, else no rise) and at most "
+            f"{rules.morning_limit}/10; {rules.stop_at}/10 or more pauses jumps (Thomeé 1997; "
+            "Silbernagel 2007).")
 
 
 def progress(plan: Plan, forecast: Plan, log: AthleteLog, catalog: Catalog,
