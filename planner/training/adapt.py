@@ -432,6 +432,11 @@ def _jumps(catalog: Catalog, gates: Gates, profile: Profile, plan_level: str, ru
         contacts = cap
         why = (f"jumps at {{n}} of the plan's {planned} contacts by the workload rule (at most "
                "1.3 times the average of the four weeks before, or the re-entry after a pause)")
+    # The least a jump session holds (one set of the first warm-up drill, the workload rule's
+    # stated exception): a cap below it gives that, so a cut never lands under the next floor.
+    least = sum(d.foot_contacts or 0 for d in plyo_doses(catalog, plan_level, program_week, 0,
+                                                          profile.equipment))
+    contacts = max(contacts, least)
     new = doses
     if contacts < forecast or program_week != s.program_week:
         fresh = plyo_doses(catalog, plan_level, program_week, contacts, profile.equipment)
