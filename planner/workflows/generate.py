@@ -151,7 +151,10 @@ def plan_athlete(profile: Profile, catalog: Catalog, db: Path, output: Path | No
 def with_stored_limits(profile: Profile, db: Path) -> Profile:
     """The profile with the limits a physio set on the athlete's stored plan (the stricter of
     each, with the file's own): only the ``limits`` command lifts one."""
-    if not db.exists():
+    try:
+        if not db.exists():
+            return profile
+    except OSError:          # a name the system refuses: the store's own opening says so
         return profile
     from planner.store.database import open_store
 
