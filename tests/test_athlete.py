@@ -624,6 +624,22 @@ def test_today_shows_the_session_and_how_to_log_it(db: Path) -> None:
     assert "the plan is over" in after
 
 
+def test_today_asks_for_the_log_after_two_unlogged_sessions_and_holds_levels(db: Path) -> None:
+    """Issue 23 §5: silence is not success. As of a day in week 3 with nothing logged, the
+    session asks for the log in one line and keeps week 1's level (the stored forecast's week 3
+    has level 2); logging the sessions before it lets it follow the plan again."""
+    text = run(db, "today", "--date", "2027-01-18").output
+    flat = " ".join(text.split())
+    assert "past sessions not logged, levels held: log them (periodize done DATE)" in flat, text
+    assert "- Step down · level 1:" in text and "- Step down · level 2:" not in text
+    days = [f"{d}" for d in (dt.date(2027, 1, 4) + dt.timedelta(days=n) for n in range(14))
+            if d.weekday() in (0, 2, 4, 5)]                  # the profile's training days
+    for day in days:
+        assert run(db, "done", day).exit_code == 0, day
+    logged = run(db, "today", "--date", "2027-01-18").output
+    assert "not logged" not in logged and "- Step down · level 2:" in logged, logged
+
+
 def test_today_and_the_event_show_the_tempo_of_a_level_that_has_one(db: Path,
                                                                       tmp_path: Path) -> None:
     plan = commands.marked_plan(db)

@@ -117,13 +117,13 @@ def test_the_user_may_choose_calendar_progression() -> None:
 def test_two_unlogged_sessions_ask_for_the_log_in_one_line() -> None:
     as_of = DAYS[UNLOGGED_ASK - 1]
     plan = redosed(AthleteLog(), as_of=as_of)
-    asked = [s for s in plan.sessions if any("have no log" in n for n in s.notes)]
+    asked = [s for s in plan.sessions if any("not logged" in n for n in s.notes)]
     assert asked and all(s.start.date() > as_of for s in asked)
     assert [s.start.date() for s in asked] == [d for d in DAYS if d > as_of]
-    note = next(n for n in asked[0].notes if "have no log" in n)
-    assert "\n" not in note and "periodize done DATE" in note
+    note = next(n for n in asked[0].notes if "not logged" in n)
+    assert "\n" not in note and "periodize done DATE" in note and len(note) <= 76
     logged = redosed(AthleteLog(tuple(met(d) for d in DAYS[:UNLOGGED_ASK])), as_of=as_of)
-    assert not any("have no log" in n for s in logged.sessions for n in s.notes)
+    assert not any("not logged" in n for s in logged.sessions for n in s.notes)
 
 
 def test_done_without_options_is_a_log_with_every_rule_met() -> None:

@@ -561,11 +561,18 @@ def _cramp(db: Path, raw_day: str, during: bool, place: str | None, now: dt.date
 
 def session_for(db: Path, day: dt.date | None, now: dt.datetime) -> tuple[Session | None, dt.date]:
     """The session on ``day`` (default: today in the plan's zone), else the next one not
-    missed (None after the last), and the day asked about."""
+    missed (None after the last), and the day asked about; dosed as of the day before it
+    (issue 23 §5: past sessions without a log hold the levels, and after two of them the
+    session asks for the log)."""
+    from planner.training.adapt import adapted
+
     with open_store(db) as store:
-        plan = store.marked(store.current()[0])
-    tz = ZoneInfo(plan.timezone)
-    day = day or now.astimezone(tz).date()
+        current, profile = store.current()
+        tz = ZoneInfo(current.timezone)
+        day = day or now.astimezone(tz).date()
+        seen = adapted(store.forecast(), profile, default_catalog(), default_monitoring(),
+                       store.athlete_log(current.plan_id), as_of=day - dt.timedelta(days=1))
+        plan = store.marked(dataclasses.replace(current, sessions=seen.sessions))
     ahead = [s for s in plan.sessions if s.start.astimezone(tz).date() >= day]
     return next((s for s in ahead if s.start.astimezone(tz).date() == day),
                 next((s for s in ahead if s.status != "missed"), None)), day

@@ -99,8 +99,7 @@ if TYPE_CHECKING:
 
 #: After this many past sessions in a row without a log, later sessions ask for the log.
 UNLOGGED_ASK = 2
-UNLOGGED_TEXT = ("{n} past sessions have no log: levels hold at the last logged ones; log them "
-                 "with `periodize done DATE --rpe N --pain N` (or `missed DATE`)")
+UNLOGGED_TEXT = "{n} past sessions not logged, levels held: log them (periodize done DATE)"
 NOT_CLEARED_STRENGTH = "rehab first: strength starts at the regression"
 #: How the note of a session whose jumps are paused begins (the physio's view looks for it).
 PAUSED = "jumps paused"
