@@ -624,6 +624,38 @@ def cramp(ctx: click.Context, date: str, during: bool, where: str | None,
     _said(cramped.logged)
 
 
+@main.command(name="log")
+@click.argument("words", nargs=-1, metavar="[rm ID...]")
+@click.pass_context
+@handle_errors
+def log_command(ctx: click.Context, words: tuple[str, ...]) -> None:
+    """List the log's entries with their ids, or take entries out: `log rm ID ...`.
+
+    An id is the entry's kind and date (done:2027-01-11, missed:..., pain:..., screen:...,
+    cramp:...). Removing re-doses the plan from the rest (one change: `undo` brings the
+    entries back). To correct an entry, log it again: it says what it replaces.
+
+    \b
+    Example:
+      periodize log
+      periodize log rm pain:2027-01-14
+    """
+    from planner.commands import logbook
+
+    if not words:
+        name, entries = logbook.listed(_db(ctx))
+        click.echo(f"{name}'s log: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
+        for entry_id, text in entries:
+            click.echo(f"  {entry_id:<18} {text}")
+        return
+    if words[0] != "rm" or len(words) < 2:
+        from planner.errors import InputError
+
+        raise InputError("log", " ".join(words), "nothing (to list the log), or rm ID ... "
+                         "(ids as `periodize log` lists them)")
+    _said(logbook.remove(_db(ctx), words[1:], _now()))
+
+
 @main.command()
 @click.option("--date", "day", callback=_date, metavar="YYYY-MM-DD",
               help="Show this day's session, else the next (default: today in the plan's zone).")

@@ -371,3 +371,31 @@ def test_every_view_tells_the_same_story_as_the_one_state_derivation(store: Path
     in_week2 = [one for one in states.values() if plan.week_sessions(2)
                 and one.uid in {s.uid for s in plan.week_sessions(2)}]
     assert int(week2.split()[2]) == sum(one.state == MISSED for one in in_week2)
+
+
+def test_log_lists_entries_by_id_and_rm_takes_one_out_which_undo_brings_back(
+        store: Path) -> None:
+    ok(run(store, "done", "2027-01-11", "--rpe", "7", "--pain", "3"))
+    ok(run(store, "pain", "2027-01-12", "8"))
+    ok(run(store, "done", "2027-01-13"))
+    listed = ok(run(store, "log")).splitlines()
+    assert listed[0] == "Test athlete's log: 3 entries"
+    assert [line.split()[0] for line in listed[1:]] == [
+        "done:2027-01-11", "pain:2027-01-12", "done:2027-01-13"]
+    assert "done, effort 7/10, pain 3/10" in listed[1] and "morning pain 8/10" in listed[2]
+    before = tables(store)
+    one_line_error(run(store, "log", "rm", "pain:2027-01-14"), "ID: 'pain:2027-01-14'",
+                   "pain:2027-01-12")
+    one_line_error(run(store, "log", "delete", "pain:2027-01-12"), "rm ID")
+    assert tables(store) == before
+    out = ok(run(store, "log", "rm", "pain:2027-01-12"))
+    assert out.startswith("removed pain:2027-01-12: morning pain 8/10\n")
+    with open_store(store) as opened:
+        plan = opened.current().plan
+        assert opened.athlete_log(plan.plan_id).mornings == ()
+    assert not any("Red flag" in note for s in plan.sessions for note in s.notes)
+    assert [line.split()[0] for line in ok(run(store, "log")).splitlines()[1:]] == [
+        "done:2027-01-11", "done:2027-01-13"]
+    assert ok(run(store, "undo")).startswith("Undone: removed pain:2027-01-12;")
+    with open_store(store) as opened:
+        assert opened.athlete_log(plan.plan_id).mornings == ((dt.date(2027, 1, 12), 8),)

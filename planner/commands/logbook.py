@@ -559,6 +559,69 @@ def _cramp(db: Path, raw_day: str, during: bool, place: str | None, now: dt.date
                    (rules.cramp, *cramp_lines(cramps, rules, day)))
 
 
+#: An entry's id is its kind and date (``done:2027-01-11``): the kinds and their tables.
+ENTRY_KINDS = {"done": "log", "missed": "log", "pain": "morning", "screen": "screens",
+               "cramp": "cramps"}
+
+
+def log_entries(log: AthleteLog) -> list[tuple[str, str]]:
+    """Every entry of the log as (id, words), in date order: what ``periodize log`` lists and
+    ``log rm ID`` takes."""
+    found: list[tuple[dt.date, str, str]] = [
+        (e.day, f"{e.status}:{e.day}", entry_words(e)) for e in log.sessions]
+    found += [(day, f"pain:{day}", f"morning pain {pain}/10") for day, pain in log.mornings]
+    found += [(day, f"screen:{day}", "readiness screen " + ("passed" if passed else
+                                                              "not passed"))
+              for day, passed in log.screens]
+    found += [(c.day, f"cramp:{c.day}", f"{c.count} cramp{'s' if c.count > 1 else ''}"
+               + (" (during a session)" if c.during else "")) for c in log.cramps]
+    return [(entry_id, words) for _, entry_id, words in sorted(found)]
+
+
+def listed(db: Path) -> tuple[str, list[tuple[str, str]]]:
+    """``periodize log``: the athlete's name and every log entry as (id, words)."""
+    with open_store(db) as store:
+        plan = store.current()[0]
+        return plan.name, log_entries(store.athlete_log(plan.plan_id))
+
+
+def remove(db: Path, ids: Sequence[str], now: dt.datetime) -> Logged:
+    """``periodize log rm ID ...``: take entries out of the log by id (``kind:DATE``, as
+    ``periodize log`` lists them); the plan is re-dosed from the rest in one revision, which
+    ``undo`` takes back. An id the log does not hold is refused with those it holds."""
+    return retry_once(lambda: _remove(db, ids, now))
+
+
+def _remove(db: Path, ids: Sequence[str], now: dt.datetime) -> Logged:
+    with open_store(db) as store:
+        expect = store.changes()
+        plan = store.current()[0]
+        log = store.athlete_log(plan.plan_id)
+        held = dict(log_entries(log))
+        wanted = list(dict.fromkeys(i.strip().lower() for i in ids))
+        for entry_id in wanted:
+            if entry_id not in held:
+                from planner.errors import closest
+
+                raise InputError("ID", entry_id, "an entry id as `periodize log` lists it, "
+                                 "kind:YYYY-MM-DD (" + (", ".join(list(held)[:4]) + (
+                                     ", ..." if len(held) > 4 else "") if held else
+                                     "the log is empty") + ")" + closest(entry_id, list(held)))
+        gone = {(i.split(":")[0], dt.date.fromisoformat(i.split(":")[1])) for i in wanted}
+        new_log = dataclasses.replace(
+            log, sessions=tuple(e for e in log.sessions if (e.status, e.day) not in gone),
+            mornings=tuple(m for m in log.mornings if ("pain", m[0]) not in gone),
+            screens=tuple(x for x in log.screens if ("screen", x[0]) not in gone),
+            cramps=tuple(c for c in log.cramps if ("cramp", c.day) not in gone))
+        rows = [(ENTRY_KINDS[kind], day) for kind, day in sorted(gone)]
+        said = [f"removed {i}: {held[i]}" for i in wanted]
+        sessions = [s for s in plan.sessions if (plan.local_date(s) in {d for k, d in gone
+                                                                       if k in ("done", "missed")})]
+        return _logged(store, plan.plan_id, new_log,
+                       lambda: store.remove_entries(plan.plan_id, rows, expect=expect), now,
+                       "removed " + " ".join(wanted), sessions, replaced=said)
+
+
 def session_for(db: Path, day: dt.date | None, now: dt.datetime) -> tuple[Session | None, dt.date]:
     """The session on ``day`` (default: today in the plan's zone), else the next one not
     missed (None after the last), and the day asked about; dosed as of the day before it

@@ -815,6 +815,19 @@ class Store:
         return earlier
 
     @_guarded
+    def remove_entries(self, plan_id: str, rows: list[tuple[str, dt.date]], *,
+                       expect: int | None = None) -> None:
+        """Delete the log rows given as (table of ``LOG_TABLES``, day). ``expect``: as for
+        ``record`` (compare-and-swap)."""
+        with self.transaction() as db:
+            self._count_change(expect)
+            for table, day in rows:
+                if table not in LOG_TABLES:
+                    raise ValueError(table)
+                db.execute(f"DELETE FROM {table} WHERE plan_id = ? AND day = ?",
+                           (plan_id, day.isoformat()))
+
+    @_guarded
     def record_absence(self, plan_id: str, days: list[dt.date], now: dt.datetime) -> None:
         """Days ahead the athlete will be away: replan keeps them free of sessions."""
         with self.transaction() as db:
