@@ -424,7 +424,8 @@ def _said(logged: Logged) -> None:
     for line in logged.replaced:
         click.echo(line)
     if logged.revision is None:
-        click.echo("No change to the doses ahead.")
+        click.echo(f"No change to the doses ahead: {logged.why}." if logged.why
+                   else "No change to the doses ahead.")
         return
     _changes(f"Re-dosed (revision {logged.revision}; `periodize export` or `sync` to update "
              "your calendar):", logged.changes)

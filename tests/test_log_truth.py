@@ -399,3 +399,16 @@ def test_log_lists_entries_by_id_and_rm_takes_one_out_which_undo_brings_back(
     assert ok(run(store, "undo")).startswith("Undone: removed pain:2027-01-12;")
     with open_store(store) as opened:
         assert opened.athlete_log(plan.plan_id).mornings == ((dt.date(2027, 1, 12), 8),)
+
+
+# -- 5. messages --------------------------------------------------------------------------------
+
+def test_done_with_pain_above_the_limit_that_changes_nothing_says_why(store: Path) -> None:
+    """After a red flag the sessions ahead are paused and at their lowest level: a later pain of
+    6/10 changes no dose, and the line says so instead of a bare "no change"."""
+    ok(run(store, "done", "2027-01-11", "--pain", "8"))
+    out = ok(run(store, "done", "2027-01-13", "--pain", "6"))
+    assert ("No change to the doses ahead: pain 6/10 is above the 5/10 limit, but the sessions "
+            "after it are already eased or paused by an earlier score.") in out
+    # Within the limit, nothing to explain.
+    assert "above the" not in ok(run(store, "done", "2027-01-15", "--pain", "2"))

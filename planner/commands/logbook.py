@@ -100,6 +100,7 @@ class Logged:
     freed: tuple[dt.date, ...] = ()  # days ahead no longer recorded as an absence
     replaced: tuple[str, ...] = ()   # what the entry replaced, one line per day, in words
     saved: int | None = None         # the revision the entry made (every entry makes one: undo)
+    why: str = ""                    # why no dose changed, when a score was above a limit
 
 
 def _score(value: int | None, field: str, what: str) -> int | None:
@@ -242,13 +243,28 @@ def _done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None,
             log, sessions=tuple(sorted([*kept, *entries], key=lambda e: e.day)))
         replaced = [line for e in entries if e.day in before
                     if (line := replaces(before[e.day], e)) is not None]
-        return _logged(store, plan.plan_id, new_log,
-                       lambda: store.record_entries(plan.plan_id, entries, now, expect=expect),
-                       now, "logged done " + " ".join(d.isoformat() for d in days)
-                       + (f" ({entry_words(entries[0]).removeprefix('done, ')})"
-                          if len(entries) == 1 and entry_words(entries[0]) != "done" else ""),
-                       found,
-                       replaced=replaced)
+        note = "logged done " + " ".join(d.isoformat() for d in days) + (
+            f" ({entry_words(entries[0]).removeprefix('done, ')})"
+            if len(entries) == 1 and entry_words(entries[0]) != "done" else "")
+        logged = _logged(store, plan.plan_id, new_log,
+                         lambda: store.record_entries(plan.plan_id, entries, now, expect=expect),
+                         now, note, found, replaced=replaced)
+        return dataclasses.replace(logged, why=_no_change_why(logged, entries, plan))
+
+
+def _no_change_why(logged: Logged, entries: Sequence[LogEntry], plan: Plan) -> str:
+    """Why a ``done`` whose pain was above the limit changed no dose: the sessions ahead are
+    already eased or paused by an earlier score, or none is left."""
+    rules = default_monitoring()
+    high = [e for e in entries if e.pain is not None and e.pain > rules.during_limit]
+    if logged.revision is not None or not high:
+        return ""
+    last = max(e.day for e in high)
+    if not any(plan.local_date(s) > last for s in plan.sessions):
+        return (f"pain {high[-1].pain}/10 is above the {rules.during_limit}/10 limit, but no "
+                "session is left after it")
+    return (f"pain {high[-1].pain}/10 is above the {rules.during_limit}/10 limit, but the "
+            "sessions after it are already eased or paused by an earlier score")
 
 
 def repeated(earlier: LogEntry | None, entry: LogEntry, not_met_given: bool) -> LogEntry:
