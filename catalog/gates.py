@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import InputError
-from planner.store.strict_toml import read_toml, reject_unknown, take, take_int
+from planner.store.strict_toml import read_toml, reject_unknown, take, take_choice, take_int
 
 HERE = Path(__file__).parent
-CRITERION_KINDS = ("strength",)
+CRITERION_KINDS = ("strength", "measured")
+MEASURED_GATES = ("two_leg", "single_leg")   # planner.training.readiness, catalog/clinical.toml
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Criterion:
     exercise: str          # kind "strength": the exercise whose rule must be met
     level: int             # ... at this level or above
     sessions: int          # ... in each of its last this many logged sessions
+    gate: str = ""         # kind "measured": the readiness gate the latest measures must open
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,15 @@ def _criteria(raw: Any, path: str, strength: set[str]) -> tuple[Criterion, ...]:
         where = f"{path}[{i}]"
         if not isinstance(item, dict):
             raise InputError(where, item, "a table with kind, exercise, level and sessions")
-        reject_unknown(item, ("kind", "exercise", "level", "sessions"), where)
         kind = take(item, "kind", str, where)
         if kind not in CRITERION_KINDS:
             raise InputError(f"{where}.kind", kind, "one of " + ", ".join(CRITERION_KINDS))
+        if kind == "measured":
+            reject_unknown(item, ("kind", "gate"), where)
+            found.append(Criterion(kind, "", 0, 1,
+                                   take_choice(item, "gate", where, MEASURED_GATES)))
+            continue
+        reject_unknown(item, ("kind", "exercise", "level", "sessions"), where)
         exercise = take(item, "exercise", str, where)
         if exercise not in strength:
             raise InputError(f"{where}.exercise", exercise,

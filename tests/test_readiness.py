@@ -18,6 +18,7 @@ from catalog.clinical import HERE, HOPS, default_clinical, load_clinical
 from planner import commands
 from planner.errors import InputError
 from planner.store.database import open_store
+from planner.store.plan import Plan
 from planner.training.readiness import lsi, outcomes_text, parse_measures, readiness
 
 CLINICAL = default_clinical()
@@ -173,3 +174,44 @@ def test_the_report_charts_the_outcomes_and_renders_in_chromium(tmp_path: Path) 
                               page.as_uri()], capture_output=True, text=True, env=env,
                              cwd=tmp_path, stdin=subprocess.DEVNULL, check=False, timeout=180)
     assert picture.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _drills(plan: Plan, week: int) -> set[str]:
+    from catalog import default_catalog
+
+    catalog = default_catalog()
+    return {found.id for s in plan.sessions if s.week == week
+            for d in s.exercises if d.kind == "plyometrics"
+            and (found := catalog.of_dose(d.name)) is not None}
+
+
+@RULES
+@given(low=st.floats(40, 84), high=st.floats(85, 100))
+def test_the_measured_gate_holds_single_leg_drills_until_the_symmetry_is_there(
+        low: float, high: float) -> None:
+    """Through adapt's jump gates (catalog/gates.toml, kind "measured"): measured in week 2
+    with a single-leg hop symmetry below 85 %, week 5 holds its new single-leg hop; at 85 % or
+    more it is given. Nothing measured: the plan as made."""
+    from factories import build, make_profile
+
+    from catalog import default_catalog
+    from catalog.monitoring import default_monitoring
+    from planner.store.database import AthleteLog
+    from planner.training.adapt import adapted
+
+    profile = make_profile(involved_side="left")
+    plan = _PLAN.setdefault("plan", build(profile))
+    assert "single-leg-hop" in _drills(plan, 5)
+    day = dt.date(2027, 1, 13)
+    base = ((day, "stepdowns.left", 12.0), (day, "stepdowns.right", 12.0),
+            (day, "pain.hop", 1.0), (day, "hop.single.right", 150.0))
+
+    def week5(lsi_: float) -> set[str]:
+        log = AthleteLog(measures=(*base, (day, "hop.single.left", 1.5 * lsi_)))
+        return _drills(adapted(plan, profile, default_catalog(), default_monitoring(), log), 5)
+
+    assert "single-leg-hop" not in week5(low)
+    assert "single-leg-hop" in week5(high)
+
+
+_PLAN: dict[str, Plan] = {}

@@ -429,7 +429,7 @@ def measure(db: Path, raw_day: str, pairs: Sequence[str], now: dt.datetime,
     """``measure DATE NAME=VALUE ...``: record what a physio measured on DATE (not after
     ``today``) and say what it opens (readiness) and how the outcomes moved."""
     from catalog.clinical import default_clinical
-    from planner.commands.logbook import not_ahead, parse_day
+    from planner.commands.logbook import not_ahead, parse_day, redose
     from planner.training.readiness import parse_measures, readiness, readiness_text
 
     rules = default_clinical()
@@ -441,9 +441,15 @@ def measure(db: Path, raw_day: str, pairs: Sequence[str], now: dt.datetime,
         not_ahead(plan, day, raw_day, now if today is None else today)
         before = store.measures(plan.plan_id)
         values = parse_measures(pairs, rules, [n for _, n, _ in before if n.startswith("psfs.")])
-        store.record_measures(plan.plan_id, day, values, now)
+        with store.transaction():
+            store.record_measures(plan.plan_id, day, values, now)
+            # The measured jump gates (catalog/gates.toml, kind "measured") re-dose the plan.
+            new, said, saved = redose(store, store.athlete_log(plan.plan_id), now,
+                                      f"re-dosed: measured on {day}")
         taken = {n: v for d, n, v in store.measures(plan.plan_id) if d == day}
     lines = [f"measured on {day}: " + ", ".join(f"{n} {v:g}" for n, v in sorted(values.items()))]
+    if saved and said:
+        lines += [f"Re-dosed (revision {new.revision}):", *(f"  {line}" for line in said)]
     if any(n.startswith(("hop.", "stepdowns.", "pain.")) for n in taken):
         lines += [f"Readiness ({profile.involved_side} knee involved):",
                   *readiness_text(readiness(taken, profile.involved_side, rules), rules)]

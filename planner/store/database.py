@@ -249,6 +249,7 @@ class AthleteLog:
     mornings: tuple[tuple[dt.date, int], ...] = ()    # (morning, pain 0-10)
     screens: tuple[tuple[dt.date, bool], ...] = ()    # (day, passed)
     cramps: tuple[CrampDay, ...] = ()
+    measures: tuple[tuple[dt.date, str, float], ...] = ()   # (day, name, value): ``measure``
 
 
 #: Seconds to wait for another program (another periodize) to finish with the store.
@@ -778,7 +779,8 @@ class Store:
                 tuple((dt.date.fromisoformat(r["day"]), int(r["pain"])) for r in mornings),
                 tuple((dt.date.fromisoformat(r["day"]), bool(r["passed"])) for r in screens),
                 tuple(CrampDay(dt.date.fromisoformat(r["day"]), int(r["count"]),
-                               bool(r["during"]), r["place"]) for r in cramps))
+                               bool(r["during"]), r["place"]) for r in cramps),
+                tuple(self.measures(plan_id)))
         except (ValueError, TypeError) as exc:
             raise StoreError(f"{self.path}: the log is damaged ({exc})") from None
 

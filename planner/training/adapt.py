@@ -92,6 +92,7 @@ from planner.training.dosing import (
     strength_volume,
 )
 from planner.training.program import drill_level, session_contacts, template_week
+from planner.training.readiness import Readiness, readiness
 from planner.training.workload import ACWR_LIMIT, ACWR_WEEKS, session_share
 
 if TYPE_CHECKING:
@@ -170,6 +171,7 @@ class _State:
     persistent: bool = False            # persistent pain: see a professional
     weeks_checked: int = 0              # plan weeks whose morning mean was judged
     cleared: bool = True
+    readiness: Readiness | None = None  # the latest measurements' gates (None: none taken)
     restart: bool = False               # the next jump session starts the block afresh
     restart_week: int | None = None
     last_contacts: int | None = None    # of the last jump session dosed
@@ -320,6 +322,14 @@ def _strength(catalog: Catalog, profile: Profile, state: _State, s: Session, dos
 def _unmet(catalog: Catalog, state: _State, criteria: Sequence[Criterion]) -> str | None:
     """The first criterion the evidence so far does not meet, in words (None: all met)."""
     for c in criteria:
+        if c.kind == "measured":
+            found = state.readiness
+            if found is not None and not (found.two_leg if c.gate == "two_leg"
+                                          else found.single_leg):
+                what = "two-legged" if c.gate == "two_leg" else "single-leg and lateral"
+                return (f"the measured readiness for {what} jumps "
+                        f"({found.why[0] if found.why else 'not met'})")
+            continue
         seen = state.evidence.get(c.exercise, [])[-c.sessions:]
         if len(seen) < c.sessions or not all(met and lv >= c.level for lv, met in seen):
             name = catalog.exercise(c.exercise).name.lower()
@@ -496,6 +506,19 @@ def _after(rules: Monitoring, state: _State, s: Session, day: dt.date, entry: Lo
         state.recent.append((day, f"effort {entry.rpe}/10 on {_when(day)}, target {s.rpe}"))
 
 
+def _measured(log: AthleteLog, day: dt.date, side: str) -> Readiness | None:
+    """The readiness gates of the latest test day (``periodize measure``) on or before ``day``;
+    None when none was measured (a "measured" gate criterion is then met)."""
+    from catalog.clinical import default_clinical
+
+    tests = [(d, n, v) for d, n, v in log.measures
+             if d <= day and n.startswith(("hop.", "stepdowns.", "pain."))]
+    if not tests:
+        return None
+    last = max(d for d, _, _ in tests)
+    return readiness({n: v for d, n, v in tests if d == last}, side, default_clinical())
+
+
 def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
           log: AthleteLog, as_of: dt.date | None = None, gates: Gates | None = None,
           ) -> tuple[Plan, frozenset[int]]:
@@ -537,6 +560,7 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
         assert isinstance(item, Session)
         s = item
         _week_means(state, rules, ids, s.week, by_week)
+        state.readiness = _measured(log, day, profile.involved_side)
         entry = entries.get(day)
         live = state
         skipped = entry is not None and entry.status == "missed"
@@ -646,7 +670,8 @@ def adapted(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitorin
     from planner.training.limits import apply_limits
     from planner.training.validate import check_plan
 
-    if (not (log.sessions or log.mornings or log.screens) and profile.cleared_to_jump
+    if (not (log.sessions or log.mornings or log.screens or log.measures)
+            and profile.cleared_to_jump
             and (as_of is None or profile.progress_without_logs
                  or not any(s.start.astimezone(profile.tz).date() <= as_of
                             for s in forecast.sessions))):
