@@ -249,7 +249,9 @@ def _done(db: Path, raw_days: Sequence[str], now: dt.datetime, rpe: int | None,
         logged = _logged(store, plan.plan_id, new_log,
                          lambda: store.record_entries(plan.plan_id, entries, now, expect=expect),
                          now, note, found, replaced=replaced)
-        return dataclasses.replace(logged, why=_no_change_why(logged, entries, plan))
+        # Only for a pain given now: a kept one was answered when it was logged.
+        return dataclasses.replace(
+            logged, why=_no_change_why(logged, entries, plan) if pain is not None else "")
 
 
 def _no_change_why(logged: Logged, entries: Sequence[LogEntry], plan: Plan) -> str:
