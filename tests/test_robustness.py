@@ -286,8 +286,10 @@ def _damaged_text(db: Path) -> None:
     """Bytes that are not UTF-8 inside the stored plan's JSON: the b-tree is sound, so SQLite's
     quick check passes, and the damage shows only when the row is read."""
     data = bytearray(db.read_bytes())
-    at = data.rindex(b'"sessions": [')
-    data[at + 20:at + 60] = b"\xff" * 40
+    at = data.find(b'"sessions": [')
+    while at != -1:     # every copy: the file may hold the plan's text more than once
+        data[at + 20:at + 60] = b"\xff" * 40
+        at = data.find(b'"sessions": [', at + 60)
     db.write_bytes(bytes(data))
 
 
