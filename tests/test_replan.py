@@ -78,10 +78,14 @@ def test_missed_jump_gets_a_make_up_in_its_own_week(planned: tuple[Path, Plan]) 
                old[s.uid].kinds]
     assert len(made_up) == 1 and made_up[0].start.date() > missed.start.date()
     assert len(jumps(after, 2)) == len(jumps(before, 2))
-    # Weeks after it keep their sessions: same UIDs, times and SEQUENCE.
+    # Weeks after it keep their sessions: same UIDs and times. (Their doses may be re-dosed:
+    # the missed jumps count as zero in the workload's rolling average, issue 23 §4, so a
+    # SEQUENCE may rise; it never falls.)
     for week in range(3, before.weeks + 1):
-        assert [(s.uid, s.start, s.sequence) for s in after.week_sessions(week)] == [
-            (s.uid, s.start, s.sequence) for s in before.week_sessions(week)]
+        assert [(s.uid, s.start) for s in after.week_sessions(week)] == [
+            (s.uid, s.start) for s in before.week_sessions(week)]
+        assert all(a.sequence >= b.sequence for a, b in
+                   zip(after.week_sessions(week), before.week_sessions(week), strict=True))
 
 
 def test_no_make_up_when_no_legal_day_remains(planned: tuple[Path, Plan]) -> None:
@@ -221,8 +225,13 @@ def test_uid_and_sequence_in_the_exported_calendar(tmp_path: Path,
     added = set(new) - set(old)
     changed = {uid for uid in old if uid != missed.uid and new[uid].sequence > 0}
     assert len(added) + len(changed) >= 1, "a make-up, new or in a changed session"
+    # Sessions may be re-dosed after the missed jumps (the workload counts them as zero, issue
+    # 23 §4), each with SEQUENCE raised; at most two sessions move.
+    moved = [uid for uid in old if uid != missed.uid and new[uid].start != old[uid].start]
+    assert len(moved) <= 2
+    for uid in changed:
+        assert new[uid].DTSTAMP > old[uid].DTSTAMP
     untouched = [uid for uid in old if uid != missed.uid and uid not in changed]
-    assert len(untouched) >= len(old) - 2
     for uid in untouched:
         assert new[uid].sequence == 0
         assert new[uid].start == old[uid].start
