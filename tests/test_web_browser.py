@@ -123,6 +123,11 @@ def test_log_a_session_answer_the_morning_and_see_the_redosed_next_one(
     session = page.get_by_role("region", name="To log:")
     assert "Mon 11 Jan" in session.inner_text()
     _no_sideways_scroll(page)
+    timer = page.get_by_role("button", name="Rest 60 s").first      # the rest timer counts down
+    timer.click()
+    countdown = page.get_by_role("timer").filter(has_text=" s").first
+    countdown.wait_for()
+    assert countdown.inner_text().removesuffix(" s").isdigit()
     page.get_by_role("radio", name="Done").check()
     page.get_by_role("group", name="Effort, CR-10").get_by_label("9", exact=True).check()
     page.get_by_role("group", name="Worst knee or thigh pain during").get_by_label(
