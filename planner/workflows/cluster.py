@@ -48,6 +48,9 @@ HANDSHAKE_TIMEOUT_S = 20
 WORKERS_TIMEOUT_S = 60
 #: How often the wait for results looks at the client's state (a scheduler lost mid-run).
 RESULT_POLL_S = 0.05
+#: How long one completed future's result is waited for before it is looked at again (a future
+#: handed back when its worker died would otherwise be waited on for ever).
+RESULT_WAIT_S = 2.0
 SCHEMES = ("tcp", "tls")
 ACCEPTED = ("local, tcp://HOST:PORT (a private network you trust: Dask's tcp:// carries "
             "pickles, unencrypted) or tls://HOST:PORT with Dask's TLS settings "
@@ -288,7 +291,7 @@ def run_on_cluster(tasks: Sequence[Any], address: str, workers: int, plan_one: P
         try:
             for _ in range(window):
                 submit(queue)
-            idle = 0     # polls in a row without a worker
+            idle = 0.0     # seconds waited in a row without a worker
             while futures:
                 # A lost scheduler leaves the futures pending for as long as the client keeps
                 # reconnecting (CONNECT_TIMEOUT_S), then the client closes; a scheduler whose
@@ -296,22 +299,24 @@ def run_on_cluster(tasks: Sequence[Any], address: str, workers: int, plan_one: P
                 # waited on for ever.
                 batch = queue.next_batch(block=False)
                 if not batch:
-                    _check_client(client, address)
-                    idle = 0 if client.scheduler_info().get("workers") else idle + 1
-                    if idle * RESULT_POLL_S > WORKERS_TIMEOUT_S:
-                        raise ClusterLost(f"--cluster: every worker left the Dask scheduler at "
-                                          f"{address!r} and none joined within "
-                                          f"{WORKERS_TIMEOUT_S:g} s")
+                    idle = _idle_poll(client, address, idle, RESULT_POLL_S)
                     _wait_any(queue, RESULT_POLL_S)
                     continue
                 for future in batch:
-                    task = futures.pop(future)
                     try:
-                        outcome: RemoteResult = future.result()
+                        # never waited on for ever: a future handed back when its worker died
+                        # is computed again only once a worker is there
+                        outcome: RemoteResult = future.result(timeout=RESULT_WAIT_S)
+                    except TimeoutError:
+                        queue.add(future)
+                        idle = _idle_poll(client, address, idle, RESULT_WAIT_S)
+                        continue
                     except Exception as exc:   # the task crashed or its workers kept dying
+                        task = futures.pop(future)
                         _check_client(client, address)
                         finish(task.index, failed(task, exc, True))
                     else:
+                        task = futures.pop(future)
                         returned += outcome.size
                         if outcome.store is not None and outcome.calendar is not None:
                             write(task, outcome.store, outcome.calendar)
@@ -322,6 +327,17 @@ def run_on_cluster(tasks: Sequence[Any], address: str, workers: int, plan_one: P
                 client.cancel(list(futures))
             raise
         return returned
+
+
+def _idle_poll(client: Any, address: str, idle: float, waited: float) -> float:
+    """Seconds waited in a row without a worker, ``waited`` counted; ClusterLost when the
+    scheduler is gone or its workers all left and none joined within WORKERS_TIMEOUT_S."""
+    _check_client(client, address)
+    idle = 0.0 if client.scheduler_info().get("workers") else idle + waited
+    if idle > WORKERS_TIMEOUT_S:
+        raise ClusterLost(f"--cluster: every worker left the Dask scheduler at {address!r} "
+                          f"and none joined within {WORKERS_TIMEOUT_S:g} s")
+    return idle
 
 
 def _check_client(client: Any, address: str) -> None:
