@@ -69,6 +69,9 @@ def _interrupted(exc: KeyboardInterrupt, message: str = INTERRUPTED) -> NoReturn
         head, _, rest = message.partition("Interrupted: ")
         message = f"{head}Stopped by {exc.name}: {rest}"
     click.echo(message, err=True)
+    # The stop is said; a half-read HTTP response finalised at shutdown (urllib3's __del__
+    # after a sync was stopped mid-request) must not print "Exception ignored" after it.
+    sys.unraisablehook = lambda unraisable: None
     sys.exit(_exit_code(exc))
 
 
