@@ -109,7 +109,7 @@ def _aged(db: Path, seconds: float = 5) -> None:
     import os
     import time
 
-    then = time.time() - seconds
+    then = time.time() - seconds   # a file time to set, not a limit
     for path in (db, Path(f"{db}-wal")):
         if path.exists():
             os.utime(path, (then, then))

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from catalog import default_catalog
@@ -35,6 +35,9 @@ from planner.store.profile import Profile
 
 if TYPE_CHECKING:
     from planner.workflows.replan import Replanned
+
+
+_V = TypeVar("_V", int, bool)
 
 
 def parse_day(raw: str, field: str) -> dt.date:
@@ -481,14 +484,21 @@ def _morning_pain(db: Path, raw_day: str, value: int, now: dt.datetime, today: T
         log = store.athlete_log(plan.plan_id)
         was = dict(log.mornings).get(day)
         mornings = tuple(sorted({**dict(log.mornings), day: value}.items()))
-        replaced = [] if was is None else [
-            f"{day}: replaces morning pain {was}/10" if was != value
-            else f"{day}: already so logged (morning pain {was}/10); nothing changed"]
+        replaced = _replacing(day, was, value, lambda v: f"morning pain {v}/10")
         return _logged(store, plan.plan_id, dataclasses.replace(log, mornings=mornings),
                        lambda: store.record_morning(plan.plan_id, day, value, now,
                                                     expect=expect),
                        now, f"logged pain {value}/10 on the morning of {day}", [session],
                        replaced=replaced)
+
+
+def _replacing(day: dt.date, was: _V | None, new: _V, words: Callable[[_V], str]) -> list[str]:
+    """What a repeat entry for ``day`` says: what it replaces, or that nothing changed."""
+    if was is None:
+        return []
+    if was != new:
+        return [f"{day}: replaces {words(was)}"]
+    return [f"{day}: already so logged ({words(was)}); nothing changed"]
 
 
 def screen(db: Path, raw_day: str, passed: bool, now: dt.datetime,
@@ -513,9 +523,8 @@ def _screen(db: Path, raw_day: str, passed: bool, now: dt.datetime, today: Today
         was = dict(log.screens).get(day)
         screens = tuple(sorted({**dict(log.screens), day: passed}.items()))
         word = "passed" if passed else "not passed"
-        replaced = [] if was is None else [
-            f"{day}: replaces a screen {'passed' if was else 'not passed'}" if was != passed
-            else f"{day}: already so logged (screen {word}); nothing changed"]
+        replaced = _replacing(day, was, passed,
+                              lambda v: f"a screen {'passed' if v else 'not passed'}")
         return _logged(store, plan.plan_id, dataclasses.replace(log, screens=screens),
                        lambda: store.record_screen(plan.plan_id, day, passed, now,
                                                    expect=expect),
