@@ -789,14 +789,16 @@ def measure(ctx: click.Context, date: str, measures: tuple[str, ...],
     """Record what a physio measured on DATE; show what it opens and how outcomes moved.
 
     NAME is hop.single|triple|crossover|timed.left|right (cm; timed: s), stepdowns.left|right,
-    pain.ITEM (0-10 during a screen item), psfs.ACTIVITY (0-10, up to five activities), kujala
-    or koos_pf (totals 0-100). Symmetry is the involved leg over the other (profile
-    `involved_side`).
+    sts.left|right (single-leg sit-to-stands), pain.ITEM (0-10 during a screen item; the
+    baseline test's is pain.squat), psfs.ACTIVITY (0-10, up to five activities), kujala or
+    koos_pf (totals 0-100). Symmetry is the involved leg over the other (profile
+    `involved_side`). The baseline test's results set where each knee exercise starts.
 
     \b
     Example:
       periodize measure 2027-02-01 hop.single.left=130 hop.single.right=150 pain.hop=2
       periodize measure 2027-01-04 psfs.stairs=4 psfs.running=2 kujala=68
+      periodize measure 2027-01-03 stepdowns.left=12 stepdowns.right=7 pain.squat=2
     """
     from planner import commands
 

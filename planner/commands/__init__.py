@@ -133,6 +133,9 @@ def status(db: Path, today: Today) -> str:
     outcomes = outcome_lines(db)
     if outcomes:
         said += "\n\nOutcomes:\n" + "\n".join(f"  {line}" for line in outcomes)
+    tests = baseline_lines(db)
+    if tests:
+        said += "\n\nBaseline tests:\n" + "\n".join(f"  {line}" for line in tests)
     return said
 
 
@@ -450,10 +453,27 @@ def measure(db: Path, raw_day: str, pairs: Sequence[str], now: dt.datetime,
     lines = [f"measured on {day}: " + ", ".join(f"{n} {v:g}" for n, v in sorted(values.items()))]
     if saved and said:
         lines += [f"Re-dosed (revision {new.revision}):", *(f"  {line}" for line in said)]
+    lines += baseline_lines(measures=[(day, n, v) for n, v in taken.items()])
     if any(n.startswith(("hop.", "stepdowns.", "pain.")) for n in taken):
         lines += [f"Readiness ({profile.involved_side} knee involved):",
                   *readiness_text(readiness(taken, profile.involved_side, rules), rules)]
     return lines + outcome_lines(db)
+
+
+def baseline_lines(db: Path | None = None,
+                   measures: Sequence[tuple[dt.date, str, float]] = ()) -> list[str]:
+    """The baseline test days and the starting levels each gives (``catalog/baseline.toml``),
+    from the store at ``db`` (every test so far) or from ``measures``."""
+    from catalog import default_catalog
+    from catalog.baseline import default_baseline
+    from planner.training.baseline import baseline_text
+
+    found = list(measures)
+    if db is not None:
+        with open_store(db) as store:
+            found = store.measures(store.current().plan.plan_id)
+    names = {e.id: e.name for e in default_catalog().of_kind("strength")}
+    return baseline_text(found, default_baseline(), names)
 
 
 def outcome_lines(db: Path) -> list[str]:

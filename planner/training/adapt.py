@@ -60,6 +60,10 @@ INVARIANTS (each is a hypothesis property in tests/test_safety_properties.py):
    until a passed screen; then the jump block starts at its first week (judgement call: a
    passed screen after a red flag restarts it the same way).
 
+7. A baseline test (``catalog/baseline.toml``) sets where each knee exercise starts: from its
+   day on, an exercise above the level the test gives goes down to it; a test never raises one.
+   A worse result never gives a higher level (tests/test_baseline.py).
+
 Strength levels rise one step at a time, only after the rule was met in two sessions in a row at
 the current level; when the template asks for a lower level, the level follows it down. A session
 never drops below one set of the first warm-up drill or one set of each strength exercise (the
@@ -184,6 +188,8 @@ class _State:
     last_full: int | None = None        # contacts of the last week whose jumps all ran
     reentry: tuple[int, float] | None = None    # (the week back, its volume) after a pause
     unlogged: int = 0                   # past sessions in a row without a log
+    # exercise -> (level, why) a baseline test gave, applied at the exercise's next session
+    tested: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def past(self, week: int, which: int) -> list[int]:
         """The weeks before ``week`` as dosed and done (``which``: 0 contacts, 1 strength
@@ -262,6 +268,11 @@ def _strength(catalog: Catalog, profile: Profile, state: _State, s: Session, dos
             # Rehab first: strength starts at the regression whatever the declared level.
             state.levels[key], state.restarted[key] = lowest, NOT_CLEARED_STRENGTH
         level = state.levels.get(key, planned)
+        tested = state.tested.pop(key, None)
+        if tested is not None and tested[0] < min(level, ceiling):
+            # A baseline test below where the athlete stands puts the exercise there; a test
+            # never raises a level (the logged rule does).
+            level, state.streak[key], state.restarted[key] = tested[0], 0, tested[1]
         if key in state.reset:     # a red flag: back to the regression (the lowest level)
             level, state.streak[key] = lowest, 0
             state.restarted[key] = state.reset[key]
@@ -519,6 +530,17 @@ def _measured(log: AthleteLog, day: dt.date, side: str) -> Readiness | None:
     return readiness({n: v for d, n, v in tests if d == last}, side, default_clinical())
 
 
+def _baseline_tests(log: AthleteLog) -> list[tuple[dt.date, dict[str, tuple[int, str]]]]:
+    """Each baseline test day (``catalog/baseline.toml``) with the levels its results give."""
+    from catalog.baseline import default_baseline
+    from planner.training.baseline import baseline_levels, test_days
+
+    test = default_baseline()
+    return [(day, {e: (lv, f"baseline test on {_when(day)}: {why}")
+                   for e, (lv, why) in baseline_levels(values, test).items()})
+            for day, values in test_days(log.measures, test)]
+
+
 def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
           log: AthleteLog, as_of: dt.date | None = None, gates: Gates | None = None,
           ) -> tuple[Plan, frozenset[int]]:
@@ -533,6 +555,7 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
     for day, pain in log.mornings:
         by_week.setdefault((day - forecast.start).days // 7 + 1, []).append(pain)
     state = _State(cleared=profile.cleared_to_jump, jumped=profile.cleared_to_jump)
+    tests = _baseline_tests(log)
     # A morning check comes before that day's session; a screen after it.
     timeline: list[tuple[dt.date, int, object]] = [
         *((day, 0, pain) for day, pain in log.mornings),
@@ -561,6 +584,8 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
         s = item
         _week_means(state, rules, ids, s.week, by_week)
         state.readiness = _measured(log, day, profile.involved_side)
+        while tests and tests[0][0] <= day:
+            state.tested.update(tests.pop(0)[1])
         entry = entries.get(day)
         live = state
         skipped = entry is not None and entry.status == "missed"

@@ -3,6 +3,7 @@
 Measurement names (``periodize measure DATE NAME=VALUE ...``):
   hop.single.left / .right, hop.triple.*, hop.crossover.* (cm), hop.timed.* (s)
   stepdowns.left / .right   controlled step downs in a row (knee over the middle toes)
+  sts.left / .right         single-leg sit-to-stands in a row (the baseline test)
   pain.ITEM                 pain 0-10 during a screen item (e.g. pain.hop); the worst counts
   psfs.ACTIVITY             a Patient-Specific Functional Scale rating 0-10 (e.g. psfs.stairs)
   kujala, koos_pf           questionnaire totals 0-100 (the items are not reproduced)
@@ -22,9 +23,9 @@ from planner.errors import InputError
 
 SIDES = ("left", "right")
 _NAME = re.compile(r"^(hop\.(single|triple|crossover|timed)\.(left|right)|stepdowns\.(left|right)"
-                   r"|pain\.[a-z][a-z0-9-]{0,29}|psfs\.[a-z][a-z0-9-]{0,29}|kujala|koos_pf)$")
+                   r"|sts\.(left|right)|pain\.[a-z][a-z0-9-]{0,29}|psfs\.[a-z][a-z0-9-]{0,29}|kujala|koos_pf)$")
 ACCEPTED = ("hop.{single,triple,crossover,timed}.{left,right}, stepdowns.{left,right}, "
-            "pain.ITEM, psfs.ACTIVITY, kujala or koos_pf")
+            "sts.{left,right}, pain.ITEM, psfs.ACTIVITY, kujala or koos_pf")
 
 
 def _bounds(name: str) -> tuple[float, float, str]:
@@ -32,7 +33,7 @@ def _bounds(name: str) -> tuple[float, float, str]:
         return 0.5, 60.0, "seconds from 0.5 to 60"
     if name.startswith("hop."):
         return 1.0, 1000.0, "centimetres from 1 to 1000"
-    if name.startswith("stepdowns."):
+    if name.startswith(("stepdowns.", "sts.")):
         return 0.0, 50.0, "a whole number from 0 to 50"
     if name.startswith(("pain.", "psfs.")):
         return 0.0, 10.0, "a whole number from 0 to 10"

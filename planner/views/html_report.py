@@ -17,6 +17,7 @@ from planner.store.plan import AHEAD, DONE, MISSED, STATES, UNLOGGED, Plan, Sess
 from planner.store.profile import WEEKDAYS, Profile
 from planner.training.session_types import BLOCK_HEADINGS, SESSION_TYPES, TYPES
 from planner.views import days
+from planner.views.baseline import baseline_section
 from planner.views.days import LIGHTER_PHASES, Day
 from planner.views.progress import Progress
 
@@ -537,6 +538,7 @@ def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note
         "</div></div>",
         *how_it_went,
         *_outcomes_section(measures),
+        *baseline_section(measures),
         "<h2>Sessions</h2>",
         '<p class="note">Each session in order: warm-up first, jumps before strength, '
         "stretching last.</p>",
