@@ -705,10 +705,8 @@ def replan(ctx: click.Context, today: dt.date | None, profile: Path | None, outp
     if not out.saved:
         click.echo("No changes: the plan already fits.")
         return
-    for change in out.result.changes:
-        click.echo(f"  {change.text}")
     for line in out.redosed:
-        click.echo(f"  re-dosed {line}")
+        click.echo(textwrap.fill(line, 80, initial_indent="  ", subsequent_indent="    "))
     click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: "
                f"`periodize sync --google` updates in place; or delete the plan's calendar, run "
                f"`periodize export --google -o plan-google.ics` and import that into a new "

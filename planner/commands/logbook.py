@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -115,13 +115,15 @@ def _score(value: int | None, field: str, what: str) -> int | None:
 def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
            forecast: Plan | None = None, profile: Profile | None = None,
            expect: int | None = None, check: Callable[[Plan], object] | None = None,
-           always: bool = False) -> tuple[Plan, tuple[str, ...], bool]:
+           always: bool = False, said: Collection[str] = ()) -> tuple[Plan, tuple[str, ...], bool]:
     """The current plan re-dosed from ``forecast`` (default: the stored one) by ``log`` and
     carrying its done/missed marks (a session marked missed is CANCELLED in calendars at once),
-    the changes in words, and whether it was saved as a new revision (when something changed:
-    doses, marks, or the profile given). With ``always`` (a log entry) a revision is saved in
-    any case, and the flag says whether doses changed."""
-    from planner.training.adapt import adapted, changes, restamp
+    the changes in words (the revision saved against the one before, ``plan_changes``; ``said``:
+    UIDs whose mark the entry itself says), and whether it was saved as a new revision (when
+    something changed: doses, marks, or the profile given). With ``always`` (a log entry) a
+    revision is saved in any case, and the flag says whether doses changed."""
+    from planner.commands.changes import plan_changes
+    from planner.training.adapt import adapted, restamp
 
     catalog = default_catalog()
     current, stored = store.current()
@@ -140,13 +142,11 @@ def redose(store: Store, log: AthleteLog, now: dt.datetime, note: str,
                            forecast=base if base.sessions != new.sessions else None,
                            expect=expect, check=check)
         return saved, (), not always
-    # What the log changed, in words: against the revision the user has, or, for a new forecast
-    # (a replan's, which prints its own changes), against that forecast.
-    said = tuple(changes(current if forecast is None else base, new))
     saved = store.save(dataclasses.replace(new, created=now), athlete, note,
                        forecast=base if base.sessions != new.sessions else None,
                        expect=expect, check=check)
-    return saved, said, True
+    # What this command changed, in words: the revision saved against the one before it.
+    return saved, plan_changes(current, saved, catalog, said).lines(), True
 
 
 def _marked_now(new: Plan, current: Plan, now: dt.datetime) -> Plan:
@@ -179,7 +179,8 @@ def _logged(store: Store, plan_id: str, log: AthleteLog,
         earlier = write() or {}
         if away:
             store.record_absence(plan_id, list(away), now)
-        new, said, redosed = redose(store, log, now, note, forecast, always=True)
+        new, said, redosed = redose(store, log, now, note, forecast, always=True,
+                                    said=[s.uid for s in sessions])
         store.keep_log_change(new.revision, before, store.log_rows(plan_id))
     return Logged(tuple(sessions), said, new.revision if redosed else None, earlier,
                   tuple(away), replaced=tuple(replaced), saved=new.revision)
@@ -384,9 +385,7 @@ def _cancel_absence(db: Path, raw_days: Sequence[str], now: dt.datetime,
                          now, ("replanned" if replanned else "re-dosed") + ": absence cancelled "
                          + " ".join(day_runs(cancelled)), freed,
                          forecast=replanned.plan if replanned else None)
-        moved = tuple(c.text for c in replanned.changes) if replanned else ()
-        return dataclasses.replace(logged, freed=tuple(cancelled),
-                                   changes=(*moved, *logged.changes))
+        return dataclasses.replace(logged, freed=tuple(cancelled))
 
 
 def _replanned_without(store: Store, plan: Plan, log: AthleteLog, days: set[dt.date],

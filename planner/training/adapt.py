@@ -79,7 +79,6 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from catalog import Catalog, Exercise
 from catalog.gates import Criterion, Gates, default_gates
@@ -274,10 +273,11 @@ def _strength(catalog: Catalog, profile: Profile, state: _State, s: Session, dos
             # never raises a level (the logged rule does).
             level, state.streak[key], state.restarted[key] = tested[0], 0, tested[1]
         if key in state.reset:     # a red flag: back to the regression (the lowest level)
-            level, state.streak[key] = lowest, 0
+            was, level, state.streak[key] = min(level, ceiling), lowest, 0
             state.restarted[key] = state.reset[key]
-            if planned != lowest:
-                notes.append(f"{name} back to level {lowest} ({state.reset[key]})")
+            if planned != lowest:    # "back to" only from a higher level: else it stays there
+                notes.append(f"{name} {'back to' if was > lowest else 'stays at'} level "
+                             f"{lowest} ({state.reset[key]})")
         elif key in state.ease:
             # One level back, down to the exercise's regression (level 0) at the lowest.
             level, state.streak[key] = max(lowest, min(level, ceiling) - 1), 0
@@ -665,25 +665,6 @@ def restamp(new: Plan, previous: Plan, now: dt.datetime) -> Plan:
             sessions.append(dataclasses.replace(
                 s, sequence=max(before.sequence + 1, s.sequence), stamp=now))
     return dataclasses.replace(new, sessions=tuple(sessions))
-
-
-def changes(previous: Plan, new: Plan) -> list[str]:
-    """What re-dosing changed, in words, each from the first session it changes."""
-    tz = ZoneInfo(new.timezone)
-    old = {s.uid: s for s in previous.sessions}
-    seen: dict[str, dt.date] = {}
-    back: list[Session] = []
-    for s in new.sessions:
-        before = old.get(s.uid)
-        if before is None or _content(before) == _content(s):
-            continue
-        for note in s.notes:
-            seen.setdefault(note, s.start.astimezone(tz).date())
-        if not s.notes:
-            back.append(s)
-    lines = [f"from {_when(day)}: {note}" for note, day in seen.items()]
-    lines += [f"{_when(s.start.astimezone(tz).date())}: back to the plan's doses" for s in back]
-    return lines
 
 
 def adapted(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
