@@ -705,7 +705,8 @@ def replan(ctx: click.Context, today: dt.date | None, profile: Path | None, outp
     if not out.saved:
         click.echo("No changes: the plan already fits.")
         return
-    for line in out.redosed:
+    for line in out.redosed or ["no session's time, kind or doses changed (the past is kept "
+                                "as it was logged)"]:
         click.echo(textwrap.fill(line, 80, initial_indent="  ", subsequent_indent="    "))
     click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: "
                f"`periodize sync --google` updates in place; or delete the plan's calendar, run "
