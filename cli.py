@@ -954,10 +954,12 @@ def _caldav_password() -> str:
               "NAME · rev N, renamed with each revision.")
 @click.option("--replace", is_flag=True, help="CalDAV: the calendar holds another periodize "
               "plan; replace it with this one (your own events stay).")
+@today_option
 @click.pass_context
 @handle_errors
 def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
-         client_secret: Path | None, calendar: str | None, replace: bool) -> None:
+         client_secret: Path | None, calendar: str | None, replace: bool,
+         today: dt.date | None) -> None:
     """Push the plan to a CalDAV calendar, or with --google to Google Calendar; only what
     changed is sent.
 
@@ -992,7 +994,7 @@ def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
         from planner import commands
 
         try:
-            report = commands.sync_google(_db(ctx), calendar, client_secret)
+            report = commands.sync_google(_db(ctx), calendar, client_secret, today or _now())
         except KeyboardInterrupt as exc:      # through the one path: SIGTERM/SIGHUP named too
             _interrupted(exc, "Interrupted: the Google calendar may be partly updated; run "
                          "`periodize sync --google` again to finish (it picks up where this one "
@@ -1008,7 +1010,8 @@ def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
     assert url is not None and user is not None
     from planner import commands
 
-    _sync_summary(commands.sync(_db(ctx), url, user, _caldav_password(), calendar, replace))
+    _sync_summary(commands.sync(_db(ctx), url, user, _caldav_password(), calendar, replace,
+                                today or _now()))
 
 
 def _sync_summary(report: SyncReport) -> None:

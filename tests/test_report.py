@@ -76,8 +76,10 @@ def make_plan(name: str = "Sam") -> tuple[Plan, Profile]:
     profile = profile_from_dict({**RAW, "name": name})
     plan, _ = build_plan(profile, default_catalog(), [], NOW)
     ordered = sorted(plan.sessions, key=lambda s: s.start)
+    # As ``plan_as_of`` hands the report a plan: each session's status its state that day (the
+    # fifth is past with no word: not logged).
     marks = {ordered[0].uid: "done", ordered[1].uid: "done", ordered[2].uid: "missed",
-             ordered[3].uid: "done"}
+             ordered[3].uid: "done", ordered[4].uid: "not logged"}
     sessions = tuple(dataclasses.replace(s, status=marks[s.uid]) if s.uid in marks else s
                      for s in plan.sessions)
     return dataclasses.replace(plan, sessions=sessions), profile
@@ -160,11 +162,12 @@ def test_adherence_counts(planned: tuple[Plan, Profile], report: str) -> None:
     plan, _ = planned
     text = parse(report).visible
     later = len(plan.sessions) - 5
-    # One rule with `periodize status` and replan: the past session with no word counts as done
-    # as prescribed, and the report says so.
-    assert (f"So far: 4 of 5 sessions done (80%; 1 of them not logged, counted as done as "
-            f"prescribed), 1 missed; {later} to come.") in text
-    assert len(re.findall(r'<a class="s \w+ unlogged"', report)) == 1      # the "?" in the calendar
+    # One rule with `periodize status`: the past session with no word is not counted as done
+    # (silence is not success), and the report says so.
+    assert (f"So far: 3 of 5 past sessions done (60%), 1 missed, 1 not logged (not counted as "
+            f"done); {later} to come.") in text
+    assert len(re.findall(r'<a class="s \w+ unlogged"', report)) == 1      # the "○" in the calendar
+    assert "not logged ○" in text and "?" not in text
     assert len(re.findall(r'<a class="s \w+ missed"', report)) == 1
 
 

@@ -39,6 +39,7 @@ class Feed:
     body: bytes
     etag: str
     changed: float
+    until: float | None = None     # when the day it was made for ends (then it is made again)
 
 
 def feed_path(token: str) -> str:
@@ -52,21 +53,34 @@ def store_changed(db: Path) -> float:
     return max(p.stat().st_mtime for p in (db, Path(f"{db}-wal")) if p.exists())
 
 
-def read_feed(db: Path, token: str, changed: float | None = None) -> Feed | None:
-    """The current plan's feed, read from the store now, if ``token`` is its feed's token
-    (compared in constant time); else None. ``changed``: ``store_changed(db)`` read before."""
+def read_feed(db: Path, token: str, changed: float | None = None,
+              now: dt.datetime | None = None) -> Feed | None:
+    """The current plan's feed as of ``now``'s day in the plan's zone (``plan_as_of``; None:
+    as stored), read from the store now, if ``token`` is its feed's token (compared in
+    constant time); else None. ``changed``: ``store_changed(db)`` read before. A day's start
+    counts as a change: the doses as of a day move with the day (a session not logged holds
+    the levels after it), so a client asking If-Modified-Since gets the new day's feed."""
+    from planner.training.plan_as_of import hand_out, plan_as_of
+
     when = store_changed(db) if changed is None else changed
     with open_store(db) as store:
-        stored, profile = store.current()
+        stored = store.current().plan
         held = store.feed_token(stored.plan_id)
         if held is None or not hmac.compare_digest(token.encode(), held.encode()):
             return None
-        plan = store.marked(stored)
+        seen = plan_as_of(store, now)
         dropped = store.dropped(stored)
-    body = plan_calendar(plan, default_catalog().safety_note, dropped=dropped, refresh=REFRESH,
-                         links=links_for(profile, held))
+        hand_out(store, seen)
+    body = plan_calendar(seen.plan, default_catalog().safety_note, dropped=dropped,
+                         refresh=REFRESH, links=links_for(seen.profile, held))
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return Feed(body, etag, when)
+    until = None
+    if seen.day is not None:
+        start = dt.datetime.combine(seen.day, dt.time(), tzinfo=seen.plan.tz)
+        when = max(when, start.timestamp())
+        until = dt.datetime.combine(seen.day + dt.timedelta(days=1), dt.time(),
+                                    tzinfo=seen.plan.tz).timestamp()
+    return Feed(body, etag, when, until)
 
 
 def last_modified(feed: Feed, now: float) -> str | None:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from planner.calendars.caldav_sync import SyncReport
     from planner.scheduling.solve import Progress as SolveProgress
     from planner.scheduling.solve import SolveStats
-    from planner.store.as_of import SessionState
+    from planner.training.plan_as_of import AsOf
     from planner.views.progress import Progress
     from planner.workflows.replan import Replanned
 
@@ -78,56 +78,56 @@ def _marked(db: Path) -> Current:
 
 def show(db: Path, week: int | None, fmt: str, today: Today, chart: bool = False,
          color: bool | None = None) -> str:
-    """The plan as a calendar grid (one week: a table), a table, CSV or JSON, or its weekly load
-    as a chart; with done/missed marks (CSV and JSON: each session's state as of ``today`` and
-    what was logged for it, as ``export`` writes them)."""
-    from planner.store.as_of import session_states
+    """The plan as of ``today`` (``plan_as_of``: doses, and each session's state) as a calendar
+    grid (one week: a table), a table, CSV or JSON, or its weekly load as a chart (CSV and
+    JSON: each session's state and what was logged for it, as ``export`` writes them)."""
+    from planner.training.plan_as_of import plan_as_of
     from planner.views.terminal_text import plan_view
 
     with open_store(db) as store:
-        stored, profile = store.current()
-        plan = store.marked(stored)
-        states = session_states(plan, store.log(plan.plan_id), plan.today(today))
+        seen = plan_as_of(store, today)
+    plan = seen.plan
     if week is not None and not 1 <= week <= plan.weeks:
         raise InputError("--week", week, f"a week from 1 to {plan.weeks}")
-    return plan_view(plan, profile, fmt, week, plan.today(today), chart, color, states)
+    return plan_view(plan, seen.profile, fmt, week, seen.day, chart, color, seen.states)
 
 
-def athlete_progress(db: Path) -> tuple[Current, Progress]:
-    """The marked plan and its profile, and levels, effort and pain against the plan and the
-    pain-monitoring limits."""
+def athlete_progress(db: Path, today: Today) -> tuple[AsOf, Progress]:
+    """The plan as of ``today`` (``plan_as_of``), and levels, effort and pain against the plan
+    and the pain-monitoring limits, with what a physio reads first (red flags, pauses,
+    screens, adjustments and their reasons)."""
     from catalog.monitoring import default_monitoring
+    from planner.training.plan_as_of import plan_as_of
     from planner.views.progress import progress
 
     with open_store(db) as store:
-        plan, profile = store.current()
-        marked = store.marked(plan)
-        found = progress(marked, store.forecast(), store.athlete_log(plan.plan_id),
-                         default_catalog(), default_monitoring())
-    return Current(marked, profile), found
+        seen = plan_as_of(store, today)
+    return seen, progress(seen.plan, seen.forecast, seen.log, default_catalog(),
+                          default_monitoring(), seen.states)
 
 
 def report(db: Path, output: Path, today: Today) -> None:
-    """Write the one-page HTML report (calendar, load chart, adherence, how it went, sessions)."""
+    """Write the one-page HTML report (calendar, load chart, adherence, how it went, sessions)
+    as of ``today``."""
     from planner.views.html_report import plan_report
 
     check_writable(output)
-    (plan, profile), found = athlete_progress(db)
-    with open_store(db) as store:
-        measures = store.measures(plan.plan_id)
-    html = plan_report(plan, profile, plan.today(today), default_catalog().safety_note, found,
-                       measures)
+    seen, found = athlete_progress(db, today)
+    html = plan_report(seen.plan, seen.profile, seen.day, default_catalog().safety_note, found,
+                       seen.log.measures, seen.states)
     write_atomic(output, html.encode())
 
 
 def status(db: Path, today: Today) -> str:
-    """Adherence so far, by the same rule as the report (``Plan.state``); then each strength
-    level by week against the plan, and logged effort and pain against the limits."""
+    """Adherence so far as of ``today`` (``plan_as_of``: a past session not logged is not
+    done), what a physio reads first, each strength level by week against the plan, and
+    logged effort and pain against the limits."""
     from planner.views.progress import progress_text
     from planner.views.terminal_text import adherence
 
-    (plan, profile), found = athlete_progress(db)
-    said = adherence(plan, plan.today(today)) + "\n\n" + progress_text(found)
+    seen, found = athlete_progress(db, today)
+    plan, profile = seen.plan, seen.profile
+    said = adherence(plan, seen.states) + "\n\n" + progress_text(found)
     if profile.limits:
         said += "\n\nLimits set by your physio: " + ", ".join(profile.limits.words())
     outcomes = outcome_lines(db)
@@ -141,25 +141,23 @@ def status(db: Path, today: Today) -> str:
 
 def export(db: Path, output: Path | None, fmt: str, google: bool = False,
            today: Today | None = None) -> bytes:
-    """Write the current plan to ``output`` (atomically), or return it for standard output.
-    JSON and CSV carry each session's state as of ``today`` (None: nothing past) with what was
-    logged for it (``planner.store.as_of``)."""
+    """Write the current plan as of ``today`` (``plan_as_of``; None: as stored, nothing past)
+    to ``output`` (atomically), or return it for standard output. JSON and CSV carry each
+    session's state with what was logged for it (``planner.store.as_of``)."""
     if fmt not in FORMATS:
         raise InputError("--format", fmt, "one of " + ", ".join(FORMATS))
     if google and fmt != "ics":
         raise InputError("--google", fmt, "--google goes with --format ics")
     from planner.calendars.export.log_links import store_links
+    from planner.training.plan_as_of import hand_out, plan_as_of
 
     with open_store(db) as store:
-        plan, profile = store.current()
+        seen = plan_as_of(store, today)
+        plan, profile, states = seen.plan, seen.profile, seen.states
         dropped = store.dropped(plan) if fmt == "ics" else ()
         links = store_links(store, plan.plan_id, profile) if fmt == "ics" else None
-        states: tuple[SessionState, ...] = ()
-        if fmt != "ics":
-            from planner.store.as_of import session_states
-
-            states = session_states(plan, store.log(plan.plan_id),
-                                    None if today is None else plan.today(today))
+        if fmt == "ics":
+            hand_out(store, seen)
     if output is not None:
         write_plan(plan, output, fmt, google, dropped, links=links, states=states)
         return b""
@@ -261,9 +259,10 @@ def redo(db: Path, now: dt.datetime | None = None) -> Revision:
 
 
 def sync(db: Path, url: str, user: str, password: str, calendar: str | None,
-         replace: bool = False) -> SyncReport:
-    """Make the CalDAV calendar hold exactly the current plan (one resource per session),
-    touching only this plan's events; ``replace``: another plan's events there are replaced."""
+         replace: bool = False, today: Today | None = None) -> SyncReport:
+    """Make the CalDAV calendar hold exactly the current plan as of ``today`` (``plan_as_of``;
+    one resource per session), touching only this plan's events; ``replace``: another plan's
+    events there are replaced."""
     from planner.calendars.caldav_sync import sync_calendar
     from planner.calendars.export.ics import session_resources
     from planner.store.profile import plain_text
@@ -271,28 +270,36 @@ def sync(db: Path, url: str, user: str, password: str, calendar: str | None,
     if calendar is not None:
         plain_text(calendar, "--calendar")
     from planner.calendars.export.log_links import store_links
+    from planner.training.plan_as_of import hand_out, plan_as_of
 
-    plan = current_plan(db)
     with open_store(db) as store:
-        links = store_links(store, plan.plan_id, store.current()[1])
+        seen = plan_as_of(store, today)
+        plan = seen.plan
+        links = store_links(store, plan.plan_id, seen.profile)
+        hand_out(store, seen)
     resources = session_resources(plan, default_catalog().safety_note, links)
     return sync_calendar(resources, url=url, user=user, password=password,
                          calendar_name=calendar or f"periodize · {plan.name}",
                          plan_id=plan.plan_id, replace=replace)
 
 
-def sync_google(db: Path, calendar: str | None, client_secret: Path | None) -> SyncReport:
-    """Make periodize's Google calendar hold exactly the current plan (see google_sync): sign
-    in (saved token, else browser consent), create the calendar on first use and remember it."""
+def sync_google(db: Path, calendar: str | None, client_secret: Path | None,
+                today: Today | None = None) -> SyncReport:
+    """Make periodize's Google calendar hold exactly the current plan as of ``today``
+    (``plan_as_of``; see google_sync): sign in (saved token, else browser consent), create the
+    calendar on first use and remember it."""
     from planner.calendars.google_auth import require_extra
 
     require_extra()
     from planner.calendars import google_auth, google_sync
     from planner.calendars.export.log_links import store_links
+    from planner.training.plan_as_of import hand_out, plan_as_of
 
     with open_store(db) as store:
-        plan, profile = store.current()
+        seen = plan_as_of(store, today)
+        plan, profile = seen.plan, seen.profile
         links = store_links(store, plan.plan_id, profile)
+        hand_out(store, seen)
         key = calendar or ""
         token = google_auth.token_path()
         http = google_sync.new_http()

@@ -653,15 +653,12 @@ def session_for(db: Path, day: dt.date | None, now: dt.datetime) -> tuple[Sessio
     missed (None after the last), and the day asked about; dosed as of the day before it
     (issue 23 §5: past sessions without a log hold the levels, and after two of them the
     session asks for the log)."""
-    from planner.training.adapt import adapted
+    from planner.training.plan_as_of import plan_as_of
 
     with open_store(db) as store:
-        current, profile = store.current()
-        tz = ZoneInfo(current.timezone)
-        day = day or now.astimezone(tz).date()
-        seen = adapted(store.forecast(), profile, default_catalog(), default_monitoring(),
-                       store.athlete_log(current.plan_id), as_of=day - dt.timedelta(days=1))
-        plan = store.marked(dataclasses.replace(current, sessions=seen.sessions))
+        plan = plan_as_of(store, day or now).plan
+    tz = plan.tz
+    day = day or plan.today(now)
     ahead = [s for s in plan.sessions if s.start.astimezone(tz).date() >= day]
     return next((s for s in ahead if s.start.astimezone(tz).date() == day),
                 next((s for s in ahead if s.status != "missed"), None)), day

@@ -271,8 +271,9 @@ def report_html(db: Path, today_now: dt.datetime) -> str:
     from planner.commands import athlete_progress
     from planner.views.html_report import plan_report
 
-    (plan, profile), found = athlete_progress(db)
-    return plan_report(plan, profile, plan.today(today_now), default_catalog().safety_note, found)
+    seen, found = athlete_progress(db, today_now)
+    return plan_report(seen.plan, seen.profile, seen.day, default_catalog().safety_note, found,
+                       seen.log.measures, seen.states)
 
 
 def sign_off_screen(db: Path, now: dt.datetime) -> logbook.Logged:

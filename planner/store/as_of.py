@@ -2,10 +2,11 @@
 views that show a session's state with its scores use (issue 24 §3).
 
 A session is ``done`` or ``missed`` when the log says so (its entry found by the session's UID,
-else by its date: entries older than issue 24 have no UID) or the revision does (a replan marks
-the past); a session before ``today`` with no word is ``not logged`` (silence is not success);
-the rest are ``planned``. A done session carries its logged effort, pain and the exercises whose
-level rule was not met, beside the target effort."""
+else by its date: entries older than issue 24 have no UID), or ``missed`` when the revision
+says so; a session before ``today`` with no word is ``not logged`` (silence is not success),
+even where a replan stored it as done as prescribed (that is the replan's assumption, not the
+athlete's word); the rest are ``planned``. A done session carries its logged effort, pain and
+the exercises whose level rule was not met, beside the target effort."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def session_states(plan: Plan, log: Sequence[LogEntry], today: dt.date | None,
         entry = by_uid.get(s.uid) or by_day.get(day)
         if entry is not None:
             state = entry.status
-        elif s.status in (DONE, MISSED):
+        elif s.status == MISSED:
             state = s.status
         elif today is not None and day < today:
             state = NOT_LOGGED

@@ -20,7 +20,7 @@ import json
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
@@ -606,6 +606,25 @@ class Store:
             return [plan_from_dict(json.loads(r["plan"])) for r in rows]
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"{self.path}: a revision is damaged ({exc})") from None
+
+    @_guarded
+    def handed_out(self, uids: Sequence[str]) -> dict[str, int]:
+        """The highest SEQUENCE this store gave each of ``uids`` (revisions and views as of a
+        day, ``record_handed_out``)."""
+        wanted = set(uids)
+        return {uid: int(sequence) for uid, sequence
+                in self.db.execute("SELECT uid, sequence FROM sequences") if uid in wanted}
+
+    def record_handed_out(self, sequences: Mapping[str, int]) -> None:
+        """Record SEQUENCEs a calendar was given beyond the revision's own (a view of the plan as
+        of a day), so the next revision goes above them; writes only what is higher than held."""
+        held = self.handed_out(list(sequences))
+        higher = [(uid, n) for uid, n in sequences.items() if n > held.get(uid, -1)]
+        if higher:
+            with self.transaction() as db:
+                db.executemany("INSERT INTO sequences (uid, sequence) VALUES (?, ?) ON CONFLICT "
+                               "(uid) DO UPDATE SET sequence = max(sequence, excluded.sequence)",
+                               higher)
 
     @_guarded
     def dropped(self, plan: Plan) -> tuple[Session, ...]:

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
-from planner.store.plan import AHEAD, DONE, MISSED, STATES, UNLOGGED, Plan, Session
+from planner.store.as_of import NOT_LOGGED, PLANNED, STATES, SessionState
+from planner.store.plan import DONE, MISSED, Plan, Session
 from planner.store.profile import WEEKDAYS, Profile
 from planner.training.session_types import BLOCK_HEADINGS, SESSION_TYPES, TYPES
 from planner.views import days
@@ -25,14 +26,14 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-STATE_WORDS = {DONE: "done", MISSED: "missed",
-               UNLOGGED: "not logged, counted as done as prescribed", AHEAD: "planned"}
-STATE_SIGNS = {DONE: " ✓", MISSED: " ✗", UNLOGGED: " ?", AHEAD: ""}
-BADGES = {DONE: "done ✓", MISSED: "missed ✗", UNLOGGED: "done? not logged: counted as done",
-          AHEAD: "planned"}
+#: Each session's state as of the report's day (``plan_as_of``: the plan's sessions carry it).
+STATE_WORDS = {DONE: "done", MISSED: "missed", NOT_LOGGED: "past, not logged", PLANNED: "planned"}
+STATE_SIGNS = {DONE: " ✓", MISSED: " ✗", NOT_LOGGED: " ○", PLANNED: ""}
+BADGES = {DONE: "done ✓", MISSED: "missed ✗", NOT_LOGGED: "not logged ○", PLANNED: "planned"}
+CSS_CLASSES = {DONE: "done", MISSED: "missed", NOT_LOGGED: "unlogged", PLANNED: "ahead"}
 COLORS = {"contacts": "#c2185b", "strength": "#00838f", "minutes": "#5c6bc0",
-          "light": "#fff3cd", "done": "#2e7d32", "missed": "#c62828", "unlogged": "#f9a825",
-          "ahead": "#b0bec5"}
+          "light": "#fff3cd", DONE: "#2e7d32", MISSED: "#c62828", NOT_LOGGED: "#f9a825",
+          PLANNED: "#b0bec5"}
 
 CSS = """
 :root { color-scheme: light; --ink: #1d2330; --muted: #5f6b7a; --line: #d5dbe3;
@@ -83,6 +84,10 @@ figure svg { width: 100%; height: auto; display: block; }
   background: #eceff1; }
 .badge.done { background: #e8f5e9; color: #1b5e20; }
 .badge.missed { background: #ffebee; color: #b71c1c; }
+.badge.unlogged { background: #fff3cd; color: #6d4c00; }
+.over { color: #b71c1c; font-weight: 700; }
+.physio { border-left: 4px solid #00838f; background: #f2fafa; padding: 8px 14px; }
+.physio ul { margin: 4px 0; padding-left: 1.2em; }
 @media (max-width: 700px) { .cols { grid-template-columns: 1fr; } body { padding: 10px; } }
 @media (max-width: 600px) {
   body { padding: 8px; overflow-wrap: anywhere; }
@@ -176,8 +181,8 @@ def _adherence_chart(weeks: Sequence[int], counts: Mapping[int, Mapping[str, int
     ax = fig.subplots()
     _shade(ax, phases, label=True)
     bottom = [0] * len(weeks)
-    for key, label in ((DONE, "done"), (UNLOGGED, "not logged (counted done)"),
-                       (MISSED, "missed"), (AHEAD, "to come")):
+    for key, label in ((DONE, "done"), (NOT_LOGGED, "not logged"),
+                       (MISSED, "missed"), (PLANNED, "to come")):
         values = [counts[w][key] for w in weeks]
         ax.bar(weeks, values, bottom=bottom, color=COLORS[key], width=0.62, label=label,
                zorder=2)
@@ -303,11 +308,50 @@ def _progress_section(p: Progress) -> list[str]:
             chart = _pain_chart(p)
         parts.append(f"<figure>{chart}<figcaption>{escape(p.limits)}</figcaption>"
                      "</figure>")
+        parts.append(_logged_table(p))
     else:
         parts.append(f"<p>Nothing logged with effort or pain yet. {escape(p.limits)}</p>")
     if p.cramps:
         parts += ["<h3>Cramps</h3>", *(f"<p>{escape(line)}</p>" for line in p.cramps)]
     return parts
+
+
+def _physio_section(p: Progress) -> list[str]:
+    """What a physio reads first (``progress.physio_lines``), as a short list."""
+    if not p.physio:
+        return []
+    items, current = [], ""
+    for line in p.physio:
+        if line.startswith("  ") and current:          # an adjustment under its heading
+            current += f"<li>{escape(line.strip())}</li>"
+            continue
+        if current:
+            items.append(current + ("</ul>" if "<ul>" in current else "") + "</li>")
+        current = f"<li>{escape(line)}" + ("<ul>" if line.endswith(":") else "")
+    if current:
+        items.append(current + ("</ul>" if "<ul>" in current else "") + "</li>")
+    return ['<section class="physio"><h2>For the physio</h2>',
+            f"<ul>{''.join(items)}</ul></section>"]
+
+
+def _logged_table(p: Progress) -> str:
+    """The logged sessions' scores, those above the limits marked."""
+    def cell(value: int | None, limit: int | None = None) -> str:
+        if value is None:
+            return '<td class="num">-</td>'
+        if limit is not None and value > limit:
+            return f'<td class="num over">{value}!</td>'
+        return f'<td class="num">{value}</td>'
+
+    rows = "".join(f"<tr><th scope=\"row\">{_date_words(r.day)}</th>{cell(r.rpe)}"
+                   f"<td class=\"num\">{r.target}</td>{cell(r.pain, p.pain_limit)}"
+                   f"{cell(r.morning, p.morning_limit)}</tr>" for r in p.logged)
+    return ('<table class="logged"><thead><tr><th scope="col">Session</th>'
+            '<th class="num">RPE</th><th class="num">target</th><th class="num">pain during'
+            '</th><th class="num">next morning</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>"
+            f'<p class="note">! above the limit: pain during over {p.pain_limit}/10, the next '
+            f"morning over {p.morning_limit}/10.</p>")
 
 
 def _day_classes(day: Day) -> list[str]:
@@ -325,10 +369,15 @@ def _day_classes(day: Day) -> list[str]:
     return classes
 
 
+def _state(s: Session) -> str:
+    """The session's state as of the report's day (its status in the plan as of that day)."""
+    return s.status if s.status in STATE_WORDS else PLANNED
+
+
 def _session_link(plan: Plan, s: Session, anchor: str, today: dt.date | None) -> str:
-    state = plan.state(s, today)
+    state = _state(s)
     title = f"{TYPES[s.session_type].label}, {STATE_WORDS[state]}"
-    return (f'<a class="s {escape(s.session_type)} {state}" href="#{anchor}" '
+    return (f'<a class="s {escape(s.session_type)} {CSS_CLASSES[state]}" href="#{anchor}" '
             f'title="{escape(title)}">{escape(days.abbreviation(s))} {s.start:%H:%M}'
             f"{STATE_SIGNS[state]}</a>")
 
@@ -351,7 +400,7 @@ def _legend() -> str:
     return (f'<p class="legend">{kinds}<span><i>rest</i> rest day</span>'
             f"<span>· no training window</span><span>{days.TODAY_MARK} today</span>"
             "<span>✓ done</span><span>✗ missed</span>"
-            "<span>? past, not logged: counted as done as prescribed</span>"
+            "<span>○ past, not logged (not counted as done)</span>"
             "<span>shaded week: deload or taper</span></p>")
 
 
@@ -372,12 +421,12 @@ def _calendar(plan: Plan, weeks: list[list[Day]], phases: Mapping[int, str],
 
 def _count_table(title: str, rows: Sequence[tuple[str, Mapping[str, int]]]) -> str:
     head = ("<tr><th scope=\"col\">" + escape(title) + "</th><th class=\"num\">Sessions</th>"
-            "<th class=\"num\">Done</th><th class=\"num\">of them not logged</th>"
+            "<th class=\"num\">Done</th><th class=\"num\">Not logged</th>"
             "<th class=\"num\">Missed</th><th class=\"num\">To come</th></tr>")
     body = "".join(
         f"<tr><th scope=\"row\">{escape(name)}</th><td class=\"num\">{sum(c.values())}</td>"
         + "".join(f"<td class=\"num\">{n}</td>"
-                  for n in (c[DONE] + c[UNLOGGED], c[UNLOGGED], c[MISSED], c[AHEAD])) + "</tr>"
+                  for n in (c[DONE], c[NOT_LOGGED], c[MISSED], c[PLANNED])) + "</tr>"
         for name, c in rows)
     return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
 
@@ -393,12 +442,19 @@ def _profile_summary(profile: Profile) -> str:
     return escape(" · ".join(parts))
 
 
-def _session_block(plan: Plan, s: Session, anchor: str, today: dt.date | None) -> str:
+def _session_block(plan: Plan, s: Session, anchor: str, logged: SessionState | None) -> str:
     day = plan.local_date(s)
     label = TYPES[s.session_type].label
-    state = plan.state(s, today)
-    badge = f'<span class="badge {escape(s.status)}">' + escape(BADGES[state])
-    facts = [f"{s.minutes} min", f"RPE {s.rpe}", f"load {s.load}"]
+    state = _state(s)
+    badge = f'<span class="badge {CSS_CLASSES[state]}">' + escape(BADGES[state])
+    facts = [f"{s.minutes} min"]
+    if logged is not None and logged.rpe is not None:
+        facts.append(f"RPE {logged.rpe}")
+    facts += [f"target {s.rpe}", f"load {s.load}"]
+    if logged is not None and logged.pain is not None:
+        facts.append(f"pain {logged.pain}/10")
+    if logged is not None and logged.not_met:
+        facts.append("rule not met: " + ", ".join(logged.not_met))
     if s.foot_contacts:
         facts.append(f"{s.foot_contacts} foot contacts")
     sets = sum(d.sets for d in s.exercises if d.kind == "strength")
@@ -419,11 +475,11 @@ def _session_block(plan: Plan, s: Session, anchor: str, today: dt.date | None) -
 
 def _adherence(plan: Plan, ordered: Sequence[Session], today: dt.date | None,
                ) -> tuple[dict[int, dict[str, int]], dict[str, dict[str, int]]]:
-    """Sessions by ``Plan.state``, per calendar week and per session type."""
+    """Sessions by their state as of the day, per calendar week and per session type."""
     by_week = {w: dict.fromkeys(STATES, 0) for w in range(1, plan.weeks + 1)}
     by_type: dict[str, dict[str, int]] = {}
     for s in ordered:
-        state = plan.state(s, today)
+        state = _state(s)
         if s.week in by_week:
             by_week[s.week][state] += 1
         by_type.setdefault(s.session_type, dict.fromkeys(STATES, 0))[state] += 1
@@ -431,17 +487,17 @@ def _adherence(plan: Plan, ordered: Sequence[Session], today: dt.date | None,
 
 
 def adherence_words(counts: Mapping[str, int], today: dt.date | None) -> str:
-    """'So far: 4 of 5 sessions done (80%; 1 of them not logged, counted as done as
-    prescribed), 1 missed; 20 to come.' The same rule as ``periodize status``."""
-    done = counts[DONE] + counts[UNLOGGED]
-    past = done + counts[MISSED]
+    """'So far: 4 of 7 past sessions done (57%), 1 missed, 2 not logged (not counted as
+    done); 20 to come.' The same rule as ``periodize status``."""
+    done = counts[DONE]
+    past = done + counts[MISSED] + counts[NOT_LOGGED]
     if past:
-        unlogged = (f"; {counts[UNLOGGED]} of them not logged, counted as done as prescribed"
-                    if counts[UNLOGGED] else "")
-        words = (f"So far: {done} of {past} sessions done ({round(100 * done / past)}%"
-                 f"{unlogged}), {counts[MISSED]} missed; {counts[AHEAD]} to come.")
+        unlogged = (f", {counts[NOT_LOGGED]} not logged (not counted as done)"
+                    if counts[NOT_LOGGED] else "")
+        words = (f"So far: {done} of {past} past sessions done ({round(100 * done / past)}%), "
+                 f"{counts[MISSED]} missed{unlogged}; {counts[PLANNED]} to come.")
     else:
-        words = f"Nothing logged yet; {counts[AHEAD]} sessions to come."
+        words = f"Nothing logged yet; {counts[PLANNED]} sessions to come."
     return f"As of {_date_words(today)}. " + words if today is not None else words
 
 
@@ -486,10 +542,10 @@ def _header(plan: Plan, profile: Profile, title: str) -> list[str]:
 
 
 def _week_sections(plan: Plan, ordered: Sequence[Session], phases: Mapping[int, str],
-                   anchors: Mapping[str, str], today: dt.date | None) -> list[str]:
+                   anchors: Mapping[str, str], logged: Mapping[str, SessionState]) -> list[str]:
     sections = []
     for w in range(1, plan.weeks + 1):
-        blocks = "".join(_session_block(plan, s, anchors[s.uid], today)
+        blocks = "".join(_session_block(plan, s, anchors[s.uid], logged.get(s.uid))
                          for s in ordered if s.week == w)
         sections.append(f'<section class="week"><h2>Week {w} · {escape(phases.get(w, ""))}</h2>'
                         + (blocks or '<p class="note">No sessions this week.</p>')
@@ -499,10 +555,12 @@ def _week_sections(plan: Plan, ordered: Sequence[Session], phases: Mapping[int, 
 
 def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note: str,
                 progress: Progress | None = None,
-                measures: Sequence[tuple[dt.date, str, float]] = ()) -> str:
+                measures: Sequence[tuple[dt.date, str, float]] = (),
+                states: Sequence[SessionState] = ()) -> str:
     """The whole plan as one self-contained, printable HTML page (no scripts, nothing fetched).
-    ``today`` marks the calendar and splits adherence into the past and what is to come, by
-    the rule of ``Plan.state`` (a past session with no word counts as done as prescribed)."""
+    ``plan`` is the plan as of ``today`` (``plan_as_of``): each session's status is its state
+    that day (a past session not logged is not counted as done), ``states`` what was logged
+    for it; ``today`` marks the calendar."""
     phases = days.week_phases(plan)
     ordered = sorted(plan.sessions, key=lambda s: s.start.astimezone(dt.UTC))
     anchors = {s.uid: f"session-{i}" for i, s in enumerate(ordered, start=1)}
@@ -520,6 +578,7 @@ def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
         *_header(plan, profile, title),
+        *(_physio_section(progress) if progress is not None else []),
         f'<aside class="safety"><strong>Safety.</strong> {escape(safety_note)}</aside>'
         if safety_note.strip() else "",
         "<h2>Calendar</h2>",
@@ -542,7 +601,8 @@ def plan_report(plan: Plan, profile: Profile, today: dt.date | None, safety_note
         "<h2>Sessions</h2>",
         '<p class="note">Each session in order: warm-up first, jumps before strength, '
         "stretching last.</p>",
-        *_week_sections(plan, ordered, phases, anchors, today),
+        *_week_sections(plan, ordered, phases, anchors,
+                        {st.uid: st for st in states if st.state == DONE}),
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"

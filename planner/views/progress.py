@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from catalog import Catalog, Exercise
 from catalog.monitoring import Monitoring
+from planner.store.as_of import SessionState
 from planner.store.database import AthleteLog
-from planner.store.plan import Plan, Session
+from planner.store.plan import DONE, Plan, Session
 from planner.views.cramps import cramp_lines
 
 
@@ -37,6 +39,8 @@ class Progress:
     pain_limit: int
     stop_at: int
     cramps: tuple[str, ...] = ()  # the cramps logged, in words (planner.views.cramps)
+    morning_limit: int = 10
+    physio: tuple[str, ...] = ()  # what a physio reads first (``physio_lines``)
 
 
 def limits_text(rules: Monitoring) -> str:
@@ -47,7 +51,10 @@ def limits_text(rules: Monitoring) -> str:
 
 
 def progress(plan: Plan, forecast: Plan, log: AthleteLog, catalog: Catalog,
-             rules: Monitoring) -> Progress:
+             rules: Monitoring, states: Sequence[SessionState] = (),
+             day: dt.date | None = None) -> Progress:
+    """``plan``: the plan as of ``day`` (``plan_as_of``), whose ``states`` give the logged
+    effort and pain of each session done."""
     tz = ZoneInfo(plan.timezone)
     planned = {s.uid: s for s in forecast.sessions}
     weeks = tuple(range(1, plan.weeks + 1))
@@ -64,28 +71,95 @@ def progress(plan: Plan, forecast: Plan, log: AthleteLog, catalog: Catalog,
             pairs = [pair for pair in pairs if pair[0] is not None]
             row.append(min(pairs, key=lambda pair: pair[0] or 0) if pairs else (None, None))
         levels.append((exercise.name, tuple(row)))
-    entries = {e.day: e for e in log.sessions if e.status == "done"}
+    scored = {st.uid: st for st in states if st.state == DONE}
+    if not states:
+        by_day = {e.day: e for e in log.sessions if e.status == DONE}
+        scored = {s.uid: SessionState(s.uid, d, DONE, s.rpe, by_day[d].rpe, by_day[d].pain)
+                  for s in plan.sessions if (d := s.start.astimezone(tz).date()) in by_day}
     days = [(s.start.astimezone(tz).date(), s) for s in plan.sessions]
     mornings: dict[dt.date, int] = {}
     for morning, pain in log.mornings:
         before = [d for d, _ in days if d < morning]
         if before:
             mornings[before[-1]] = pain
-    logged = [Logged(day, s.rpe, entries[day].rpe if day in entries else None,
-                     entries[day].pain if day in entries else None, mornings.get(day))
-              for day, s in days if day in entries or day in mornings]
+    logged = [Logged(d, s.rpe, one.rpe if (one := scored.get(s.uid)) else None,
+                     one.pain if one else None, mornings.get(d))
+              for d, s in days if s.uid in scored or d in mornings]
     return Progress(weeks, tuple(levels), tuple(logged), limits_text(rules), rules.during_limit,
-                    rules.stop_at, cramp_lines(log.cramps, rules))
+                    rules.stop_at, cramp_lines(log.cramps, rules, day), rules.morning_limit,
+                    physio_lines(plan, forecast, log, rules, day))
 
 
-def _cell(value: int | None) -> str:
-    return "-" if value is None else str(value)
+def _day(day: dt.date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def physio_lines(plan: Plan, forecast: Plan, log: AthleteLog, rules: Monitoring,
+                 day: dt.date | None = None) -> tuple[str, ...]:
+    """What a physio reads first, a line each, as of ``day``: red flags with their dates, jump
+    pauses (from when, why, until what), readiness screens, each adjustment the log made with
+    its reason (``adapt.changes``: the plan as of the day against the forecast), and the
+    persistent-pain advice when it applies (recurring cramps: ``Progress.cramps``)."""
+    from planner.training.adapt import PAUSED, changes
+
+    def said(d: dt.date) -> bool:
+        return day is None or d <= day
+
+    flags = [(e.day, f"pain {e.pain}/10 during {_day(e.day)}") for e in log.sessions
+             if e.status == DONE and e.pain is not None and e.pain >= rules.stop_at
+             and said(e.day)]
+    flags += [(d, f"morning pain {p}/10 on {_day(d)}") for d, p in log.mornings
+              if p >= rules.stop_at and said(d)]
+    lines = [f"Red flags ({rules.stop_at}/10 or more): "
+             + ("; ".join(words for _, words in sorted(flags)) or "none") + "."]
+    lines += _pauses(plan, PAUSED)
+    screens = [f"{'passed' if ok else 'failed'} {_day(d)}" for d, ok in log.screens if said(d)]
+    lines.append("Readiness screens: " + (", ".join(screens) or "none recorded") + ".")
+    adjusted = changes(forecast, plan)
+    lines.append("Adjustments by the log: " + ("none." if not adjusted else ""))
+    lines += [f"  {line}" for line in adjusted]
+    if any(rules.persistent in s.notes for s in plan.sessions):
+        lines.append(rules.persistent)
+    return tuple(lines)
+
+
+def _pauses(plan: Plan, paused: str) -> list[str]:
+    """'Jumps paused from Wed 20 Jan (pain 8/10 on Fri 15 Jan) until ...', one line a pause:
+    a run of sessions whose note says so, ended by the next jump session the plan holds."""
+    lines: list[str] = []
+    first: Session | None = None
+    why = ""
+    for s in sorted(plan.sessions, key=lambda s: s.start):
+        note = next((n for n in s.notes if n.startswith(paused)), None)
+        if note is not None:
+            if first is None:
+                first, why = s, note.removeprefix(paused).strip()
+            continue
+        if first is not None and "plyometrics" in s.kinds:
+            lines.append(f"Jumps paused from {_day(first.start.date())} {why}, until "
+                         f"{_day(s.start.date())}, when the plan has them again.".replace(
+                             "  ", " "))
+            first = None
+    if first is not None:
+        lines.append(f"Jumps paused from {_day(first.start.date())} {why}, until a readiness "
+                     "screen is passed (periodize screen DATE --passed).".replace("  ", " "))
+    return lines
+
+
+def _cell(value: int | None, limit: int | None = None) -> str:
+    """A score ('-': not logged), marked '!' above ``limit``."""
+    if value is None:
+        return "-"
+    return f"{value}!" if limit is not None and value > limit else str(value)
 
 
 def progress_text(p: Progress) -> str:
-    """Levels by week ('2<3': level 2 where the plan had 3), then the logged sessions."""
+    """What a physio reads first, levels by week ('2<3': level 2 where the plan had 3), then
+    the logged sessions with the scores above the limits marked '!'."""
     head = "Strength level by week (2<3: held at 2 where the plan had 3)"
-    lines = [head, f"  {'':<16}" + "".join(f"{'W' + str(w):>6}" for w in p.weeks)]
+    lines = [*(textwrap.fill(line, 80, subsequent_indent="    " if line.startswith("  ")
+                             else "  ") for line in p.physio), ""] if p.physio else []
+    lines += [head, f"  {'':<16}" + "".join(f"{'W' + str(w):>6}" for w in p.weeks)]
     for name, row in p.levels:
         cells = [(_cell(now) if now == then or now is None or then is None
                   else f"{now}<{then}") for now, then in row]
@@ -99,8 +173,11 @@ def progress_text(p: Progress) -> str:
                      f"{'next morning':>14}")
         for entry in p.logged:
             effort = f"{_cell(entry.rpe)}/{entry.target}"
-            lines.append(f"  {entry.day:%a %d %b}  {effort:>14}{_cell(entry.pain):>13}"
-                         f"{_cell(entry.morning):>14}")
+            lines.append(f"  {entry.day:%a %d %b}  {effort:>14}"
+                         f"{_cell(entry.pain, p.pain_limit):>13}"
+                         f"{_cell(entry.morning, p.morning_limit):>14}")
+        lines.append(f"  ! above the limit (during {p.pain_limit}/10, next morning "
+                     f"{p.morning_limit}/10)")
     lines += textwrap.wrap(p.limits, 80)
     if p.cramps:
         lines.append("")

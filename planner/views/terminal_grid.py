@@ -24,6 +24,7 @@ from planner.views.days import (
 KIND_STYLES = {"jumps": "bold magenta", "strength": "bold cyan", "combined": "bold green",
                "stretch": "bold blue"}
 LIGHTER_MARK = "↓"
+NOT_LOGGED_MARK = "○"      # a past session with no word in the log: not counted as done
 BAR_BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -54,19 +55,22 @@ def _cell(day: Day, width: int) -> Any:
     status = ""
     if day.sessions:
         marks = {s.status for s in day.sessions}
-        status = "✗" if "missed" in marks else "✓" if marks == {"done"} else ""
+        status = ("✗" if "missed" in marks else NOT_LOGGED_MARK if "not logged" in marks
+                  else "✓" if marks == {"done"} else "")
     text = Text(no_wrap=True, overflow="crop")
     text.append(TODAY_MARK if day.today else " ", style="bold yellow" if day.today else "")
     date = f"{day.date.day:>2} {day.date:%b}"
     text.append(date, style="" if day.today else "dim")
     used = 1 + len(date)
     if status:
-        text.append(" " + status, style="bold red" if status == "✗" else "bold green")
+        text.append(" " + status, style={"✗": "bold red", "✓": "bold green"}.get(status,
+                                                                                "bold yellow"))
         used += 2
     text.append(" " * max(0, width - used) + "\n")
     lines: list[tuple[str, str]] = []
     for s in day.sessions:
-        style = "strike red" if s.status == "missed" else KIND_STYLES.get(s.session_type, "bold")
+        style = ("strike red" if s.status == "missed" else "italic" if s.status == "not logged"
+                 else KIND_STYLES.get(s.session_type, "bold"))
         lines.append((f"{abbreviation(s)} {s.start:%H:%M}", style))
     if not lines:
         lines.append(("rest", "dim italic") if day.rest else ("·", "dim") if not day.open
@@ -119,7 +123,9 @@ def plan_grid(plan: Plan, profile: Profile, today: dt.date | None, width: int = 
     legend.append("✓", style="bold green")
     legend.append(" done  ")
     legend.append("✗", style="bold red")
-    legend.append(" missed")
+    legend.append(" missed  ")
+    legend.append(NOT_LOGGED_MARK, style="bold yellow")
+    legend.append(" past, not logged")
     if lighter:
         legend.append("  ")
         legend.append(LIGHTER_MARK, style="bold yellow")

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from catalog import Catalog, Exercise
-from planner.store.as_of import SessionState
+from planner.store.as_of import NOT_LOGGED, PLANNED, SessionState
 from planner.store.database import Revision
-from planner.store.plan import MISSED, UNLOGGED, Plan, Session, counts_done
+from planner.store.plan import DONE, MISSED, Plan, Session
 from planner.store.profile import Profile
 from planner.training.session_types import BLOCKS, TYPES
 
@@ -46,7 +46,8 @@ def week_summary(plan: Plan) -> str:
         sessions = plan.week_sessions(week)
         live = [s for s in sessions if s.status != "missed"]
         parts = [f"{s.start:%a %H:%M} {TYPES[s.session_type].short}"
-                 + {"missed": " (missed)", "done": " (done)"}.get(s.status, "")
+                 + {"missed": " (missed)", "done": " (done)",
+                    "not logged": " (not logged)"}.get(s.status, "")
                  for s in sessions]
         contacts = sum(s.foot_contacts for s in live)
         load = sum(s.load for s in live)
@@ -91,32 +92,32 @@ def history_list(revisions: Sequence[Revision]) -> str:
                      for r in revisions)
 
 
-def adherence(plan: Plan, today: dt.date) -> str:
-    """Done / missed / planned per week and per kind, by ``Plan.state``: a past session with no
-    word counts as done as prescribed, as a replan counts it; the line under the table says how
-    many those are."""
+def adherence(plan: Plan, states: Sequence[SessionState]) -> str:
+    """Done / missed / not logged / planned per week and per kind, by each session's state as of
+    the day (``plan_as_of``): a past session not logged is not counted as done (silence is not
+    success); the line under the table says how many those are."""
+    state = {st.uid: st.state for st in states}
 
-    def state(s: Session) -> str:
-        shown = plan.state(s, today)
-        return "done" if counts_done(shown) else "missed" if shown == MISSED else "planned"
+    def of(s: Session) -> str:
+        return state.get(s.uid, PLANNED)
 
-    lines = [f"{'week':>4}  {'done':>4}  {'missed':>6}  {'planned':>7}"]
+    lines = [f"{'week':>4}  {'done':>4}  {'missed':>6}  {'not logged':>10}  {'planned':>7}"]
     for week in range(1, plan.weeks + 1):
-        counts = Counter(state(s) for s in plan.week_sessions(week))
-        lines.append(f"{week:>4}  {counts['done']:>4}  {counts['missed']:>6}  "
-                     f"{counts['planned']:>7}")
+        counts = Counter(of(s) for s in plan.week_sessions(week))
+        lines.append(f"{week:>4}  {counts[DONE]:>4}  {counts[MISSED]:>6}  "
+                     f"{counts[NOT_LOGGED]:>10}  {counts[PLANNED]:>7}")
     lines.append("")
     for kind in ("plyometrics", "strength", "stretching"):
-        counts = Counter(state(s) for s in plan.sessions if kind in s.kinds)
-        total = counts["done"] + counts["missed"]
-        rate = (f"{counts['done']} of {total} kept, {round(100 * counts['done'] / total)}%"
+        counts = Counter(of(s) for s in plan.sessions if kind in s.kinds)
+        total = counts[DONE] + counts[MISSED] + counts[NOT_LOGGED]
+        rate = (f"{counts[DONE]} of {total} done, {round(100 * counts[DONE] / total)}%"
                 if total else "nothing due yet")
-        lines.append(f"{kind:<12} {counts['done']} done, {counts['missed']} missed, "
-                     f"{counts['planned']} planned ({rate})")
-    unlogged = sum(plan.state(s, today) == UNLOGGED for s in plan.sessions)
+        lines.append(f"{kind:<12} {counts[DONE]} done, {counts[MISSED]} missed, "
+                     f"{counts[NOT_LOGGED]} not logged, {counts[PLANNED]} planned ({rate})")
+    unlogged = sum(of(s) == NOT_LOGGED for s in plan.sessions)
     if unlogged:
-        lines += ["", f"{unlogged} past session{'s' if unlogged != 1 else ''} not logged, "
-                  "counted as done as prescribed (`periodize missed DATE` if not)."]
+        lines += ["", f"{unlogged} past session{'s' if unlogged != 1 else ''} not logged, not "
+                  "counted as done: `periodize done DATE` (or `missed DATE`)."]
     return "\n".join(lines)
 
 

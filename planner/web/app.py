@@ -145,7 +145,7 @@ def make_app(settings: Settings) -> Starlette:
         if athlete is None:
             return not_found()
         try:
-            found = site.feed(athlete, token)
+            found = site.feed(athlete, token, settings.clock())
         except PeriodizeError as exc:          # no plan any more, a damaged store
             _stderr(printable(str(exc)))
             found = None

@@ -6,6 +6,7 @@ revalidation (304) costs a stat and a hash compare; the pages' data likewise (``
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import threading
 from collections.abc import Callable, Hashable
@@ -81,15 +82,17 @@ class Site:
                     found = athlete
         return found
 
-    def feed(self, athlete: Athlete, token: str) -> Feed | None:
-        """The athlete's feed for ``token`` (None: not the current plan's token), read from the
-        store only when it changed since the last time."""
+    def feed(self, athlete: Athlete, token: str, now: dt.datetime) -> Feed | None:
+        """The athlete's feed for ``token`` (None: not the current plan's token) as of ``now``,
+        read from the store only when it changed, or the day it was made for ended, since the
+        last time."""
         known = self._refresh(athlete)
         cached = known.feed
-        if cached is not None and hmac.compare_digest(cached[0].encode(), token.encode()):
+        if cached is not None and hmac.compare_digest(cached[0].encode(), token.encode()) and (
+                cached[1].until is None or now.timestamp() < cached[1].until):
             return cached[1]
         changed = store_changed(athlete.db)       # before reading (see store_changed)
-        feed = read_feed(athlete.db, token, changed)
+        feed = read_feed(athlete.db, token, changed, now)
         if feed is not None:
             with self._lock:
                 if self._known.get(athlete.db) is known and known.signature == _signature(

@@ -33,9 +33,10 @@ PRODID = f"-//periodize//periodize {__version__}//EN"
 PLAN_PROPERTY = "X-PERIODIZE-PLAN"
 
 
-_PREFIX = {"missed": "Missed: ", "dropped": "Dropped: "}
+#: The summary's first words for a session's state as of the calendar's day (``plan_as_of``).
+_PREFIX = {"missed": "Missed: ", "dropped": "Dropped: ", "not logged": "Not logged: "}
 #: Statuses written as STATUS:CANCELLED: missed, and dropped by a replan (see dropped_sessions).
-_CANCELLED = frozenset(_PREFIX)
+_CANCELLED = frozenset({"missed", "dropped"})
 
 #: Values and content lines made once per content for every calendar (see ``ics_memo``).
 _MEMO = Memo()
@@ -71,7 +72,8 @@ def _calendar_class() -> type[Calendar]:
 
 
 def summary(session: Session) -> str:
-    """'Plyometrics + stretch · week 3'; 'Missed: ...' once it is known to be missed."""
+    """'Plyometrics + stretch · week 3'; 'Missed: ...' once it is known to be missed, 'Not
+    logged: ...' when past without a word in the log."""
     text = f"{TYPES[session.session_type].label} · week {session.week}"
     return _PREFIX.get(session.status, "") + text
 
