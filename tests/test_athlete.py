@@ -729,7 +729,7 @@ def test_status_and_report_show_levels_effort_and_pain_against_the_limits(
     step_down = next(line for line in lines if line.strip().startswith("Step down"))
     # Eased to 0 after the pain of Wed 13 Jan (the plan had 1), held there in week 3 (plan: 2).
     assert step_down.split()[2:5] == ["1", "0<1", "0<2"]
-    assert any(line.split() == ["Wed", "13", "Jan", "8/5", "6", "-"] for line in lines)
+    assert any(line.split() == ["Wed", "13", "Jan", "8/5", "6!", "-"] for line in lines)  # > 5
     assert any(line.split() == ["Sat", "16", "Jan", "-/5", "-", "4"] for line in lines)
     assert "Pain limits: during at most 5/10" in status.output
     mine = lines[next(i for i, line in enumerate(lines) if line.startswith("Strength level")):]

@@ -292,8 +292,9 @@ def test_cli_replan_status_history_undo(planned: tuple[Path, Plan], tmp_path: Pa
     result = runner.invoke(cli.main, [*base, "status", "--today", "2027-01-12"])
     assert result.exit_code == 0
     week2 = next(line for line in result.output.splitlines() if line.split()[:1] == ["2"])
-    assert week2.split() == ["2", "0", "1", "3"]          # Mon missed; Tue, Thu, Sat to come
-    assert "plyometrics  2 done, 1 missed" in result.output
+    assert week2.split() == ["2", "0", "1", "0", "3"]     # Mon missed; Tue, Thu, Sat to come
+    # Week 1's jump sessions were never logged: not logged, not done (issue 23 §5).
+    assert "plyometrics  0 done, 1 missed, 2 not logged" in result.output
 
     result = runner.invoke(cli.main, [*base, "history"])
     assert result.output.count("rev") == 3 and "* rev   3" in result.output
@@ -453,10 +454,13 @@ def test_adherence_rounds_honestly(planned: tuple[Path, Plan]) -> None:
     jumps_2 = [s for s in before.sessions if "plyometrics" in s.kinds][:3]
     commands.record(db, [jumps_2[0].start.date().isoformat()], "missed", None, NOW)
     day_after = jumps_2[2].start.date() + dt.timedelta(days=1)
+    from planner.commands import logbook
+
+    logbook.done(db, [s.start.date().isoformat() for s in jumps_2[1:]], NOW, today=day_after)
     result = CliRunner().invoke(cli.main, ["--db", str(db), "status", "--today",
                                            day_after.isoformat()])
-    assert "plyometrics  2 done, 1 missed" in result.output
-    assert "(2 of 3 kept, 67%)" in result.output
+    assert "plyometrics  2 done, 1 missed, 0 not logged" in result.output
+    assert "(2 of 3 done, 67%)" in result.output
 
 
 def test_busy_time_added_over_a_session_done_today_is_not_a_broken_rule(
