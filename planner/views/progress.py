@@ -100,7 +100,7 @@ def physio_lines(plan: Plan, forecast: Plan, log: AthleteLog, rules: Monitoring,
     pauses (from when, why, until what), readiness screens, each adjustment the log made with
     its reason (``adapt.changes``: the plan as of the day against the forecast), and the
     persistent-pain advice when it applies (recurring cramps: ``Progress.cramps``)."""
-    from planner.training.adapt import PAUSED, changes
+    from planner.training.adapt import PAUSED
 
     def said(d: dt.date) -> bool:
         return day is None or d <= day
@@ -115,12 +115,26 @@ def physio_lines(plan: Plan, forecast: Plan, log: AthleteLog, rules: Monitoring,
     lines += _pauses(plan, PAUSED)
     screens = [f"{'passed' if ok else 'failed'} {_day(d)}" for d, ok in log.screens if said(d)]
     lines.append("Readiness screens: " + (", ".join(screens) or "none recorded") + ".")
-    adjusted = changes(forecast, plan)
+    adjusted = _reasons(plan, forecast)
     lines.append("Adjustments by the log: " + ("none." if not adjusted else ""))
     lines += [f"  {line}" for line in adjusted]
     if any(rules.persistent in s.notes for s in plan.sessions):
         lines.append(rules.persistent)
     return tuple(lines)
+
+
+def _reasons(plan: Plan, forecast: Plan) -> list[str]:
+    """'from Sat 16 Jan: step down ... back to level 0 (pain 8/10 on Fri 15 Jan)': each reason
+    re-dosing gave (``adapt``'s notes) that the forecast did not have, from the first session
+    it changed."""
+    planned = {s.uid: s for s in forecast.sessions}
+    first: dict[str, dt.date] = {}
+    for s in sorted(plan.sessions, key=lambda s: s.start):
+        old = planned.get(s.uid)
+        for note in s.notes:
+            if old is None or note not in old.notes:
+                first.setdefault(note, plan.local_date(s))
+    return [f"from {_day(day)}: {note}" for note, day in first.items()]
 
 
 def _pauses(plan: Plan, paused: str) -> list[str]:
