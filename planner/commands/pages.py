@@ -116,11 +116,13 @@ def morning_question(plan: Plan, today: dt.date, log: AthleteLog) -> dt.date | N
 
 
 def athlete_page(db: Path, today_now: dt.datetime) -> AthletePage:
-    """Everything the athlete's first page shows, as of ``today_now``."""
+    """Everything the athlete's first page shows, as of ``today_now`` (the plan as of that
+    day, ``plan_as_of``: its doses, and sessions past without a word "not logged")."""
+    from planner.training.plan_as_of import plan_as_of
+
     with open_store(db) as store:
-        stored, profile = store.current()
-        plan = store.marked(stored)
-        log = store.athlete_log(plan.plan_id)
+        seen = plan_as_of(store, today_now)
+    plan, profile, log = seen.plan, seen.profile, seen.log
     today = plan.today(today_now)
     focus = focus_session(plan, today)
     after = morning_question(plan, today, log)
@@ -228,12 +230,12 @@ class AthleteRow:
 
 def athlete_row(db: Path, today_now: dt.datetime) -> AthleteRow:
     from planner.training.adapt import PAUSED
+    from planner.training.plan_as_of import plan_as_of
 
     rules = default_monitoring()
     with open_store(db) as store:
-        stored, profile = store.current()
-        plan = store.marked(stored)
-        log = store.athlete_log(plan.plan_id)
+        seen = plan_as_of(store, today_now)
+    plan, profile, log = seen.plan, seen.profile, seen.log
     today = plan.today(today_now)
     states = [plan.state(s, today) for s in plan.sessions]
     past = [st for st in states if st != AHEAD]
