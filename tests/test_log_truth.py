@@ -510,6 +510,37 @@ def test_every_view_tells_the_same_story_as_the_one_state_derivation(
     agree(ics_events(feed.body), "feed")
 
 
+def test_a_calendar_as_of_each_day_raises_sequence_whenever_its_text_changes(
+        store: Path) -> None:
+    """Days pass without a log: sessions ahead hold their levels and ask for the log, past
+    ones say "Not logged" (``plan_as_of``). Exported day after day, then after the missing
+    sessions are logged: one (UID, SEQUENCE) never carries two texts and SEQUENCE never falls,
+    so a calendar always keeps the latest text."""
+    import icalendar
+
+    def events(day: str) -> dict[str, tuple[int, str]]:
+        data = ok(run(store, "export", "--today", day)).encode()
+        return {str(e["UID"]): (int(str(e["SEQUENCE"])), str(e["SUMMARY"]) + "|"
+                                + str(e["DESCRIPTION"]))
+                for e in icalendar.Calendar.from_ical(data).walk("VEVENT")}
+
+    seen: dict[tuple[str, int], str] = {}
+    highest: dict[str, int] = {}
+    texts: dict[str, set[str]] = {}
+    steps = [("2027-01-05", None), ("2027-01-07", None), ("2027-01-10", None),
+             ("2027-01-12", None), ("2027-01-19", None), ("2027-01-19", "2027-01-04"),
+             ("2027-01-19", "2027-01-06"), ("2027-01-20", None)]
+    for day, logged in steps:
+        if logged is not None:
+            ok(run(store, "done", logged, "--today", day))
+        for uid, (sequence, text) in events(day).items():
+            assert seen.setdefault((uid, sequence), text) == text, (day, uid, sequence)
+            assert sequence >= highest.get(uid, 0), (day, uid)
+            highest[uid] = sequence
+            texts.setdefault(uid, set()).add(text)
+    assert sum(len(t) >= 3 for t in texts.values()) >= 5     # the texts did change, often
+
+
 def test_log_lists_entries_by_id_and_rm_takes_one_out_which_undo_brings_back(
         store: Path) -> None:
     ok(run(store, "done", "2027-01-11", "--rpe", "7", "--pain", "3"))

@@ -9,12 +9,11 @@ replan dropped stays "dropped" in the calendars), and the logged scores beside t
 ``today`` (terminal, report, JSON/CSV export, calendars, feed) is always given by the caller:
 nothing here reads the clock.
 
-Calendars keep the version of an event with the highest SEQUENCE (then the latest DTSTAMP). A
-session whose text as of the day differs from the stored revision's (held levels, the ask for
-the log, "Not logged") is handed out one SEQUENCE above the revision's, stamped with the start
-of the day; ``hand_out`` records that SEQUENCE in the store, so the next revision goes above it
-(else a session logged later, back at the revision's text, would come with a lower SEQUENCE and
-calendars would keep the held one)."""
+Calendars keep the version of an event with the highest SEQUENCE. A session whose text as of
+the day differs from the stored revision's (held levels, the ask for the log, "Not logged") is
+handed out above the revision's SEQUENCE (``_sequenced``); ``hand_out`` records it in the
+store, so the next revision goes above it (else a session logged later, back at the revision's
+text, would come with a lower SEQUENCE and calendars would keep the held one)."""
 
 from __future__ import annotations
 
@@ -66,7 +65,8 @@ def plan_as_of(store: Store, today: Today | None) -> AsOf:
             _doses_of(s, seen[s.uid]) if s.uid in seen else s for s in marked.sessions))
     state_of = {st.uid: st.state for st in states}
     shown = tuple(s.with_status(_status(s, state_of.get(s.uid))) for s in dosed.sessions)
-    plan = _sequenced(dataclasses.replace(dosed, sessions=shown), marked, store, day)
+    plan = _sequenced(dataclasses.replace(dosed, sessions=shown), marked, store, day,
+                      sum(st.state == NOT_LOGGED for st in states))
     return AsOf(plan, profile, states, day, log, forecast)
 
 
@@ -89,21 +89,29 @@ def _shows(s: Session) -> tuple[object, ...]:
     return (s.content(), s.status == NOT_LOGGED)
 
 
-def _sequenced(plan: Plan, stored: Plan, store: Store, day: dt.date | None) -> Plan:
-    """Each session whose calendar text as of ``day`` differs from the stored revision's, one
-    SEQUENCE above the revision's (and above any the store handed out for it), stamped at the
-    start of the day (never before its stored stamp)."""
+def _sequenced(plan: Plan, stored: Plan, store: Store, day: dt.date | None,
+               unlogged: int) -> Plan:
+    """SEQUENCE and DTSTAMP as of ``day``. With the log as it is, what a session shows as of a
+    day depends on the day only through the set of past sessions not logged, which only grows
+    as days pass: its size, ``unlogged``, numbers the versions. A session whose calendar text
+    differs from the stored revision's (or that was handed out above the revision's SEQUENCE)
+    gets the revision's SEQUENCE + ``unlogged``: one (UID, SEQUENCE) never carries two texts,
+    and SEQUENCE rises as the text changes; stamped at the start of the day, never before its
+    stored stamp. A new revision goes above what was handed out (``hand_out``)."""
     held = {s.uid: s for s in stored.sessions}
-    changed = [s for s in plan.sessions
-               if s.uid in held and _shows(s) != _shows(held[s.uid])]
-    if day is None or not changed:
+    changed = {s.uid for s in plan.sessions
+               if s.uid in held and _shows(s) != _shows(held[s.uid])}
+    if day is None or not unlogged:
         return plan
-    marks = store.handed_out([s.uid for s in changed])
+    marks = store.handed_out(list(held))
+    changed |= {uid for uid, mark in marks.items() if mark > held[uid].sequence}
+    if not changed:
+        return plan
     start = dt.datetime.combine(day, dt.time(), tzinfo=plan.tz).astimezone(dt.UTC)
-    bumped = {s.uid: dataclasses.replace(
-        s, sequence=max(held[s.uid].sequence + 1, marks.get(s.uid, -1)),
-        stamp=max(held[s.uid].stamp, start)) for s in changed}
-    return dataclasses.replace(plan, sessions=tuple(bumped.get(s.uid, s) for s in plan.sessions))
+    return dataclasses.replace(plan, sessions=tuple(
+        dataclasses.replace(s, sequence=held[s.uid].sequence + unlogged,
+                            stamp=max(held[s.uid].stamp, start))
+        if s.uid in changed else s for s in plan.sessions))
 
 
 def hand_out(store: Store, seen: AsOf) -> None:
