@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import os
 import shutil
 import sqlite3
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from factories import build, make_profile, one_line_error, run, write_profile
+from old_stores import downgrade
 
 from planner.errors import ConcurrentChange
 from planner.store import database
@@ -137,34 +139,11 @@ def test_only_stale_temporary_files_of_our_own_naming_are_removed(tmp_path: Path
 # --- old stores ---------------------------------------------------------------------------------
 
 
-def _schema_4(store: Path) -> None:
-    """Make ``store`` what periodize wrote at schema 4: a file made by migrations 1 to 4 holding
-    the rows of ``store``'s tables, in the columns schema 4 has."""
-    old = store.with_name("old.db")
-    raw = sqlite3.connect(old, isolation_level=None)
-    try:
-        for step in range(1, 5):
-            raw.executescript(database.MIGRATIONS[step])
-        raw.execute(f"PRAGMA application_id = {database.APPLICATION_ID}")
-        raw.execute("PRAGMA user_version = 4")
-        raw.execute("ATTACH DATABASE ? AS current", (str(store),))
-        tables = [r[0] for r in raw.execute(
-            "SELECT name FROM main.sqlite_master WHERE type = 'table'")]
-        for table in tables:
-            columns = ", ".join(r[1] for r in raw.execute(f"PRAGMA main.table_info({table})"))
-            raw.execute(f"INSERT INTO main.{table} ({columns}) "
-                        f"SELECT {columns} FROM current.{table}")
-        raw.execute("DETACH DATABASE current")
-    finally:
-        raw.close()
-    old.replace(store)
-
-
 def test_two_commands_upgrading_an_old_store_at_once_both_succeed(
         store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The schema version is read again inside the write transaction: a command that read the
     old version just before another command upgraded the store does not upgrade it again."""
-    _schema_4(store)
+    downgrade(store, 4)
     before = rows(store)["revisions"]
     real = database._version
     calls = [0]
@@ -181,7 +160,10 @@ def test_two_commands_upgrading_an_old_store_at_once_both_succeed(
     with open_store(store) as opened:
         assert len(opened.history()) == 1
     state = rows(store)
-    assert state["revisions"] == before and state["integrity"] == [("ok",)]
+    # Kept as they were (plans as text), with the UIDs of their sessions beside them (schema 10)
+    assert [r[:-1] for r in state["revisions"]] == before and state["integrity"] == [("ok",)]
+    assert all(json.loads(str(r[-1])) == [s["uid"] for s in json.loads(str(r[6]))["sessions"]]
+               for r in state["revisions"])
     with sqlite3.connect(store) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     raw.close()
@@ -210,7 +192,7 @@ def test_an_old_store_on_read_only_media_is_read_and_never_written(
     """Opening an old store upgrades it; on read-only media it is upgraded in memory for
     reading instead: show and export work, a change is refused in one line, the file is
     untouched."""
-    _schema_4(store)
+    downgrade(store, 4)
     shutil.copy(store, mounted / "s.db")
     subprocess.run(["mount", "-o", "remount,ro", str(mounted)], check=True)
     image = (mounted / "s.db").read_bytes()

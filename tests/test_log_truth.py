@@ -21,6 +21,7 @@ from factories import NOW, RULES, one_line_error
 from factories import run as cli_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from old_stores import OLD_COLUMNS, downgrade
 
 from planner import commands
 from planner.errors import StoreError
@@ -211,14 +212,14 @@ def test_a_missed_session_is_cancelled_in_the_calendar_at_once_with_a_higher_seq
 
 
 def test_a_store_of_the_previous_schema_gets_each_log_entry_on_its_session(
-        stored: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        stored: tuple[Path, Path], tmp_path: Path) -> None:
     """Migration 8 on a store as schema 7 had it (log entries by day only): every row kept,
     each log entry given the UID of the session its day held."""
     from planner.store import database as store_module
 
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 7)
     db = tmp_path / "old.db"
     plan = commands.generate(stored[1], db, None, NOW).plan
+    downgrade(db, 7)
     rows = [(plan.plan_id, "2027-01-11", "done", None, NOW.isoformat(), 6, None, "[]"),
             (plan.plan_id, "2027-01-13", "missed", None, NOW.isoformat(), None, None, "[]")]
     with sqlite3.connect(db) as raw:
@@ -226,9 +227,8 @@ def test_a_store_of_the_previous_schema_gets_each_log_entry_on_its_session(
         assert "uid" not in [c[1] for c in raw.execute("PRAGMA table_info(log)")]
         raw.executemany("INSERT INTO log (plan_id, day, status, kind, recorded, rpe, pain, "
                         "not_met) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        revisions = raw.execute("SELECT * FROM revisions").fetchall()
+        revisions = raw.execute(f"SELECT {OLD_COLUMNS} FROM revisions").fetchall()
     raw.close()
-    monkeypatch.undo()
     with open_store(db) as opened:
         entries = opened.log(plan.plan_id)
     by_day = {plan.local_date(s): s.uid for s in plan.sessions}
@@ -236,7 +236,7 @@ def test_a_store_of_the_previous_schema_gets_each_log_entry_on_its_session(
         (r[1], r[2], r[5]) for r in rows]
     assert all(e.uid == by_day[e.day] for e in entries)
     with sqlite3.connect(db) as raw:
-        assert raw.execute("SELECT * FROM revisions").fetchall() == revisions
+        assert raw.execute(f"SELECT {OLD_COLUMNS} FROM revisions").fetchall() == revisions
         assert raw.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION
     raw.close()
 

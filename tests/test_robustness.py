@@ -282,15 +282,30 @@ def _damaged_header(db: Path) -> None:
         handle.write(b"\x00" * 100)
 
 
-def _damaged_text(db: Path) -> None:
-    """Bytes that are not UTF-8 inside the stored plan's JSON: the b-tree is sound, so SQLite's
-    quick check passes, and the damage shows only when the row is read."""
+def _spoiled(db: Path, found: bytes) -> None:
+    """Bytes that are not UTF-8 over 40 bytes after every copy of ``found`` in the file (a
+    page may hold a row more than once): the b-tree is sound, so SQLite's quick check passes,
+    and the damage shows only when the row is read."""
     data = bytearray(db.read_bytes())
-    at = data.find(b'"sessions": [')
-    while at != -1:     # every copy: the file may hold the plan's text more than once
+    at = data.find(found)
+    assert at != -1, found
+    while at != -1:
         data[at + 20:at + 60] = b"\xff" * 40
-        at = data.find(b'"sessions": [', at + 60)
+        at = data.find(found, at + 60)
     db.write_bytes(bytes(data))
+
+
+def _damaged_text(db: Path) -> None:
+    """In the text of the profile a revision was made from (stored as JSON text)."""
+    _spoiled(db, b'"timezone": "')
+
+
+def _damaged_plan(db: Path) -> None:
+    """In the compressed plan of the current revision."""
+    with sqlite3.connect(db) as raw:
+        blob = raw.execute("SELECT plan FROM revisions ORDER BY number DESC").fetchone()[0]
+    raw.close()
+    _spoiled(db, bytes(blob[:16]))
 
 
 BAD_STORES: dict[str, tuple[Callable[[Path], None], str]] = {
@@ -301,6 +316,7 @@ BAD_STORES: dict[str, tuple[Callable[[Path], None], str]] = {
     "damaged-page": (_damaged_page, "the store is damaged ("),   # then "restore a backup"
     "damaged-header": (_damaged_header, "not a readable periodize store"),
     "damaged-text": (_damaged_text, "the store cannot be used (Could not decode to UTF-8"),
+    "damaged-plan": (_damaged_plan, "is damaged (not a compressed plan: Error -3"),
 }
 COMMANDS: dict[str, list[str]] = {
     "show": ["show"],
@@ -316,7 +332,7 @@ COMMANDS: dict[str, list[str]] = {
 # A damaged row of text is never read by generate (it adds a revision) or undo (it reads
 # revision numbers only): those two pairs have nothing to refuse.
 UNUSABLE = [(kind, command) for kind in BAD_STORES for command in COMMANDS
-            if not (kind == "damaged-text" and command in ("generate", "undo"))]
+            if not (kind in ("damaged-text", "damaged-plan") and command in ("generate", "undo"))]
 
 
 @pytest.mark.parametrize(("kind", "command"), UNUSABLE)
@@ -333,7 +349,7 @@ def test_a_store_that_cannot_be_used_is_refused_untouched(tmp_path: Path, store:
     line = one_line_error(run("--db", str(store), *args), f"Error: {store}: ", words)
     if kind in ("text-file", "other-app", "damaged-header"):
         assert "point --db or PERIODIZE_DB at a periodize store" in line
-    if kind in ("damaged-page", "damaged-text"):
+    if kind in ("damaged-page", "damaged-text", "damaged-plan"):
         assert "restore a backup" in line
     assert store.read_bytes() == before, "a refused store was changed"
     assert not out.exists() and list(out.parent.iterdir()) == []

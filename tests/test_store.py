@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,14 @@ from click.testing import CliRunner
 from factories import NOW, ROOT, build, make_profile, write_profile
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from old_stores import OLD_COLUMNS, downgrade
 
 import cli
 from planner.errors import ConcurrentChange, InputError, StoreError
 from planner.store import database as store_module
+from planner.store import plan_blobs
 from planner.store.database import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Store, open_store
-from planner.store.plan import Plan, plan_from_dict
+from planner.store.plan import Plan, dropped_sessions, plan_from_dict
 
 TABLES = ["absences", "counters", "cramps", "feed_tokens", "forecasts", "google_calendars", "log",
           "log_changes", "measures", "morning", "request_keys", "revisions", "screens", "sequences"]
@@ -72,7 +75,7 @@ def rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
 
 def state(path: Path) -> tuple[list[tuple[Any, ...]], ...]:
     """Every row of every table, undone revisions included."""
-    return (rows(path, "SELECT * FROM revisions ORDER BY id"),
+    return (rows(path, f"SELECT {OLD_COLUMNS}, uids, undone FROM revisions ORDER BY id"),
             rows(path, "SELECT * FROM log ORDER BY id"),
             rows(path, "SELECT * FROM counters ORDER BY name"),
             rows(path, "SELECT * FROM sequences ORDER BY uid"))
@@ -506,6 +509,76 @@ def test_a_damaged_revision_is_a_store_error(db: Path, plan: Plan) -> None:
             store.current()
         with pytest.raises(StoreError, match="a revision is damaged"):
             store.history()
+
+
+@pytest.mark.parametrize("damage", [b"not zlib at all", zlib.compress(b"\xff\xfe not text"),
+                                    zlib.compress(b'{"plan": {}}')])
+def test_a_damaged_compressed_revision_is_a_store_error(db: Path, plan: Plan,
+                                                        damage: bytes) -> None:
+    saved(db, plan, 1)
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE revisions SET plan = ?", (damage,))
+    raw.close()
+    with open_store(db) as store, pytest.raises(StoreError, match="revision 1 is damaged"):
+        store.current()
+
+
+def test_plans_are_kept_compressed_and_read_back_whole(db: Path, plan: Plan) -> None:
+    """Each revision keeps its plan as zlib-compressed JSON: the same text ``to_json`` gives,
+    at a tenth of its size or less (27x for the example's 8 weeks)."""
+    kept = saved(db, plan, 2)
+    stored = rows(db, "SELECT plan FROM revisions ORDER BY number")
+    assert all(isinstance(value, bytes) for (value,) in stored)
+    assert [zlib.decompress(value).decode() for (value,) in stored] == [
+        p.to_json() for p in kept]
+    assert all(len(value) * 10 <= len(p.to_json())
+               for (value,), p in zip(stored, kept, strict=True))
+    with open_store(db) as store:
+        assert store.revisions(plan.plan_id) == kept
+        assert store.current()[0] == kept[-1]
+
+
+def test_a_store_with_plans_kept_as_text_is_read_and_new_revisions_are_compressed(
+        db: Path, plan: Plan) -> None:
+    """A store of schema 9 holds each plan's text: it is read as it is, its rows are never
+    rewritten by the upgrade (which lists each revision's UIDs beside it), and what is saved
+    after it is compressed."""
+    old = saved(db, plan, 1)
+    downgrade(db, 9)
+    before = rows(db, "SELECT * FROM revisions")
+    assert isinstance(before[0][6], str) and pragmas(db) == (APPLICATION_ID, 9)
+    with open_store(db) as store:
+        assert store.current()[0] == old[0]
+        assert store.athlete() == plan.name
+        store.save(dataclasses.replace(plan, created=NOW + dt.timedelta(days=1)),
+                   make_profile(), "after the upgrade")
+    after = rows(db, f"SELECT {OLD_COLUMNS}, uids FROM revisions ORDER BY number")
+    assert after[0][:-1] == before[0] and isinstance(after[1][6], bytes)
+    assert [json.loads(r[-1]) for r in after] == [[s.uid for s in plan.sessions]] * 2
+    assert pragmas(db) == (APPLICATION_ID, SCHEMA_VERSION)
+
+
+def test_dropped_sessions_are_found_reading_only_the_revisions_that_held_them(
+        db: Path, plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forty revisions that only re-dose, then one that drops a session: finding the dropped
+    session parses one plan (the last that held it) besides the current one, not all 41."""
+    kept = saved(db, plan, 40)
+    fewer = dataclasses.replace(plan, created=NOW + dt.timedelta(days=3),
+                                sessions=plan.sessions[1:])
+    with open_store(db) as store:
+        current = store.save(fewer, make_profile(), "dropped one")
+    parsed: list[int] = []
+    real = plan_blobs.read_plan
+
+    def counted(value: bytes | str) -> Plan:
+        parsed.append(1)
+        return real(value)
+
+    monkeypatch.setattr(store_module, "read_plan", counted)
+    with open_store(db) as store:
+        dropped = store.dropped(current)
+    assert [s.uid for s in dropped] == [plan.sessions[0].uid] and len(parsed) == 1
+    assert dropped == dropped_sessions(current, [*kept, current])
 
 
 # --- interruptions ----------------------------------------------------------------------------

@@ -33,11 +33,12 @@ from planner.errors import (
     StoreError,
     no_space,
 )
-from planner.store.plan import Plan, Session, athlete_key, dropped_sessions, plan_from_dict
+from planner.store.plan import Outline, Plan, Session, athlete_key, dropped_sessions, outline
+from planner.store.plan_blobs import plan_blob, read_plan
 from planner.store.profile import Profile, profile_from_dict
 
 APPLICATION_ID = 0x50455244          # "PERD"
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there from the one before
     1: """
     CREATE TABLE revisions (
@@ -175,6 +176,16 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
         recorded TEXT NOT NULL,
         UNIQUE (plan_id, day, name)
     )
+    """,
+    # Plans (revisions.plan, forecasts.plan) are written zlib-compressed from here on
+    # (``plan_blobs``: 27x smaller); older rows keep their text and are read as they are.
+    # revisions.uids: the UIDs of its sessions (a JSON list), so the sessions replans dropped
+    # are found without reading every revision's plan (``dropped``).
+    10: """
+    ALTER TABLE revisions ADD COLUMN uids TEXT NOT NULL DEFAULT '[]';
+    UPDATE revisions SET uids = (
+        SELECT json_group_array(json_extract(s.value, '$.uid'))
+        FROM json_each(revisions.plan, '$.sessions') AS s)
     """,
 }
 
@@ -463,6 +474,11 @@ class Store:
         self.db.deserialize(_template())
         self.new = False
 
+    def _damaged(self, what: str, exc: Exception) -> StoreError:
+        """The one line for a row that cannot be read back (SQLite found the file sound)."""
+        return StoreError(f"{self.path}: {what} is damaged ({_brief(str(exc))}); nothing was "
+                          "changed; restore a backup")
+
     # -- plans -----------------------------------------------------------------------------------
     def _current_row(self) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.db.execute(
@@ -471,9 +487,9 @@ class Store:
 
     def _plan(self, row: sqlite3.Row) -> Plan:
         try:
-            return plan_from_dict(json.loads(row["plan"]))
+            return read_plan(row["plan"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"{self.path}: revision {row['number']} is damaged ({exc})") from None
+            raise self._damaged(f"revision {row['number']}", exc) from None
 
     @_guarded
     def current(self) -> Current:
@@ -485,7 +501,7 @@ class Store:
         try:
             profile = profile_from_dict(json.loads(row["profile"]))
         except (ValueError, KeyError, TypeError, InputError) as exc:
-            raise StoreError(f"{self.path}: revision {row['number']} is damaged ({exc})") from None
+            raise self._damaged(f"revision {row['number']}", exc) from None
         return Current(plan, profile)
 
     @_guarded
@@ -507,9 +523,8 @@ class Store:
     @_guarded
     def athlete(self) -> str | None:
         """The name of the athlete whose plans this store holds (None while it is empty)."""
-        row = self.db.execute("SELECT json_extract(plan, '$.plan.name') FROM revisions "
-                              "ORDER BY number DESC LIMIT 1").fetchone()
-        return row[0] if row is not None and isinstance(row[0], str) else None
+        row = self.db.execute("SELECT * FROM revisions ORDER BY number DESC LIMIT 1").fetchone()
+        return None if row is None else self._plan(row).name
 
     def _check_athlete(self, plan: Plan) -> None:
         held = self.athlete()
@@ -560,10 +575,9 @@ class Store:
         if row is None:
             return plan
         try:
-            return plan_from_dict(json.loads(row["plan"]))
+            return read_plan(row["plan"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"{self.path}: revision {plan.revision} is damaged ({exc})"
-                             ) from None
+            raise self._damaged(f"revision {plan.revision}", exc) from None
 
     @_guarded
     def save(self, plan: Plan, profile: Profile, note: str,
@@ -586,14 +600,15 @@ class Store:
                 check(numbered)
             db.execute("UPDATE revisions SET undone = -1 WHERE undone > 0")   # no redo past this
             db.execute(
-                "INSERT INTO revisions (plan_id, number, created, note, profile, plan) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO revisions (plan_id, number, created, note, profile, plan, uids) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (plan.plan_id, last + 1, plan.created.isoformat(), note,
-                 json.dumps(profile.to_dict(), sort_keys=True), numbered.to_json()))
+                 json.dumps(profile.to_dict(), sort_keys=True), plan_blob(numbered),
+                 json.dumps(outline(numbered).uids)))
             db.execute("DELETE FROM forecasts WHERE number > ?", (last,))
             if forecast is not None:
                 db.execute("INSERT INTO forecasts (number, plan) VALUES (?, ?)",
-                           (last + 1, replace(forecast, revision=last + 1).to_json()))
+                           (last + 1, plan_blob(replace(forecast, revision=last + 1))))
         return numbered
 
     @_guarded
@@ -603,9 +618,9 @@ class Store:
         rows = self.db.execute("SELECT number, plan FROM revisions WHERE plan_id = ? "
                                "ORDER BY number", (plan_id,)).fetchall()
         try:
-            return [plan_from_dict(json.loads(r["plan"])) for r in rows]
+            return [read_plan(r["plan"]) for r in rows]
         except (ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"{self.path}: a revision is damaged ({exc})") from None
+            raise self._damaged("a revision", exc) from None
 
     @_guarded
     def handed_out(self, uids: Sequence[str]) -> dict[str, int]:
@@ -633,7 +648,20 @@ class Store:
                                  "number != ?", (plan.plan_id, plan.revision)).fetchone()[0]
         if not others:      # a first plan (most of a roster): nothing to read back and parse
             return ()
-        return dropped_sessions(plan, self.revisions(plan.plan_id))
+        rows = self.db.execute("SELECT number, created, uids FROM revisions WHERE plan_id = ?",
+                               (plan.plan_id,)).fetchall()
+        try:
+            outlines = [Outline(r["number"], dt.datetime.fromisoformat(r["created"]),
+                                tuple(json.loads(r["uids"]))) for r in rows]
+        except (ValueError, TypeError) as exc:
+            raise self._damaged("a revision", exc) from None
+
+        def held(number: int) -> Plan:
+            row = self.db.execute("SELECT * FROM revisions WHERE plan_id = ? AND number = ?",
+                                  (plan.plan_id, number)).fetchone()
+            return self._plan(row)
+
+        return dropped_sessions(plan, (), held, outlines)
 
     @_guarded
     def feed_token(self, plan_id: str) -> str | None:
@@ -659,12 +687,12 @@ class Store:
         current = self._current_row()
         try:
             return [Revision(r["number"], r["plan_id"], dt.datetime.fromisoformat(r["created"]),
-                             r["note"], len(json.loads(r["plan"])["sessions"]),
+                             r["note"], len(read_plan(r["plan"]).sessions),
                              current is not None and r["number"] == current["number"],
                              r["undone"] != 0)
                     for r in rows]
         except (ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"{self.path}: a revision is damaged ({exc})") from None
+            raise self._damaged("a revision", exc) from None
 
     def _switch(self, to: int, before: Plan | None, now: dt.datetime | None) -> Revision:
         """Inside a transaction, after the ``undone`` marks changed: make revision ``to``'s
@@ -672,7 +700,7 @@ class Store:
         row = self.db.execute("SELECT * FROM revisions WHERE number = ?", (to,)).fetchone()
         issued = self._issue(self._plan(row), before, now)
         self.db.execute("UPDATE revisions SET plan = ? WHERE number = ?",
-                        (issued.to_json(), to))
+                        (plan_blob(issued), to))
         return next(r for r in self.history() if r.current)   # a damaged row rolls back
 
     @_guarded
@@ -721,17 +749,13 @@ class Store:
         current = self._current_row()
         days: dict[str, str] = {}
         if rows and current is not None and current["plan_id"] == plan_id:
-            days = dict(self.db.execute(
-                "SELECT json_extract(s.value, '$.uid'), "
-                "substr(json_extract(s.value, '$.start'), 1, 10) "
-                "FROM revisions AS r, json_each(r.plan, '$.sessions') AS s WHERE r.number = ?",
-                (current["number"],)).fetchall())
+            days = {s.uid: s.start.date().isoformat() for s in self._plan(current).sessions}
         try:
             entries = [LogEntry(dt.date.fromisoformat(days.get(r["uid"], r["day"])), r["status"],
                                 r["kind"], r["rpe"], r["pain"], tuple(json.loads(r["not_met"])),
                                 r["uid"]) for r in rows]
         except (ValueError, TypeError) as exc:
-            raise StoreError(f"{self.path}: the log is damaged ({exc})") from None
+            raise self._damaged("the log", exc) from None
         return sorted(entries, key=lambda e: e.day)
 
     def log_rows(self, plan_id: str) -> dict[str, dict[str, dict[str, object]]]:
@@ -801,7 +825,7 @@ class Store:
                                bool(r["during"]), r["place"]) for r in cramps),
                 tuple(self.measures(plan_id)))
         except (ValueError, TypeError) as exc:
-            raise StoreError(f"{self.path}: the log is damaged ({exc})") from None
+            raise self._damaged("the log", exc) from None
 
     @_guarded
     def record(self, plan_id: str, days: list[dt.date], status: str, kind: str | None,
@@ -938,7 +962,7 @@ class Store:
         try:
             return tuple(str(line) for line in json.loads(row["said"]))
         except (ValueError, TypeError) as exc:
-            raise StoreError(f"{self.path}: a request key is damaged ({exc})") from None
+            raise self._damaged("a request key", exc) from None
 
     @_guarded
     def remember_request(self, key: str, plan_id: str, now: dt.datetime,

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -248,24 +248,55 @@ class Plan:
         }
 
 
-def dropped_sessions(current: Plan, revisions: Sequence[Plan]) -> tuple[Session, ...]:
+@dataclass(frozen=True)
+class Outline:
+    """What ``dropped_sessions`` needs of a revision: its number, when it was made and the UIDs
+    of its sessions (the store keeps these beside each plan, so it need not read them all)."""
+
+    revision: int
+    created: dt.datetime
+    uids: tuple[str, ...]
+
+
+def outline(plan: Plan) -> Outline:
+    return Outline(plan.revision, plan.created, tuple(s.uid for s in plan.sessions))
+
+
+def dropped_uids(current: Outline, revisions: Sequence[Outline],
+                 ) -> dict[str, tuple[int, dt.datetime]]:
+    """The UIDs some revision held and ``current`` does not, each with the number of the last
+    revision that held it and the creation time of the first revision after that without it."""
+    last: dict[str, int] = {}
+    gone: dict[str, dt.datetime] = {}
+    for revision in [*sorted(revisions, key=lambda r: r.revision), current]:
+        held = set(revision.uids)
+        for uid in last.keys() - held - gone.keys():
+            gone[uid] = revision.created
+        for uid in revision.uids:
+            last[uid] = revision.revision
+            gone.pop(uid, None)
+    kept = set(current.uids)
+    return {uid: (number, gone[uid]) for uid, number in last.items() if uid not in kept}
+
+
+def dropped_sessions(current: Plan, revisions: Sequence[Plan],
+                     held: Callable[[int], Plan] | None = None,
+                     outlines: Sequence[Outline] | None = None) -> tuple[Session, ...]:
     """Sessions that some revision of the plan held and ``current`` does not (a replan or an
     undo took them out), each as last held, with status "dropped", SEQUENCE one above the last
     one written and stamped with the creation time of the first revision without it; in time
     order. A calendar file carries them as CANCELLED: an import never deletes, so a session
-    left out of the file would stay in Apple Calendar, Outlook or khal as planned."""
-    last: dict[str, Session] = {}
-    gone: dict[str, dt.datetime] = {}
-    for revision in [*sorted(revisions, key=lambda r: r.revision), current]:
-        held = {s.uid for s in revision.sessions}
-        for uid in last.keys() - held - gone.keys():
-            gone[uid] = revision.created
-        for session in revision.sessions:
-            last[session.uid] = session
-            gone.pop(session.uid, None)
-    kept = {s.uid for s in current.sessions}
-    dropped = [replace(s, status="dropped", sequence=s.sequence + 1, stamp=gone[uid])
-               for uid, s in last.items() if uid not in kept]
+    left out of the file would stay in Apple Calendar, Outlook or khal as planned.
+    The store passes ``outlines`` of its revisions and ``held(number)`` to read the few
+    revisions that last held a dropped session, rather than every revision."""
+    by_number = {r.revision: r for r in revisions}
+    read = held if held is not None else by_number.__getitem__
+    found = dropped_uids(outline(current),
+                         outlines if outlines is not None else [outline(r) for r in revisions])
+    dropped = []
+    for uid, (number, stamp) in found.items():
+        s = next(s for s in read(number).sessions if s.uid == uid)
+        dropped.append(replace(s, status="dropped", sequence=s.sequence + 1, stamp=stamp))
     return tuple(sorted(dropped, key=lambda s: (s.start, s.uid)))
 
 
