@@ -6,6 +6,7 @@ recorded once per key), and the physio's row for each athlete. Nothing here read
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +24,15 @@ from planner.store.profile import Profile
 #: else printable and short is accepted too (a client that makes its own).
 KEY_LENGTH = 64
 
-_ENTRY_LOCK = threading.Lock()     # one entry at a time per server: a key is looked up, the
-#                                    entry made and the key kept without a second one between
+# One entry at a time per store (a key is looked up, the entry made and the key kept without a
+# second one between); entries for different athletes of a roster go on side by side.
+_ENTRY_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def _entry_lock(db: Path) -> threading.Lock:
+    with _LOCKS_LOCK:
+        return _ENTRY_LOCKS.setdefault(Path(os.path.realpath(db)), threading.Lock())
 
 
 @dataclass(frozen=True)
@@ -176,7 +184,7 @@ def log_entry(db: Path, key: str, what: str, day: str, now: dt.datetime, *,
     (same checks, same re-dosing, same compare-and-swap), once per ``key``: the same key again
     (an offline entry sent twice) changes nothing and answers the first one's words."""
     key = check_key(key)
-    with _ENTRY_LOCK:
+    with _entry_lock(db):
         with open_store(db) as store:
             said = store.request_said(key)
         if said is not None:
