@@ -9,8 +9,11 @@ planner/web/server.py), on a store generated from the tests' default profile sta
 so there are sessions to log. Each client holds one keep-alive connection and sends its share
 of N requests (default 300 per row), after one request that is not timed (a row measures the
 steady state: the pages' data and the feed are kept until the store changes). Log POSTs record
-Monday's session done, each with a key of its own (every POST goes through `done`: read,
-compare-and-swap, re-dose). Everything goes to a temporary folder.
+Monday's session done, each with a key of its own and an effort from 3 to 6 (every POST goes
+through `done`: read, compare-and-swap, re-dose, a revision). "feed 200, store changed" moves
+the store file's time before each request, so the feed is read and rendered again, as for the
+first request after any change. The server's CPU per request is read from /proc (Linux).
+Everything goes to a temporary folder.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import dataclasses
 import datetime as dt
 import http.client
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -69,6 +73,13 @@ class Row:
     p95: float
     rate: float
     statuses: str
+    cpu_ms: float          # the server process's CPU (user + system) per request
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) process ``pid`` has used so far (Linux: /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _request(connection: http.client.HTTPConnection, method: str, path: str,
@@ -79,7 +90,7 @@ def _request(connection: http.client.HTTPConnection, method: str, path: str,
     return response.status
 
 
-def measure(port: int, what: str, clients: int, total: int,
+def measure(port: int, pid: int, what: str, clients: int, total: int,
             make: Callable[[int], tuple[str, str, dict[str, str], str | None]]) -> Row:
     """``total`` requests from ``clients`` threads, each on its own keep-alive connection."""
     times: list[float] = []
@@ -109,14 +120,17 @@ def measure(port: int, what: str, clients: int, total: int,
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
+    cpu = _cpu_seconds(pid)
     start.wait()
     began = time.perf_counter()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - began
+    cpu = _cpu_seconds(pid) - cpu
     ordered = sorted(times)
     return Row(what, clients, statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))],
-               len(ordered) / wall, ", ".join(f"{n}×{s}" for s, n in sorted(statuses.items())))
+               len(ordered) / wall, ", ".join(f"{n}×{s}" for s, n in sorted(statuses.items())),
+               cpu * 1000 / len(ordered))
 
 
 def _get(path: str, headers: dict[str, str] | None = None,
@@ -165,7 +179,14 @@ def run(requests: int) -> tuple[list[Row], dict[str, int]]:
                     "Content-Type": "application/x-www-form-urlencoded",
                     "Accept": "application/json"}, urlencode({
                         "key": f"bench-{time.perf_counter_ns()}-{n}", "what": "done",
-                        "day": logged, "rpe": "5", "pain": "2"}))
+                        "day": logged, "rpe": str(3 + n % 4), "pain": "2"}))
+
+            def changed(n: int) -> tuple[str, str, dict[str, str], str | None]:
+                # The store changed since the last request (its file's time moves on), so the
+                # feed is read and rendered again: what the first request after a change costs.
+                stamp = time.time_ns()
+                os.utime(db, ns=(stamp, stamp))
+                return ("GET", f"/{TOKEN}.ics", {}, None)
 
             cases: list[tuple[str, Callable[[int], tuple[str, str, dict[str, str],
                                                          str | None]]]] = [
@@ -174,10 +195,11 @@ def run(requests: int) -> tuple[list[Row], dict[str, int]]:
                 ("log POST", post),
                 ("static, log answer's size", _get("/bench/log.bin")),
                 ("feed 200", _get(f"/{TOKEN}.ics")),
+                ("feed 200, store changed", changed),
                 ("feed 304", _get(f"/{TOKEN}.ics", {"If-None-Match": etag})),
                 ("static, feed's size", _get("/bench/feed.bin")),
             ]
-            rows = [measure(port, what, clients, requests, make)
+            rows = [measure(port, server.pid, what, clients, requests, make)
                     for clients in CONCURRENCY for what, make in cases]
         finally:
             server.terminate()
@@ -198,21 +220,28 @@ def main() -> None:
     options = parser.parse_args()
     rows, sizes = run(options.requests)
     pairs = {"athlete page": "static, page's size", "log POST": "static, log answer's size",
-             "feed 200": "static, feed's size", "feed 304": "static, feed's size"}
+             "feed 200": "static, feed's size", "feed 200, store changed": "static, feed's size",
+             "feed 304": "static, feed's size"}
     print(f"Bodies: page {sizes['page'] / 1024:.1f} KiB, log answer {sizes['log']} B, feed "
           f"{sizes['feed'] / 1024:.0f} KiB; {options.requests} requests a row.\n")
-    print("| request | clients | p50 | p95 | req/s | p95 ÷ static's | answers |")
-    print("|---|---|---|---|---|---|---|")
+    print("| request | clients | p50 | p95 | req/s | p95 ÷ static's | server CPU/request "
+          "| answers |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         ratio = (f"{_ratio(rows, row.what, pairs[row.what], row.clients):.2f}×"
                  if row.what in pairs else "")
         print(f"| {row.what} | {row.clients} | {row.p50 * 1000:.1f} ms | "
-              f"{row.p95 * 1000:.1f} ms | {row.rate:.0f} | {ratio} | {row.statuses} |")
+              f"{row.p95 * 1000:.1f} ms | {row.rate:.0f} | {ratio} | {row.cpu_ms:.2f} ms | "
+              f"{row.statuses} |")
     for clients in CONCURRENCY:
-        full = next(r for r in rows if r.what == "feed 200" and r.clients == clients)
-        cached = next(r for r in rows if r.what == "feed 304" and r.clients == clients)
-        print(f"\n{clients} client(s): a 304 costs {cached.p50 / full.p50:.2f} of a 200 (p50)",
-              end="")
+        def pick(what: str, clients: int = clients) -> Row:
+            return next(r for r in rows if r.what == what and r.clients == clients)
+
+        cached, full, fresh = pick("feed 304"), pick("feed 200"), pick("feed 200, store changed")
+        print(f"\n{clients} client(s): a 304 costs the server {cached.cpu_ms:.2f} ms CPU, "
+              f"{cached.cpu_ms / full.cpu_ms:.2f} of a 200 sent from memory and "
+              f"{cached.cpu_ms / fresh.cpu_ms:.3f} of a 200 after a change (p50 "
+              f"{cached.p50 / full.p50:.2f} and {cached.p50 / fresh.p50:.3f})", end="")
     print()
     if not options.markdown:
         print(json.dumps([dataclasses.asdict(r) for r in rows]))
