@@ -129,6 +129,19 @@ def test_the_same_key_twice_is_recorded_once(folder: Path) -> None:
         assert store.log(store.current()[0].plan_id)[-1].pain == 2
 
 
+def test_entries_wait_only_for_entries_to_the_same_store(folder: Path) -> None:
+    """One lock per store file (however it is named): an entry for one athlete of a roster
+    never waits for another athlete's."""
+    ana, other = folder / "ana.db", folder / "ben.db"
+    lock = pages._entry_lock(ana)
+    assert pages._entry_lock(folder / "." / "ana.db") is lock
+    assert pages._entry_lock(other) is not lock
+    with lock:      # an entry for Ana in progress: Ben's lock is free
+        assert pages._entry_lock(other).acquire(blocking=False)
+        pages._entry_lock(other).release()
+        assert not pages._entry_lock(ana).acquire(blocking=False)
+
+
 def test_bad_input_from_the_page_is_refused_in_words_and_changes_nothing(folder: Path) -> None:
     client = client_for(folder)
     db = folder / "ana.db"
