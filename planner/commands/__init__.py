@@ -103,7 +103,7 @@ def athlete_progress(db: Path, today: Today) -> tuple[AsOf, Progress]:
     with open_store(db) as store:
         seen = plan_as_of(store, today)
     return seen, progress(seen.plan, seen.forecast, seen.log, default_catalog(),
-                          default_monitoring(), seen.states)
+                          default_monitoring(), seen.states, seen.day)
 
 
 def report(db: Path, output: Path, today: Today) -> None:

@@ -90,6 +90,11 @@ def progress(plan: Plan, forecast: Plan, log: AthleteLog, catalog: Catalog,
                     physio_lines(plan, forecast, log, rules, day))
 
 
+#: The physio's list of adjustments reaches this many days past the day it is read (the week
+#: ahead; the rest of the plan is a forecast the log will change again). A judgement call.
+AHEAD_DAYS = 7
+
+
 def _day(day: dt.date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
@@ -115,21 +120,26 @@ def physio_lines(plan: Plan, forecast: Plan, log: AthleteLog, rules: Monitoring,
     lines += _pauses(plan, PAUSED)
     screens = [f"{'passed' if ok else 'failed'} {_day(d)}" for d, ok in log.screens if said(d)]
     lines.append("Readiness screens: " + (", ".join(screens) or "none recorded") + ".")
-    adjusted = _reasons(plan, forecast)
-    lines.append("Adjustments by the log: " + ("none." if not adjusted else ""))
+    ahead = None if day is None else day + dt.timedelta(days=AHEAD_DAYS)
+    adjusted = _reasons(plan, forecast, ahead)
+    lines.append(("Adjustments by the log" if ahead is None else
+                  f"Adjustments by the log, up to {_day(ahead)}") + ": "
+                 + ("none." if not adjusted else ""))
     lines += [f"  {line}" for line in adjusted]
     if any(rules.persistent in s.notes for s in plan.sessions):
         lines.append(rules.persistent)
     return tuple(lines)
 
 
-def _reasons(plan: Plan, forecast: Plan) -> list[str]:
+def _reasons(plan: Plan, forecast: Plan, until: dt.date | None) -> list[str]:
     """'from Sat 16 Jan: step down ... back to level 0 (pain 8/10 on Fri 15 Jan)': each reason
     re-dosing gave (``adapt``'s notes) that the forecast did not have, from the first session
-    it changed."""
+    it changed, up to ``until`` (None: the whole plan)."""
     planned = {s.uid: s for s in forecast.sessions}
     first: dict[str, dt.date] = {}
     for s in sorted(plan.sessions, key=lambda s: s.start):
+        if until is not None and plan.local_date(s) > until:
+            break
         old = planned.get(s.uid)
         for note in s.notes:
             if old is None or note not in old.notes:
