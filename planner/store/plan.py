@@ -16,8 +16,10 @@ from planner.identity_memo import IdentityMemo
 
 STATUSES = ("planned", "done", "missed")
 
-#: How a session stands as of a day (``Plan.state``): logged done, logged missed, past with no
-#: word (counted as done as prescribed), or today and later (to come).
+#: How a session stands as of a day for replanning (``Plan.state``): logged done, logged missed,
+#: past with no word (replan places what follows as if done), or today and later (to come).
+#: What the views show is ``planner.store.as_of`` (there a past session with no word is "not
+#: logged", never done).
 DONE, MISSED, UNLOGGED, AHEAD = "done", "missed", "unlogged", "ahead"
 STATES = (DONE, MISSED, UNLOGGED, AHEAD)
 
@@ -174,11 +176,12 @@ class Plan:
         return session.start.astimezone(self.tz).date()
 
     def state(self, session: Session, today: dt.date | None) -> str:
-        """The one rule for how a session stands as of ``today``, used by every view and by
-        replan: ``done`` or ``missed`` when so logged (or so in the revision); a session before
-        today with no word is ``unlogged`` and counts as done as prescribed (as ``counts_done``
-        says; a replan stores it as done); today's and later ones are ``ahead``. With ``today``
-        None nothing is past."""
+        """How a session stands as of ``today`` for replan (and the web pages' grid, on the
+        plan as of the day, whose statuses already say "not logged"): ``done`` or ``missed``
+        when so logged (or so in the revision); a session before today with no word is
+        ``unlogged``, which replan counts as done as prescribed (``counts_done``) to place what
+        follows; today's and later ones are ``ahead``. With ``today`` None nothing is past.
+        Views show ``planner.store.as_of``'s states, where it is "not logged"."""
         if session.status in (DONE, MISSED):
             return session.status
         if today is not None and self.local_date(session) < today:
