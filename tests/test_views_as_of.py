@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from factories import NOW, RULES
 from factories import run as cli_run
 from hypothesis import given
@@ -123,3 +124,28 @@ def test_no_view_counts_a_session_not_logged_as_done_or_lets_it_raise_a_level(
         for name, level in levels.items():
             if name in before and level is not None and before[name] is not None:
                 assert level <= before[name], (s.start, name, level, before[name])
+
+
+@pytest.mark.slow
+def test_the_report_with_the_physios_lines_fits_a_phone(store: Path, tmp_path: Path) -> None:
+    """The report with a red flag, a pause, screens, adjustments and a marked score, in
+    Chromium at 390 px: nothing scrolls sideways."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    today = ("--today", "2027-01-20")
+    run(store, "done", "2027-01-06", "--rpe", "6", "--pain", "8", *today)
+    run(store, "pain", "2027-01-07", "8", *today)
+    run(store, "screen", "2027-01-09", "--failed", *today)
+    page_file = tmp_path / "report.html"
+    run(store, "report", "-o", str(page_file), *today)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium))
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(page_file.as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            assert page.is_visible("section.physio") and page.is_visible("table.logged")
+        finally:
+            browser.close()

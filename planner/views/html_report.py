@@ -88,6 +88,7 @@ figure svg { width: 100%; height: auto; display: block; }
 .over { color: #b71c1c; font-weight: 700; }
 .physio { border-left: 4px solid #00838f; background: #f2fafa; padding: 8px 14px; }
 .physio ul { margin: 4px 0; padding-left: 1.2em; }
+table.logged th, table.logged td { overflow-wrap: normal; }
 @media (max-width: 700px) { .cols { grid-template-columns: 1fr; } body { padding: 10px; } }
 @media (max-width: 600px) {
   body { padding: 8px; overflow-wrap: anywhere; }
@@ -343,7 +344,7 @@ def _logged_table(p: Progress) -> str:
             return f'<td class="num over">{value}!</td>'
         return f'<td class="num">{value}</td>'
 
-    rows = "".join(f"<tr><th scope=\"row\">{_date_words(r.day)}</th>{cell(r.rpe)}"
+    rows = "".join(f"<tr><th scope=\"row\">{r.day:%a} {r.day.day} {r.day:%b}</th>{cell(r.rpe)}"
                    f"<td class=\"num\">{r.target}</td>{cell(r.pain, p.pain_limit)}"
                    f"{cell(r.morning, p.morning_limit)}</tr>" for r in p.logged)
     return ('<table class="logged"><thead><tr><th scope="col">Session</th>'

@@ -123,8 +123,8 @@ def physio_lines(plan: Plan, forecast: Plan, log: AthleteLog, rules: Monitoring,
     ahead = None if day is None else day + dt.timedelta(days=AHEAD_DAYS)
     adjusted = _reasons(plan, forecast, ahead)
     lines.append(("Adjustments by the log" if ahead is None else
-                  f"Adjustments by the log, up to {_day(ahead)}") + ": "
-                 + ("none." if not adjusted else ""))
+                  f"Adjustments by the log, up to {_day(ahead)}") + ":"
+                 + (" none." if not adjusted else ""))
     lines += [f"  {line}" for line in adjusted]
     if any(rules.persistent in s.notes for s in plan.sessions):
         lines.append(rules.persistent)
