@@ -31,7 +31,7 @@ from planner.training.dosing import shortest_session
 if TYPE_CHECKING:
     from planner.calendars.busy import BusyInterval
     from planner.scheduling.solve import SolveStats
-    from planner.store.plan import Plan
+    from planner.store.plan import Plan, Session
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "athlete.toml"
@@ -127,6 +127,12 @@ def build_with_stats(profile: Profile, busy: Sequence[BusyInterval] = (),
 def build(profile: Profile, busy: Sequence[BusyInterval] = ()) -> Plan:
     """Solve a plan for ``profile`` (see ``build_with_stats``)."""
     return build_with_stats(profile, busy)[0]
+
+
+def events_of(plan: Plan) -> tuple[Session, ...]:
+    """Everything a calendar holds of ``plan``: its sessions, then its checks (baseline tests,
+    PSFS check-ins)."""
+    return (*plan.sessions, *plan.checks)
 
 
 # -- the CLI -----------------------------------------------------------------------------------

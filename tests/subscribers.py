@@ -65,16 +65,18 @@ class Synced:
     summary: str
 
 
-def synced_events(folder: Path) -> list[Synced]:
+def synced_events(folder: Path, zone: dt.tzinfo = dt.UTC) -> list[Synced]:
     """Every event vdirsyncer wrote into ``folder/local``, in start order; one event a file and
-    no UID twice, or the test fails."""
+    no UID twice, or the test fails. An all-day event starts at its day's midnight in
+    ``zone``."""
     found: list[Synced] = []
     for path in sorted((folder / "local").glob("*.ics")):
         events = Calendar.from_ical(path.read_bytes()).events
         assert len(events) == 1, f"{path.name} holds {len(events)} events"
         event = events[0]
         start = event.start
-        assert isinstance(start, dt.datetime)
+        if not isinstance(start, dt.datetime):
+            start = dt.datetime.combine(start, dt.time(), zone)
         found.append(Synced(str(event["UID"]), str(event.get("STATUS", "")), start,
                             str(event["SUMMARY"])))
     uids = [item.uid for item in found]

@@ -88,7 +88,7 @@ def test_roster_records_bad_rows_and_impossible_weeks_and_plans_the_rest(
         assert len(plan.sessions) == by_name[name].sessions
         assert plan.name == name and plan.revision == 1
         calendar = (out / f"{slug}.ics").read_text(encoding="utf-8")
-        assert calendar.count("BEGIN:VEVENT") == by_name[name].sessions
+        assert calendar.count("BEGIN:VEVENT") == by_name[name].sessions + len(plan.checks)
     with open_store(out / "zoe-o-brien.db") as store:
         plan, profile = store.current()
     assert plan.weeks == 6 and plan.level == "advanced" and profile.rest_days == (6,)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from factories import NOW, write_profile
+from factories import NOW, events_of, write_profile
 from factories import run as cli_run
 from ical.calendar_stream import IcsCalendarStream
 from radicale_fixture import free_port, open_calendar, server_events, stored_rule_breaks
@@ -127,9 +127,9 @@ def test_generate_sync_replan_sync(tmp_path: Path, caldav_url: str,
 
     first = run(db, *sync)
     assert first.exit_code == 0, first.output
-    assert f"{len(plan.sessions)} created, 0 updated, 0 deleted" in first.output
+    assert f"{len(events_of(plan))} created, 0 updated, 0 deleted" in first.output
     held = server_events(radicale_url, caldav_calendar_name)
-    assert set(held) == {s.uid for s in plan.sessions}
+    assert set(held) == {s.uid for s in events_of(plan)}
     assert stored_rule_breaks(radicale_url, caldav_calendar_name) == {}
 
     week2 = [s for s in plan.week_sessions(2) if "plyometrics" in s.kinds]
@@ -138,13 +138,13 @@ def test_generate_sync_replan_sync(tmp_path: Path, caldav_url: str,
     replanned = run(db, "replan", "--today", today, "-o", str(tmp_path / "plan.ics"))
     assert replanned.exit_code == 0, replanned.output
     new = commands.current_plan(db)
-    changed = {s.uid for s in new.sessions} ^ {s.uid for s in plan.sessions}
-    changed |= {s.uid for s in new.sessions if s.sequence > 0}
+    changed = {s.uid for s in events_of(new)} ^ {s.uid for s in events_of(plan)}
+    changed |= {s.uid for s in events_of(new) if s.sequence > 0}
 
     second = run(db, *sync)
     assert second.exit_code == 0, second.output
     held = server_events(radicale_url, caldav_calendar_name)
-    assert set(held) == {s.uid for s in new.sessions}
+    assert set(held) == {s.uid for s in events_of(new)}
     assert all(len(copies) == 1 for copies in held.values()), "no duplicates"
     assert stored_rule_breaks(radicale_url, caldav_calendar_name) == {}
     missed = held[week2[0].uid][0][2]
@@ -161,8 +161,9 @@ def test_generate_sync_replan_sync(tmp_path: Path, caldav_url: str,
                               "password": "x"}, tmp_path / "vdirsyncer")
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     assert "same UID" not in pulled.stdout + pulled.stderr
-    synced = synced_events(tmp_path / "vdirsyncer")
-    assert {item.uid: item.start for item in synced} == {s.uid: s.start for s in new.sessions}
+    synced = synced_events(tmp_path / "vdirsyncer", new.tz)
+    assert {item.uid: item.start for item in synced} == {s.uid: s.start
+                                                         for s in events_of(new)}
 
 
 def test_server_down_is_a_clear_error_and_the_plan_stays(tmp_path: Path) -> None:
@@ -215,7 +216,7 @@ def test_syncing_another_athletes_plan_into_the_calendar_is_refused(
                         "-o", str(folder / "plan.ics"))
         assert generated.exit_code == 0, generated.output
     assert run(stores["Sam"], *sync).exit_code == 0
-    sams = {s.uid for s in commands.current_plan(stores["Sam"]).sessions}
+    sams = {s.uid for s in events_of(commands.current_plan(stores["Sam"]))}
     before = server_events(radicale_url, caldav_calendar_name)
     assert set(before) == sams
 
@@ -226,6 +227,6 @@ def test_syncing_another_athletes_plan_into_the_calendar_is_refused(
 
     replaced = run(stores["Alex"], *sync, "--replace")
     assert replaced.exit_code == 0, replaced.output
-    alexs = {s.uid for s in commands.current_plan(stores["Alex"]).sessions}
+    alexs = {s.uid for s in events_of(commands.current_plan(stores["Alex"]))}
     assert f"{len(alexs)} created, 0 updated, {len(sams)} deleted" in replaced.output
     assert set(server_events(radicale_url, caldav_calendar_name)) == alexs

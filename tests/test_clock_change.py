@@ -21,7 +21,7 @@ from radicale_fixture import server_events
 
 import cli
 from planner import commands
-from planner.store.plan import Plan
+from planner.store.plan import BASELINE, Plan
 from planner.training.validate import check_plan
 from planner.workflows.batch import OK, run_batch
 
@@ -56,18 +56,24 @@ def write_night(folder: Path, zone: str, monday: str, window: str, stem: str = "
 
 
 def read_back(data: str, zone: str) -> list[tuple[dt.datetime, dt.datetime]]:
-    """(start, end) of every event in UTC, as the ``ical`` package reads the calendar."""
+    """(start, end) of every timed event in UTC, as the ``ical`` package reads the calendar (the
+    all-day PSFS check-ins have no instants)."""
     calendar = IcsCalendarStream.calendar_from_ics(data)
     spans = []
     for event in calendar.events:
         start, end = event.dtstart, event.dtend
+        if not isinstance(start, dt.datetime):
+            assert str(event.summary).startswith("PSFS check-in")
+            continue
         assert isinstance(start, dt.datetime) and isinstance(end, dt.datetime)
         spans.append((start.astimezone(dt.UTC), end.astimezone(dt.UTC)))
     return sorted(spans)
 
 
 def plan_spans(plan: Plan) -> list[tuple[dt.datetime, dt.datetime]]:
-    return sorted((s.start.astimezone(dt.UTC), s.end.astimezone(dt.UTC)) for s in plan.sessions)
+    """The sessions' and the baseline tests' spans in UTC."""
+    return sorted((s.start.astimezone(dt.UTC), s.end.astimezone(dt.UTC))
+                  for s in (*plan.sessions, *plan.checks_of(BASELINE)))
 
 
 def assert_sound(plan: Plan, zone: str, monday: str) -> None:
@@ -109,9 +115,9 @@ def test_sync_on_the_night_the_clocks_change(
     db = tmp_path / "plan.db"
     plan = commands.generate(write_night(tmp_path, zone, monday, window), db, None, NOW).plan
     report = commands.sync(db, radicale_url, "athlete", "x", caldav_calendar_name)
-    assert len(report.created) == len(plan.sessions)
+    assert len(report.created) == len(plan.sessions) + len(plan.checks)
     held = server_events(radicale_url, caldav_calendar_name)
-    assert set(held) == {s.uid for s in plan.sessions}
+    assert set(held) == {s.uid for s in (*plan.sessions, *plan.checks)}
     spans = []
     for copies in held.values():
         event = copies[0][2]

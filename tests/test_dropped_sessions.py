@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from factories import NOW, build, make_profile, write_profile
+from factories import NOW, build, events_of, make_profile, write_profile
 from factories import run as cli_run
 from icalendar import Calendar
 
@@ -72,7 +72,7 @@ def test_dropped_sessions_are_cancelled_in_plan_ics_with_sequence_raised(
     gone = {s.uid for s in before.sessions} - {s.uid for s in after.sessions}
     assert len(gone) >= 5, "the replan must drop sessions for this test to mean anything"
     written = events(ics)
-    assert set(written) == {s.uid for s in before.sessions} | {s.uid for s in after.sessions}
+    assert set(written) == {s.uid for s in (*events_of(before), *events_of(after))}
     old = {s.uid: s for s in before.sessions}
     for uid in gone:
         status, sequence, summary = written[uid]
@@ -112,8 +112,8 @@ def test_khal_import_over_the_previous_import_shows_no_dropped_session_as_planne
 
     khal_run("import", "--batch", str(tmp_path / "before.ics"))
     first = listed()
-    assert set(first) == {s.uid for s in before.sessions}
-    gone = first.keys() - {s.uid for s in after.sessions}
+    assert set(first) == {s.uid for s in events_of(before)}
+    gone = first.keys() - {s.uid for s in events_of(after)}
     assert gone and all(first[uid][0] == "CONFIRMED" for uid in gone)
 
     khal_run("import", "--batch", str(ics))

@@ -12,10 +12,11 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from factories import NOW, write_profile
+from factories import NOW, events_of, write_profile
 from hypothesis import given
 from hypothesis import strategies as st
 from icalendar import Calendar
@@ -78,7 +79,8 @@ def by_uid(body: bytes) -> dict[str, tuple[str, dt.datetime, str]]:
     found = {}
     for event in Calendar.from_ical(body).events:
         start = event.start
-        assert isinstance(start, dt.datetime)
+        if not isinstance(start, dt.datetime):       # a PSFS check-in, all day: its midnight
+            start = dt.datetime.combine(start, dt.time(), ZoneInfo("Europe/London"))
         found[str(event["UID"])] = (str(event["STATUS"]), start, str(event["SUMMARY"]))
     return found
 
@@ -94,7 +96,7 @@ def test_the_feed_is_the_current_plan_as_text_calendar(served: Served) -> None:
     plan = commands.current_plan(served.db)
     events = by_uid(body)
     assert {uid: (s, start) for uid, (s, start, _) in events.items()} == {
-        s.uid: ("CONFIRMED", s.start) for s in plan.sessions}
+        s.uid: ("CONFIRMED", s.start) for s in events_of(plan)}
     calendar = Calendar.from_ical(body)
     assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H" in body
     assert b"X-PUBLISHED-TTL:PT1H" in body
@@ -149,10 +151,16 @@ def test_a_wrong_token_gets_a_bare_404(served: Served) -> None:
 
 
 def expected(plan: Plan, dropped: Sequence[Session] = ()) -> list[tuple[str, dt.datetime, str]]:
-    """(STATUS, start, SUMMARY) of every event the feed should hold, in start order."""
-    return sorted(((("CANCELLED" if s.status in ("missed", "dropped") else "CONFIRMED"),
-                    s.start, summary(s)) for s in (*plan.sessions, *dropped)),
-                  key=lambda e: (e[1], e[2]))
+    """(STATUS, start, SUMMARY) of every event the feed should hold, in start order (a check's
+    summary with its "Dropped: " when a replan dropped it)."""
+    from planner.calendars.export.check_text import check_summary
+
+    events = [("CANCELLED" if s.status in ("missed", "dropped") else "CONFIRMED", s.start,
+               summary(s)) for s in (*plan.sessions, *dropped)]
+    events += [("CANCELLED" if c.status == "dropped" else "CONFIRMED", c.start,
+                ("Dropped: " if c.status == "dropped" else "") + check_summary(c))
+               for c in plan.checks]
+    return sorted(events, key=lambda e: (e[1], e[2]))
 
 
 @pytest.mark.slow
@@ -167,7 +175,8 @@ def test_vdirsyncer_follows_the_feed_through_a_replan(served: Served) -> None:
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
 
     def seen() -> list[tuple[str, dt.datetime, str]]:
-        return [(item.status, item.start, item.summary) for item in synced_events(local)]
+        return [(item.status, item.start, item.summary)
+                for item in synced_events(local, ZoneInfo("Europe/London"))]
 
     assert seen() == expected(before)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from factories import NOW, ROOT, write_profile
+from factories import NOW, ROOT, events_of, write_profile
 from factories import run as cli_run
 from google_standin import Fault, GoogleStandIn
 
@@ -122,8 +122,8 @@ def assert_holds(google: GoogleStandIn, db: Path) -> None:
     """The calendar holds exactly the current plan, each session as event_body writes it."""
     plan = current(db)
     held = ours(google, calendar_id(db))
-    assert set(held) == {s.uid for s in plan.sessions}
-    for session in plan.sessions:
+    assert set(held) == {s.uid for s in events_of(plan)}
+    for session in events_of(plan):
         event = held[session.uid]
         want = google_sync.event_body(plan, session, _note())
         assert google_sync.differing_fields(want, event) == {}, session.uid
@@ -165,7 +165,7 @@ def test_first_sync_creates_the_calendar_and_every_session(db: Path,
     plan = current(db)
     result = run(db)
     assert result.exit_code == 0, result.output
-    n = len(plan.sessions)
+    n = len(events_of(plan))
     assert result.stdout == f"{n} created, 0 updated, 0 deleted, 0 unchanged.\n"
 
     [(cal, meta)] = google.calendars.items()
@@ -207,7 +207,7 @@ def test_a_changed_plan_patches_deletes_and_leaves_the_rest(db: Path,
 
     report = sync(db)
 
-    kept = sorted(s.uid for s in plan.sessions if s.uid not in (moved, missed))
+    kept = sorted(s.uid for s in events_of(plan) if s.uid not in (moved, missed))
     assert report == SyncReport(created=(), updated=tuple(sorted([moved, missed])),
                                 deleted=(dropped,), unchanged=tuple(kept))
     assert_holds(google, db)
@@ -235,8 +235,8 @@ def test_replan_then_sync_through_the_cli(db: Path, google: GoogleStandIn) -> No
     commands.record(db, [jump.start.date().isoformat()], "missed", "plyometrics", NOW)
     after = commands.replan(db, jump.start.date() + dt.timedelta(days=1), None, None,
                            LATER).plan
-    new = {s.uid for s in after.sessions} - {s.uid for s in before.sessions}
-    gone = {s.uid for s in before.sessions} - {s.uid for s in after.sessions}
+    new = {s.uid for s in events_of(after)} - {s.uid for s in events_of(before)}
+    gone = {s.uid for s in events_of(before)} - {s.uid for s in events_of(after)}
     made_up = new | {s.uid for s in after.sessions if s.uid in {t.uid for t in before.sessions}
                      and "plyometrics" in s.kinds and s.week == 2 and s.uid != jump.uid
                      and s.kinds != next(t for t in before.sessions if t.uid == s.uid).kinds}
@@ -247,12 +247,12 @@ def test_replan_then_sync_through_the_cli(db: Path, google: GoogleStandIn) -> No
     assert result.exit_code == 0, result.output
     numbers = [int(word) for word in result.stdout.replace(",", "").split()[::2]]
     # Changed = what Google shows changed (a session marked done, or a new SEQUENCE, is not).
-    old = {s.uid: google_sync.event_body(before, s, _note()) for s in before.sessions}
-    updated = [s.uid for s in after.sessions if s.uid not in new
+    old = {s.uid: google_sync.event_body(before, s, _note()) for s in events_of(before)}
+    updated = [s.uid for s in events_of(after) if s.uid not in new
                and google_sync.event_body(after, s, _note()) != old[s.uid]]
     assert updated, "the missed session at least changed"
     assert numbers == [len(new), len(updated), len(gone),
-                       len(after.sessions) - len(new) - len(updated)]
+                       len(events_of(after)) - len(new) - len(updated)]
     assert_holds(google, db)
     assert ours(google, calendar_id(db))[jump.uid]["summary"].startswith("Missed: ")
 
@@ -317,7 +317,7 @@ def test_a_long_listing_is_read_page_by_page(db: Path, google: GoogleStandIn) ->
     google.page_size = 10
     google.calls.clear()
     report = sync(db)
-    n = len(current(db).sessions)
+    n = len(events_of(current(db)))
     assert len(report.unchanged) == n and writes_to(google) == []
     assert [c.query.get("pageToken") for c in google.calls if c.path.endswith("/events")] == [
         None, *(str(k) for k in range(10, n, 10))]
@@ -397,7 +397,7 @@ def test_rate_limited_requests_are_retried_with_growing_waits(
         patch.setattr(google_sync, "backoff", recorded)
         report = sync(db)
 
-    assert len(report.created) == len(plan.sessions)
+    assert len(report.created) == len(events_of(plan))
     assert_holds(google, db)
     assert attempts == [0, 1, 2, 3]                    # periodize's backoff, for the batch parts
     assert len(waits) == 5                             # and one by the library, for the listing
@@ -451,7 +451,7 @@ def test_an_interrupted_sync_is_finished_by_the_next(db: Path, google: GoogleSta
     result = run(db)
 
     assert result.exit_code == 0, result.output
-    n = len(plan.sessions)
+    n = len(events_of(plan))
     assert result.stdout == f"{n - 7} created, 0 updated, 0 deleted, 7 unchanged.\n"
     assert_holds(google, db)
     assert len(google.calendars) == 1
@@ -477,7 +477,7 @@ def test_a_calendar_the_user_deleted_is_made_again(db: Path, google: GoogleStand
     del google.calendars[old]
     report = sync(db)
     assert calendar_id(db) != old
-    assert len(report.created) == len(current(db).sessions)
+    assert len(report.created) == len(events_of(current(db)))
     assert_holds(google, db)
 
 

@@ -75,6 +75,12 @@ def events_by_uid(cal: Calendar) -> dict[str, Event]:
     return {str(prop(e, "UID")): e for e in cal.events}
 
 
+def session_events(cal: Calendar, export: Export) -> list[Event]:
+    """The events of sessions: all but the checks (baseline tests, PSFS check-ins)."""
+    checks = {c["uid"] for c in export.plan["checks"]}
+    return [e for e in cal.events if str(prop(e, "UID")) not in checks]
+
+
 def event_keys(cal: Calendar) -> set[EventKey]:
     """(UID, DTSTART, DTEND, SUMMARY, SEQUENCE) of every event; times with their TZID."""
     def when(e: Event, name: str) -> str:
@@ -126,10 +132,12 @@ def test_no_rrule_no_valarm(example: Export, calendar: Calendar) -> None:
     assert all("RRULE" not in e and not e.rrules for e in calendar.events)
 
 
-def test_every_tzid_has_a_vtimezone(calendar: Calendar) -> None:
+def test_every_tzid_has_a_vtimezone(example: Export, calendar: Calendar) -> None:
     assert calendar.get_missing_tzids() == set()
-    used = {str(prop(e, name).params["TZID"]) for e in calendar.events
-            for name in ("DTSTART", "DTEND")}
+    timed = [e for e in calendar.events if isinstance(prop(e, "DTSTART").dt, dt.datetime)]
+    assert len(timed) == len(calendar.events) - len(
+        [c for c in example.plan["checks"] if c["type"] == "psfs"])     # all-day: no zone
+    used = {str(prop(e, name).params["TZID"]) for e in timed for name in ("DTSTART", "DTEND")}
     assert used == {"Europe/London"}
     assert used <= timezone_ids(calendar)
 
@@ -142,7 +150,7 @@ def test_each_caldav_resource_is_one_events_object(example: Export) -> None:
 
     plan = commands.current_plan(example.db)
     resources = session_resources(plan, default_catalog().safety_note)
-    assert set(resources) == {s.uid for s in plan.sessions}
+    assert set(resources) == {s.uid for s in (*plan.sessions, *plan.checks)}
     for uid, data in resources.items():
         assert caldav_rule_breaks(data) == [], uid
         calendar = Calendar.from_ical(data)
@@ -157,7 +165,8 @@ def test_each_caldav_resource_is_one_events_object(example: Export) -> None:
 def test_one_event_per_session_with_the_right_times(example: Export, calendar: Calendar) -> None:
     sessions = example.plan["sessions"]
     events = events_by_uid(calendar)
-    assert len(calendar.events) == len(sessions) == len(events) > 16
+    assert len(session_events(calendar, example)) == len(sessions) > 16
+    assert len(calendar.events) == len(events) == len(sessions) + len(example.plan["checks"])
     for s in sessions:
         event = events[s["uid"]]
         for name, key in (("DTSTART", "start"), ("DTEND", "end")):
@@ -226,7 +235,7 @@ def test_the_strict_ical_parser_reads_the_same_events(example: Export) -> None:
     cal = IcsCalendarStream.calendar_from_ics(example.ics.decode("utf-8"))
     by_uid = {e.uid: e for e in cal.events}
     sessions = example.plan["sessions"]
-    assert len(cal.events) == len(by_uid) == len(sessions)
+    assert len(cal.events) == len(by_uid) == len(sessions) + len(example.plan["checks"])
     assert {tz.tz_id for tz in cal.timezones} == {"Europe/London"}
     for s in sessions:
         event = by_uid[s["uid"]]
@@ -287,7 +296,7 @@ def test_example_matches_the_golden_calendar(example: Export, golden_ics: bytes)
     """Order-insensitive: the same events (UID, times, summary, sequence) and time zones."""
     golden = Calendar.from_ical(golden_ics)
     ours = Calendar.from_ical(example.ics)
-    assert len(golden.events) == 31
+    assert len(golden.events) == 31 + 6      # sessions, 2 baseline tests, 4 PSFS check-ins
     assert timezone_ids(ours) == timezone_ids(golden) == {"Europe/London"}
     assert {key[1:] for key in event_keys(ours)} == {key[1:] for key in event_keys(golden)}
     assert event_keys(ours) == event_keys(golden)
@@ -301,7 +310,7 @@ EXERCISE_KEYS = {"name", "kind", "sets", "reps", "hold_seconds", "foot_contacts"
 
 def test_json_contract_shape(example: Export) -> None:
     data = example.plan
-    assert set(data) == {"version", "plan", "sessions"} and data["version"] == 2
+    assert set(data) == {"version", "plan", "sessions", "checks"} and data["version"] == 3
     head = data["plan"]
     assert (head["name"], head["timezone"], head["start"], head["weeks"], head["level"]) == (
         "Sam", "Europe/London", "2027-01-04", 8, "beginner")

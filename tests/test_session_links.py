@@ -20,7 +20,7 @@ from planner.calendars.export.log_links import LogLinks, links_for
 from planner.calendars.feed import read_feed
 from planner.calendars.google_sync import event_body
 from planner.store.database import open_store
-from planner.store.links import session_url
+from planner.store.links import athlete_url, session_url
 from planner.store.plan import Plan
 
 BASE = "https://plans.example.org/coach"
@@ -49,7 +49,14 @@ def test_every_event_links_to_its_sessions_page(tmp_path: Path) -> None:
     db, data = _generate(tmp_path, f'base_url = "{BASE}/"\n')
     plan, token = _stored(db)
     events = IcsCalendarStream.calendar_from_ics(data.decode("utf-8")).events
-    assert len(events) == len(plan.sessions)
+    assert len(events) == len(plan.sessions) + len(plan.checks)
+    checks = {c.uid for c in plan.checks}
+    for event in events:                  # a check links to the athlete's page
+        if event.uid in checks:
+            assert str(event.url) == athlete_url(BASE, token)
+            assert event.description is not None and event.description.endswith(
+                f"Log this check:\n{athlete_url(BASE, token)}")
+    events = [e for e in events if e.uid not in checks]
     by_uid = {s.uid: s for s in plan.sessions}
     for event in events:
         url = session_url(BASE, token, event.uid)
@@ -63,14 +70,15 @@ def test_every_event_links_to_its_sessions_page(tmp_path: Path) -> None:
         assert not any(d.cue and d.cue in event.description for d in session.exercises)
     # the same links in the feed, for the same token
     feed = read_feed(db, token)
-    assert feed is not None and data.count(b"URL:") == feed.body.count(b"URL:") == len(events)
+    assert feed is not None and data.count(b"URL:") == feed.body.count(b"URL:") == len(
+        events) + len(checks)
 
 
 def test_a_check_in_follows_each_session_the_next_morning(tmp_path: Path) -> None:
     db, data = _generate(tmp_path, f'base_url = "{BASE}"\nmorning_checkin = "07:30"\n')
     plan, token = _stored(db)
     events = {e.uid: e for e in IcsCalendarStream.calendar_from_ics(data.decode()).events}
-    assert len(events) == 2 * len(plan.sessions)
+    assert len(events) == 2 * len(plan.sessions) + len(plan.checks)
     for session in plan.sessions:
         check = events[checkin_uid(session.uid)]
         start = check.dtstart
@@ -84,7 +92,8 @@ def test_a_check_in_follows_each_session_the_next_morning(tmp_path: Path) -> Non
     links = links_for(dataclasses.replace(make_profile(), base_url=BASE, morning_checkin=450),
                       token)
     resources = session_resources(plan, default_catalog().safety_note, links)
-    assert set(resources) == {u for s in plan.sessions for u in (s.uid, checkin_uid(s.uid))}
+    assert set(resources) == {u for s in plan.sessions for u in (s.uid, checkin_uid(s.uid))} | {
+        c.uid for c in plan.checks}
     assert all(b"BEGIN:VALARM" in resources[checkin_uid(s.uid)] for s in plan.sessions)
 
 

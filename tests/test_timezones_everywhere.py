@@ -20,7 +20,7 @@ from factories import build, make_profile
 from icalendar import Calendar
 
 from planner.calendars.export.ics import PRODID, plan_calendar, session_event, session_resources
-from planner.store.plan import Plan
+from planner.store.plan import BASELINE, Plan
 
 SAFETY = "Stop if it hurts."
 #: (zone, a start whose first 8 weeks cross a change)
@@ -34,8 +34,18 @@ def utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+def _day(value: dt.date) -> str:
+    return value.isoformat()
+
+
 def expected(plan: Plan) -> Instants:
-    return {s.uid: (utc(s.start), utc(s.end)) for s in plan.sessions}
+    """Each session's and baseline test's instants; each PSFS check-in's day (all day: the day
+    and the next, exclusive)."""
+    found = {s.uid: (utc(s.start), utc(s.end)) for s in plan.sessions}
+    for c in plan.checks:
+        found[c.uid] = ((utc(c.start), utc(c.end)) if c.session_type == BASELINE else
+                        (_day(c.start.date()), _day(c.start.date() + dt.timedelta(days=1))))
+    return found
 
 
 def read_icaljs(script: Path, data: bytes | list[bytes]) -> Instants:
@@ -51,7 +61,11 @@ def read_icalendar(data: bytes) -> Instants:
     found: Instants = {}
     for event in Calendar.from_ical(data).events:
         start, end = event.start, event.end
-        assert isinstance(start, dt.datetime) and isinstance(end, dt.datetime)
+        if not isinstance(start, dt.datetime):          # all day
+            assert not isinstance(end, dt.datetime)
+            found[str(event["UID"])] = (_day(start), _day(end))
+            continue
+        assert isinstance(end, dt.datetime)
         found[str(event["UID"])] = (utc(start), utc(end))
     return found
 
@@ -62,7 +76,12 @@ def read_ical(data: bytes) -> Instants:
     calendar = IcsCalendarStream.calendar_from_ics(data.decode("utf-8"))
     found: Instants = {}
     for event in calendar.events:
-        assert isinstance(event.dtstart, dt.datetime) and event.dtstart.tzinfo is not None
+        if not isinstance(event.dtstart, dt.datetime):      # all day
+            assert event.dtstart is not None and event.dtend is not None
+            assert not isinstance(event.dtend, dt.datetime)
+            found[str(event.uid)] = (_day(event.dtstart), _day(event.dtend))
+            continue
+        assert event.dtstart.tzinfo is not None
         assert isinstance(event.dtend, dt.datetime)
         found[str(event.uid)] = (utc(event.dtstart), utc(event.dtend))
     return found
@@ -108,7 +127,7 @@ def test_a_zone_without_its_first_onset_in_rdate_misleads_icaljs(icaljs: Path) -
         session_event(plan, s, SAFETY) for s in plan.sessions])
     calendar.add_missing_timezones(start - dt.timedelta(days=31), start + dt.timedelta(days=730))
     read = read_icaljs(icaljs, calendar.to_ical())
-    want = expected(plan)
+    want = {s.uid: (utc(s.start), utc(s.end)) for s in plan.sessions}     # sessions alone here
     off = [uid for uid in want if read[uid] != want[uid]]
     assert off and len(off) < len(want)
     one = next(s for s in plan.sessions if s.uid == off[0])

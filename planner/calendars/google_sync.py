@@ -43,7 +43,7 @@ from planner.calendars.export.ics import description, revision_uid, summary
 from planner.calendars.export.log_links import LogLinks
 from planner.errors import RemoteError
 from planner.store.database import GoogleCalendar
-from planner.store.plan import Plan, Session
+from planner.store.plan import CHECK_TYPES, Plan, Session
 
 if TYPE_CHECKING:
     from googleapiclient.errors import HttpError
@@ -74,6 +74,8 @@ def event_body(plan: Plan, session: Session, safety_note: str, links: LogLinks |
     confirmed (in Google "cancelled" means deleted), is titled "Missed: ..." as in the .ics, and
     shows as free time. With ``links``, the session's page is the event's source (Google shows
     it as a link) and ends its description."""
+    if session.session_type in CHECK_TYPES:
+        return check_body(plan, session, links)
     missed = session.status == "missed"
     linked = {} if links is None else {"source": {"title": "Log this session",
                                                   "url": links.url(session)}}
@@ -90,6 +92,31 @@ def event_body(plan: Plan, session: Session, safety_note: str, links: LogLinks |
     }
 
 
+def check_body(plan: Plan, check: Session, links: LogLinks | None = None) -> dict[str, Any]:
+    """The Calendar v3 event for a check (``Plan.checks``): the baseline test at its time, the
+    PSFS check-in all day (shown as free time), with the texts of the .ics."""
+    from planner.calendars.export.check_text import check_description, check_summary
+    from planner.store.links import athlete_url
+    from planner.store.plan import BASELINE
+
+    url = None if links is None else athlete_url(links.base_url, links.token)
+    timed = check.session_type == BASELINE
+    day = check.start.date()
+    return {
+        **({} if url is None else {"source": {"title": "Your page", "url": url}}),
+        "summary": check_summary(check),
+        "description": check_description(check, url),
+        "start": ({"dateTime": check.start.isoformat(), "timeZone": plan.timezone} if timed
+                  else {"date": day.isoformat()}),
+        "end": ({"dateTime": check.end.isoformat(), "timeZone": plan.timezone} if timed
+                else {"date": (day + dt.timedelta(days=1)).isoformat()}),
+        "status": "confirmed",
+        "transparency": "opaque" if timed else "transparent",
+        "extendedProperties": {"private": {MARK[0]: MARK[1], PLAN_KEY: plan.plan_id,
+                                           SESSION_KEY: check.uid}},
+    }
+
+
 def differing_fields(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
     """The fields of ``ours`` whose value Google's event ``theirs`` does not hold (as a patch).
     Times compare as instants with the same zone name; an absent transparency or status is
@@ -103,6 +130,8 @@ def differing_fields(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, 
 
 def _same(name: str, ours: Any, theirs: Any) -> bool:
     if name in ("start", "end"):
+        if "date" in ours:                    # an all-day event
+            return isinstance(theirs, dict) and theirs.get("date") == ours["date"]
         if not isinstance(theirs, dict) or "dateTime" not in theirs:
             return False
         try:
@@ -204,7 +233,7 @@ class GoogleSync:
     def run(self) -> SyncReport:
         from planner.calendars.caldav_sync import SyncReport
 
-        sessions = {s.uid: s for s in self.plan.sessions}
+        sessions = {s.uid: s for s in (*self.plan.sessions, *self.plan.checks)}
         wanted = {uid: event_body(self.plan, s, self.safety_note, self.links)
                   for uid, s in sessions.items()}
         by_key: dict[str, list[dict[str, Any]]] = {}

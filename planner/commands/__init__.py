@@ -46,6 +46,7 @@ def read_profile(path: Path, catalog: Catalog, today: dt.date | None = None) -> 
 def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime,
              busy: Sequence[Path] = (), progress: SolveProgress | None = None) -> Generated:
     """Solve a plan for the profile, store it as a new revision and write its calendar."""
+    from planner.scheduling.checks import tests_left_out
     from planner.store.profile import profile_notes
     from planner.workflows.generate import hip_work_left_out, plan_athlete
 
@@ -60,7 +61,9 @@ def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime
                                       f"generated from {profile_path.name}", busy, progress)
     today = now.astimezone(profile.tz).date()
     hip = hip_work_left_out(plan, profile, catalog)
-    notes = [*said, *profile_notes(profile, today), *([hip] if hip else [])]
+    untested = tests_left_out(plan)
+    notes = [*said, *profile_notes(profile, today), *([hip] if hip else []),
+             *([untested] if untested else [])]
     return Generated(plan, stats, output, tuple(notes), saved)
 
 

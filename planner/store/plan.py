@@ -47,6 +47,21 @@ def session_uid(plan_id: str, week: int, ordinal: int) -> str:
     return f"{uuid.uuid5(_plan_uuid(plan_id), f'week-{week}/session-{ordinal}')}@periodize"
 
 
+#: The session types of ``Plan.checks``: a baseline test, a PSFS check-in.
+BASELINE, PSFS = "baseline", "psfs"
+CHECK_TYPES = (BASELINE, PSFS)
+
+
+def test_uid(plan_id: str, number: int) -> str:
+    """The stable UID of the plan's ``number``-th baseline test (0: before week 1)."""
+    return f"{uuid.uuid5(_plan_uuid(plan_id), f'baseline-test/{number}')}@periodize"
+
+
+def psfs_uid(plan_id: str, number: int) -> str:
+    """The stable UID of the plan's ``number``-th PSFS check-in (0: the plan's first day)."""
+    return f"{uuid.uuid5(_plan_uuid(plan_id), f'psfs-check-in/{number}')}@periodize"
+
+
 @functools.lru_cache(maxsize=256)
 def _plan_uuid(plan_id: str) -> uuid.UUID:
     """``plan_id`` parsed once, not once per session (a plan has dozens)."""
@@ -154,6 +169,11 @@ class Plan:
     created: dt.datetime          # UTC time this revision was made
     sessions: tuple[Session, ...]
     program_weeks: tuple[int, ...] = ()   # block week carried by each calendar week (1-based)
+    # Events that hold no training (issue 26 §3, §5): the baseline tests (type ``BASELINE``,
+    # placed by ``planner.scheduling.baseline_tests``) and the PSFS check-ins (``PSFS``, all
+    # day: local midnight to midnight). Outside ``sessions``: nothing is dosed, counted or
+    # logged as done for them; what they ask for is recorded with ``measure``.
+    checks: tuple[Session, ...] = ()
 
     @property
     def end(self) -> dt.date:
@@ -217,13 +237,18 @@ class Plan:
         plans with equal content are the same plan."""
         return (self.plan_id, self.name, self.timezone, self.start, self.weeks, self.level,
                 tuple(self.program_week(w) for w in range(1, self.weeks + 1)),
-                tuple(s.content() for s in self.sessions))
+                tuple(s.content() for s in self.sessions), tuple(t.content() for t in self.checks))
+
+    def checks_of(self, kind: str) -> tuple[Session, ...]:
+        """The checks of one type (``BASELINE`` or ``PSFS``)."""
+        return tuple(c for c in self.checks if c.session_type == kind)
 
     def week_sessions(self, week: int) -> tuple[Session, ...]:
         return tuple(s for s in self.sessions if s.week == week)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"plan": self._head(), "sessions": [_session_dict(s) for s in self.sessions]}
+        return {"plan": self._head(), "sessions": [_session_dict(s) for s in self.sessions],
+                "checks": [_session_dict(t) for t in self.checks]}
 
     def to_json(self) -> str:
         """``json.dumps(self.to_dict())``, the very same text, made faster for the store: each
@@ -232,12 +257,18 @@ class Plan:
         roster's sessions share a few dozen such lists, and encoding them was most of the cost
         of storing a plan."""
         text = json.dumps({"plan": self._head(),
-                           "sessions": [_session_dict(s, []) for s in self.sessions]})
+                           "sessions": [_session_dict(s, []) for s in self.sessions],
+                           "checks": [_session_dict(t) for t in self.checks]})
         # '"exercises": [], ' is found only as a session's key: in a text the quotes would be
         # escaped. One per session, in order.
         parts = text.split(_NO_EXERCISES)
         pieces = [parts[0]]
-        for session, part in zip(self.sessions, parts[1:], strict=True):
+        # a check's exercises are empty too, and its own: its parts are kept as they are
+        sessions = (*self.sessions, *(None for _ in self.checks))
+        for session, part in zip(sessions, parts[1:], strict=True):
+            if session is None:
+                pieces += [_NO_EXERCISES, part]
+                continue
             pieces += ['"exercises": ', _exercises_json(session.exercises), ", ", part]
         return "".join(pieces)
 
@@ -345,7 +376,17 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
     """The inverse of ``Plan.to_dict`` (times come back in the plan's zone)."""
     head = data["plan"]
     tz = ZoneInfo(head["timezone"])
-    sessions = tuple(
+    return Plan(plan_id=head["id"], name=head["name"], timezone=head["timezone"],
+                start=dt.date.fromisoformat(head["start"]), weeks=head["weeks"],
+                level=head["level"], revision=head["revision"],
+                created=dt.datetime.fromisoformat(head["created"]),
+                sessions=_sessions(data["sessions"], tz),
+                program_weeks=tuple(head.get("program_weeks", ())),
+                checks=_sessions(data.get("checks", ()), tz))
+
+
+def _sessions(items: Sequence[dict[str, Any]], tz: ZoneInfo) -> tuple[Session, ...]:
+    return tuple(
         Session(
             uid=s["uid"], start=dt.datetime.fromisoformat(s["start"]).astimezone(tz),
             end=dt.datetime.fromisoformat(s["end"]).astimezone(tz), week=s["week"],
@@ -355,10 +396,5 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
             exercises=tuple(Dose(**e) for e in s["exercises"]),
             notes=tuple(s.get("notes", ())),
         )
-        for s in data["sessions"]
+        for s in items
     )
-    return Plan(plan_id=head["id"], name=head["name"], timezone=head["timezone"],
-                start=dt.date.fromisoformat(head["start"]), weeks=head["weeks"],
-                level=head["level"], revision=head["revision"],
-                created=dt.datetime.fromisoformat(head["created"]), sessions=sessions,
-                program_weeks=tuple(head.get("program_weeks", ())))

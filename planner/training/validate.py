@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from planner.store.plan import Plan, Session
+from planner.store.plan import BASELINE, Plan, Session
 from planner.store.profile import Profile
 
 if TYPE_CHECKING:
@@ -27,6 +27,9 @@ LOADED_DAYS_RUNNING = 2                    # a third loaded day in a row breaks 
 # Judgement call (as in the model, on purpose not shared with it): a night's rest between
 # sessions, 8 h from one's end to the next one's start in real time.
 REST_GAP = dt.timedelta(hours=8)
+# A baseline test (judgement call, as its placement states it in docs/clinical.md): not within
+# this long after a jump session ends.
+TEST_AFTER_JUMPS = dt.timedelta(hours=24)
 
 
 def _minutes(t: dt.datetime) -> int:
@@ -155,6 +158,33 @@ def _recovery(ordered: Sequence[_Timed], tz: dt.tzinfo,
     return problems
 
 
+def _tests(plan: Plan, live: Sequence[_Timed], profile: Profile, busy: Sequence[BusyInterval],
+           history_before: dt.datetime | None) -> list[str]:
+    """The baseline tests not yet past: in a window, clear of busy time, never on a jump
+    session's day nor within ``TEST_AFTER_JUMPS`` after one, clear of a session on their day
+    and a night's rest from any other."""
+    problems = []
+    for test in plan.checks_of(BASELINE):
+        t = _timed(test, profile.tz)
+        if test.status == "dropped":
+            continue
+        if history_before is not None and t.start < _utc(history_before):
+            continue
+        problems += [f"baseline test {p}" for p in _placement(t, profile, busy)]
+        for other in live:
+            jump = "plyometrics" in other.session.kinds
+            gap = dt.timedelta(0) if other.day == t.day else REST_GAP
+            if other.day == t.day and jump:
+                problems.append(f"baseline test {t.label}: on the day of a jump session")
+            elif not (t.start >= other.end + gap or t.end + gap <= other.start):
+                problems.append(f"baseline test {t.label}: less than {gap} from a session")
+            if ("plyometrics" in other.session.kinds
+                    and dt.timedelta(0) <= t.start - other.end < TEST_AFTER_JUMPS):
+                problems.append(f"baseline test {t.label}: within {TEST_AFTER_JUMPS} after the "
+                                "jump session of " + other.label)
+    return problems
+
+
 def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
                history_before: dt.datetime | None = None,
                short_weeks: frozenset[int] = frozenset()) -> list[str]:
@@ -187,6 +217,7 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
                  for a, b in itertools.pairwise(ordered)
                  if a.day != b.day and b.start - a.end < REST_GAP]
     problems += _recovery(ordered, tz, history_before)
+    problems += _tests(plan, live, profile, busy, history_before)
     by_week: dict[int, list[Session]] = {}
     for t in live:
         by_week.setdefault((t.day - plan.start).days // 7 + 1, []).append(t.session)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from catalog import Catalog
 from planner.errors import NoPlanPossible, StoreError
 from planner.scheduling.availability import candidates, slots
+from planner.scheduling.checks import plan_checks
 from planner.scheduling.model import W_HABIT, Key, ModelInput
 from planner.scheduling.pruning import prune
 from planner.scheduling.solve import Progress, SolveStats, solve
@@ -122,7 +123,8 @@ def _build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval]
     plan = Plan(plan_id=plan_id, name=profile.name, timezone=profile.timezone,
                 start=profile.start, weeks=profile.weeks, level=profile.level, revision=1,
                 created=now, sessions=tuple(sessions),
-                program_weeks=tuple(range(1, profile.weeks + 1)))
+                program_weeks=tuple(range(1, profile.weeks + 1)),
+                checks=plan_checks(profile, sessions, busy, plan_id, now))
     return verify(apply_limits(plan, profile, catalog), profile, busy), stats
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from catalog import Catalog
 from planner.errors import InputError
 from planner.scheduling.availability import Candidate, slots
+from planner.scheduling.checks import replanned_checks
 from planner.scheduling.model import W_CHANGE, W_CHANGE_LATER, W_HABIT, History, Key, ModelInput
 from planner.scheduling.pruning import prune
 from planner.scheduling.solve import SolveStats, solve
@@ -335,11 +336,12 @@ def replan(plan: Plan, profile: Profile, catalog: Catalog, log: Sequence[LogEntr
                               sessions=tuple(sorted([*past, *ahead],
                                                     key=lambda s: s.start.astimezone(dt.UTC))),
                               created=now, program_weeks=resume.program_weeks)
+    new = dataclasses.replace(new, checks=replanned_checks(plan, new, profile, busy, today, now))
     midnight = dt.datetime.combine(today, dt.time(), profile.tz)
     verify(new, profile, busy, history_before=midnight,
            short_weeks=frozenset(range(1, current_week + 1)) | data.relaxed_weeks)
-    changed = profile_changed or (new.sessions, new.program_weeks) != (plan.sessions,
-                                                                       plan.program_weeks)
+    changed = profile_changed or (new.sessions, new.program_weeks, new.checks) != (
+        plan.sessions, plan.program_weeks, plan.checks)
     return Replanned(new, (*changes, *more), resume.words, stats, changed)
 
 

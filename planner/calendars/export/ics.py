@@ -1,6 +1,6 @@
-"""The plan as iCalendar (RFC 5545), built with icalendar: one VEVENT per session with TZID and
-VTIMEZONE, stable UIDs, DTSTAMP and SEQUENCE from the store (never from a clock here), no RRULE,
-no VALARM.
+"""The plan as iCalendar (RFC 5545), built with icalendar: one VEVENT per session (and per check:
+a baseline test, an all-day PSFS check-in) with TZID and VTIMEZONE, stable UIDs, DTSTAMP and
+SEQUENCE from the store (never from a clock here), no RRULE, no VALARM.
 
 Two shapes. The file (``plan_calendar``) is a published calendar: METHOD:PUBLISH (Outlook and
 Apple refuse REQUEST with several events) and a name, no calendar-level UID. A CalDAV
@@ -155,6 +155,35 @@ def checkin_event(plan: Plan, session: Session, links: LogLinks, per_revision: b
     return event
 
 
+def check_event(plan: Plan, check: Session, per_revision: bool = False,
+                links: LogLinks | None = None) -> Event:
+    """A check's VEVENT (``Plan.checks``): a baseline test at its time, or a PSFS check-in as
+    an all-day event (DTSTART;VALUE=DATE, the exclusive DTEND the next day) that shows as free
+    time. Its text says what to do and how to record it (``check_text``); with ``links``, it
+    links to the athlete's page."""
+    from icalendar import Event
+    from icalendar.enums import STATUS, TRANSP
+
+    from planner.calendars.export.check_text import check_description, check_summary
+    from planner.store.links import athlete_url
+    from planner.store.plan import BASELINE
+
+    url = None if links is None else athlete_url(links.base_url, links.token)
+    timed = check.session_type == BASELINE
+    day = check.start.date()
+    event = Event.new(
+        uid=revision_uid(plan, check) if per_revision else check.uid, stamp=check.stamp,
+        start=check.start if timed else day,
+        end=check.end if timed else day + dt.timedelta(days=1),
+        summary=_PREFIX.get(check.status, "") + check_summary(check),
+        description=check_description(check, url),
+        categories=["Baseline test" if timed else "Check-in"], sequence=check.sequence,
+        status=STATUS.CANCELLED if check.status in _CANCELLED else STATUS.CONFIRMED,
+        transparency=TRANSP.OPAQUE if timed else TRANSP.TRANSPARENT, url=url)
+    event.add(PLAN_PROPERTY, plan.plan_id)
+    return event
+
+
 def _events(plan: Plan, session: Session, safety_note: str, per_revision: bool,
             links: LogLinks | None) -> list[Event]:
     """The session's event, and its morning check-in when ``links`` asks for one."""
@@ -284,8 +313,10 @@ def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
     calendar = _calendar_class().new(
         prodid=PRODID, method="PUBLISH",
         name=vText(plan.revision_calendar_name if per_revision else plan.calendar_name),
-        subcomponents=[event for s in sessions
-                       for event in _events(plan, s, safety_note, per_revision, links)],
+        subcomponents=[*(event for s in sessions
+                         for event in _events(plan, s, safety_note, per_revision, links)),
+                       *(check_event(plan, c, per_revision, links) for c in plan.checks
+                         if not (per_revision and c.status == "dropped"))],
         refresh_interval=refresh)
     # No calendar-level UID (Calendar.new adds a random one): vdirsyncer, subscribing, copies the
     # calendar's properties into each event's item and takes the first UID as the item's, so
@@ -302,15 +333,16 @@ def plan_calendar(plan: Plan, safety_note: str, per_revision: bool = False,
 def session_resources(plan: Plan, safety_note: str, links: LogLinks | None = None
                       ) -> dict[str, bytes]:
     """One CalDAV calendar object per session (and per check-in, with ``links`` asking for
-    them), keyed by UID: VERSION, PRODID, VTIMEZONE, VEVENT and nothing else (RFC 4791 section
-    4.1: no METHOD; one UID per resource)."""
+    them) and per check (``Plan.checks``), keyed by UID: VERSION, PRODID, VTIMEZONE, VEVENT and
+    nothing else (RFC 4791 section 4.1: no METHOD; one UID per resource)."""
     zone = plan_timezone(plan)
     resources = {}
-    for session in plan.sessions:
-        for event in _events(plan, session, safety_note, False, links):
-            calendar = _calendar_class()()
-            calendar.add("VERSION", "2.0")
-            calendar.add("PRODID", PRODID)
-            calendar.add_component(event)
-            resources[str(event["UID"])] = bytes(_with_timezone(calendar, zone).to_ical())
+    events = [event for session in plan.sessions
+              for event in _events(plan, session, safety_note, False, links)]
+    for event in [*events, *(check_event(plan, c, False, links) for c in plan.checks)]:
+        calendar = _calendar_class()()
+        calendar.add("VERSION", "2.0")
+        calendar.add("PRODID", PRODID)
+        calendar.add_component(event)
+        resources[str(event["UID"])] = bytes(_with_timezone(calendar, zone).to_ical())
     return resources

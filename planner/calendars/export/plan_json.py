@@ -16,17 +16,19 @@ from planner.store.plan import Plan, last_day, plan_from_dict
 if TYPE_CHECKING:
     from planner.store.as_of import SessionState
 
-VERSION = 2
+VERSION = 3
 
 
 def export_dict(plan: Plan, states: Sequence[SessionState] = ()) -> dict[str, Any]:
-    """``{"version": 2, "plan": {...}, "sessions": [...]}``, sessions in time order, each with
-    its state as of the export's day and what was logged for it (``SessionState.fields``:
-    ``state``, ``target_rpe``, ``logged_rpe``, ``logged_pain``, ``not_met``)."""
+    """``{"version": 3, "plan": {...}, "sessions": [...], "checks": [...]}``, sessions in time
+    order, each with its state as of the export's day and what was logged for it
+    (``SessionState.fields``: ``state``, ``target_rpe``, ``logged_rpe``, ``logged_pain``,
+    ``not_met``); the checks (baseline tests, PSFS check-ins) as the store holds them."""
     stored = plan.to_dict()
     known = {st.uid: st.fields() for st in states}
     return {"version": VERSION, "plan": {**stored["plan"], "end": plan.end.isoformat()},
-            "sessions": [{**s, **known.get(s["uid"], _unlogged(s))} for s in stored["sessions"]]}
+            "sessions": [{**s, **known.get(s["uid"], _unlogged(s))} for s in stored["sessions"]],
+            "checks": stored["checks"]}
 
 
 def _unlogged(session: dict[str, Any]) -> dict[str, Any]:
@@ -53,9 +55,14 @@ def _with_logged_fields(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "version": 2, "sessions": [{**s, **_unlogged(s)} for s in data["sessions"]]}
 
 
+def _with_checks(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2, before issue 26 §3 and §5: no baseline tests or PSFS check-ins."""
+    return {"checks": [], **data, "version": 3}
+
+
 #: version reached -> the step that gets there from the one before
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    1: _from_unversioned, 2: _with_logged_fields}
+    1: _from_unversioned, 2: _with_logged_fields, 3: _with_checks}
 
 
 def read_export(data: dict[str, Any]) -> Plan:
