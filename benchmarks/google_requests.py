@@ -62,7 +62,7 @@ def main() -> None:
                   f"{writes} writes; {len(report.created)} created, {len(report.updated)} "
                   f"updated, {len(report.deleted)} deleted, {len(report.unchanged)} unchanged.")
 
-        measure(f"first sync ({len(plan.sessions)} sessions)")
+        measure(f"first sync ({len(plan.sessions)} sessions, {len(plan.checks)} checks)")
         measure("a sync after it")
         missed = next(s for s in plan.week_sessions(2) if "plyometrics" in s.kinds)
         day = missed.start.date()
