@@ -116,8 +116,8 @@ def test_a_low_baseline_starts_low_and_the_rule_raises_it(tmp_path: Path) -> Non
     made = run("--db", str(db), "measure", day, "stepdowns.left=12", "stepdowns.right=4",
                "sts.left=7", "sts.right=8", "pain.squat=1", "--today", day)
     assert made.exit_code == 0, made.output
-    assert "step down level 0 (4 controlled step downs on the weaker leg)" in made.output
-    assert "split squat level 2 (7 single-leg sit-to-stands on the weaker leg)" in made.output
+    assert ("-> levels at most: step down 0 (4 controlled step downs on the weaker leg); split "
+            "squat 2 (7 single-leg sit-to-stands on the weaker leg)") in made.output
     with open_store(db) as store:
         now = store.current().plan
     before, after = _levels(plan, "step-down"), _levels(now, "step-down")
@@ -127,11 +127,21 @@ def test_a_low_baseline_starts_low_and_the_rule_raises_it(tmp_path: Path) -> Non
     assert any("baseline test on" in n for n in first.notes), first.notes
     status = run("--db", str(db), "status", "--today", day)
     assert "Baseline tests:" in status.output
-    assert "step down level 0" in status.output
+    assert "levels at most: step down 0" in status.output
     page = tmp_path / "plan.html"
     assert run("--db", str(db), "report", "-o", str(page), "--today", day).exit_code == 0
     html = page.read_text(encoding="utf-8")
     assert "<h2>Baseline tests</h2>" in html and "12 / 4" in html
+    # Undoable as a log entry: undo takes the measurements and their levels back, redo again.
+    undone = run("--db", str(db), "undo")
+    assert undone.exit_code == 0 and undone.output.startswith(f"Undone: measured on {day}")
+    with open_store(db) as store:
+        assert store.measures(plan.plan_id) == []
+        assert _levels(store.current().plan, "step-down") == before
+    assert run("--db", str(db), "redo").exit_code == 0
+    with open_store(db) as store:
+        assert len(store.measures(plan.plan_id)) == 5
+        assert _levels(store.current().plan, "step-down") == after
 
 
 @pytest.mark.parametrize("pair", ["sts.middle=5", "sts.left=2.5", "sts.left=51"])

@@ -455,10 +455,14 @@ def measure(db: Path, raw_day: str, pairs: Sequence[str], now: dt.datetime,
         before = store.measures(plan.plan_id)
         values = parse_measures(pairs, rules, [n for _, n, _ in before if n.startswith("psfs.")])
         with store.transaction():
+            rows = store.log_rows(plan.plan_id)
             store.record_measures(plan.plan_id, day, values, now)
-            # The measured jump gates (catalog/gates.toml, kind "measured") re-dose the plan.
+            # The measured jump gates (catalog/gates.toml, kind "measured") and the baseline
+            # test (catalog/baseline.toml) re-dose the plan; a revision in any case, so that
+            # undo and redo reach the measurements as they reach a log entry.
             new, said, saved = redose(store, store.athlete_log(plan.plan_id), now,
-                                      f"re-dosed: measured on {day}")
+                                      f"measured on {day}", always=True)
+            store.keep_log_change(new.revision, rows, store.log_rows(plan.plan_id))
         taken = {n: v for d, n, v in store.measures(plan.plan_id) if d == day}
     lines = [f"measured on {day}: " + ", ".join(f"{n} {v:g}" for n, v in sorted(values.items()))]
     if saved and said:

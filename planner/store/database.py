@@ -192,6 +192,13 @@ MIGRATIONS: dict[int, str] = {       # version reached -> SQL that gets there fr
 #: The tables of what the athlete said, one row per plan and day: a log entry's revision keeps
 #: their rows as they were before and after it (``log_changes``), for undo and redo.
 LOG_TABLES = ("log", "morning", "screens", "absences", "cramps")
+#: ... and ``measures`` (``measure``), one row per plan, day and name: kept the same way, each
+#: row under "DAY NAME".
+UNDONE_TABLES = (*LOG_TABLES, "measures")
+
+
+def _row_key(table: str, row: Mapping[str, object]) -> str:
+    return f"{row['day']} {row['name']}" if table == "measures" else str(row["day"])
 
 
 def default_path() -> Path:
@@ -761,11 +768,11 @@ class Store:
     def log_rows(self, plan_id: str) -> dict[str, dict[str, dict[str, object]]]:
         """The rows of the log's tables for the plan, by table and day (without row ids)."""
         found: dict[str, dict[str, dict[str, object]]] = {}
-        for table in LOG_TABLES:
+        for table in UNDONE_TABLES:
             rows = self.db.execute(f"SELECT * FROM {table} WHERE plan_id = ?", (plan_id,))
             names = [d[0] for d in rows.description]
-            found[table] = {r["day"]: {k: v for k, v in zip(names, r, strict=True) if k != "id"}
-                            for r in rows}
+            found[table] = {_row_key(table, r): {k: v for k, v in zip(names, r, strict=True)
+                                                 if k != "id"} for r in rows}
         return found
 
     @_guarded
@@ -775,7 +782,7 @@ class Store:
         changed in the log's tables (``log_rows`` before and after), for undo and redo."""
         was: dict[str, dict[str, object]] = {}
         now: dict[str, dict[str, object]] = {}
-        for table in LOG_TABLES:
+        for table in UNDONE_TABLES:
             old, new = before.get(table, {}), after.get(table, {})
             for day in old.keys() | new.keys():
                 if old.get(day) != new.get(day):
@@ -796,11 +803,16 @@ class Store:
         plan_id = self.db.execute("SELECT plan_id FROM revisions WHERE number = ?",
                                   (number,)).fetchone()[0]
         for table, days in json.loads(row[0]).items():
-            if table not in LOG_TABLES:
+            if table not in UNDONE_TABLES:
                 continue
             for day, values in days.items():
-                self.db.execute(f"DELETE FROM {table} WHERE plan_id = ? AND day = ?",
-                                (plan_id, day))
+                if table == "measures":                     # "DAY NAME"
+                    when, _, name = day.partition(" ")
+                    self.db.execute("DELETE FROM measures WHERE plan_id = ? AND day = ? "
+                                    "AND name = ?", (plan_id, when, name))
+                else:
+                    self.db.execute(f"DELETE FROM {table} WHERE plan_id = ? AND day = ?",
+                                    (plan_id, day))
                 if values is not None:
                     names = list(values)
                     self.db.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES "

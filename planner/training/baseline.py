@@ -71,7 +71,7 @@ def baseline_text(measures: Sequence[tuple[dt.date, str, float]], test: Baseline
     for day, values in test_days(measures, test):
         shown = ", ".join(f"{n} {v:g}" for n, v in sorted(values.items()))
         levels = baseline_levels(values, test)
-        gives = "; ".join(f"{names[e].lower()} level {lv} ({why})"
-                          for e, (lv, why) in levels.items())
-        lines.append(f"Baseline {day:%-d %b}: {shown}" + (f" -> {gives}" if gives else ""))
+        gives = "; ".join(f"{names[e].lower()} {lv} ({why})" for e, (lv, why) in levels.items())
+        lines.append(f"Baseline {day:%-d %b}: {shown}"
+                     + (f" -> levels at most: {gives}" if gives else ""))
     return lines
