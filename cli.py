@@ -108,12 +108,34 @@ def _now() -> dt.datetime:
 
 
 def _db(ctx: click.Context) -> Path:
+    """The store named (--db, PERIODIZE_DB), else the default one; while that holds no plan
+    and the example athlete's store does, the example's (every command names whose plan it
+    reads: ``_named``)."""
     db: Path | None = ctx.obj
     if db is not None:
         return db
-    from planner.store.database import default_path
+    from planner.store.database import default_path, example_path
 
-    return default_path()
+    default = default_path()
+    try:
+        if not default.exists() and example_path().exists():
+            return example_path()
+    except OSError:          # the store's own opening says what is wrong with the folder
+        pass
+    return default
+
+
+def _named(db: Path, lines: Sequence[str], err: bool = False, alone: bool = False) -> None:
+    """Print ``lines``, the first after whose plan it is: 'Sam · revision 3 · done: ...'
+    (issue 24 §4); ``alone``: on a line of its own, above a table. ``err``: the lines go to
+    standard error (the data itself is on stdout)."""
+    from planner import commands
+
+    head = commands.athlete_head(db)
+    first, *rest = ["", *lines] if alone else [*lines] or [""]
+    click.echo(f"{head} · {first}" if first else head, err=err)
+    for line in rest:
+        click.echo(line, err=err)
 
 
 def _db_after(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
@@ -306,7 +328,11 @@ def generate(ctx: click.Context, profile: Path, output: Path, busy: tuple[Path, 
         click.echo(f"  solving… {seconds:4.1f} s, best plan so far scores {best:.0f} "
                    f"(no plan can score below {bound:.0f})", err=True)
 
-    result = commands.generate(profile, _db(ctx), output, _now(), busy, progress)
+    explicit = ctx.obj is not None
+    from planner.store.database import default_path, example_path
+
+    result = commands.generate(profile, _db(ctx) if explicit else default_path(), output, _now(),
+                               busy, progress, None if explicit else example_path())
     if not result.saved:
         click.echo(f"No changes: revision {result.plan.revision} already is this plan. "
                    f"Calendar: {output}")
@@ -344,7 +370,11 @@ def show(ctx: click.Context, week: int | None, fmt: str, chart: bool,
     from planner import commands
 
     text = commands.show(_db(ctx), week, fmt, today or _now(), chart)
-    click.echo(text, nl=fmt in ("grid", "table") or chart)
+    if fmt in ("grid", "table") or chart:
+        _named(_db(ctx), text.splitlines(), alone=True)
+    else:                # the data on stdout as it is; whose plan on stderr
+        _named(_db(ctx), [f"the plan as {fmt.upper()}"], err=True)
+        click.echo(text, nl=False)
 
 
 @main.command()
@@ -365,7 +395,7 @@ def report(ctx: click.Context, output: Path, today: dt.date | None) -> None:
     from planner import commands
 
     commands.report(_db(ctx), output, today or _now())
-    click.echo(f"Wrote {output}")
+    _named(_db(ctx), [f"Wrote {output}"])
 
 
 @main.command()
@@ -390,10 +420,11 @@ def export(ctx: click.Context, output: Path | None, fmt: str, google: bool,
     from planner import commands
 
     data = commands.export(_db(ctx), output, fmt, google, today or _now())
-    if output is None:
+    if output is None:   # the data on stdout as it is; whose plan on stderr
+        _named(_db(ctx), [f"the plan as {fmt.upper()}"], err=True)
         click.echo(data.decode("utf-8"), nl=False)
     else:
-        click.echo(f"Wrote {output}")
+        _named(_db(ctx), [f"Wrote {output}"])
 
 
 @main.command()
@@ -422,23 +453,23 @@ def catalog(name: str | None) -> None:
     click.echo(exercise_detail(exercise))
 
 
-def _said(logged: Logged) -> None:
+#: Above what a log entry changed ahead (the revision is named in the first line).
+REDOSED = "Re-dosed (`periodize export` or `sync` updates your calendar):"
+
+
+def _said(logged: Logged) -> list[str]:
     """What the entry replaced (one line per day), then how it changed future doses."""
-    for line in logged.replaced:
-        click.echo(line)
+    lines = list(logged.replaced)
     if logged.revision is None:
-        click.echo(f"No change to the doses ahead: {logged.why}." if logged.why
-                   else "No change to the doses ahead.")
-        return
-    _changes(f"Re-dosed (revision {logged.revision}; `periodize export` or `sync` to update "
-             "your calendar):", logged.changes)
+        return [*lines, f"No change to the doses ahead: {logged.why}." if logged.why
+                else "No change to the doses ahead."]
+    return [*lines, *_changes(REDOSED, logged.changes)]
 
 
-def _changes(heading: str, changes: Sequence[str]) -> None:
-    """A heading and the dose changes under it, wrapped to 80 columns."""
-    click.echo(heading)
-    for line in changes:
-        click.echo(textwrap.fill(line, 80, initial_indent="  ", subsequent_indent="    "))
+def _changes(heading: str, changes: Sequence[str]) -> list[str]:
+    """A heading and the changes under it, wrapped to 80 columns."""
+    return [heading, *(textwrap.fill(line, 80, initial_indent="  ", subsequent_indent="    ")
+                       for line in changes)]
 
 
 KINDS = click.Choice(["plyometrics", "strength", "stretching"])
@@ -474,31 +505,31 @@ def missed(ctx: click.Context, dates: tuple[str, ...], kind: str | None, cancel:
             from planner.errors import InputError
 
             raise InputError("--kind", kind, "no --kind with --cancel (an absence is whole days)")
-        _cancelled(logbook.cancel_absence(_db(ctx), dates, _now(), today))
+        _named(_db(ctx), _cancelled(logbook.cancel_absence(_db(ctx), dates, _now(), today)))
         return
     logged = logbook.missed(_db(ctx), dates, kind, _now(), today)
-    for s in logged.sessions:
-        click.echo(f"missed: {s.start:%a %-d %b %H:%M} (week {s.week}{_was(logged, s, 'missed')})")
+    lines = [f"missed: {s.start:%a %-d %b %H:%M} (week {s.week}{_was(logged, s, 'missed')})"
+             for s in logged.sessions]
     if logged.revision is not None or logged.replaced:
-        _said(logged)
+        lines += _said(logged)
     if logged.away:
-        click.echo(f"{len(logged.away)} day{'s' if len(logged.away) > 1 else ''} ahead recorded "
-                   "as away: `periodize replan` keeps them free of sessions.")
-    click.echo("Run `periodize replan` to move the rest of the plan around it.")
+        lines.append(f"{len(logged.away)} day{'s' if len(logged.away) > 1 else ''} ahead "
+                     "recorded as away: `periodize replan` keeps them free of sessions.")
+    _named(_db(ctx), [*lines, "Run `periodize replan` to move the rest of the plan around it."])
 
 
-def _cancelled(logged: Logged) -> None:
-    """What ``missed --cancel`` did, in one line, then how the doses changed."""
+def _cancelled(logged: Logged) -> list[str]:
+    """What ``missed --cancel`` did, in one line, then how the plan changed."""
     from planner.commands.logbook import day_runs
 
     days = len(logged.freed)
     sessions = len(logged.sessions)
-    click.echo(f"Absence cancelled: {', '.join(day_runs(logged.freed))} ({days} "
-               f"day{'s' if days > 1 else ''}) free again; {sessions} session"
-               f"{'s' if sessions != 1 else ''} there planned again.")
-    if logged.revision is not None:
-        _changes(f"Revision {logged.revision} (`periodize export` or `sync` to update your "
-                 "calendar):", logged.changes)
+    line = (f"Absence cancelled: {', '.join(day_runs(logged.freed))} ({days} "
+            f"day{'s' if days > 1 else ''}) free again; {sessions} session"
+            f"{'s' if sessions != 1 else ''} there planned again.")
+    if logged.revision is None:
+        return [line]
+    return [line, *_changes(REDOSED, logged.changes)]
 
 
 def _was(logged: Logged, session: Session, status: str) -> str:
@@ -537,10 +568,9 @@ def done(ctx: click.Context, dates: tuple[str, ...], rpe: int | None, pain: int 
            else "", "rule not met: " + ", ".join(logbook.not_met_ids(logged.sessions[0], not_met))
            if not_met else ""]
     extra = "; ".join(h for h in how if h)
-    for s in logged.sessions:
-        click.echo(f"done: {s.start:%a %-d %b %H:%M} (week {s.week}{_was(logged, s, 'done')})"
-                   + (f": {extra}" if extra else ""))
-    _said(logged)
+    _named(_db(ctx), [
+        f"done: {s.start:%a %-d %b %H:%M} (week {s.week}{_was(logged, s, 'done')})"
+        + (f": {extra}" if extra else "") for s in logged.sessions] + _said(logged))
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -563,9 +593,8 @@ def pain(ctx: click.Context, date: str, score: str, today: dt.date | None) -> No
 
     logged = logbook.morning_pain(_db(ctx), date, score, _now(), today)
     after = logged.sessions[0]
-    click.echo(f"pain {int(score)}/10 on the morning of {date}, after "
-               f"{after.start:%a %-d %b %H:%M}")
-    _said(logged)
+    _named(_db(ctx), [f"pain {int(score)}/10 on the morning of {date}, after "
+                      f"{after.start:%a %-d %b %H:%M}", *_said(logged)])
 
 
 @main.command()
@@ -595,8 +624,8 @@ def screen(ctx: click.Context, date: str | None, passed: bool | None,
     if passed is None:
         raise InputError("--passed/--failed", "(missing)", "say how the screen went")
     logged = logbook.screen(_db(ctx), date, passed, _now(), today)
-    click.echo(f"readiness screen {'passed' if passed else 'not passed'} on {date}")
-    _said(logged)
+    _named(_db(ctx), [f"readiness screen {'passed' if passed else 'not passed'} on {date}",
+                      *_said(logged)])
 
 
 @main.command()
@@ -621,11 +650,9 @@ def cramp(ctx: click.Context, date: str, during: bool, where: str | None,
 
     cramped = logbook.cramp(_db(ctx), date, during, where, _now(), today)
     count = f" ({cramped.count} that day)" if cramped.count > 1 else ""
-    click.echo(f"cramp on {cramped.day:%a %Y-%m-%d}{' during the session' if during else ''}"
-               f"{count}")
-    for line in cramped.advice:
-        click.echo(textwrap.fill(line, 80))
-    _said(cramped.logged)
+    _named(_db(ctx), [
+        f"cramp on {cramped.day:%a %Y-%m-%d}{' during the session' if during else ''}{count}",
+        *(textwrap.fill(line, 80) for line in cramped.advice), *_said(cramped.logged)])
 
 
 @main.command(name="log")
@@ -647,17 +674,16 @@ def log_command(ctx: click.Context, words: tuple[str, ...]) -> None:
     from planner.commands import logbook
 
     if not words:
-        name, entries = logbook.listed(_db(ctx))
-        click.echo(f"{name}'s log: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
-        for entry_id, text in entries:
-            click.echo(f"  {entry_id:<18} {text}")
+        _, entries = logbook.listed(_db(ctx))
+        _named(_db(ctx), [f"log: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}",
+                          *(f"  {entry_id:<18} {text}" for entry_id, text in entries)])
         return
     if words[0] != "rm" or len(words) < 2:
         from planner.errors import InputError
 
         raise InputError("log", " ".join(words), "nothing (to list the log), or rm ID ... "
                          "(ids as `periodize log` lists them)")
-    _said(logbook.remove(_db(ctx), words[1:], _now()))
+    _named(_db(ctx), _said(logbook.remove(_db(ctx), words[1:], _now())))
 
 
 @main.command()
@@ -675,7 +701,7 @@ def today(ctx: click.Context, day: dt.date | None) -> None:
     """
     from planner.commands import logbook
 
-    click.echo(logbook.today(_db(ctx), day, _now()))
+    _named(_db(ctx), logbook.today(_db(ctx), day, _now()).splitlines())
 
 
 @main.command()
@@ -701,18 +727,19 @@ def replan(ctx: click.Context, today: dt.date | None, profile: Path | None, outp
     from planner import commands
 
     out = commands.replan(_db(ctx), today, profile, output, _now(), keep_end, busy)
-    click.echo(out.result.resume.capitalize() + ".")
+    said = out.result.resume.capitalize() + "."
     if not out.saved:
-        click.echo("No changes: the plan already fits.")
+        _named(_db(ctx), [said, "No changes: the plan already fits."])
         return
-    for line in out.redosed or ["no session's time, kind or doses changed (the past is kept "
-                                "as it was logged)"]:
-        click.echo(textwrap.fill(line, 80, initial_indent="  ", subsequent_indent="    "))
-    click.echo(f"\nRevision {out.plan.revision} written to {output}. Google Calendar: "
-               f"`periodize sync --google` updates in place; or delete the plan's calendar, run "
-               f"`periodize export --google -o plan-google.ics` and import that into a new "
-               f"calendar named \"{out.plan.revision_calendar_name}\". Apple, Outlook: import "
-               f"{output}. CalDAV: `periodize sync` updates in place.")
+    _named(_db(ctx), [said, *(textwrap.fill(line, 80, initial_indent="  ",
+                                           subsequent_indent="    ")
+                              for line in out.redosed or [
+                                  "no session's time, kind or doses changed (the past is kept "
+                                  "as it was logged)"]),
+                      f"\nWritten to {output}: import it (Apple, Outlook), or `periodize sync` "
+                      "(CalDAV) or `sync --google` updates a synced calendar in place (to import "
+                      "into Google instead: `periodize export --google -o plan-google.ics`, into "
+                      f"a new calendar \"{out.plan.revision_calendar_name}\")."])
 
 
 @main.command()
@@ -801,8 +828,7 @@ def measure(ctx: click.Context, date: str, measures: tuple[str, ...],
     """
     from planner import commands
 
-    for line in commands.measure(_db(ctx), date, measures, _now(), today):
-        click.echo(line)
+    _named(_db(ctx), commands.measure(_db(ctx), date, measures, _now(), today))
 
 
 @main.command()
@@ -827,19 +853,17 @@ def limits(ctx: click.Context, limit: tuple[str, ...], clear: bool) -> None:
 
     if not limit and not clear:
         found = commands.limits(_db(ctx))
-        click.echo("Limits set by the physio: " + (", ".join(found.words()) or "none"))
+        _named(_db(ctx), ["Limits set by the physio: " + (", ".join(found.words()) or "none")])
         return
     if limit and clear:
         raise InputError("--clear", " ".join(limit), "either limits or --clear, not both")
     done = commands.set_limits(_db(ctx), limit, _now())
-    click.echo("Limits set by the physio: " + (", ".join(done.limits.words()) or "none"))
-    if done.note:
-        click.echo(done.note)
+    lines = ["Limits set by the physio: " + (", ".join(done.limits.words()) or "none"),
+             *([done.note] if done.note else [])]
     if done.revision is None:
-        click.echo("No change to the doses ahead.")
+        _named(_db(ctx), [*lines, "No change to the doses ahead."])
         return
-    _changes(f"Re-dosed (revision {done.revision}; `periodize export` or `sync` to update "
-             "your calendar):", done.changes)
+    _named(_db(ctx), lines + _changes(REDOSED, done.changes))
 
 
 @main.command()
@@ -857,7 +881,7 @@ def status(ctx: click.Context, today: dt.date | None) -> None:
     """
     from planner import commands
 
-    click.echo(commands.status(_db(ctx), today or _now()))
+    _named(_db(ctx), commands.status(_db(ctx), today or _now()).splitlines(), alone=True)
 
 
 @main.command()
@@ -876,7 +900,8 @@ def history(ctx: click.Context, include_undone: bool) -> None:
     from planner import commands
     from planner.views.terminal_text import history_list
 
-    click.echo(history_list(commands.history(_db(ctx), include_undone)))
+    _named(_db(ctx), history_list(commands.history(_db(ctx), include_undone)).splitlines(),
+           alone=True)
 
 
 @main.command()
@@ -895,9 +920,9 @@ def undo(ctx: click.Context) -> None:
     from planner import commands
 
     revision = commands.undo(_db(ctx), _now())
-    click.echo(f"Undone: {revision.undid}; back to revision {revision.number} "
-               f"({revision.note}). `periodize redo` brings it back; `periodize export` writes "
-               "the calendar.")
+    _named(_db(ctx), [f"Undone: {revision.undid}; back to revision {revision.number} "
+                      f"({revision.note}). `periodize redo` brings it back; `periodize export` "
+                      "writes the calendar."])
 
 
 @main.command()
@@ -913,8 +938,8 @@ def redo(ctx: click.Context) -> None:
     from planner import commands
 
     revision = commands.redo(_db(ctx), _now())
-    click.echo(f"Redone: {revision.undid} (back to revision {revision.number}). "
-               "Run `periodize export` to write its calendar.")
+    _named(_db(ctx), [f"Redone: {revision.undid} (back to revision {revision.number}). "
+                      "Run `periodize export` to write its calendar."])
 
 
 PASSWORD_VARIABLE = "PERIODIZE_CALDAV_PASSWORD"
@@ -999,7 +1024,7 @@ def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
             _interrupted(exc, "Interrupted: the Google calendar may be partly updated; run "
                          "`periodize sync --google` again to finish (it picks up where this one "
                          "stopped).")
-        _sync_summary(report)
+        _named(_db(ctx), [_sync_summary(report)])
         return
     if client_secret is not None and ctx.get_parameter_source("client_secret") == \
             click.core.ParameterSource.COMMANDLINE:
@@ -1010,14 +1035,14 @@ def sync(ctx: click.Context, url: str | None, user: str | None, google: bool,
     assert url is not None and user is not None
     from planner import commands
 
-    _sync_summary(commands.sync(_db(ctx), url, user, _caldav_password(), calendar, replace,
-                                today or _now()))
+    _named(_db(ctx), [_sync_summary(commands.sync(_db(ctx), url, user, _caldav_password(),
+                                                  calendar, replace, today or _now()))])
 
 
-def _sync_summary(report: SyncReport) -> None:
+def _sync_summary(report: SyncReport) -> str:
     """'3 created, 19 updated, 2 deleted, 3 unchanged.', the same for CalDAV and Google."""
-    click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
-               f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged.")
+    return (f"{len(report.created)} created, {len(report.updated)} updated, "
+            f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged.")
 
 
 _HOST_HELP = ("Address to listen on. Loopback by default: to share it, put a reverse proxy with "

@@ -34,8 +34,9 @@ def _cell(text: str) -> str:
 
 
 class Shell:
-    """A scratch folder with a copy of ``examples/`` and a store of its own, where commands run
-    as a reader types them (``periodize ...``), with no solutions cache and a private home."""
+    """A scratch folder with a copy of ``examples/`` and a private home (its data folder holds
+    the stores), where commands run as a reader types them (``periodize ...``), with no
+    solutions cache."""
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="periodize-docs-"))
@@ -44,8 +45,10 @@ class Shell:
         home.mkdir()
         self.env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"),
                     "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache"),
-                    "PERIODIZE_CACHE": "off", "PERIODIZE_DB": str(self.folder / "periodize.db"),
-                    "COLUMNS": "100", "PYTHONPATH": str(ROOT)}
+                    "PERIODIZE_CACHE": "off", "COLUMNS": "100", "PYTHONPATH": str(ROOT)}
+        # No store named: the stores are where a reader's are, in the private data folder (the
+        # example athlete in a store of its own, as for a reader).
+        self.env.pop("PERIODIZE_DB", None)
         self.env.pop("PERIODIZE_GOOGLE_CLIENT_SECRET", None)
         self.env.pop("PERIODIZE_CALDAV_PASSWORD", None)
 

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import random
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -139,6 +140,17 @@ def events_of(plan: Plan) -> tuple[Session, ...]:
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
     """``periodize ARGS`` through click's runner (stdout and stderr kept apart)."""
     return CliRunner(env=env).invoke(cli.main, list(args), prog_name="periodize")
+
+
+_HEAD = re.compile(r"^[^\n·]+ · revision \d+(?: · |\n|$)")
+
+
+def unnamed(output: str) -> str:
+    """A command's output without whose plan it is ("Sam · revision 3 · " before its first
+    line, or that line alone above a table: issue 24 §4); fails when it is not there."""
+    head = _HEAD.match(output)
+    assert head is not None, output
+    return output[head.end():]
 
 
 def one_line_error(result: Result, *needles: str, code: int = 2, quiet: bool = True) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import icalendar
 import pytest
 from click.testing import Result
-from factories import NOW, ROOT, build, make_profile, one_line_error, write_profile
+from factories import NOW, ROOT, build, make_profile, one_line_error, unnamed, write_profile
 from factories import run as cli_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -479,7 +479,7 @@ def test_missed_cancel_takes_an_absence_back(db: Path, absence: str, replanned: 
     result = run(db, "missed", absence, "--cancel", *today)
     assert result.exit_code == 0, result.output
     days = len(away(db) | {dt.date(2027, 1, 18) + dt.timedelta(days=n) for n in range(7)})
-    line = result.output.splitlines()[0]
+    line = unnamed(result.output).splitlines()[0]
     assert line.startswith(f"Absence cancelled: {absence} (") and "free again;" in line, line
     assert days and not away(db) and snapshot(db)[1] == []      # no absence, no missed mark
     after = commands.current_plan(db)
@@ -536,7 +536,8 @@ def test_done_with_pain_saves_a_revision_and_says_why(db: Path) -> None:
     result = run(db, "done", "2027-01-13", "--rpe", "6", "--pain", "6")
     assert result.exit_code == 0, result.output
     assert "done: Wed 13 Jan 18:00 (week 2): effort 6/10; pain 6/10" in result.output
-    assert "Re-dosed (revision 2;" in result.output
+    assert result.output.startswith("Test athlete · revision 2 · ")
+    assert "Re-dosed (" in result.output
     assert "jumps cut to" in result.output and "(pain 6/10 on Wed 13 Jan)" in result.output
     plan = commands.current_plan(db)
     friday = next(s for s in plan.sessions if s.start.date() == dt.date(2027, 1, 15))
@@ -596,7 +597,7 @@ def test_screen_shows_its_items_and_a_pass_resumes_jumps(db: Path) -> None:
 def test_missed_takes_a_range_next_to_single_dates(db: Path) -> None:
     result = run(db, "missed", "2027-01-04", "2027-01-18..2027-01-24")
     assert result.exit_code == 0, result.output
-    said = [line for line in result.output.splitlines() if line.startswith("missed: ")]
+    said = [line for line in unnamed(result.output).splitlines() if line.startswith("missed: ")]
     assert said == ["missed: Mon 4 Jan 18:00 (week 1)", "missed: Mon 18 Jan 18:00 (week 3)",
                     "missed: Wed 20 Jan 18:00 (week 3)", "missed: Fri 22 Jan 18:00 (week 3)",
                     "missed: Sat 23 Jan 09:00 (week 3)"]
@@ -608,7 +609,8 @@ def test_missed_takes_a_range_next_to_single_dates(db: Path) -> None:
 def test_today_shows_the_session_and_how_to_log_it(db: Path) -> None:
     result = run(db, "today", "--date", "2027-01-11")
     assert result.exit_code == 0, result.output
-    text = result.output
+    assert result.output.startswith("Test athlete · revision 1 · Today: Mon 11 Jan 2027")
+    text = unnamed(result.output)
     assert text.startswith("Today: Mon 11 Jan 2027, 18:00–")
     assert all(len(line) <= 80 for line in text.splitlines())
     assert "- Step down · level 1: Step down from a 10 cm step" in text
@@ -618,7 +620,7 @@ def test_today_shows_the_session_and_how_to_log_it(db: Path) -> None:
     assert "Log it:    periodize done 2027-01-11 --rpe N --pain N" in text
     assert "periodize pain 2027-01-12 N" in text
     assert "--not-met ID if a level rule was not met (step-down, ... or all)" in text
-    sunday = run(db, "today", "--date", "2027-01-10").output
+    sunday = unnamed(run(db, "today", "--date", "2027-01-10").output)
     assert sunday.startswith("Next session: Mon 11 Jan 2027")
     after = run(db, "today", "--date", "2027-03-30").output
     assert "the plan is over" in after

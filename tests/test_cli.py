@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 import pytest
-from factories import EXAMPLE, ROOT, one_line_error, profile_toml, run, write_profile
+from factories import EXAMPLE, ROOT, one_line_error, profile_toml, run, unnamed, write_profile
 
 import cli
 from planner import __version__
@@ -95,7 +95,8 @@ def test_show_table_csv_and_json(store: Path) -> None:
 
     table = run("--db", str(store), "show", "--format", "table")
     assert table.exit_code == 0
-    lines = table.stdout.strip().splitlines()
+    head, *lines = table.stdout.strip().splitlines()
+    assert head.startswith("Test athlete · revision ")        # whose plan (issue 24 §4)
     assert lines[0].split()[:2] == ["week", "date"] and len(lines) == count + 1
 
     csv = run("--db", str(store), "show", "--format", "csv")
@@ -116,8 +117,9 @@ def test_show_one_week(store: Path) -> None:
     assert result.exit_code == 0
     assert json.loads(result.stdout)["sessions"] == week3
     table = run("--db", str(store), "show", "--week", "3", "--format", "table")
-    assert len(table.stdout.strip().splitlines()) == len(week3) + 1
-    assert all(line.split()[0] == "3" for line in table.stdout.strip().splitlines()[1:])
+    rows = unnamed(table.stdout).strip().splitlines()
+    assert len(rows) == len(week3) + 1
+    assert all(line.split()[0] == "3" for line in rows[1:])
 
 
 def test_show_default_view_covers_every_week(store: Path) -> None:
@@ -137,7 +139,8 @@ def test_export_to_stdout_and_to_a_file_agree(store: Path, tmp_path: Path, fmt: 
     assert to_stdout.exit_code == 0
     to_file = run("--db", str(store), "export", "--format", fmt, "-o", str(out))
     assert to_file.exit_code == 0
-    assert to_file.stdout.strip() == f"Wrote {out}"
+    assert unnamed(to_file.stdout).strip() == f"Wrote {out}"
+    assert unnamed(to_stdout.stderr) == f"the plan as {fmt.upper()}\n"   # the data stays clean
     assert out.read_bytes() == to_stdout.stdout_bytes
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["store.db", out.name])
     head = {"ics": b"BEGIN:VCALENDAR", "json": b'{\n  "version"', "csv": b"week,date,"}[fmt]

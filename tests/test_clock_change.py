@@ -102,7 +102,7 @@ def test_generate_and_export_on_the_night_the_clocks_change(
     assert read_back(out.read_text(encoding="utf-8"), zone) == plan_spans(plan)
     exported = CliRunner().invoke(cli.main, ["--db", str(db), "export"])
     assert exported.exit_code == 0, exported.output
-    assert read_back(exported.output, zone) == plan_spans(plan)
+    assert read_back(exported.stdout, zone) == plan_spans(plan)
     as_json = json.loads(commands.export(db, None, "json"))
     assert [s["minutes"] for s in as_json["sessions"]] == [s.minutes for s in plan.sessions]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from factories import NOW, RULES, one_line_error
+from factories import NOW, RULES, one_line_error, unnamed
 from factories import run as cli_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,8 +38,15 @@ def run(db: Path, *args: str) -> Result:
 
 
 def ok(result: Result) -> str:
+    """The output of a command that succeeded, without whose plan it is (checked there)."""
     assert result.exit_code == 0, result.output
-    return result.output
+    return unnamed(result.output)
+
+
+def clean(result: Result) -> str:
+    """The data a command wrote to stdout (whose plan it is goes to stderr)."""
+    assert result.exit_code == 0 and unnamed(result.stderr), result.output
+    return result.stdout
 
 
 def tables(db: Path) -> list[Any]:
@@ -413,12 +420,12 @@ def test_every_view_tells_the_same_story_as_the_one_state_derivation(
 
     # export and show, JSON and CSV
     for command in (["export", "--format", "json"], ["show", "--format", "json"]):
-        data = json.loads(ok(run(store, *command, *today)))
+        data = json.loads(clean(run(store, *command, *today)))
         assert {d["uid"]: {k: d[k] for k in logged[d["uid"]]} for d in data["sessions"]} == logged
         assert {d["uid"]: (d["status"], d["exercises"], d["notes"]) for d in data["sessions"]} == {
             u: (d["status"], d["exercises"], d["notes"]) for u, d in expected_dict.items()}
     for command in (["export", "--format", "csv"], ["show", "--format", "csv"]):
-        rows = list(csv.DictReader(io.StringIO(ok(run(store, *command, *today)))))
+        rows = list(csv.DictReader(io.StringIO(clean(run(store, *command, *today)))))
         assert {r["uid"]: (r["state"], r["status"], r["foot_contacts"]) for r in rows} == {
             s.uid: (state[s.uid], s.status, str(s.foot_contacts)) for s in plan.sessions}
         assert {r["uid"]: (r["logged_rpe"], r["logged_pain"], r["not_met"]) for r in rows} == {
@@ -487,7 +494,7 @@ def test_every_view_tells_the_same_story_as_the_one_state_derivation(
         return {str(e["UID"]): (str(e["SUMMARY"]), str(e["DESCRIPTION"]), str(e["STATUS"]))
                 for e in icalendar.Calendar.from_ical(data).walk("VEVENT")}
 
-    exported = ok(run(store, "export", *today)).encode()
+    exported = clean(run(store, "export", *today)).encode()
     agree(ics_events(exported), "export")
     sequences = {str(e["UID"]): int(str(e["SEQUENCE"]))
                  for e in icalendar.Calendar.from_ical(exported).walk("VEVENT")}
@@ -523,7 +530,7 @@ def test_a_calendar_as_of_each_day_raises_sequence_whenever_its_text_changes(
     import icalendar
 
     def events(day: str) -> dict[str, tuple[int, str]]:
-        data = ok(run(store, "export", "--today", day)).encode()
+        data = clean(run(store, "export", "--today", day)).encode()
         return {str(e["UID"]): (int(str(e["SEQUENCE"])), str(e["SUMMARY"]) + "|"
                                 + str(e["DESCRIPTION"]))
                 for e in icalendar.Calendar.from_ical(data).walk("VEVENT")}
@@ -551,7 +558,7 @@ def test_log_lists_entries_by_id_and_rm_takes_one_out_which_undo_brings_back(
     ok(run(store, "pain", "2027-01-12", "8"))
     ok(run(store, "done", "2027-01-13"))
     listed = ok(run(store, "log")).splitlines()
-    assert listed[0] == "Test athlete's log: 3 entries"
+    assert listed[0] == "log: 3 entries"
     assert [line.split()[0] for line in listed[1:]] == [
         "done:2027-01-11", "pain:2027-01-12", "done:2027-01-13"]
     assert "done, effort 7/10, pain 3/10" in listed[1] and "morning pain 8/10" in listed[2]

@@ -120,14 +120,15 @@ def check(before: Plan, after: Plan, output: str, named: Collection[str] = ()) -
         contacts = re.search(r"(\d+) → (\d+) contacts", what)
         if contacts:
             assert (was.foot_contacts, s.foot_contacts) == tuple(map(int, contacts.groups()))
-        levels = re.search(r"levels? (\d+) → (\d+)", what)
+        levels = re.search(r"levels? ((?:\d+, )*\d+) → (\d+)", what)
         if levels:
             def level_of(x: Session) -> dict[str, int]:
                 return {e.id: d.level for d in x.exercises if d.kind == "strength"
                         and (e := catalog.of_dose(d.name)) is not None}
             a, b = level_of(was), level_of(s)
             moved = {(a[k], b[k]) for k in a if k in b and a[k] != b[k]}
-            assert moved == {tuple(map(int, levels.groups()))}, (what, day)
+            assert moved == {(int(old), int(levels[2])) for old in levels[1].split(", ")}, (
+                what, day)
         week = re.search(r"block week (\d+) → (\d+)", what)
         if week:
             assert (was.program_week, s.program_week) == tuple(map(int, week.groups()))
@@ -231,3 +232,17 @@ def test_a_replan_after_a_trip_says_only_its_own_changes(example: Path, tmp_path
     kinds = [line.strip().split(":")[0] for line in out.splitlines() if line.startswith("  ")
              and not line.startswith("    ")]
     assert len(kinds) == len(set(kinds)), out          # one line per kind
+
+
+def test_a_red_flag_on_levels_already_at_the_bottom_says_they_stay(tmp_path: Path) -> None:
+    """Rehab first (not cleared to jump): strength is at level 0 already, so pain of 8/10 says
+    the exercises stay at level 0, never that they go "back to" it."""
+    from factories import write_profile
+
+    db = tmp_path / "rehab.db"
+    profile = write_profile(tmp_path, cleared_to_jump=False)
+    assert run("--db", str(db), "generate", str(profile), "-o", str(tmp_path / "p.ics")
+               ).exit_code == 0
+    out = _step(db, "done", "2027-01-04", "--pain", "8", "--today", "2027-01-04")
+    said = " ".join(out.split())
+    assert "stay at level 0 (pain 8/10 on Mon 4 Jan)" in said and "back to level" not in said

@@ -297,12 +297,12 @@ def test_cli_replan_status_history_undo(planned: tuple[Path, Plan], tmp_path: Pa
     assert "plyometrics  0 done, 1 missed, 2 not logged" in result.output
 
     result = runner.invoke(cli.main, [*base, "history"])
-    assert result.output.count("rev") == 3 and "* rev   3" in result.output
+    assert result.output.count(" rev ") == 3 and "* rev   3" in result.output
     result = runner.invoke(cli.main, [*base, "undo"])
     assert result.exit_code == 0 and "back to revision 2 (logged missed" in result.output
     result = runner.invoke(cli.main, [*base, "undo"])
     assert result.exit_code == 0 and result.output.startswith(
-        "Undone: logged missed 2027-01-11; back to revision 1 ")
+        "Test athlete · revision 1 · Undone: logged missed 2027-01-11; back to revision 1 ")
     result = runner.invoke(cli.main, [*base, "undo"])
     assert result.exit_code == 2 and "undo" in result.output
 

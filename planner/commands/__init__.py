@@ -37,6 +37,7 @@ class Generated:
     output: Path | None
     notes: tuple[str, ...] = ()     # lines worth showing, none an error (profile_notes)
     saved: bool = True        # False: the current revision already was this plan
+    db: Path | None = None    # the store it went to (the example's own, for the example)
 
 
 def read_profile(path: Path, catalog: Catalog, today: dt.date | None = None) -> Profile:
@@ -44,14 +45,23 @@ def read_profile(path: Path, catalog: Catalog, today: dt.date | None = None) -> 
 
 
 def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime,
-             busy: Sequence[Path] = (), progress: SolveProgress | None = None) -> Generated:
-    """Solve a plan for the profile, store it as a new revision and write its calendar."""
+             busy: Sequence[Path] = (), progress: SolveProgress | None = None,
+             example_db: Path | None = None) -> Generated:
+    """Solve a plan for the profile, store it as a new revision and write its calendar.
+    ``example_db``: where a profile marked ``example = true`` goes instead of ``db`` (the
+    caller passes it when the user named no store)."""
     from planner.scheduling.checks import tests_left_out
     from planner.store.profile import profile_notes
     from planner.workflows.generate import hip_work_left_out, plan_athlete
 
     catalog = default_catalog()
     profile = read_profile(profile_path, catalog, now.date())
+    away: tuple[str, ...] = ()
+    if profile.example and example_db is not None:
+        db = example_db
+        away = (f"the example athlete has a store of its own ({_home_relative(db)}), so your "
+                "own profile's `generate` goes to the default one; until then `today`, `done` "
+                "and the rest use the example",)
     said: tuple[str, ...] = ()
     if profile.intake is not None:
         profile, said = triaged(profile, now.astimezone(profile.tz).date())
@@ -63,8 +73,29 @@ def generate(profile_path: Path, db: Path, output: Path | None, now: dt.datetime
     hip = hip_work_left_out(plan, profile, catalog)
     untested = tests_left_out(plan)
     notes = [*said, *profile_notes(profile, today), *([hip] if hip else []),
-             *([untested] if untested else [])]
-    return Generated(plan, stats, output, tuple(notes), saved)
+             *([untested] if untested else []), *away]
+    return Generated(plan, stats, output, tuple(notes), saved, db)
+
+
+def _home_relative(path: Path) -> str:
+    """'~/.local/share/periodize/example.db' for a path in the home folder."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except (ValueError, RuntimeError):      # elsewhere, or no home folder known
+        return str(path)
+
+
+def athlete_name(profile: Profile, plan: Plan) -> str:
+    """The athlete as every command names them: 'Sam', 'Sam (example)'."""
+    return plan.name + (" (example)" if profile.example else "")
+
+
+def athlete_head(db: Path) -> str:
+    """What every command that reads or writes a plan says first: whose plan and which
+    revision the store holds now, 'Sam · revision 3' (issue 24 §4)."""
+    with open_store(db) as store:
+        plan, profile = store.current()
+    return f"{athlete_name(profile, plan)} · revision {plan.revision}"
 
 
 def current_plan(db: Path) -> Plan:

@@ -87,6 +87,9 @@ def _dose_words(catalog: Catalog, old: Session, new: Session) -> str:
     if len(moves) == 1:
         (a, b), = moves
         parts.append(f"level{'s' if len(shared) > 1 else ''} {a}{ARROW}{b}")
+    elif len({b for _, b in moves}) == 1:      # from several levels to one: "levels 2, 1 → 0"
+        froms = ", ".join(str(a) for a in sorted({a for a, _ in moves}, reverse=True))
+        parts.append(f"levels {froms}{ARROW}{next(iter(moves))[1]}")
     elif moves:
         way = ("down" if all(b < a for a, b in moves) else
                "up" if all(b > a for a, b in moves) else "changed")

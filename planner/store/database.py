@@ -211,6 +211,15 @@ def default_path() -> Path:
     return user_data_path("periodize", appauthor=False) / "periodize.db"
 
 
+def example_path() -> Path:
+    """Where the bundled example athlete is planned when no store is named (``example = true``
+    in its profile): ``example.db`` beside the default store, so the user's own plan is not
+    refused as a second athlete (issue 24 §4)."""
+    from platformdirs import user_data_path
+
+    return user_data_path("periodize", appauthor=False) / "example.db"
+
+
 @dataclass(frozen=True)
 class Revision:
     number: int
@@ -1105,7 +1114,7 @@ def _prepare(path: Path, create: bool) -> bool:
         raise InputError("--db", str(path),   # journal beside it (/dev/null-journal)
                          "a regular file (not a device or a pipe)")
     if not exists and not path.parent.exists():
-        if os.environ.get("PERIODIZE_DB") or path != default_path():
+        if os.environ.get("PERIODIZE_DB") or path not in (default_path(), example_path()):
             raise InputError("--db", str(path), "a path in an existing folder")
         path.parent.mkdir(parents=True, exist_ok=True)
     return exists

@@ -28,7 +28,7 @@ _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy", "busy_caldav",
              "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength",
              "equipment", "cleared_to_jump", "hip_work", "limits", "intake", "involved_side",
-             "progress_without_logs", "calendar")
+             "progress_without_logs", "calendar", "example")
 _CALENDAR_KEYS = ("base_url", "morning_checkin")
 STEP_HEIGHTS = (10, 15, 20, 25)       # cm: the catalogue's step-down heights
 BOX_HEIGHTS = (20, 30, 45, 60)        # cm: the catalogue's box-jump heights
@@ -93,6 +93,9 @@ class Profile:
     intake: Intake | None = None      # the intake's answers (planner.training.triage)
     involved_side: str = "both"       # left | right | both: the knee the plan is for
     limits: Limits = field(default_factory=Limits)   # a physio's limits (planner.store.limits)
+    # True: the bundled example athlete (examples/athlete.toml), planned into a store of its own
+    # when no store is named, so the user's own first plan goes to the default one (issue 24 §4).
+    example: bool = False
 
     @property
     def plyo_sessions(self) -> tuple[int, int]:
@@ -146,6 +149,8 @@ class Profile:
             data["involved_side"] = self.involved_side
         if self.progress_without_logs:
             data["progress_without_logs"] = True
+        if self.example:
+            data["example"] = True
         calendar: dict[str, Any] = {}
         if self.base_url is not None:
             calendar["base_url"] = self.base_url
@@ -442,6 +447,7 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
         limits=limits_from_dict(take(raw, "limits", dict, "", {})),
         intake=(intake_from_dict(take(raw, "intake", dict, "")) if "intake" in raw else None),
         progress_without_logs=take(raw, "progress_without_logs", bool, "", False),
+        example=take(raw, "example", bool, "", False),
         base_url=base_url, morning_checkin=morning_checkin,
     )
 
