@@ -16,7 +16,9 @@ from collections.abc import Collection
 from pathlib import Path
 
 import pytest
-from factories import EXAMPLE, run
+from factories import EXAMPLE, RULES, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalog import default_catalog
 from planner import commands
@@ -246,3 +248,37 @@ def test_a_red_flag_on_levels_already_at_the_bottom_says_they_stay(tmp_path: Pat
     out = _step(db, "done", "2027-01-04", "--pain", "8", "--today", "2027-01-04")
     said = " ".join(out.split())
     assert "stay at level 0 (pain 8/10 on Mon 4 Jan)" in said and "back to level" not in said
+
+
+@pytest.mark.slow
+@settings(RULES, max_examples=25)
+@given(st.lists(st.tuples(st.sampled_from(["done", "missed", "trip", "pain", "replan"]),
+                          st.integers(0, 10), st.integers(1, 4)), min_size=2, max_size=5))
+def test_random_logs_and_replans_print_only_the_stored_difference(
+        example: Path, tmp_path_factory: pytest.TempPathFactory,
+        steps: list[tuple[str, int, int]]) -> None:
+    """Property: whatever is logged and replanned, in any order, each command's printed changes
+    are the difference between the revision before it and the one after (``check``), and every
+    level note names the stored level."""
+    db = tmp_path_factory.mktemp("random") / "sam.db"
+    shutil.copy(example, db)
+    day = dt.date(2027, 1, 4)
+    for kind, score, gap in steps:
+        day += dt.timedelta(days=gap)
+        today = ("--today", f"{day}")
+        plan = commands.current_plan(db)
+        past = [plan.local_date(s) for s in plan.sessions if plan.local_date(s) <= day
+                and s.status == "planned"]
+        if kind in ("done", "missed") and past:
+            words = [kind, f"{past[-1]}"] + (["--pain", f"{score}"] if kind == "done" else [])
+            _step(db, *words, *today, named_days=(f"{past[-1]}",) if kind == "missed" else ())
+        elif kind == "trip":
+            away = [f"{day + dt.timedelta(days=n)}" for n in range(1, 4)]
+            if any(plan.local_date(s) > day and f"{plan.local_date(s)}" in away
+                   for s in plan.sessions) and day + dt.timedelta(days=3) <= plan.end:
+                _step(db, "missed", f"{away[0]}..{away[-1]}", *today, named_days=tuple(away))
+        elif kind == "pain" and past:
+            _step(db, "pain", f"{past[-1] + dt.timedelta(days=1)}", f"{score}",
+                  "--today", f"{max(day, past[-1] + dt.timedelta(days=1))}")
+        elif kind == "replan" and day <= plan.end:
+            _step(db, "replan", *today, "-o", str(db.with_suffix(".ics")))
