@@ -82,8 +82,8 @@ def sam(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 TODAY = ("--today", "2027-01-06")
-#: Every command that reads or writes a plan (sync, feed and serve need a server: their first
-#: lines go through the same ``_named``), with the arguments of one run.
+#: Every command that reads or writes a plan, with the arguments of one run (sync to CalDAV is
+#: the test below; feed and serve print their addresses with the name: test_feed, test_serve).
 COMMANDS = {
     "show": ["show"], "show-table": ["show", "--format", "table"],
     "show-chart": ["show", "--chart"], "show-json": ["show", "--format", "json"],
@@ -123,3 +123,14 @@ def test_every_plan_command_names_the_athlete_first(name: str, sam: Path, tmp_pa
     assert first.split(" · ")[1] == f"revision {commands.current_plan(db).revision}"
     if name in ("show-json", "show-csv", "export-stdout"):     # the data itself stays clean
         assert "Sam (example) ·" not in result.stdout and result.stderr.startswith("Sam")
+
+
+def test_a_caldav_sync_names_the_athlete_first(sam: Path, tmp_path: Path, radicale_url: str,
+                                               caldav_calendar_name: str) -> None:
+    db = tmp_path / "sam.db"
+    shutil.copy(sam, db)
+    result = run("--db", str(db), "sync", "--url", radicale_url, "--user", "athlete",
+                 "--calendar", caldav_calendar_name, env={"PERIODIZE_CALDAV_PASSWORD": "pw"})
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Sam (example) · revision 2 · ") and " created, " in (
+        result.output), result.output
