@@ -149,3 +149,45 @@ def test_the_report_with_the_physios_lines_fits_a_phone(store: Path, tmp_path: P
             assert page.is_visible("section.physio") and page.is_visible("table.logged")
         finally:
             browser.close()
+
+
+def test_the_feed_moves_with_the_day_though_the_store_does_not(store: Path) -> None:
+    """The feed server's clock passes a day with sessions not logged: the same store gives a
+    new feed (its cache lasts a day), with one more session "Not logged" and the held ones a
+    SEQUENCE up; asked again the same day, 304."""
+    pytest.importorskip("uvicorn", reason="the web extra is not installed")
+    import http.client
+
+    from icalendar import Calendar
+
+    from planner import commands
+    from planner.web.app import Settings, make_app
+    from planner.web.server import running
+
+    token = commands.feed_token(store, "feed-token-for-the-day-test-0123", False)[1]
+    now = [dt.datetime(2027, 1, 5, 12, tzinfo=dt.UTC)]
+
+    def get(**headers: str) -> tuple[int, http.client.HTTPMessage, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        try:
+            connection.request("GET", f"/{token}.ics", headers=headers)
+            response = connection.getresponse()
+            return response.status, response.headers, response.read()
+        finally:
+            connection.close()
+
+    def unlogged(body: bytes) -> dict[str, int]:
+        return {str(e["UID"]): int(str(e["SEQUENCE"])) for e in Calendar.from_ical(body).events
+                if str(e["SUMMARY"]).startswith("Not logged: ")}
+
+    with running(make_app(Settings([store], lambda: now[0], feed_only=True))) as server:
+        status, headers, first = get()
+        assert status == 200 and len(unlogged(first)) == 1          # Mon 4 Jan
+        assert get(**{"If-None-Match": headers["ETag"]})[0] == 304
+        now[0] = dt.datetime(2027, 1, 7, 12, tzinfo=dt.UTC)
+        status, later_headers, later = get(**{"If-None-Match": headers["ETag"]})
+        assert status == 200 and later_headers["ETag"] != headers["ETag"]
+        assert len(unlogged(later)) == 2                            # and Wed 6 Jan
+        held = unlogged(first)
+        assert all(later_seq > held[uid] for uid, later_seq in unlogged(later).items()
+                   if uid in held)
