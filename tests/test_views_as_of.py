@@ -191,3 +191,12 @@ def test_the_feed_moves_with_the_day_though_the_store_does_not(store: Path) -> N
         held = unlogged(first)
         assert all(later_seq > held[uid] for uid, later_seq in unlogged(later).items()
                    if uid in held)
+
+
+def test_recurring_cramps_are_among_the_physios_first_lines(store: Path) -> None:
+    today = ("--today", "2027-01-20")
+    for day in ("2027-01-05", "2027-01-08", "2027-01-12"):
+        run(store, "cramp", day, *today)
+    said = run(store, "status", *today)
+    assert said.index("Recurring: cramps on 3 days") < said.index("Strength level by week")
+    assert said.count("Recurring: cramps on 3 days") == 1

@@ -85,9 +85,10 @@ def progress(plan: Plan, forecast: Plan, log: AthleteLog, catalog: Catalog,
     logged = [Logged(d, s.rpe, one.rpe if (one := scored.get(s.uid)) else None,
                      one.pain if one else None, mornings.get(d))
               for d, s in days if s.uid in scored or d in mornings]
+    cramps = cramp_lines(log.cramps, rules, day)
     return Progress(weeks, tuple(levels), tuple(logged), limits_text(rules), rules.during_limit,
-                    rules.stop_at, cramp_lines(log.cramps, rules, day), rules.morning_limit,
-                    physio_lines(plan, forecast, log, rules, day))
+                    rules.stop_at, cramps, rules.morning_limit,
+                    (*physio_lines(plan, forecast, log, rules, day), *cramps))
 
 
 #: The physio's list of adjustments reaches this many days past the day it is read (the week
@@ -103,8 +104,9 @@ def physio_lines(plan: Plan, forecast: Plan, log: AthleteLog, rules: Monitoring,
                  day: dt.date | None = None) -> tuple[str, ...]:
     """What a physio reads first, a line each, as of ``day``: red flags with their dates, jump
     pauses (from when, why, until what), readiness screens, each adjustment the log made with
-    its reason (``adapt.changes``: the plan as of the day against the forecast), and the
-    persistent-pain advice when it applies (recurring cramps: ``Progress.cramps``)."""
+    its reason (the notes re-dosing gave, against the forecast), and the persistent-pain
+    advice when it applies (``progress`` adds the cramps logged, and the advice when they
+    recur)."""
     from planner.training.adapt import PAUSED
 
     def said(d: dt.date) -> bool:
@@ -202,9 +204,5 @@ def progress_text(p: Progress) -> str:
                          f"{_cell(entry.morning, p.morning_limit):>14}")
         lines.append(f"  ! above the limit (during {p.pain_limit}/10, next morning "
                      f"{p.morning_limit}/10)")
-    lines += textwrap.wrap(p.limits, 80)
-    if p.cramps:
-        lines.append("")
-        for line in p.cramps:
-            lines += textwrap.wrap(line, 80)
+    lines += textwrap.wrap(p.limits, 80)       # the cramps: in the physio's lines, first
     return "\n".join(lines)
