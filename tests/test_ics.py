@@ -310,7 +310,7 @@ EXERCISE_KEYS = {"name", "kind", "sets", "reps", "hold_seconds", "foot_contacts"
 
 def test_json_contract_shape(example: Export) -> None:
     data = example.plan
-    assert set(data) == {"version", "plan", "sessions", "checks"} and data["version"] == 3
+    assert set(data) == {"version", "plan", "sessions", "checks"} and data["version"] == 4
     head = data["plan"]
     assert (head["name"], head["timezone"], head["start"], head["weeks"], head["level"]) == (
         "Sam", "Europe/London", "2027-01-04", 8, "beginner")

@@ -37,7 +37,7 @@ def _paths(value: Any, prefix: str = "") -> set[str]:
 
 def test_the_export_has_a_version_and_every_field_is_documented(plan: Plan) -> None:
     data = export_dict(plan)
-    assert data["version"] == VERSION == 3
+    assert data["version"] == VERSION == 4
     assert data["checks"], "the baseline tests and PSFS check-ins are exported"
     assert data["plan"]["end"] == plan.end.isoformat()
     documented = _documented()
@@ -70,7 +70,7 @@ def test_an_unversioned_export_is_migrated(plan: Plan) -> None:
 @pytest.mark.parametrize("version", [VERSION + 1, -1, "1", True])
 def test_an_export_of_an_unknown_version_is_refused(plan: Plan, version: Any) -> None:
     data = {**export_dict(plan), "version": version}
-    with pytest.raises(InputError, match=r"^version: .* an export of version 0 to 3"):
+    with pytest.raises(InputError, match=r"^version: .* an export of version 0 to 4"):
         read_export(data)
 
 
@@ -85,6 +85,6 @@ def test_the_cli_writes_the_versioned_export(store: Path) -> None:
     result = run("--db", str(store), "export", "--format", "json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["version"] == VERSION
-    assert re.match(r'\{\n  "version": 3,\n  "plan": \{', result.stdout)
+    assert re.match(r'\{\n  "version": 4,\n  "plan": \{', result.stdout)
     assert one_line_error(run("--db", str(store), "export", "--format", "json", "--google"),
                           "--google")

@@ -16,11 +16,11 @@ from planner.store.plan import Plan, last_day, plan_from_dict
 if TYPE_CHECKING:
     from planner.store.as_of import SessionState
 
-VERSION = 3
+VERSION = 4
 
 
 def export_dict(plan: Plan, states: Sequence[SessionState] = ()) -> dict[str, Any]:
-    """``{"version": 3, "plan": {...}, "sessions": [...], "checks": [...]}``, sessions in time
+    """``{"version": 4, "plan": {...}, "sessions": [...], "checks": [...]}``, sessions in time
     order, each with its state as of the export's day and what was logged for it
     (``SessionState.fields``: ``state``, ``target_rpe``, ``logged_rpe``, ``logged_pain``,
     ``not_met``); the checks (baseline tests, PSFS check-ins) as the store holds them."""
@@ -60,9 +60,15 @@ def _with_checks(data: dict[str, Any]) -> dict[str, Any]:
     return {"checks": [], **data, "version": 3}
 
 
+def _status_as_state(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3, before every view read the plan as of a day: ``status`` was the stored
+    revision's (never "not logged") and the doses the stored ones. Read as they are."""
+    return {**data, "version": 4}
+
+
 #: version reached -> the step that gets there from the one before
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    1: _from_unversioned, 2: _with_logged_fields, 3: _with_checks}
+    1: _from_unversioned, 2: _with_logged_fields, 3: _with_checks, 4: _status_as_state}
 
 
 def read_export(data: dict[str, Any]) -> Plan:
