@@ -26,6 +26,7 @@ from planner.scheduling.model import (
     RECOVERY_JUMPS_AFTER_STRENGTH,
     RECOVERY_PLYO,
     RECOVERY_STRENGTH,
+    RECOVERY_STRENGTH_AFTER_JUMPS,
     REST_BETWEEN_SESSIONS,
     W_CHANGE,
     History,
@@ -259,6 +260,8 @@ def closure(groups: Sequence[Slots], reference: frozenset[tuple[int, int, str]],
                 bounds.append(done_end + RECOVERY_JUMPS_AFTER_STRENGTH)
             if kinds.strength and was.strength:
                 bounds.append(start + RECOVERY_STRENGTH)
+            if kinds.strength and was.plyometric:
+                bounds.append(done_end + RECOVERY_STRENGTH_AFTER_JUMPS)
             return bounds
         bounds = [end + REST_BETWEEN_SESSIONS] if day - c.day == 1 else []
         if kinds.plyometric and was.plyometric and day - c.day in (2, 3):
@@ -267,6 +270,8 @@ def closure(groups: Sequence[Slots], reference: frozenset[tuple[int, int, str]],
             bounds.append(end + RECOVERY_JUMPS_AFTER_STRENGTH)
         if kinds.strength and was.strength and day - c.day in (2, 3):
             bounds.append(start + RECOVERY_STRENGTH)
+        if kinds.strength and was.plyometric and day - c.day == 2:
+            bounds.append(end + RECOVERY_STRENGTH_AFTER_JUMPS)
         return bounds
 
     for day in sorted({g.day for g in groups}):

@@ -30,6 +30,10 @@ _NEEDS = {
     "strength_before_jumps": (("strength", "plyometrics"), "no jump session may fall on "
                               "the day after a strength session",
                               ""),
+    "strength_after_jumps": (("plyometrics", "strength"), "no strength session may fall on "
+                             "the day after a jump session",
+                             "give a day a window long enough for jumps and strength in one "
+                             "session (jumps first)"),
     "quad_rest_day": (("strength", "plyometrics"), "the quads need one day without jumps or "
                       "strength in any three days running",
                       ""),

@@ -16,6 +16,9 @@ candidates by
   around midnight or a spring-forward night; the day after is refused outright),
   "start(jumps) - end(strength) >= 24 h". Moving a strength session earlier moves its end
   earlier too, so it only gives the jumps after it more room.
+- the 24-hour rule from a jump session's end to a strength start two days later (and after
+  history; the day after is refused outright), "start(strength) - end(jumps) >= 24 h": the
+  same argument, kinds swapped.
 - the rest between sessions on consecutive days (and after history), "start(later) -
   end(earlier) >= 8 h": moving a session earlier only gives the next day's session more rest,
   and the earliest start 8 h after each session the day before is kept.
@@ -54,6 +57,7 @@ from planner.scheduling.model import (
     RECOVERY_JUMPS_AFTER_STRENGTH,
     RECOVERY_PLYO,
     RECOVERY_STRENGTH,
+    RECOVERY_STRENGTH_AFTER_JUMPS,
     REST_BETWEEN_SESSIONS,
     History,
     Key,
@@ -77,6 +81,7 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
     (``tests/test_pruning.py`` checks the result against the plain closure)."""
     kept: dict[tuple[int, int], Candidate] = {}   # (group index, step) -> candidate
     jumps: dict[int, list[float]] = defaultdict(list)   # day -> kept plyometric starts
+    jump_ends: dict[int, list[float]] = defaultdict(list)   # day -> their ends
     ends: dict[int, set[float]] = defaultdict(set)      # day -> kept sessions' ends
     lifts: dict[int, list[float]] = defaultdict(list)   # day -> kept strength starts
     lift_ends: dict[int, list[float]] = defaultdict(list)   # day -> their ends
@@ -99,6 +104,7 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
         plyometric, strength = _KINDS[found.type_key]
         if plyometric:
             jumps[found.day].append(start)
+            jump_ends[found.day].append(end)
         if strength:
             lifts[found.day].append(start)
             lift_ends[found.day].append(end)
@@ -125,14 +131,17 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
                     if TYPES[h.type_key].strength}
     lift_end_history = {stamp(h.end or h.start, RECOVERY_JUMPS_AFTER_STRENGTH) for h in history
                         if TYPES[h.type_key].strength}
+    jump_end_history = {stamp(h.end or h.start, RECOVERY_STRENGTH_AFTER_JUMPS) for h in history
+                        if TYPES[h.type_key].plyometric}
     # A session done ends at its end, else its start plus its type's minutes (as the model has it).
     minutes = {g.type_key: g.length for g in groups} if history else {}
     rested_history = {stamp(h.end, REST_BETWEEN_SESSIONS) if h.end is not None
                       else stamp(h.start, dt.timedelta(minutes=minutes[h.type_key])
                                  + REST_BETWEEN_SESSIONS)
                       for h in history if h.end is not None or h.type_key in minutes}
-    rest, plyo, strength, jumps_after = (gap.total_seconds() for gap in (
-        REST_BETWEEN_SESSIONS, RECOVERY_PLYO, RECOVERY_STRENGTH, RECOVERY_JUMPS_AFTER_STRENGTH))
+    rest, plyo, strength, jumps_after, lifts_after = (gap.total_seconds() for gap in (
+        REST_BETWEEN_SESSIONS, RECOVERY_PLYO, RECOVERY_STRENGTH, RECOVERY_JUMPS_AFTER_STRENGTH,
+        RECOVERY_STRENGTH_AFTER_JUMPS))
     for day in sorted(by_day):   # predecessors lie on earlier days: one pass in day order
         # The day's bounds as plain lists: most days have none inside any window, and the
         # sorted sets of each kind are made only when one has (a repeated bound finds nothing
@@ -141,8 +150,9 @@ def prune(groups: Sequence[Slots], reference: frozenset[Key] = frozenset(),
         jump_bounds = [*plyo_history, *lift_end_history,
                        *[start + plyo for gap in _GAPS for start in jumps.get(day - gap, ())],
                        *[end + jumps_after for end in lift_ends.get(day - 2, ())]]
-        lift_bounds = [*lift_history,
-                       *[start + strength for gap in _GAPS for start in lifts.get(day - gap, ())]]
+        lift_bounds = [*lift_history, *jump_end_history,
+                       *[start + strength for gap in _GAPS for start in lifts.get(day - gap, ())],
+                       *[end + lifts_after for end in jump_ends.get(day - 2, ())]]
         # Most bounds fall outside every window: a window with no bound of any kind inside
         # it (after its opening, before its last start) is passed over at once.
         every = sorted(rested + jump_bounds + lift_bounds)

@@ -23,6 +23,7 @@ NSCA_MAX_CONTACTS = {"beginner": 100, "intermediate": 150, "advanced": 200}
 PLYO_GAP = dt.timedelta(hours=48)          # NSCA: 48-72 h between plyometric sessions
 STRENGTH_GAP = dt.timedelta(hours=48)      # ACSM: 48 h between sessions for the same muscles
 JUMPS_AFTER_STRENGTH = dt.timedelta(hours=24)
+STRENGTH_AFTER_JUMPS = dt.timedelta(hours=24)   # from a jump session's end (issue 23 §6)
 LOADED_DAYS_RUNNING = 2                    # a third loaded day in a row breaks the rule
 # Judgement call (as in the model, on purpose not shared with it): a night's rest between
 # sessions, 8 h from one's end to the next one's start in real time.
@@ -145,6 +146,15 @@ def _recovery(ordered: Sequence[_Timed], tz: dt.tzinfo,
             if (gap < JUMPS_AFTER_STRENGTH or next_day) and not past(s, j):
                 problems.append(f"{j.label}: jumps only {gap} after the strength session of "
                                 f"{s.label} (not the day after, 24 h at least)")
+    for j in jumps:         # rule: strength_after_jumps
+        for s in strength:
+            if s is j or s.start <= j.start:
+                continue
+            gap = s.start - j.end
+            next_day = (s.day - j.day).days == 1
+            if (gap < STRENGTH_AFTER_JUMPS or next_day) and not past(j, s):
+                problems.append(f"{s.label}: strength only {gap} after the jump session of "
+                                f"{j.label} (not the day after, 24 h at least)")
     # rule: quad_rest_day
     loaded = sorted({t.day for t in ordered
                      if set(t.session.kinds) & {"plyometrics", "strength"}})
