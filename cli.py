@@ -1234,7 +1234,8 @@ def batch(roster: Path, out_dir: Path | str, jobs: int | None, cluster: str | No
 
     CSV columns: name, timezone, start, level, weeks, rest_days ("sat;sun"), mon..sun
     holding windows separated by ";" (e.g. "07:00-08:00;18:00-20:00"), and optional
-    plyo_min, plyo_max, strength_min, strength_max (sessions a week).
+    plyo_min, plyo_max, strength_min, strength_max (sessions a week),
+    strength_day_after_jumps (true or false, see docs/program.md).
 
     Exit code: 0 when every athlete was planned, 1 when some could not be (no plan fits),
     2 when some row was bad input; summary.csv says which, and why. 3 when the cluster

@@ -27,16 +27,19 @@ from planner.workflows.batch import (
 )
 
 ROOT = Path(__file__).parent.parent
-HEADER = "name,timezone,start,level,weeks,rest_days,mon,tue,wed,thu,fri,sat,sun,plyo_min,plyo_max"
+HEADER = ("name,timezone,start,level,weeks,rest_days,mon,tue,wed,thu,fri,sat,sun,plyo_min,plyo_max,"
+          "strength_day_after_jumps")
 ROWS = [  # five athletes: three plannable, one bad time zone, one with only Thursday free
     "Sam Smith,Europe/London,2027-01-04,beginner,8,sun,18:00-20:00,18:30-20:00,"
-    "07:00-08:00;18:00-20:00,18:00-20:00,17:30-19:00,09:00-12:00,,,",
+    "07:00-08:00;18:00-20:00,18:00-20:00,17:30-19:00,09:00-12:00,,,,",
+    # Ana's one-hour mornings on days back to back hold no session of both, so her plan needs
+    # strength the day after jumps: her choice, in the last column (issue 23 §6).
     "Ana,Europe/Lisbon,2027-01-04,intermediate,,sat;sun,07:00-08:00,07:00-08:00,07:00-08:00,"
-    "07:00-08:00,07:00-08:00,,,2,2",
-    "Bo,Mars/Olympus,2027-01-04,beginner,8,,18:00-20:00,,18:00-20:00,,18:00-20:00,,,,",
-    "Thursday Only,UTC,2027-01-04,beginner,8,,,,,18:00-20:00,,,,,",
+    "07:00-08:00,07:00-08:00,,,2,2,true",
+    "Bo,Mars/Olympus,2027-01-04,beginner,8,,18:00-20:00,,18:00-20:00,,18:00-20:00,,,,,",
+    "Thursday Only,UTC,2027-01-04,beginner,8,,,,,18:00-20:00,,,,,,",
     "Zoë O'Brien,America/New_York,2027-01-04,advanced,6,sun,,06:30-08:00,,06:30-08:00,,"
-    "09:00-11:00,,,",
+    "09:00-11:00,,,,",
 ]
 NAMES = ["Sam Smith", "Ana", "Bo", "Thursday Only", "Zoë O'Brien"]
 PLANNED = {"Sam Smith": "sam-smith", "Ana": "ana", "Zoë O'Brien": "zoe-o-brien"}
@@ -167,11 +170,11 @@ def test_unreadable_profile_file_is_recorded_and_the_others_planned(tmp_path: Pa
 
 def test_csv_rows_become_profile_dicts(tmp_path: Path) -> None:
     rows = [
-        "Ann,UTC,2027-01-04,,8.0, Sat ; sun ,07:00-08:00 ; 18:00-19:00,,,,,,,3,",
-        "Ben,UTC,2027-01-04,expert,x,,18:00-20:00,,,,,,,,",
-        "Cy,UTC,2027-01-04,beginner,8,,18:00-20:00,,,,,,,,,too many",
-        ",,,,,,,,,,,,,,",   # an empty spreadsheet line is skipped
-        ",UTC,2027-01-04,beginner,8,,18:00-20:00,,,,,,,,",
+        "Ann,UTC,2027-01-04,,8.0, Sat ; sun ,07:00-08:00 ; 18:00-19:00,,,,,,,3,,TRUE",
+        "Ben,UTC,2027-01-04,expert,x,,18:00-20:00,,,,,,,,,",
+        "Cy,UTC,2027-01-04,beginner,8,,18:00-20:00,,,,,,,,,,too many",
+        ",,,,,,,,,,,,,,,",   # an empty spreadsheet line is skipped
+        ",UTC,2027-01-04,beginner,8,,18:00-20:00,,,,,,,,,",
     ]
     entries = read_roster(write_roster(tmp_path, rows))
     assert [name for name, _ in entries] == ["Ann", "Ben", "Cy", "row 5"]
@@ -179,12 +182,14 @@ def test_csv_rows_become_profile_dicts(tmp_path: Path) -> None:
     assert ann == {"name": "Ann", "timezone": "UTC", "start": "2027-01-04", "weeks": 8,
                    "rest_days": ["Sat", "sun"],
                    "availability": {"mon": ["07:00-08:00", "18:00-19:00"]},
-                   "plyometrics": {"sessions_per_week": [3, 3]}}
+                   "plyometrics": {"sessions_per_week": [3, 3]},
+                   "strength_day_after_jumps": True}
     profile = profile_from_dict(ann)
     assert profile.rest_days == (5, 6) and len(profile.availability[0]) == 2
+    assert profile.strength_day_after_jumps
     with pytest.raises(InputError, match=r"weeks: .x. is not accepted"):
         profile_from_dict(entries[1][1])
-    assert "16 fields but the header has 15" in entries[2][1][ERROR_KEY]
+    assert "17 fields but the header has 16" in entries[2][1][ERROR_KEY]
 
 
 @pytest.mark.parametrize(("header", "message"), [
@@ -273,3 +278,24 @@ def test_batch_command_reports_each_athlete(tmp_path: Path) -> None:
     assert "sessions_per_week" not in result.output
     assert sorted(p.name for p in out.glob("*.ics")) == sorted(
         f"{slug}.ics" for slug in PLANNED.values())
+
+
+def test_days_back_to_back_without_the_choice_get_advice_in_the_rosters_column(
+        tmp_path: Path) -> None:
+    """Ana's row without `true` in strength_day_after_jumps has no plan, and the reason names
+    the rule and the column that gives her one (issue 23 §6); a wrong value is a bad row."""
+    from click.testing import CliRunner
+
+    import cli
+
+    without = ROWS[1].removesuffix("true")
+    wrong = "Ann" + ROWS[1].removeprefix("Ana").removesuffix("true") + "sometimes"
+    out = tmp_path / "plans"
+    result = CliRunner().invoke(cli.main, ["batch", str(write_roster(tmp_path, [without, wrong])),
+                                           "-o", str(out), "--jobs", "1"])
+    assert result.exit_code == 2, result.output
+    rows = pd.read_csv(out / "summary.csv", keep_default_na=False).to_dict("records")
+    assert [r["status"] for r in rows] == [NO_PLAN, BAD_INPUT]
+    assert "no strength session may fall on the day after a jump session" in rows[0]["reason"]
+    assert "true in the strength_day_after_jumps column" in rows[0]["reason"]
+    assert "strength_day_after_jumps: 'sometimes' is not accepted" in rows[1]["reason"]

@@ -58,6 +58,7 @@ class Week:
     strength: tuple[int, int] = (2, 3)
     warmup: bool = True
     busy: tuple[tuple[dt.datetime, dt.datetime], ...] = ()   # aware, blocked time
+    strength_day_after_jumps: bool = False    # the athlete's choice: no strength_after_jumps
 
     def raw(self) -> dict[str, Any]:
         """The same input as TOML-shaped profile data."""
@@ -72,6 +73,7 @@ class Week:
                              for d, ws in self.windows.items()},
             "plyometrics": {"sessions_per_week": list(self.plyo)},
             "strength": {"sessions_per_week": list(self.strength)},
+            "strength_day_after_jumps": self.strength_day_after_jumps,
         }
 
 
@@ -151,7 +153,7 @@ def broken_rules(plan: Plan, spec: Week) -> list[str]:
             if ("plyometrics" in j.kinds and j.start.astimezone(UTC) > s.start.astimezone(UTC)
                     and (after < AFTER_STRENGTH or next_day)):
                 problems.append(f"jumps {j.start:%Y-%m-%d %H:%M} only {after} after strength")
-    for j in plan.sessions:     # rule: strength_after_jumps
+    for j in () if spec.strength_day_after_jumps else plan.sessions:  # rule: strength_after_jumps
         for s in lifts:
             after = s.start.astimezone(UTC) - j.end.astimezone(UTC)
             next_day = (s.start.astimezone(tz).date() - j.start.astimezone(tz).date()).days == 1
@@ -236,7 +238,7 @@ def random_weeks(draw: st.DrawFn) -> Week:
         rest=frozenset(draw(st.sets(st.integers(0, 6), max_size=3))), windows=windows,
         plyo=draw(st.one_of(st.just((2, 3)), ranges)),
         strength=draw(st.one_of(st.just((2, 3)), ranges)),
-        warmup=draw(st.booleans()))
+        warmup=draw(st.booleans()), strength_day_after_jumps=draw(st.booleans()))
 
 
 @st.composite
@@ -259,7 +261,7 @@ def roomy_weeks(draw: st.DrawFn) -> Week:
         level=draw(st.sampled_from(("beginner", "intermediate", "advanced"))),
         rest=frozenset(draw(st.sets(st.integers(0, 6), max_size=1))), windows=windows,
         plyo=draw(st.one_of(st.just((2, 3)), ranges)),
-        warmup=draw(st.booleans()))
+        warmup=draw(st.booleans()), strength_day_after_jumps=draw(st.booleans()))
 
 
 # --- property tests ---------------------------------------------------------------------------
@@ -378,6 +380,53 @@ def test_both_checkers_catch_a_broken_plan(default_plan: Plan, case: str) -> Non
     problems = broken_rules(broken, DEFAULT_SPEC)
     assert any(words in p for p in problems), problems
     assert check_plan(broken, make_profile()) != []
+
+
+def test_strength_day_after_jumps_takes_out_that_rule_and_no_other(default_plan: Plan) -> None:
+    """The profile key is the athlete's choice to lift the day after jumping (issue 23 §6): both
+    checkers then accept strength 20 h after jumps, and still catch every other broken plan."""
+    chosen = replace(DEFAULT_SPEC, strength_day_after_jumps=True)
+    profile = make_profile(strength_day_after_jumps=True)
+    for case, (broken, words) in _mutations(default_plan).items():
+        problems = broken_rules(broken, chosen)
+        if case == "strength 20 h after jumps":    # (it breaks other rules on the way)
+            assert not any(words in p for p in problems), problems
+            assert any(words in p for p in broken_rules(broken, DEFAULT_SPEC))
+            assert not any("after the jump session" in p for p in check_plan(broken, profile))
+            assert any("after the jump session" in p
+                       for p in check_plan(broken, make_profile()))
+        else:
+            assert any(words in p for p in problems), (case, problems)
+            assert check_plan(broken, profile) != [], case
+
+
+# Five one-hour weekday mornings (a 2-hour session of both cannot fit): the week held jumps and
+# strength on days back to back, which strength_after_jumps forbids.
+MORNINGS = Week(timezone="Europe/Lisbon", start=dt.date(2027, 1, 4), weeks=8,
+                level="intermediate", rest=frozenset({5, 6}),
+                windows={d: [(420, 480)] for d in range(5)})
+
+
+def test_days_back_to_back_get_no_plan_by_default_and_the_message_names_the_choice() -> None:
+    with pytest.raises(NoPlanPossible) as caught:
+        build(profile_from_dict(MORNINGS.raw()))
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "no strength session may fall on the day after a jump session" in message
+    assert "strength_day_after_jumps = true" in message
+
+
+def test_days_back_to_back_get_a_plan_with_the_choice_and_keep_every_other_rule() -> None:
+    spec = replace(MORNINGS, strength_day_after_jumps=True)
+    plan = assert_plan_or_explained(spec)
+    assert plan is not None
+    tz = ZoneInfo(spec.timezone)
+    days = {s.start.astimezone(tz).date(): s.kinds for s in plan.sessions}
+    after_jumps = [d for d, kinds in days.items() if "strength" in kinds
+                   and "plyometrics" in days.get(d - dt.timedelta(days=1), ())]
+    assert after_jumps, "the choice is what made the plan possible: strength after jumps"
+    assert not [d for d, kinds in days.items() if "plyometrics" in kinds
+                and "strength" in days.get(d - dt.timedelta(days=1), ())]
 
 
 # --- 48 h in real time across a spring-forward weekend ------------------------------------------

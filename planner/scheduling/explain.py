@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 #: The profile settings the advice names; a roster in another form (CSV) maps them to its own.
 PLYO_SETTING = "[plyometrics] sessions_per_week"
 STRENGTH_SETTING = "[strength] sessions_per_week"
+AFTER_JUMPS_SETTING = "strength_day_after_jumps = true"
 _NEEDS = {
     "plyo_volume": (("plyometrics",), "the plyometric block needs {plyo} sessions a week at "
                     "least 48 h apart", f"lower {PLYO_SETTING}"),
@@ -33,7 +34,8 @@ _NEEDS = {
     "strength_after_jumps": (("plyometrics", "strength"), "no strength session may fall on "
                              "the day after a jump session",
                              "give a day a window long enough for jumps and strength in one "
-                             "session (jumps first)"),
+                             "session (jumps first), or choose strength the day after jumps "
+                             f"with {AFTER_JUMPS_SETTING} in the profile"),
     "quad_rest_day": (("strength", "plyometrics"), "the quads need one day without jumps or "
                       "strength in any three days running",
                       ""),

@@ -89,6 +89,8 @@ class ModelInput:
     tie_breaker: frozenset[Key] = frozenset()     # sessions to keep only among equal plans
     cyclic: bool = False                      # one typical week that repeats: day 6 -> day 0
     spread: bool = False                      # penalise loaded sessions on days running
+    # The athlete's choice (profile key ``strength_day_after_jumps``): no strength_after_jumps rule.
+    strength_day_after_jumps: bool = False
 
 
 @dataclass(frozen=True)
@@ -408,7 +410,10 @@ class PlanModel:
         exactly 24 h for the same reasons as above (24 h from the end made pruning keep 54,533
         of a free year's candidates instead of under 2,500, measured). With both rules, days
         of jumps-only and strength-only sessions are never next to each other: an athlete with
-        two days running gets one session holding both."""
+        two days running gets one session holding both. Off when the athlete chose
+        ``strength_day_after_jumps`` (a profile key, for weeks that cannot hold it otherwise)."""
+        if self.data.strength_day_after_jumps:
+            return
         self._day_after("plyometrics", "strength", RECOVERY_STRENGTH_AFTER_JUMPS,
                         "strength_after_jumps")
 

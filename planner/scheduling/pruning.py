@@ -35,7 +35,9 @@ earliest candidate that keeps one of those gaps after some session (or history) 
 induction over the days is itself of one of these three sorts. So keeping just those candidates
 — a closure computed day by day below — keeps an optimal plan of the same cost, and
 every rule subset's feasibility (the same argument with fewer constraints), so conflicts are
-explained the same way.
+explained the same way. A profile with ``strength_day_after_jumps`` (the strength_after_jumps
+rule left out by the athlete's choice) is such a subset: the starts kept for that rule's bound
+cost a few Booleans, never a plan.
 
 Only plans over consecutive days are pruned: the cyclic typical week
 (``planner.workflows.generate``) is

@@ -28,7 +28,7 @@ _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _TOP_KEYS = ("name", "timezone", "start", "weeks", "level", "rest_days", "busy", "busy_caldav",
              "busy_buffer_minutes", "warmup", "availability", "plyometrics", "strength",
              "equipment", "cleared_to_jump", "hip_work", "limits", "intake", "involved_side",
-             "progress_without_logs", "calendar", "example")
+             "progress_without_logs", "strength_day_after_jumps", "calendar", "example")
 _CALENDAR_KEYS = ("base_url", "morning_checkin")
 STEP_HEIGHTS = (10, 15, 20, 25)       # cm: the catalogue's step-down heights
 BOX_HEIGHTS = (20, 30, 45, 60)        # cm: the catalogue's box-jump heights
@@ -85,6 +85,9 @@ class Profile:
     # met (calendar progression); default False: a level rises only on logged evidence.
     progress_without_logs: bool = False
     hip_work: bool = True             # False: strength sessions without the hip exercises
+    # True: the user's choice to let a strength session fall on the day after a jump session
+    # (rule ``strength_after_jumps`` off; see docs/program.md). Default False: never within 24 h.
+    strength_day_after_jumps: bool = False
     # [calendar]: the address ``periodize serve`` is reached at (each event then links to its
     # session's page), and the time of an optional check-in event the morning after each
     # session (minutes after midnight; None: none).
@@ -151,6 +154,8 @@ class Profile:
             data["progress_without_logs"] = True
         if self.example:
             data["example"] = True
+        if self.strength_day_after_jumps:
+            data["strength_day_after_jumps"] = True
         calendar: dict[str, Any] = {}
         if self.base_url is not None:
             calendar["base_url"] = self.base_url
@@ -448,6 +453,7 @@ def profile_from_dict(raw: Mapping[str, Any], base: Path | None = None,
         intake=(intake_from_dict(take(raw, "intake", dict, "")) if "intake" in raw else None),
         progress_without_logs=take(raw, "progress_without_logs", bool, "", False),
         example=take(raw, "example", bool, "", False),
+        strength_day_after_jumps=take(raw, "strength_day_after_jumps", bool, "", False),
         base_url=base_url, morning_checkin=morning_checkin,
     )
 

@@ -117,10 +117,12 @@ def _physio(s: Session, profile: Profile) -> list[str]:
 
 
 def _recovery(ordered: Sequence[_Timed], tz: dt.tzinfo,
-              history_before: dt.datetime | None) -> list[str]:
+              history_before: dt.datetime | None, strength_day_after_jumps: bool = False,
+              ) -> list[str]:
     """Recovery between loaded sessions, in real time (UTC: two times in one ZoneInfo subtract
     on the wall clock), ``ordered`` by start. Pairs wholly in the past are history, not the
-    plan's choice."""
+    plan's choice. ``strength_day_after_jumps``: the athlete's choice to lift the day after
+    jumping (the profile key), which takes strength_after_jumps out."""
     def past(*sessions: _Timed) -> bool:
         return history_before is not None and all(
             x.session.start < history_before for x in sessions)
@@ -146,7 +148,7 @@ def _recovery(ordered: Sequence[_Timed], tz: dt.tzinfo,
             if (gap < JUMPS_AFTER_STRENGTH or next_day) and not past(s, j):
                 problems.append(f"{j.label}: jumps only {gap} after the strength session of "
                                 f"{s.label} (not the day after, 24 h at least)")
-    for j in jumps:         # rule: strength_after_jumps
+    for j in () if strength_day_after_jumps else jumps:     # rule: strength_after_jumps
         for s in strength:
             if s is j or s.start <= j.start:
                 continue
@@ -226,7 +228,7 @@ def check_plan(plan: Plan, profile: Profile, busy: Sequence[BusyInterval] = (),
                  f"the session before ends (less than {REST_GAP} of rest)"
                  for a, b in itertools.pairwise(ordered)
                  if a.day != b.day and b.start - a.end < REST_GAP]
-    problems += _recovery(ordered, tz, history_before)
+    problems += _recovery(ordered, tz, history_before, profile.strength_day_after_jumps)
     problems += _tests(plan, live, profile, busy, history_before)
     by_week: dict[int, list[Session]] = {}
     for t in live:

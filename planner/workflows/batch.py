@@ -36,7 +36,7 @@ SUMMARY_COLUMNS = ("athlete", "status", "sessions", "solve_seconds", "reason")
 NOT_PLANNED = "not planned: the cluster was lost before this athlete's plan came back"
 ERROR_KEY = "__error__"   # a roster entry that could not be read: its one-line reason
 CSV_COLUMNS = ("name", "timezone", "start", "level", "weeks", "rest_days", *WEEKDAYS,
-               "plyo_min", "plyo_max", "strength_min", "strength_max")
+               "plyo_min", "plyo_max", "strength_min", "strength_max", "strength_day_after_jumps")
 _DAY_ALIASES = {full.lower(): short for short, full in zip(WEEKDAYS, DAY_NAMES, strict=True)}
 _BAD_LINE = "\x00bad line\x00"   # marks, in the first column, a CSV line with too many fields
 _DEFAULT_PLYO: tuple[int, int] = Profile.plyo_range   # the profile's defaults
@@ -99,7 +99,8 @@ def read_roster(path: Path) -> list[tuple[str, dict[str, Any]]]:
     ``timezone``, ``start``, ``level``, ``weeks`` (optional), ``rest_days`` (``"sat;sun"``), one
     column per weekday ``mon`` .. ``sun`` holding windows separated by ``;``
     (``"07:00-08:00;18:00-20:00"``; empty = unavailable) and optional ``plyo_min`` /
-    ``plyo_max``, ``strength_min`` / ``strength_max`` — or a folder of profile ``.toml`` files
+    ``plyo_max``, ``strength_min`` / ``strength_max``, ``strength_day_after_jumps`` (true or
+    false) — or a folder of profile ``.toml`` files
     (name = file stem; relative ``busy``
     paths are made absolute against the folder).
 
@@ -244,15 +245,20 @@ def _row_profile(row: Mapping[str, str], name: str) -> dict[str, Any]:
             low = _number(low_text) if low_text else default[0]
             high = _number(high_text) if high_text else default[1]
             raw[key] = {"sessions_per_week": [low, high]}
+    choice = row.get("strength_day_after_jumps")
+    if choice:     # true/false as spreadsheets write them; anything else is refused as in TOML
+        raw["strength_day_after_jumps"] = {"true": True, "false": False}.get(choice.lower(), choice)
     return raw
 
 
 def csv_advice(reason: str) -> str:
     """A reason whose advice names profile settings, in the CSV roster's own columns."""
-    from planner.scheduling.explain import PLYO_SETTING, STRENGTH_SETTING
+    from planner.scheduling.explain import AFTER_JUMPS_SETTING, PLYO_SETTING, STRENGTH_SETTING
 
     return (reason.replace(PLYO_SETTING, "the plyo_min column")
-            .replace(STRENGTH_SETTING, "the strength_min column"))
+            .replace(STRENGTH_SETTING, "the strength_min column")
+            .replace(f"{AFTER_JUMPS_SETTING} in the profile",
+                     "true in the strength_day_after_jumps column"))
 
 
 # -- file names --------------------------------------------------------------------------------

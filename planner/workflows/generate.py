@@ -49,13 +49,14 @@ def typical_week(profile: Profile, minutes: dict[str, int], demands: Sequence[De
     model, so the same week, without solving it again (a roster shares many)."""
     busiest = Demand(1, 1, max((d.plyo for d in demands), key=lambda t: t[2]),
                      max((d.strength for d in demands), key=lambda t: t[2]))
-    key = (week_shape(profile), tuple(minutes.items()), busiest)
+    key = (week_shape(profile), tuple(minutes.items()), busiest, profile.strength_day_after_jumps)
     if key not in _TYPICAL_WEEKS:
         if len(_TYPICAL_WEEKS) >= _TYPICAL_WEEKS_KEPT:
             _TYPICAL_WEEKS.clear()
         week = candidates(profile, minutes, (), range(7))
         data = ModelInput(start=profile.start, candidates=week, durations=minutes,
-                          demands=[busiest], cyclic=True, spread=True)
+                          demands=[busiest], cyclic=True, spread=True,
+                          strength_day_after_jumps=profile.strength_day_after_jumps)
         try:
             chosen, _ = solve(data, explain=False)
         except NoPlanPossible:
@@ -110,7 +111,8 @@ def _build_plan(profile: Profile, catalog: Catalog, busy: Sequence[BusyInterval]
     data = ModelInput(start=profile.start,
                       candidates=prune(slots(profile, minutes, busy), reference),
                       durations=minutes, demands=demands, reference=reference,
-                      change_weights=dict.fromkeys(range(1, profile.weeks + 1), W_HABIT))
+                      change_weights=dict.fromkeys(range(1, profile.weeks + 1), W_HABIT),
+                      strength_day_after_jumps=profile.strength_day_after_jumps)
     chosen, stats = solve(data, progress=progress)
     contacts, strength = load_caps(catalog, profile, chosen, range(1, profile.weeks + 1))
     ordinal: dict[int, int] = {}

@@ -253,7 +253,8 @@ def _model_input(plan: Plan, profile: Profile, catalog: Catalog, busy: Sequence[
                                else frozenset()),
         reference=reference,
         change_weights=change_weights,
-        tie_breaker=ties)
+        tie_breaker=ties,
+        strength_day_after_jumps=profile.strength_day_after_jumps)
 
 
 def _ramp(catalog: Catalog, profile: Profile, chosen: Sequence[Candidate],
