@@ -278,27 +278,26 @@ def test_not_cleared_to_jump_holds_jumps_until_a_passed_screen() -> None:
 
 
 def test_the_words_say_what_held_and_why() -> None:
-    sat = dt.date(2027, 1, 16)
+    # Friday 15 Jan holds jumps and strength in one session (strength never the day after jumps).
+    fri = dt.date(2027, 1, 15)
     log = AthleteLog((LogEntry(dt.date(2027, 1, 13), "done", None, 6, 6),
-                      LogEntry(sat, "done", None, None, None, ("step-down",))))
+                      LogEntry(fri, "done", None, None, None, ("step-down",))))
     plan, _ = _adapted(log)
     # Pain 6 during eases every strength exercise one level back, from 1 to the regression (0);
-    # the rule not met on Saturday then holds step downs there.
-    saturday = next(s for s in plan.sessions if s.start.date() == sat)
-    assert levels(saturday)["step-down"] == 0
-    assert "eased to level 0 (pain 6/10 on Wed 13 Jan)" in " ".join(saturday.notes)
+    # the rule not met on Friday then holds step downs there.
+    friday = next(s for s in plan.sessions if s.start.date() == fri)
+    assert levels(friday)["step-down"] == 0
+    assert "eased to level 0 (pain 6/10 on Wed 13 Jan)" in " ".join(friday.notes)
     monday = next(s for s in plan.sessions if s.start.date() == dt.date(2027, 1, 18))
     assert levels(monday)["step-down"] == 0
-    assert "step down stays at level 0 (rule not met on Sat 16 Jan)" in monday.notes
-    friday = next(s for s in plan.sessions if s.start.date() == dt.date(2027, 1, 15))
+    assert "step down stays at level 0 (rule not met on Fri 15 Jan)" in monday.notes
     forecast_friday = next(s for s in FORECAST.sessions if s.uid == friday.uid)
     assert friday.foot_contacts <= round(forecast_friday.foot_contacts * 2 / 3)
     assert f"jumps cut to {friday.foot_contacts} contacts (pain 6/10 on Wed 13 Jan)" in \
         friday.notes
-    next_jumps = next(s for s in plan.sessions
-                      if s.start.date() > dt.date(2027, 1, 16) and s.foot_contacts)
-    assert f"jumps held at {friday.foot_contacts} contacts (pain 6/10 on Wed 13 Jan)" in \
-        next_jumps.notes
+    next_jumps = next(s for s in plan.sessions if s.start.date() > fri and s.foot_contacts)
+    assert f"jumps held at {friday.foot_contacts} contacts (pain 6/10 on Wed 13 Jan" in \
+        " ".join(next_jumps.notes)
 
 
 def test_a_morning_not_settled_holds_and_fails_the_rule_of_the_day_before() -> None:
@@ -315,9 +314,9 @@ def test_a_morning_not_settled_holds_and_fails_the_rule_of_the_day_before() -> N
     assert "lateral line hop needs step down at level 1 or above" in " ".join(wednesday.notes)
     settled_later = AthleteLog(mornings=((dt.date(2027, 1, 12), 3), (dt.date(2027, 1, 14), 1)))
     plan, _ = _adapted(settled_later)
-    saturday = next(s for s in plan.sessions if s.start.date() == dt.date(2027, 1, 16))
-    assert levels(saturday) == levels(next(s for s in FORECAST.sessions
-                                           if s.start.date() == dt.date(2027, 1, 16)))
+    friday = next(s for s in plan.sessions if s.start.date() == dt.date(2027, 1, 15))
+    assert levels(friday) == levels(next(s for s in FORECAST.sessions
+                                         if s.start.date() == dt.date(2027, 1, 15)))
     calm, _ = _adapted(AthleteLog(mornings=((dt.date(2027, 1, 7), 2), (dt.date(2027, 1, 12), 2))))
     assert calm == FORECAST
 
@@ -412,7 +411,7 @@ def changes(db: Path) -> int:
     (["done", "2027-01-13"], "2027-01-13"),
     (["done", "2027-01-11", "2027-01-13"], "2027-01-13"),              # one of them ahead
     (["done", "2027-01-13", "--rpe", "6", "--pain", "6"], "2027-01-13"),
-    (["done", "2027-02-27", "--not-met", "all"], "2027-02-27"),
+    (["done", "2027-02-26", "--not-met", "all"], "2027-02-26"),
     (["pain", "2027-01-14", "3"], "2027-01-14"),                         # tomorrow morning
     (["screen", "2027-01-20", "--passed"], "2027-01-20"),
     (["screen", "2027-01-20", "--failed"], "2027-01-20"),
@@ -546,10 +545,10 @@ def test_done_with_pain_saves_a_revision_and_says_why(db: Path) -> None:
 
 
 def test_not_met_all_holds_every_exercise(db: Path) -> None:
-    result = run(db, "done", "2027-01-16", "--not-met", "all")
+    result = run(db, "done", "2027-01-15", "--not-met", "all")
     assert result.exit_code == 0, result.output
     assert ("step down, split squat, reverse nordic, tibialis raise, hip abduction, bridge stay "
-            "at level 1 (rule not met on Sat 16 Jan)") in " ".join(result.output.split())
+            "at level 1 (rule not met on Fri 15 Jan)") in " ".join(result.output.split())
     monday = next(s for s in commands.current_plan(db).sessions
                   if s.start.date() == dt.date(2027, 1, 18))
     assert set(levels(monday).values()) == {1}
@@ -599,11 +598,9 @@ def test_missed_takes_a_range_next_to_single_dates(db: Path) -> None:
     assert result.exit_code == 0, result.output
     said = [line for line in unnamed(result.output).splitlines() if line.startswith("missed: ")]
     assert said == ["missed: Mon 4 Jan 18:00 (week 1)", "missed: Mon 18 Jan 18:00 (week 3)",
-                    "missed: Wed 20 Jan 18:00 (week 3)", "missed: Fri 22 Jan 18:00 (week 3)",
-                    "missed: Sat 23 Jan 09:00 (week 3)"]
+                    "missed: Wed 20 Jan 18:00 (week 3)", "missed: Sat 23 Jan 09:00 (week 3)"]
     log = snapshot(db)[1]
-    assert [row[2] for row in log] == ["2027-01-04", "2027-01-18", "2027-01-20", "2027-01-22",
-                                       "2027-01-23"]
+    assert [row[2] for row in log] == ["2027-01-04", "2027-01-18", "2027-01-20", "2027-01-23"]
 
 
 def test_today_shows_the_session_and_how_to_log_it(db: Path) -> None:
@@ -635,7 +632,7 @@ def test_today_asks_for_the_log_after_two_unlogged_sessions_and_holds_levels(db:
     assert "past sessions not logged, levels held: log them (periodize done DATE)" in flat, text
     assert "- Step down · level 1:" in text and "- Step down · level 2:" not in text
     days = [f"{d}" for d in (dt.date(2027, 1, 4) + dt.timedelta(days=n) for n in range(14))
-            if d.weekday() in (0, 2, 4, 5)]                  # the profile's training days
+            if d.weekday() in (0, 2, 4)]                  # the plan's first two weeks' days
     for day in days:
         assert run(db, "done", day).exit_code == 0, day
     logged = run(db, "today", "--date", "2027-01-18").output
@@ -681,16 +678,16 @@ def test_log_a_week_then_today_export_and_sync_carry_the_new_doses(
     assert run(db, *sync).exit_code == 0
 
     week = [["done", "2027-01-11"], ["done", "2027-01-13", "--rpe", "6", "--pain", "6"],
-            ["done", "2027-01-15"], ["done", "2027-01-16", "--not-met", "step-down"]]
+            ["done", "2027-01-15", "--not-met", "step-down"]]
     for args in week:
         assert run(db, *args).exit_code == 0
     today = run(db, "today", "--date", "2027-01-18").output
     # Pain 6 eased it to the regression (level 0); the rule not met holds it there.
     assert "- Step down · level 0: Step down from a 10 cm step, hand on a rail" in today
-    assert "step down stays at level 0 (rule not met on Sat 16 Jan)" in " ".join(today.split())
-    # The next jump session (Wednesday: never jumps the day after strength) is held.
+    assert "step down stays at level 0 (rule not met on Fri 15 Jan)" in " ".join(today.split())
+    # The next jump session (Monday's, with the strength: jumps come first) is held.
     monday = next(s for s in commands.current_plan(db).sessions
-                  if s.start.date() > dt.date(2027, 1, 16) and "plyometrics" in s.kinds)
+                  if s.start.date() > dt.date(2027, 1, 15) and "plyometrics" in s.kinds)
     today = run(db, "today", "--date", monday.start.date().isoformat()).output
     forecast_monday = next(s for s in FORECAST.sessions if s.uid == monday.uid)
     assert monday.foot_contacts < forecast_monday.foot_contacts
@@ -723,7 +720,7 @@ def test_log_a_week_then_today_export_and_sync_carry_the_new_doses(
 def test_status_and_report_show_levels_effort_and_pain_against_the_limits(
         db: Path, tmp_path: Path) -> None:
     for args in (["done", "2027-01-13", "--rpe", "8", "--pain", "6"],
-                 ["done", "2027-01-16", "--not-met", "step-down"], ["pain", "2027-01-17", "4"]):
+                 ["done", "2027-01-15", "--not-met", "step-down"], ["pain", "2027-01-16", "4"]):
         assert run(db, *args).exit_code == 0
     status = run(db, "status", "--today", "2027-01-18")
     assert status.exit_code == 0, status.output
@@ -732,7 +729,7 @@ def test_status_and_report_show_levels_effort_and_pain_against_the_limits(
     # Eased to 0 after the pain of Wed 13 Jan (the plan had 1), held there in week 3 (plan: 2).
     assert step_down.split()[2:5] == ["1", "0<1", "0<2"]
     assert any(line.split() == ["Wed", "13", "Jan", "8/5", "6!", "-"] for line in lines)  # > 5
-    assert any(line.split() == ["Sat", "16", "Jan", "-/5", "-", "4"] for line in lines)
+    assert any(line.split() == ["Fri", "15", "Jan", "-/5", "-", "4"] for line in lines)
     assert "Pain limits: during at most 5/10" in status.output
     mine = lines[next(i for i, line in enumerate(lines) if line.startswith("Strength level")):]
     assert all(len(line) <= 80 for line in mine)
@@ -741,7 +738,7 @@ def test_status_and_report_show_levels_effort_and_pain_against_the_limits(
     assert run(db, "report", "-o", str(page), "--today", "2027-01-18").exit_code == 0
     html = page.read_text(encoding="utf-8")
     assert "<h2>How it went</h2>" in html
-    # The morning of the 17th (4/10) is not settled: nothing rises until a settled morning.
+    # The morning of the 16th (4/10) is not settled: nothing rises until a settled morning.
     assert '0 <span class="note">(plan 2)</span>' in html
     assert '1 <span class="note">(plan 2)</span>' not in html
     assert 'aria-label="Logged effort against its target, and pain with the limits"' in html

@@ -218,7 +218,8 @@ def test_a_year_free_all_day_needs_few_candidates() -> None:
     # 2,552 since the hip work lengthened strength sessions (e759602): the longer kinds keep a
     # few more starts per window; the bound is the model's size, not the pruning's (< 2,500 above).
     assert stats.optimal and stats.booleans < 2_600
-    assert len(plan.sessions) == 214          # template of issue 14 under the recovery rules
+    # 214 until strength never fell on the day after jumps (issue 23 §6): more sessions hold both
+    assert len(plan.sessions) == 182          # template of issue 14 under the recovery rules
     assert {s.start.astimezone(profile.tz).time() for s in plan.sessions} == {dt.time(0, 0)}
 
 
