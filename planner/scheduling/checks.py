@@ -71,9 +71,7 @@ def place_tests(profile: Profile, sessions: Sequence[Session], busy: Sequence[Bu
     tz = profile.tz
     days = {s.start.astimezone(tz).date(): s for s in sessions}
     jump_days = {s.start.astimezone(tz).date() for s in sessions if "plyometrics" in s.kinds}
-    spans = [(s.start.astimezone(UTC), s.end.astimezone(UTC)) for s in sessions]
-    jumps = [s.end.astimezone(UTC) for s in sessions if "plyometrics" in s.kinds]
-    opening = min((s for s, _ in spans), default=None)
+    opening = min((s.start.astimezone(UTC) for s in sessions), default=None)
     found = []
     for number, week in enumerate(test_weeks(profile.weeks)):
         if numbers is not None and number not in numbers:
@@ -88,6 +86,10 @@ def place_tests(profile: Profile, sessions: Sequence[Session], busy: Sequence[Bu
                 continue
         alone, shared = [], []
         span = range(max(first_day, 7 * week - 7), 7 * week)
+        # Only the sessions of this week and the weeks beside it can be within a day of it.
+        near = [s for s in sessions if week - 1 <= s.week <= week + 1]
+        spans = [(s.start.astimezone(UTC), s.end.astimezone(UTC)) for s in near]
+        jumps = [s.end.astimezone(UTC) for s in near if "plyometrics" in s.kinds]
         for c in candidates(profile, {BASELINE: minutes}, busy, span):
             start, end = c.start.astimezone(UTC), c.end.astimezone(UTC)
             day = c.start.date()
