@@ -21,7 +21,7 @@ from planner.calendars.export.log_links import LogLinks
 from planner.errors import NoPlanPossible
 from planner.scheduling import checks
 from planner.scheduling.checks import AFTER_JUMPS, BEFORE_FIRST, LEAD_DAYS, PSFS_EVERY_DAYS
-from planner.store.links import athlete_url
+from planner.store.links import measure_url
 from planner.store.plan import BASELINE, PSFS, Plan
 from planner.training.validate import check_plan
 
@@ -120,10 +120,11 @@ def test_psfs_check_ins_and_tests_read_back_with_the_ical_package() -> None:
             if c.uid not in events:
                 continue
             event = events[c.uid]
-            assert event.url is not None and str(event.url) == athlete_url(BASE, "tok")
+            assert event.url is not None and str(event.url) == measure_url(BASE, "tok")
             assert event.description is not None
             assert f"periodize measure {c.start.date()}" in event.description
-            assert event.description.endswith(f"Log this check:\n{athlete_url(BASE, 'tok')}")
+            assert event.description.endswith(
+                f"Record it on your page:\n{measure_url(BASE, 'tok')}")
             if c.session_type == PSFS:
                 assert event.dtstart == c.start.date() and not isinstance(event.dtstart,
                                                                           dt.datetime)
@@ -149,7 +150,7 @@ def test_google_gets_the_checks_all_day_and_timed() -> None:
         body, {**body, "start": {"date": "2027-01-05"}})) == {"start"}
     timed = google_sync.event_body(plan, test, "Safe.", LogLinks(BASE, "tok"))
     assert timed["start"]["dateTime"] == test.start.isoformat()
-    assert timed["source"] == {"title": "Your page", "url": athlete_url(BASE, "tok")}
+    assert timed["source"] == {"title": "Record it", "url": measure_url(BASE, "tok")}
 
 
 def test_a_replan_keeps_the_past_test_moves_the_later_one_and_drops_one_it_cannot_hold(

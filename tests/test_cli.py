@@ -304,7 +304,9 @@ def test_installed_script_generates_the_example(tmp_path: Path) -> None:
     assert db.exists()
     summary = re.search(r"^(\d+) sessions; proven optimal in ", done.stdout, re.MULTILINE)
     assert summary, done.stdout
-    assert out.read_bytes().count(b"BEGIN:VEVENT\r\n") == int(summary[1]) > 16
+    data = out.read_bytes()                 # the sessions, and the checks (issue 26 §3, §5)
+    checks = data.count(b"CATEGORIES:Baseline test\r\n") + data.count(b"CATEGORIES:Check-in\r\n")
+    assert data.count(b"BEGIN:VEVENT\r\n") == int(summary[1]) + checks and checks == 6
     # HOME is tmp_path: besides the plan and its store, only the solutions cache in the user
     # cache folder (planner.scheduling.solutions), with the two models solved.
     assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "plan.ics", "store.db"]

@@ -20,7 +20,7 @@ from planner.calendars.export.log_links import LogLinks, links_for
 from planner.calendars.feed import read_feed
 from planner.calendars.google_sync import event_body
 from planner.store.database import open_store
-from planner.store.links import athlete_url, session_url
+from planner.store.links import measure_url, session_url
 from planner.store.plan import Plan
 
 BASE = "https://plans.example.org/coach"
@@ -51,11 +51,11 @@ def test_every_event_links_to_its_sessions_page(tmp_path: Path) -> None:
     events = IcsCalendarStream.calendar_from_ics(data.decode("utf-8")).events
     assert len(events) == len(plan.sessions) + len(plan.checks)
     checks = {c.uid for c in plan.checks}
-    for event in events:                  # a check links to the athlete's page
+    for event in events:                  # a check links to the page that records it
         if event.uid in checks:
-            assert str(event.url) == athlete_url(BASE, token)
+            assert str(event.url) == measure_url(BASE, token)
             assert event.description is not None and event.description.endswith(
-                f"Log this check:\n{athlete_url(BASE, token)}")
+                f"Record it on your page:\n{measure_url(BASE, token)}")
     events = [e for e in events if e.uid not in checks]
     by_uid = {s.uid: s for s in plan.sessions}
     for event in events:

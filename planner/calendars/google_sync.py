@@ -96,14 +96,14 @@ def check_body(plan: Plan, check: Session, links: LogLinks | None = None) -> dic
     """The Calendar v3 event for a check (``Plan.checks``): the baseline test at its time, the
     PSFS check-in all day (shown as free time), with the texts of the .ics."""
     from planner.calendars.export.check_text import check_description, check_summary
-    from planner.store.links import athlete_url
+    from planner.store.links import measure_url
     from planner.store.plan import BASELINE
 
-    url = None if links is None else athlete_url(links.base_url, links.token)
+    url = None if links is None else measure_url(links.base_url, links.token)
     timed = check.session_type == BASELINE
     day = check.start.date()
     return {
-        **({} if url is None else {"source": {"title": "Your page", "url": url}}),
+        **({} if url is None else {"source": {"title": "Record it", "url": url}}),
         "summary": check_summary(check),
         "description": check_description(check, url),
         "start": ({"dateTime": check.start.isoformat(), "timeZone": plan.timezone} if timed

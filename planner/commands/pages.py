@@ -178,17 +178,19 @@ def _words(logged: logbook.Logged, first: str) -> tuple[str, ...]:
 
 def log_entry(db: Path, key: str, what: str, day: str, now: dt.datetime, *,
               rpe: str | None = None, pain: str | None = None,
-              not_met: Sequence[str] = ()) -> PageLogged:
-    """A log entry sent from the page: ``what`` is done, missed or morning (``pain`` is then
-    the morning score). It goes through ``done``, ``missed`` and ``pain`` exactly as the CLI's
-    (same checks, same re-dosing, same compare-and-swap), once per ``key``: the same key again
-    (an offline entry sent twice) changes nothing and answers the first one's words."""
+              not_met: Sequence[str] = (), measures: Sequence[str] = ()) -> PageLogged:
+    """A log entry sent from the page: ``what`` is done, missed, morning (``pain`` is then
+    the morning score) or measure (``measures``: NAME=VALUE, a baseline test or PSFS
+    ratings). It goes through ``done``, ``missed``, ``pain`` and ``measure`` exactly as the
+    CLI's (same checks, same re-dosing, same compare-and-swap), once per ``key``: the same key
+    again (an offline entry sent twice) changes nothing and answers the first one's words."""
     key = check_key(key)
     with _entry_lock(db):
         with open_store(db) as store:
             said = store.request_said(key)
         if said is not None:
             return PageLogged(said, True)
+        logged: logbook.Logged | None
         if what == "done":
             logged = logbook.done(db, [day], now, _optional_score(rpe, "effort"),
                                   _optional_score(pain, "pain"), tuple(not_met))
@@ -199,12 +201,24 @@ def log_entry(db: Path, key: str, what: str, day: str, now: dt.datetime, *,
         elif what == "morning":
             logged = logbook.morning_pain(db, day, pain or "", now)
             first = f"Morning pain on {day} recorded: {(pain or '').strip()}/10."
+        elif what == "measure":
+            from planner import commands
+
+            logged, first = None, ""
+            lines = tuple(commands.measure(db, day, measures, now))
         else:
-            raise InputError("what", what, "done, missed or morning")
-        said = _words(logged, first)
+            raise InputError("what", what, "done, missed, morning or measure")
+        said = lines if logged is None else _words(logged, first)
         with open_store(db) as store:
             store.remember_request(key, store.current()[0].plan_id, now, said)
     return PageLogged(said, False)
+
+
+def measure_names(db: Path) -> tuple[str, ...]:
+    """The PSFS activities recorded so far (``psfs.NAME``), for the page's form."""
+    with open_store(db) as store:
+        found = store.measures(store.current().plan.plan_id)
+    return tuple(sorted({name for _, name, _ in found if name.startswith("psfs.")}))
 
 
 def logged_words(db: Path, key: str) -> tuple[str, ...] | None:

@@ -3,6 +3,7 @@
 carries its session's link when a base URL is configured.
 
     BASE/a/<athlete token>/s/<session uid>
+    BASE/a/<athlete token>/measure            (a baseline test or PSFS ratings)
 
 The athlete token is the secret of the athlete's pages (as the feed's token); the session uid is
 the event's UID (``Session.uid``). The session page asks the morning-after pain question first
@@ -35,6 +36,12 @@ def check_base_url(field: str, value: str) -> str:
 def athlete_url(base_url: str, athlete_token: str) -> str:
     """The athlete's own page (their latest session not yet logged, then today's)."""
     return f"{base_url.rstrip('/')}/a/{quote(athlete_token, safe='')}"
+
+
+def measure_url(base_url: str, athlete_token: str) -> str:
+    """The page that records a baseline test or PSFS ratings (``measure``): what a check's
+    event (``Plan.checks``) links to."""
+    return f"{athlete_url(base_url, athlete_token)}/measure"
 
 
 def session_url(base_url: str, athlete_token: str, uid: str) -> str:

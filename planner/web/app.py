@@ -235,13 +235,17 @@ def make_app(settings: Settings) -> Starlette:
         form = await request.form()
         values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
         not_met = [str(v) for v in form.getlist("not_met") if isinstance(v, str)]
+        # measure: fields "measure.NAME" (empty ones skipped), and "more" as NAME=VALUE words
+        measures = [f"{k.removeprefix('measure.')}={v.strip()}" for k, v in values.items()
+                    if k.startswith("measure.") and v.strip()]
+        measures += values.get("more", "").split()
         from starlette.concurrency import run_in_threadpool
 
         try:
             logged = await run_in_threadpool(
                 pages.log_entry, athlete.db, values.get("key", ""), values.get("what", ""),
                 values.get("day", ""), settings.clock(), rpe=values.get("rpe"),
-                pain=values.get("pain"), not_met=not_met)
+                pain=values.get("pain"), not_met=not_met, measures=measures)
         except ConcurrentChange as exc:
             return _refused(request, athlete, str(exc), 409)
         except PeriodizeError as exc:
@@ -261,6 +265,20 @@ def make_app(settings: Settings) -> Starlette:
         return render(request, "message.html", {
             **athlete_context(request, athlete), "title": "Not recorded",
             "lines": [message, "Nothing was changed."]}, status)
+
+    def measure_page(request: Request) -> Response:
+        """The form that records a baseline test or PSFS ratings (what a check's event links
+        to); it posts to the log route as any entry, once per key."""
+        athlete = athlete_of(request)
+        if athlete is None:
+            return not_found()
+        from catalog.baseline import default_baseline
+
+        today = athlete_page(athlete).today
+        return render(request, "measure.html", {
+            **athlete_context(request, athlete), "key": secrets.token_urlsafe(16),
+            "today": today, "steps": default_baseline().steps,
+            "psfs": pages.measure_names(athlete.db)})
 
     def logged(request: Request) -> Response:
         athlete = athlete_of(request)
@@ -447,6 +465,7 @@ def make_app(settings: Settings) -> Starlette:
         Route("/a/{token}/", home),
         Route("/a/{token}/s/{uid}", session),
         Route("/a/{token}/log", log_entry, methods=["POST"]),
+        Route("/a/{token}/measure", measure_page),
         Route("/a/{token}/logged/{key}", logged),
         Route("/a/{token}/plan", plan),
         Route("/a/{token}/history", history),

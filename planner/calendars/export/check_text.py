@@ -15,7 +15,8 @@ def check_summary(check: Session) -> str:
 
 
 def check_description(check: Session, url: str | None) -> str:
-    """The check in words; with ``url`` (the athlete's page), a last line linking to it."""
+    """The check in words; with ``url`` (the page that records it), a last line linking to
+    it."""
     from catalog.baseline import default_baseline
 
     day = check.start.date()
@@ -37,5 +38,5 @@ def check_description(check: Session, url: str | None) -> str:
                  "Record them with the same names as before, e.g.:",
                  f"periodize measure {day} psfs.stairs=N psfs.running=N"]
     if url is not None:
-        lines += ["", f"Log this check:\n{url}"]
+        lines += ["", f"Record it on your page:\n{url}"]
     return "\n".join(lines)

@@ -165,10 +165,10 @@ def check_event(plan: Plan, check: Session, per_revision: bool = False,
     from icalendar.enums import STATUS, TRANSP
 
     from planner.calendars.export.check_text import check_description, check_summary
-    from planner.store.links import athlete_url
+    from planner.store.links import measure_url
     from planner.store.plan import BASELINE
 
-    url = None if links is None else athlete_url(links.base_url, links.token)
+    url = None if links is None else measure_url(links.base_url, links.token)
     timed = check.session_type == BASELINE
     day = check.start.date()
     event = Event.new(
