@@ -717,7 +717,7 @@ def test_sync_google_in_a_fresh_python(db: Path, google: GoogleStandIn) -> None:
     done = subprocess.run([sys.executable, "-c", STANDIN_RUN, "--db", str(db), "sync",
                            "--google"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=300, check=False)
-    n = len(current(db).sessions)
+    n = len(events_of(current(db)))
     assert done.returncode == 0, done.stderr
     assert unnamed(done.stdout) == f"{n} created, 0 updated, 0 deleted, 0 unchanged.\n"
     assert done.stderr.split() == [str(2 + n), str(1 + n)]    # calendar, list, imports

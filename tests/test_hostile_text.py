@@ -98,7 +98,10 @@ def check_shape(data: bytes, plan: Plan, safety: str,
                 baseline: tuple[list[list[str]], list[str], list[str]]) -> None:
     """Both parsers read the same events, properties and text as were written."""
     check_lines(data)
+    from planner.calendars.export.check_text import check_description
+
     expected = {s.uid: plain(description(s, safety)) for s in plan.sessions}
+    expected |= {c.uid: plain(check_description(c, None)) for c in plan.checks}
     name = plain(plan.calendar_name)
 
     calendar = icalendar.Calendar.from_ical(data)
@@ -112,7 +115,7 @@ def check_shape(data: bytes, plan: Plan, safety: str,
 
     strict = IcsCalendarStream.calendar_from_ics(data.decode("utf-8"))
     assert strict.name == [name]
-    assert len(strict.events) == len(plan.sessions)
+    assert len(strict.events) == len(plan.sessions) + len(plan.checks)
     assert {e.uid: e.description for e in strict.events} == expected
     assert {tuple(x.name for x in e.extras) for e in strict.events} == {("x-periodize-plan",)}
     assert sorted(x.name for x in strict.extras) == ["x-wr-calname"]

@@ -32,7 +32,7 @@ from planner.errors import ConcurrentChange, InputError, StoreError
 from planner.store import database as store_module
 from planner.store import plan_blobs
 from planner.store.database import APPLICATION_ID, SCHEMA_VERSION, LogEntry, Store, open_store
-from planner.store.plan import Plan, dropped_sessions, plan_from_dict
+from planner.store.plan import PSFS, Plan, dropped_sessions, plan_from_dict
 
 TABLES = ["absences", "counters", "cramps", "feed_tokens", "forecasts", "google_calendars", "log",
           "log_changes", "measures", "morning", "request_keys", "revisions", "screens", "sequences"]
@@ -604,12 +604,18 @@ def _calendar_revisions(data: bytes, db: Path, plan_id: str) -> list[int]:
     earlier revisions dropped are in the file too, cancelled, and not counted."""
     assert data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
     calendar = icalendar.Calendar.from_ical(data)
-    held = {(str(e["UID"]), e.decoded("DTSTART").astimezone(dt.UTC))
+    held = {(str(e["UID"]), _moment(e.decoded("DTSTART")))
             for e in calendar.walk("VEVENT") if not str(e["SUMMARY"]).startswith("Dropped: ")}
     with open_store(db) as store:
         plans = store.revisions(plan_id)
-    return [p.revision for p in plans
-            if {(x.uid, x.start.astimezone(dt.UTC)) for x in p.sessions} == held]
+    return [p.revision for p in plans if {
+        (x.uid, _moment(x.start.date() if x.session_type == PSFS else x.start))
+        for x in (*p.sessions, *(c for c in p.checks if c.status != "dropped"))} == held]
+
+
+def _moment(value: dt.date) -> dt.date:
+    """An event's start: an instant in UTC, or an all-day event's date (a PSFS check-in)."""
+    return value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
 
 
 # The child runs the CLI with hooks at two kinds of stage: before the k-th SQL statement (any
