@@ -134,7 +134,7 @@ def test_a_low_baseline_starts_low_and_the_rule_raises_it(tmp_path: Path) -> Non
     assert "<h2>Baseline tests</h2>" in html and "12 / 4" in html
     # Undoable as a log entry: undo takes the measurements and their levels back, redo again.
     undone = run("--db", str(db), "undo")
-    assert undone.exit_code == 0 and undone.output.startswith(f"Undone: measured on {day}")
+    assert undone.exit_code == 0 and f"Undone: measured on {day};" in undone.output
     with open_store(db) as store:
         assert store.measures(plan.plan_id) == []
         assert _levels(store.current().plan, "step-down") == before
