@@ -167,3 +167,37 @@ def test_the_installed_script_logs_a_cramp(store: Path, tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert "vastus medialis" in done.stdout
     assert _cramps(store) == (CrampDay(day, 1, False, "vastus medialis"),)
+
+
+def test_recurring_cramps_put_the_advice_in_every_later_session(store: Path,
+                                                                 tmp_path: Path) -> None:
+    """Issue 23 §2/§8: once cramps recur (3 days within 14), every session on a later day
+    carries the advice to see a doctor, in the stored plan, in `today` and in the calendar
+    (read back with icalendar); no session on or before that day does."""
+    import icalendar
+
+    from planner import commands
+
+    sessions, free = _days(store)
+    first = sessions[0]
+    days = [first, *(d for d in free if first < d <= first + dt.timedelta(days=13))][:3]
+    for day in days[:2]:
+        assert run("--db", str(store), "cramp", str(day), "--today", TODAY).exit_code == 0
+    plan = commands.current_plan(store)
+    assert not any(RULES.cramp_recurring in s.notes for s in plan.sessions), "not recurring yet"
+    assert run("--db", str(store), "cramp", str(days[2]), "--today", TODAY).exit_code == 0
+    plan = commands.current_plan(store)
+    later = [s for s in plan.sessions if plan.local_date(s) > days[2]]
+    assert later and all(RULES.cramp_recurring in s.notes for s in later)
+    assert not any(RULES.cramp_recurring in s.notes for s in plan.sessions
+                   if plan.local_date(s) <= days[2])
+    for session, wanted in ((later[0], True), (later[-1], True), (plan.sessions[0], False)):
+        shown = run("--db", str(store), "today", "--date", str(plan.local_date(session)))
+        assert shown.exit_code == 0, shown.output
+        assert (RULES.cramp_recurring in " ".join(shown.stdout.split())) == wanted, shown.stdout
+    ics = tmp_path / "plan.ics"
+    assert run("--db", str(store), "export", "-o", str(ics), "--today", TODAY).exit_code == 0
+    events = icalendar.Calendar.from_ical(ics.read_bytes()).events
+    advised = {event.get("UID") for event in events
+               if RULES.cramp_recurring in " ".join(str(event.get("DESCRIPTION")).split())}
+    assert advised == {s.uid for s in later}

@@ -30,7 +30,10 @@ INVARIANTS (each is a hypothesis property in tests/test_safety_properties.py):
    knee pain the next morning"). A plan week whose logged mornings average
    ``week_mean_rise`` or more above the settled line eases the next sessions. Persistent pain
    (``persistent_days`` mornings at ``persistent_at`` or more within ``persistent_window``
-   days) puts the advice to see a physiotherapist or doctor in every later session. Effort
+   days) puts the advice to see a physiotherapist or doctor in every later session, and
+   recurring cramps (``planner.training.cramps``, [cramp] in ``monitoring.toml``) put the
+   advice to see a doctor in every session on a later day than the cramp that made them
+   recurring. Effort
    logged more than ``rpe_margin`` above the target, or pain above the limit, in the 7 days
    before holds jump volume.
 3. Jumps need the strength to land them. A drill's first appearance in the block and every rise
@@ -85,6 +88,7 @@ from catalog.gates import Criterion, Gates, default_gates
 from catalog.monitoring import Monitoring
 from planner.store.plan import MISSED, Dose, Plan, Session
 from planner.store.profile import Profile
+from planner.training.cramps import recurring
 from planner.training.dosing import (
     fit_strength,
     paused_session,
@@ -172,6 +176,7 @@ class _State:
     stopped: str | None = None          # red flag: why jumps are paused
     unsettled: str | None = None        # the last morning was not settled: nothing rises
     persistent: bool = False            # persistent pain: see a professional
+    cramps_recur: bool = False          # recurring cramps: see a doctor
     weeks_checked: int = 0              # plan weeks whose morning mean was judged
     cleared: bool = True
     readiness: Readiness | None = None  # the latest measurements' gates (None: none taken)
@@ -556,11 +561,13 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
         by_week.setdefault((day - forecast.start).days // 7 + 1, []).append(pain)
     state = _State(cleared=profile.cleared_to_jump, jumped=profile.cleared_to_jump)
     tests = _baseline_tests(log)
-    # A morning check comes before that day's session; a screen after it.
+    # A morning check comes before that day's session; a screen after it, and a cramp too (it
+    # may have come in that session: the advice starts with the next day's).
     timeline: list[tuple[dt.date, int, object]] = [
         *((day, 0, pain) for day, pain in log.mornings),
         *((s.start.astimezone(tz).date(), 1, s) for s in forecast.sessions),
-        *((day, 2, passed) for day, passed in log.screens)]
+        *((day, 2, passed) for day, passed in log.screens),
+        *((c.day, 3, None) for c in log.cramps)]
     timeline.sort(key=lambda item: (item[0], item[1]))
     sessions: list[Session] = []
     short: set[int] = set()
@@ -580,6 +587,9 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
                 state.stopped, state.cleared, state.restart = None, True, True
                 state.need_within = 0
             continue
+        if order == 3:
+            state.cramps_recur = state.cramps_recur or recurring(log.cramps, rules, day) is not None
+            continue
         assert isinstance(item, Session)
         s = item
         _week_means(state, rules, ids, s.week, by_week)
@@ -596,6 +606,8 @@ def adapt(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitoring,
             notes.append(rules.red_flag)
         if state.persistent:
             notes.append(rules.persistent)
+        if state.cramps_recur:
+            notes.append(rules.cramp_recurring)
         if "plyometrics" in s.kinds and (state.stopped or not state.cleared):
             notes.append(f"{PAUSED} ({state.stopped or NOT_CLEARED})")
             s = paused_session(catalog, profile, forecast.level, s)
@@ -676,7 +688,7 @@ def adapted(forecast: Plan, profile: Profile, catalog: Catalog, rules: Monitorin
     from planner.training.limits import apply_limits
     from planner.training.validate import check_plan
 
-    if (not (log.sessions or log.mornings or log.screens or log.measures)
+    if (not (log.sessions or log.mornings or log.screens or log.measures or log.cramps)
             and profile.cleared_to_jump
             and (as_of is None or profile.progress_without_logs
                  or not any(s.start.astimezone(profile.tz).date() <= as_of
