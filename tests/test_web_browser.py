@@ -233,7 +233,7 @@ def test_the_physio_signs_in_sees_the_red_flag_and_signs_off_a_screen(
     context.close()
 
 
-PAGES = [f"/a/{ANA}", f"/a/{ANA}/plan", f"/a/{ANA}/history", "/physio/login"]
+PAGES = [f"/a/{ANA}", f"/a/{ANA}/plan", f"/a/{ANA}/history", f"/a/{ANA}/measure", "/physio/login"]
 
 
 def test_no_page_scrolls_sideways_on_a_phone(site: Site, browser: Any) -> None:
