@@ -42,9 +42,6 @@ class PlanChanges:
         return (*(f"{kind}: {('; ' if kind in BY_WHAT else ', ').join(items)}"
                   for kind, items in self.groups), *self.reasons)
 
-    def __bool__(self) -> bool:
-        return bool(self.groups or self.reasons)
-
 
 def _day(plan: Plan, s: Session) -> str:
     return f"{s.start.astimezone(plan.tz):%a %-d %b}"
