@@ -98,7 +98,12 @@ from planner.training.dosing import (
     strength_dose,
     strength_volume,
 )
-from planner.training.program import drill_level, session_contacts, template_week
+from planner.training.program import (
+    HOLDING_PHASES,
+    drill_level,
+    session_contacts,
+    template_week,
+)
 from planner.training.readiness import Readiness, readiness
 from planner.training.workload import ACWR_LIMIT, ACWR_WEEKS, session_share
 
@@ -359,10 +364,14 @@ def _gate(catalog: Catalog, gates: Gates, state: _State, plan_level: str,
     """Why the drills of ``program_week`` cannot be given yet (None: they can): a drill new to
     the athlete, or at a higher level than last given, whose gate is not met."""
     tpl, _ = template_week(catalog, program_week)
-    at = drill_level(catalog, plan_level, program_week)
     for drill in tpl.drills:
-        if state.drill_levels.get(drill, -1) >= at:
+        if state.drill_levels.get(drill, -1) >= drill_level(catalog, plan_level, program_week,
+                                                            drill):
             continue
+        if tpl.phase in HOLDING_PHASES:
+            # A drill held back by its gate waits for a week that brings something new.
+            return (f"{catalog.exercise(drill).name.lower()} waits: a {tpl.phase} week brings "
+                    "in nothing new")
         unmet = _unmet(catalog, state, gates.drills.get(drill, ()))
         if unmet:
             return f"{catalog.exercise(drill).name.lower()} needs {unmet}"
@@ -446,10 +455,19 @@ def _jumps(catalog: Catalog, gates: Gates, profile: Profile, plan_level: str, ru
                       f"week's {room.jumps} jump sessions (more need "
                       f"{_unmet(catalog, state, gates.rise)})")
 
+    # A drill's first session is at its entry level, each later one at most a level above the
+    # last given (a drill its gate held back starts low, issue 23 §3).
+    tpl, _ = template_week(catalog, program_week)
+    below = {d: min(drill_level(catalog, plan_level, program_week, d),
+                    state.drill_levels.get(d, catalog.exercise(d).levels[0].level - 1) + 1)
+             for d in tpl.drills}
+    behind = any(at < drill_level(catalog, plan_level, program_week, d)
+                 for d, at in below.items())
+
     def dosed(cap: int | None) -> int:
         wanted = contacts if cap is None else min(contacts, cap)
         return sum(d.foot_contacts or 0 for d in plyo_doses(
-            catalog, plan_level, program_week, wanted, profile.equipment))
+            catalog, plan_level, program_week, wanted, profile.equipment, below))
 
     cap = None if not room.jumps else session_share(
         _jump_ceiling(catalog, plan_level, state, s.week), 0, room.jumps, dosed)
@@ -460,11 +478,12 @@ def _jumps(catalog: Catalog, gates: Gates, profile: Profile, plan_level: str, ru
     # The least a jump session holds (one set of the first warm-up drill, the workload rule's
     # stated exception): a cap below it gives that, so a cut never lands under the next floor.
     least = sum(d.foot_contacts or 0 for d in plyo_doses(catalog, plan_level, program_week, 0,
-                                                          profile.equipment))
+                                                          profile.equipment, below))
     contacts = max(contacts, least)
     new = doses
-    if contacts < forecast or program_week != s.program_week:
-        fresh = plyo_doses(catalog, plan_level, program_week, contacts, profile.equipment)
+    if contacts < forecast or program_week != s.program_week or behind:
+        fresh = plyo_doses(catalog, plan_level, program_week, contacts, profile.equipment,
+                           below)
         new = [d for d in doses if d.kind != "plyometrics"]
         at = next((i for i, d in enumerate(doses) if d.kind == "plyometrics"), len(new))
         new[at:at] = fresh
@@ -475,10 +494,8 @@ def _jumps(catalog: Catalog, gates: Gates, profile: Profile, plan_level: str, ru
         notes.append(why.replace("{n}", str(done)))
     state.last_contacts = done
     state.jump_week = program_week
-    tpl, _ = template_week(catalog, program_week)
     for drill in tpl.drills:
-        state.drill_levels[drill] = max(state.drill_levels.get(drill, -1),
-                                        drill_level(catalog, plan_level, program_week))
+        state.drill_levels[drill] = max(state.drill_levels.get(drill, -1), below[drill])
     return new
 
 

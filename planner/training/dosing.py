@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from catalog import INTENSITIES, Catalog, Exercise
@@ -98,29 +98,36 @@ def dose_seconds(dose: Dose, setup_seconds: int) -> int:
 
 
 def plyo_doses(catalog: Catalog, level: str, program_week: int, cap: int | None,
-               equipment: frozenset[str] | None = None) -> list[Dose]:
+               equipment: frozenset[str] | None = None,
+               below: Mapping[str, int] | None = None) -> list[Dose]:
     """The jump warm-up drills (ankle hops, the landing drill) and the week's drills, in whole
     sets within the session's contacts (and ``cap``); sets go one at a time to the drill with the
     fewest contacts so far, so the drills share the volume. Done hardest first, after the
-    warm-up drills, while fresh. At least one set of the first warm-up drill is kept."""
+    warm-up drills, while fresh. At least one set of the first warm-up drill is kept.
+    ``below``: drill id -> the most its level may be (``planner.training.adapt`` keeps a drill
+    held back by its gate at entry level, then one level a week)."""
     tpl, _ = template_week(catalog, program_week)
     total = session_contacts(catalog, level, program_week)
     if cap is not None:
         total = min(total, cap)
-    at = drill_level(catalog, level, program_week)
     warmups = [e for e in catalog.of_kind("plyometrics") if e.role == "warmup"]
     doses: list[Dose] = []
     remaining = total
     for drill in warmups:
+        at = drill_level(catalog, level, program_week, drill.id)
         lvl = drill.at(at)
         count = min(lvl.sets, remaining // ((lvl.reps or 0) * lvl.sides))
         if count:
             doses.append(dose_exercise(drill, at, count, equipment))
             remaining -= doses[-1].foot_contacts or 0
     if not doses:
-        doses.append(dose_exercise(warmups[0], at, 1, equipment))
+        doses.append(dose_exercise(warmups[0], drill_level(catalog, level, program_week,
+                                                           warmups[0].id), 1, equipment))
     main = [catalog.exercise(d) for d in tpl.drills]
-    per_set = [(d.at(at).reps or 0) * d.at(at).sides for d in main]
+    levels = [min(drill_level(catalog, level, program_week, d.id),
+                  (below or {}).get(d.id, drill_level(catalog, level, program_week, d.id)))
+              for d in main]
+    per_set = [(d.at(at).reps or 0) * d.at(at).sides for d, at in zip(main, levels, strict=True)]
     sets = [0] * len(main)
     while True:
         fits = [i for i in range(len(main)) if per_set[i] <= remaining]
@@ -131,7 +138,7 @@ def plyo_doses(catalog: Catalog, level: str, program_week: int, cap: int | None,
         remaining -= per_set[i]
     rank = {name: INTENSITIES.index(name) for name in INTENSITIES}
     order = sorted(range(len(main)), key=lambda j: -rank[main[j].intensity or "low"])
-    doses += [dose_exercise(main[j], at, sets[j], equipment) for j in order if sets[j]]
+    doses += [dose_exercise(main[j], levels[j], sets[j], equipment) for j in order if sets[j]]
     return doses
 
 

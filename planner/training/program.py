@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catalog import Catalog, TemplateWeek
+from planner.identity_memo import IdentityMemo
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,42 @@ def strength_level(catalog: Catalog, level: str, program_week: int) -> int:
     return catalog.levels[level].start_level + tpl.strength_stage - 1 + cycle * climb
 
 
-def drill_level(catalog: Catalog, level: str, program_week: int) -> int:
-    """Each jump drill's level (box height, bound distance): one higher every block."""
-    return catalog.levels[level].drill_level + block_index(catalog, program_week)
+#: Phases whose weeks hold every drill at its level: they absorb, they bring nothing new.
+HOLDING_PHASES = frozenset({"deload", "taper"})
+_DRILL_LEVELS: IdentityMemo[dict[str, int]] = IdentityMemo()
+
+
+def drill_level(catalog: Catalog, level: str, program_week: int, drill: str) -> int:
+    """A jump drill's level (box height, bound distance, ...) in a program week (issue 23 §3).
+
+    A drill's first week is at its entry level (its lowest), whatever the athlete's level: the
+    landing is learned on the easiest form of each drill [NSCA: low intensity before high].
+    Each later week that holds it (warm-up drills: every week) is one level higher, except a
+    deload or taper week, which holds it, never above the athlete level's ``drill_level`` plus
+    one a block (``catalog/template.toml``). So the declared level sets how far and how soon a
+    drill climbs after its first week, not where it starts: a beginner's drills stay at entry
+    level through the first block, an intermediate's reach level 1 the week after, an advanced
+    athlete's level 2 two weeks after (judgement call: one level a week, the pace at which the
+    template brings in a new drill)."""
+    levels = _DRILL_LEVELS.get(catalog, (level, program_week),
+                               lambda: _drill_levels(catalog, level, program_week))
+    return levels.get(drill, catalog.exercise(drill).levels[0].level)
+
+
+def _drill_levels(catalog: Catalog, level: str, program_week: int) -> dict[str, int]:
+    """Every plyometric exercise's level in ``program_week`` (see ``drill_level``), walking the
+    weeks before it; a drill not given yet is absent."""
+    warmups = {e.id for e in catalog.of_kind("plyometrics") if e.role == "warmup"}
+    found: dict[str, int] = {}
+    for week in range(1, program_week + 1):
+        tpl, _ = template_week(catalog, week)
+        top = catalog.levels[level].drill_level + block_index(catalog, week)
+        for drill in (*sorted(warmups), *tpl.drills):
+            if drill not in found:
+                found[drill] = catalog.exercise(drill).levels[0].level
+            elif tpl.phase not in HOLDING_PHASES:
+                found[drill] = max(found[drill], min(found[drill] + 1, top))
+    return found
 
 
 def session_contacts(catalog: Catalog, level: str, program_week: int) -> int:
