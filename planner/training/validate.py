@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from planner.store.plan import BASELINE, Plan, Session
@@ -116,6 +116,24 @@ def _physio(s: Session, profile: Profile) -> list[str]:
     return problems
 
 
+def _day_after(firsts: Sequence[_Timed], thens: Sequence[_Timed], gap: dt.timedelta,
+               then_words: str, first_words: str,
+               past: Callable[[_Timed, _Timed], bool]) -> list[str]:
+    """A session of ``thens`` on the day after one of ``firsts``, or within ``gap`` of its end
+    (one holding both is allowed: it does the first kind first)."""
+    problems = []
+    for f in firsts:
+        for t in thens:
+            if t is f or t.start <= f.start:
+                continue
+            after = t.start - f.end
+            if (after < gap or (t.day - f.day).days == 1) and not past(f, t):
+                problems.append(f"{t.label}: {then_words} only {after} after the "
+                                f"{first_words} session of {f.label} (not the day after, "
+                                f"{gap.total_seconds() / 3600:.0f} h at least)")
+    return problems
+
+
 def _recovery(ordered: Sequence[_Timed], tz: dt.tzinfo,
               history_before: dt.datetime | None, strength_day_after_jumps: bool = False,
               ) -> list[str]:
@@ -139,24 +157,10 @@ def _recovery(ordered: Sequence[_Timed], tz: dt.tzinfo,
                  "(48 h apart, never on consecutive days)"
                  for a, b in itertools.pairwise(strength)
                  if b.start - a.start < STRENGTH_GAP and not past(a, b)]
-    for s in strength:      # rule: strength_before_jumps
-        for j in jumps:
-            if j is s or j.start <= s.start:
-                continue
-            gap = j.start - s.end
-            next_day = (j.day - s.day).days == 1
-            if (gap < JUMPS_AFTER_STRENGTH or next_day) and not past(s, j):
-                problems.append(f"{j.label}: jumps only {gap} after the strength session of "
-                                f"{s.label} (not the day after, 24 h at least)")
-    for j in () if strength_day_after_jumps else jumps:     # rule: strength_after_jumps
-        for s in strength:
-            if s is j or s.start <= j.start:
-                continue
-            gap = s.start - j.end
-            next_day = (s.day - j.day).days == 1
-            if (gap < STRENGTH_AFTER_JUMPS or next_day) and not past(j, s):
-                problems.append(f"{s.label}: strength only {gap} after the jump session of "
-                                f"{j.label} (not the day after, 24 h at least)")
+    # rule: strength_before_jumps
+    problems += _day_after(strength, jumps, JUMPS_AFTER_STRENGTH, "jumps", "strength", past)
+    if not strength_day_after_jumps:     # rule: strength_after_jumps
+        problems += _day_after(jumps, strength, STRENGTH_AFTER_JUMPS, "strength", "jump", past)
     # rule: quad_rest_day
     loaded = sorted({t.day for t in ordered
                      if set(t.session.kinds) & {"plyometrics", "strength"}})
