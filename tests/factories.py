@@ -153,6 +153,14 @@ def unnamed(output: str) -> str:
     return output[head.end():]
 
 
+def named(value: object) -> str:
+    """How a one-line error names ``value``: quoted, a long path cut in the middle (it keeps
+    its file name), as ``InputError`` writes it; a test's temporary paths may be long."""
+    from planner.errors import InputError
+
+    return str(InputError("x", value, "")).removeprefix("x: ").removesuffix(" is not accepted; ")
+
+
 def one_line_error(result: Result, *needles: str, code: int = 2, quiet: bool = True) -> str:
     """Exit ``code``, no traceback, exactly one line on stderr starting 'Error: ' and holding
     every needle, nothing on stdout (unless not ``quiet``: batch has shown its progress label).

@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import ROOT, one_line_error, run, write_profile
+from factories import ROOT, named, one_line_error, run, write_profile
 
 from planner.calendars.busy import MAX_GENERATED, read_busy_text
 from planner.errors import InputError
@@ -110,7 +110,7 @@ def test_generate_refuses_a_minutely_rule_from_1970(tmp_path: Path, generated: l
     busy.write_bytes(repeating("19700101T000000Z", "FREQ=MINUTELY"))
     result = run("--db", str(tmp_path / "s.db"), "generate", str(write_profile(tmp_path)),
                  "-o", str(tmp_path / "plan.ics"), "--busy", str(busy))
-    one_line_error(result, f"busy: '{busy}'", "every 15 minutes or less often")
+    one_line_error(result, f"busy: {named(str(busy))}", "every 15 minutes or less often")
     assert generated[0] == 0
     assert not (tmp_path / "plan.ics").exists()
 
@@ -156,8 +156,8 @@ def test_a_named_pipe_as_profile_is_refused_without_waiting(tmp_path: Path) -> N
     os.mkfifo(pipe)
     result = run("--db", str(tmp_path / "s.db"), "generate", str(pipe), "-o",
                  str(tmp_path / "plan.ics"))
-    one_line_error(result, f"profile: '{pipe}' is not accepted; a regular file (not a device or a "
-                        "pipe)")
+    one_line_error(result, f"profile: {named(str(pipe))} is not accepted; a regular file (not "
+                           "a device or a pipe)")
 
 
 def test_a_named_pipe_as_store_or_csv_roster_is_refused(tmp_path: Path) -> None:
@@ -165,11 +165,13 @@ def test_a_named_pipe_as_store_or_csv_roster_is_refused(tmp_path: Path) -> None:
     pipe = tmp_path / "store.db"
     os.mkfifo(pipe)
     one_line_error(run("--db", str(pipe), "history"),
-                   f"--db: '{pipe}' is not accepted; a regular file (not a device or a pipe)")
+                   f"--db: {named(str(pipe))} is not accepted; a regular file (not a device or "
+                   "a pipe)")
     roster = tmp_path / "squad.csv"
     os.mkfifo(roster)
     one_line_error(run("batch", str(roster), "-o", str(tmp_path / "plans")),
-                   f"ROSTER: '{roster}' is not accepted; a regular file (not a device or a pipe)",
+                   f"ROSTER: {named(str(roster))} is not accepted; a regular file (not a device "
+                   "or a pipe)",
                    quiet=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["squad.csv", "store.db"]
 
@@ -183,7 +185,7 @@ def test_deeply_nested_toml_is_refused_in_one_line(tmp_path: Path, levels: int) 
     profile = tmp_path / "deep.toml"
     profile.write_text(deep_toml(levels), encoding="utf-8")
     result = run("--db", str(tmp_path / "s.db"), "generate", str(profile))
-    one_line_error(result, f"profile: '{profile}' is not accepted; TOML nested at most "
+    one_line_error(result, f"profile: {named(str(profile))} is not accepted; TOML nested at most "
                         f"{MAX_DEPTH} levels deep")
 
 
@@ -469,6 +471,7 @@ SERVERS = [
     indirect=["misbehaving"],
     ids=[mode for (mode, _), _ in SERVERS],
 )
+@pytest.mark.slow
 def test_sync_against_a_misbehaving_server_is_one_line_exit_3(
     misbehaving: Misbehaving, words: str, small_limits: None, stored: Path, tmp_path: Path
 ) -> None:
@@ -483,6 +486,7 @@ def test_sync_against_a_misbehaving_server_is_one_line_exit_3(
 @pytest.mark.parametrize(
     ("misbehaving", "words"), SERVERS[:2], indirect=["misbehaving"], ids=["drip", "endless"]
 )
+@pytest.mark.slow
 def test_busy_caldav_against_a_misbehaving_server_is_one_line_exit_3(
     misbehaving: Misbehaving, words: str, small_limits: None, tmp_path: Path
 ) -> None:

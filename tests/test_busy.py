@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import named
 
 from planner.calendars.busy import MAX_BUSY_BYTES, BusyInterval, read_busy_file, read_busy_text
 from planner.errors import InputError
@@ -317,7 +318,7 @@ def refusal(path: Path) -> InputError:
     error = caught.value
     assert error.field == "busy"
     assert error.value == str(path)
-    assert str(path) in str(error)
+    assert named(str(path)) in str(error)
     assert error.__cause__ is None  # no chained library traceback is shown
     assert error.__context__ is None or error.__suppress_context__
     return error
