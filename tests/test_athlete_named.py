@@ -33,6 +33,7 @@ def home(tmp_path: Path) -> dict[str, str]:
     return {"XDG_DATA_HOME": str(tmp_path / "data"), "PERIODIZE_DB": ""}
 
 
+@pytest.mark.slow
 def test_the_example_then_your_own_plan_both_without_a_store_named(
         tmp_path: Path, home: dict[str, str]) -> None:
     """The README's first command, as a real process, then the user's own profile: the second
@@ -125,6 +126,7 @@ def test_every_plan_command_names_the_athlete_first(name: str, sam: Path, tmp_pa
         assert "Sam (example) ·" not in result.stdout and result.stderr.startswith("Sam")
 
 
+@pytest.mark.slow
 def test_a_caldav_sync_names_the_athlete_first(sam: Path, tmp_path: Path, radicale_url: str,
                                                caldav_calendar_name: str) -> None:
     db = tmp_path / "sam.db"

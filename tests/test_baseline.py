@@ -79,6 +79,7 @@ def _levels(plan: Plan, exercise: str) -> list[int]:
             if d.kind == "strength" and CATALOG.of_dose(d.name) is found]
 
 
+@pytest.mark.slow
 @RULES
 @given(data=st.data())
 def test_through_the_re_dosing_a_worse_baseline_never_gives_a_higher_level(
@@ -105,6 +106,7 @@ def test_through_the_re_dosing_a_worse_baseline_never_gives_a_higher_level(
                                                                  strict=True)), exercise
 
 
+@pytest.mark.slow
 def test_a_low_baseline_starts_low_and_the_rule_raises_it(tmp_path: Path) -> None:
     """Recorded through the CLI before week 1: step downs 4 on the weaker leg put the step down
     at level 0 from week 1 (the plan had 1); as the forecast meets its rule twice, it rises."""

@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from factories import EXAMPLE, NOW, RULES, build, make_profile, run, write_profile
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -71,6 +72,7 @@ def test_the_example_athlete_gets_a_test_before_week_1_and_in_week_5() -> None:
     assert check_plan(plan, profile) == []
 
 
+@pytest.mark.slow
 @RULES
 @given(days=st.lists(st.sampled_from(WEEKDAYS), min_size=3, max_size=7, unique=True),
        weeks=st.integers(2, 13), evening=st.booleans())

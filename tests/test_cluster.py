@@ -309,6 +309,7 @@ def test_a_url_whose_driver_is_missing_names_the_package(tmp_path: Path) -> None
     assert not (tmp_path / "club").exists()
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_line_exit_3(tmp_path: Path) -> None:
     roster = write_roster(tmp_path / "roster.csv", 3)
     with mock.patch("planner.workflows.cluster.CONNECT_TIMEOUT_S", 1):
@@ -320,6 +321,7 @@ def test_an_unreachable_scheduler_is_one_line_exit_3(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_without_dask_one_line_says_how_to_install_it(tmp_path: Path) -> None:
     roster = write_roster(tmp_path / "roster.csv", 3)
     real = __import__("importlib.util").util.find_spec

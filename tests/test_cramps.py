@@ -62,6 +62,7 @@ def test_the_cramp_text_has_the_guides_points() -> None:
         assert needle in text, needle
 
 
+@pytest.mark.slow
 def test_recurring_cramps_are_said_by_cramp_status_and_report(store: Path,
                                                               tmp_path: Path) -> None:
     sessions, free = _days(store)

@@ -31,6 +31,9 @@ from planner.workflows.cluster import LOCAL_HTTP
 
 distributed = pytest.importorskip("distributed")
 
+#: Real scheduler and worker processes, fake servers and deadlines of seconds: all slow.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(autouse=True)
 def small_deadlines(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -234,6 +234,7 @@ def _fill(disk: Path, free_kib: int) -> None:
             os.close(fd)
 
 
+@pytest.mark.slow
 def test_a_full_disk_never_damages_a_store(stored: tuple[Path, Path], tmp_path: Path,
                                            mounted: Path) -> None:
     """Each command at each free-space level: it works (exit 0), or it says in one line that

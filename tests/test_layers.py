@@ -82,6 +82,7 @@ def test_imports_only_point_down() -> None:
     assert not upward, "\n".join(upward)
 
 
+@pytest.mark.slow
 def test_no_import_cycles() -> None:
     sources = _sources()
     graph = {m: {t for t in _imports(p) if t in sources and t != m} for m, p in sources.items()}

@@ -73,6 +73,7 @@ LIMITS = st.builds(Limits, st.booleans(), st.none() | st.integers(10, 200),
                    st.none() | st.integers(0, 6))
 
 
+@pytest.mark.slow
 @RULES
 @given(limits=LIMITS, pain=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 10)),
                                     max_size=4))

@@ -261,6 +261,7 @@ steps = st.lists(st.tuples(
     st.one_of(st.none(), st.integers(0, 6))), min_size=1, max_size=6)  # pain (no red flag)
 
 
+@pytest.mark.slow
 @settings(RULES, max_examples=8)
 @given(history=steps)
 def test_after_any_replan_every_score_is_on_its_own_session(
@@ -360,6 +361,7 @@ class _Cards(HTMLParser):
             self._card[self._into] += data
 
 
+@pytest.mark.slow
 def test_every_view_tells_the_same_story_as_the_one_state_derivation(
         store: Path, tmp_path: Path, radicale_url: str, caldav_calendar_name: str,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).parent.parent
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool", [["ruff", "check", "."], ["mypy"]])
 def test_linters_pass(tool: list[str]) -> None:
     exe = Path(sys.executable).parent / tool[0]

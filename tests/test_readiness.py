@@ -185,6 +185,7 @@ def _drills(plan: Plan, week: int) -> set[str]:
             and (found := catalog.of_dose(d.name)) is not None}
 
 
+@pytest.mark.slow
 @RULES
 @given(low=st.floats(40, 84), high=st.floats(85, 100))
 def test_the_measured_gate_holds_single_leg_drills_until_the_symmetry_is_there(

@@ -102,6 +102,7 @@ def report(planned: tuple[Plan, Profile]) -> str:
     return plan_report(plan, profile, today_of(plan), default_catalog().safety_note)
 
 
+@pytest.mark.slow
 def test_every_session_is_listed_with_its_date_and_exercises(
         planned: tuple[Plan, Profile], report: str) -> None:
     plan, _ = planned

@@ -248,6 +248,7 @@ def _sets(s: Session) -> dict[str, int]:
     return found
 
 
+@pytest.mark.slow
 @settings(RULE_SETTINGS, max_examples=int(os.environ.get("SAFETY_EXAMPLES", "200")),
           derandomize=not os.environ.get("SAFETY_EXAMPLES"))
 @given(st.data(), st.one_of(st.none(), st.sampled_from(DAYS)), st.booleans())

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from factories import NOW, write_profile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -76,6 +77,7 @@ def test_the_stored_plan_is_what_the_chains_start_from(stored: tuple[Path, Path]
     assert events and all(sequence == 0 for sequence, _ in events.values())
 
 
+@pytest.mark.slow
 @given(chain=st.lists(STEPS, min_size=2, max_size=7))
 @CHAINS
 def test_an_event_never_changes_at_an_equal_sequence(stored: tuple[Path, Path],
@@ -110,6 +112,7 @@ NOTE_STEPS = st.lists(st.one_of(st.tuples(st.just("save"), st.integers(0, 2)),
                       min_size=1, max_size=8)
 
 
+@pytest.mark.slow
 @given(noted=st.lists(st.sets(st.integers(0, 15), max_size=6), min_size=3, max_size=3),
        steps=NOTE_STEPS)
 @CHAINS

@@ -79,6 +79,7 @@ def test_serve_prints_the_athletes_address_then_the_physios(
     assert answer.status == 200 and b"Test athlete" in answer.read()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129),
                                            (signal.SIGINT, 130)])
 def test_a_signal_stops_it_with_the_shells_code(served_store: Path, sig: int,

@@ -106,6 +106,7 @@ def test_without_a_base_url_nothing_links_and_no_token_is_made(tmp_path: Path) -
         assert store.feed_token(store.current()[0].plan_id) is None
 
 
+@pytest.mark.slow
 def test_a_year_with_links_is_well_under_a_megabyte(tmp_path: Path) -> None:
     """Google's import and subscription are widely reported to fail above about 1 MB."""
     _, linked = _generate(tmp_path / "a", f'base_url = "{BASE}"\n', weeks=52)

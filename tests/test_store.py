@@ -859,6 +859,7 @@ cli.main()
 """
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_ortools_loads_is_handled(tmp_path: Path) -> None:
     db, out = tmp_path / "store.db", tmp_path / "plan.ics"
     done = _generate_in(SIMULATED_INTERRUPTED_IMPORT, db, write_profile(tmp_path), out)

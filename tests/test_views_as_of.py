@@ -80,6 +80,7 @@ ENTRY = st.one_of(st.tuples(st.just("done"), st.sampled_from([None, 3, 6, 8]),
 LOG = st.dictionaries(st.integers(0, 15), ENTRY, max_size=6)
 
 
+@pytest.mark.slow
 @given(log=LOG, offset=st.integers(0, 30))
 @RULES
 def test_no_view_counts_a_session_not_logged_as_done_or_lets_it_raise_a_level(

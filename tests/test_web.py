@@ -321,6 +321,7 @@ def test_history_shows_the_log_and_undo_is_the_clis_undo(folder: Path) -> None:
     assert commands.current_plan(db).revision < after
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sent", [b"", b"GET /a/x/ HTTP/1.1\r\nHost: x\r\n"],
                          ids=["nothing", "a head that never ends"])
 def test_a_connection_that_never_sends_a_whole_request_is_closed(folder: Path,
