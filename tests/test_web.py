@@ -385,3 +385,48 @@ def test_the_physio_sets_limits_through_the_limits_command(folder: Path) -> None
     plan = commands.current_plan(folder / "ana.db")
     ahead = [s for s in plan.sessions if s.start.date() >= TUESDAY.date()]
     assert ahead and all("plyometrics" not in s.kinds for s in ahead)
+
+
+def test_clients_asking_at_once_after_a_change_share_one_render(
+        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight clients miss the kept feed at the same moment (the first render waits until all
+    eight have asked): one renders and the others take its answer. The render's own record of
+    what it handed out changes the store once, so a second render may follow; never eight."""
+    import threading
+
+    from planner.web import site as site_module
+
+    db = folder / "ana.db"
+    athletes = site_module.Site([db])
+    athlete = athletes.athletes[0]
+    asked: set[int] = set()
+    all_asked = threading.Condition()
+    renders: list[int] = []
+    from planner.calendars.feed import read_feed as real_read
+
+    real_refresh = athletes._refresh
+
+    def refresh(who: site_module.Athlete) -> object:
+        with all_asked:
+            asked.add(threading.get_ident())
+            all_asked.notify_all()
+        return real_refresh(who)
+
+    def read(*args: object, **kwargs: object) -> object:
+        renders.append(1)
+        with all_asked:     # a deadlock guard, not a limit: eight threads ask within it
+            assert all_asked.wait_for(lambda: len(asked) == 8, timeout=120)
+        return real_read(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(athletes, "_refresh", refresh)
+    monkeypatch.setattr(site_module, "read_feed", read)
+    found: list[object] = []
+    threads = [threading.Thread(target=lambda: found.append(
+        athletes.feed(athlete, "ana-token-0123456789", TUESDAY))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 8 and all(f is not None for f in found)
+    assert len({f.etag for f in found}) == 1            # type: ignore[attr-defined]
+    assert 1 <= len(renders) <= 2

@@ -86,19 +86,33 @@ class Site:
         """The athlete's feed for ``token`` (None: not the current plan's token) as of ``now``,
         read from the store only when it changed, or the day it was made for ended, since the
         last time."""
-        known = self._refresh(athlete)
-        cached = known.feed
-        if cached is not None and hmac.compare_digest(cached[0].encode(), token.encode()) and (
-                cached[1].until is None or now.timestamp() < cached[1].until):
-            return cached[1]
-        changed = store_changed(athlete.db)       # before reading (see store_changed)
-        feed = read_feed(athlete.db, token, changed, now)
-        if feed is not None:
-            with self._lock:
-                if self._known.get(athlete.db) is known and known.signature == _signature(
-                        athlete.db):
-                    known.feed = (token, feed)
+        def held(known: _Known) -> Feed | None:
+            cached = known.feed
+            if cached is not None and hmac.compare_digest(cached[0].encode(), token.encode()) \
+                    and (cached[1].until is None or now.timestamp() < cached[1].until):
+                return cached[1]
+            return None
+
+        found = held(self._refresh(athlete))
+        if found is not None:
+            return found
+        with self._making_lock(athlete):    # one thread renders; the others wait and take it
+            known = self._refresh(athlete)
+            found = held(known)
+            if found is not None:
+                return found
+            changed = store_changed(athlete.db)       # before reading (see store_changed)
+            feed = read_feed(athlete.db, token, changed, now)
+            if feed is not None:
+                with self._lock:
+                    if self._known.get(athlete.db) is known and known.signature == _signature(
+                            athlete.db):
+                        known.feed = (token, feed)
         return feed
+
+    def _making_lock(self, athlete: Athlete) -> threading.RLock:
+        with self._lock:
+            return self._making.setdefault(athlete.db, threading.RLock())
 
     def kept(self, athlete: Athlete, key: Hashable, make: Callable[[], _T]) -> _T:
         """What ``make`` reads from the athlete's store, kept under ``key`` (which must hold
@@ -107,9 +121,7 @@ class Site:
         known = self._refresh(athlete)
         if key in known.made:
             return known.made[key]  # type: ignore[return-value]
-        with self._lock:
-            making = self._making.setdefault(athlete.db, threading.RLock())
-        with making:
+        with self._making_lock(athlete):
             known = self._refresh(athlete)
             if key in known.made:
                 return known.made[key]  # type: ignore[return-value]
