@@ -181,6 +181,20 @@ def run(requests: int) -> tuple[list[Row], dict[str, int]]:
                         "key": f"bench-{time.perf_counter_ns()}-{n}", "what": "done",
                         "day": logged, "rpe": str(3 + n % 4), "pain": "2"}))
 
+            tag = [etag]
+
+            def revalidate(n: int) -> tuple[str, str, dict[str, str], str | None]:
+                # The row's first (untimed) request learns the feed's current ETag: the log
+                # POSTs before it changed the plan, so the tag read at the start is stale.
+                if n < 0:
+                    ask = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                    ask.request("GET", f"/{TOKEN}.ics")
+                    answer = ask.getresponse()
+                    answer.read()
+                    tag[0] = answer.getheader("ETag") or ""
+                    ask.close()
+                return ("GET", f"/{TOKEN}.ics", {"If-None-Match": tag[0]}, None)
+
             def changed(n: int) -> tuple[str, str, dict[str, str], str | None]:
                 # The store changed since the last request (its file's time moves on), so the
                 # feed is read and rendered again: what the first request after a change costs.
@@ -196,7 +210,7 @@ def run(requests: int) -> tuple[list[Row], dict[str, int]]:
                 ("static, log answer's size", _get("/bench/log.bin")),
                 ("feed 200", _get(f"/{TOKEN}.ics")),
                 ("feed 200, store changed", changed),
-                ("feed 304", _get(f"/{TOKEN}.ics", {"If-None-Match": etag})),
+                ("feed 304", revalidate),
                 ("static, feed's size", _get("/bench/feed.bin")),
             ]
             rows = [measure(port, server.pid, what, clients, requests, make)
