@@ -546,8 +546,9 @@ def roster(athletes: int, tmp: Path, pairs: int) -> Table:
 
 
 # -- 5b. CPU per athlete against an earlier revision -------------------------------------------
-#: main when issue 18 ("half the cost per plan") was filed: the figure it is to halve.
-BASELINE = "0d56c3a"
+#: main when planner/ was split into subpackages (410dfb0), before the public-API model: the
+#: oldest revision the script below runs on (issue 18's 0d56c3a has the flat layout).
+BASELINE = "410dfb0"
 _COST = """
 import datetime as dt, sys, time
 from pathlib import Path
@@ -579,7 +580,8 @@ def cost(athletes: int, tmp: Path, pairs: int, baseline: str) -> Table:
     old = unpacked(baseline, tmp / "baseline")
     path = tmp / "cost.csv"
     synthetic_roster(path, athletes)
-    trees = ((f"{baseline} (issue 18 filed)" if baseline == BASELINE else baseline, old),
+    trees = ((f"{baseline} (subpackages, before the public-API model)" if baseline == BASELINE
+              else baseline, old),
              ("this tree", ROOT))
     samples: dict[str, list[tuple[float, int]]] = {}
     for turn in range(pairs):
