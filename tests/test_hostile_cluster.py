@@ -7,6 +7,7 @@ the deadlines are settings, patched small here (never a test time limit)."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
 import signal
@@ -144,10 +145,10 @@ def _started(command: list[str], ready: str) -> subprocess.Popen[str]:
     raise AssertionError(f"{command[:3]} ended before saying {ready!r}")
 
 
-def test_a_scheduler_killed_mid_run_leaves_the_summary_of_what_was_done(tmp_path: Path) -> None:
-    """The scheduler (a process of its own, as on a real cluster) is killed when 3 athletes
-    are done: the run ends with one line (exit 3) saying how many were planned and how many
-    not, and the summary lists every athlete - planned, or "not planned"."""
+@contextlib.contextmanager
+def _dask_cluster() -> Iterator[tuple[str, subprocess.Popen[str], subprocess.Popen[str]]]:
+    """A Dask scheduler and one worker, each a process of its own (as on a real cluster):
+    the scheduler's address and both processes; both are killed afterwards if still running."""
     dask = str(Path(sys.executable).with_name("dask"))
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -157,6 +158,20 @@ def test_a_scheduler_killed_mid_run_leaves_the_summary_of_what_was_done(tmp_path
     try:
         worker = _started([dask, "worker", address, "--nworkers", "1", "--nthreads", "1",
                            "--no-dashboard", "--host", "127.0.0.1"], "Registered to")
+        yield address, scheduler, worker
+    finally:
+        for process in (scheduler, worker):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            if process is not None:
+                process.wait()
+
+
+def test_a_scheduler_killed_mid_run_leaves_the_summary_of_what_was_done(tmp_path: Path) -> None:
+    """The scheduler (a process of its own, as on a real cluster) is killed when 3 athletes
+    are done: the run ends with one line (exit 3) saying how many were planned and how many
+    not, and the summary lists every athlete - planned, or "not planned"."""
+    with _dask_cluster() as (address, scheduler, _worker):
         roster = write_roster(tmp_path / "roster.csv", 12)
         killed: list[int] = []
 
@@ -179,26 +194,12 @@ def test_a_scheduler_killed_mid_run_leaves_the_summary_of_what_was_done(tmp_path
         stores = {p.stem for p in (tmp_path / "plans").glob("*.db")}
         assert len(stores) == len(planned) >= 2       # a store for each athlete said planned
         assert (tmp_path / "plans" / "athletes.json").exists()
-    finally:
-        for process in (scheduler, worker):
-            if process is not None and process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-            if process is not None:
-                process.wait()
 
 
 def test_a_cluster_whose_workers_all_left_ends_the_run(tmp_path: Path) -> None:
     """The only worker is killed when 3 athletes are done and none joins: the run ends after
     WORKERS_TIMEOUT_S (patched small) with the summary of what was done, exit 3."""
-    dask = str(Path(sys.executable).with_name("dask"))
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    scheduler = _started([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                          "--no-dashboard"], "Scheduler at")
-    worker = None
-    try:
-        worker = _started([dask, "worker", address, "--nworkers", "1", "--nthreads", "1",
-                           "--no-dashboard", "--host", "127.0.0.1"], "Registered to")
+    with _dask_cluster() as (address, _scheduler, worker):
         roster = write_roster(tmp_path / "roster.csv", 12)
         killed: list[int] = []
 
@@ -212,12 +213,6 @@ def test_a_cluster_whose_workers_all_left_ends_the_run(tmp_path: Path) -> None:
         assert caught.value.exit_code == 3 and "not" in str(caught.value)
         summary = pd.read_csv(tmp_path / "plans" / SUMMARY_NAME, keep_default_na=False)
         assert len(summary) == 12 and (summary["reason"] == NOT_PLANNED).sum() >= 1
-    finally:
-        for process in (scheduler, worker):
-            if process is not None and process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-            if process is not None:
-                process.wait()
 
 
 def test_the_batch_command_says_a_lost_scheduler_in_one_line(

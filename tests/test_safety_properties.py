@@ -47,14 +47,19 @@ DAYS = [s.start.date() for s in FORECAST.sessions]
 STRENGTH_DAYS = [s.start.date() for s in FORECAST.sessions if "strength" in s.kinds]
 
 
-def levels(s: Session) -> dict[str, int]:
-    """Exercise id -> level, for the strength exercises of a session."""
+def strength(s: Session, field: str) -> dict[str, int]:
+    """Exercise id -> a dose's ``field`` (level, sets), for the strength exercises of a session."""
     found = {}
     for dose in s.exercises:
         exercise = CATALOG.of_dose(dose.name)
         if dose.kind == "strength" and exercise is not None:
-            found[exercise.id] = dose.level
+            found[exercise.id] = getattr(dose, field)
     return found
+
+
+def levels(s: Session) -> dict[str, int]:
+    """Exercise id -> level, for the strength exercises of a session."""
+    return strength(s, "level")
 
 
 def on(plan: Plan, day: dt.date) -> Session:
@@ -239,13 +244,6 @@ def worse(draw: st.DrawFn, log: AthleteLog) -> AthleteLog | None:
     return dataclasses.replace(log, sessions=tuple(sessions))
 
 
-def _sets(s: Session) -> dict[str, int]:
-    found = {}
-    for dose in s.exercises:
-        exercise = CATALOG.of_dose(dose.name)
-        if dose.kind == "strength" and exercise is not None:
-            found[exercise.id] = dose.sets
-    return found
 
 
 @pytest.mark.slow
@@ -271,7 +269,8 @@ def test_a_worse_log_never_gets_a_lighter_answer(data: st.DataObject, as_of: dt.
         for exercise, level in mine.items():
             assert level <= theirs.get(exercise, level), (exercise, *where)
             if level == theirs.get(exercise):
-                assert _sets(poor)[exercise] <= _sets(good)[exercise], (exercise, *where)
+                assert strength(poor, "sets")[exercise] <= strength(good, "sets")[exercise], (
+                    exercise, *where)
 
 
 # --- 2. the pain-monitoring model -------------------------------------------------------------
